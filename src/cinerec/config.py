@@ -1,0 +1,97 @@
+"""One typed Settings object, built by the entry point (CLI or server) and passed down.
+
+Values come from keyword arguments, then ``CINEREC_*`` environment variables, then defaults.
+Settings are never built at import time.
+"""
+
+from __future__ import annotations
+
+import os
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _user_dir(env_var: str, fallback: str) -> Path:
+    base = os.environ.get(env_var)
+    return Path(base) if base else Path.home() / fallback
+
+
+def default_home() -> Path:
+    """Where cinerec keeps its database, trained artifacts and caches by default."""
+    return _user_dir("XDG_DATA_HOME", ".local/share") / "cinerec"
+
+
+def default_cache_dir() -> Path:
+    """Where the downloader puts data sets and where model files are joined."""
+    return _user_dir("XDG_CACHE_HOME", ".cache") / "cinerec"
+
+
+class LLMBackendName(StrEnum):
+    """Language-model runtimes cinerec can talk to."""
+
+    LLAMACPP = "llamacpp"
+    OPENAI = "openai"
+    NONE = "none"
+
+
+class Settings(BaseSettings):
+    """Every knob of cinerec in one place.
+
+    Example:
+        >>> s = Settings(home=Path("/tmp/cr"), llm_backend="none")
+        >>> s.resolved_database_url.startswith("sqlite:///")
+        True
+    """
+
+    model_config = SettingsConfigDict(env_prefix="CINEREC_", extra="ignore")
+
+    # Where things live.
+    home: Path = Field(default_factory=default_home, description="State: database, artifacts.")
+    data_dir: Path | None = Field(
+        default=None, description="Data sets; unset: CINEREC_DATA_DIR, ../shared/data, user cache."
+    )
+    cache_dir: Path = Field(default_factory=default_cache_dir)
+    dataset: str = Field(default="ml-latest-small", description="MovieLens variant to serve.")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; unset: a SQLite file under home."
+    )
+
+    # Recommender.
+    recommender: str = Field(default="als", description="Registry name of the candidate model.")
+    seed: int = 42
+    n_candidates: int = Field(default=20, ge=1, le=50, description="Candidates the LLM re-ranks.")
+    page_size: int = Field(default=10, ge=1, le=50)
+
+    # Language model.
+    llm_backend: LLMBackendName = LLMBackendName.LLAMACPP
+    llm_model: str = Field(
+        default="qwen2.5-coder-1.5b",
+        description="Embedded model name from cinerec.llm.models, or a path to a .gguf file.",
+    )
+    llm_threads: int = Field(default=2, ge=1, le=64)
+    llm_context: int = Field(default=4096, ge=512)
+    llm_timeout_s: float = Field(default=90.0, gt=0)
+    openai_base_url: str = "http://127.0.0.1:11434/v1"
+    openai_model: str = "qwen2.5:1.5b-instruct"
+    openai_api_key: SecretStr = SecretStr("")
+
+    # Web.
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    cookie_secure: bool = False
+    max_taste_chars: int = Field(default=500, ge=10)
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The configured database URL, or a SQLite file under ``home``."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.home / 'cinerec.db'}"
+
+    @property
+    def artifacts_dir(self) -> Path:
+        """Trained recommenders, each with its config and data fingerprint."""
+        return self.home / "artifacts"

@@ -1,0 +1,222 @@
+"""SQLAlchemy table models (storage shapes); nothing outside ``cinerec.db`` sees these rows.
+
+Only portable column types are used (``String`` with a length, ``Text``, ``JSON``, ``Float``,
+``Boolean``, ``DateTime(timezone=True)``) so that the same models and migrations work on
+SQLite, PostgreSQL and MariaDB. Timestamps are stored in UTC and always read back as aware
+UTC datetimes (:class:`UtcDateTime`). Deleting a user cascades to every row that belongs to
+them through ``ON DELETE CASCADE`` foreign keys (SQLite needs ``PRAGMA foreign_keys=ON``, which
+:func:`cinerec.db.engine.make_engine` sets).
+
+Changing a model means adding an Alembic revision under ``migrations/versions``; a test
+checks that the migrated schema equals these models on every backend.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects import mysql
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeEngine
+
+#: Table options for MariaDB/MySQL: full 4-byte UTF-8 (Korean, emoji) whatever the server default.
+MYSQL_TABLE_OPTIONS: dict[str, str] = {
+    "mysql_engine": "InnoDB",
+    "mysql_charset": "utf8mb4",
+    "mysql_collate": "utf8mb4_unicode_ci",
+}
+
+#: Deterministic constraint names, so migrations can refer to them on every backend.
+NAMING_CONVENTION: dict[str, str] = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    """The current time as an aware UTC datetime (the default of every timestamp column)."""
+    return datetime.now(UTC)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """``DateTime(timezone=True)`` that stores UTC and always returns aware UTC datetimes.
+
+    SQLite and MariaDB keep no time zone, so naive values read back are taken as UTC;
+    naive values written are assumed to be UTC already. MariaDB gets ``DATETIME(6)`` so that
+    all three backends keep microseconds.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        # MariaDB/MySQL DATETIME keeps whole seconds unless asked for microseconds.
+        if dialect.name in ("mysql", "mariadb"):
+            return dialect.type_descriptor(mysql.DATETIME(fsp=6))
+        return dialect.type_descriptor(DateTime(timezone=True))
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        value = value.astimezone(UTC)
+        # Backends without time zones would drop or reject the offset; store plain UTC.
+        return value if dialect.name == "postgresql" else value.replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every cinerec table."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UtcDateTime(), dict[str, Any]: JSON, list[str]: JSON}
+
+
+def _user_fk() -> Any:
+    return ForeignKey("users.id", ondelete="CASCADE")
+
+
+class MovieRow(Base):
+    """A catalog movie; ``id`` is the MovieLens id; ``title_lower`` backs the title search."""
+
+    __tablename__ = "movies"
+    __table_args__ = (
+        Index("ix_movies_title_lower", "title_lower"),
+        Index("ix_movies_popularity", "popularity"),
+        MYSQL_TABLE_OPTIONS,
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    title: Mapped[str] = mapped_column(String(512))
+    # str.lower() of the title, kept by the repository (SQLite's lower() is ASCII-only).
+    title_lower: Mapped[str] = mapped_column(String(512))
+    year: Mapped[int | None] = mapped_column(Integer)
+    genres: Mapped[list[str]] = mapped_column(JSON)
+    overview: Mapped[str] = mapped_column(Text)
+    keywords: Mapped[list[str]] = mapped_column(JSON)
+    director: Mapped[str | None] = mapped_column(String(255))
+    cast: Mapped[list[str]] = mapped_column(JSON)
+    tmdb_id: Mapped[int | None] = mapped_column(Integer)
+    imdb_id: Mapped[str | None] = mapped_column(String(16))
+    description: Mapped[str] = mapped_column(Text)
+    popularity: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class UserRow(Base):
+    """A browser-session user; only the sha256 hex of the session token is stored."""
+
+    __tablename__ = "users"
+    __table_args__ = (MYSQL_TABLE_OPTIONS,)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    session_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    age: Mapped[int | None] = mapped_column(Integer)
+    gender: Mapped[str | None] = mapped_column(String(16))
+    taste: Mapped[str] = mapped_column(Text)
+    language: Mapped[str] = mapped_column(String(8))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class WatchedRow(Base):
+    """A movie in a user's history; ``id`` keeps the order in which movies were added."""
+
+    __tablename__ = "watched"
+    __table_args__ = (UniqueConstraint("user_id", "movie_id"), MYSQL_TABLE_OPTIONS)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(_user_fk())
+    movie_id: Mapped[int] = mapped_column(ForeignKey("movies.id"), index=True)
+    rating: Mapped[float | None] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PersonaRow(Base):
+    """A taste persona written by the language model (or the fallback template)."""
+
+    __tablename__ = "personas"
+    __table_args__ = (MYSQL_TABLE_OPTIONS,)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(_user_fk(), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    model: Mapped[str] = mapped_column(String(255))
+    fallback: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RecommendationRunRow(Base):
+    """One recommendation request: which model and artifact produced it, and how long it took."""
+
+    __tablename__ = "recommendation_runs"
+    __table_args__ = (MYSQL_TABLE_OPTIONS,)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(_user_fk(), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    page: Mapped[int] = mapped_column(Integer)
+    retriever: Mapped[str] = mapped_column(String(64))
+    retriever_version: Mapped[str] = mapped_column(String(128))
+    llm_model: Mapped[str] = mapped_column(String(255))
+    fallback: Mapped[bool] = mapped_column(Boolean)
+    error: Mapped[str | None] = mapped_column(Text)
+    timings: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class RecommendationItemRow(Base):
+    """One ranked movie of a run; ``rank`` starts at 1 and is unique within the run."""
+
+    __tablename__ = "recommendation_items"
+    __table_args__ = (MYSQL_TABLE_OPTIONS,)
+
+    run_id: Mapped[int] = mapped_column(
+        ForeignKey("recommendation_runs.id", ondelete="CASCADE"), primary_key=True
+    )
+    rank: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    movie_id: Mapped[int] = mapped_column(ForeignKey("movies.id"), index=True)
+    base_score: Mapped[float] = mapped_column(Float)
+    fit_score: Mapped[float | None] = mapped_column(Float)
+    reason: Mapped[str | None] = mapped_column(Text)
+
+
+class FeedbackRow(Base):
+    """An explicit signal from the user about a movie, optionally tied to the run that showed it."""
+
+    __tablename__ = "feedback"
+    __table_args__ = (MYSQL_TABLE_OPTIONS,)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(_user_fk(), index=True)
+    movie_id: Mapped[int] = mapped_column(ForeignKey("movies.id"), index=True)
+    run_id: Mapped[int | None] = mapped_column(
+        ForeignKey("recommendation_runs.id", ondelete="SET NULL"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

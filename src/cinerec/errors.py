@@ -1,0 +1,29 @@
+"""A small exception hierarchy. Every message says what was wrong and what to do."""
+
+
+class CinerecError(Exception):
+    """Base class of every error cinerec raises on purpose."""
+
+
+class ConfigError(CinerecError):
+    """A setting is missing or invalid."""
+
+
+class DataError(CinerecError):
+    """A data file is missing, corrupt or malformed."""
+
+
+class ModelError(CinerecError):
+    """A recommender could not be trained, loaded or used."""
+
+
+class LLMError(CinerecError):
+    """The language model failed, timed out or returned something unusable."""
+
+
+class ValidationError(CinerecError):
+    """User input was rejected; the message is safe to show to the user."""
+
+
+class NotFoundError(CinerecError):
+    """A requested record does not exist."""

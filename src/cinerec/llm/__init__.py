@@ -1,0 +1,1 @@
+"""The language-model layer: backends, prompt templates, schemas, persona and re-ranking."""

@@ -1,0 +1,1 @@
+"""One module per runtime; ``registry.py`` builds the configured one."""

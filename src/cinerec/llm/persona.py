@@ -1,0 +1,222 @@
+"""A short persona of the viewer, written by the model from the profile and watch history only.
+
+Whatever happens (no backend, an error, a timeout, junk, a reply in the wrong language) the
+caller gets a persona: the deterministic template in :func:`template_persona`, flagged with
+``fallback=True`` so the interface can say so.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from cinerec.data.types import Movie
+from cinerec.errors import LLMError
+from cinerec.llm.backends.base import LLMBackend, Message
+from cinerec.llm.grounding import clean_free_text, sanitize_user_text
+from cinerec.llm.schemas import PERSONA_MAX_CHARS, PersonaOut, parse_reply, persona_schema
+from cinerec.llm.templates import render
+
+log = logging.getLogger(__name__)
+
+LANGUAGES = {"en": "English", "ko": "Korean"}
+TEMPLATE_MODEL = "template"
+MAX_HISTORY = 20
+_MIN_CHARS = 20
+
+GENRES_KO = {
+    "Action": "액션", "Adventure": "모험", "Animation": "애니메이션", "Children": "가족",
+    "Comedy": "코미디", "Crime": "범죄", "Documentary": "다큐멘터리", "Drama": "드라마",
+    "Fantasy": "판타지", "Film-Noir": "필름 누아르", "Horror": "공포", "IMAX": "IMAX",
+    "Musical": "뮤지컬", "Mystery": "미스터리", "Romance": "로맨스", "Sci-Fi": "SF",
+    "Thriller": "스릴러", "War": "전쟁", "Western": "서부",
+}  # fmt: skip
+
+_HANGUL = re.compile(r"[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")
+_OTHER_CJK = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
+
+
+@dataclass(frozen=True, slots=True)
+class UserProfile:
+    """What the viewer told us. ``taste`` is their own free text (untrusted); ``language`` is
+    ``en`` or ``ko``."""
+
+    name: str
+    age: int | None = None
+    gender: str | None = None
+    taste: str = ""
+    language: str = "en"
+
+
+@dataclass(frozen=True, slots=True)
+class PersonaResult:
+    """A persona and how it was made.
+
+    ``fallback`` is True when the template wrote it; ``error`` says why the model was not used
+    (None when no backend was configured or the model succeeded); ``cleaned`` is True when
+    grounding removed a sentence from the model's text.
+    """
+
+    text: str
+    model: str
+    fallback: bool
+    error: str | None
+    elapsed_s: float
+    cleaned: bool = False
+
+
+def top_genres(history: Sequence[Movie], k: int = 3) -> list[str]:
+    """The ``k`` most frequent genres in ``history`` (ties: first seen first)."""
+    counts = Counter(g for m in history for g in m.genres if g and g != "(no genres listed)")
+    return [g for g, _ in counts.most_common(k)]
+
+
+def _names(profile: UserProfile, history: Sequence[Movie]) -> list[str]:
+    names = [profile.name] if profile.name else []
+    for movie in history:
+        names.extend(movie.genres)
+        names.extend(movie.cast[:3])
+        if movie.director:
+            names.append(movie.director)
+    return names
+
+
+def _join(items: Sequence[str], language: str) -> str:
+    if language == "ko" or len(items) < 2:
+        return ", ".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def template_persona(
+    profile: UserProfile, history: Sequence[Movie], *, max_taste_chars: int = 120
+) -> str:
+    """A deterministic persona from the history's top genres, recent titles and the taste text.
+
+    Example:
+        >>> template_persona(UserProfile("Ann", 30), [Movie(1, "Heat", 1995, ("Crime",))])
+        'Ann is a 30-year-old viewer who mostly watches crime movies, such as Heat (1995).'
+    """
+    language = profile.language if profile.language in LANGUAGES else "en"
+    name = sanitize_user_text(profile.name, 40)
+    taste = sanitize_user_text(profile.taste, max_taste_chars)
+    genres = top_genres(history)
+    titles = [m.display_title for m in list(history)[-2:]][::-1]
+    if language == "ko":
+        who = f"{name}님은" if name else "이 관객은"
+        age = f"{profile.age}세 " if profile.age else ""
+        if genres:
+            kinds = _join([GENRES_KO.get(g, g) for g in genres], "ko")
+            text = f"{who} 주로 {kinds} 영화를 즐겨 보는 {age}관객입니다."
+            text += f" 최근에 본 영화로는 {_join(titles, 'ko')} 등이 있습니다."
+        else:
+            text = f"{who} 아직 평가한 영화가 없는 {age}관객입니다."
+        if taste:
+            text += f" 직접 남긴 취향: “{taste}”."
+        return text[:PERSONA_MAX_CHARS]
+    who = name or "This viewer"
+    age = f"a {profile.age}-year-old viewer" if profile.age else "a viewer"
+    if genres:
+        kinds = _join([g.lower() if g not in ("Sci-Fi", "IMAX") else g for g in genres], "en")
+        text = f"{who} is {age} who mostly watches {kinds} movies, such as {_join(titles, 'en')}."
+    else:
+        text = f"{who} is {age} who has not rated any movies yet."
+    if taste:
+        text += f" In their own words: “{taste}”."
+    return text[:PERSONA_MAX_CHARS]
+
+
+def language_ok(text: str, language: str) -> bool:
+    """Whether ``text`` is plausibly in ``language`` (small models drift into Chinese)."""
+    if _OTHER_CJK.search(text):
+        return False
+    hangul = len(_HANGUL.findall(text))
+    if language == "ko":
+        return hangul >= 10
+    return hangul <= len(text) // 10
+
+
+def persona_messages(
+    profile: UserProfile, history: Sequence[Movie], *, max_taste_chars: int = 500
+) -> list[Message]:
+    """The system and user messages asking for a persona; only profile and history facts."""
+    language = profile.language if profile.language in LANGUAGES else "en"
+    recent = list(history)[-MAX_HISTORY:]
+    lines = [
+        f"- {m.display_title}" + (f" [{', '.join(m.genres[:3])}]" if m.genres else "")
+        for m in recent
+    ]
+    user = render(
+        "persona_user",
+        name=sanitize_user_text(profile.name, 40) or "unknown",
+        age=profile.age if profile.age else "unknown",
+        gender=sanitize_user_text(profile.gender or "", 20) or "unknown",
+        taste=sanitize_user_text(profile.taste, max_taste_chars) or "(none given)",
+        history="\n".join(lines) or "(none yet)",
+        top_genres=", ".join(top_genres(history)) or "(none yet)",
+    )
+    system = render("persona_system", language_name=LANGUAGES[language])
+    return [Message("system", system), Message("user", user)]
+
+
+def write_persona(
+    backend: LLMBackend | None,
+    profile: UserProfile,
+    history: Sequence[Movie],
+    *,
+    timeout_s: float = 60.0,
+    max_taste_chars: int = 500,
+) -> PersonaResult:
+    """Write a 2-3 sentence persona in the viewer's language; never raises for model failures.
+
+    Args:
+        backend: The language model, or None to use the template.
+        profile: The viewer's profile (``taste`` is treated as untrusted data).
+        history: Watched movies, oldest first (the last 20 are shown to the model).
+        timeout_s: Wall-clock budget of the model call.
+        max_taste_chars: How much of the taste text enters the prompt.
+
+    Returns:
+        A :class:`PersonaResult`; ``fallback=True`` with the template text when the model was
+        absent or failed (``error`` says why).
+    """
+    start = time.perf_counter()
+
+    def fallback(error: str | None) -> PersonaResult:
+        text = template_persona(profile, history)
+        return PersonaResult(text, TEMPLATE_MODEL, True, error, time.perf_counter() - start)
+
+    if backend is None:
+        return fallback(None)
+    language = profile.language if profile.language in LANGUAGES else "en"
+    messages = persona_messages(profile, history, max_taste_chars=max_taste_chars)
+    try:
+        completion = backend.complete(
+            messages,
+            schema=persona_schema() if backend.supports_schema else None,
+            max_tokens=320 if language == "ko" else 200,
+            temperature=0.0,
+            timeout_s=timeout_s,
+        )
+        reply = parse_reply(completion.text, PersonaOut)
+    except LLMError as exc:
+        return fallback(str(exc))
+    except Exception as exc:  # a backend broke its contract; the page must still render
+        log.exception("persona backend %s failed", getattr(backend, "name", "?"))
+        return fallback(f"{type(exc).__name__}: {exc}")
+    text, cleaned = clean_free_text(
+        reply.persona,
+        [m.title for m in history],
+        allowed=_names(profile, history),
+        max_chars=PERSONA_MAX_CHARS,
+    )
+    if len(text) < _MIN_CHARS:
+        return fallback("The model's persona was empty after grounding checks.")
+    if not language_ok(text, language):
+        return fallback(f"The model's persona was not in {LANGUAGES[language]}.")
+    return PersonaResult(
+        text, completion.model, False, None, time.perf_counter() - start, cleaned=cleaned
+    )

@@ -1,0 +1,1 @@
+"""Candidate generators. One algorithm per module; ``registry.py`` names them."""

@@ -1,0 +1,72 @@
+"""The recommenders cinerec knows, by name: an explicit dict, no import-by-string.
+
+Example:
+    >>> model = build("als", {"factors": 32})
+    >>> model.name, model.config.factors
+    ('als', 32)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import fields, is_dataclass
+from typing import Any, cast
+
+from cinerec.errors import ConfigError
+from cinerec.recommenders.als import ALSConfig, ALSRecommender
+from cinerec.recommenders.base import Recommender
+from cinerec.recommenders.popularity import PopularityConfig, PopularityRecommender
+
+RECOMMENDERS: dict[str, tuple[type[Any], type[Recommender]]] = {
+    "popularity": (PopularityConfig, PopularityRecommender),
+    "als": (ALSConfig, ALSRecommender),
+}
+"""Registry name -> (config class, recommender class)."""
+
+
+def _lookup(name: str) -> tuple[type[Any], type[Recommender]]:
+    try:
+        return RECOMMENDERS[name]
+    except KeyError:
+        valid = ", ".join(sorted(RECOMMENDERS))
+        raise ConfigError(f"Unknown recommender {name!r}; choose one of: {valid}") from None
+
+
+def make_config(name: str, values: Mapping[str, Any] | None = None) -> Any:
+    """Build the typed config of recommender ``name`` from plain values (e.g. JSON).
+
+    Raises:
+        ConfigError: unknown recommender, unknown field or invalid value.
+    """
+    config_cls, _ = _lookup(name)
+    values = dict(values or {})
+    known = {f.name for f in fields(config_cls)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise ConfigError(
+            f"Unknown setting(s) {unknown} for recommender {name!r}; valid: {sorted(known)}"
+        )
+    try:
+        return config_cls(**values)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"Invalid settings for recommender {name!r}: {exc}") from exc
+
+
+def build(name: str, config: object | Mapping[str, Any] | None = None) -> Recommender:
+    """A fresh, untrained recommender ``name`` with ``config`` (its config object or a dict).
+
+    Raises:
+        ConfigError: unknown name (the message lists the valid ones) or a config of the wrong
+            type.
+    """
+    config_cls, model_cls = _lookup(name)
+    if config is None or isinstance(config, Mapping):
+        config = make_config(name, config)
+    elif not isinstance(config, config_cls):
+        got = type(config).__name__ if is_dataclass(config) else repr(config)
+        raise ConfigError(
+            f"Recommender {name!r} takes a {config_cls.__name__} or a dict, not {got}"
+        )
+    # Every registered class takes its config as the one constructor argument.
+    model = cast(Callable[[Any], Recommender], model_cls)(config)
+    return model

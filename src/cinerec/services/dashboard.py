@@ -1,0 +1,76 @@
+"""Everything a returning user sees: profile, watched movies, persona and past recommendations."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cinerec.data.types import Movie
+from cinerec.db import repository as repo
+from cinerec.services.platform import Platform
+from cinerec.services.recommend import Card, RecommendationPage
+
+
+@dataclass(frozen=True)
+class WatchedMovie:
+    movie: Movie
+    rating: float | None
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    user: repo.UserRecord
+    watched: list[WatchedMovie]
+    persona: repo.PersonaRecord | None
+    current: list[RecommendationPage]  # pages since the newest page 1, in page order
+    earlier: list[RecommendationPage]  # older runs, newest first
+
+
+def _page(run: repo.RunRecord, movies: dict[int, Movie], persona: str | None) -> RecommendationPage:
+    cards = [
+        Card(
+            rank=k + 1,
+            movie=movies[item.movie_id],
+            base_score=item.base_score,
+            fit_score=item.fit_score,
+            reason=item.reason,
+        )
+        for k, item in enumerate(run.items)
+        if item.movie_id in movies
+    ]
+    return RecommendationPage(
+        run_id=run.id,
+        page=run.page,
+        cards=cards,
+        fallback=run.fallback,
+        error=run.error,
+        persona=persona,
+        persona_fallback=False,
+        retriever=run.retriever,
+        llm_model=run.llm_model,
+        timings=dict(run.timings or {}),
+    )
+
+
+def load_dashboard(platform: Platform, *, user_id: int, max_runs: int = 20) -> Dashboard:
+    """One read of everything the main page shows for a user."""
+    with platform.session() as session:
+        user = repo.get_user(session, user_id=user_id)
+        assert user is not None
+        watched = repo.list_watched(session, user_id=user_id)
+        persona = repo.latest_persona(session, user_id=user_id)
+        runs = repo.list_runs(session, user_id=user_id, limit=max_runs)
+        ids = {w.movie_id for w in watched} | {i.movie_id for r in runs for i in r.items}
+        movies = repo.get_movies(session, ids=sorted(ids))
+    current_runs: list[repo.RunRecord] = []
+    for k, run in enumerate(runs):
+        current_runs.append(run)
+        if run.page == 1:
+            break
+    earlier = runs[len(current_runs) :]
+    return Dashboard(
+        user=user,
+        watched=[WatchedMovie(movies[w.movie_id], w.rating) for w in watched if w.movie_id in movies],
+        persona=persona,
+        current=[_page(r, movies, None) for r in reversed(current_runs)],
+        earlier=[_page(r, movies, None) for r in earlier],
+    )

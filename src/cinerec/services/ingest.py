@@ -1,0 +1,90 @@
+"""First-run work: load the data sets into the database and train the default recommender."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from cinerec.data.catalog import load_catalog
+from cinerec.data.fingerprint import fingerprint_interactions
+from cinerec.data.movielens import load_ratings
+from cinerec.data.paths import resolve_data_dir
+from cinerec.db import repository as repo
+from cinerec.recommenders.artifacts import ArtifactInfo, save_artifact
+from cinerec.recommenders.base import TrainingOptions
+from cinerec.recommenders.registry import build
+from cinerec.services.platform import Platform
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class IngestReport:
+    """What an ingest did."""
+
+    data_dir: Path
+    movies: int
+    ratings: int
+    seconds: float
+
+
+def data_dir_for(platform: Platform, *, download: bool = False) -> Path:
+    """The data directory in the documented order, downloading MovieLens when asked."""
+    settings = platform.settings
+    if download:
+        from cinerec.data.download import download_dataset
+
+        download_dataset(settings.dataset, cache_dir=settings.cache_dir)
+    return resolve_data_dir(settings.data_dir, cache_dir=settings.cache_dir)
+
+
+def ingest(platform: Platform, *, download: bool = False) -> IngestReport:
+    """Migrate the database and load the catalog with popularity counts (idempotent)."""
+    start = time.perf_counter()
+    data_dir = data_dir_for(platform, download=download)
+    platform.migrate()
+    catalog = load_catalog(data_dir, platform.settings.dataset)
+    ratings = load_ratings(data_dir, platform.settings.dataset)
+    popularity = ratings.frame["item_id"].value_counts().to_dict()
+    with platform.session() as session:
+        n = repo.upsert_movies(
+            session, movies=catalog, popularity={int(k): int(v) for k, v in popularity.items()}
+        )
+    return IngestReport(data_dir, n, len(ratings), time.perf_counter() - start)
+
+
+def train(platform: Platform, *, name: str | None = None, progress: bool = True) -> ArtifactInfo:
+    """Train the configured (or named) recommender on all ratings and store the artifact."""
+    settings = platform.settings
+    name = name or settings.recommender
+    data_dir = data_dir_for(platform)
+    interactions = load_ratings(data_dir, settings.dataset)
+    model, config = build(name)
+    start = time.perf_counter()
+    model.fit(interactions, TrainingOptions(seed=settings.seed, progress=progress))
+    seconds = time.perf_counter() - start
+    info = save_artifact(
+        model,
+        platform.artifact_dir(name),
+        config=config,
+        data_fingerprint=fingerprint_interactions(interactions),
+        extra={"train_seconds": round(seconds, 3), "dataset": settings.dataset},
+    )
+    if name == settings.recommender:
+        platform.set_recommender(model, info)
+    return info
+
+
+def ensure_ready(platform: Platform, *, progress: bool = True) -> None:
+    """Ingest and train on first run; do nothing when both are already done."""
+    platform.migrate()
+    with platform.session() as session:
+        empty = repo.count_movies(session) == 0
+    if empty:
+        log.info("First run: loading the catalog into the database")
+        ingest(platform)
+    if not (platform.artifact_dir() / "meta.json").exists():
+        log.info("First run: training the %s recommender", platform.settings.recommender)
+        train(platform, progress=progress)

@@ -1,0 +1,35 @@
+"""Typed request dependencies: the platform, the session token and the current user."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from cinerec.db.repository import UserRecord
+from cinerec.services import users
+from cinerec.services.platform import Platform
+
+SESSION_COOKIE = "cinerec_session"
+LANG_COOKIE = "cinerec_lang"
+ONE_YEAR = 365 * 24 * 3600
+
+
+def get_platform(request: Request) -> Platform:
+    return request.app.state.platform  # type: ignore[no-any-return]
+
+
+def get_token(request: Request) -> str | None:
+    return request.cookies.get(SESSION_COOKIE)
+
+
+def get_user(
+    platform: Annotated[Platform, Depends(get_platform)],
+    token: Annotated[str | None, Depends(get_token)],
+) -> UserRecord | None:
+    return users.current_user(platform, token)
+
+
+PlatformDep = Annotated[Platform, Depends(get_platform)]
+TokenDep = Annotated[str | None, Depends(get_token)]
+UserDep = Annotated[UserRecord | None, Depends(get_user)]

@@ -1,0 +1,1 @@
+"""cinerec.web.routes."""

@@ -1,0 +1,141 @@
+"""The JSON API: one endpoint per step of the flow. The session is the same cookie as the pages."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Query, Response
+
+from cinerec.db import repository as repo
+from cinerec.errors import NotFoundError, ValidationError
+from cinerec.services import users
+from cinerec.services.dashboard import load_dashboard
+from cinerec.services.recommend import recommend_for_user
+from cinerec.web.deps import ONE_YEAR, SESSION_COOKIE, PlatformDep, TokenDep, UserDep
+from cinerec.web.schemas import (
+    FeedbackIn,
+    MoviePublic,
+    PersonaPublic,
+    RecommendationPagePublic,
+    RecommendationsIn,
+    UserPublic,
+    WatchedIn,
+    WatchedPublic,
+)
+
+router = APIRouter(prefix="/api", tags=["api"])
+
+FEEDBACK_KINDS = {"like", "dislike", "watched", "not_interested"}
+
+
+def _require(user: repo.UserRecord | None) -> repo.UserRecord:
+    if user is None:
+        raise ValidationError("No profile for this session yet: POST /api/profile first.")
+    return user
+
+
+def _public(user: repo.UserRecord) -> UserPublic:
+    return UserPublic(
+        name=user.name, age=user.age, gender=user.gender, taste=user.taste, language=user.language
+    )
+
+
+@router.put("/profile", response_model=UserPublic)
+@router.post("/profile", response_model=UserPublic)
+def put_profile(
+    response: Response,
+    platform: PlatformDep,
+    token: TokenDep,
+    body: Annotated[dict[str, Any], Body()],
+) -> UserPublic:
+    """Create this session's user (sets the session cookie) or update the profile."""
+    profile = users.parse_profile(body, max_taste_chars=platform.settings.max_taste_chars)
+    token, _ = users.save_profile(platform, token=token, profile=profile)
+    response.set_cookie(SESSION_COOKIE, token, max_age=ONE_YEAR, httponly=True, samesite="lax",
+                        secure=platform.settings.cookie_secure)
+    user = users.current_user(platform, token)
+    assert user is not None
+    return _public(user)
+
+
+@router.get("/profile", response_model=UserPublic)
+def get_profile(user: UserDep) -> UserPublic:
+    return _public(_require(user))
+
+
+@router.get("/movies/search", response_model=list[MoviePublic])
+def search_movies(
+    platform: PlatformDep,
+    q: Annotated[str, Query(max_length=200)],
+    limit: Annotated[int, Query(ge=1, le=50)] = 10,
+) -> list[MoviePublic]:
+    """Type-ahead search over titles; a 4-digit year in the query filters by year."""
+    with platform.session() as session:
+        return [MoviePublic.of(m) for m in repo.search_movies(session, query=q, limit=limit)]
+
+
+@router.get("/movies/{movie_id}", response_model=MoviePublic)
+def get_movie(platform: PlatformDep, movie_id: int) -> MoviePublic:
+    with platform.session() as session:
+        movie = repo.get_movie(session, movie_id=movie_id)
+    if movie is None:
+        raise NotFoundError(f"There is no movie with id {movie_id} in the catalog.")
+    return MoviePublic.of(movie)
+
+
+@router.get("/watched", response_model=list[WatchedPublic])
+def list_watched(platform: PlatformDep, user: UserDep) -> list[WatchedPublic]:
+    dash = load_dashboard(platform, user_id=_require(user).id, max_runs=0)
+    return [WatchedPublic(movie=MoviePublic.of(w.movie), rating=w.rating) for w in dash.watched]
+
+
+@router.post("/watched", response_model=list[WatchedPublic])
+def add_watched(platform: PlatformDep, user: UserDep, body: WatchedIn) -> list[WatchedPublic]:
+    current = _require(user)
+    users.mark_watched(
+        platform,
+        user_id=current.id,
+        movie_id=users.parse_movie_id(body.movie_id),
+        rating=users.parse_rating(body.rating),
+    )
+    return list_watched(platform, user)
+
+
+@router.delete("/watched/{movie_id}", response_model=list[WatchedPublic])
+def remove_watched(platform: PlatformDep, user: UserDep, movie_id: int) -> list[WatchedPublic]:
+    users.unmark_watched(platform, user_id=_require(user).id, movie_id=movie_id)
+    return list_watched(platform, user)
+
+
+@router.post("/recommendations", response_model=RecommendationPagePublic)
+def recommend(platform: PlatformDep, user: UserDep, body: RecommendationsIn | None = None) -> RecommendationPagePublic:
+    """Candidates -> persona -> grounded re-rank; ``more`` gives the next page without repeats."""
+    page = recommend_for_user(platform, user_id=_require(user).id, more=bool(body and body.more))
+    return RecommendationPagePublic.of(page)
+
+
+@router.get("/recommendations", response_model=list[RecommendationPagePublic])
+def past_recommendations(platform: PlatformDep, user: UserDep) -> list[RecommendationPagePublic]:
+    """Stored runs, newest first."""
+    dash = load_dashboard(platform, user_id=_require(user).id)
+    return [RecommendationPagePublic.of(p) for p in [*reversed(dash.current), *dash.earlier]]
+
+
+@router.get("/persona", response_model=PersonaPublic | None)
+def get_persona(platform: PlatformDep, user: UserDep) -> PersonaPublic | None:
+    with platform.session() as session:
+        persona = repo.latest_persona(session, user_id=_require(user).id)
+    return PersonaPublic(text=persona.text, model=persona.model, fallback=persona.fallback) if persona else None
+
+
+@router.post("/feedback")
+def feedback(platform: PlatformDep, user: UserDep, body: FeedbackIn) -> dict[str, int]:
+    if body.kind not in FEEDBACK_KINDS:
+        raise ValidationError(f"Feedback kind must be one of {sorted(FEEDBACK_KINDS)}.")
+    with platform.session() as session:
+        if repo.get_movie(session, movie_id=body.movie_id) is None:
+            raise NotFoundError(f"There is no movie with id {body.movie_id} in the catalog.")
+        fid = repo.add_feedback(
+            session, user_id=_require(user).id, movie_id=body.movie_id, kind=body.kind, run_id=body.run_id
+        )
+    return {"id": fid}

@@ -1,0 +1,109 @@
+"""Output shapes of the JSON API (input shapes live in services, shared with the CLI)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+from cinerec.data.types import Movie
+from cinerec.services.recommend import RecommendationPage
+
+
+class MoviePublic(BaseModel):
+    id: int
+    title: str
+    year: int | None
+    genres: list[str]
+    director: str | None
+    cast: list[str]
+    overview: str
+
+    @classmethod
+    def of(cls, m: Movie) -> MoviePublic:
+        return cls(
+            id=m.movie_id,
+            title=m.title,
+            year=m.year,
+            genres=list(m.genres),
+            director=m.director,
+            cast=list(m.cast[:5]),
+            overview=m.overview,
+        )
+
+
+class UserPublic(BaseModel):
+    name: str
+    age: int | None
+    gender: str | None
+    taste: str
+    language: str
+
+
+class WatchedIn(BaseModel):
+    movie_id: int
+    rating: float | None = None
+
+
+class WatchedPublic(BaseModel):
+    movie: MoviePublic
+    rating: float | None
+
+
+class PersonaPublic(BaseModel):
+    text: str
+    model: str
+    fallback: bool
+
+
+class CardPublic(BaseModel):
+    rank: int
+    movie: MoviePublic
+    fit_score: float | None
+    reason: str | None
+    where_to_watch: str
+
+
+class RecommendationsIn(BaseModel):
+    more: bool = False
+
+
+class RecommendationPagePublic(BaseModel):
+    run_id: int | None
+    page: int
+    fallback: bool
+    reasons_unavailable: bool
+    persona: str | None
+    retriever: str
+    llm_model: str
+    timings: dict[str, float]
+    items: list[CardPublic]
+
+    @classmethod
+    def of(cls, p: RecommendationPage) -> RecommendationPagePublic:
+        from cinerec.web.links import where_to_watch
+
+        return cls(
+            run_id=p.run_id,
+            page=p.page,
+            fallback=p.fallback,
+            reasons_unavailable=p.fallback,
+            persona=p.persona,
+            retriever=p.retriever,
+            llm_model=p.llm_model,
+            timings=p.timings,
+            items=[
+                CardPublic(
+                    rank=c.rank,
+                    movie=MoviePublic.of(c.movie),
+                    fit_score=c.fit_score,
+                    reason=c.reason,
+                    where_to_watch=where_to_watch(c.movie),
+                )
+                for c in p.cards
+            ],
+        )
+
+
+class FeedbackIn(BaseModel):
+    movie_id: int
+    kind: str
+    run_id: int | None = None

@@ -1,0 +1,152 @@
+"""Engines, migrations and the migrated schema on every backend."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Column, Engine, Integer, MetaData, inspect, text
+
+from cinerec.db import engine as db_engine
+from cinerec.db.engine import (
+    MIGRATIONS_DIR,
+    current_revision,
+    make_alembic_config,
+    make_engine,
+    upgrade,
+)
+from cinerec.db.tables import Base
+from cinerec.errors import ConfigError
+
+EXPECTED_TABLES = {
+    "movies",
+    "users",
+    "watched",
+    "personas",
+    "recommendation_runs",
+    "recommendation_items",
+    "feedback",
+}
+
+
+def _diff(engine: Engine, metadata: MetaData) -> list[object]:
+    with engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        return list(compare_metadata(context, metadata))
+
+
+def test_migrated_schema_matches_models(engine: Engine) -> None:
+    assert current_revision(engine) == "0001"
+    assert set(inspect(engine).get_table_names()) == EXPECTED_TABLES | {"alembic_version"}
+    assert _diff(engine, Base.metadata) == []
+
+
+def test_schema_comparison_notices_drift(engine: Engine) -> None:
+    # Guards the test above: a model change without a migration must show up.
+    drifted = MetaData(naming_convention=Base.metadata.naming_convention)
+    for table in Base.metadata.sorted_tables:
+        table.to_metadata(drifted)
+    drifted.tables["users"].append_column(Column("shoe_size", Integer, nullable=True))
+    diff = _diff(engine, drifted)
+    assert any(d[0] == "add_column" and d[3].name == "shoe_size" for d in diff)  # type: ignore[index]
+
+
+def test_timestamps_keep_microseconds(engine: Engine) -> None:
+    columns = {c["name"]: c for c in inspect(engine).get_columns("users")}
+    created = columns["created_at"]["type"]
+    if engine.dialect.name in ("mysql", "mariadb"):
+        assert getattr(created, "fsp", None) == 6
+    elif engine.dialect.name == "postgresql":
+        assert getattr(created, "timezone", False) is True
+
+
+def test_upgrade_is_idempotent(engine: Engine) -> None:
+    upgrade(engine)
+    assert current_revision(engine) == "0001"
+
+
+def test_upgrade_from_url_outside_the_repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The migrations are found through the package, not the working directory.
+    monkeypatch.chdir(tmp_path)
+    url = f"sqlite:///{tmp_path / 'nested' / 'dir' / 'app.db'}"
+    eng = make_engine(url)
+    try:
+        assert current_revision(eng) is None
+        upgrade(url)
+        assert (tmp_path / "nested" / "dir" / "app.db").is_file()
+        assert current_revision(eng) == "0001"
+        assert EXPECTED_TABLES <= set(inspect(eng).get_table_names())
+    finally:
+        eng.dispose()
+
+
+def test_downgrade_to_base_removes_every_table(tmp_path: Path) -> None:
+    from alembic import command
+
+    eng = make_engine(f"sqlite:///{tmp_path / 'down.db'}")
+    try:
+        upgrade(eng)
+        config = make_alembic_config()
+        with eng.begin() as conn:
+            config.attributes["connection"] = conn
+            command.downgrade(config, "base")
+        assert set(inspect(eng).get_table_names()) == {"alembic_version"}
+        assert current_revision(eng) is None
+        upgrade(eng, "0001")
+        assert current_revision(eng) == "0001"
+    finally:
+        eng.dispose()
+
+
+def test_migrations_ship_inside_the_package() -> None:
+    assert MIGRATIONS_DIR == Path(db_engine.__file__).resolve().parent / "migrations"
+    assert (MIGRATIONS_DIR / "env.py").is_file()
+    assert (MIGRATIONS_DIR / "script.py.mako").is_file()
+    script = ScriptDirectory.from_config(make_alembic_config())
+    assert script.get_heads() == ["0001"]
+    assert not (MIGRATIONS_DIR.parent / "alembic.ini").exists()
+
+
+def test_alembic_config_escapes_percent_in_passwords() -> None:
+    config = make_alembic_config("postgresql+psycopg://u:p%25w@h/db")
+    assert config.get_main_option("sqlalchemy.url") == "postgresql+psycopg://u:p%25w@h/db"
+
+
+def test_sqlite_engine_creates_directory_and_sets_pragmas(tmp_path: Path) -> None:
+    eng = make_engine(f"sqlite:///{tmp_path / 'a' / 'b' / 'x.db'}")
+    try:
+        with eng.connect() as conn:
+            assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+            assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert (tmp_path / "a" / "b").is_dir()
+    finally:
+        eng.dispose()
+
+
+def test_memory_sqlite_keeps_one_database() -> None:
+    eng = make_engine("sqlite://")
+    try:
+        upgrade(eng)
+        assert current_revision(eng) == "0001"  # a second connection would see an empty db
+    finally:
+        eng.dispose()
+
+
+def test_mariadb_url_gets_utf8mb4_and_ping() -> None:
+    eng = make_engine("mysql+pymysql://root@127.0.0.1:3306/x")
+    try:
+        assert eng.url.query["charset"] == "utf8mb4"
+        assert eng.pool._pre_ping is True  # type: ignore[attr-defined]
+    finally:
+        eng.dispose()
+    kept = make_engine("mysql+pymysql://root@127.0.0.1:3306/x?charset=utf8")
+    assert kept.url.query["charset"] == "utf8"
+    kept.dispose()
+
+
+def test_invalid_url_raises_config_error() -> None:
+    with pytest.raises(ConfigError, match="Invalid database URL"):
+        make_engine("not a url")

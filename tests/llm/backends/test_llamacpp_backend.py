@@ -1,0 +1,83 @@
+"""LlamaCppBackend with a real embedded model (SmolLM2-135M, one thread)."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cinerec.errors import LLMError
+from cinerec.llm.backends.base import Message
+from cinerec.llm.backends.llamacpp import LlamaCppBackend
+from cinerec.llm.schemas import persona_schema, rerank_schema
+from tests.llm.backends.contract import BackendContract
+from tests.llm.conftest import require_llama_cpp
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def small_backend(smallest_model_path: Path) -> LlamaCppBackend:
+    require_llama_cpp()
+    backend = LlamaCppBackend(
+        smallest_model_path, n_threads=1, n_ctx=1024, seed=7, model_name="smollm2-135m"
+    )
+    backend.load()
+    return backend
+
+
+class TestLlamaCppContract(BackendContract):
+    @pytest.fixture
+    def backend(self, small_backend: LlamaCppBackend) -> LlamaCppBackend:
+        return small_backend
+
+    def arrange_timeout(self, backend: Any) -> tuple[float, int]:
+        return 0.001, 200
+
+    def broken_backend(self, backend: Any) -> LlamaCppBackend:
+        return LlamaCppBackend(self.junk, n_threads=1, n_ctx=512)
+
+    @pytest.fixture(autouse=True)
+    def _junk_file(self, tmp_path: Path) -> None:
+        self.junk = tmp_path / "junk.gguf"
+        self.junk.write_bytes(b"GGUF" + b"\x00" * 64)
+
+
+def test_construction_is_lazy_and_fast(smallest_model_path: Path) -> None:
+    start = time.perf_counter()
+    backend = LlamaCppBackend(smallest_model_path, n_threads=1, n_ctx=512)
+    assert time.perf_counter() - start < 0.1
+    assert not backend.loaded
+    assert backend.model == smallest_model_path.stem
+
+
+def test_missing_file_is_an_llm_error(tmp_path: Path) -> None:
+    with pytest.raises(LLMError, match="No model file"):
+        LlamaCppBackend(tmp_path / "nope.gguf", n_threads=1).load()
+
+
+def test_loaded_backend_reports_load_time(small_backend: LlamaCppBackend) -> None:
+    assert small_backend.loaded
+    assert small_backend.load_s is not None and 0 < small_backend.load_s < 30
+
+
+def test_persona_schema_is_enforced(small_backend: LlamaCppBackend) -> None:
+    messages = [Message("user", 'Describe a fan of crime movies. Answer as {"persona": "..."}')]
+    completion = small_backend.complete(messages, schema=persona_schema(), max_tokens=160)
+    data = json.loads(completion.text)
+    assert set(data) == {"persona"} and isinstance(data["persona"], str)
+    assert completion.completion_tokens > 0 and completion.prompt_tokens > 0
+
+
+@pytest.mark.parametrize("schema", [persona_schema(), rerank_schema(list(range(100, 120)), n=10)])
+def test_our_schemas_compile_to_grammars(schema: dict[str, Any]) -> None:
+    """llama-cpp-python silently falls back to free JSON on unsupported schemas; ours compile."""
+    from llama_cpp import LlamaGrammar
+    from llama_cpp.llama_grammar import json_schema_to_gbnf
+
+    gbnf = json_schema_to_gbnf(json.dumps(schema))
+    assert "100" in gbnf or "persona" in gbnf
+    LlamaGrammar.from_string(gbnf, verbose=False)

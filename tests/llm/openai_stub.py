@@ -1,0 +1,118 @@
+"""A tiny OpenAI chat-completions server on a real 127.0.0.1 socket, for backend tests.
+
+Modes: ``json`` (answer with ``content``), ``slow`` (wait ``slow_s`` first), ``malformed`` (a 200
+response that is not JSON), ``error`` (HTTP 500 whose body echoes the Authorization header, so
+tests can check the key never reaches an error message). A request with ``"stream": true`` gets
+server-sent events in three pieces followed by ``data: [DONE]``.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+class StubServer(ThreadingHTTPServer):
+    """Holds the mode, the reply content and every request received."""
+
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.mode = "json"
+        self.content = '{"ok": true}'
+        self.slow_s = 2.0
+        self.requests: list[dict[str, Any]] = []
+        self.headers_seen: list[dict[str, str]] = []
+
+    @property
+    def base_url(self) -> str:
+        host, port = self.server_address[:2]
+        return f"http://{host}:{port}/v1"
+
+    def set(self, mode: str, content: str | None = None) -> None:
+        self.mode = mode
+        if content is not None:
+            self.content = content
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: StubServer
+
+    def log_message(self, format: str, *args: Any) -> None:  # keep test output quiet
+        return
+
+    def _send(self, status: int, body: bytes, content_type: str = "application/json") -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_POST(self) -> None:  # noqa: N802 (http.server naming)
+        length = int(self.headers.get("Content-Length", "0"))
+        payload = json.loads(self.rfile.read(length) or b"{}")
+        server = self.server
+        server.requests.append(payload)
+        server.headers_seen.append(dict(self.headers))
+        if self.path != "/v1/chat/completions":
+            self._send(404, b'{"error": "not found"}')
+            return
+        try:
+            if server.mode == "slow":
+                time.sleep(server.slow_s)
+            if server.mode == "error":
+                auth = self.headers.get("Authorization", "")
+                self._send(500, json.dumps({"error": f"boom (you sent {auth})"}).encode())
+            elif server.mode == "malformed":
+                self._send(200, b"<html>not json</html>", "text/html")
+            elif payload.get("stream"):
+                self._stream(server.content)
+            else:
+                body = {
+                    "id": "chatcmpl-stub",
+                    "object": "chat.completion",
+                    "model": payload.get("model", "stub"),
+                    "choices": [
+                        {
+                            "index": 0,
+                            "message": {"role": "assistant", "content": server.content},
+                            "finish_reason": "stop",
+                        }
+                    ],
+                    "usage": {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18},
+                }
+                self._send(200, json.dumps(body).encode())
+        except (BrokenPipeError, ConnectionResetError):  # the client gave up (timeout tests)
+            return
+
+    def _stream(self, text: str) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.end_headers()
+        step = max(1, len(text) // 3)
+        for i in range(0, len(text), step):
+            chunk = {"choices": [{"index": 0, "delta": {"content": text[i : i + step]}}]}
+            self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+            self.wfile.flush()
+        self.wfile.write(b"data: [DONE]\n\n")
+        self.wfile.flush()
+
+
+@contextmanager
+def running_stub() -> Iterator[StubServer]:
+    """Start a stub server in a thread; stop it on exit."""
+    server = StubServer()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)

@@ -1,0 +1,132 @@
+"""The whole user flow in a real Chromium, against a real server with the real embedded model."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+CHROMIUM = "/usr/bin/chromium"
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(prepared_home: Path, real_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    home = tmp_path_factory.mktemp("browser-home")
+    shutil.copytree(prepared_home, home, dirs_exist_ok=True)
+    port = _free_port()
+    env = {
+        **os.environ,
+        "CINEREC_HOME": str(home),
+        "CINEREC_DATA_DIR": str(real_data_dir),
+        "CINEREC_LLM_MODEL": os.environ.get("CINEREC_TEST_MODEL", "qwen2.5-coder-1.5b"),
+        "CINEREC_LLM_THREADS": "2",
+    }
+    log = (home / "server.log").open("w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cinerec.cli", "serve", "--port", str(port)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                pytest.fail(f"server exited: {(home / 'server.log').read_text()[-2000:]}")
+            try:
+                if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.5)
+        else:
+            pytest.fail("server did not come up within 180 s")
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        log.close()
+
+
+def test_whole_flow_in_chromium(server: str) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian's chromium is missing: `make test` installs it (scripts/ensure-chromium.sh).")
+    SCREENSHOTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+        )
+        context = browser.new_context(viewport={"width": 1200, "height": 1600})
+        page = context.new_page()
+        page.set_default_timeout(20_000)
+        page.goto(server)
+
+        # 1. Profile, with markup in the taste text that must come back escaped.
+        page.fill("input[name=name]", "Mina <b>bold</b>")
+        page.fill("input[name=age]", "29")
+        page.select_option("select[name=gender]", "female")
+        page.fill("input[name=taste]", "slow-burn sci-fi, no horror <script>alert(1)</script>")
+        page.click("#save-profile")
+        expect(page.locator("input[name=name]")).to_have_value("Mina <b>bold</b>")
+        assert page.locator("b", has_text="bold").count() == 0
+
+        # 2. Type-ahead search and ticks.
+        for query, rating in (("Matrix", "5"), ("Blade Runner", "4"), ("Alien", "")):
+            page.fill("#q", query)
+            first = page.locator(".search-results li").first
+            expect(first).to_contain_text(query)
+            if rating:
+                first.locator("select[name=rating]").select_option(rating)
+            first.locator("button.tick").click()
+            expect(page.locator("#watched")).to_contain_text(query)
+        assert page.locator(".watched-list li").count() == 3
+
+        # 3-4. Persona and cards with fit scores and reasons (the real model takes a while).
+        page.click("#recommend-btn")
+        cards = page.locator("#rec-pages .card")
+        expect(cards.first).to_be_visible(timeout=240_000)
+        expect(page.locator("#persona")).to_be_visible()
+        assert cards.count() == 10
+        first_page_titles = cards.locator(".card-title").all_inner_texts()
+        expect(cards.first.locator(".links a")).to_have_attribute("href", re.compile("justwatch"))
+        page.screenshot(path=str(SCREENSHOTS / "browser-flow.png"), full_page=True)
+
+        # "More" appends a second page with no repeats.
+        page.click("#more-btn")
+        expect(page.locator(".rec-page[data-page='2'] .card").first).to_be_visible(timeout=240_000)
+        all_titles = page.locator("#rec-pages .card .card-title").all_inner_texts()
+        assert len(all_titles) == 20 and len(set(all_titles)) == 20
+        assert set(first_page_titles) <= set(all_titles)
+
+        # 5. Coming back in the same browser keeps everything; a new browser sees nothing of it.
+        page.goto(server)
+        expect(page.locator(".watched-list li")).to_have_count(3)
+        expect(page.locator("#rec-pages .card")).to_have_count(20)
+        expect(page.locator("#persona")).to_be_visible()
+        other = browser.new_context().new_page()
+        other.goto(server)
+        assert other.locator(".watched-list li").count() == 0
+        assert "Mina" not in other.content()
+        browser.close()
