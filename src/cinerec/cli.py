@@ -15,13 +15,20 @@ from cinerec.errors import CinerecError
 app = typer.Typer(add_completion=False, help="cinerec: movie recommendations, explained.")
 
 DataDirOpt = Annotated[
-    Path | None, typer.Option("--data-dir", help="Data sets (default: CINEREC_DATA_DIR, ../shared/data, cache).")
+    Path | None,
+    typer.Option(
+        "--data-dir", help="Data sets (default: CINEREC_DATA_DIR, ../shared/data, cache)."
+    ),
 ]
-HomeOpt = Annotated[Path | None, typer.Option("--home", help="State directory (database, artifacts).")]
+HomeOpt = Annotated[
+    Path | None, typer.Option("--home", help="State directory (database, artifacts).")
+]
 
 
 def _settings(data_dir: Path | None = None, home: Path | None = None, **kw: object) -> Settings:
-    overrides = {k: v for k, v in {"data_dir": data_dir, "home": home, **kw}.items() if v is not None}
+    overrides = {
+        k: v for k, v in {"data_dir": data_dir, "home": home, **kw}.items() if v is not None
+    }
     return Settings(**overrides)  # type: ignore[arg-type]
 
 
@@ -38,14 +45,19 @@ def _fail(exc: CinerecError) -> typer.Exit:
 
 @app.callback()
 def main(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> None:
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
 
 
 @app.command()
 def ingest(
     data_dir: DataDirOpt = None,
     home: HomeOpt = None,
-    download: Annotated[bool, typer.Option(help="Download MovieLens from GroupLens first.")] = False,
+    download: Annotated[
+        bool, typer.Option(help="Download MovieLens from GroupLens first.")
+    ] = False,
 ) -> None:
     """Load the catalog (MovieLens + TMDB + keywords) into the database."""
     from cinerec.services.ingest import ingest as run
@@ -54,14 +66,19 @@ def ingest(
         report = run(_platform(_settings(data_dir, home)), download=download)
     except CinerecError as exc:
         raise _fail(exc) from None
-    typer.echo(f"Ingested {report.movies:,} movies and {report.ratings:,} ratings from {report.data_dir} in {report.seconds:.1f} s")
+    typer.echo(
+        f"Ingested {report.movies:,} movies and {report.ratings:,} ratings "
+        f"from {report.data_dir} in {report.seconds:.1f} s"
+    )
 
 
 @app.command()
 def train(
     data_dir: DataDirOpt = None,
     home: HomeOpt = None,
-    model: Annotated[str | None, typer.Option(help="Recommender name (default: the configured one).")] = None,
+    model: Annotated[
+        str | None, typer.Option(help="Recommender name (default: the configured one).")
+    ] = None,
 ) -> None:
     """Train a recommender on all ratings and store it with its config and data fingerprint."""
     from cinerec.services.ingest import train as run
@@ -70,14 +87,18 @@ def train(
         info = run(_platform(_settings(data_dir, home)), name=model)
     except CinerecError as exc:
         raise _fail(exc) from None
-    typer.echo(f"Trained {info.name} (version {info.version}); artifact in {info.path}")
+    typer.echo(f"Trained {info.name} (version {info.version}) in {info.train_seconds or 0:.1f} s")
 
 
 @app.command()
 def recommend(
-    movie_ids: Annotated[str, typer.Option("--movies", help="Watched MovieLens ids, comma-separated.")] = "",
-    taste: Annotated[str, typer.Option(help="Free-text taste, e.g. 'slow-burn sci-fi, no horror'.")] = "",
-    n: Annotated[int, typer.Option(min=1, max=50)] = 10,
+    movie_ids: Annotated[
+        str, typer.Option("--movies", help="Watched MovieLens ids, comma-separated.")
+    ] = "",
+    taste: Annotated[
+        str, typer.Option(help="Free-text taste, e.g. 'slow-burn sci-fi, no horror'.")
+    ] = "",
+    n: Annotated[int, typer.Option("-n", "--n", min=1, max=50, help="How many.")] = 10,
     data_dir: DataDirOpt = None,
     home: HomeOpt = None,
 ) -> None:
@@ -87,15 +108,23 @@ def recommend(
     try:
         ids = [int(x) for x in movie_ids.replace(" ", "").split(",") if x]
     except ValueError:
-        raise _fail(CinerecError("--movies takes comma-separated whole numbers, e.g. 1,260,2571.")) from None
+        raise _fail(
+            CinerecError("--movies takes comma-separated whole numbers, e.g. 1,260,2571.")
+        ) from None
     try:
         cands = recommend_for_history(
-            _platform(_settings(data_dir, home)), history=[Rated(i) for i in ids], taste_text=taste, n=n
+            _platform(_settings(data_dir, home)),
+            history=[Rated(i) for i in ids],
+            taste_text=taste,
+            n=n,
         )
     except CinerecError as exc:
         raise _fail(exc) from None
     for k, c in enumerate(cands, 1):
-        typer.echo(f"{k:2d}. [{c.movie.movie_id}] {c.movie.display_title}  {'|'.join(c.movie.genres)}  ({c.score:.3f})")
+        typer.echo(
+            f"{k:2d}. [{c.movie.movie_id}] {c.movie.display_title}  "
+            f"{'|'.join(c.movie.genres)}  ({c.score:.3f})"
+        )
 
 
 @app.command()
@@ -104,7 +133,9 @@ def serve(
     home: HomeOpt = None,
     host: Annotated[str | None, typer.Option()] = None,
     port: Annotated[int | None, typer.Option()] = None,
-    llm_model: Annotated[str | None, typer.Option(help="Embedded model name or .gguf path.")] = None,
+    llm_model: Annotated[
+        str | None, typer.Option(help="Embedded model name or .gguf path.")
+    ] = None,
 ) -> None:
     """Start the web app; on first run, ingest the data and train the default model."""
     import uvicorn
@@ -122,7 +153,12 @@ def serve(
     except CinerecError as exc:
         raise _fail(exc) from None
     typer.echo(f"cinerec is serving on http://{settings.host}:{settings.port}")
-    uvicorn.run(create_app(settings, platform=platform), host=settings.host, port=settings.port, log_level="warning")
+    uvicorn.run(
+        create_app(settings, platform=platform),
+        host=settings.host,
+        port=settings.port,
+        log_level="warning",
+    )
 
 
 if __name__ == "__main__":  # pragma: no cover

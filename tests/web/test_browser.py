@@ -28,7 +28,9 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server(prepared_home: Path, real_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def server(
+    prepared_home: Path, real_data_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     home = tmp_path_factory.mktemp("browser-home")
     shutil.copytree(prepared_home, home, dirs_exist_ok=True)
     port = _free_port()
@@ -70,13 +72,21 @@ def test_whole_flow_in_chromium(server: str) -> None:
     from playwright.sync_api import expect, sync_playwright
 
     if not Path(CHROMIUM).exists():
-        pytest.fail("Debian's chromium is missing: `make test` installs it (scripts/ensure-chromium.sh).")
+        pytest.fail(
+            "Debian's chromium is missing: `make test` installs it (scripts/ensure-chromium.sh)."
+        )
     SCREENSHOTS.mkdir(exist_ok=True)
     with sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
         )
         context = browser.new_context(viewport={"width": 1200, "height": 1600})
         page = context.new_page()

@@ -62,14 +62,16 @@ def load_dashboard(platform: Platform, *, user_id: int, max_runs: int = 20) -> D
         ids = {w.movie_id for w in watched} | {i.movie_id for r in runs for i in r.items}
         movies = repo.get_movies(session, ids=sorted(ids))
     current_runs: list[repo.RunRecord] = []
-    for k, run in enumerate(runs):
+    for run in runs:
         current_runs.append(run)
         if run.page == 1:
             break
     earlier = runs[len(current_runs) :]
     return Dashboard(
         user=user,
-        watched=[WatchedMovie(movies[w.movie_id], w.rating) for w in watched if w.movie_id in movies],
+        watched=[
+            WatchedMovie(movies[w.movie_id], w.rating) for w in watched if w.movie_id in movies
+        ],
         persona=persona,
         current=[_page(r, movies, None) for r in reversed(current_runs)],
         earlier=[_page(r, movies, None) for r in earlier],

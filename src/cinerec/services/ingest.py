@@ -8,13 +8,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cinerec.data.catalog import load_catalog
-from cinerec.data.fingerprint import fingerprint_interactions
 from cinerec.data.movielens import load_ratings
 from cinerec.data.paths import resolve_data_dir
 from cinerec.db import repository as repo
-from cinerec.recommenders.artifacts import ArtifactInfo, save_artifact
+from cinerec.recommenders.artifacts import ArtifactInfo, train_artifact
 from cinerec.recommenders.base import TrainingOptions
-from cinerec.recommenders.registry import build
 from cinerec.services.platform import Platform
 
 log = logging.getLogger(__name__)
@@ -59,18 +57,13 @@ def train(platform: Platform, *, name: str | None = None, progress: bool = True)
     """Train the configured (or named) recommender on all ratings and store the artifact."""
     settings = platform.settings
     name = name or settings.recommender
-    data_dir = data_dir_for(platform)
-    interactions = load_ratings(data_dir, settings.dataset)
-    model, config = build(name)
-    start = time.perf_counter()
-    model.fit(interactions, TrainingOptions(seed=settings.seed, progress=progress))
-    seconds = time.perf_counter() - start
-    info = save_artifact(
-        model,
+    interactions = load_ratings(data_dir_for(platform), settings.dataset)
+    model, info = train_artifact(
+        name,
+        interactions,
         platform.artifact_dir(name),
-        config=config,
-        data_fingerprint=fingerprint_interactions(interactions),
-        extra={"train_seconds": round(seconds, 3), "dataset": settings.dataset},
+        options=TrainingOptions(seed=settings.seed, progress=progress),
+        extra={"dataset": settings.dataset},
     )
     if name == settings.recommender:
         platform.set_recommender(model, info)

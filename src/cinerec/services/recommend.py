@@ -113,7 +113,9 @@ def persona_is_stale(persona: repo.PersonaRecord | None, user: repo.UserRecord) 
     return persona is None or persona.created_at < user.changed_at
 
 
-def recommend_for_user(platform: Platform, *, user_id: int, more: bool = False) -> RecommendationPage:
+def recommend_for_user(
+    platform: Platform, *, user_id: int, more: bool = False
+) -> RecommendationPage:
     """Make, store and return the next page of recommendations for a user.
 
     ``more=False`` starts over at page 1; ``more=True`` gives the next page, never repeating a

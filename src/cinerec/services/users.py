@@ -86,7 +86,9 @@ def _readable(exc: PydanticValidationError) -> str:
     return " ".join(dict.fromkeys(parts))
 
 
-def save_profile(platform: Platform, *, token: str | None, profile: ProfileInput) -> tuple[str, int]:
+def save_profile(
+    platform: Platform, *, token: str | None, profile: ProfileInput
+) -> tuple[str, int]:
     """Create the user for a new session, or update the session's user. Returns (token, user id)."""
     with platform.session() as session:
         user = repo.get_user_by_token_hash(session, token_hash=hash_token(token)) if token else None

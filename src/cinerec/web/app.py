@@ -11,6 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cinerec import __version__
 from cinerec.config import Settings
@@ -66,10 +67,22 @@ def create_app(settings: Settings, *, platform: Platform | None = None) -> FastA
 
     @app.exception_handler(RequestValidationError)
     async def _request_validation(request: Request, exc: RequestValidationError) -> Response:
-        fields = ", ".join(
-            str(e["loc"][-1]) for e in exc.errors() if e.get("loc")
-        ) or "the request"
+        fields = ", ".join(str(e["loc"][-1]) for e in exc.errors() if e.get("loc")) or "the request"
         return _error(request, 422, f"Please check {fields}: the value is missing or malformed.")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 400 and request.method == "POST":
+            # The form parser refuses oversized fields (e.g. a 10 MB taste text) before we see them.
+            message = (
+                "The form was too large or malformed; keep the taste text under "
+                f"{platform.settings.max_taste_chars} characters. Nothing was changed."
+            )
+        elif exc.status_code == 404:
+            message = "There is no such page."
+        else:
+            message = str(exc.detail)
+        return _error(request, exc.status_code, message)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:

@@ -52,7 +52,8 @@ STRINGS: dict[str, dict[str, str]] = {
     "reasons_unavailable": {
         "en": "Reasons unavailable: the language model did not answer in time, "
         "so this is the recommender's own ranking.",
-        "ko": "설명을 불러오지 못했습니다: 언어 모델이 응답하지 않아 추천 모델의 순위를 그대로 보여줍니다.",
+        "ko": "설명을 불러오지 못했습니다: 언어 모델이 응답하지 않아 "
+        "추천 모델의 순위를 그대로 보여줍니다.",
     },
     "persona_fallback": {
         "en": "Written from your genres (the language model was unavailable).",

@@ -25,9 +25,6 @@ from cinerec.web.schemas import (
 
 router = APIRouter(prefix="/api", tags=["api"])
 
-FEEDBACK_KINDS = {"like", "dislike", "watched", "not_interested"}
-
-
 def _require(user: repo.UserRecord | None) -> repo.UserRecord:
     if user is None:
         raise ValidationError("No profile for this session yet: POST /api/profile first.")
@@ -51,8 +48,14 @@ def put_profile(
     """Create this session's user (sets the session cookie) or update the profile."""
     profile = users.parse_profile(body, max_taste_chars=platform.settings.max_taste_chars)
     token, _ = users.save_profile(platform, token=token, profile=profile)
-    response.set_cookie(SESSION_COOKIE, token, max_age=ONE_YEAR, httponly=True, samesite="lax",
-                        secure=platform.settings.cookie_secure)
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=ONE_YEAR,
+        httponly=True,
+        samesite="lax",
+        secure=platform.settings.cookie_secure,
+    )
     user = users.current_user(platform, token)
     assert user is not None
     return _public(user)
@@ -108,7 +111,9 @@ def remove_watched(platform: PlatformDep, user: UserDep, movie_id: int) -> list[
 
 
 @router.post("/recommendations", response_model=RecommendationPagePublic)
-def recommend(platform: PlatformDep, user: UserDep, body: RecommendationsIn | None = None) -> RecommendationPagePublic:
+def recommend(
+    platform: PlatformDep, user: UserDep, body: RecommendationsIn | None = None
+) -> RecommendationPagePublic:
     """Candidates -> persona -> grounded re-rank; ``more`` gives the next page without repeats."""
     page = recommend_for_user(platform, user_id=_require(user).id, more=bool(body and body.more))
     return RecommendationPagePublic.of(page)
@@ -125,17 +130,21 @@ def past_recommendations(platform: PlatformDep, user: UserDep) -> list[Recommend
 def get_persona(platform: PlatformDep, user: UserDep) -> PersonaPublic | None:
     with platform.session() as session:
         persona = repo.latest_persona(session, user_id=_require(user).id)
-    return PersonaPublic(text=persona.text, model=persona.model, fallback=persona.fallback) if persona else None
+    return (
+        PersonaPublic(text=persona.text, model=persona.model, fallback=persona.fallback)
+        if persona
+        else None
+    )
 
 
 @router.post("/feedback")
 def feedback(platform: PlatformDep, user: UserDep, body: FeedbackIn) -> dict[str, int]:
-    if body.kind not in FEEDBACK_KINDS:
-        raise ValidationError(f"Feedback kind must be one of {sorted(FEEDBACK_KINDS)}.")
     with platform.session() as session:
-        if repo.get_movie(session, movie_id=body.movie_id) is None:
-            raise NotFoundError(f"There is no movie with id {body.movie_id} in the catalog.")
         fid = repo.add_feedback(
-            session, user_id=_require(user).id, movie_id=body.movie_id, kind=body.kind, run_id=body.run_id
+            session,
+            user_id=_require(user).id,
+            movie_id=body.movie_id,
+            kind=body.kind,
+            run_id=body.run_id,
         )
     return {"id": fid}

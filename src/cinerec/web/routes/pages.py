@@ -24,7 +24,9 @@ def _is_htmx(request: Request) -> bool:
     return request.headers.get("HX-Request") == "true"
 
 
-def _home(request: Request, platform: PlatformDep, user: repo.UserRecord | None, **extra: object) -> Response:
+def _home(
+    request: Request, platform: PlatformDep, user: repo.UserRecord | None, **extra: object
+) -> Response:
     lang = page_language(request, user.language if user else "en")
     context: dict[str, object] = {"user": user, "form": None, "error": None, **extra}
     if user is not None:
@@ -56,7 +58,9 @@ def save_profile(
     raw = {"name": name, "age": age.strip(), "gender": gender, "taste": taste, "language": language}
     try:
         if raw["age"] and not raw["age"].lstrip("-").isdigit():
-            raise ValidationError(f"Age must be a whole number between {users.MIN_AGE} and {users.MAX_AGE}.")
+            raise ValidationError(
+                f"Age must be a whole number between {users.MIN_AGE} and {users.MAX_AGE}."
+            )
         profile = users.parse_profile(raw, max_taste_chars=platform.settings.max_taste_chars)
     except ValidationError as exc:
         kept = {k: v[:200] for k, v in raw.items()}  # echo a bounded copy of what was typed
@@ -89,7 +93,9 @@ def search(
         with platform.session() as session:
             watched = {w.movie_id for w in repo.list_watched(session, user_id=user.id)}
     return render(
-        request, "_search_results.html", {"results": results, "query": query, "watched_ids": watched}
+        request,
+        "_search_results.html",
+        {"results": results, "query": query, "watched_ids": watched},
     )
 
 
@@ -118,7 +124,9 @@ def add_watched(
 
 
 @router.post("/watched/{movie_id}/delete")
-def delete_watched(request: Request, platform: PlatformDep, user: UserDep, movie_id: int) -> Response:
+def delete_watched(
+    request: Request, platform: PlatformDep, user: UserDep, movie_id: int
+) -> Response:
     current = _require_user(user)
     users.unmark_watched(platform, user_id=current.id, movie_id=movie_id)
     return _watched_fragment(request, platform, current)
@@ -139,8 +147,16 @@ def recommend(
     page = recommend_for_user(platform, user_id=current.id, more=bool(more))
     if not _is_htmx(request):
         return RedirectResponse("/#recommendations", status_code=303)
-    return render(request, "_rec_page.html", {"rec": page, "fresh": True, "persona": page.persona,
-                                              "persona_fallback": page.persona_fallback})
+    return render(
+        request,
+        "_rec_page.html",
+        {
+            "rec": page,
+            "fresh": True,
+            "persona": page.persona,
+            "persona_fallback": page.persona_fallback,
+        },
+    )
 
 
 @router.get("/movies/{movie_id}")
