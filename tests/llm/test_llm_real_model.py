@@ -42,12 +42,12 @@ def test_persona_and_rerank_with_the_real_model(best_model_name: str) -> None:
     loaded = time.perf_counter()
     persona = write_persona(backend, profile, HISTORY, timeout_s=120)
     after_persona = time.perf_counter()
-    result = rerank(backend, profile, persona.text, HISTORY, candidates, n=5, timeout_s=120)
+    result = rerank(backend, profile, persona.text, HISTORY, candidates, n=3, timeout_s=300)
     end = time.perf_counter()
 
     print(
         f"\n[{best_model_name}, 1 thread] load {loaded - start:.1f}s, persona "
-        f"{after_persona - loaded:.1f}s, rerank 20 cand/5 reasons {end - after_persona:.1f}s"
+        f"{after_persona - loaded:.1f}s, rerank 20 cand/3 reasons {end - after_persona:.1f}s"
     )
     print("persona:", persona)
     for item in result.items[:5]:

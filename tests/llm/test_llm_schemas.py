@@ -50,6 +50,13 @@ def test_parse_is_lenient_where_safe() -> None:
     assert parse_reply('{"persona": "' + "y" * 900 + '"}', PersonaOut).persona == "y" * 400
 
 
+def test_reply_cut_at_max_tokens_keeps_complete_items() -> None:
+    cut = '{"items": [{"id": 1, "fit": 90, "reason": "A {brace} in text."}, {"id": 2, "fit": 8'
+    reply = parse_reply(cut, RerankOut)
+    assert [i.id for i in reply.items] == [1]
+    assert reply.items[0].reason == "A {brace} in text."
+
+
 @pytest.mark.parametrize(
     "text",
     ["", "no json here", '{"persona": 3}', '{"items": [{"id": "abc"}]}', '{"persona": ""}'],

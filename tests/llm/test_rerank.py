@@ -61,7 +61,7 @@ def test_valid_reply_reorders_and_explains(fake_backend: FakeBackend) -> None:
     call = fake_backend.calls[0]
     assert call.schema["properties"]["items"]["items"]["properties"]["id"]["enum"] == IDS
     assert call.schema["properties"]["items"]["maxItems"] == 3
-    assert call.timeout_s == 9 and call.max_tokens <= 250
+    assert call.timeout_s == 9 and call.max_tokens <= 250  # short generation
 
 
 def test_unknown_ids_duplicates_and_missing_are_repaired(fake_backend: FakeBackend) -> None:
@@ -141,7 +141,9 @@ def test_only_twenty_candidates_reach_the_model(fake_backend: FakeBackend) -> No
 
 
 def test_reasons_are_capped_at_ten_and_prompt_is_compact(fake_backend: FakeBackend) -> None:
-    fake_backend.queue(items(*[(i, 50, "Fits.") for i in IDS[:10]]))
+    fake_backend.queue(
+        items(*[(i, 50, f"fits, reason number {k}.") for k, i in enumerate(IDS[:10])])
+    )
     result = rerank(fake_backend, PROFILE, PERSONA, HISTORY, CANDS, n=50)
     assert fake_backend.calls[0].schema["properties"]["items"]["maxItems"] == 10
     assert sum(i.reason is not None for i in result.items) == 10
@@ -161,3 +163,9 @@ def test_duplicate_candidates_are_merged(fake_backend: FakeBackend) -> None:
     doubled = CANDS[:3] + CANDS[:2]
     result = rerank(None, PROFILE, PERSONA, HISTORY, doubled, n=3)
     assert ids_of(result.items) == IDS[:3]
+
+
+def test_repeated_reasons_are_dropped(fake_backend: FakeBackend) -> None:
+    fake_backend.queue(items((296, 90, "Same words."), (50, 80, "Same words."), (47, 70, "Other.")))
+    result = rerank(fake_backend, PROFILE, PERSONA, HISTORY, CANDS, n=3)
+    assert [i.reason for i in result.items[:3]] == ["Same words.", None, "Other."]

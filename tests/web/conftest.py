@@ -20,6 +20,10 @@ from cinerec.services.platform import Platform
 from cinerec.web.app import create_app
 from tests.llm.fakes import FakeBackend
 
+WORDS = (
+    "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+    "sixteen seventeen eighteen nineteen twenty"
+).split()
 GENRES = [("Sci-Fi",), ("Horror",), ("Comedy", "Romance"), ("Drama",)]
 
 
@@ -66,7 +70,7 @@ class SchemaAwareFake(FakeBackend):
             if "items" in props:
                 ids = props["items"]["items"]["properties"]["id"]["enum"]
                 items = [
-                    {"id": i, "fit": 90 - k, "reason": self.reason}
+                    {"id": i, "fit": 90 - k, "reason": f"{self.reason[:-1]}, pick {WORDS[k]}."}
                     for k, i in enumerate(reversed(ids))
                 ]
                 self.replies.append(json.dumps({"items": items}))

@@ -12,7 +12,8 @@
   history; every later rating is a target. Age, gender and occupation travel in
   :attr:`EvalCase.features` for models that can use them.
 
-Each task is scored by :func:`cinerec.evaluation.ranking.score_cases`, which returns per-user
+Each task is scored by :func:`cinerec.evaluation.ranking.rank_cases` and
+:func:`cinerec.evaluation.ranking.per_user_metrics`, which return per-user
 metric arrays.
 """
 
@@ -109,8 +110,7 @@ def _histories(frame: pd.DataFrame) -> dict[int, list[Rated]]:
 
 def _targets(frame: pd.DataFrame) -> dict[int, tuple[int, ...]]:
     return {
-        int(u): tuple(int(i) for i in g)
-        for u, g in frame.groupby("user_id", sort=True)["item_id"]
+        int(u): tuple(int(i) for i in g) for u, g in frame.groupby("user_id", sort=True)["item_id"]
     }
 
 
@@ -205,9 +205,9 @@ def cold_start_task(
     )
 
 
-def build_task(protocol: str, data_dir: Path, *, dataset: str | None = None, seed: int = 0) -> (
-    EvaluationTask
-):
+def build_task(
+    protocol: str, data_dir: Path, *, dataset: str | None = None, seed: int = 0
+) -> EvaluationTask:
     """The task of ``protocol`` on the real data in ``data_dir``.
 
     ``dataset`` only matters for ``loo`` (default ml-latest-small); the other two protocols are

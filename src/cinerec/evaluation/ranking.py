@@ -96,6 +96,4 @@ def catalog_coverage(
     rankings: CaseRankings, catalog_size: int, *, ks: Sequence[int] = DEFAULT_KS
 ) -> dict[str, float]:
     """``{"coverage@10": share of the catalog in anyone's top 10, ...}``."""
-    return {
-        f"coverage@{k}": metrics.coverage(rankings.top_items[:, :k], catalog_size) for k in ks
-    }
+    return {f"coverage@{k}": metrics.coverage(rankings.top_items[:, :k], catalog_size) for k in ks}

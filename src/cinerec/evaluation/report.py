@@ -56,7 +56,8 @@ def plot_ndcg(result: dict[str, Any], path: Path, metric: str = "ndcg@10") -> No
     width = 0.8 / max(len(parts), 1)
     fig, ax = plt.subplots(figsize=(max(5.0, 1.2 * len(models) + 2), 3.6))
     for j, part in enumerate(parts):
-        means, errors = [], [[], []]
+        means: list[float] = []
+        errors: list[list[float]] = [[], []]
         for key in models:
             ci = result["models"][key]["results"].get(part, {}).get(metric)
             mean = ci["mean"] if ci else 0.0

@@ -20,6 +20,7 @@ from cinerec.llm.backends.base import LLMBackend, Message
 from cinerec.llm.grounding import clean_free_text, sanitize_user_text
 from cinerec.llm.schemas import PERSONA_MAX_CHARS, PersonaOut, parse_reply, persona_schema
 from cinerec.llm.templates import render
+from cinerec.text.taste import parse_taste
 
 log = logging.getLogger(__name__)
 
@@ -114,8 +115,11 @@ def template_persona(
             text += f" 최근에 본 영화로는 {_join(titles, 'ko')} 등이 있습니다."
         else:
             text = f"{who} 아직 평가한 영화가 없는 {age}관객입니다."
-        if taste:
-            text += f" 직접 남긴 취향: “{taste}”."
+        likes, dislikes = _taste_genres(taste, "ko")
+        if likes:
+            text += f" {likes} 영화를 좋아한다고 했습니다."
+        if dislikes:
+            text += f" {dislikes} 영화는 피하고 싶어 합니다."
         return text[:PERSONA_MAX_CHARS]
     who = name or "This viewer"
     age = f"a {profile.age}-year-old viewer" if profile.age else "a viewer"
@@ -124,9 +128,28 @@ def template_persona(
         text = f"{who} is {age} who mostly watches {kinds} movies, such as {_join(titles, 'en')}."
     else:
         text = f"{who} is {age} who has not rated any movies yet."
-    if taste:
-        text += f" In their own words: “{taste}”."
+    likes, dislikes = _taste_genres(taste, "en")
+    if likes:
+        text += f" They say they like {likes} movies."
+    if dislikes:
+        text += f" They would rather avoid {dislikes} movies."
     return text[:PERSONA_MAX_CHARS]
+
+
+def _taste_genres(taste: str, language: str) -> tuple[str, str]:
+    """Liked and disliked genres parsed from the taste text, never the raw text itself.
+
+    The raw taste is untrusted (it may name fake titles or carry instructions), so the fallback
+    persona only restates what the parser recognised.
+    """
+    parsed = parse_taste(taste)
+
+    def names(genres: Sequence[str]) -> str:
+        if language == "ko":
+            return _join([GENRES_KO.get(g, g) for g in genres], "ko")
+        return _join([g if g in ("Sci-Fi", "IMAX") else g.lower() for g in genres], "en")
+
+    return names(parsed.liked_genres), names(parsed.disliked_genres)
 
 
 def language_ok(text: str, language: str) -> bool:

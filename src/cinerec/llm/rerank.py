@@ -36,7 +36,8 @@ MAX_MODEL_CANDIDATES = 20
 MAX_REASONS = 10
 MAX_HISTORY_TITLES = 10
 OVERVIEW_CHARS = 90
-_TOKENS_PER_ITEM = 55
+# Generation budget per item: id, fit and a <=120-char reason (Korean needs about twice the tokens).
+_TOKENS_PER_ITEM = {"en": 60, "ko": 120}
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,7 +209,7 @@ def rerank(
         completion = backend.complete(
             messages,
             schema=rerank_schema(ids, n=n) if backend.supports_schema else None,
-            max_tokens=_TOKENS_PER_ITEM * n + 30,
+            max_tokens=_TOKENS_PER_ITEM.get(profile.language, 60) * n + 30,
             temperature=0.0,
             timeout_s=timeout_s,
         )
@@ -226,12 +227,16 @@ def rerank(
     order = sorted(range(len(picked)), key=lambda k: (-picked[k].fit, k))
     items: list[RankedItem] = []
     any_cleaned = False
+    seen_reasons: set[str] = set()
     for k in order:
         item = picked[k]
         reason, cleaned = clean_free_text(
             item.reason, titles, allowed=names, max_chars=REASON_MAX_CHARS
         )
         any_cleaned |= cleaned
+        if reason in seen_reasons:  # small models repeat one reason for every pick
+            reason = ""
+        seen_reasons.add(reason)
         items.append(RankedItem(item.id, item.fit / 100.0, reason or None, position[item.id]))
     cap = min(i.fit_score for i in items)
     chosen = {i.movie_id for i in items}

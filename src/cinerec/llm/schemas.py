@@ -141,8 +141,52 @@ def rerank_schema(candidate_ids: Sequence[int], *, n: int) -> dict[str, Any]:
     return schema
 
 
+def _closers(prefix: str) -> str | None:
+    """Brackets that close every ``{``/``[`` left open in ``prefix``; None inside a string."""
+    stack: list[str] = []
+    in_string = escaped = False
+    for ch in prefix:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "{[":
+            stack.append("}" if ch == "{" else "]")
+        elif ch in "}]":
+            if not stack:
+                return None
+            stack.pop()
+    return None if in_string else "".join(reversed(stack))
+
+
+def _salvage(text: str, model: type[ModelT], *, attempts: int = 40) -> ModelT | None:
+    """Parse a reply cut off at ``max_tokens``: keep it up to its last complete object."""
+    start = text.find("{")
+    end = len(text)
+    for _ in range(attempts):
+        end = text.rfind("}", start, end)
+        if end <= start:
+            return None
+        prefix = text[start : end + 1]
+        closers = _closers(prefix)
+        if closers is not None:
+            try:
+                return model.model_validate_json(prefix + closers)
+            except ValidationError:
+                pass
+    return None
+
+
 def parse_reply(text: str, model: type[ModelT]) -> ModelT:
-    """Parse a model reply into ``model``; tolerate prose or code fences around the JSON object.
+    """Parse a model reply into ``model``.
+
+    Tolerates prose or code fences around the JSON object, and a reply cut off at ``max_tokens``
+    (kept up to its last complete inner object).
 
     Raises:
         LLMError: no valid JSON object of that shape in ``text``.
@@ -152,12 +196,15 @@ def parse_reply(text: str, model: type[ModelT]) -> ModelT:
     except ValidationError:
         pass
     start, end = text.find("{"), text.rfind("}")
+    problem = "no JSON object"
     if 0 <= start < end:
         try:
             return model.model_validate_json(text[start : end + 1])
         except ValidationError as exc:
-            problem = exc.errors()[0].get("msg", "invalid")
-            raise LLMError(
-                f"The model reply does not match the {model.__name__} schema: {problem}"
-            ) from None
-    raise LLMError(f"The model reply holds no JSON object ({text[:60]!r}...).")
+            problem = str(exc.errors()[0].get("msg", "invalid"))
+    salvaged = _salvage(text, model)
+    if salvaged is not None:
+        return salvaged
+    raise LLMError(
+        f"The model reply does not match the {model.__name__} schema ({problem}): {text[:60]!r}"
+    )

@@ -48,12 +48,13 @@ class EASEConfig:
 
     Attributes:
         regularization: λ, added to the diagonal of the item Gram matrix. Picked on the
-            validation items of the leave-one-out protocol on ml-latest-small
-            (grid 50-2000; see the evaluation report).
+            validation items of the leave-one-out protocol on ml-latest-small (grid
+            50-2000: NDCG@10 0.048 at 50, 0.047 at 200, 0.045 at 500, 0.038 at 2000; the
+            50-300 range is flat within noise).
         min_rating: ignore ratings below this when building X (None: every rating counts).
     """
 
-    regularization: float = 500.0
+    regularization: float = 200.0
     min_rating: float | None = None
 
     def __post_init__(self) -> None:

@@ -16,6 +16,7 @@ from typing import Any
 
 from cinerec.errors import LLMError
 from cinerec.llm.backends.base import Completion, Message
+from cinerec.llm.backends.llamacpp_grammar import fast_grammar_llama_class
 
 
 class LlamaCppBackend:
@@ -80,7 +81,8 @@ class LlamaCppBackend:
             ) from exc
         start = time.perf_counter()
         try:
-            self._llm = llama_cpp.Llama(
+            llama_class = fast_grammar_llama_class(llama_cpp)
+            self._llm = llama_class(
                 model_path=str(self.model_path),
                 n_ctx=self.n_ctx,
                 n_threads=self.n_threads,

@@ -1,0 +1,98 @@
+"""What ``cinerec evaluate`` does, without the CLI library (the core never imports typer).
+
+:func:`evaluate_command` parses the command's plain arguments, runs the harness and returns
+the lines to print; ``cinerec/cli.py`` only wires options to it.
+
+Example:
+    >>> lines = evaluate_command(protocol="loo", models="popularity,als",
+    ...                          out_dir=Path("runs/loo"))  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from cinerec.data.paths import resolve_data_dir
+from cinerec.errors import ConfigError
+from cinerec.evaluation.harness import HarnessOptions, ModelFactory, ModelSpec, run_evaluation
+from cinerec.evaluation.protocols import PROTOCOLS, build_task
+from cinerec.recommenders.base import TrainingOptions
+
+
+def parse_models(models: str, configs: str | None = None) -> list[ModelSpec]:
+    """``"popularity,als"`` (+ optional JSON ``{"als": {"factors": 32}}``) -> model specs.
+
+    A name may carry a label after ``=``, so one model can run twice with different configs:
+    ``"als,als=als-small"`` with ``{"als-small": {"factors": 16}}``.
+
+    Raises:
+        ConfigError: no model named, or ``configs`` is not a JSON object of objects.
+    """
+    try:
+        overrides: dict[str, Any] = json.loads(configs) if configs else {}
+    except json.JSONDecodeError as exc:
+        raise ConfigError(
+            f"--configs is not valid JSON ({exc}); pass e.g. '{{\"als\": {{}}}}'"
+        ) from None
+    if not isinstance(overrides, dict) or not all(isinstance(v, dict) for v in overrides.values()):
+        raise ConfigError('--configs must map model names to objects, e.g. {"ease": {}}')
+    specs = []
+    for token in (t.strip() for t in models.split(",")):
+        if not token:
+            continue
+        name, _, label = token.partition("=")
+        key = label or name
+        specs.append(ModelSpec(name, overrides.get(key, {}), label or None))
+    if not specs:
+        raise ConfigError("Name at least one model, e.g. --models popularity,als")
+    return specs
+
+
+def evaluate_command(
+    *,
+    protocol: str,
+    models: str,
+    out_dir: Path,
+    dataset: str | None = None,
+    data_dir: Path | None = None,
+    configs: str | None = None,
+    seed: int = 42,
+    threads: int = 2,
+    resamples: int = 1000,
+    max_users: int | None = None,
+    build: ModelFactory | None = None,
+) -> list[str]:
+    """Run ``models`` on ``protocol`` and write the result, per-user arrays and report.
+
+    Returns:
+        Lines for the terminal: one per model and result part with NDCG@10 and recall@10
+        (95 % bootstrap intervals), then where the report is.
+
+    Raises:
+        ConfigError: unknown protocol, data set or model, or malformed ``configs``.
+        DataError: the data files are missing.
+    """
+    if protocol not in PROTOCOLS:
+        raise ConfigError(f"Unknown protocol {protocol!r}; choose one of {list(PROTOCOLS)}")
+    specs = parse_models(models, configs)
+    task = build_task(protocol, resolve_data_dir(data_dir), dataset=dataset, seed=seed)
+    options = HarnessOptions(
+        resamples=resamples,
+        training=TrainingOptions(seed=seed, threads=threads),
+        max_users=max_users,
+    )
+    kwargs = {"build": build} if build is not None else {}
+    result = run_evaluation(task, specs, out_dir=out_dir, options=options, **kwargs)
+    lines = []
+    for key, model in result["models"].items():
+        for part, scores in model["results"].items():
+            ndcg, recall = scores["ndcg@10"], scores["recall@10"]
+            lines.append(
+                f"{key:<14} {part:<10} NDCG@10 {ndcg['mean']:.4f} "
+                f"[{ndcg['low']:.4f}, {ndcg['high']:.4f}]  R@10 {recall['mean']:.4f} "
+                f"[{recall['low']:.4f}, {recall['high']:.4f}]  fit {model['fit_seconds']:.1f} s"
+            )
+    lines.append(f"Report: {out_dir / 'report.md'}")
+    return lines

@@ -1,0 +1,227 @@
+"""SASRec (Kang & McAuley 2018) trained with full-softmax cross-entropy, on the CPU.
+
+A causal transformer reads a user's movies in time order and scores every movie as the next
+one. Training follows the "SASRec with cross-entropy" recipe (Klenitskiy & Vasilev 2023,
+"Turning Dross Into Gold Loss: is BERT4Rec really better than SASRec?"): every position
+predicts the next item with a softmax over the whole catalog instead of one sampled negative,
+which is what makes SASRec competitive on MovieLens. Histories longer than ``max_len`` are
+cut into windows ``window_stride`` items apart.
+
+Any history is folded in at recommend time by running the network over its last
+``max_len`` known movies; ratings are ignored (each rating is an interaction). An empty or
+all-unknown history falls back to the popularity order saved with the model.
+
+Example:
+    >>> model = SASRecRecommender(SASRecConfig(epochs=40))  # doctest: +SKIP
+    >>> model.fit(interactions, TrainingOptions(seed=1, threads=2))  # doctest: +SKIP
+    >>> model.recommend([Rated(1), Rated(260), Rated(1196)], n=10)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Collection, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Self
+
+import numpy as np
+
+from cinerec.data.types import Interactions, Rated, ScoredItem, Vocabulary
+from cinerec.errors import ConfigError, ModelError
+from cinerec.recommenders._common import blocked_indices, check_n, read_model, top_n, write_model
+from cinerec.recommenders.base import TrainingOptions
+from cinerec.recommenders.popularity import popularity_scores
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class SASRecConfig:
+    """Hyperparameters of :class:`SASRecRecommender`.
+
+    Defaults chosen on the leave-one-out validation items of ml-latest-small: with
+    max_len 100, learning rate 5e-3 reached validation NDCG@10 0.041 after 5 epochs and
+    0.065 after 10, against 0.025 and 0.041 at 2e-3; more epochs were not explored (each
+    took 20-100 s on a shared 2-core machine).
+
+    Attributes:
+        max_len: most recent items the network reads.
+        hidden: embedding and hidden size.
+        layers: transformer blocks.
+        heads: attention heads (must divide ``hidden``).
+        dropout: dropout on embeddings, attention and feed-forward layers.
+        epochs: passes over the training windows.
+        batch_size: windows per optimiser step.
+        learning_rate: Adam learning rate.
+        weight_decay: AdamW weight decay.
+        window_stride: distance between the ends of two training windows of a long history.
+    """
+
+    max_len: int = 100
+    hidden: int = 64
+    layers: int = 2
+    heads: int = 2
+    dropout: float = 0.2
+    epochs: int = 20
+    batch_size: int = 128
+    learning_rate: float = 5e-3
+    weight_decay: float = 0.0
+    window_stride: int = 100
+
+    def __post_init__(self) -> None:
+        problems = []
+        for name in ("max_len", "hidden", "layers", "heads", "epochs", "batch_size"):
+            if getattr(self, name) < 1:
+                problems.append(f"{name} must be >= 1 (got {getattr(self, name)})")
+        if self.hidden % max(self.heads, 1):
+            problems.append(f"heads ({self.heads}) must divide hidden ({self.hidden})")
+        if not 0.0 <= self.dropout < 1.0:
+            problems.append(f"dropout must lie in [0, 1) (got {self.dropout})")
+        if self.learning_rate <= 0 or self.weight_decay < 0 or self.window_stride < 1:
+            problems.append("learning_rate > 0, weight_decay >= 0 and window_stride >= 1 needed")
+        if problems:
+            raise ConfigError("Invalid SASRecConfig: " + "; ".join(problems))
+
+
+def _sequences(interactions: Interactions) -> list[np.ndarray]:
+    """Each user's item tokens (vocabulary index + 1) in time order."""
+    frame = interactions.frame.sort_values(["user_id", "timestamp"], kind="stable")
+    tokens = interactions.items.indices(frame["item_id"].to_numpy(), skip_unknown=False) + 1
+    bounds = np.flatnonzero(np.diff(frame["user_id"].to_numpy())) + 1
+    return [s for s in np.split(tokens, bounds) if len(s)]
+
+
+class SASRecRecommender:
+    """Sequential candidate generator: next-movie prediction with a causal transformer."""
+
+    name = "sasrec"
+
+    def __init__(self, config: SASRecConfig | None = None) -> None:
+        self.config = config or SASRecConfig()
+        self._items: Vocabulary | None = None
+        self._net: object | None = None  # SASRecNet; typed loosely so torch loads lazily
+        self._popularity: np.ndarray | None = None
+        self.losses: list[float] = []
+
+    def _make_net(self, n_items: int) -> object:
+        from cinerec.recommenders._sasrec_net import SASRecNet
+
+        c = self.config
+        return SASRecNet(
+            n_items,
+            max_len=c.max_len,
+            hidden=c.hidden,
+            layers=c.layers,
+            heads=c.heads,
+            dropout=c.dropout,
+        )
+
+    def fit(self, interactions: Interactions, options: TrainingOptions) -> None:
+        """Train for ``config.epochs`` epochs with ``options.threads`` torch threads."""
+        import torch
+
+        from cinerec.recommenders._sasrec_net import train_epoch, training_windows
+
+        c = self.config
+        inputs, targets = training_windows(
+            _sequences(interactions), max_len=c.max_len, stride=c.window_stride
+        )
+        if len(inputs) == 0:
+            raise ModelError("Cannot train SASRec: no user has two or more interactions")
+        torch.set_num_threads(max(options.threads, 1))
+        torch.manual_seed(options.seed)
+        generator = np.random.default_rng(options.seed)
+        net = self._make_net(len(interactions.items))
+        optimizer = torch.optim.AdamW(
+            net.parameters(),  # type: ignore[attr-defined]
+            lr=c.learning_rate,
+            weight_decay=c.weight_decay,
+        )
+        self.losses = []
+        started = time.perf_counter()
+        for epoch in range(c.epochs):
+            loss = train_epoch(
+                net,  # type: ignore[arg-type]
+                optimizer,
+                inputs,
+                targets,
+                batch_size=c.batch_size,
+                generator=generator,
+            )
+            self.losses.append(loss)
+            if options.progress:
+                log.info("sasrec epoch %d loss %.4f (%.0f s)", epoch + 1, loss,
+                         time.perf_counter() - started)  # fmt: skip
+        net.eval()  # type: ignore[attr-defined]
+        self._items, self._net = interactions.items, net
+        self._popularity = popularity_scores(interactions.frame, interactions.items)
+
+    def _fitted(self) -> tuple[Vocabulary, object, np.ndarray]:
+        if self._items is None or self._net is None or self._popularity is None:
+            raise ModelError("The SASRec model is not trained; call fit() or load an artifact")
+        return self._items, self._net, self._popularity
+
+    def scores(self, history: Sequence[Rated]) -> np.ndarray | None:
+        """Next-item scores for every known item, or None when no history item is known."""
+        import torch
+
+        items, net, _ = self._fitted()
+        known = [items.index(r.movie_id) + 1 for r in history if r.movie_id in items]
+        if not known:
+            return None
+        max_len = self.config.max_len
+        tokens = np.zeros((1, max_len), dtype=np.int64)
+        tail = known[-max_len:]
+        tokens[0, max_len - len(tail) :] = tail
+        with torch.inference_mode():
+            hidden = net(torch.from_numpy(tokens))[:, -1]  # type: ignore[operator]
+            return net.logits(hidden)[0].double().numpy()  # type: ignore[attr-defined]
+
+    def recommend(
+        self, history: Sequence[Rated], n: int, exclude: Collection[int] = ()
+    ) -> list[ScoredItem]:
+        """Top ``n`` next movies for a history in time order; popularity if none is known."""
+        check_n(n)
+        items, _, popularity = self._fitted()
+        scores = self.scores(history)
+        if scores is None:
+            scores = popularity
+        return top_n(scores, items, n, blocked_indices(history, exclude, items))
+
+    def save(self, path: Path) -> None:
+        """Write item ids, the network's weights and the popularity fallback into ``path``."""
+        items, net, popularity = self._fitted()
+        weights = {
+            f"net.{k}": v.detach().numpy()
+            for k, v in net.state_dict().items()  # type: ignore[attr-defined]
+        }
+        write_model(
+            path,
+            name=self.name,
+            config=asdict(self.config),
+            item_ids=items.ids,
+            popularity=popularity,
+            **weights,
+        )
+
+    @classmethod
+    def load(cls, path: Path) -> Self:
+        """Read a model written by :meth:`save`; :class:`ModelError` if missing or corrupt."""
+        import torch
+
+        config, arrays = read_model(path, name=cls.name)
+        try:
+            model = cls(SASRecConfig(**config))
+            ids, popularity = arrays["item_ids"], arrays["popularity"].astype(np.float64)
+            net = model._make_net(len(ids))
+            state = {k[4:]: torch.from_numpy(v) for k, v in arrays.items() if k.startswith("net.")}
+            net.load_state_dict(state)  # type: ignore[attr-defined]
+        except (TypeError, KeyError, ConfigError, RuntimeError) as exc:
+            raise ModelError(
+                f"The SASRec model at {path} is incomplete ({exc}); retrain it"
+            ) from exc
+        net.eval()  # type: ignore[attr-defined]
+        model._items, model._net, model._popularity = Vocabulary(ids.tolist()), net, popularity
+        return model

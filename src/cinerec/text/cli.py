@@ -1,0 +1,145 @@
+"""``cinerec reviews train|select|import|audit``: the review-model active-learning loop.
+
+Wired into the main CLI with ``app.add_typer(reviews_app, name="reviews")``.
+Each command builds Settings and calls :mod:`cinerec.text.workflow`, nothing more.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cinerec.config import Settings
+from cinerec.errors import CinerecError
+
+reviews_app = typer.Typer(
+    add_completion=False, help="Review sentiment and aspects: train, select, import, audit."
+)
+
+TaskArg = Annotated[str, typer.Argument(help="imdb, nsmc (sentiment) or aspects.")]
+DataDirOpt = Annotated[Path | None, typer.Option("--data-dir", help="Data sets directory.")]
+HomeOpt = Annotated[Path | None, typer.Option("--home", help="State directory.")]
+
+
+def _settings(data_dir: Path | None, home: Path | None) -> Settings:
+    values = {k: v for k, v in {"data_dir": data_dir, "home": home}.items() if v is not None}
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+def _data_dir(settings: Settings) -> Path:
+    from cinerec.data.paths import resolve_data_dir
+
+    return resolve_data_dir(settings.data_dir, cache_dir=settings.cache_dir)
+
+
+def _fail(exc: CinerecError) -> typer.Exit:
+    typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+    return typer.Exit(2)
+
+
+@reviews_app.command("train")
+def train(
+    task: TaskArg,
+    data_dir: DataDirOpt = None,
+    home: HomeOpt = None,
+    limit: Annotated[
+        int | None, typer.Option(help="Train on at most this many reviews (sampled).")
+    ] = None,
+    seed: int = 0,
+) -> None:
+    """Train a task's model (corpus + imported labels) and print held-out accuracy."""
+    from cinerec.text.workflow import train_task
+
+    s = _settings(data_dir, home)
+    try:
+        report = train_task(task, data_dir=_data_dir(s), home=s.home, limit=limit, seed=seed)
+    except CinerecError as exc:
+        raise _fail(exc) from None
+    typer.echo(
+        f"Trained {report.task} on {report.n_train:,} reviews ({report.n_human} human labels) "
+        f"in {report.seconds:.0f} s -> {report.path}"
+    )
+    for name, value in report.scores.items():
+        typer.echo(f"  {name}: {value}")
+
+
+@reviews_app.command("select")
+def select(
+    task: TaskArg,
+    n: Annotated[int, typer.Argument(help="How many reviews to pick.")],
+    out: Annotated[Path, typer.Option("--out", help="Export file: .csv or .jsonl.")] = Path(
+        "to-label.csv"
+    ),
+    rarity_weight: Annotated[float, typer.Option(help="0 = uncertainty only.")] = 0.3,
+    pool: Annotated[int, typer.Option(help="Candidates scored (sampled from train).")] = 5000,
+    data_dir: DataDirOpt = None,
+    home: HomeOpt = None,
+) -> None:
+    """Export the N most useful unlabelled reviews (uncertain, rare) for annotation."""
+    from cinerec.text.workflow import select_candidates
+
+    s = _settings(data_dir, home)
+    try:
+        cands = select_candidates(
+            task,
+            data_dir=_data_dir(s),
+            home=s.home,
+            n=n,
+            out=out,
+            rarity_weight=rarity_weight,
+            pool_limit=pool,
+        )
+    except CinerecError as exc:
+        raise _fail(exc) from None
+    typer.echo(f"Wrote {len(cands)} reviews to {out}; fill the 'label' column, then import it.")
+
+
+@reviews_app.command("import")
+def import_(
+    task: TaskArg,
+    path: Annotated[Path, typer.Argument(help="The filled export file (.csv or .jsonl).")],
+    retrain: Annotated[bool, typer.Option(help="Retrain the task's model afterwards.")] = True,
+    limit: Annotated[int | None, typer.Option(help="Training cap when retraining.")] = None,
+    data_dir: DataDirOpt = None,
+    home: HomeOpt = None,
+) -> None:
+    """Add annotated labels to the task's store (newer labels win) and retrain."""
+    from cinerec.text.workflow import import_labels, train_task
+
+    s = _settings(data_dir, home)
+    try:
+        count = import_labels(task, path=path, home=s.home)
+        typer.echo(f"Imported {count} labels for {task}.")
+        if retrain:
+            report = train_task(task, data_dir=_data_dir(s), home=s.home, limit=limit)
+            typer.echo(f"Retrained {task} with {report.n_human} human labels -> {report.path}")
+            for name, value in report.scores.items():
+                typer.echo(f"  {name}: {value}")
+    except CinerecError as exc:
+        raise _fail(exc) from None
+
+
+@reviews_app.command("audit")
+def audit(
+    task: TaskArg,
+    threshold: Annotated[float, typer.Option(help="Flag labels with p below this.")] = 0.1,
+    home: HomeOpt = None,
+) -> None:
+    """List human labels a cross-validated model doubts, and identical texts in conflict."""
+    from cinerec.text.workflow import audit_task
+
+    s = _settings(None, home)
+    try:
+        report = audit_task(task, home=s.home, threshold=threshold)
+    except CinerecError as exc:
+        raise _fail(exc) from None
+    typer.echo(
+        f"Audited {report.n} labels: {len(report.suspects)} suspect, "
+        f"{len(report.conflicts)} conflicting groups."
+    )
+    for rid, label, p in report.suspects:
+        typer.echo(f"  suspect {rid}: label {label} has p={p:.3f}")
+    for group in report.conflicts:
+        typer.echo(f"  conflict: {', '.join(group)}")

@@ -1,0 +1,67 @@
+"""Saving text models: one joblib file holding the model, its config and a data fingerprint.
+
+A loaded artifact is checked for its kind and for the scikit-learn version it was saved with,
+so an old or foreign file fails with a clear message instead of deep inside a prediction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from cinerec.errors import ModelError
+
+FORMAT = "cinerec-text-v1"
+
+
+def fingerprint_labelled_texts(texts: Iterable[str], labels: Iterable[object]) -> str:
+    """sha256 (hex) over ``(text, label)`` pairs in order: which data a model was trained on."""
+    digest = hashlib.sha256(b"cinerec-labelled-texts-v1\n")
+    count = 0
+    for text, label in zip(texts, labels, strict=True):
+        digest.update(f"{label}\t{text}\n".encode())
+        count += 1
+    digest.update(count.to_bytes(8, "little"))
+    return digest.hexdigest()
+
+
+def save_artifact(path: Path, *, kind: str, payload: dict[str, Any]) -> Path:
+    """Write ``payload`` (model objects, config dict, fingerprint ...) under ``path``."""
+    import joblib
+    import sklearn
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    record = {"format": FORMAT, "kind": kind, "sklearn": sklearn.__version__, **payload}
+    joblib.dump(record, path, compress=3)
+    return path
+
+
+def load_artifact(path: Path, *, kind: str) -> dict[str, Any]:
+    """Read an artifact written by :func:`save_artifact` and check its kind.
+
+    Raises:
+        ModelError: the file is missing, unreadable, of another kind or from another sklearn.
+    """
+    import joblib
+    import sklearn
+
+    path = Path(path)
+    if not path.is_file():
+        raise ModelError(f"No model file at {path}; train one with `cinerec reviews train`.")
+    try:
+        record = joblib.load(path)
+    except Exception as exc:  # joblib/pickle raise many types for a bad file
+        raise ModelError(f"Model file {path} cannot be read ({exc}); retrain it.") from exc
+    if not isinstance(record, dict) or record.get("format") != FORMAT:
+        raise ModelError(f"{path} is not a cinerec text model; retrain it.")
+    if record.get("kind") != kind:
+        raise ModelError(f"{path} holds a {record.get('kind')!r} model, not {kind!r}.")
+    if record.get("sklearn") != sklearn.__version__:
+        raise ModelError(
+            f"{path} was saved with scikit-learn {record.get('sklearn')}, this is "
+            f"{sklearn.__version__}; retrain it."
+        )
+    return record
