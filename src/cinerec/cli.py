@@ -161,5 +161,49 @@ def serve(
     )
 
 
+@app.command()
+def evaluate(
+    protocol: Annotated[str, typer.Option(help="loo, ml100k or coldstart")] = "loo",
+    models: Annotated[str, typer.Option(help="Comma-separated, e.g. popularity,als,ease")] = (
+        "popularity,als"
+    ),
+    out: Annotated[Path, typer.Option("--out", help="Output directory")] = Path("runs/eval"),
+    dataset: Annotated[str | None, typer.Option()] = None,
+    configs: Annotated[
+        str | None, typer.Option(help='JSON, e.g. {"ease": {"regularization": 100}}')
+    ] = None,
+    seed: int = 42,
+    threads: int = 2,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Evaluate recommenders on an offline protocol; writes result.json and report.md."""
+    from cinerec.evaluation.cli import evaluate_command
+
+    try:
+        lines = evaluate_command(
+            protocol=protocol,
+            models=models,
+            out_dir=out,
+            dataset=dataset,
+            data_dir=data_dir,
+            configs=configs,
+            seed=seed,
+            threads=threads,
+        )
+    except CinerecError as exc:
+        raise _fail(exc) from None
+    for line in lines:
+        typer.echo(line)
+
+
+def _add_subcommands() -> None:
+    from cinerec.text.cli import reviews_app
+
+    app.add_typer(reviews_app, name="reviews", help="Review sentiment and aspects.")
+
+
+_add_subcommands()
+
+
 if __name__ == "__main__":  # pragma: no cover
     app()

@@ -40,6 +40,7 @@ def server(
         "CINEREC_DATA_DIR": str(real_data_dir),
         "CINEREC_LLM_MODEL": os.environ.get("CINEREC_TEST_MODEL", "qwen2.5-coder-1.5b"),
         "CINEREC_LLM_THREADS": "2",
+        "CINEREC_LLM_TIMEOUT_S": "300",
     }
     log = (home / "server.log").open("w")
     proc = subprocess.Popen(
@@ -116,7 +117,7 @@ def test_whole_flow_in_chromium(server: str) -> None:
         # 3-4. Persona and cards with fit scores and reasons (the real model takes a while).
         page.click("#recommend-btn")
         cards = page.locator("#rec-pages .card")
-        expect(cards.first).to_be_visible(timeout=240_000)
+        expect(cards.first).to_be_visible(timeout=420_000)
         expect(page.locator("#persona")).to_be_visible()
         assert cards.count() == 10
         first_page_titles = cards.locator(".card-title").all_inner_texts()
@@ -125,7 +126,7 @@ def test_whole_flow_in_chromium(server: str) -> None:
 
         # "More" appends a second page with no repeats.
         page.click("#more-btn")
-        expect(page.locator(".rec-page[data-page='2'] .card").first).to_be_visible(timeout=240_000)
+        expect(page.locator(".rec-page[data-page='2'] .card").first).to_be_visible(timeout=420_000)
         all_titles = page.locator("#rec-pages .card .card-title").all_inner_texts()
         assert len(all_titles) == 20 and len(set(all_titles)) == 20
         assert set(first_page_titles) <= set(all_titles)

@@ -15,11 +15,17 @@ from typing import Any, cast
 from cinerec.errors import ConfigError
 from cinerec.recommenders.als import ALSConfig, ALSRecommender
 from cinerec.recommenders.base import Recommender
+from cinerec.recommenders.bpr import BPRConfig, BPRRecommender
+from cinerec.recommenders.ease import EASEConfig, EASERecommender
 from cinerec.recommenders.popularity import PopularityConfig, PopularityRecommender
+from cinerec.recommenders.sasrec import SASRecConfig, SASRecRecommender
 
 RECOMMENDERS: dict[str, tuple[type[Any], type[Recommender]]] = {
     "popularity": (PopularityConfig, PopularityRecommender),
     "als": (ALSConfig, ALSRecommender),
+    "ease": (EASEConfig, EASERecommender),
+    "bpr": (BPRConfig, BPRRecommender),
+    "sasrec": (SASRecConfig, SASRecRecommender),  # needs the `sequential` extra (torch)
 }
 """Registry name -> (config class, recommender class)."""
 

@@ -43,8 +43,9 @@ class SASRecConfig:
 
     Defaults chosen on the leave-one-out validation items of ml-latest-small: with
     max_len 100, learning rate 5e-3 reached validation NDCG@10 0.041 after 5 epochs and
-    0.065 after 10, against 0.025 and 0.041 at 2e-3; more epochs were not explored (each
-    took 20-100 s on a shared 2-core machine).
+    0.065 after 10, against 0.025 and 0.041 at 2e-3. With these defaults (20 epochs):
+    validation NDCG@10 0.076, test 0.062, about 190 s of training on 2 shared cores. More
+    epochs, sizes and dropout were not explored.
 
     Attributes:
         max_len: most recent items the network reads.
