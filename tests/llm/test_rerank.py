@@ -169,3 +169,22 @@ def test_repeated_reasons_are_dropped(fake_backend: FakeBackend) -> None:
     fake_backend.queue(items((296, 90, "Same words."), (50, 80, "Same words."), (47, 70, "Other.")))
     result = rerank(fake_backend, PROFILE, PERSONA, HISTORY, CANDS, n=3)
     assert [i.reason for i in result.items[:3]] == ["Same words.", None, "Other."]
+
+
+def test_a_reason_naming_another_candidate_is_dropped(fake_backend: FakeBackend) -> None:
+    from cinerec.data.types import Movie
+    from cinerec.llm.persona import UserProfile
+    from cinerec.llm.rerank import Candidate, rerank
+
+    cands = [
+        Candidate(Movie(1, "Men in Black", 1997, ("Comedy",)), 1.0),
+        Candidate(Movie(2, "Back to the Future", 1985, ("Comedy",)), 0.9),
+    ]
+    fake_backend.queue(
+        '{"items": [{"id": 1, "fit": 90, "reason": "Back to the Future is a classic comedy."},'
+        ' {"id": 2, "fit": 80, "reason": "Back to the Future mixes comedy and adventure."}]}'
+    )
+    result = rerank(fake_backend, UserProfile("Ann"), "", [], cands, n=2)
+    reasons = {i.movie_id: i.reason for i in result.items}
+    assert reasons[1] is None
+    assert reasons[2] == "Back to the Future mixes comedy and adventure."

@@ -26,7 +26,11 @@ def test_real_model_persona_and_rerank_stay_in_the_catalog(
     prepared_home: Path, real_data_dir: Path
 ) -> None:
     settings = Settings(
-        home=prepared_home, data_dir=real_data_dir, llm_model=MODEL, llm_threads=2, llm_timeout_s=300
+        home=prepared_home,
+        data_dir=real_data_dir,
+        llm_model=MODEL,
+        llm_threads=2,
+        llm_timeout_s=300,
     )
     platform = Platform(settings)
     profile = users.parse_profile(

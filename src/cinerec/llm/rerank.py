@@ -11,6 +11,7 @@ permutation of the candidates.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -160,6 +161,23 @@ def _known(
     return titles, names
 
 
+def _words(text: str) -> str:
+    return " ".join(re.findall(r"\w+", text.lower()))
+
+
+def _names_other_candidate(
+    reason: str, movie_id: int, title_of: dict[int, str], allowed_titles: Sequence[str]
+) -> bool:
+    """Whether ``reason`` names another candidate's title (word-bounded, case-insensitive)."""
+    text = f" {_words(reason)} "
+    allowed = {_words(t) for t in allowed_titles}
+    for other_id, title in title_of.items():
+        words = _words(title)
+        if other_id != movie_id and words and words not in allowed and f" {words} " in text:
+            return True
+    return False
+
+
 def rerank(
     backend: LLMBackend | None,
     profile: UserProfile,
@@ -222,7 +240,9 @@ def rerank(
     if not picked:
         return fallback("The model's reply named none of the candidates.")
 
-    titles, names = _known(profile, history, candidates)
+    _, names = _known(profile, history, candidates)
+    history_titles = [m.title for m in history]
+    title_of = {c.movie.movie_id: c.movie.title for c in candidates}
     position = {c.movie.movie_id: i for i, c in enumerate(candidates)}
     order = sorted(range(len(picked)), key=lambda k: (-picked[k].fit, k))
     items: list[RankedItem] = []
@@ -230,9 +250,16 @@ def rerank(
     seen_reasons: set[str] = set()
     for k in order:
         item = picked[k]
+        # A reason may name its own movie and the viewer's watched movies, nothing else: small
+        # models sometimes explain one candidate with another candidate's title.
         reason, cleaned = clean_free_text(
-            item.reason, titles, allowed=names, max_chars=REASON_MAX_CHARS
+            item.reason,
+            [title_of[item.id], *history_titles],
+            allowed=names,
+            max_chars=REASON_MAX_CHARS,
         )
+        if reason and _names_other_candidate(reason, item.id, title_of, history_titles):
+            reason, cleaned = "", True
         any_cleaned |= cleaned
         if reason in seen_reasons:  # small models repeat one reason for every pick
             reason = ""

@@ -16,6 +16,7 @@ from cinerec.errors import ConfigError
 from cinerec.recommenders.als import ALSConfig, ALSRecommender
 from cinerec.recommenders.base import Recommender
 from cinerec.recommenders.bpr import BPRConfig, BPRRecommender
+from cinerec.recommenders.content import ContentConfig, ContentRecommender
 from cinerec.recommenders.ease import EASEConfig, EASERecommender
 from cinerec.recommenders.popularity import PopularityConfig, PopularityRecommender
 from cinerec.recommenders.sasrec import SASRecConfig, SASRecRecommender
@@ -25,6 +26,7 @@ RECOMMENDERS: dict[str, tuple[type[Any], type[Recommender]]] = {
     "als": (ALSConfig, ALSRecommender),
     "ease": (EASEConfig, EASERecommender),
     "bpr": (BPRConfig, BPRRecommender),
+    "content": (ContentConfig, ContentRecommender),  # needs the `embeddings` extra
     "sasrec": (SASRecConfig, SASRecRecommender),  # needs the `sequential` extra (torch)
 }
 """Registry name -> (config class, recommender class)."""

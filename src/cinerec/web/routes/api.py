@@ -25,6 +25,7 @@ from cinerec.web.schemas import (
 
 router = APIRouter(prefix="/api", tags=["api"])
 
+
 def _require(user: repo.UserRecord | None) -> repo.UserRecord:
     if user is None:
         raise ValidationError("No profile for this session yet: POST /api/profile first.")
