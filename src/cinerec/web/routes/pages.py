@@ -12,7 +12,14 @@ from cinerec.errors import NotFoundError, ValidationError
 from cinerec.services import users
 from cinerec.services.dashboard import load_dashboard
 from cinerec.services.recommend import recommend_for_user
-from cinerec.web.deps import LANG_COOKIE, ONE_YEAR, SESSION_COOKIE, PlatformDep, TokenDep, UserDep
+from cinerec.web.deps import (
+    LANG_COOKIE,
+    ONE_YEAR,
+    PlatformDep,
+    TokenDep,
+    UserDep,
+    set_session_cookie,
+)
 from cinerec.web.templating import page_language, render
 
 router = APIRouter(include_in_schema=False)
@@ -67,14 +74,7 @@ def save_profile(
         return _home(request, platform, user, error=str(exc), form=kept)
     token, _ = users.save_profile(platform, token=token, profile=profile)
     response = RedirectResponse("/", status_code=303)
-    response.set_cookie(
-        SESSION_COOKIE,
-        token,
-        max_age=ONE_YEAR,
-        httponly=True,
-        samesite="lax",
-        secure=platform.settings.cookie_secure,
-    )
+    set_session_cookie(response, token, secure=platform.settings.cookie_secure)
     response.set_cookie(LANG_COOKIE, profile.language, max_age=ONE_YEAR, samesite="lax")
     return response
 
