@@ -7,6 +7,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from tqdm import tqdm
+
 from cinerec.data.catalog import load_catalog
 from cinerec.data.movielens import load_ratings
 from cinerec.data.paths import resolve_data_dir
@@ -38,18 +40,30 @@ def data_dir_for(platform: Platform, *, download: bool = False) -> Path:
     return resolve_data_dir(settings.data_dir, cache_dir=settings.cache_dir)
 
 
-def ingest(platform: Platform, *, download: bool = False) -> IngestReport:
+def ingest(platform: Platform, *, download: bool = False, progress: bool = True) -> IngestReport:
     """Migrate the database and load the catalog with popularity counts (idempotent)."""
     start = time.perf_counter()
-    data_dir = data_dir_for(platform, download=download)
-    platform.migrate()
-    catalog = load_catalog(data_dir, platform.settings.dataset)
-    ratings = load_ratings(data_dir, platform.settings.dataset)
-    popularity = ratings.frame["item_id"].value_counts().to_dict()
-    with platform.session() as session:
-        n = repo.upsert_movies(
-            session, movies=catalog, popularity={int(k): int(v) for k, v in popularity.items()}
-        )
+    steps = tqdm(total=4, desc="ingest", unit="step", disable=not progress)
+    with steps:
+        steps.set_postfix_str("data directory")
+        data_dir = data_dir_for(platform, download=download)
+        platform.migrate()
+        steps.update()
+        steps.set_postfix_str("catalog (MovieLens + TMDB + keywords)")
+        catalog = load_catalog(data_dir, platform.settings.dataset)
+        steps.update()
+        steps.set_postfix_str("ratings")
+        ratings = load_ratings(data_dir, platform.settings.dataset)
+        popularity = ratings.frame["item_id"].value_counts().to_dict()
+        steps.update()
+        steps.set_postfix_str(f"{len(catalog):,} movies into the database")
+        with platform.session() as session:
+            n = repo.upsert_movies(
+                session,
+                movies=catalog,
+                popularity={int(k): int(v) for k, v in popularity.items()},
+            )
+        steps.update()
     return IngestReport(data_dir, n, len(ratings), time.perf_counter() - start)
 
 
@@ -77,7 +91,7 @@ def ensure_ready(platform: Platform, *, progress: bool = True) -> None:
         empty = repo.count_movies(session) == 0
     if empty:
         log.info("First run: loading the catalog into the database")
-        ingest(platform)
+        ingest(platform, progress=progress)
     if not (platform.artifact_dir() / "meta.json").exists():
         log.info("First run: training the %s recommender", platform.settings.recommender)
         train(platform, progress=progress)
