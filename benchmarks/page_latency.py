@@ -75,7 +75,8 @@ def main() -> None:
             persona_s.append(body["timings"].get("persona", 0.0))
             rerank_s.append(body["timings"]["rerank"])
             print(
-                f"request {k + 1}: {times[-1]:.1f} s, timings {body['timings']}, fallback {body['fallback']}"
+                f"request {k + 1}: {times[-1]:.1f} s, timings {body['timings']}, "
+                f"fallback {body['fallback']}"
             )
         result = {
             "model": args.model,
