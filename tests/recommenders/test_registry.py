@@ -27,8 +27,8 @@ def test_build_from_dict_and_from_config() -> None:
 
 
 def test_unknown_name_lists_valid_names() -> None:
-    with pytest.raises(ConfigError, match="Unknown recommender 'bpr'") as info:
-        build("bpr")
+    with pytest.raises(ConfigError, match="Unknown recommender 'lightfm'") as info:
+        build("lightfm")
     for name in RECOMMENDERS:
         assert name in str(info.value)
 
