@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from cinerec.data.types import Movie
 from cinerec.db import repository as repo
 from cinerec.services.platform import Platform
-from cinerec.services.recommend import Card, RecommendationPage
+from cinerec.services.recommend import Card, RecommendationPage, current_batch
 
 
 @dataclass(frozen=True)
@@ -61,11 +61,7 @@ def load_dashboard(platform: Platform, *, user_id: int, max_runs: int = 20) -> D
         runs = repo.list_runs(session, user_id=user_id, limit=max_runs)
         ids = {w.movie_id for w in watched} | {i.movie_id for r in runs for i in r.items}
         movies = repo.get_movies(session, ids=sorted(ids))
-    current_runs: list[repo.RunRecord] = []
-    for run in runs:
-        current_runs.append(run)
-        if run.page == 1:
-            break
+    current_runs = current_batch(runs)
     earlier = runs[len(current_runs) :]
     return Dashboard(
         user=user,

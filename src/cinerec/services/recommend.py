@@ -95,16 +95,22 @@ def _profile(user: repo.UserRecord) -> UserProfile:
     )
 
 
+def current_batch(runs: Sequence[repo.RunRecord]) -> list[repo.RunRecord]:
+    """The runs since (and including) the newest page 1, newest first."""
+    batch: list[repo.RunRecord] = []
+    for run in runs:  # newest first
+        batch.append(run)
+        if run.page == 1:
+            break
+    return batch
+
+
 def _excluded_for_more(session: Session, user_id: int) -> tuple[set[int], int]:
     """Ids shown since the newest first page, and the next page number."""
     runs = repo.list_runs(session, user_id=user_id, limit=50)
     if not runs:
         return set(), 1
-    shown: set[int] = set()
-    for run in runs:  # newest first
-        shown |= {item.movie_id for item in run.items}
-        if run.page == 1:
-            break
+    shown = {item.movie_id for run in current_batch(runs) for item in run.items}
     return shown, runs[0].page + 1
 
 
