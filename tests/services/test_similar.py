@@ -120,3 +120,26 @@ def test_real_catalog_more_like_this(prepared_home: Path, real_data_dir: Path) -
     assert sorted(times)[int(0.99 * len(times))] < 0.05  # p99 well under 50 ms, DB included
     recs = similar.taste_query_candidates(platform, "공포 말고 우주 SF 영화", n=10)
     assert recs and not any("Horror" in index.genres[r.movie_id] for r in recs)
+
+
+def test_ready_index_is_none_until_built_then_stale_after_catalog_change(
+    platform: Platform,
+) -> None:
+    assert similar.ready_catalog_index(platform) is None
+    thread = similar.warm_catalog_index(platform, embedder=HashingEmbedder())
+    assert thread is not None
+    thread.join(timeout=30)
+    ready = similar.ready_catalog_index(platform)
+    assert ready is not None and set(ready.ids) == {m.movie_id for m in MOVIES}
+    with platform.session() as session:
+        upsert_movies(session, movies=[Movie(8, "Gravity", 2013, ("Sci-Fi",))])
+    assert similar.ready_catalog_index(platform) is None  # built before the catalog grew
+
+
+def test_warm_failure_is_logged_not_raised(tmp_path: Path) -> None:
+    empty = Platform(Settings(home=tmp_path, cache_dir=tmp_path / "c", llm_backend="none"))
+    empty.migrate()
+    thread = similar.warm_catalog_index(empty, embedder=HashingEmbedder())
+    assert thread is not None
+    thread.join(timeout=30)
+    assert similar.ready_catalog_index(empty) is None

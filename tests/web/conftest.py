@@ -67,7 +67,12 @@ class SchemaAwareFake(FakeBackend):
     def complete(self, messages, *, schema=None, max_tokens=256, temperature=0.0, timeout_s=None):  # type: ignore[no-untyped-def]
         if not self.replies and schema is not None:
             props = schema.get("properties", {})
-            if "items" in props:
+            if "reason" in props:
+                k = sum(1 for c in self.calls if c.schema and "reason" in c.schema["properties"])
+                self.replies.append(
+                    json.dumps({"reason": f"{self.reason[:-1]}, pick {WORDS[k % len(WORDS)]}."})
+                )
+            elif "items" in props:
                 ids = props["items"]["items"]["properties"]["id"]["enum"]
                 items = [
                     {"id": i, "fit": 90 - k, "reason": f"{self.reason[:-1]}, pick {WORDS[k]}."}
@@ -92,7 +97,14 @@ def fake_llm() -> SchemaAwareFake:
 
 @pytest.fixture
 def platform(tmp_path: Path, fake_llm: FakeBackend) -> Iterator[Platform]:
-    settings = Settings(home=tmp_path, llm_backend="none", page_size=5, n_candidates=10)
+    settings = Settings(
+        home=tmp_path,
+        cache_dir=tmp_path / "cache",
+        llm_backend="none",
+        page_size=5,
+        n_candidates=10,
+        warm_embeddings=False,
+    )
     model, info = train_artifact(
         "als",
         synthetic_interactions(),

@@ -117,19 +117,22 @@ def test_whole_flow_in_chromium(server: str) -> None:
             expect(page.locator("#watched")).to_contain_text(query)
         assert page.locator(".watched-list li").count() == 3
 
-        # 3-4. Persona and cards with fit scores and reasons (the real model takes a while).
+        # 3-4. The ranked cards come at once; reasons stream in, then the persona.
         page.click("#recommend-btn")
         cards = page.locator("#rec-pages .card")
-        expect(cards.first).to_be_visible(timeout=420_000)
-        expect(page.locator("#persona")).to_be_visible()
+        expect(cards.first).to_be_visible(timeout=60_000)
         assert cards.count() == PAGE
+        expect(page.locator("#rec-pages .reason.pending")).to_have_count(0, timeout=420_000)
+        expect(page.locator("#persona")).to_be_visible(timeout=420_000)
+        assert page.locator("#rec-pages .reason").count() >= PAGE // 2
         first_page_titles = cards.locator(".card-title").all_inner_texts()
         expect(cards.first.locator(".links a")).to_have_attribute("href", re.compile("justwatch"))
         page.screenshot(path=str(SCREENSHOTS / "browser-flow.png"), full_page=True)
 
         # "More" appends a second page with no repeats.
         page.click("#more-btn")
-        expect(page.locator(".rec-page[data-page='2'] .card").first).to_be_visible(timeout=420_000)
+        expect(page.locator(".rec-page[data-page='2'] .card").first).to_be_visible(timeout=60_000)
+        expect(page.locator("#rec-pages .reason.pending")).to_have_count(0, timeout=420_000)
         all_titles = page.locator("#rec-pages .card .card-title").all_inner_texts()
         assert len(all_titles) == 2 * PAGE and len(set(all_titles)) == 2 * PAGE
         assert set(first_page_titles) <= set(all_titles)
@@ -139,6 +142,17 @@ def test_whole_flow_in_chromium(server: str) -> None:
         expect(page.locator(".watched-list li")).to_have_count(3)
         expect(page.locator("#rec-pages .card")).to_have_count(2 * PAGE)
         expect(page.locator("#persona")).to_be_visible()
+        assert page.locator("#rec-pages .reason").count() >= PAGE  # stored, not re-written
+
+        # A movie page lists similar movies once the background index is built.
+        page.locator("#rec-pages .card-title").first.click()
+        deadline = time.monotonic() + 300
+        while "being prepared" in page.inner_text("#more-like-this"):
+            assert time.monotonic() < deadline, "the catalog index was not built in 300 s"
+            time.sleep(5)
+            page.reload()
+        assert page.locator("#more-like-this li").count() == 8
+
         other = browser.new_context().new_page()
         other.goto(server)
         assert other.locator(".watched-list li").count() == 0

@@ -317,6 +317,58 @@ def save_run(
     return run.id
 
 
+def set_run_item_reason(
+    session: Session, *, run_id: int, movie_id: int, reason: str | None
+) -> bool:
+    """Store the reason of one movie of a run (written after the ranked list was saved).
+
+    Returns False when the run does not hold that movie.
+    """
+    row = session.scalars(
+        select(RecommendationItemRow).where(
+            RecommendationItemRow.run_id == run_id, RecommendationItemRow.movie_id == movie_id
+        )
+    ).first()
+    if row is None:
+        return False
+    row.reason = reason
+    session.flush()
+    return True
+
+
+def finish_run(
+    session: Session,
+    *,
+    run_id: int,
+    fallback: bool,
+    error: str | None,
+    timings: Mapping[str, float],
+    llm_model: str | None = None,
+) -> None:
+    """Record how a run's deferred part (its reasons) ended; ``timings`` are merged in.
+
+    Raises:
+        NotFoundError: there is no such run.
+    """
+    run = session.get(RecommendationRunRow, run_id)
+    if run is None:
+        raise NotFoundError(f"There is no recommendation run {run_id}.")
+    run.fallback = fallback
+    run.error = error
+    if llm_model is not None:
+        run.llm_model = llm_model
+    run.timings = {**(run.timings or {}), **{str(k): float(v) for k, v in timings.items()}}
+    session.flush()
+
+
+def get_run(session: Session, *, run_id: int) -> RunRecord | None:
+    """One run with its items, or None."""
+    run = session.get(RecommendationRunRow, run_id)
+    if run is None:
+        return None
+    return _run_records(session, [run])[0]
+
+
 def list_runs(session: Session, *, user_id: int, limit: int = 20) -> list[RunRecord]:
     """A user's most recent runs with their items, newest first."""
     if limit < 1:
@@ -329,6 +381,10 @@ def list_runs(session: Session, *, user_id: int, limit: int = 20) -> list[RunRec
             .limit(limit)
         )
     )
+    return _run_records(session, runs)
+
+
+def _run_records(session: Session, runs: Sequence[RecommendationRunRow]) -> list[RunRecord]:
     items: dict[int, list[RunItem]] = {run.id: [] for run in runs}
     for chunk in chunks(list(items)):
         stmt = (

@@ -74,6 +74,19 @@ class RerankOut(BaseModel):
     items: list[RerankItemOut]
 
 
+class ReasonOut(BaseModel):
+    """One card's reason: ``{"reason": "..."}``."""
+
+    model_config = ConfigDict(extra="forbid", title="reason")
+
+    reason: str = Field(min_length=1, max_length=REASON_MAX_CHARS)
+
+    @field_validator("reason", mode="before")
+    @classmethod
+    def _bound(cls, value: object) -> object:
+        return _cut(value, REASON_MAX_CHARS)
+
+
 def _inline_refs(node: Any, defs: dict[str, Any]) -> Any:
     if isinstance(node, dict):
         ref = node.get("$ref")
@@ -120,6 +133,11 @@ def _objects(node: Any) -> list[dict[str, Any]]:
 def persona_schema() -> dict[str, Any]:
     """JSON schema of :class:`PersonaOut`."""
     return json_schema(PersonaOut)
+
+
+def reason_schema() -> dict[str, Any]:
+    """JSON schema of :class:`ReasonOut`."""
+    return json_schema(ReasonOut)
 
 
 def rerank_schema(candidate_ids: Sequence[int], *, n: int) -> dict[str, Any]:

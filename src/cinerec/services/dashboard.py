@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from cinerec.data.types import Movie
 from cinerec.db import repository as repo
 from cinerec.services.platform import Platform
-from cinerec.services.recommend import Card, RecommendationPage, current_batch
+from cinerec.services.recommend import RecommendationPage, current_batch, page_from_run
 
 
 @dataclass(frozen=True)
@@ -23,32 +23,6 @@ class Dashboard:
     persona: repo.PersonaRecord | None
     current: list[RecommendationPage]  # pages since the newest page 1, in page order
     earlier: list[RecommendationPage]  # older runs, newest first
-
-
-def _page(run: repo.RunRecord, movies: dict[int, Movie], persona: str | None) -> RecommendationPage:
-    cards = [
-        Card(
-            rank=k + 1,
-            movie=movies[item.movie_id],
-            base_score=item.base_score,
-            fit_score=item.fit_score,
-            reason=item.reason,
-        )
-        for k, item in enumerate(run.items)
-        if item.movie_id in movies
-    ]
-    return RecommendationPage(
-        run_id=run.id,
-        page=run.page,
-        cards=cards,
-        fallback=run.fallback,
-        error=run.error,
-        persona=persona,
-        persona_fallback=False,
-        retriever=run.retriever,
-        llm_model=run.llm_model,
-        timings=dict(run.timings or {}),
-    )
 
 
 def load_dashboard(platform: Platform, *, user_id: int, max_runs: int = 20) -> Dashboard:
@@ -69,6 +43,6 @@ def load_dashboard(platform: Platform, *, user_id: int, max_runs: int = 20) -> D
             WatchedMovie(movies[w.movie_id], w.rating) for w in watched if w.movie_id in movies
         ],
         persona=persona,
-        current=[_page(r, movies, None) for r in reversed(current_runs)],
-        earlier=[_page(r, movies, None) for r in earlier],
+        current=[page_from_run(r, movies) for r in reversed(current_runs)],
+        earlier=[page_from_run(r, movies) for r in earlier],
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
@@ -11,13 +11,15 @@ from sqlalchemy.orm import Session
 from cinerec.data.types import Movie, Rated
 from cinerec.db import repository as repo
 from cinerec.errors import NotFoundError
-from cinerec.llm.persona import PersonaResult, UserProfile, write_persona
-from cinerec.llm.rerank import Candidate, rerank
+from cinerec.llm.persona import TEMPLATE_MODEL, UserProfile, template_persona, write_persona
+from cinerec.llm.reasons import write_reasons
+from cinerec.llm.rerank import Candidate, RankedItem, base_ranking
 from cinerec.services.platform import Platform
 from cinerec.text.taste import Taste, parse_taste, taste_genre_scores
 
 POOL_SIZE = 300  # retriever candidates before the taste filter
 TASTE_WEIGHT = 0.35  # how much a liked genre lifts a candidate (scores are rank-normalised)
+PENDING = "reasons_pending"  # run timing flag: 1 while the reasons are still to be written
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +47,7 @@ class RecommendationPage:
     retriever: str
     llm_model: str
     timings: dict[str, float] = field(default_factory=dict)
+    reasons_pending: bool = False
 
 
 def candidate_pool(
@@ -119,14 +122,22 @@ def persona_is_stale(persona: repo.PersonaRecord | None, user: repo.UserRecord) 
     return persona is None or persona.created_at < user.changed_at
 
 
+def _ranked(candidates: Sequence[Candidate]) -> list[RankedItem]:
+    """The page order of the candidates: the retriever's, best first."""
+    return base_ranking(candidates)
+
+
 def recommend_for_user(
-    platform: Platform, *, user_id: int, more: bool = False
+    platform: Platform, *, user_id: int, more: bool = False, reasons: bool = True
 ) -> RecommendationPage:
     """Make, store and return the next page of recommendations for a user.
 
     ``more=False`` starts over at page 1; ``more=True`` gives the next page, never repeating a
-    movie shown since that page 1. The language model's failure never fails the page: the base
-    ranking is returned with ``fallback=True``.
+    movie shown since that page 1. The ranked list is stored first; with ``reasons=False`` the
+    page comes back at once with ``reasons_pending=True`` and :func:`stream_reasons` writes the
+    reasons (and a stale persona) afterwards; with ``reasons=True`` that happens before
+    returning. The language model's failure never fails the page: the ranked list stays and the
+    page is flagged ``fallback=True``.
     """
     settings = platform.settings
     timings: dict[str, float] = {}
@@ -146,49 +157,181 @@ def recommend_for_user(
             exclude=exclude,
             n=settings.n_candidates,
         )
-        history_movies = list(repo.get_movies(session, ids=[r.movie_id for r in history]).values())
-        persona_row = repo.latest_persona(session, user_id=user_id)
     timings["candidates"] = time.perf_counter() - t0
     _, info = platform.recommender if history else (None, None)
     retriever = f"{settings.recommender}:{info.version}" if info else "popularity+taste"
-
-    profile = _profile(user)
-    backend = platform.llm
-    persona: PersonaResult | None = None
-    if persona_is_stale(persona_row, user):
-        t = time.perf_counter()
-        persona = write_persona(backend, profile, history_movies, timeout_s=settings.llm_timeout_s)
-        timings["persona"] = time.perf_counter() - t
-        persona_text, persona_fallback = persona.text, persona.fallback
-    else:
-        assert persona_row is not None
-        persona_text, persona_fallback = persona_row.text, persona_row.fallback
-
     t = time.perf_counter()
-    result = rerank(
-        backend,
-        profile,
-        persona_text,
-        history_movies,
-        candidates,
-        n=settings.page_size,
-        timeout_s=settings.llm_timeout_s,
-    )
-    timings["rerank"] = time.perf_counter() - t
+    ranked = _ranked(candidates)[: settings.page_size]
+    timings["rank"] = time.perf_counter() - t
+    timings["ranked_list"] = time.perf_counter() - t0
     by_id = {c.movie.movie_id: c for c in candidates}
+    backend = platform.llm
+    with platform.session() as session:
+        run_id = repo.save_run(
+            session,
+            user_id=user_id,
+            page=page,
+            retriever=retriever,
+            retriever_version=info.version if info else "",
+            llm_model=backend.model if backend is not None else TEMPLATE_MODEL,
+            fallback=backend is None,
+            error=None,
+            timings={**{k: round(v, 4) for k, v in timings.items()}, PENDING: 1.0},
+            items=[
+                repo.RunItem(
+                    movie_id=item.movie_id,
+                    base_score=by_id[item.movie_id].score,
+                    fit_score=item.fit_score,
+                    reason=None,
+                )
+                for item in ranked
+            ],
+        )
+    if reasons:
+        for _ in stream_reasons(platform, user_id=user_id, run_id=run_id):
+            pass
+    with platform.session() as session:
+        run = repo.get_run(session, run_id=run_id)
+        assert run is not None
+        movies = repo.get_movies(session, ids=[i.movie_id for i in run.items])
+        persona_row = repo.latest_persona(session, user_id=user_id)
+    return page_from_run(
+        run,
+        movies,
+        persona=persona_row.text if persona_row else None,
+        persona_fallback=persona_row.fallback if persona_row else False,
+    )
+
+
+def page_from_run(
+    run: repo.RunRecord,
+    movies: dict[int, Movie],
+    *,
+    persona: str | None = None,
+    persona_fallback: bool = False,
+) -> RecommendationPage:
+    """A stored run as a page of cards (movies missing from ``movies`` are skipped)."""
     cards = [
         Card(
             rank=k + 1,
-            movie=by_id[item.movie_id].movie,
-            base_score=by_id[item.movie_id].score,
+            movie=movies[item.movie_id],
+            base_score=item.base_score,
             fit_score=item.fit_score,
             reason=item.reason,
         )
-        for k, item in enumerate(result.items[: settings.page_size])
+        for k, item in enumerate(run.items)
+        if item.movie_id in movies
     ]
-    timings["total"] = time.perf_counter() - t0
+    timings = dict(run.timings or {})
+    return RecommendationPage(
+        run_id=run.id,
+        page=run.page,
+        cards=cards,
+        fallback=run.fallback,
+        error=run.error,
+        persona=persona,
+        persona_fallback=persona_fallback,
+        retriever=run.retriever,
+        llm_model=run.llm_model,
+        timings=timings,
+        reasons_pending=bool(timings.get(PENDING)) and not run.fallback,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ReasonEvent:
+    """One step of :func:`stream_reasons`.
+
+    ``kind`` is ``reason`` (``movie_id`` and ``text``; text None when nothing usable was
+    written), ``persona`` (``text``, ``fallback``), ``fallback`` (the model failed: ``text`` is
+    the error; the ranked list stands) or ``done``.
+    """
+
+    kind: str
+    movie_id: int | None = None
+    text: str | None = None
+    fallback: bool = False
+
+
+def stream_reasons(platform: Platform, *, user_id: int, run_id: int) -> Iterator[ReasonEvent]:
+    """Write the reasons of a stored run card by card, then a stale persona; store each at once.
+
+    Reasons already stored are sent again without calling the model, so a reloaded page or a
+    second viewer of the stream gets the same text. The persona used in the reasons' prompt is
+    the stored one when it is fresh, else the template persona (a fresh one is written after the
+    reasons, so the first reason is not delayed by it).
+
+    Raises:
+        NotFoundError: the run does not exist or belongs to someone else.
+    """
+    settings = platform.settings
     with platform.session() as session:
-        if persona is not None:
+        run = repo.get_run(session, run_id=run_id)
+        if run is None or run.user_id != user_id:
+            raise NotFoundError(f"There is no recommendation run {run_id} in this session.")
+        user = repo.get_user(session, user_id=user_id)
+        assert user is not None
+        history = repo.list_watched(session, user_id=user_id)
+        history_movies = list(repo.get_movies(session, ids=[r.movie_id for r in history]).values())
+        movies = repo.get_movies(session, ids=[i.movie_id for i in run.items])
+        persona_row = repo.latest_persona(session, user_id=user_id)
+    for item in run.items:
+        if item.reason:
+            yield ReasonEvent("reason", item.movie_id, item.reason)
+    pending = [movies[i.movie_id] for i in run.items if not i.reason and i.movie_id in movies]
+    if not run.timings.get(PENDING):
+        yield ReasonEvent("done")
+        return
+    profile = _profile(user)
+    backend = platform.llm
+    stale = persona_is_stale(persona_row, user)
+    if stale or persona_row is None:
+        persona_text = template_persona(profile, history_movies)
+    else:
+        persona_text = persona_row.text
+    t0 = time.perf_counter()
+    error: str | None = None
+    first: float | None = None
+    model = backend.model if backend is not None else TEMPLATE_MODEL
+    if backend is None:
+        error = "No language model is configured (llm_backend = none)."
+    else:
+        for reason in write_reasons(
+            backend,
+            profile,
+            persona_text,
+            history_movies,
+            pending,
+            timeout_s=settings.llm_timeout_s,
+            max_taste_chars=settings.max_taste_chars,
+        ):
+            if reason.error is not None:
+                error = reason.error
+                break
+            first = first if first is not None else time.perf_counter() - t0
+            model = reason.model
+            with platform.session() as session:
+                repo.set_run_item_reason(
+                    session, run_id=run_id, movie_id=reason.movie_id, reason=reason.text
+                )
+            yield ReasonEvent("reason", reason.movie_id, reason.text)
+    timings = {PENDING: 0.0, "reasons": round(time.perf_counter() - t0, 4)}
+    if first is not None:
+        timings["first_reason"] = round(first, 4)
+    with platform.session() as session:
+        repo.finish_run(
+            session,
+            run_id=run_id,
+            fallback=error is not None,
+            error=error if backend is not None else None,
+            timings=timings,
+            llm_model=model,
+        )
+    if error is not None:
+        yield ReasonEvent("fallback", text=error, fallback=True)
+    if stale:
+        persona = write_persona(backend, profile, history_movies, timeout_s=settings.llm_timeout_s)
+        with platform.session() as session:
             repo.save_persona(
                 session,
                 user_id=user_id,
@@ -196,38 +339,8 @@ def recommend_for_user(
                 model=persona.model,
                 fallback=persona.fallback,
             )
-        run_id = repo.save_run(
-            session,
-            user_id=user_id,
-            page=page,
-            retriever=retriever,
-            retriever_version=info.version if info else "",
-            llm_model=result.model,
-            fallback=result.fallback,
-            error=result.error,
-            timings={k: round(v, 4) for k, v in timings.items()},
-            items=[
-                repo.RunItem(
-                    movie_id=c.movie.movie_id,
-                    base_score=c.base_score,
-                    fit_score=c.fit_score,
-                    reason=c.reason,
-                )
-                for c in cards
-            ],
-        )
-    return RecommendationPage(
-        run_id=run_id,
-        page=page,
-        cards=cards,
-        fallback=result.fallback,
-        error=result.error,
-        persona=persona_text,
-        persona_fallback=persona_fallback,
-        retriever=retriever,
-        llm_model=result.model,
-        timings=timings,
-    )
+        yield ReasonEvent("persona", text=persona.text, fallback=persona.fallback)
+    yield ReasonEvent("done")
 
 
 def recommend_for_history(

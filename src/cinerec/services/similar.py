@@ -16,6 +16,7 @@ Example:
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 import weakref
@@ -38,6 +39,8 @@ from cinerec.text.embeddings.cache import EmbeddingCache, Progress
 from cinerec.text.embeddings.index import VectorIndex, build_index
 from cinerec.text.embeddings.registry import DEFAULT_EMBEDDER, build_embedder
 from cinerec.text.embeddings.taste_search import rank_for_taste
+
+log = logging.getLogger(__name__)
 
 _ROWS_PER_QUERY = 2000
 
@@ -150,6 +153,55 @@ def catalog_index(
         )
         _STATE[platform] = (count, built)
         return built
+
+
+def ready_catalog_index(platform: Platform) -> CatalogIndex | None:
+    """The catalog index if it is already built for the current catalog, else None (never blocks
+    on a build; a stale index, built before the catalog changed, counts as not ready)."""
+    cached = _STATE.get(platform)
+    if cached is None:
+        return None
+    try:
+        with platform.session() as session:
+            count = count_movies(session)
+    except SQLAlchemyError:
+        return None
+    return cached[1] if cached[0] == count else None
+
+
+_WARMING: weakref.WeakSet[Platform] = weakref.WeakSet()
+_WARMING_LOCK = threading.Lock()  # separate from _LOCK, which a build holds for its duration
+
+
+def warm_catalog_index(
+    platform: Platform, *, embedder: Embedder | None = None
+) -> threading.Thread | None:
+    """Build the catalog index in a background daemon thread (at most one per platform).
+
+    The first build embeds every description (about a minute for 10k movies with the default
+    embedder; cached on disk afterwards). Failures are logged, never raised: features that need
+    the index fall back until it exists. Returns the thread, or None when one is already running.
+    """
+    with _WARMING_LOCK:
+        if platform in _WARMING:
+            return None
+        _WARMING.add(platform)
+
+    def build() -> None:
+        try:
+            index = catalog_index(platform, embedder=embedder)
+            log.info(
+                "catalog index ready: %d movies in %.1f s", len(index.ids), index.build_seconds
+            )
+        except Exception:  # a background job must not crash the server
+            log.exception("building the catalog embedding index failed")
+        finally:
+            with _WARMING_LOCK:
+                _WARMING.discard(platform)
+
+    thread = threading.Thread(target=build, name="cinerec-catalog-index", daemon=True)
+    thread.start()
+    return thread
 
 
 def more_like_this(

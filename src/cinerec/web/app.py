@@ -16,8 +16,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from cinerec import __version__
 from cinerec.config import Settings
 from cinerec.errors import CinerecError, NotFoundError, ValidationError
+from cinerec.services import similar
 from cinerec.services.platform import Platform
-from cinerec.web.routes import api, pages
+from cinerec.web.routes import api, chat, pages, posts
 from cinerec.web.templating import render
 
 log = logging.getLogger(__name__)
@@ -30,6 +31,8 @@ def create_app(settings: Settings, *, platform: Platform | None = None) -> FastA
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         platform.migrate()
+        if settings.warm_embeddings:
+            similar.warm_catalog_index(platform)
         yield
 
     app = FastAPI(
@@ -43,6 +46,8 @@ def create_app(settings: Settings, *, platform: Platform | None = None) -> FastA
     app.mount("/static", StaticFiles(directory=str(files("cinerec.web") / "static")), "static")
     app.include_router(pages.router)
     app.include_router(api.router)
+    app.include_router(chat.router)
+    app.include_router(posts.router)
 
     def _wants_json(request: Request) -> bool:
         return request.url.path.startswith("/api/")

@@ -42,8 +42,12 @@ STRINGS: dict[str, dict[str, str]] = {
     "more": {"en": "More", "ko": "더 보기"},
     "recommendations": {"en": "Recommendations", "ko": "추천 영화"},
     "working": {
-        "en": "Thinking… the language model is ranking and explaining (this can take a while).",
-        "ko": "언어 모델이 순위를 매기고 설명하는 중입니다… 잠시 기다려 주세요.",
+        "en": "Ranking candidates…",
+        "ko": "후보 영화의 순위를 매기는 중…",
+    },
+    "writing_reason": {
+        "en": "The language model is writing why this fits you…",
+        "ko": "언어 모델이 추천 이유를 쓰는 중…",
     },
     "fit": {"en": "Fit", "ko": "적합도"},
     "directed_by": {"en": "Directed by", "ko": "감독"},
@@ -70,6 +74,91 @@ STRINGS: dict[str, dict[str, str]] = {
     "error": {"en": "Something went wrong", "ko": "문제가 발생했습니다"},
     "no_results": {"en": "No movies found.", "ko": "검색 결과가 없습니다."},
     "model": {"en": "Model", "ko": "모델"},
+    "more_like_this_title": {"en": "More like this", "ko": "비슷한 영화"},
+    "more_like_this_pending": {
+        "en": "Similar movies are being prepared (the catalog is being indexed); reload soon.",
+        "ko": "비슷한 영화를 준비하는 중입니다(카탈로그 색인 중). 잠시 후 새로고침하세요.",
+    },
+    "nav_home": {"en": "Recommendations", "ko": "추천"},
+    "nav_chat": {"en": "Chat", "ko": "채팅"},
+    "nav_posts": {"en": "Curated posts", "ko": "큐레이션 포스트"},
+    # --- chat strings (keys start with chat_) ---
+    "chat_title": {"en": "Ask about movies", "ko": "영화에 대해 물어보기"},
+    "chat_intro": {
+        "en": "Ask about directors, cast, years or genres, or ask for something to watch: "
+        "“other films by the director of Memento?”, “something like Inception but lighter”.",
+        "ko": "감독, 출연 배우, 개봉 연도, 장르를 묻거나 볼 영화를 추천받으세요: "
+        "“메멘토 감독의 다른 영화는?”, “인셉션 같은데 더 가벼운 영화”.",
+    },
+    "chat_label": {"en": "Your question", "ko": "질문"},
+    "chat_placeholder": {
+        "en": "e.g. Who directed Heat (1995)?",
+        "ko": "예: Heat (1995)의 감독은 누구인가요?",
+    },
+    "chat_send": {"en": "Ask", "ko": "보내기"},
+    "chat_new": {"en": "New conversation", "ko": "새 대화"},
+    "chat_conversations": {"en": "Conversations", "ko": "대화 목록"},
+    "chat_no_conversations": {"en": "No conversations yet.", "ko": "아직 대화가 없습니다."},
+    "chat_you": {"en": "You", "ko": "나"},
+    "chat_assistant": {"en": "cinerec", "ko": "cinerec"},
+    "chat_thinking": {"en": "Looking it up…", "ko": "찾아보는 중…"},
+    "chat_error": {
+        "en": "The answer could not be loaded; please try again.",
+        "ko": "답변을 불러오지 못했습니다. 다시 시도해 주세요.",
+    },
+    "chat_need_profile": {
+        "en": "Fill in your profile first; the chat uses your taste and watched movies.",
+        "ko": "먼저 프로필을 입력하세요. 채팅은 취향과 본 영화를 참고합니다.",
+    },
+    "chat_flag_fallback": {
+        "en": "The language model was unavailable: these are the catalog's facts.",
+        "ko": "언어 모델을 사용할 수 없어 카탈로그 정보를 보여드립니다.",
+    },
+    "chat_flag_removed": {
+        "en": "A sentence naming a movie that is not in the catalog was removed.",
+        "ko": "카탈로그에 없는 영화를 언급한 문장을 지웠습니다.",
+    },
+    "chat_flag_cut": {
+        "en": "The answer was cut short.",
+        "ko": "답변이 중간에 끊겼습니다.",
+    },
+    "chat_note": {
+        "en": "Answers use only catalog facts; ↗ links to the movie cited.",
+        "ko": "답변은 카탈로그 정보만 사용합니다. ↗는 인용한 영화로 연결됩니다.",
+    },
+    # --- end chat strings ---
+    # --- posts strings (keys start with post_) ---
+    "post_title": {"en": "Curated posts", "ko": "큐레이션 포스트"},
+    "post_intro": {
+        "en": "Give a theme: the recommender picks well-known, well-liked movies for it and the "
+        "language model writes a three-line caption and a one-liner per movie.",
+        "ko": "테마를 입력하면 추천 모델이 잘 알려지고 평이 좋은 영화를 고르고, 언어 모델이 "
+        "세 줄 캡션과 영화별 한 줄 평을 씁니다.",
+    },
+    "post_theme": {"en": "Theme", "ko": "테마"},
+    "post_theme_hint": {"en": "e.g. rainy day", "ko": "예: 비 오는 날"},
+    "post_count": {"en": "Movies", "ko": "영화 수"},
+    "post_language": {"en": "Post language", "ko": "포스트 언어"},
+    "post_language_auto": {"en": "Same as the theme", "ko": "테마와 같은 언어"},
+    "post_generate": {"en": "Write the post", "ko": "포스트 만들기"},
+    "post_working": {
+        "en": "Writing… the language model is picking movies and writing (this can take a minute).",
+        "ko": "언어 모델이 영화를 고르고 글을 쓰는 중입니다… 1분 정도 걸릴 수 있습니다.",
+    },
+    "post_caption": {"en": "Caption", "ko": "캡션"},
+    "post_cards": {"en": "Cards", "ko": "카드"},
+    "post_download": {"en": "Download PNG", "ko": "PNG 내려받기"},
+    "post_failed": {
+        "en": "The model could not write a valid post, so nothing was published. What went wrong:",
+        "ko": "언어 모델이 올바른 포스트를 쓰지 못해 아무것도 게시하지 않았습니다. 문제:",
+    },
+    "post_candidates": {"en": "Movies that fit the theme", "ko": "테마에 맞는 영화"},
+    "post_synopsis_note": {
+        "en": "Some one-liners are taken from the synopsis: the model's were unusable or alike.",
+        "ko": "일부 한 줄 평은 줄거리에서 가져왔습니다: 모델의 문장이 부적절하거나 비슷했습니다.",
+    },
+    "post_another": {"en": "Another theme", "ko": "다른 테마"},
+    # --- end posts strings ---
 }
 
 

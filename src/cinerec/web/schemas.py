@@ -64,6 +64,7 @@ class CardPublic(BaseModel):
 
 class RecommendationsIn(BaseModel):
     more: bool = False
+    stream_reasons: bool = False  # return the ranked list at once; reasons stream via SSE
 
 
 class RecommendationPagePublic(BaseModel):
@@ -71,6 +72,7 @@ class RecommendationPagePublic(BaseModel):
     page: int
     fallback: bool
     reasons_unavailable: bool
+    reasons_pending: bool = False
     persona: str | None
     retriever: str
     llm_model: str
@@ -86,6 +88,7 @@ class RecommendationPagePublic(BaseModel):
             page=p.page,
             fallback=p.fallback,
             reasons_unavailable=p.fallback,
+            reasons_pending=p.reasons_pending,
             persona=p.persona,
             retriever=p.retriever,
             llm_model=p.llm_model,

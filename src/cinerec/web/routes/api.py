@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import itertools
+import json
+from collections.abc import Iterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Response
+from fastapi.responses import StreamingResponse
 
 from cinerec.db import repository as repo
 from cinerec.errors import NotFoundError, ValidationError
 from cinerec.services import users
 from cinerec.services.dashboard import load_dashboard
-from cinerec.services.recommend import recommend_for_user
+from cinerec.services.recommend import recommend_for_user, stream_reasons
 from cinerec.web.deps import PlatformDep, TokenDep, UserDep, set_session_cookie
 from cinerec.web.schemas import (
     FeedbackIn,
@@ -108,9 +112,52 @@ def remove_watched(platform: PlatformDep, user: UserDep, movie_id: int) -> list[
 def recommend(
     platform: PlatformDep, user: UserDep, body: RecommendationsIn | None = None
 ) -> RecommendationPagePublic:
-    """Candidates -> persona -> grounded re-rank; ``more`` gives the next page without repeats."""
-    page = recommend_for_user(platform, user_id=_require(user).id, more=bool(body and body.more))
+    """Candidates -> ranked list -> grounded reasons; ``more`` gives the next page without
+    repeats. With ``stream_reasons`` the ranked list comes back at once
+    (``reasons_pending=true``) and the reasons stream from
+    ``GET /api/recommendations/{run_id}/reasons``."""
+    page = recommend_for_user(
+        platform,
+        user_id=_require(user).id,
+        more=bool(body and body.more),
+        reasons=not (body and body.stream_reasons),
+    )
     return RecommendationPagePublic.of(page)
+
+
+def sse(event: str, data: object) -> str:
+    """One server-sent event with a JSON payload."""
+    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+
+@router.get(
+    "/recommendations/{run_id}/reasons",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {}}}},
+)
+def reasons_stream(platform: PlatformDep, user: UserDep, run_id: int) -> StreamingResponse:
+    """Server-sent events: ``reason`` ({movie_id, text}) per card as it is written, then
+    ``fallback`` ({message}) if the model failed, ``persona`` ({text, fallback}) when it was
+    rewritten, and ``done``. Reasons already written are sent first."""
+    events = stream_reasons(platform, user_id=_require(user).id, run_id=run_id)
+    first = next(events)  # ownership is checked before the response starts
+
+    def body() -> Iterator[str]:
+        for event in itertools.chain([first], events):
+            if event.kind == "reason":
+                yield sse("reason", {"movie_id": event.movie_id, "text": event.text})
+            elif event.kind == "persona":
+                yield sse("persona", {"text": event.text, "fallback": event.fallback})
+            elif event.kind == "fallback":
+                yield sse("fallback", {"message": event.text})
+            else:
+                yield sse("done", {})
+
+    return StreamingResponse(
+        body(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
 
 
 @router.get("/recommendations", response_model=list[RecommendationPagePublic])

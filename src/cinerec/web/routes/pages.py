@@ -9,7 +9,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from cinerec.db import repository as repo
 from cinerec.errors import NotFoundError, ValidationError
-from cinerec.services import users
+from cinerec.services import similar, users
 from cinerec.services.dashboard import load_dashboard
 from cinerec.services.recommend import recommend_for_user
 from cinerec.web.deps import (
@@ -144,8 +144,11 @@ def recommend(
     request: Request, platform: PlatformDep, user: UserDep, more: Annotated[int, Query()] = 0
 ) -> Response:
     current = _require_user(user)
-    page = recommend_for_user(platform, user_id=current.id, more=bool(more))
-    if not _is_htmx(request):
+    # With htmx the cards come back at once and the reasons stream in (static/reasons.js);
+    # a plain form post waits for the reasons so the page is complete without JavaScript.
+    htmx = _is_htmx(request)
+    page = recommend_for_user(platform, user_id=current.id, more=bool(more), reasons=not htmx)
+    if not htmx:
         return RedirectResponse("/#recommendations", status_code=303)
     return render(
         request,
@@ -159,10 +162,20 @@ def recommend(
     )
 
 
+MORE_LIKE_THIS = 8
+
+
 @router.get("/movies/{movie_id}")
 def movie_page(request: Request, platform: PlatformDep, movie_id: int) -> Response:
     with platform.session() as session:
         movie = repo.get_movie(session, movie_id=movie_id)
     if movie is None:
         raise NotFoundError(f"There is no movie with id {movie_id} in the catalog.")
-    return render(request, "movie.html", {"movie": movie})
+    similar_movies = None  # None: the embedding index is still being built
+    ready = similar.ready_catalog_index(platform)
+    if ready is not None:
+        hits = similar.more_like_this(platform, movie_id, n=MORE_LIKE_THIS, embedder=ready.embedder)
+        with platform.session() as session:
+            found = repo.get_movies(session, ids=[h.movie_id for h in hits])
+        similar_movies = [found[h.movie_id] for h in hits if h.movie_id in found]
+    return render(request, "movie.html", {"movie": movie, "similar": similar_movies})

@@ -1,0 +1,175 @@
+"""Reasons for an already-ranked page, written one card at a time so each can be shown at once.
+
+The ranked list comes first (recommender, optionally re-scored by the model's probabilities);
+reasons are the only free text the model writes for a page. Each card is one small
+schema-constrained call whose prompt starts with the same viewer block, so llama.cpp reuses the
+evaluated prefix and only the card's own facts are new: the first reason appears about a second
+after the prompt prefix is cached. Every reason is grounding-cleaned: it may name its own movie
+and the viewer's watched movies, nothing else; a repeated reason is dropped. A failing model
+stops the stream with ``Reason.error`` set; the page keeps its ranked list.
+
+Example:
+    >>> for r in write_reasons(backend, profile, persona, history, movies):  # doctest: +SKIP
+    ...     print(r.movie_id, r.text)
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from cinerec.data.types import Movie
+from cinerec.errors import LLMError
+from cinerec.llm.backends.base import LLMBackend, Message
+from cinerec.llm.grounding import clean_free_text, sanitize_user_text
+from cinerec.llm.persona import LANGUAGES, UserProfile
+from cinerec.llm.schemas import (
+    PERSONA_MAX_CHARS,
+    REASON_MAX_CHARS,
+    ReasonOut,
+    parse_reply,
+    reason_schema,
+)
+from cinerec.llm.templates import render
+
+log = logging.getLogger(__name__)
+
+MAX_HISTORY_TITLES = 10
+OVERVIEW_CHARS = 160
+# A <=120-char sentence inside {"reason": "..."}; Korean needs about twice the tokens.
+_MAX_TOKENS = {"en": 48, "ko": 96}
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """One card's reason, or why there is none.
+
+    ``text`` is None when grounding removed it, it repeated an earlier one, or the model failed;
+    ``error`` is set only when the model failed (the stream ends after such an item).
+    """
+
+    movie_id: int
+    text: str | None
+    cleaned: bool
+    elapsed_s: float
+    model: str
+    error: str | None = None
+
+
+def movie_facts(movie: Movie) -> str:
+    """One line of catalog facts: ``Title (year) | genres | director | cast | plot``."""
+    overview = " ".join(movie.overview.split())
+    if len(overview) > OVERVIEW_CHARS:
+        overview = overview[:OVERVIEW_CHARS].rsplit(" ", 1)[0] + "..."
+    fields = [
+        movie.display_title,
+        ", ".join(movie.genres[:3]) or "-",
+        movie.director or "-",
+        ", ".join(movie.cast[:3]) or "-",
+        overview or "-",
+    ]
+    return " | ".join(f.replace("|", "/") for f in fields)
+
+
+def reason_messages(
+    profile: UserProfile,
+    persona: str,
+    history: Sequence[Movie],
+    movie: Movie,
+    *,
+    max_taste_chars: int = 500,
+) -> list[Message]:
+    """The prompt for one card. Everything before the movie's facts is the same for every card
+    of the page, so the runtime's prefix cache covers it after the first card."""
+    language = profile.language if profile.language in LANGUAGES else "en"
+    recent = [m.display_title for m in list(history)[-MAX_HISTORY_TITLES:]]
+    system = render("reason_system", language_name=LANGUAGES[language])
+    user = render(
+        "reason_user",
+        persona=sanitize_user_text(persona, PERSONA_MAX_CHARS) or "(no persona)",
+        taste=sanitize_user_text(profile.taste, max_taste_chars) or "(none given)",
+        history="; ".join(recent) or "(nothing yet)",
+        movie=movie_facts(movie),
+    )
+    return [Message("system", system), Message("user", user)]
+
+
+def _allowed_names(profile: UserProfile, history: Sequence[Movie], movie: Movie) -> list[str]:
+    names = [profile.name] if profile.name else []
+    for m in [*history, movie]:
+        names.extend([*m.genres, *m.cast[:3], *([m.director] if m.director else [])])
+    return names
+
+
+def write_reasons(
+    backend: LLMBackend,
+    profile: UserProfile,
+    persona: str,
+    history: Sequence[Movie],
+    movies: Sequence[Movie],
+    *,
+    timeout_s: float = 60.0,
+    max_taste_chars: int = 500,
+) -> Iterator[Reason]:
+    """Yield one :class:`Reason` per movie, in the given order, as each is written.
+
+    Args:
+        backend: The language model.
+        profile: The viewer; ``taste`` is quoted as untrusted data.
+        persona: The viewer's persona (may be a template one).
+        history: Watched movies, oldest first.
+        movies: The page's movies, best first.
+        timeout_s: Budget for the whole page; a card that cannot finish in what is left ends the
+            stream with an error item.
+        max_taste_chars: How much of the taste text enters the prompt.
+
+    Never raises for model errors: the failing card is yielded with ``error`` set and the stream
+    stops (later cards would fail the same way and only delay the page).
+    """
+    deadline = time.perf_counter() + timeout_s
+    history_titles = [m.title for m in history]
+    seen: set[str] = set()
+    language = profile.language if profile.language in _MAX_TOKENS else "en"
+    for movie in movies:
+        start = time.perf_counter()
+        left = deadline - start
+        if left <= 0:
+            yield Reason(movie.movie_id, None, False, 0.0, backend.model, "out of time")
+            return
+        messages = reason_messages(
+            profile, persona, history, movie, max_taste_chars=max_taste_chars
+        )
+        try:
+            completion = backend.complete(
+                messages,
+                schema=reason_schema() if backend.supports_schema else None,
+                max_tokens=_MAX_TOKENS[language],
+                temperature=0.0,
+                timeout_s=left,
+            )
+            raw = parse_reply(completion.text, ReasonOut).reason
+        except LLMError as exc:
+            yield Reason(
+                movie.movie_id, None, False, time.perf_counter() - start, backend.model, str(exc)
+            )
+            return
+        except Exception as exc:  # a backend broke its contract; the page must still render
+            log.exception("reason backend %s failed", getattr(backend, "name", "?"))
+            error = f"{type(exc).__name__}: {exc}"
+            yield Reason(movie.movie_id, None, False, time.perf_counter() - start, "?", error)
+            return
+        text, cleaned = clean_free_text(
+            raw,
+            [movie.title, *history_titles],
+            allowed=_allowed_names(profile, history, movie),
+            max_chars=REASON_MAX_CHARS,
+        )
+        key = " ".join(text.lower().split())
+        if key and key in seen:  # small models repeat one sentence for every card
+            text, cleaned = "", True
+        seen.add(key)
+        yield Reason(
+            movie.movie_id, text or None, cleaned, time.perf_counter() - start, completion.model
+        )

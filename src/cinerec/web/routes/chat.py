@@ -1,0 +1,304 @@
+"""The movie chat: a page (works without JavaScript), a JSON API and a server-sent-event stream.
+
+``POST /api/chat/stream`` answers with ``text/event-stream``: one ``meta`` event (conversation id,
+retrieved movies), ``token`` events carrying checked text as it is generated, then ``done`` with
+the grounded answer, the cited movie ids and the flags (``error`` if the turn fails midway). Bad
+input is refused before the stream starts, with the usual JSON error. The stream is POST only: a
+turn stores messages, and a cross-site GET must not be able to do that.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import RedirectResponse, Response, StreamingResponse
+from pydantic import BaseModel
+
+from cinerec.data.types import Movie
+from cinerec.db import conversations as conv
+from cinerec.db import repository as repo
+from cinerec.errors import CinerecError, NotFoundError, ValidationError
+from cinerec.llm.chat_grounding import CITATION
+from cinerec.services.chat import MAX_MESSAGE_CHARS, chat_turn, run_turn, start_turn
+from cinerec.services.chat_memory import warm_up
+from cinerec.web.deps import PlatformDep, UserDep
+from cinerec.web.templating import page_language, render
+
+router = APIRouter()
+
+MAX_HISTORY_MESSAGES = 200
+
+
+class ChatIn(BaseModel):
+    """A question, optionally continuing one of the session's conversations."""
+
+    message: str
+    conversation_id: int | None = None
+
+
+class CitedMovie(BaseModel):
+    id: int
+    title: str
+    year: int | None
+    url: str
+
+
+class ChatOut(BaseModel):
+    """One answered turn."""
+
+    conversation_id: int
+    message_id: int
+    answer: str
+    cited_ids: list[int]
+    cited: list[CitedMovie]
+    retrieved_ids: list[int]
+    flags: list[str]
+    fallback: bool
+    intent: str
+    language: str
+    model: str
+    prompt_tokens: int
+    timings: dict[str, float]
+
+
+class ConversationPublic(BaseModel):
+    id: int
+    title: str
+    updated_at: str
+
+
+class MessagePublic(BaseModel):
+    id: int
+    role: str
+    content: str
+    cited_ids: list[int]
+    flags: list[str]
+
+
+def _require(user: repo.UserRecord | None) -> repo.UserRecord:
+    if user is None:
+        raise ValidationError("Fill in your profile first; it starts your private session.")
+    return user
+
+
+def _conversation_id(value: str | int | None) -> int | None:
+    if value in (None, ""):
+        return None
+    try:
+        number = int(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ValidationError("A conversation id must be a whole number.") from None
+    if not 0 < number < 2**31:
+        raise NotFoundError(f"Conversation {number} does not exist for this session.")
+    return number
+
+
+def answer_parts(text: str, movies: dict[int, Movie]) -> list[dict[str, Any]]:
+    """Answer text split into plain parts and citations (rendered as links to the movie)."""
+    parts: list[dict[str, Any]] = []
+    position = 0
+    for match in CITATION.finditer(text):
+        if match.start() > position:
+            parts.append({"text": text[position : match.start()]})
+        movie = movies.get(int(match.group(1)))
+        if movie is not None:
+            parts.append({"movie": movie})
+        position = match.end()
+    if position < len(text):
+        parts.append({"text": text[position:]})
+    return parts
+
+
+def _page(
+    request: Request,
+    platform: PlatformDep,
+    user: repo.UserRecord | None,
+    *,
+    conversation_id: int | None = None,
+    error: str | None = None,
+    draft: str = "",
+    status_code: int = 200,
+) -> Response:
+    lang = page_language(request, user.language if user else "en")
+    context: dict[str, Any] = {
+        "user": user,
+        "error": error,
+        "draft": draft,
+        "conversations": [],
+        "conversation": None,
+        "messages": [],
+        "max_chars": MAX_MESSAGE_CHARS,
+    }
+    if user is not None:
+        with platform.session() as session:
+            context["conversations"] = conv.list_conversations(session, user_id=user.id, limit=30)
+            if conversation_id is not None:
+                record = conv.get_conversation(
+                    session, conversation_id=conversation_id, user_id=user.id
+                )
+                if record is None:
+                    raise NotFoundError(
+                        f"Conversation {conversation_id} does not exist for this session."
+                    )
+                stored = conv.list_messages(
+                    session,
+                    conversation_id=record.id,
+                    user_id=user.id,
+                    limit=MAX_HISTORY_MESSAGES,
+                )
+                movies = repo.get_movies(session, ids=[i for m in stored for i in m.cited_ids])
+                context["conversation"] = record
+                context["messages"] = [
+                    {
+                        "id": m.id,
+                        "role": m.role,
+                        "parts": answer_parts(m.content, movies)
+                        if m.role == "assistant"
+                        else [{"text": m.content}],
+                        "flags": m.flags,
+                    }
+                    for m in stored
+                ]
+    return render(request, "chat.html", context, status_code=status_code, language=lang)
+
+
+@router.get("/chat", include_in_schema=False)
+def chat_page(
+    request: Request,
+    platform: PlatformDep,
+    user: UserDep,
+    c: Annotated[str | None, Query(max_length=12)] = None,
+) -> Response:
+    conversation_id = _conversation_id(c)
+    response = _page(request, platform, user, conversation_id=conversation_id)
+    if user is not None:
+        warm_up(platform, user_id=user.id, conversation_id=conversation_id)
+    return response
+
+
+@router.post("/chat", include_in_schema=False)
+def chat_form(
+    request: Request,
+    platform: PlatformDep,
+    user: UserDep,
+    message: Annotated[str, Form()] = "",
+    conversation_id: Annotated[str, Form()] = "",
+) -> Response:
+    """The form without JavaScript: answer the whole turn, then show the conversation."""
+    current = _require(user)
+    conversation = _conversation_id(conversation_id)
+    try:
+        answer = chat_turn(
+            platform, user_id=current.id, message=message, conversation_id=conversation
+        )
+    except ValidationError as exc:
+        return _page(
+            request,
+            platform,
+            current,
+            conversation_id=conversation,
+            error=str(exc),
+            draft=message[:MAX_MESSAGE_CHARS],
+            status_code=422,
+        )
+    target = f"/chat?c={answer.conversation_id}#m{answer.message_id}"
+    return RedirectResponse(target, status_code=303)
+
+
+@router.post("/api/chat", response_model=ChatOut, tags=["chat"])
+def chat_api(platform: PlatformDep, user: UserDep, body: ChatIn) -> ChatOut:
+    """Ask one question (continuing ``conversation_id`` when given); the whole answer at once."""
+    answer = chat_turn(
+        platform,
+        user_id=_require(user).id,
+        message=body.message,
+        conversation_id=_conversation_id(body.conversation_id),
+    )
+    return ChatOut.model_validate(answer.public())
+
+
+def sse(event: str, data: dict[str, Any]) -> str:
+    """One server-sent event; the JSON payload has no raw newlines, so one ``data`` line."""
+    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+
+@router.post("/api/chat/stream", tags=["chat"])
+def chat_stream(platform: PlatformDep, user: UserDep, body: ChatIn) -> StreamingResponse:
+    """Ask one question; the answer streams as server-sent events (``meta``, ``token``,
+    ``done``)."""
+    state = start_turn(
+        platform,
+        user_id=_require(user).id,
+        message=body.message,
+        conversation_id=_conversation_id(body.conversation_id),
+    )
+    events = run_turn(platform, state)
+
+    def stream() -> Iterator[str]:
+        try:
+            for event in events:
+                yield sse(event.kind, event.data)
+        except CinerecError as exc:
+            yield sse("error", {"detail": str(exc)})
+        finally:
+            events.close()
+
+    return StreamingResponse(
+        stream(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+@router.get("/api/chat/conversations", response_model=list[ConversationPublic], tags=["chat"])
+def list_conversations(platform: PlatformDep, user: UserDep) -> list[ConversationPublic]:
+    """The session's conversations, most recently active first."""
+    with platform.session() as session:
+        records = conv.list_conversations(session, user_id=_require(user).id, limit=100)
+    return [
+        ConversationPublic(id=r.id, title=r.title, updated_at=r.updated_at.isoformat())
+        for r in records
+    ]
+
+
+@router.get(
+    "/api/chat/conversations/{conversation_id}",
+    response_model=list[MessagePublic],
+    tags=["chat"],
+)
+def get_conversation(
+    platform: PlatformDep, user: UserDep, conversation_id: int
+) -> list[MessagePublic]:
+    """The messages of one of the session's conversations, oldest first."""
+    with platform.session() as session:
+        stored = conv.list_messages(
+            session,
+            conversation_id=conversation_id,
+            user_id=_require(user).id,
+            limit=MAX_HISTORY_MESSAGES,
+        )
+    return [
+        MessagePublic(
+            id=m.id,
+            role=m.role,
+            content=m.content,
+            cited_ids=list(m.cited_ids),
+            flags=list(m.flags),
+        )
+        for m in stored
+    ]
+
+
+@router.delete("/api/chat/conversations/{conversation_id}", tags=["chat"])
+def delete_conversation(platform: PlatformDep, user: UserDep, conversation_id: int) -> Response:
+    """Delete one of the session's conversations with its messages."""
+    with platform.session() as session:
+        deleted = conv.delete_conversation(
+            session, conversation_id=conversation_id, user_id=_require(user).id
+        )
+    if not deleted:
+        raise NotFoundError(f"Conversation {conversation_id} does not exist for this session.")
+    return Response(status_code=204)

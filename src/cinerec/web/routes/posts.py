@@ -1,0 +1,183 @@
+"""Curated posts: a theme form, the post with its shareable cards, and ``POST /api/posts``.
+
+Posts live in memory (the newest :data:`MAX_STORED_POSTS` per app), under a random id: card URLs
+are ``/posts/<id>/card/<k>.png`` and never carry a machine path. The form posts, then redirects
+to the post's page, so reloading does not write the post again.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Body, Form, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from pydantic import BaseModel, Field
+
+from cinerec.errors import NotFoundError, ValidationError
+from cinerec.llm.posts import Post
+from cinerec.services.posts import MAX_POST_MOVIES, MAX_THEME_CHARS, PostOutcome, make_post
+from cinerec.services.posts import render_cards as render_post_cards
+from cinerec.web.deps import PlatformDep
+from cinerec.web.templating import page_language, render
+
+router = APIRouter()
+
+MAX_STORED_POSTS = 50
+
+
+@dataclass
+class _Stored:
+    outcome: PostOutcome
+    cards: list[bytes] | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def card(self, k: int) -> bytes:
+        """Card ``k`` (1-based), rendered on first request."""
+        with self.lock:
+            if self.cards is None:
+                self.cards = render_post_cards(self.outcome)
+        if not 1 <= k <= len(self.cards):
+            raise NotFoundError(f"This post has no card {k}.")
+        return self.cards[k - 1]
+
+
+class PostStore:
+    """The newest posts of one app, by id (thread-safe, bounded)."""
+
+    def __init__(self, limit: int = MAX_STORED_POSTS) -> None:
+        self._items: OrderedDict[str, _Stored] = OrderedDict()
+        self._limit = limit
+        self._lock = threading.Lock()
+
+    def add(self, outcome: PostOutcome) -> None:
+        with self._lock:
+            self._items[outcome.post_id] = _Stored(outcome)
+            while len(self._items) > self._limit:
+                self._items.popitem(last=False)
+
+    def get(self, post_id: str) -> _Stored:
+        with self._lock:
+            stored = self._items.get(post_id)
+        if stored is None:
+            raise NotFoundError("This post is no longer kept in memory; write it again.")
+        return stored
+
+
+def _store(request: Request) -> PostStore:
+    state = request.app.state
+    with _STORE_LOCK:
+        if not hasattr(state, "post_store"):
+            state.post_store = PostStore()
+    return state.post_store  # type: ignore[no-any-return]
+
+
+_STORE_LOCK = threading.Lock()
+
+
+class PostIn(BaseModel):
+    """``POST /api/posts`` body."""
+
+    theme: str = Field(max_length=MAX_THEME_CHARS * 2)
+    n: int = Field(default=5, ge=1, le=MAX_POST_MOVIES)
+    lang: Literal["en", "ko"] | None = None
+
+
+class PostPublic(BaseModel):
+    """A written post: the post JSON, its card URLs and how it was made."""
+
+    post_id: str
+    theme: str
+    language: str
+    post: Post
+    cards: list[str]
+    stats: dict[str, Any]
+
+
+def _card_urls(outcome: PostOutcome) -> list[str]:
+    count = len(outcome.post.movies) if outcome.post else 0
+    return [f"/posts/{outcome.post_id}/card/{k}.png" for k in range(1, count + 1)]
+
+
+def _page(request: Request, status_code: int = 200, **context: Any) -> Response:
+    defaults: dict[str, Any] = {"outcome": None, "error": None, "form": {}, "cards": []}
+    return render(request, "posts.html", {**defaults, **context}, status_code=status_code)
+
+
+@router.get("/posts", include_in_schema=False)
+def posts_page(request: Request) -> Response:
+    return _page(request)
+
+
+@router.post("/posts", include_in_schema=False)
+def write_post_page(
+    request: Request,
+    platform: PlatformDep,
+    theme: Annotated[str, Form()] = "",
+    n: Annotated[str, Form()] = "5",
+    lang: Annotated[str, Form()] = "",
+) -> Response:
+    form = {"theme": theme[: MAX_THEME_CHARS * 2], "n": n[:3], "lang": lang[:3]}
+    try:
+        if not n.strip().isdigit():
+            raise ValidationError(f"Movies must be a whole number from 1 to {MAX_POST_MOVIES}.")
+        outcome = make_post(platform, theme, n=int(n), language=lang or None)
+    except ValidationError as exc:
+        return _page(request, 422, error=str(exc), form=form)
+    _store(request).add(outcome)
+    return RedirectResponse(f"/posts/{outcome.post_id}", status_code=303)
+
+
+@router.get("/posts/{post_id}", include_in_schema=False)
+def post_page(request: Request, post_id: str) -> Response:
+    outcome = _store(request).get(post_id).outcome
+    form = {"theme": outcome.theme, "n": str(len(outcome.post.movies) if outcome.post else 5)}
+    lang = page_language(request, outcome.language)
+    return render(
+        request,
+        "posts.html",
+        {"outcome": outcome, "error": None, "form": form, "cards": _card_urls(outcome)},
+        language=lang,
+    )
+
+
+@router.get("/posts/{post_id}/card/{k}.png", include_in_schema=False)
+def post_card(request: Request, post_id: str, k: int) -> Response:
+    png = _store(request).get(post_id).card(k)
+    return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=3600"})
+
+
+@router.post(
+    "/api/posts",
+    tags=["api"],
+    response_model=PostPublic,
+    responses={503: {"description": "The model could not write a valid post (report inside)."}},
+)
+def api_write_post(
+    request: Request, platform: PlatformDep, body: Annotated[PostIn, Body()]
+) -> Response | PostPublic:
+    """Write a curated post for a theme: ``{caption, movies: [{id, title, one_line_review}]}``.
+
+    A post that fails validation after the retries is never returned half-formed: the answer is
+    503 with the failure report.
+    """
+    outcome = make_post(platform, body.theme, n=body.n, language=body.lang)
+    _store(request).add(outcome)
+    if outcome.post is None:
+        return JSONResponse(
+            {
+                "detail": "The model could not write a valid post; nothing was published.",
+                "failure": outcome.failure,
+            },
+            status_code=503,
+        )
+    return PostPublic(
+        post_id=outcome.post_id,
+        theme=outcome.theme,
+        language=outcome.language,
+        post=outcome.post,
+        cards=_card_urls(outcome),
+        stats=outcome.stats(),
+    )

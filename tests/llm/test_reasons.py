@@ -1,0 +1,87 @@
+"""reasons: one grounded reason per card, in order, streamed; a failing model stops the stream."""
+
+from __future__ import annotations
+
+import json
+
+from cinerec.errors import LLMError
+from cinerec.llm.persona import UserProfile
+from cinerec.llm.reasons import movie_facts, reason_messages, write_reasons
+from tests.llm.fakes import FakeBackend
+from tests.llm.movies import CANDIDATES, HISTORY
+
+PROFILE = UserProfile(name="Minji", age=29, taste="tense crime stories", language="en")
+PERSONA = "Minji is a 29-year-old fan of tense crime dramas."
+MOVIES = CANDIDATES[:4]  # Pulp Fiction, Godfather II, The Departed, Inception
+
+
+def reply(text: str) -> str:
+    return json.dumps({"reason": text})
+
+
+def test_prompts_share_everything_before_the_movie_facts() -> None:
+    a, b = (reason_messages(PROFILE, PERSONA, HISTORY, m) for m in MOVIES[:2])
+    assert a[0] == b[0]  # same system message
+    common = a[1].content.index(movie_facts(MOVIES[0]))
+    assert common > 100 and a[1].content[:common] == b[1].content[:common]
+    assert a[1].content.rstrip().endswith(movie_facts(MOVIES[0]))
+    assert "Memento" in a[1].content and "<<<tense crime stories>>>" in a[1].content
+    assert "Inception" not in a[1].content  # another card's title never enters the prompt
+
+
+def test_one_reason_per_movie_in_order_with_the_reason_schema() -> None:
+    backend = FakeBackend(
+        [reply(f"Tense like Heat, with a twist number {k}.") for k in range(len(MOVIES))]
+    )
+    reasons = list(write_reasons(backend, PROFILE, PERSONA, HISTORY, MOVIES))
+    assert [r.movie_id for r in reasons] == [m.movie_id for m in MOVIES]
+    assert all(r.text and r.error is None for r in reasons)
+    assert all(c.schema and set(c.schema["properties"]) == {"reason"} for c in backend.calls)
+
+
+def test_unknown_titles_markup_and_repeats_are_removed() -> None:
+    backend = FakeBackend(
+        [
+            reply("You loved Heat, and this has the same slow dread."),
+            reply("Like 'Fake Movie 3000', it is great."),
+            reply("<b>You loved Heat, and this has the same slow dread.</b>"),  # a repeat
+            reply("A dream heist as tense as Memento."),
+        ]
+    )
+    reasons = list(write_reasons(backend, PROFILE, PERSONA, HISTORY, MOVIES))
+    texts = [r.text for r in reasons]
+    assert texts[0] == "You loved Heat, and this has the same slow dread."
+    assert texts[1] is None and reasons[1].cleaned
+    assert texts[2] is None  # the same sentence again is dropped
+    assert texts[3] == "A dream heist as tense as Memento."
+    assert not any("Fake Movie" in (t or "") or "<b>" in (t or "") for t in texts)
+
+
+def test_model_failure_ends_the_stream_with_an_error_item() -> None:
+    backend = FakeBackend([reply("Tense like Heat."), LLMError("timed out"), reply("unused")])
+    reasons = list(write_reasons(backend, PROFILE, PERSONA, HISTORY, MOVIES))
+    assert len(reasons) == 2
+    assert reasons[0].text == "Tense like Heat." and reasons[0].error is None
+    assert reasons[1].text is None and reasons[1].error == "timed out"
+    assert len(backend.calls) == 2  # later cards are not attempted
+
+
+def test_junk_reply_is_an_error_not_a_crash() -> None:
+    backend = FakeBackend(['{"reason": ', reply("unused")])
+    reasons = list(write_reasons(backend, PROFILE, PERSONA, HISTORY, MOVIES))
+    assert len(reasons) == 1 and reasons[0].error is not None
+
+
+def test_out_of_time_before_a_card_starts() -> None:
+    backend = FakeBackend([reply("unused")])
+    reasons = list(write_reasons(backend, PROFILE, PERSONA, HISTORY, MOVIES, timeout_s=0))
+    assert [r.error for r in reasons] == ["out of time"] and not backend.calls
+
+
+def test_korean_viewer_gets_korean_instructions_and_a_larger_budget() -> None:
+    korean = UserProfile(name="민지", age=29, taste="긴장감 있는 범죄 영화", language="ko")
+    backend = FakeBackend([reply("히트처럼 긴장감이 넘치는 범죄 영화입니다.")])
+    reasons = list(write_reasons(backend, korean, PERSONA, HISTORY, MOVIES[:1]))
+    assert reasons[0].text == "히트처럼 긴장감이 넘치는 범죄 영화입니다."
+    assert "Korean" in backend.calls[0].messages[0].content
+    assert backend.calls[0].max_tokens > 48
