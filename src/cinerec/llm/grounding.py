@@ -30,10 +30,10 @@ _QUOTED = re.compile(
     r'"([^"\n]{1,80})"'
     r"|“([^”\n]{1,80})”"
     r"|‘([^’\n]{1,80})’"
-    r"|(?<!\w)'([^'\n]{1,80})'(?!\w)"
+    r"|(?<!\w)'([^'\n]{1,80})'(?![A-Za-z0-9_])"  # Korean particles may follow: '제목'을
     r"|「([^」\n]{1,80})」|『([^』\n]{1,80})』|《([^》\n]{1,80})》|〈([^〉\n]{1,80})〉"
 )
-_CAP = r"[A-Z\u00C0-\u00DE][\w'’:\-]*"
+_CAP = r"[A-Z\u00C0-\u00DE][A-Za-z0-9_\u00C0-\u024F'’:\-]*"  # Latin only: stops at a particle
 _NUM = r"\d[\d,.]*"
 _JOIN = r"(?:of|the|and|a|an|in|on|to|for|at|from|with|vs\.?|&|-)"
 _RUN = re.compile(
@@ -41,6 +41,7 @@ _RUN = re.compile(
     r"(?:\s*\((?:18|19|20)\d{2}\))?"
 )
 _YEAR = re.compile(r"\s*\((?:18|19|20)\d{2}\)\s*$")
+_HANGUL = re.compile(r"[\uac00-\ud7a3]")
 # Sentence-initial words that make an ordinary word look like the start of a title.
 _LEADING = frozenset(
     "a an and as at because both but by especially even for from given he her his if in "
@@ -161,7 +162,15 @@ def _unknown_runs(text: str, known: _Known) -> list[str]:
         article = any(_normalize(t) in _ARTICLES for t in stripped[(1 if at_start else 0) :])
         heads = [t for t in tokens if t[:1].isupper() or t[:1].isdigit()]
         numbered = any(t[:1].isdigit() for t in tokens) or _YEAR.search(match.group(0))
-        if numbered or len(heads) >= 3 or (article and len(heads) >= 1):
+        # In Korean text a Latin name run that takes a particle ("Galactic Tacos를") is a title
+        # or a name being talked about, not a stray English phrase.
+        particle = bool(_HANGUL.match(unquoted[match.end() : match.end() + 1]))
+        if (
+            numbered
+            or len(heads) >= 3
+            or (article and len(heads) >= 1)
+            or (particle and len(heads) >= 2)
+        ):
             found.append(" ".join(tokens))
     return found
 
