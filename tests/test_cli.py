@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from cinerec.cli import app
@@ -39,3 +40,36 @@ def test_ingest_with_a_missing_data_dir_says_what_to_do(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "ratings.csv" in result.output or "movies.csv" in result.output
     assert "CINEREC_DATA_DIR" in result.output or "--download" in result.output
+
+
+def test_post_prints_the_json_and_writes_cards_on_the_real_catalog(
+    prepared_home: Path, real_data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Real catalog and database; the model is a schema-aware fake and the embedder a hashing
+    one (the real model runs in tests/services/test_posts_real_model.py)."""
+    import json
+
+    from cinerec.config import Settings
+    from cinerec.db.repository import get_movies
+    from cinerec.services import similar
+    from cinerec.services.platform import Platform
+    from tests.llm.post_fakes import PostFake
+    from tests.text.embeddings.fakes import HashingEmbedder
+
+    monkeypatch.setenv("CINEREC_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(similar, "build_embedder", lambda name, **kw: HashingEmbedder(name))
+    fake = PostFake()
+    monkeypatch.setattr(Platform, "llm", property(lambda self: fake))
+    args = ["post", "--home", str(prepared_home), "--data-dir", str(real_data_dir)]
+    out = tmp_path / "posts"
+    result = runner.invoke(app, [*args, "--theme", "rainy day", "--n", "5", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    post = json.loads(result.stdout)
+    assert len(post["caption"].split("\n")) == 3 and len(post["movies"]) == 5
+    catalog = Platform(Settings(home=prepared_home, llm_backend="none"))
+    with catalog.session() as session:
+        movies = get_movies(session, ids=[m["id"] for m in post["movies"]])
+    assert [m["title"] for m in post["movies"]] == [movies[m["id"]].title for m in post["movies"]]
+    assert len(list(out.glob("*.json"))) == 1 and len(list(out.glob("*.png"))) == 5
+    bad = runner.invoke(app, [*args, "--theme", "   ", "--out", str(out)])
+    assert bad.exit_code == 2 and "Give a theme" in bad.output

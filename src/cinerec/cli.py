@@ -196,6 +196,101 @@ def evaluate(
         typer.echo(line)
 
 
+@app.command()
+def post(
+    theme: Annotated[str, typer.Option(help="What the post is about, e.g. 'rainy day'.")],
+    n: Annotated[int, typer.Option("-n", "--n", min=1, max=10, help="Movies in the post.")] = 5,
+    out: Annotated[Path, typer.Option("--out", help="Where the JSON and PNG cards go.")] = Path(
+        "posts"
+    ),
+    poster_dir: Annotated[
+        Path | None, typer.Option("--poster-dir", help="Local posters named <movie id>.jpg/png.")
+    ] = None,
+    lang: Annotated[str | None, typer.Option(help="en or ko (default: the theme's).")] = None,
+    model: Annotated[str | None, typer.Option(help="Embedded model name or .gguf path.")] = None,
+    data_dir: DataDirOpt = None,
+    home: HomeOpt = None,
+) -> None:
+    """Write a curated post for a theme: print its JSON, save it with one PNG card per movie."""
+    import json
+
+    from cinerec.services.posts import make_post, save_post
+
+    try:
+        platform = _platform(_settings(data_dir, home, llm_model=model))
+        outcome = make_post(platform, theme, n=n, language=lang)
+        paths = save_post(outcome, out, poster_dir=poster_dir)
+    except CinerecError as exc:
+        raise _fail(exc) from None
+    if outcome.post is None:
+        typer.echo(json.dumps(outcome.failure, ensure_ascii=False, indent=2), err=True)
+        raise _fail(CinerecError(f"no valid post for this theme; report in {paths[0]}"))
+    typer.echo(json.dumps(outcome.post.model_dump(), ensure_ascii=False, indent=2))
+    typer.echo(f"saved {len(paths)} files to {out}", err=True)
+
+
+@app.command()
+def chat(
+    question: Annotated[
+        str | None, typer.Argument(help="One question; without it, a small REPL (Ctrl-D ends).")
+    ] = None,
+    conversation: Annotated[
+        int | None, typer.Option("--conversation", "-c", help="Continue this conversation id.")
+    ] = None,
+    lang: Annotated[str, typer.Option(help="Profile language: en or ko.")] = "en",
+    taste: Annotated[str | None, typer.Option(help="Set the profile's taste text.")] = None,
+    movie_ids: Annotated[
+        str, typer.Option("--movies", help="Add watched MovieLens ids, comma-separated.")
+    ] = "",
+    embeddings: Annotated[
+        bool, typer.Option(help="Build/load the description embeddings first (~1 min once).")
+    ] = False,
+    model: Annotated[str | None, typer.Option(help="Embedded model name or .gguf path.")] = None,
+    data_dir: DataDirOpt = None,
+    home: HomeOpt = None,
+) -> None:
+    """Ask about movies in the catalog; answers stream, cite movie ids and stay grounded."""
+    from cinerec.services.chat import ChatServiceConfig, run_turn, start_turn
+    from cinerec.services.chat_memory import local_user
+    from cinerec.services.similar import catalog_index
+
+    platform = _platform(_settings(data_dir, home, llm_model=model))
+    try:
+        ids = [int(x) for x in movie_ids.replace(" ", "").split(",") if x]
+        user_id = local_user(platform, language=lang, taste=taste, watched=ids)
+        if embeddings:
+            catalog_index(platform)
+    except ValueError:
+        raise _fail(CinerecError("--movies takes comma-separated whole numbers.")) from None
+    except CinerecError as exc:
+        raise _fail(exc) from None
+    config = ChatServiceConfig(background_upkeep=False, prefill=question is None)
+    while True:
+        try:
+            text = question if question is not None else typer.prompt(">", prompt_suffix=" ")
+        except typer.Abort:  # Ctrl-D / Ctrl-C ends the REPL
+            return
+        try:
+            state = start_turn(
+                platform, user_id=user_id, message=text, conversation_id=conversation,
+                config=config,
+            )  # fmt: skip
+            for event in run_turn(platform, state):
+                if event.kind == "token":
+                    typer.echo(event.data["text"], nl=False)
+                elif event.kind == "done":
+                    done = event.data
+        except CinerecError as exc:
+            raise _fail(exc) from None
+        conversation = done["conversation_id"]
+        typer.echo("")
+        cited = ", ".join(f"[#{m['id']}] {m['title']} ({m['year']})" for m in done["cited"])
+        typer.echo(f"  cited: {cited or '-'}  flags: {', '.join(done['flags']) or '-'}", err=True)
+        typer.echo(f"  conversation {conversation} · {done['model']}", err=True)
+        if question is not None:
+            return
+
+
 def _add_subcommands() -> None:
     from cinerec.text.cli import reviews_app
     from cinerec.text.embeddings.cli import embed_app

@@ -82,6 +82,16 @@ class Settings(BaseSettings):
         default="qwen2.5-coder-1.5b",
         description="Embedded model name from cinerec.llm.models, or a path to a .gguf file.",
     )
+    rank_method: str = Field(
+        default="none",
+        pattern="^(none|yesno|verbalizer)$",
+        description="How the model re-scores the candidates before the page is shown: none (the "
+        "retriever's order; the blend weight fitted on validation was 0 for both methods), "
+        "yesno (per-candidate Yes/No log-odds) or verbalizer (labelled list, both orders).",
+    )
+    rank_weight: float | None = Field(
+        default=None, ge=0, description="Blend weight of the model score; unset: fitted default."
+    )
     llm_threads: int = Field(default=2, ge=1, le=64)
     llm_context: int = Field(default=4096, ge=512)
     llm_timeout_s: float = Field(default=90.0, gt=0)

@@ -21,6 +21,7 @@ from cinerec.db.engine import (
 from cinerec.db.tables import Base
 from cinerec.errors import ConfigError
 
+HEAD = "0002_chat"
 EXPECTED_TABLES = {
     "movies",
     "users",
@@ -29,6 +30,8 @@ EXPECTED_TABLES = {
     "recommendation_runs",
     "recommendation_items",
     "feedback",
+    "conversations",
+    "chat_messages",
 }
 
 
@@ -39,7 +42,7 @@ def _diff(engine: Engine, metadata: MetaData) -> list[object]:
 
 
 def test_migrated_schema_matches_models(engine: Engine) -> None:
-    assert current_revision(engine) == "0001"
+    assert current_revision(engine) == HEAD
     assert set(inspect(engine).get_table_names()) == EXPECTED_TABLES | {"alembic_version"}
     assert _diff(engine, Base.metadata) == []
 
@@ -65,7 +68,7 @@ def test_timestamps_keep_microseconds(engine: Engine) -> None:
 
 def test_upgrade_is_idempotent(engine: Engine) -> None:
     upgrade(engine)
-    assert current_revision(engine) == "0001"
+    assert current_revision(engine) == HEAD
 
 
 def test_upgrade_from_url_outside_the_repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -77,7 +80,7 @@ def test_upgrade_from_url_outside_the_repo(tmp_path: Path, monkeypatch: pytest.M
         assert current_revision(eng) is None
         upgrade(url)
         assert (tmp_path / "nested" / "dir" / "app.db").is_file()
-        assert current_revision(eng) == "0001"
+        assert current_revision(eng) == HEAD
         assert EXPECTED_TABLES <= set(inspect(eng).get_table_names())
     finally:
         eng.dispose()
@@ -106,7 +109,7 @@ def test_migrations_ship_inside_the_package() -> None:
     assert (MIGRATIONS_DIR / "env.py").is_file()
     assert (MIGRATIONS_DIR / "script.py.mako").is_file()
     script = ScriptDirectory.from_config(make_alembic_config())
-    assert script.get_heads() == ["0001"]
+    assert script.get_heads() == [HEAD]
     assert not (MIGRATIONS_DIR.parent / "alembic.ini").exists()
 
 
@@ -130,7 +133,7 @@ def test_memory_sqlite_keeps_one_database() -> None:
     eng = make_engine("sqlite://")
     try:
         upgrade(eng)
-        assert current_revision(eng) == "0001"  # a second connection would see an empty db
+        assert current_revision(eng) == HEAD  # a second connection would see an empty db
     finally:
         eng.dispose()
 

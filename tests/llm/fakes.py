@@ -4,17 +4,25 @@ from tests.llm.fakes import FakeBackend, FakeReply
 
 backend = FakeBackend(['{"persona": "Ann loves crime films."}'])
 backend.calls[0].messages  # what the code under test sent
+
+Scoring (:class:`cinerec.llm.backends.base.TokenScorer`) is off unless a ``scorer`` is given: a
+function from the full prompt text and the options to option log-probabilities:
+
+backend = FakeBackend(scorer=lambda prompt, options: {"Yes": -0.1 if "Heat" in prompt else -3,
+                                                      "No": -1.0})
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from cinerec.errors import LLMError
-from cinerec.llm.backends.base import Completion, Message
+from cinerec.llm.backends.base import Completion, Message, OptionScores
+
+Scorer = Callable[[str, Sequence[str]], dict[str, float]]
 
 
 @dataclass(frozen=True)
@@ -38,6 +46,23 @@ class FakeCall:
 
 
 @dataclass
+class FakeScoreCall:
+    """One recorded ``score_next_tokens`` call."""
+
+    prefix: list[Message] | str
+    suffixes: list[str]
+    options: list[str]
+    timeout_s: float | None
+
+
+def render_prompt(prefix: list[Message] | str, suffix: str) -> str:
+    """The fake's prompt text: ``role: content`` lines with the suffix appended to the last."""
+    if isinstance(prefix, str):
+        return prefix + suffix
+    return "\n".join(f"{m.role}: {m.content}" for m in prefix) + suffix
+
+
+@dataclass
 class FakeBackend:
     """Implements :class:`cinerec.llm.backends.base.LLMBackend` from a queue of replies.
 
@@ -51,6 +76,46 @@ class FakeBackend:
     can_stream: bool = True
     name: str = "fake"
     calls: list[FakeCall] = field(default_factory=list)
+    scorer: Scorer | None = None
+    score_delay_s: float = 0.0
+    score_calls: list[FakeScoreCall] = field(default_factory=list)
+
+    @property
+    def supports_scoring(self) -> bool:
+        """True when a ``scorer`` was given."""
+        return self.scorer is not None
+
+    def score_next_tokens(
+        self,
+        prefix: list[Message] | str,
+        suffixes: Sequence[str],
+        options: Sequence[str],
+        *,
+        timeout_s: float | None = None,
+    ) -> OptionScores:
+        """Score each prompt with ``scorer`` (``score_delay_s`` per prompt, deadline checked
+        between prompts); an option the scorer leaves out gets -30."""
+        start = time.perf_counter()
+        self.score_calls.append(FakeScoreCall(prefix, list(suffixes), list(options), timeout_s))
+        if self.scorer is None:
+            raise LLMError("FakeBackend has no scorer; pass scorer=... in the test.")
+        if not options or not suffixes:
+            raise LLMError("Scoring needs at least one suffix and one option.")
+        results = []
+        for k, suffix in enumerate(suffixes):
+            if timeout_s is not None and time.perf_counter() - start > timeout_s:
+                raise LLMError(f"FakeBackend timed out scoring after {k} prompts.")
+            time.sleep(self.score_delay_s)
+            scores = self.scorer(render_prompt(prefix, suffix), list(options))
+            results.append({o: float(scores.get(o, -30.0)) for o in options})
+        words = sum(len(render_prompt(prefix, s).split()) for s in suffixes)
+        return OptionScores(
+            logprobs=results,
+            model=self.model,
+            prompt_tokens=words,
+            evaluated_tokens=words,
+            elapsed_s=time.perf_counter() - start,
+        )
 
     def queue(self, *replies: str | FakeReply | BaseException) -> None:
         """Append replies to the queue."""

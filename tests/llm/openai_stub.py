@@ -4,6 +4,12 @@ Modes: ``json`` (answer with ``content``), ``slow`` (wait ``slow_s`` first), ``m
 response that is not JSON), ``error`` (HTTP 500 whose body echoes the Authorization header, so
 tests can check the key never reaches an error message). A request with ``"stream": true`` gets
 server-sent events in three pieces followed by ``data: [DONE]``.
+
+Scoring requests (``max_tokens: 1`` with ``logprobs``) are answered on ``/v1/chat/completions``
+(``logprobs.content[0].top_logprobs``) and on the legacy ``/v1/completions``
+(``logprobs.top_logprobs[0]``) from ``top_logprobs``: a dict token -> log-probability, or a
+function of the prompt text (the last message's content for chat) returning one. Mode
+``nologprobs`` answers without log-probabilities, as a server without support does.
 """
 
 from __future__ import annotations
@@ -11,7 +17,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -29,6 +35,16 @@ class StubServer(ThreadingHTTPServer):
         self.slow_s = 2.0
         self.requests: list[dict[str, Any]] = []
         self.headers_seen: list[dict[str, str]] = []
+        self.top_logprobs: dict[str, float] | Callable[[str], dict[str, float]] = {
+            "Yes": -0.2,
+            "No": -1.8,
+        }
+        self.paths: list[str] = []
+
+    def top_for(self, prompt: str) -> dict[str, float]:
+        """The top log-probabilities to send for ``prompt``."""
+        top = self.top_logprobs
+        return top(prompt) if callable(top) else dict(top)
 
     @property
     def base_url(self) -> str:
@@ -36,7 +52,9 @@ class StubServer(ThreadingHTTPServer):
         return f"http://{host}:{port}/v1"
 
     def set(self, mode: str, content: str | None = None) -> None:
+        """Switch the mode (and the reply content); also resets ``top_logprobs``."""
         self.mode = mode
+        self.top_logprobs = {"Yes": -0.2, "No": -1.8}
         if content is not None:
             self.content = content
 
@@ -60,7 +78,8 @@ class _Handler(BaseHTTPRequestHandler):
         server = self.server
         server.requests.append(payload)
         server.headers_seen.append(dict(self.headers))
-        if self.path != "/v1/chat/completions":
+        server.paths.append(self.path)
+        if self.path not in ("/v1/chat/completions", "/v1/completions"):
             self._send(404, b'{"error": "not found"}')
             return
         try:
@@ -73,6 +92,10 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(200, b"<html>not json</html>", "text/html")
             elif payload.get("stream"):
                 self._stream(server.content)
+            elif self.path == "/v1/completions":
+                self._send(200, json.dumps(self._legacy_completion(payload)).encode())
+            elif payload.get("logprobs") and server.mode != "nologprobs":
+                self._send(200, json.dumps(self._chat_logprobs(payload)).encode())
             else:
                 body = {
                     "id": "chatcmpl-stub",
@@ -90,6 +113,44 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(200, json.dumps(body).encode())
         except (BrokenPipeError, ConnectionResetError):  # the client gave up (timeout tests)
             return
+
+    def _chat_logprobs(self, payload: dict[str, Any]) -> dict[str, Any]:
+        top = self.server.top_for(payload["messages"][-1]["content"])
+        top = dict(list(top.items())[: int(payload.get("top_logprobs") or 1)])
+        best = max(top, key=lambda t: top[t])
+        entries = [{"token": t, "logprob": lp, "bytes": list(t.encode())} for t, lp in top.items()]
+        first = {"token": best, "logprob": top[best], "top_logprobs": entries}
+        return {
+            "object": "chat.completion",
+            "model": payload.get("model", "stub"),
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": best},
+                    "logprobs": {"content": [first]},
+                    "finish_reason": "length",
+                }
+            ],
+            "usage": {"prompt_tokens": 30, "completion_tokens": 1, "total_tokens": 31},
+        }
+
+    def _legacy_completion(self, payload: dict[str, Any]) -> dict[str, Any]:
+        top = self.server.top_for(str(payload.get("prompt", "")))
+        top = dict(list(top.items())[: int(payload.get("logprobs") or 1)])
+        best = max(top, key=lambda t: top[t])
+        choice: dict[str, Any] = {"index": 0, "text": best, "finish_reason": "length"}
+        if self.server.mode != "nologprobs":
+            choice["logprobs"] = {
+                "tokens": [best],
+                "token_logprobs": [top[best]],
+                "top_logprobs": [top],
+            }
+        return {
+            "object": "text_completion",
+            "model": payload.get("model", "stub"),
+            "choices": [choice],
+            "usage": {"prompt_tokens": 20, "completion_tokens": 1, "total_tokens": 21},
+        }
 
     def _stream(self, text: str) -> None:
         self.send_response(200)

@@ -83,5 +83,5 @@ def test_korean_viewer_gets_korean_instructions_and_a_larger_budget() -> None:
     backend = FakeBackend([reply("히트처럼 긴장감이 넘치는 범죄 영화입니다.")])
     reasons = list(write_reasons(backend, korean, PERSONA, HISTORY, MOVIES[:1]))
     assert reasons[0].text == "히트처럼 긴장감이 넘치는 범죄 영화입니다."
-    assert "Korean" in backend.calls[0].messages[0].content
+    assert "Korean" in backend.calls[0].messages[-1].content
     assert backend.calls[0].max_tokens > 48

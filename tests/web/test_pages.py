@@ -259,3 +259,26 @@ def test_movie_page_lists_more_like_this_once_the_index_is_built(
     assert "being prepared" not in after.text
     listed = [int(i) for i in re.findall(r'<li><a href="/movies/(\d+)"', after.text)]
     assert len(listed) == 8 and 3 not in listed and len(set(listed)) == 8
+
+
+def test_rank_method_yesno_reorders_the_page_by_the_blend(
+    client: TestClient, platform: Platform, fake_llm: FakeBackend
+) -> None:
+    make_profile(client)
+    client.post("/api/watched", json={"movie_id": 1})
+    base = [i["movie"]["id"] for i in client.post("/api/recommendations", json={}).json()["items"]]
+    # A scorer that says Yes to the retriever's fifth pick for this viewer only (the yes/no
+    # score is taken relative to an unknown viewer); a large weight lets it win.
+    favourite = f"Film Number {base[4]} ("
+
+    def scorer(prompt: str, options: list[str]) -> dict[str, float]:
+        viewer, _, movie = prompt.rpartition("Movie:")
+        this_viewer = "Film Number 1 (" in viewer
+        return {"Yes": -0.1 if this_viewer and favourite in movie else -4.0, "No": -2.0}
+
+    fake_llm.scorer = scorer
+    platform.settings.rank_method = "yesno"
+    platform.settings.rank_weight = 10.0
+    items = client.post("/api/recommendations", json={}).json()["items"]
+    assert items[0]["movie"]["id"] == base[4]
+    assert fake_llm.score_calls  # the model scored the candidates before the page was stored

@@ -23,20 +23,19 @@ from dataclasses import dataclass
 from cinerec.data.types import Movie
 from cinerec.errors import LLMError
 from cinerec.llm.backends.base import LLMBackend, Message
-from cinerec.llm.grounding import clean_free_text, sanitize_user_text
+from cinerec.llm.grounding import clean_free_text
 from cinerec.llm.persona import LANGUAGES, UserProfile
 from cinerec.llm.schemas import (
-    PERSONA_MAX_CHARS,
     REASON_MAX_CHARS,
     ReasonOut,
     parse_reply,
     reason_schema,
 )
 from cinerec.llm.templates import render
+from cinerec.llm.viewer import viewer_messages
 
 log = logging.getLogger(__name__)
 
-MAX_HISTORY_TITLES = 10
 OVERVIEW_CHARS = 160
 # A <=120-char sentence inside {"reason": "..."}; Korean needs about twice the tokens.
 _MAX_TOKENS = {"en": 48, "ko": 96}
@@ -78,22 +77,13 @@ def reason_messages(
     persona: str,
     history: Sequence[Movie],
     movie: Movie,
-    *,
-    max_taste_chars: int = 500,
 ) -> list[Message]:
-    """The prompt for one card. Everything before the movie's facts is the same for every card
-    of the page, so the runtime's prefix cache covers it after the first card."""
+    """The prompt for one card: the shared viewer block (:func:`cinerec.llm.viewer.viewer_messages`,
+    the same bytes the ranking prompts start with), then the card's facts and the task. The
+    runtime's prefix cache therefore covers everything before the movie's facts."""
     language = profile.language if profile.language in LANGUAGES else "en"
-    recent = [m.display_title for m in list(history)[-MAX_HISTORY_TITLES:]]
-    system = render("reason_system", language_name=LANGUAGES[language])
-    user = render(
-        "reason_user",
-        persona=sanitize_user_text(persona, PERSONA_MAX_CHARS) or "(no persona)",
-        taste=sanitize_user_text(profile.taste, max_taste_chars) or "(none given)",
-        history="; ".join(recent) or "(nothing yet)",
-        movie=movie_facts(movie),
-    )
-    return [Message("system", system), Message("user", user)]
+    task = render("reason_task", language_name=LANGUAGES[language], movie=movie_facts(movie))
+    return viewer_messages(profile, persona, history, task)
 
 
 def _allowed_names(profile: UserProfile, history: Sequence[Movie], movie: Movie) -> list[str]:
@@ -111,7 +101,6 @@ def write_reasons(
     movies: Sequence[Movie],
     *,
     timeout_s: float = 60.0,
-    max_taste_chars: int = 500,
 ) -> Iterator[Reason]:
     """Yield one :class:`Reason` per movie, in the given order, as each is written.
 
@@ -123,7 +112,6 @@ def write_reasons(
         movies: The page's movies, best first.
         timeout_s: Budget for the whole page; a card that cannot finish in what is left ends the
             stream with an error item.
-        max_taste_chars: How much of the taste text enters the prompt.
 
     Never raises for model errors: the failing card is yielded with ``error`` set and the stream
     stops (later cards would fail the same way and only delay the page).
@@ -138,9 +126,7 @@ def write_reasons(
         if left <= 0:
             yield Reason(movie.movie_id, None, False, 0.0, backend.model, "out of time")
             return
-        messages = reason_messages(
-            profile, persona, history, movie, max_taste_chars=max_taste_chars
-        )
+        messages = reason_messages(profile, persona, history, movie)
         try:
             completion = backend.complete(
                 messages,

@@ -15,6 +15,7 @@ from typing import Any, cast
 from cinerec.errors import ConfigError
 from cinerec.recommenders.als import ALSConfig, ALSRecommender
 from cinerec.recommenders.base import Recommender
+from cinerec.recommenders.blend import BlendConfig, BlendRecommender
 from cinerec.recommenders.bpr import BPRConfig, BPRRecommender
 from cinerec.recommenders.content import ContentConfig, ContentRecommender
 from cinerec.recommenders.ease import EASEConfig, EASERecommender
@@ -28,6 +29,7 @@ RECOMMENDERS: dict[str, tuple[type[Any], type[Recommender]]] = {
     "bpr": (BPRConfig, BPRRecommender),
     "content": (ContentConfig, ContentRecommender),  # needs the `embeddings` extra
     "sasrec": (SASRecConfig, SASRecRecommender),  # needs the `sequential` extra (torch)
+    "blend": (BlendConfig, BlendRecommender),  # weighted sum of the members above
 }
 """Registry name -> (config class, recommender class)."""
 

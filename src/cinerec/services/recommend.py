@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from cinerec.data.types import Movie, Rated
 from cinerec.db import repository as repo
 from cinerec.errors import NotFoundError
+from cinerec.llm.blend import rank_page
 from cinerec.llm.persona import TEMPLATE_MODEL, UserProfile, template_persona, write_persona
 from cinerec.llm.reasons import write_reasons
 from cinerec.llm.rerank import Candidate, RankedItem, base_ranking
@@ -122,9 +123,34 @@ def persona_is_stale(persona: repo.PersonaRecord | None, user: repo.UserRecord) 
     return persona is None or persona.created_at < user.changed_at
 
 
-def _ranked(candidates: Sequence[Candidate]) -> list[RankedItem]:
-    """The page order of the candidates: the retriever's, best first."""
-    return base_ranking(candidates)
+def _ranked(
+    platform: Platform,
+    user: repo.UserRecord,
+    persona: repo.PersonaRecord | None,
+    history: Sequence[Movie],
+    candidates: Sequence[Candidate],
+) -> tuple[list[RankedItem], str | None]:
+    """The page order: the retriever's, or blended with the model's probabilities when
+    ``rank_method`` asks for it (see :func:`cinerec.llm.blend.rank_page`). Returns the items and
+    the scorer's error (None when it worked or was not used)."""
+    settings = platform.settings
+    backend = platform.llm
+    if settings.rank_method == "none" or backend is None or not candidates:
+        return base_ranking(candidates), None
+    profile = _profile(user)
+    fresh = persona is not None and not persona_is_stale(persona, user)
+    text = persona.text if fresh and persona is not None else template_persona(profile, history)
+    ranking, _ = rank_page(
+        backend,
+        profile,
+        text,
+        history,
+        candidates,
+        method="yesno" if settings.rank_method == "yesno" else "verbalizer",
+        weight=settings.rank_weight,
+        timeout_s=settings.llm_timeout_s,
+    )
+    return ranking.items, ranking.error
 
 
 def recommend_for_user(
@@ -157,11 +183,15 @@ def recommend_for_user(
             exclude=exclude,
             n=settings.n_candidates,
         )
+        history_movies = repo.get_movies(session, ids=[r.movie_id for r in history])
+        persona_row = repo.latest_persona(session, user_id=user_id)
     timings["candidates"] = time.perf_counter() - t0
     _, info = platform.recommender if history else (None, None)
     retriever = f"{settings.recommender}:{info.version}" if info else "popularity+taste"
     t = time.perf_counter()
-    ranked = _ranked(candidates)[: settings.page_size]
+    watched = [history_movies[r.movie_id] for r in history if r.movie_id in history_movies]
+    ranked_all, rank_error = _ranked(platform, user, persona_row, watched, candidates)
+    ranked = ranked_all[: settings.page_size]
     timings["rank"] = time.perf_counter() - t
     timings["ranked_list"] = time.perf_counter() - t0
     by_id = {c.movie.movie_id: c for c in candidates}
@@ -175,7 +205,7 @@ def recommend_for_user(
             retriever_version=info.version if info else "",
             llm_model=backend.model if backend is not None else TEMPLATE_MODEL,
             fallback=backend is None,
-            error=None,
+            error=rank_error,
             timings={**{k: round(v, 4) for k, v in timings.items()}, PENDING: 1.0},
             items=[
                 repo.RunItem(
@@ -272,7 +302,8 @@ def stream_reasons(platform: Platform, *, user_id: int, run_id: int) -> Iterator
         user = repo.get_user(session, user_id=user_id)
         assert user is not None
         history = repo.list_watched(session, user_id=user_id)
-        history_movies = list(repo.get_movies(session, ids=[r.movie_id for r in history]).values())
+        found = repo.get_movies(session, ids=[r.movie_id for r in history])
+        history_movies = [found[r.movie_id] for r in history if r.movie_id in found]
         movies = repo.get_movies(session, ids=[i.movie_id for i in run.items])
         persona_row = repo.latest_persona(session, user_id=user_id)
     for item in run.items:
@@ -303,7 +334,6 @@ def stream_reasons(platform: Platform, *, user_id: int, run_id: int) -> Iterator
             history_movies,
             pending,
             timeout_s=settings.llm_timeout_s,
-            max_taste_chars=settings.max_taste_chars,
         ):
             if reason.error is not None:
                 error = reason.error
@@ -323,7 +353,7 @@ def stream_reasons(platform: Platform, *, user_id: int, run_id: int) -> Iterator
             session,
             run_id=run_id,
             fallback=error is not None,
-            error=error if backend is not None else None,
+            error=(error if backend is not None else None) or run.error,
             timings=timings,
             llm_model=model,
         )

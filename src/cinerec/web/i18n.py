@@ -115,8 +115,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "ko": "언어 모델을 사용할 수 없어 카탈로그 정보를 보여드립니다.",
     },
     "chat_flag_removed": {
-        "en": "A sentence naming a movie that is not in the catalog was removed.",
-        "ko": "카탈로그에 없는 영화를 언급한 문장을 지웠습니다.",
+        "en": "A sentence the catalog facts do not support (a movie or person outside them) "
+        "was removed.",
+        "ko": "카탈로그 정보로 뒷받침되지 않는 문장(다른 영화나 인물 언급)을 지웠습니다.",
     },
     "chat_flag_cut": {
         "en": "The answer was cut short.",
@@ -153,9 +154,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "ko": "언어 모델이 올바른 포스트를 쓰지 못해 아무것도 게시하지 않았습니다. 문제:",
     },
     "post_candidates": {"en": "Movies that fit the theme", "ko": "테마에 맞는 영화"},
-    "post_synopsis_note": {
-        "en": "Some one-liners are taken from the synopsis: the model's were unusable or alike.",
-        "ko": "일부 한 줄 평은 줄거리에서 가져왔습니다: 모델의 문장이 부적절하거나 비슷했습니다.",
+    "post_fallback_note": {
+        "en": "Some lines are plain fallbacks (the synopsis or a template): the model's were "
+        "unusable or alike.",
+        "ko": "일부 문장은 줄거리나 기본 문구로 대신했습니다: 모델의 문장이 부적절하거나 "
+        "비슷했습니다.",
     },
     "post_another": {"en": "Another theme", "ko": "다른 테마"},
     # --- end posts strings ---

@@ -4,19 +4,31 @@
 ``json_schema`` response format. ``stream`` reads server-sent events (``data:`` lines ending with
 ``[DONE]``). Every failure becomes :class:`cinerec.errors.LLMError`; messages never contain the
 API key.
+
+``score_next_tokens`` (the :class:`~cinerec.llm.backends.base.TokenScorer` protocol) asks for
+one token with the top log-probabilities, one request per suffix: chat messages go to
+``/chat/completions`` with ``logprobs: true, top_logprobs: 20`` (the server applies its own chat
+template, which this client cannot know), a plain string prompt goes to ``/completions`` with
+``logprobs: 20``. Servers with prefix caching (llama.cpp server, vLLM) reuse the shared prefix
+themselves. A server that sends no log-probabilities raises LLMError, so callers fall back.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import httpx
+import numpy as np
 
 from cinerec.errors import LLMError
-from cinerec.llm.backends.base import Completion, Message
+from cinerec.llm.backends.base import Completion, Message, OptionScores
+
+TOP_LOGPROBS = 20
+# An option outside the server's top-k gets (lowest log-probability seen) - this margin.
+MISSING_MARGIN = 1.0
 
 
 class OpenAICompatibleBackend:
@@ -37,6 +49,7 @@ class OpenAICompatibleBackend:
     name = "openai"
     supports_schema = True
     can_stream = True
+    supports_scoring = True
 
     def __init__(
         self,
@@ -195,3 +208,115 @@ class OpenAICompatibleBackend:
                         yield text
         except httpx.HTTPError as exc:
             raise self._error(exc, self.timeout_s) from None
+
+    def _top_logprobs(self, body: dict[str, Any], chat: bool) -> dict[str, float]:
+        """token -> log-probability of the first generated token, from either reply shape."""
+        logprobs = body["choices"][0].get("logprobs")
+        if not logprobs:
+            raise LLMError(
+                f"The model server at {self.base_url} sent no log-probabilities; it cannot score "
+                "(use the embedded model, or a server with logprobs support)."
+            )
+        if chat:
+            first = logprobs["content"][0]
+            entries = first.get("top_logprobs") or [first]
+            return {str(e["token"]): float(e["logprob"]) for e in entries}
+        return {str(k): float(v) for k, v in logprobs["top_logprobs"][0].items()}
+
+    @staticmethod
+    def _option_logprobs(
+        top: dict[str, float], options: Sequence[str]
+    ) -> tuple[dict[str, float], list[str]]:
+        """Per option, the summed probability of top tokens that spell it (spaces stripped);
+        options absent from the top-k get the lowest value seen minus a margin."""
+        floor = min(top.values(), default=0.0) - MISSING_MARGIN
+        out: dict[str, float] = {}
+        missing = []
+        for option in options:
+            hits = [lp for token, lp in top.items() if token.strip() == option.strip()]
+            if hits:
+                out[option] = float(np.logaddexp.reduce(hits))
+            else:
+                out[option] = floor
+                missing.append(option)
+        return out, missing
+
+    def score_next_tokens(
+        self,
+        prefix: list[Message] | str,
+        suffixes: Sequence[str],
+        options: Sequence[str],
+        *,
+        timeout_s: float | None = None,
+    ) -> OptionScores:
+        """Top-20 next-token log-probabilities per suffix, mapped onto ``options``.
+
+        Values are raw log-probabilities as the server reports them; an option outside the
+        top 20 gets the lowest reported value minus :data:`MISSING_MARGIN` (listed in
+        ``extra["missing"]``). Raises LLMError on any failure, on a server without logprobs,
+        or when ``timeout_s`` runs out (checked between requests).
+        """
+        if not options or not suffixes:
+            raise LLMError("Scoring needs at least one suffix and one option.")
+        messages: list[dict[str, str]] | None = None
+        if not isinstance(prefix, str):
+            if not prefix or prefix[-1].role != "user":
+                raise LLMError("Scoring needs chat messages that end with a user message.")
+            messages = [{"role": m.role, "content": m.content} for m in prefix]
+        start = time.perf_counter()
+        budget = timeout_s if timeout_s is not None else self.timeout_s
+        deadline = start + budget
+        results: list[dict[str, float]] = []
+        missing: list[list[str]] = []
+        prompt_tokens = 0
+        for k, suffix in enumerate(suffixes):
+            left = deadline - time.perf_counter()
+            if left <= 0:
+                raise LLMError(
+                    f"The model server at {self.base_url} did not finish scoring within "
+                    f"{budget:.1f} s ({k} of {len(suffixes)} prompts scored)."
+                )
+            payload: dict[str, Any] = {
+                "model": self.model,
+                "max_tokens": 1,
+                "temperature": 0.0,
+                "stream": False,
+            }
+            if messages is not None:
+                last = {**messages[-1], "content": messages[-1]["content"] + suffix}
+                payload |= {
+                    "messages": [*messages[:-1], last],
+                    "logprobs": True,
+                    "top_logprobs": TOP_LOGPROBS,
+                }
+                url = self.url
+            else:
+                payload |= {"prompt": f"{prefix}{suffix}", "logprobs": TOP_LOGPROBS}
+                url = f"{self.base_url}/completions"
+            try:
+                response = self._client.post(url, json=payload, timeout=left)
+            except httpx.HTTPError as exc:
+                raise self._error(exc, budget) from None
+            self._check_status(response)
+            try:
+                body = response.json()
+                top = self._top_logprobs(body, chat=messages is not None)
+            except LLMError:
+                raise
+            except (ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
+                raise LLMError(
+                    f"The model server at {self.base_url} sent malformed log-probabilities "
+                    f"({exc!s}); is it really OpenAI-compatible?"
+                ) from None
+            values, absent = self._option_logprobs(top, options)
+            results.append(values)
+            missing.append(absent)
+            prompt_tokens += int((body.get("usage") or {}).get("prompt_tokens") or 0)
+        return OptionScores(
+            logprobs=results,
+            model=self.model,
+            prompt_tokens=prompt_tokens,
+            evaluated_tokens=prompt_tokens,
+            elapsed_s=time.perf_counter() - start,
+            extra={"missing": missing},
+        )

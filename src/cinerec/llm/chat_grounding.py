@@ -1,0 +1,255 @@
+"""Grounded chat answers: citations must be given ids, titles must be given movies.
+
+:class:`AnswerGrounder` checks an answer sentence by sentence while it streams, so that nothing
+unchecked reaches the page: a citation ``[#id]`` of a movie the model was not given is removed,
+and a sentence naming a title that is not among the given movies is dropped (see
+:func:`cinerec.llm.grounding.find_unknown_titles`).
+
+Example:
+    >>> g = AnswerGrounder(allowed_ids={6}, known_titles=["Heat"], allowed_names=["Michael Mann"])
+    >>> g.feed("Heat (1995) [#6] is by Michael Mann. Also try Fake Movie 3000 [#9]. ")
+    'Heat (1995) [#6] is by Michael Mann.'
+    >>> g.finish().flags
+    ('unknown_citation', 'unknown_title')
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Collection, Iterable
+from dataclasses import dataclass
+
+from cinerec.data.types import Movie
+from cinerec.llm.grounding import find_unknown_titles, strip_markup
+from cinerec.llm.persona import GENRES_KO
+from cinerec.text.bm25 import fold
+
+CITATION = re.compile(r"\[\s*#\s*(\d{1,9})\s*\]")
+_BOUNDARY = re.compile(r"(?<=[.!?。！？])[\"')\]]*\s+|\n+")
+_NAME_RUN = re.compile(r"(?<![\w])[A-Z][\w'’.-]+(?:[ ]+[A-Z][\w'’.-]+){1,4}")
+_NAME_WORDS = re.compile(r"[^\W_]+")
+_BULLET = re.compile(r"^\s{0,3}(?:[-*+•]|\d{1,2}[.)])\s+")
+
+
+def name_key(name: str) -> str:
+    """A name folded for comparison: ``"Jean-Pierre Jeunet"`` -> ``"jean pierre jeunet"``."""
+    return " ".join(_NAME_WORDS.findall(fold(name).replace("'", "").replace("’", "")))
+
+
+def _cut(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    head = text[:limit].rsplit(" ", 1)[0] if " " in text[:limit] else text[:limit]
+    return head.rstrip(" ,;:") + "…"
+
+
+@dataclass(frozen=True, slots=True)
+class GroundedAnswer:
+    """A checked answer: its text, the ids it cites, and what checking changed."""
+
+    text: str
+    cited_ids: tuple[int, ...]
+    flags: tuple[str, ...]
+    removed: tuple[str, ...] = ()
+
+
+# Grounding -----------------------------------------------------------------------------------
+
+
+class AnswerGrounder:
+    """Checks an answer sentence by sentence while it streams.
+
+    :meth:`feed` takes generated pieces and returns the text that may be shown now (complete
+    sentences that passed); :meth:`finish` checks the rest and returns the whole answer.
+
+    Args:
+        allowed_ids: Ids the model may cite (the movies it was given).
+        known_titles: Titles it may name (the same movies, watched and earlier cited ones).
+        allowed_names: People, genres and the viewer's name (not titles, but capitalized).
+        max_chars: Length bound of the answer.
+    """
+
+    def __init__(
+        self,
+        *,
+        allowed_ids: Collection[int],
+        known_titles: Iterable[str],
+        allowed_names: Iterable[str] = (),
+        is_person: Callable[[str], bool] | None = None,
+        max_chars: int = 1500,
+    ) -> None:
+        self.allowed_ids = {int(i) for i in allowed_ids}
+        self.known_titles = list(known_titles)
+        self.allowed_names = [n for n in allowed_names if n]
+        self._allowed_keys = {name_key(n) for n in self.allowed_names}
+        self.is_person = is_person
+        self.max_chars = max_chars
+        self._buffer = ""
+        self._kept: list[str] = []
+        self._cited: list[int] = []
+        self._flags: list[str] = []
+        self._removed: list[str] = []
+        self._length = 0
+        self._separator = ""
+
+    def flag(self, flag: str) -> None:
+        """Record a flag (once)."""
+        if flag not in self._flags:
+            self._flags.append(flag)
+
+    def check(self, sentence: str) -> str | None:
+        """The sentence with invalid citations removed, or None when it names an unknown title."""
+        bullet = _BULLET.match(sentence)
+        text = strip_markup(sentence[bullet.end() :] if bullet else sentence)
+
+        def cite(match: re.Match[str]) -> str:
+            movie_id = int(match.group(1))
+            if movie_id in self.allowed_ids:
+                return f"[#{movie_id}]"
+            self.flag("unknown_citation")
+            return ""
+
+        text = CITATION.sub(cite, text)
+        text = re.sub(r"\s+([.,!?;:])", r"\1", " ".join(text.split()))
+        if not text:
+            return None
+        plain = CITATION.sub(" ", text)
+        unknown = find_unknown_titles(plain, self.known_titles, allowed=self.allowed_names)
+        if unknown:
+            self.flag("unknown_title")
+            self._removed.extend(u.rstrip(".,;:!?") for u in unknown)
+            return None
+        people = self.unknown_people(plain)
+        if people:
+            self.flag("unknown_person")
+            self._removed.extend(people)
+            return None
+        return ("- " if bullet else "") + text
+
+    def unknown_people(self, text: str) -> list[str]:
+        """Catalog people (``is_person``) the text names who are not among the allowed names:
+        a small model asked who directed a movie whose director the catalog lacks will name
+        someone famous instead."""
+        if self.is_person is None:
+            return []
+        found = []
+        for run in _NAME_RUN.finditer(text):
+            words = [w.strip(".-'’") for w in run.group(0).split()]
+            for size in (3, 2):
+                for start in range(len(words) - size + 1):
+                    phrase = " ".join(words[start : start + size])
+                    key = name_key(phrase)
+                    allowed = any(key in known for known in self._allowed_keys)
+                    if not allowed and self.is_person(phrase):
+                        found.append(phrase)
+        return list(dict.fromkeys(found))
+
+    def _accept(self, sentence: str, separator: str) -> str:
+        checked = self.check(sentence)
+        before = self._separator
+        if checked is None:  # a dropped sentence keeps the line break it may have ended
+            self._separator = "\n" if "\n" in before + separator else " "
+            return ""
+        self._separator = "\n" if "\n" in separator else " "
+        piece = before if self._kept else ""
+        room = self.max_chars - self._length - len(piece)
+        if len(checked) > room:
+            self.flag("truncated")
+            if room < 20:
+                return ""
+            checked = _cut(checked, room - 1)
+        self._cited.extend(int(i) for i in CITATION.findall(checked))
+        self._kept.append(piece + checked)
+        self._length += len(piece) + len(checked)
+        return piece + checked
+
+    def feed(self, piece: str) -> str:
+        """Add generated text; returns the newly released (checked) text, maybe empty."""
+        self._buffer += piece
+        released: list[str] = []
+        while True:
+            match = _BOUNDARY.search(self._buffer)
+            if match is None:
+                break
+            sentence, separator = self._buffer[: match.end()], match.group(0)
+            self._buffer = self._buffer[match.end() :]
+            released.append(self._accept(sentence.strip(), separator))
+        return "".join(released)
+
+    def finish(self) -> GroundedAnswer:
+        """Check what is left and return the whole grounded answer."""
+        if self._buffer.strip():
+            self._accept(self._buffer.strip(), "")
+        self._buffer = ""
+        return GroundedAnswer(
+            text="".join(self._kept).strip(),
+            cited_ids=tuple(dict.fromkeys(self._cited)),
+            flags=tuple(self._flags),
+            removed=tuple(dict.fromkeys(self._removed)),
+        )
+
+
+def ground_answer(
+    text: str,
+    *,
+    allowed_ids: Collection[int],
+    known_titles: Iterable[str],
+    allowed_names: Iterable[str] = (),
+    is_person: Callable[[str], bool] | None = None,
+    max_chars: int = 1500,
+) -> GroundedAnswer:
+    """Check a whole answer at once (see :class:`AnswerGrounder`)."""
+    grounder = AnswerGrounder(
+        allowed_ids=allowed_ids,
+        known_titles=known_titles,
+        allowed_names=allowed_names,
+        is_person=is_person,
+        max_chars=max_chars,
+    )
+    grounder.feed(text)
+    return grounder.finish()
+
+
+def names_of(movies: Iterable[Movie]) -> list[str]:
+    """Directors, cast and genres (English and Korean) of ``movies``: allowed capitalized names."""
+    names: list[str] = []
+    for movie in movies:
+        names.extend(movie.genres)
+        names.extend(GENRES_KO.get(g, "") for g in movie.genres)
+        names.extend(movie.cast)
+        if movie.director:
+            names.append(movie.director)
+    return list(dict.fromkeys(n for n in names if n))
+
+
+def add_missing_citations(text: str, movies: Iterable[Movie]) -> tuple[str, list[int]]:
+    """Cite given movies the answer names without their id: ``Heat (1995)`` -> ``... [#6]``.
+
+    Titles match case-sensitively on word boundaries (with an optional ``(year)``); a title of
+    three letters or fewer ("Up", "It") only when the year follows it.
+
+    Returns:
+        The text and the ids that were added.
+    """
+    added: list[int] = []
+    for movie in movies:
+        marker = f"[#{movie.movie_id}]"
+        if marker in text or not movie.title.strip():
+            continue
+        year = rf"\s*\({movie.year}\)" if movie.year else ""
+        optional_year = f"(?:{year})?" if year else ""
+        short = len(movie.title) <= 3
+        # Not when another year or another citation follows: that is a different movie.
+        pattern = (
+            rf"(?<![\w]){re.escape(movie.title)}{year if short else optional_year}"
+            r"(?![\w])(?!\s*\((?:18|19|20)\d\d\))(?!\s*\[\s*#)"
+        )
+        if short and not year:
+            continue
+        match = re.search(pattern, text)
+        if match is None:
+            continue
+        text = f"{text[: match.end()]} {marker}{text[match.end() :]}"
+        added.append(movie.movie_id)
+    return text, added

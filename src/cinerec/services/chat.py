@@ -1,0 +1,461 @@
+"""One chat turn: load the conversation, retrieve, build the prompt, stream a grounded answer.
+
+A turn has two halves so that the web layer can refuse bad input with a normal error before it
+starts a stream: :func:`start_turn` validates the message, loads the viewer, the conversation
+memory and the catalog facts, stores the question and builds the prompt; :func:`run_turn` streams
+the answer as :class:`ChatEvent` s (``meta``, ``token`` ... ``done``), grounds it, stores it, and
+then keeps the memory bounded (older turns folded into the summary) and warms the model's prompt
+cache for the next turn. :func:`chat_turn` does both and returns the final answer.
+
+Recommendation requests ("something like Inception but lighter", "볼만한 영화 추천해줘") take
+their candidates from the same pool as the main page (:func:`candidate_pool`: the trained
+recommender on the viewer's watched list, re-weighted by taste), fused with what retrieval finds
+for the request; the model writes the answer over those facts, citing ids.
+
+Example:
+    >>> answer = chat_turn(platform, user_id=1, message="Who directed Memento?")  # doctest: +SKIP
+    >>> answer.text, answer.cited_ids  # doctest: +SKIP
+    ('Memento (2000) [#4226] was directed by Christopher Nolan.', (4226,))
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from cinerec.data.types import Movie
+from cinerec.db import conversations as conv
+from cinerec.db import repository as repo
+from cinerec.errors import LLMError, ValidationError
+from cinerec.llm.backends.base import LLMBackend
+from cinerec.llm.chat import (
+    ChatConfig,
+    ChatContext,
+    ChatMemory,
+    ChatPrompt,
+    ChatTurn,
+    Fact,
+    StreamTimer,
+    build_chat_prompt,
+    detect_language,
+    facts_answer,
+    token_counter,
+)
+from cinerec.llm.chat_grounding import AnswerGrounder, add_missing_citations, names_of
+from cinerec.llm.grounding import sanitize_user_text
+from cinerec.llm.persona import TEMPLATE_MODEL
+from cinerec.services.chat_facts import Intent, detect_intent, select_facts
+from cinerec.services.chat_memory import fold_conversation, load_memory, load_viewer, prefill
+from cinerec.services.platform import Platform
+from cinerec.services.retrieval import catalog_retriever
+
+log = logging.getLogger(__name__)
+
+MAX_MESSAGE_CHARS = 1000
+#: Extra facts for a movie (e.g. a review aspect summary), looked up by id.
+NoteSource = Callable[[Sequence[int]], Mapping[int, str]]
+
+
+@dataclass(frozen=True, slots=True)
+class ChatServiceConfig:
+    """How the service runs a turn.
+
+    Attributes:
+        chat: Prompt and memory sizes.
+        n_retrieve: Movies retrieved per question (``chat.max_facts`` of them reach the model).
+        pool: Recommendation candidates taken from the main page's pool.
+        summarize_with_model: Fold older turns with the model (else the template).
+        prefill: After a turn, evaluate the next turn's stable prompt prefix so that its first
+            token comes sooner (llama.cpp reuses the longest common prefix).
+        background_upkeep: Run summary and prefill on a thread (False: before returning).
+        use_embeddings: Use description embeddings when their index is built.
+    """
+
+    chat: ChatConfig = field(default_factory=ChatConfig)
+    n_retrieve: int = 8
+    pool: int = 30
+    summarize_with_model: bool = True
+    prefill: bool = True
+    background_upkeep: bool = True
+    use_embeddings: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class ChatEvent:
+    """One streamed event: ``meta`` (before the answer), ``token`` (checked text), ``done``."""
+
+    kind: Literal["meta", "token", "done"]
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ChatAnswer:
+    """The outcome of one turn."""
+
+    conversation_id: int
+    message_id: int
+    text: str
+    cited_ids: tuple[int, ...]
+    cited: tuple[Movie, ...]
+    retrieved_ids: tuple[int, ...]
+    flags: tuple[str, ...]
+    fallback: bool
+    intent: Intent
+    language: str
+    model: str
+    prompt_tokens: int
+    timings: dict[str, float]
+
+    def public(self) -> dict[str, Any]:
+        """JSON-ready fields (the ``done`` event and the API response)."""
+        return {
+            "conversation_id": self.conversation_id,
+            "message_id": self.message_id,
+            "answer": self.text,
+            "cited_ids": list(self.cited_ids),
+            "cited": [
+                {"id": m.movie_id, "title": m.title, "year": m.year, "url": f"/movies/{m.movie_id}"}
+                for m in self.cited
+            ],
+            "retrieved_ids": list(self.retrieved_ids),
+            "flags": list(self.flags),
+            "fallback": self.fallback,
+            "intent": self.intent,
+            "language": self.language,
+            "model": self.model,
+            "prompt_tokens": self.prompt_tokens,
+            "timings": {k: round(v, 4) for k, v in self.timings.items()},
+        }
+
+
+@dataclass
+class TurnState:
+    """Everything :func:`start_turn` prepared for :func:`run_turn`."""
+
+    user_id: int
+    user_name: str
+    conversation_id: int
+    question: str
+    language: str
+    intent: Intent
+    context: ChatContext
+    unsummarized: list[tuple[int, ChatTurn]]
+    summary: str
+    facts: list[Fact]
+    known: dict[int, Movie]
+    prompt: ChatPrompt
+    config: ChatServiceConfig
+    started: float
+    timings: dict[str, float] = field(default_factory=dict)
+    result: ChatAnswer | None = None
+
+
+def _validate(message: str) -> str:
+    text = sanitize_user_text(message or "", MAX_MESSAGE_CHARS * 2)
+    if not text:
+        raise ValidationError("Type a question about movies first.")
+    if len(message) > MAX_MESSAGE_CHARS:
+        raise ValidationError(
+            f"Your message is {len(message):,} characters long; keep it under "
+            f"{MAX_MESSAGE_CHARS:,} characters."
+        )
+    return text
+
+
+def start_turn(
+    platform: Platform,
+    *,
+    user_id: int,
+    message: str,
+    conversation_id: int | None = None,
+    config: ChatServiceConfig | None = None,
+    notes: NoteSource | None = None,
+) -> TurnState:
+    """Validate, load, retrieve, store the question and build the prompt (no model call).
+
+    Raises:
+        ValidationError: empty or over-long message.
+        NotFoundError: unknown user, or a conversation that is not this user's.
+        DataError: the catalog is empty.
+    """
+    config = config or ChatServiceConfig()
+    started = time.perf_counter()
+    question = _validate(message)
+    with platform.session() as session:
+        viewer = load_viewer(session, user_id=user_id)
+        if conversation_id is None:
+            conversation_id = conv.create_conversation(
+                session, user_id=user_id, title=question[:80]
+            )
+        stored = load_memory(session, conversation_id=conversation_id, user_id=user_id)
+        recent = [t for _, t in stored.turns]
+        context_ids = [i for t in reversed(recent) if t.role == "assistant" for i in t.cited_ids]
+        intent = detect_intent(question)
+        t = time.perf_counter()
+        movies = select_facts(
+            platform,
+            session,
+            question=question,
+            intent=intent,
+            user_taste=viewer.user.taste,
+            history=viewer.history,
+            context_ids=context_ids,
+            n_retrieve=config.n_retrieve,
+            pool_size=config.pool,
+            use_embeddings=config.use_embeddings,
+        )
+        retrieve_s = time.perf_counter() - t
+        known = repo.get_movies(session, ids=[i for t in recent for i in t.cited_ids])
+        user_msg_id = conv.add_message(
+            session, conversation_id=conversation_id, user_id=user_id, role="user", content=question
+        )
+    language = detect_language(question, viewer.user.language)
+    facts_movies = movies[: config.chat.max_facts]
+    extra = notes([m.movie_id for m in facts_movies]) if notes else {}
+    facts = [Fact(m, extra.get(m.movie_id, "")) for m in facts_movies]
+    prompt = build_chat_prompt(
+        viewer.context,
+        stored.memory,
+        facts,
+        question,
+        language=language,
+        config=config.chat,
+        count_tokens=token_counter(platform.llm),
+        recommend=intent == "recommend",
+    )
+    known.update({m.movie_id: m for m in viewer.context.watched})
+    known.update({f.movie.movie_id: f.movie for f in prompt.facts})
+    return TurnState(
+        user_id=user_id,
+        user_name=viewer.user.name,
+        conversation_id=conversation_id,
+        question=question,
+        language=language,
+        intent=intent,
+        context=viewer.context,
+        unsummarized=[*stored.turns, (user_msg_id, ChatTurn("user", question))],
+        summary=stored.record.summary,
+        facts=list(prompt.facts),
+        known=known,
+        prompt=prompt,
+        config=config,
+        started=started,
+        timings={"prepare": time.perf_counter() - started, "retrieve": retrieve_s},
+    )
+
+
+def _generate(
+    backend: LLMBackend,
+    state: TurnState,
+    grounder: AnswerGrounder,
+    timer: StreamTimer,
+    *,
+    timeout_s: float,
+) -> Iterator[str]:
+    """Stream checked text; raises LLMError on failure, stops (flagged) at the deadline."""
+    pieces = backend.stream(
+        state.prompt.messages, max_tokens=state.config.chat.max_answer_tokens, temperature=0.0
+    )
+    deadline = state.started + timeout_s
+    try:
+        for piece in pieces:
+            timer.token()
+            released = grounder.feed(piece)
+            if released:
+                timer.text()
+                yield released
+            if time.perf_counter() > deadline:
+                grounder.flag("timeout")
+                break
+    finally:
+        close = getattr(pieces, "close", None)
+        if close is not None:
+            close()
+
+
+def run_turn(platform: Platform, state: TurnState) -> Iterator[ChatEvent]:
+    """Stream the answer: ``meta``, checked ``token`` pieces, then ``done`` (see ChatAnswer).
+
+    The answer is stored even when the consumer stops early (flagged ``interrupted``). A model
+    failure gives a flagged answer listing the retrieved movies' facts.
+    """
+    settings = platform.settings
+    timer = StreamTimer(start=state.started)
+    yield ChatEvent(
+        "meta",
+        {
+            "conversation_id": state.conversation_id,
+            "intent": state.intent,
+            "language": state.language,
+            "retrieved": [
+                {"id": f.movie.movie_id, "title": f.movie.display_title} for f in state.facts
+            ],
+            "prompt_tokens": state.prompt.prompt_tokens,
+        },
+    )
+    grounder = AnswerGrounder(
+        allowed_ids=set(state.known),
+        known_titles=[m.title for m in state.known.values()],
+        allowed_names=[*names_of(state.known.values()), state.user_name],
+        is_person=catalog_retriever(platform).is_person,
+        max_chars=state.config.chat.max_answer_chars,
+    )
+    backend = platform.llm
+    model = backend.model if backend is not None else TEMPLATE_MODEL
+    emitted = ""
+    error: str | None = None
+    finished = False
+    try:
+        if backend is not None:
+            try:
+                for piece in _generate(
+                    backend, state, grounder, timer, timeout_s=settings.llm_timeout_s
+                ):
+                    emitted += piece
+                    yield ChatEvent("token", {"text": piece})
+            except LLMError as exc:
+                error = str(exc)
+                log.warning("chat answer from the catalog facts: %s", exc)
+        finished = True
+    finally:
+        answer = _finish(state, grounder, backend, error, finished, emitted)
+        message_id = _store(platform, state, answer, model)
+    tail = answer.text[len(emitted) :] if answer.text.startswith(emitted) else ""
+    if tail.strip():
+        timer.text()  # a one-sentence answer is released when it ends
+    result = ChatAnswer(
+        conversation_id=state.conversation_id,
+        message_id=message_id,
+        text=answer.text,
+        cited_ids=answer.cited_ids,
+        cited=tuple(state.known[i] for i in answer.cited_ids if i in state.known),
+        retrieved_ids=tuple(f.movie.movie_id for f in state.facts),
+        flags=answer.flags,
+        fallback="fallback" in answer.flags,
+        intent=state.intent,
+        language=state.language,
+        model=model if "fallback" not in answer.flags else TEMPLATE_MODEL,
+        prompt_tokens=state.prompt.prompt_tokens,
+        timings={
+            **state.timings,
+            **({"first_token": timer.first_token_s} if timer.first_token_s is not None else {}),
+            **({"first_text": timer.first_text_s} if timer.first_text_s is not None else {}),
+            "total": time.perf_counter() - state.started,
+        },
+    )
+    state.result = result
+    if tail.strip():
+        yield ChatEvent("token", {"text": tail})
+    if state.config.background_upkeep:  # starts a thread: the consumer may stop after "done"
+        _upkeep(platform, state, answer.text, answer.cited_ids, message_id)
+    yield ChatEvent("done", result.public())
+    if not state.config.background_upkeep:
+        _upkeep(platform, state, answer.text, answer.cited_ids, message_id)
+
+
+@dataclass(frozen=True, slots=True)
+class _Final:
+    text: str
+    cited_ids: tuple[int, ...]
+    flags: tuple[str, ...]
+
+
+def _finish(
+    state: TurnState,
+    grounder: AnswerGrounder,
+    backend: LLMBackend | None,
+    error: str | None,
+    finished: bool,
+    emitted: str,
+) -> _Final:
+    checked = grounder.finish()
+    flags = list(checked.flags)
+    if not finished:
+        flags.append("interrupted")
+    if backend is None or error is not None:
+        text = facts_answer(state.facts, state.language, unavailable=True)
+        return _Final(text, tuple(f.movie.movie_id for f in state.facts), (*flags, "fallback"))
+    text, added = add_missing_citations(checked.text, [f.movie for f in state.facts])
+    cited = tuple(dict.fromkeys([*checked.cited_ids, *added]))
+    if added:
+        flags.append("auto_cited")
+    if not text.strip() and finished:
+        text = facts_answer(state.facts, state.language, unavailable=False)
+        cited = tuple(f.movie.movie_id for f in state.facts)
+        flags.append("empty_answer")
+    return _Final(text, cited, tuple(dict.fromkeys(flags)))
+
+
+def _store(platform: Platform, state: TurnState, answer: _Final, model: str) -> int:
+    with platform.session() as session:
+        return conv.add_message(
+            session,
+            conversation_id=state.conversation_id,
+            user_id=state.user_id,
+            role="assistant",
+            content=answer.text,
+            cited_ids=answer.cited_ids,
+            flags=answer.flags,
+            model=model,
+        )
+
+
+def _upkeep(
+    platform: Platform, state: TurnState, text: str, cited: Sequence[int], message_id: int
+) -> None:
+    """Fold old turns into the summary when needed, then warm the next prompt's prefix."""
+    turns = [*state.unsummarized, (message_id, ChatTurn("assistant", text, tuple(cited)))]
+    cfg = state.config
+
+    def work() -> None:
+        try:
+            summary, kept = fold_conversation(
+                platform,
+                user_id=state.user_id,
+                conversation_id=state.conversation_id,
+                summary=state.summary,
+                turns=turns,
+                titles={i: m.display_title for i, m in state.known.items()},
+                language=state.language,
+                allowed_names=names_of(state.known.values()),
+                config=cfg.chat,
+                with_model=cfg.summarize_with_model,
+            )
+            if cfg.prefill:
+                memory = ChatMemory(summary=summary, recent=tuple(t for _, t in kept))
+                prefill(platform.llm, state.context, memory, state.language, cfg.chat)
+        except Exception as exc:  # noqa: BLE001 - upkeep never fails a turn already answered
+            log.warning("chat upkeep failed: %s", exc)
+
+    if cfg.background_upkeep:
+        threading.Thread(target=work, name="cinerec-chat-upkeep", daemon=True).start()
+    else:
+        work()
+
+
+def chat_turn(
+    platform: Platform,
+    *,
+    user_id: int,
+    message: str,
+    conversation_id: int | None = None,
+    config: ChatServiceConfig | None = None,
+    notes: NoteSource | None = None,
+) -> ChatAnswer:
+    """One whole turn without streaming; returns the final grounded answer."""
+    state = start_turn(
+        platform,
+        user_id=user_id,
+        message=message,
+        conversation_id=conversation_id,
+        config=config,
+        notes=notes,
+    )
+    for _ in run_turn(platform, state):
+        pass
+    assert state.result is not None
+    return state.result

@@ -1,0 +1,85 @@
+"""The chat on the real catalog with the real embedded model: a few grounded turns."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from cinerec.config import Settings
+from cinerec.db import repository as repo
+from cinerec.db.tables import MovieRow
+from cinerec.llm.chat_grounding import CITATION
+from cinerec.llm.grounding import find_unknown_titles
+from cinerec.services import users
+from cinerec.services.chat import ChatServiceConfig, chat_turn
+from cinerec.services.platform import Platform
+
+pytestmark = pytest.mark.slow
+
+MODEL = os.environ.get("CINEREC_TEST_MODEL", "qwen2.5-coder-1.5b")
+MEMENTO, MATRIX, BLADE_RUNNER = 4226, 2571, 541
+
+
+def test_real_model_chat_cites_only_catalog_movies(
+    prepared_home: Path, real_data_dir: Path
+) -> None:
+    settings = Settings(
+        home=prepared_home,
+        data_dir=real_data_dir,
+        llm_model=MODEL,
+        llm_threads=1,
+        llm_timeout_s=300,
+    )
+    platform = Platform(settings)
+    profile = users.parse_profile(
+        {"name": "Jun", "taste": "slow-burn sci-fi, no horror", "language": "en"},
+        max_taste_chars=settings.max_taste_chars,
+    )
+    _, user_id = users.save_profile(platform, token=None, profile=profile)
+    for movie_id in (MATRIX, BLADE_RUNNER):
+        users.mark_watched(platform, user_id=user_id, movie_id=movie_id, rating=5)
+    with platform.session() as session:
+        rows = session.execute(
+            select(MovieRow.id, MovieRow.title, MovieRow.director, MovieRow.cast)
+        )
+        catalog = {int(i): (title, director, cast) for i, title, director, cast in rows}
+    titles = [title for title, _, _ in catalog.values()]
+    people = sorted({p for _, d, cast in catalog.values() for p in (d or "", *cast) if p})
+    config = ChatServiceConfig(background_upkeep=False, summarize_with_model=False)
+
+    questions = [
+        "Who directed Memento?",
+        "Something like Inception but lighter, please.",
+        "Memento 감독의 다른 영화는?",
+    ]
+    conversation_id = None
+    answers = []
+    start = time.perf_counter()
+    for question in questions:
+        answer = chat_turn(
+            platform,
+            user_id=user_id,
+            message=question,
+            conversation_id=conversation_id,
+            config=config,
+        )
+        conversation_id = answer.conversation_id
+        answers.append(answer)
+        print(f"\nQ: {question}\nA: {answer.text}\n   {answer.flags} {answer.timings}")
+    print(f"[{MODEL}, 1 thread] {len(questions)} turns in {time.perf_counter() - start:.1f} s")
+
+    assert not any(a.fallback for a in answers), [a.flags for a in answers]
+    assert "Nolan" in answers[0].text and MEMENTO in answers[0].retrieved_ids
+    assert answers[1].intent == "recommend"
+    assert not {MATRIX, BLADE_RUNNER} & set(answers[1].retrieved_ids)  # watched: not suggested
+    for answer in answers:
+        assert answer.text.strip()
+        cited = {int(i) for i in CITATION.findall(answer.text)}
+        assert cited <= set(catalog) and set(answer.cited_ids) <= set(catalog)
+        assert find_unknown_titles(answer.text, titles, allowed=[*people, "Jun"]) == [], answer.text
+    with platform.session() as session:
+        assert repo.get_user(session, user_id=user_id) is not None

@@ -1,0 +1,125 @@
+"""First start: a quick stand-in serves at once, the configured model trains in the background."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cinerec.config import Settings
+from cinerec.data.types import Interactions, Movie
+from cinerec.db import repository as repo
+from cinerec.recommenders.artifacts import train_artifact
+from cinerec.recommenders.base import TrainingOptions
+from cinerec.services import ingest
+from cinerec.services.platform import FALLBACK_RECOMMENDER, Platform
+
+N_MOVIES, N_USERS = 30, 50
+MakePlatform = Callable[..., Platform]
+
+
+def _ratings(seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    rows = []
+    for user in range(1, N_USERS + 1):
+        pool = [i for i in range(1, N_MOVIES + 1) if i % 3 == user % 3]
+        for t, item in enumerate(rng.choice(pool, size=7, replace=False)):
+            rows.append((user, int(item), float(rng.integers(3, 6)), 1_000_000 + 60 * t))
+    return pd.DataFrame(rows, columns=["userId", "movieId", "rating", "timestamp"])
+
+
+@pytest.fixture
+def make_platform(tmp_path: Path) -> Iterator[MakePlatform]:
+    """Platforms on a tiny ml-latest-small look-alike, catalog already in the database."""
+    data = tmp_path / "data"
+    (data / "ml-latest-small").mkdir(parents=True)
+    _ratings().to_csv(data / "ml-latest-small" / "ratings.csv", index=False)
+    made: list[Platform] = []
+
+    def make(**settings: object) -> Platform:
+        s = Settings(home=tmp_path / "home", data_dir=data, llm_backend="none",
+                     warm_embeddings=False, **settings)  # type: ignore[arg-type]  # fmt: skip
+        platform = Platform(s)
+        platform.migrate()
+        movies = [Movie(movie_id=i, title=f"Film {i}") for i in range(1, N_MOVIES + 1)]
+        with platform.session() as session:
+            repo.upsert_movies(session, movies=movies, popularity={})
+        made.append(platform)
+        return platform
+
+    yield make
+    for platform in made:
+        platform.engine.dispose()
+
+
+def test_slow_recommender_serves_the_fallback_then_swaps_in(make_platform: MakePlatform) -> None:
+    platform = make_platform(recommender="sasrec")
+    name = platform.settings.recommender
+    assert name in ingest.SLOW_RECOMMENDERS
+    ingest.ensure_ready(platform, progress=False)
+    assert platform.recommender[1].name == FALLBACK_RECOMMENDER
+    assert platform.serving_fallback
+    assert not (platform.artifact_dir() / "meta.json").exists()
+
+    thread = ingest.start_background_training(platform, progress=False)
+    assert thread is not None
+    assert ingest.start_background_training(platform, progress=False) is None  # one at a time
+    thread.join(timeout=300)
+    assert not thread.is_alive()
+    model, info = platform.recommender
+    assert info.name == name and not platform.serving_fallback
+    assert (platform.artifact_dir() / "meta.json").exists()
+    assert len(model.recommend([], n=3)) == 3
+    assert ingest.start_background_training(platform, progress=False) is None  # nothing to do
+
+
+def test_fast_recommender_trains_during_ensure_ready(make_platform: MakePlatform) -> None:
+    platform = make_platform(recommender="ease")
+    ingest.ensure_ready(platform, progress=False)
+    assert platform.recommender[1].name == "ease"
+    assert not platform.serving_fallback
+    assert ingest.start_background_training(platform) is None
+
+
+def test_artifact_trained_elsewhere_replaces_the_fallback(make_platform: MakePlatform) -> None:
+    platform = make_platform(recommender="sasrec")
+    ingest.ensure_ready(platform, progress=False)
+    assert platform.recommender[1].name == FALLBACK_RECOMMENDER
+    # As if `cinerec train` had run in another process.
+    frame = _ratings().rename(columns={"userId": "user_id", "movieId": "item_id"})
+    small = {"max_len": 8, "hidden": 16, "layers": 1, "heads": 1, "epochs": 2}
+    train_artifact("sasrec", Interactions(frame), platform.artifact_dir(), config=small,
+                   options=TrainingOptions(threads=1))  # fmt: skip
+    assert platform.recommender[1].name == "sasrec"
+    assert not platform.serving_fallback
+
+
+def test_failed_background_training_keeps_the_fallback(
+    make_platform: MakePlatform, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    platform = make_platform(recommender="sasrec")
+    ingest.ensure_ready(platform, progress=False)
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("out of memory")
+
+    monkeypatch.setattr(ingest, "train", broken)
+    with caplog.at_level(logging.ERROR, logger="cinerec.services.ingest"):
+        thread = ingest.start_background_training(platform, progress=False)
+        assert thread is not None
+        thread.join(timeout=30)
+    assert "keeps serving" in caplog.text
+    assert platform.serving_fallback
+    assert platform.recommender[1].name == FALLBACK_RECOMMENDER
+
+
+def test_no_background_training_for_an_injected_model(make_platform: MakePlatform) -> None:
+    base = make_platform(recommender="sasrec")
+    frame = _ratings().rename(columns={"userId": "user_id", "movieId": "item_id"})
+    model, info = train_artifact("ease", Interactions(frame), base.artifact_dir("ease"))
+    platform = Platform(base.settings, recommender=(model, info))
+    assert ingest.start_background_training(platform) is None
