@@ -214,14 +214,14 @@ def test_grounder_releases_checked_sentences_while_streaming() -> None:
     assert grounder.feed("cted by Christopher Nolan. He also") == (
         "Memento (2000) [#4226] was directed by Christopher Nolan."
     )
-    assert grounder.feed(" made Fake Movie 3000 [#999]. ") == ""
-    assert grounder.feed("Try The Prestige [#48780] [#7].\n- **Great** twist") == (
+    assert grounder.feed(" made Fake Movie 3000. ") == ""  # an unknown title
+    assert grounder.feed("Try The Prestige [#48780]. Or [#7], maybe.\n- **Great** twist") == (
         " Try The Prestige [#48780]."
-    )
+    )  # the sentence citing a movie it was not given is dropped
     answer = grounder.finish()
     assert answer.text.endswith("[#48780].\n- Great twist")
     assert answer.cited_ids == (4226, 48780)
-    assert set(answer.flags) == {"unknown_title", "unknown_citation"}
+    assert answer.flags == ("unknown_title", "unknown_citation")
     assert "Fake Movie 3000" in answer.removed
 
 
@@ -238,6 +238,11 @@ def test_missing_citations_are_added_for_given_movies_only() -> None:
     assert "Up [#7]" not in text and "Heat [#6]" in text
     same, none = add_missing_citations("Memento [#4226].", [MEMENTO])
     assert same == "Memento [#4226]." and none == []
+    logan = Movie(9, "Logan", 2017)
+    assert add_missing_citations("Logan's Run (1976) is old.", [logan]) == (
+        "Logan's Run (1976) is old.",
+        [],
+    )
     remake = Movie(5, "Heat", 1986)
     for text in ("Heat (1995) is great.", "Heat [#6] is great."):
         assert add_missing_citations(text, [remake]) == (text, [])
@@ -270,3 +275,19 @@ def test_catalog_people_outside_the_facts_are_dropped() -> None:
     answer = grounder.finish()
     assert answer.text == "It stars Al Pacino in Los Angeles."
     assert answer.flags == ("unknown_person",) and answer.removed == ("Steven Spielberg",)
+
+
+def test_catalog_movies_that_were_not_given_are_dropped() -> None:
+    catalog = {"inception": 2, "heat": 6}
+
+    def titles(text: str) -> list[tuple[str, int]]:
+        return [(w.lower(), catalog[w.lower()]) for w in text.split() if w.lower() in catalog]
+
+    answer = ground_answer(
+        "Heat [#6] is tense. Inception is lighter. Heat is long.",
+        allowed_ids={6},
+        known_titles=["Heat"],
+        catalog_titles=titles,
+    )
+    assert answer.text == "Heat [#6] is tense. Heat is long."
+    assert answer.flags == ("unknown_title",) and answer.removed == ("inception",)

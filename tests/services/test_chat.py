@@ -82,7 +82,7 @@ def test_a_fact_question_is_answered_from_retrieved_facts(
     user_id = _user(platform)
     fake.queue(
         "Memento (2000) [#1] was directed by Christopher Nolan. "
-        "He also made Fake Movie 3000 [#99]. The Prestige (2006) [#3] is his too."
+        "He also made Fake Movie 3000. The Prestige (2006) [#3] is his too. And [#99]."
     )
     answer = chat_turn(platform, user_id=user_id, message="Who directed Memento?", config=CONFIG)
     prompt = fake.calls[0].messages
@@ -335,3 +335,38 @@ def test_prefill_warms_exactly_the_next_prompt_prefix(tmp_path: Path) -> None:
     next_prompt = fake.calls[2].messages
     assert next_prompt[: len(warmed.messages)] == warmed.messages
     assert chat.detect_intent("x") == "facts"
+
+
+def test_a_recommendation_bound_to_a_person_keeps_to_their_films(
+    platform: Platform, fake: FakeBackend
+) -> None:
+    user_id = _user(platform, watched=(1,))
+    fake.queue("Try The Prestige (2006) [#3].")
+    answer = chat_turn(
+        platform,
+        user_id=user_id,
+        message="Recommend a film by Christopher Nolan",
+        config=CONFIG,
+    )
+    assert answer.intent == "recommend"
+    assert set(answer.retrieved_ids) == {2, 3}  # Nolan's, minus the watched Memento
+    assert answer.cited_ids == (3,)
+
+
+def test_a_recommendation_names_only_this_turns_candidates(
+    platform: Platform, fake: FakeBackend
+) -> None:
+    user_id = _user(platform)
+    fake.queue("Heat (1986) [#5] is about a bodyguard.")
+    first = chat_turn(platform, user_id=user_id, message="What is Heat (1986)?", config=CONFIG)
+    fake.queue("Heat (1986) [#5] again! Or Up (2009) [#6], unlike Inception (2010) [#2].")
+    answer = chat_turn(
+        platform,
+        user_id=user_id,
+        message="Recommend something like Inception but lighter",
+        conversation_id=first.conversation_id,
+        config=CONFIG,
+    )
+    assert 5 not in answer.retrieved_ids and 6 in answer.retrieved_ids
+    assert 5 not in answer.cited_ids and "Heat" not in answer.text  # earlier, not a candidate
+    assert answer.text == "Or Up (2009) [#6], unlike Inception (2010) [#2]."  # named in the request

@@ -126,20 +126,9 @@ def test_ready_index_is_none_until_built_then_stale_after_catalog_change(
     platform: Platform,
 ) -> None:
     assert similar.ready_catalog_index(platform) is None
-    thread = similar.warm_catalog_index(platform, embedder=HashingEmbedder())
-    assert thread is not None
-    thread.join(timeout=30)
+    similar.catalog_index(platform, embedder=HashingEmbedder())
     ready = similar.ready_catalog_index(platform)
     assert ready is not None and set(ready.ids) == {m.movie_id for m in MOVIES}
     with platform.session() as session:
         upsert_movies(session, movies=[Movie(8, "Gravity", 2013, ("Sci-Fi",))])
     assert similar.ready_catalog_index(platform) is None  # built before the catalog grew
-
-
-def test_warm_failure_is_logged_not_raised(tmp_path: Path) -> None:
-    empty = Platform(Settings(home=tmp_path, cache_dir=tmp_path / "c", llm_backend="none"))
-    empty.migrate()
-    thread = similar.warm_catalog_index(empty, embedder=HashingEmbedder())
-    assert thread is not None
-    thread.join(timeout=30)
-    assert similar.ready_catalog_index(empty) is None

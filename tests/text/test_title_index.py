@@ -72,3 +72,12 @@ def test_korean_question_words_are_not_titles() -> None:
     assert is_title_word("메멘토") and is_title_word("메멘토의")
     assert not is_title_word("감독은") and not is_title_word("좋아하는데")
     assert not is_title_word("Memento")
+
+
+def test_titles_in_generated_text_need_title_case(index: TitleIndex) -> None:
+    found = index.titles_in_text("Like Inception, and unlike the heat of Memento (2000).")
+    assert [(m.movie_id, m.phrase) for m in found] == [(2, "inception"), (1, "memento")]
+    assert index.titles_in_text("It is up to you; inception of an idea.") == []
+    assert {m.movie_id for m in index.titles_in_text("Heat is long.")} == {3, 4}
+    year_title = TitleIndex([Movie(10, "2012", 2009)], {10: 50})
+    assert year_title.titles_in_text("It came out in 2012.") == []  # a year, not the movie

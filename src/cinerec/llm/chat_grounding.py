@@ -1,16 +1,17 @@
 """Grounded chat answers: citations must be given ids, titles must be given movies.
 
 :class:`AnswerGrounder` checks an answer sentence by sentence while it streams, so that nothing
-unchecked reaches the page: a citation ``[#id]`` of a movie the model was not given is removed,
-and a sentence naming a title that is not among the given movies is dropped (see
-:func:`cinerec.llm.grounding.find_unknown_titles`).
+unchecked reaches the page: a sentence is dropped when it cites ``[#id]`` a movie the model was
+not given, names a title that is not among the given movies (see
+:func:`cinerec.llm.grounding.find_unknown_titles`), or names a catalog person who is not in the
+given facts.
 
 Example:
     >>> g = AnswerGrounder(allowed_ids={6}, known_titles=["Heat"], allowed_names=["Michael Mann"])
-    >>> g.feed("Heat (1995) [#6] is by Michael Mann. Also try Fake Movie 3000 [#9]. ")
+    >>> g.feed("Heat (1995) [#6] is by Michael Mann. Also try Fake Movie 3000. Or [#9]. ")
     'Heat (1995) [#6] is by Michael Mann.'
     >>> g.finish().flags
-    ('unknown_citation', 'unknown_title')
+    ('unknown_title', 'unknown_citation')
 """
 
 from __future__ import annotations
@@ -77,6 +78,7 @@ class AnswerGrounder:
         known_titles: Iterable[str],
         allowed_names: Iterable[str] = (),
         is_person: Callable[[str], bool] | None = None,
+        catalog_titles: Callable[[str], Iterable[tuple[str, int]]] | None = None,
         max_chars: int = 1500,
     ) -> None:
         self.allowed_ids = {int(i) for i in allowed_ids}
@@ -84,6 +86,16 @@ class AnswerGrounder:
         self.allowed_names = [n for n in allowed_names if n]
         self._allowed_keys = {name_key(n) for n in self.allowed_names}
         self.is_person = is_person
+        self.catalog_titles = catalog_titles
+        masked = sorted({*self.allowed_names, *self.known_titles}, key=len, reverse=True)
+        self._names_pattern = (
+            re.compile(
+                "|".join(rf"(?<![^\W_]){re.escape(n)}(?![A-Za-z0-9])" for n in masked if n.strip()),
+                re.IGNORECASE,
+            )
+            if masked
+            else None
+        )
         self.max_chars = max_chars
         self._buffer = ""
         self._kept: list[str] = []
@@ -92,6 +104,7 @@ class AnswerGrounder:
         self._removed: list[str] = []
         self._length = 0
         self._separator = ""
+        self.raw = ""  # everything generated, unchecked (for logs and debugging)
 
     def flag(self, flag: str) -> None:
         """Record a flag (once)."""
@@ -99,18 +112,16 @@ class AnswerGrounder:
             self._flags.append(flag)
 
     def check(self, sentence: str) -> str | None:
-        """The sentence with invalid citations removed, or None when it names an unknown title."""
+        """The sentence, tidied; None when it cites a movie the model was not given, or names
+        an unknown title or a catalog person outside the given facts."""
         bullet = _BULLET.match(sentence)
         text = strip_markup(sentence[bullet.end() :] if bullet else sentence)
-
-        def cite(match: re.Match[str]) -> str:
-            movie_id = int(match.group(1))
-            if movie_id in self.allowed_ids:
-                return f"[#{movie_id}]"
+        cited = {int(i) for i in CITATION.findall(text)}
+        if cited - self.allowed_ids:  # about a movie it was not given: facts unchecked
             self.flag("unknown_citation")
-            return ""
-
-        text = CITATION.sub(cite, text)
+            self._removed.extend(f"[#{i}]" for i in sorted(cited - self.allowed_ids))
+            return None
+        text = CITATION.sub(lambda m: f"[#{int(m.group(1))}]", text)
         text = re.sub(r"\s+([.,!?;:])", r"\1", " ".join(text.split()))
         if not text:
             return None
@@ -120,12 +131,29 @@ class AnswerGrounder:
             self.flag("unknown_title")
             self._removed.extend(u.rstrip(".,;:!?") for u in unknown)
             return None
+        others = self.other_catalog_titles(plain)
+        if others:
+            self.flag("unknown_title")
+            self._removed.extend(others)
+            return None
         people = self.unknown_people(plain)
         if people:
             self.flag("unknown_person")
             self._removed.extend(people)
             return None
         return ("- " if bullet else "") + text
+
+    def other_catalog_titles(self, text: str) -> list[str]:
+        """Catalog titles the text names (``catalog_titles``) that are not among the given
+        movies: their facts were not retrieved, so nothing said about them is checked."""
+        if self.catalog_titles is None:
+            return []
+        # People, genres and given titles are not other movies ("Rain", "Romance", "Michael").
+        text = self._names_pattern.sub(" · ", text) if self._names_pattern else text
+        ids_by_phrase: dict[str, set[int]] = {}
+        for phrase, movie_id in self.catalog_titles(text):
+            ids_by_phrase.setdefault(phrase, set()).add(int(movie_id))
+        return [p for p, ids in ids_by_phrase.items() if not ids & self.allowed_ids]
 
     def unknown_people(self, text: str) -> list[str]:
         """Catalog people (``is_person``) the text names who are not among the allowed names:
@@ -167,6 +195,7 @@ class AnswerGrounder:
     def feed(self, piece: str) -> str:
         """Add generated text; returns the newly released (checked) text, maybe empty."""
         self._buffer += piece
+        self.raw += piece
         released: list[str] = []
         while True:
             match = _BOUNDARY.search(self._buffer)
@@ -197,6 +226,7 @@ def ground_answer(
     known_titles: Iterable[str],
     allowed_names: Iterable[str] = (),
     is_person: Callable[[str], bool] | None = None,
+    catalog_titles: Callable[[str], Iterable[tuple[str, int]]] | None = None,
     max_chars: int = 1500,
 ) -> GroundedAnswer:
     """Check a whole answer at once (see :class:`AnswerGrounder`)."""
@@ -205,6 +235,7 @@ def ground_answer(
         known_titles=known_titles,
         allowed_names=allowed_names,
         is_person=is_person,
+        catalog_titles=catalog_titles,
         max_chars=max_chars,
     )
     grounder.feed(text)
@@ -242,8 +273,8 @@ def add_missing_citations(text: str, movies: Iterable[Movie]) -> tuple[str, list
         short = len(movie.title) <= 3
         # Not when another year or another citation follows: that is a different movie.
         pattern = (
-            rf"(?<![\w]){re.escape(movie.title)}{year if short else optional_year}"
-            r"(?![\w])(?!\s*\((?:18|19|20)\d\d\))(?!\s*\[\s*#)"
+            rf"(?<![\w'’]){re.escape(movie.title)}{year if short else optional_year}"
+            r"(?![\w'’])(?!\s*\((?:18|19|20)\d\d\))(?!\s*\[\s*#)"
         )
         if short and not year:
             continue

@@ -60,8 +60,8 @@ class SASRecConfig:
         layers: transformer blocks.
         heads: attention heads (must divide ``hidden``).
         dropout: dropout on embeddings, residual and feed-forward layers.
-        attention_dropout: dropout on the attention weights (costly on the CPU: about a
-            third of an epoch at 0.2).
+        attention_dropout: dropout on the attention weights (about 15 % of an epoch's CPU
+            time at 0.2; without it validation NDCG@10 peaked lower and earlier).
         epochs: passes over the training windows.
         batch_size: windows per optimiser step.
         learning_rate: Adam learning rate (the peak, with ``lr_schedule="cosine"``).

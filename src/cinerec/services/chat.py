@@ -146,7 +146,7 @@ class TurnState:
     unsummarized: list[tuple[int, ChatTurn]]
     summary: str
     facts: list[Fact]
-    known: dict[int, Movie]
+    known: dict[int, Movie]  # what the answer may name and cite
     prompt: ChatPrompt
     config: ChatServiceConfig
     started: float
@@ -209,7 +209,14 @@ def start_turn(
             use_embeddings=config.use_embeddings,
         )
         retrieve_s = time.perf_counter() - t
-        known = repo.get_movies(session, ids=[i for t in recent for i in t.cited_ids])
+        if intent == "recommend":
+            # A recommendation names only this turn's candidates (and the movies the request
+            # itself names): a small model otherwise drifts back to earlier answers.
+            retriever = catalog_retriever(platform)
+            named = [m.movie_id for m in retriever.title_matches(question)[:3]]
+            known = {i: retriever.movies[i] for i in named}
+        else:
+            known = repo.get_movies(session, ids=[i for t in recent for i in t.cited_ids])
         user_msg_id = conv.add_message(
             session, conversation_id=conversation_id, user_id=user_id, role="user", content=question
         )
@@ -297,11 +304,13 @@ def run_turn(platform: Platform, state: TurnState) -> Iterator[ChatEvent]:
             "prompt_tokens": state.prompt.prompt_tokens,
         },
     )
+    retriever = catalog_retriever(platform)
     grounder = AnswerGrounder(
         allowed_ids=set(state.known),
         known_titles=[m.title for m in state.known.values()],
         allowed_names=[*names_of(state.known.values()), state.user_name],
-        is_person=catalog_retriever(platform).is_person,
+        is_person=retriever.is_person,
+        catalog_titles=retriever.titles_in_text,
         max_chars=state.config.chat.max_answer_chars,
     )
     backend = platform.llm
@@ -322,6 +331,7 @@ def run_turn(platform: Platform, state: TurnState) -> Iterator[ChatEvent]:
                 log.warning("chat answer from the catalog facts: %s", exc)
         finished = True
     finally:
+        log.debug("chat model output: %r", grounder.raw)
         answer = _finish(state, grounder, backend, error, finished, emitted)
         message_id = _store(platform, state, answer, model)
     tail = answer.text[len(emitted) :] if answer.text.startswith(emitted) else ""

@@ -5,7 +5,8 @@ no movie ("who starred in it?") also gets the movies the last answer cited. A re
 request ("something like Inception but lighter", "볼만한 영화 추천해줘") gets candidates from the
 same pool as the main page (:func:`cinerec.services.recommend.candidate_pool`: the trained
 recommender on the viewer's watched list, re-weighted by taste, plus what the request says)
-fused by reciprocal rank with what retrieval finds for the request.
+fused by reciprocal rank with what retrieval finds for the request. A request bound to a person
+or relation ("one of Bong Joon-ho's films") keeps to those movies, ordered by the pool.
 """
 
 from __future__ import annotations
@@ -106,6 +107,20 @@ def select_facts(
             pool = candidate_pool(
                 platform, session, history=[], taste=taste, exclude=blocked, n=pool_size
             )
+        ranked = [c.movie.movie_id for c in pool]
+        # "Recommend one of Bong Joon-ho's films": the named person or relation bounds the
+        # candidates; the viewer's pool only orders them.
+        bound = [
+            h.movie
+            for h in hits
+            if _explicit(h)
+            and "title" not in h.sources
+            and h.movie.movie_id not in blocked
+            and taste_genre_scores(taste, h.movie.genres) >= 0
+        ]
+        if bound:
+            order = {movie_id: rank for rank, movie_id in enumerate(ranked)}
+            return sorted(bound, key=lambda m: order.get(m.movie_id, len(order)))
         # What the request finds, re-weighted by taste the way the pool is.
         kept = [h.movie for h in hits if h.movie.movie_id not in blocked]
         scored = {
@@ -116,7 +131,6 @@ def select_facts(
         movies = {h.movie.movie_id: h.movie for h in hits} | {
             c.movie.movie_id: c.movie for c in pool
         }
-        ranked = [c.movie.movie_id for c in pool]
         bonus = {
             i: min(max(taste_genre_scores(taste, movies[i].genres), 0.0), 2.0)
             for i in {*found, *ranked}

@@ -174,6 +174,10 @@ class CatalogRetriever:
         """Whether ``phrase`` names a director or cast member of the catalog."""
         return self.titles.is_person(phrase)
 
+    def titles_in_text(self, text: str) -> list[tuple[str, int]]:
+        """``(phrase, movie id)`` of catalog titles written title-cased in generated text."""
+        return [(m.phrase, m.movie_id) for m in self.titles.titles_in_text(text)]
+
     def _by_popularity(self, ids: Iterable[int]) -> list[int]:
         return sorted(set(ids), key=lambda i: (-self.popularity.get(i, 0), i))
 

@@ -16,7 +16,6 @@ Example:
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 import weakref
@@ -39,8 +38,6 @@ from cinerec.text.embeddings.cache import EmbeddingCache, Progress
 from cinerec.text.embeddings.index import VectorIndex, build_index
 from cinerec.text.embeddings.registry import DEFAULT_EMBEDDER, build_embedder
 from cinerec.text.embeddings.taste_search import rank_for_taste
-
-log = logging.getLogger(__name__)
 
 _ROWS_PER_QUERY = 2000
 
@@ -167,41 +164,6 @@ def ready_catalog_index(platform: Platform) -> CatalogIndex | None:
     except SQLAlchemyError:
         return None
     return cached[1] if cached[0] == count else None
-
-
-_WARMING: weakref.WeakSet[Platform] = weakref.WeakSet()
-_WARMING_LOCK = threading.Lock()  # separate from _LOCK, which a build holds for its duration
-
-
-def warm_catalog_index(
-    platform: Platform, *, embedder: Embedder | None = None
-) -> threading.Thread | None:
-    """Build the catalog index in a background daemon thread (at most one per platform).
-
-    The first build embeds every description (about a minute for 10k movies with the default
-    embedder; cached on disk afterwards). Failures are logged, never raised: features that need
-    the index fall back until it exists. Returns the thread, or None when one is already running.
-    """
-    with _WARMING_LOCK:
-        if platform in _WARMING:
-            return None
-        _WARMING.add(platform)
-
-    def build() -> None:
-        try:
-            index = catalog_index(platform, embedder=embedder)
-            log.info(
-                "catalog index ready: %d movies in %.1f s", len(index.ids), index.build_seconds
-            )
-        except Exception:  # a background job must not crash the server
-            log.exception("building the catalog embedding index failed")
-        finally:
-            with _WARMING_LOCK:
-                _WARMING.discard(platform)
-
-    thread = threading.Thread(target=build, name="cinerec-catalog-index", daemon=True)
-    thread.start()
-    return thread
 
 
 def more_like_this(

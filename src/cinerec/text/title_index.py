@@ -36,6 +36,7 @@ _PREDICATE_ENDINGS = (
 )  # fmt: skip
 #: Titles matched from Hangul must have at least this many ratings (obscure ones collide).
 MIN_HANGUL_POPULARITY = 5
+_JOINING = frozenset("of the and a an in on to for at from with vs".split())
 _QUOTED = re.compile(r"[\"“「『《〈']([^\"”」』》〉']{1,80})[\"”」』》〉']")
 _ARTICLES = ("the", "a", "an", "le", "la", "les", "l", "el", "il", "das", "der", "die")
 
@@ -264,6 +265,37 @@ class TitleIndex:
                 for i in span:
                     taken[i] = True
                 found.append((ids[0], n, False, phrase))  # the most rated of equal skeletons
+        return found
+
+    def titles_in_text(self, text: str) -> list[TitleMatch]:
+        """Catalog titles written title-cased in generated text, e.g. "The Dark Knight" or
+        "Inception" (to tell when a model names a movie it was not given).
+
+        Stricter than :meth:`title_matches`: exact phrases only, every word capitalized but
+        the small joining words, and a one-word title only when it is not a common word.
+        """
+        raw = _WORDS.findall(split_scripts(unicodedata.normalize("NFKC", text)).replace("'", ""))
+        words = [fold(w) for w in raw]
+        capital = [w[:1].isupper() or w[:1].isdigit() or fold(w) in _JOINING for w in raw]
+        taken = [False] * len(words)
+        found: list[TitleMatch] = []
+        for n in range(min(len(words), _MAX_NGRAM), 0, -1):
+            for start in range(len(words) - n + 1):
+                span = range(start, start + n)
+                if any(taken[i] for i in span) or not all(capital[i] for i in span):
+                    continue
+                if not raw[start][:1].isupper() and not raw[start][:1].isdigit():
+                    continue
+                key = " ".join(words[start : start + n])
+                if key not in self._titles or not any(self._titles[key].values()):
+                    continue
+                if n == 1 and (key in _COMMON_WORDS or len(key) < 4 or key.isdigit()):
+                    continue  # "2012" in an answer is a year
+                for i in span:
+                    taken[i] = True
+                found += [
+                    TitleMatch(i, key, True) for i, exact in self._titles[key].items() if exact
+                ]
         return found
 
     def is_person(self, phrase: str) -> bool:

@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from cinerec import __version__
 from cinerec.config import Settings
 from cinerec.errors import CinerecError, NotFoundError, ValidationError
-from cinerec.services import ingest, similar
+from cinerec.services import ingest, retrieval
 from cinerec.services.platform import Platform
 from cinerec.web.routes import api, chat, pages, posts
 from cinerec.web.templating import render
@@ -32,8 +32,8 @@ def create_app(settings: Settings, *, platform: Platform | None = None) -> FastA
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         platform.migrate()
         ingest.start_background_training(platform)  # only when a stand-in model is serving
-        if settings.warm_embeddings:
-            similar.warm_catalog_index(platform)
+        if settings.warm_embeddings:  # chat retrieval, then the embedding index, in background
+            retrieval.start_embedding_build(platform)
         yield
 
     app = FastAPI(

@@ -58,7 +58,8 @@
     text.appendChild(document.createTextNode(data.answer.slice(last)));
     var flags = data.flags || [];
     if (flags.indexOf("fallback") >= 0) flag(li, d.flagFallback);
-    if (flags.indexOf("unknown_title") >= 0 || flags.indexOf("unknown_person") >= 0) flag(li, d.flagRemoved);
+    var removed = ["unknown_title", "unknown_person", "unknown_citation"];
+    if (removed.some(function (f) { return flags.indexOf(f) >= 0; })) flag(li, d.flagRemoved);
     if (flags.indexOf("timeout") >= 0 || flags.indexOf("truncated") >= 0) flag(li, d.flagCut);
     li.id = "m" + data.message_id;
   }
