@@ -7,7 +7,8 @@ recommendation pages with the real embedded model. For each page it times the ra
 (server-sent events). The first page also writes the persona after its reasons. Prints seconds;
 writes a JSON result.
 
-    python benchmarks/page_latency.py --requests 5 --out benchmarks/results/page_latency.json
+    python benchmarks/page_latency.py --requests 5 --settle 600 \
+        --out benchmarks/results/page_latency.json
 """
 
 from __future__ import annotations
@@ -31,11 +32,35 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a process has used so far, from /proc (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _wait_idle(pid: int, limit: float, *, window: float = 3.0, busy: float = 0.15) -> float:
+    """Seconds until the process used under ``busy`` of a core over ``window`` (<= ``limit``)."""
+    start = time.perf_counter()
+    while time.perf_counter() - start < limit:
+        before = _cpu_seconds(pid)
+        time.sleep(window)
+        if (_cpu_seconds(pid) - before) / window < busy:
+            break
+    return time.perf_counter() - start
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--requests", type=int, default=5)
     parser.add_argument("--model", default="qwen2.5-coder-1.5b")
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument(
+        "--settle",
+        type=float,
+        default=0.0,
+        help="wait up to this many seconds after the first start for the server's background "
+        "jobs (embedding index, training) to go idle, so pages are timed on a quiet server",
+    )
     args = parser.parse_args()
 
     home = Path(tempfile.mkdtemp(prefix="cinerec-bench-"))
@@ -60,6 +85,9 @@ def main() -> None:
                 time.sleep(0.5)
         first_start = time.perf_counter() - start
         print(f"first start to a serving page: {first_start:.1f} s")
+        settled = _wait_idle(proc.pid, args.settle) if args.settle > 0 else None
+        if settled is not None:
+            print(f"background jobs idle after {settled:.0f} s more")
 
         client = httpx.Client(base_url=url, timeout=600)
         client.put(
@@ -105,6 +133,7 @@ def main() -> None:
             "model": args.model,
             "threads": int(os.environ.get("CINEREC_LLM_THREADS", "2")),
             "first_start_s": round(first_start, 1),
+            "settled_s": None if settled is None else round(settled, 1),
             "requests": args.requests,
             "ranked_list_s": [round(x, 3) for x in ranked],
             "ranked_list_p50_s": p(ranked, 0.5),

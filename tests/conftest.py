@@ -34,7 +34,8 @@ def prepared_home(tmp_path_factory: pytest.TempPathFactory, real_data_dir: Path)
     from cinerec.services.platform import Platform
 
     home = tmp_path_factory.mktemp("cinerec-home")
-    platform = Platform(Settings(home=home, data_dir=real_data_dir, llm_backend="none"))
+    settings = Settings(home=home, data_dir=real_data_dir, llm_backend="none", recommender="als")
+    platform = Platform(settings)
     ensure_ready(platform, progress=False)
     platform.engine.dispose()
     yield home

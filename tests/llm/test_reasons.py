@@ -6,7 +6,7 @@ import json
 
 from cinerec.errors import LLMError
 from cinerec.llm.persona import UserProfile
-from cinerec.llm.reasons import movie_facts, reason_messages, write_reasons
+from cinerec.llm.reasons import movie_facts, reason_messages, warm_prefix, write_reasons
 from tests.llm.fakes import FakeBackend
 from tests.llm.movies import CANDIDATES, HISTORY
 
@@ -85,3 +85,19 @@ def test_korean_viewer_gets_korean_instructions_and_a_larger_budget() -> None:
     assert reasons[0].text == "히트처럼 긴장감이 넘치는 범죄 영화입니다."
     assert "Korean" in backend.calls[0].messages[-1].content
     assert backend.calls[0].max_tokens > 48
+
+
+def test_warm_up_evaluates_the_prefix_every_card_prompt_starts_with() -> None:
+    backend = FakeBackend(["{"])
+    assert warm_prefix(backend, PROFILE, PERSONA, HISTORY)
+    (call,) = backend.calls
+    assert call.max_tokens == 1 and call.schema is None
+    for movie in MOVIES:
+        card = reason_messages(PROFILE, PERSONA, HISTORY, movie)
+        assert call.messages[0] == card[0]
+        assert card[1].content.startswith(call.messages[1].content)
+    assert movie_facts(MOVIES[0]) not in call.messages[1].content
+
+
+def test_warm_up_failure_is_reported_not_raised() -> None:
+    assert not warm_prefix(FakeBackend([LLMError("model missing")]), PROFILE, PERSONA, HISTORY)

@@ -44,6 +44,8 @@ def server(
         "CINEREC_LLM_MODEL": os.environ.get("CINEREC_TEST_MODEL", "qwen2.5-coder-1.5b"),
         "CINEREC_LLM_THREADS": "2",
         "CINEREC_LLM_TIMEOUT_S": "300",
+        # The prepared home holds ALS; the default SASRec would train in the background.
+        "CINEREC_RECOMMENDER": "als",
     }
     log = (home / "server.log").open("w")
     proc = subprocess.Popen(

@@ -7,6 +7,7 @@ import re
 
 from fastapi.testclient import TestClient
 
+from cinerec.db import repository as repo
 from cinerec.errors import LLMError
 from cinerec.services import similar
 from cinerec.services.platform import Platform
@@ -282,3 +283,17 @@ def test_rank_method_yesno_reorders_the_page_by_the_blend(
     items = client.post("/api/recommendations", json={}).json()["items"]
     assert items[0]["movie"]["id"] == base[4]
     assert fake_llm.score_calls  # the model scored the candidates before the page was stored
+
+
+def test_profile_and_ticks_warm_the_reasons_prompt_in_the_background(
+    client: TestClient, platform: Platform, fake_llm: FakeBackend
+) -> None:
+    platform.settings.prefill_reasons = True
+    fake_llm.queue("{", "{")  # the warm-up generates one token
+    make_profile(client)
+    client.post("/api/watched", json={"movie_id": 1})
+    warm = [c for c in fake_llm.calls if c.max_tokens == 1]
+    assert len(warm) == 2 and "Mina" in warm[0].messages[1].content
+    with platform.session() as session:
+        title = repo.get_movie(session, movie_id=1).title  # type: ignore[union-attr]
+    assert title not in warm[0].messages[1].content and title in warm[1].messages[1].content

@@ -86,6 +86,37 @@ def reason_messages(
     return viewer_messages(profile, persona, history, task)
 
 
+def warm_prefix(
+    backend: LLMBackend,
+    profile: UserProfile,
+    persona: str,
+    history: Sequence[Movie],
+    *,
+    timeout_s: float = 60.0,
+) -> bool:
+    """Evaluate the part every card's prompt shares (viewer block and task) ahead of a page.
+
+    One reply token is generated from the prompt of :func:`reason_messages` without a movie, so
+    the runtime's prefix cache (llama.cpp's KV cache; automatic prefix caching on vLLM) holds
+    the viewer's tokens when the first card is asked, and its reason needs only the card's facts
+    evaluated. Returns False (and logs) when the model fails; nothing depends on the warm-up.
+    """
+    language = profile.language if profile.language in LANGUAGES else "en"
+    # Everything before the card's facts, so it is a string prefix of every card's prompt.
+    task = render("reason_task", language_name=LANGUAGES[language], movie="").rstrip()
+    try:
+        backend.complete(
+            viewer_messages(profile, persona, history, task),
+            max_tokens=1,
+            temperature=0.0,
+            timeout_s=timeout_s,
+        )
+    except LLMError as exc:
+        log.info("warming the reasons' prompt prefix failed: %s", exc)
+        return False
+    return True
+
+
 def _allowed_names(profile: UserProfile, history: Sequence[Movie], movie: Movie) -> list[str]:
     names = [profile.name] if profile.name else []
     for m in [*history, movie]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import threading
 import time
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -13,13 +15,15 @@ from cinerec.db import repository as repo
 from cinerec.errors import NotFoundError
 from cinerec.llm.blend import rank_page
 from cinerec.llm.persona import TEMPLATE_MODEL, UserProfile, template_persona, write_persona
-from cinerec.llm.reasons import write_reasons
+from cinerec.llm.reasons import warm_prefix, write_reasons
 from cinerec.llm.rerank import Candidate, RankedItem, base_ranking
 from cinerec.services.platform import Platform
 from cinerec.text.taste import Taste, parse_taste, taste_genre_scores
 
 POOL_SIZE = 300  # retriever candidates before the taste filter
 TASTE_WEIGHT = 0.35  # how much a liked genre lifts a candidate (scores are rank-normalised)
+log = logging.getLogger(__name__)
+
 PENDING = "reasons_pending"  # run timing flag: 1 while the reasons are still to be written
 
 
@@ -283,6 +287,92 @@ class ReasonEvent:
     fallback: bool = False
 
 
+@dataclass(frozen=True)
+class _Viewer:
+    """What a reasons prompt is made of for one user, read in one session."""
+
+    user: repo.UserRecord
+    history: list[Movie]
+    persona_stale: bool
+    persona_text: str
+
+
+def _viewer(session: Session, user_id: int) -> _Viewer:
+    """The user, their watched movies and the persona the reasons use: the stored one when
+    fresh, else the template persona (a fresh one is written after the reasons)."""
+    user = repo.get_user(session, user_id=user_id)
+    if user is None:
+        raise NotFoundError(f"There is no user {user_id}.")
+    history = repo.list_watched(session, user_id=user_id)
+    found = repo.get_movies(session, ids=[r.movie_id for r in history])
+    movies = [found[r.movie_id] for r in history if r.movie_id in found]
+    row = repo.latest_persona(session, user_id=user_id)
+    stale = persona_is_stale(row, user)
+    text = template_persona(_profile(user), movies) if stale or row is None else row.text
+    return _Viewer(user, movies, stale, text)
+
+
+@dataclass
+class _WarmState:
+    running: bool = False
+    wanted: int | None = None
+
+
+_WARM: dict[Platform, _WarmState] = {}
+_WARM_LOCK = threading.Lock()
+
+
+def warm_reasons(platform: Platform, *, user_id: int) -> int:
+    """Evaluate this viewer's reasons prompt prefix now, so their next page's first reason needs
+    only its card's facts (:func:`cinerec.llm.reasons.warm_prefix`).
+
+    Meant for a background task after the profile or the watched list changes, and after a
+    persona is rewritten. Requests coalesce: while one warm-up runs, later requests only leave
+    the newest user to warm next, so a burst of ticks costs at most two warm-ups. Does nothing
+    without a language model or with ``settings.prefill_reasons`` off; never raises (a failure
+    is logged). Returns how many warm-ups this call ran.
+    """
+    if platform.llm is None or not platform.settings.prefill_reasons:
+        return 0
+    with _WARM_LOCK:
+        state = _WARM.setdefault(platform, _WarmState())
+        state.wanted = user_id
+        if state.running:
+            return 0
+        state.running = True
+    done = 0
+    try:
+        while True:
+            with _WARM_LOCK:
+                wanted, state.wanted = state.wanted, None
+                if wanted is None:
+                    return done
+            done += _warm_once(platform, wanted)
+    finally:
+        with _WARM_LOCK:
+            state.running = False
+
+
+def _warm_once(platform: Platform, user_id: int) -> int:
+    backend = platform.llm
+    if backend is None:
+        return 0
+    try:
+        with platform.session() as session:
+            viewer = _viewer(session, user_id)
+        ok = warm_prefix(
+            backend,
+            _profile(viewer.user),
+            viewer.persona_text,
+            viewer.history,
+            timeout_s=platform.settings.llm_timeout_s,
+        )
+    except Exception:  # a background warm-up must never break a request
+        log.exception("warming the reasons prompt for user %s failed", user_id)
+        return 0
+    return int(ok)
+
+
 def stream_reasons(platform: Platform, *, user_id: int, run_id: int) -> Iterator[ReasonEvent]:
     """Write the reasons of a stored run card by card, then a stale persona; store each at once.
 
@@ -299,13 +389,9 @@ def stream_reasons(platform: Platform, *, user_id: int, run_id: int) -> Iterator
         run = repo.get_run(session, run_id=run_id)
         if run is None or run.user_id != user_id:
             raise NotFoundError(f"There is no recommendation run {run_id} in this session.")
-        user = repo.get_user(session, user_id=user_id)
-        assert user is not None
-        history = repo.list_watched(session, user_id=user_id)
-        found = repo.get_movies(session, ids=[r.movie_id for r in history])
-        history_movies = [found[r.movie_id] for r in history if r.movie_id in found]
+        viewer = _viewer(session, user_id)
         movies = repo.get_movies(session, ids=[i.movie_id for i in run.items])
-        persona_row = repo.latest_persona(session, user_id=user_id)
+    user, history_movies = viewer.user, viewer.history
     for item in run.items:
         if item.reason:
             yield ReasonEvent("reason", item.movie_id, item.reason)
@@ -315,11 +401,8 @@ def stream_reasons(platform: Platform, *, user_id: int, run_id: int) -> Iterator
         return
     profile = _profile(user)
     backend = platform.llm
-    stale = persona_is_stale(persona_row, user)
-    if stale or persona_row is None:
-        persona_text = template_persona(profile, history_movies)
-    else:
-        persona_text = persona_row.text
+    stale = viewer.persona_stale
+    persona_text = viewer.persona_text
     t0 = time.perf_counter()
     error: str | None = None
     first: float | None = None

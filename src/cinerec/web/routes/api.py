@@ -7,14 +7,15 @@ import json
 from collections.abc import Iterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query, Response
+from fastapi import APIRouter, BackgroundTasks, Body, Query, Response
 from fastapi.responses import StreamingResponse
+from starlette.background import BackgroundTask
 
 from cinerec.db import repository as repo
 from cinerec.errors import NotFoundError, ValidationError
 from cinerec.services import users
 from cinerec.services.dashboard import load_dashboard
-from cinerec.services.recommend import recommend_for_user, stream_reasons
+from cinerec.services.recommend import recommend_for_user, stream_reasons, warm_reasons
 from cinerec.web.deps import PlatformDep, TokenDep, UserDep, set_session_cookie
 from cinerec.web.schemas import (
     FeedbackIn,
@@ -49,10 +50,12 @@ def put_profile(
     platform: PlatformDep,
     token: TokenDep,
     body: Annotated[dict[str, Any], Body()],
+    tasks: BackgroundTasks,
 ) -> UserPublic:
     """Create this session's user (sets the session cookie) or update the profile."""
     profile = users.parse_profile(body, max_taste_chars=platform.settings.max_taste_chars)
-    token, _ = users.save_profile(platform, token=token, profile=profile)
+    token, user_id = users.save_profile(platform, token=token, profile=profile)
+    tasks.add_task(warm_reasons, platform, user_id=user_id)
     set_session_cookie(response, token, secure=platform.settings.cookie_secure)
     user = users.current_user(platform, token)
     assert user is not None
@@ -91,7 +94,9 @@ def list_watched(platform: PlatformDep, user: UserDep) -> list[WatchedPublic]:
 
 
 @router.post("/watched", response_model=list[WatchedPublic])
-def add_watched(platform: PlatformDep, user: UserDep, body: WatchedIn) -> list[WatchedPublic]:
+def add_watched(
+    platform: PlatformDep, user: UserDep, body: WatchedIn, tasks: BackgroundTasks
+) -> list[WatchedPublic]:
     current = _require(user)
     users.mark_watched(
         platform,
@@ -99,12 +104,16 @@ def add_watched(platform: PlatformDep, user: UserDep, body: WatchedIn) -> list[W
         movie_id=users.parse_movie_id(body.movie_id),
         rating=users.parse_rating(body.rating),
     )
+    tasks.add_task(warm_reasons, platform, user_id=current.id)
     return list_watched(platform, user)
 
 
 @router.delete("/watched/{movie_id}", response_model=list[WatchedPublic])
-def remove_watched(platform: PlatformDep, user: UserDep, movie_id: int) -> list[WatchedPublic]:
+def remove_watched(
+    platform: PlatformDep, user: UserDep, movie_id: int, tasks: BackgroundTasks
+) -> list[WatchedPublic]:
     users.unmark_watched(platform, user_id=_require(user).id, movie_id=movie_id)
+    tasks.add_task(warm_reasons, platform, user_id=_require(user).id)
     return list_watched(platform, user)
 
 
@@ -139,7 +148,8 @@ def reasons_stream(platform: PlatformDep, user: UserDep, run_id: int) -> Streami
     """Server-sent events: ``reason`` ({movie_id, text}) per card as it is written, then
     ``fallback`` ({message}) if the model failed, ``persona`` ({text, fallback}) when it was
     rewritten, and ``done``. Reasons already written are sent first."""
-    events = stream_reasons(platform, user_id=_require(user).id, run_id=run_id)
+    user_id = _require(user).id
+    events = stream_reasons(platform, user_id=user_id, run_id=run_id)
     first = next(events)  # ownership is checked before the response starts
 
     def body() -> Iterator[str]:
@@ -157,6 +167,8 @@ def reasons_stream(platform: PlatformDep, user: UserDep, run_id: int) -> Streami
         body(),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        # A rewritten persona changes the prompt prefix: evaluate it for the next page.
+        background=BackgroundTask(warm_reasons, platform, user_id=user_id),
     )
 
 

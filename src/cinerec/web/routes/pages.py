@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from cinerec.db import repository as repo
 from cinerec.errors import NotFoundError, ValidationError
 from cinerec.services import similar, users
 from cinerec.services.dashboard import load_dashboard
-from cinerec.services.recommend import recommend_for_user
+from cinerec.services.recommend import recommend_for_user, warm_reasons
 from cinerec.web.deps import (
     LANG_COOKIE,
     ONE_YEAR,
@@ -56,6 +56,7 @@ def save_profile(
     platform: PlatformDep,
     token: TokenDep,
     user: UserDep,
+    tasks: BackgroundTasks,
     name: Annotated[str, Form()] = "",
     age: Annotated[str, Form()] = "",
     gender: Annotated[str, Form()] = "unspecified",
@@ -72,7 +73,8 @@ def save_profile(
     except ValidationError as exc:
         kept = {k: v[:200] for k, v in raw.items()}  # echo a bounded copy of what was typed
         return _home(request, platform, user, error=str(exc), form=kept)
-    token, _ = users.save_profile(platform, token=token, profile=profile)
+    token, user_id = users.save_profile(platform, token=token, profile=profile)
+    tasks.add_task(warm_reasons, platform, user_id=user_id)
     response = RedirectResponse("/", status_code=303)
     set_session_cookie(response, token, secure=platform.settings.cookie_secure)
     response.set_cookie(LANG_COOKIE, profile.language, max_age=ONE_YEAR, samesite="lax")
@@ -110,6 +112,7 @@ def add_watched(
     request: Request,
     platform: PlatformDep,
     user: UserDep,
+    tasks: BackgroundTasks,
     movie_id: Annotated[str, Form()] = "",
     rating: Annotated[str, Form()] = "",
 ) -> Response:
@@ -120,15 +123,17 @@ def add_watched(
         movie_id=users.parse_movie_id(movie_id),
         rating=users.parse_rating(rating),
     )
+    tasks.add_task(warm_reasons, platform, user_id=current.id)
     return _watched_fragment(request, platform, current)
 
 
 @router.post("/watched/{movie_id}/delete")
 def delete_watched(
-    request: Request, platform: PlatformDep, user: UserDep, movie_id: int
+    request: Request, platform: PlatformDep, user: UserDep, movie_id: int, tasks: BackgroundTasks
 ) -> Response:
     current = _require_user(user)
     users.unmark_watched(platform, user_id=current.id, movie_id=movie_id)
+    tasks.add_task(warm_reasons, platform, user_id=current.id)
     return _watched_fragment(request, platform, current)
 
 

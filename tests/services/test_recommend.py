@@ -1,0 +1,110 @@
+"""recommend: warming a viewer's reasons prompt ahead of their next page."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cinerec.config import Settings
+from cinerec.data.types import Movie
+from cinerec.db import repository as repo
+from cinerec.llm.backends.base import Completion, Message
+from cinerec.llm.persona import UserProfile
+from cinerec.llm.reasons import reason_messages
+from cinerec.services import users
+from cinerec.services.platform import Platform
+from cinerec.services.recommend import warm_reasons
+from tests.llm.fakes import FakeBackend
+
+MOVIES = [Movie(movie_id=i, title=f"Film {i}", year=2000 + i, genres=("Drama",)) for i in (1, 2)]
+
+
+class GatedBackend(FakeBackend):
+    """Answers every call with ``{``; the first call waits until ``release`` is set."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.entered, self.release = threading.Event(), threading.Event()
+
+    def complete(self, messages: list[Message], **kwargs: Any) -> Completion:
+        if not self.calls:
+            self.entered.set()
+            assert self.release.wait(10)
+        self.queue("{")
+        return super().complete(messages, **kwargs)
+
+
+def make_platform(tmp_path: Path, backend: FakeBackend | None, **settings: Any) -> Platform:
+    s = Settings(home=tmp_path, llm_backend="none", warm_embeddings=False, **settings)
+    platform = Platform(s, llm=backend)
+    platform.migrate()
+    with platform.session() as session:
+        repo.upsert_movies(session, movies=MOVIES, popularity={})
+    return platform
+
+
+def add_user(platform: Platform, name: str) -> int:
+    profile = users.parse_profile(
+        {"name": name, "age": 30, "taste": "quiet dramas"}, max_taste_chars=300
+    )
+    _, user_id = users.save_profile(platform, token=None, profile=profile)
+    users.mark_watched(platform, user_id=user_id, movie_id=1, rating=5)
+    return user_id
+
+
+@pytest.fixture
+def gated(tmp_path: Path) -> Iterator[tuple[Platform, GatedBackend]]:
+    backend = GatedBackend()
+    platform = make_platform(tmp_path, backend)
+    yield platform, backend
+    backend.release.set()
+    platform.engine.dispose()
+
+
+def test_warm_up_sends_the_viewer_prefix_of_the_reasons_prompt(
+    gated: tuple[Platform, GatedBackend],
+) -> None:
+    platform, backend = gated
+    backend.release.set()
+    user_id = add_user(platform, "Ada")
+    assert warm_reasons(platform, user_id=user_id) == 1
+    (call,) = backend.calls
+    assert call.max_tokens == 1
+    profile = UserProfile(name="Ada", age=30, taste="quiet dramas")
+    card = reason_messages(profile, "", [MOVIES[0]], MOVIES[1])
+    assert call.messages[0] == card[0]  # the same system message as a card's prompt
+    assert "Film 1" in call.messages[1].content and "Film 2" not in call.messages[1].content
+
+
+def test_requests_during_a_warm_up_coalesce_to_the_newest_user(
+    gated: tuple[Platform, GatedBackend],
+) -> None:
+    platform, backend = gated
+    first, second, third = (add_user(platform, name) for name in ("Ada", "Bo", "Cy"))
+    done: list[int] = []
+    worker = threading.Thread(target=lambda: done.append(warm_reasons(platform, user_id=first)))
+    worker.start()
+    assert backend.entered.wait(10)
+    assert warm_reasons(platform, user_id=second) == 0  # queued behind the running warm-up
+    assert warm_reasons(platform, user_id=third) == 0  # replaces the queued one
+    backend.release.set()
+    worker.join(10)
+    assert done == [2]
+    warmed = [c.messages[1].content for c in backend.calls]
+    assert "Ada" in warmed[0] and "Cy" in warmed[1] and not any("Bo" in w for w in warmed)
+
+
+def test_no_warm_up_without_a_model_when_switched_off_or_on_failure(tmp_path: Path) -> None:
+    platform = make_platform(tmp_path / "a", None)
+    assert warm_reasons(platform, user_id=add_user(platform, "Ada")) == 0
+    off = FakeBackend(["{"])
+    platform = make_platform(tmp_path / "b", off, prefill_reasons=False)
+    assert warm_reasons(platform, user_id=add_user(platform, "Ada")) == 0 and not off.calls
+    failing = FakeBackend([])  # an empty queue raises LLMError
+    platform = make_platform(tmp_path / "c", failing)
+    assert warm_reasons(platform, user_id=add_user(platform, "Ada")) == 0
+    assert warm_reasons(platform, user_id=999) == 0  # unknown user: logged, not raised
