@@ -7,7 +7,7 @@ recommendation pages with the real embedded model. For each page it times the ra
 (server-sent events). The first page also writes the persona after its reasons. Prints seconds;
 writes a JSON result.
 
-    python benchmarks/page_latency.py --requests 5 --settle 600 \
+    python benchmarks/page_latency.py --requests 5 --settle 600 --think 5 \
         --out benchmarks/results/page_latency.json
 """
 
@@ -61,6 +61,12 @@ def main() -> None:
         help="wait up to this many seconds after the first start for the server's background "
         "jobs (embedding index, training) to go idle, so pages are timed on a quiet server",
     )
+    parser.add_argument(
+        "--think",
+        type=float,
+        default=0.0,
+        help="seconds between the last ticked movie and the first page, as a person takes",
+    )
     args = parser.parse_args()
 
     home = Path(tempfile.mkdtemp(prefix="cinerec-bench-"))
@@ -96,6 +102,7 @@ def main() -> None:
         )
         for movie_id in (2571, 541, 1200):
             client.post("/api/watched", json={"movie_id": movie_id, "rating": 5})
+        time.sleep(args.think)
         ranked, first_reason, all_reasons, fallbacks, n_reasons = [], [], [], 0, 0
         for k in range(args.requests):
             t = time.perf_counter()
@@ -134,6 +141,7 @@ def main() -> None:
             "threads": int(os.environ.get("CINEREC_LLM_THREADS", "2")),
             "first_start_s": round(first_start, 1),
             "settled_s": None if settled is None else round(settled, 1),
+            "think_s": args.think,
             "requests": args.requests,
             "ranked_list_s": [round(x, 3) for x in ranked],
             "ranked_list_p50_s": p(ranked, 0.5),

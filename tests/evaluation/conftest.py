@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
-from typing import Self
+from typing import Any, Self
 
 import numpy as np
 import pandas as pd
@@ -55,3 +55,36 @@ class ScriptedRecommender:
     @classmethod
     def load(cls, path: Path) -> Self:  # pragma: no cover
         raise NotImplementedError
+
+
+class FeatureScriptedRecommender(ScriptedRecommender):
+    """A scripted model that is feature-aware: records what side information it was given."""
+
+    name = "feature-scripted"
+
+    def __init__(self, order: Sequence[int]) -> None:
+        super().__init__(order)
+        self.calls: list[str] = []
+        self.user_features: dict[int, Any] = {}
+        self.item_features: dict[int, Any] = {}
+        self.asked_with: list[Mapping[str, Any] | None] = []
+
+    def fit_features(
+        self, user_features: Mapping[int, Mapping[str, Any]], item_features: Mapping[int, Any]
+    ) -> None:
+        self.calls.append("fit_features")
+        self.user_features, self.item_features = dict(user_features), dict(item_features)
+
+    def fit(self, interactions: Interactions, options: TrainingOptions) -> None:
+        self.calls.append("fit")
+        super().fit(interactions, options)
+
+    def recommend_for(
+        self,
+        history: Sequence[Rated],
+        n: int,
+        exclude: Collection[int] = (),
+        features: Mapping[str, Any] | None = None,
+    ) -> list[ScoredItem]:
+        self.asked_with.append(features)
+        return self.recommend(history, n, exclude)

@@ -12,10 +12,10 @@ import pandas as pd
 import pytest
 
 from cinerec.evaluation.harness import HarnessOptions, ModelSpec, run_evaluation
-from cinerec.evaluation.protocols import leave_one_out_task
+from cinerec.evaluation.protocols import cold_start_task, leave_one_out_task
 from cinerec.recommenders.base import Recommender
 
-from .conftest import ScriptedRecommender
+from .conftest import FeatureScriptedRecommender, ScriptedRecommender, synthetic_ratings
 
 
 def _build(name: str, config: Mapping[str, Any] | None) -> Recommender:
@@ -76,3 +76,32 @@ def test_max_users_limits_cases(ratings: pd.DataFrame, tmp_path: Path) -> None:
     out = run_evaluation(task, [ModelSpec("popularity")], out_dir=tmp_path, options=options)
     assert list(out["models"]["popularity"]["results"]) == ["test"]
     assert out["models"]["popularity"]["results"]["test"]["users"] == 4
+
+
+def test_feature_aware_model_gets_task_and_case_features(tmp_path: Path) -> None:
+    frame = synthetic_ratings(users=20, items=10)
+    frame = pd.concat(
+        [frame, frame.assign(item_id=frame.item_id + 100, timestamp=frame.timestamp + 500)]
+    )
+    users = pd.DataFrame({"user_id": range(1, 21), "age": 25, "gender": "F", "occupation": "z"})
+    movies = pd.DataFrame({"movie_id": [1, 2], "genres": [("Drama",), ("War",)]})
+    task = cold_start_task(frame, users, movies, ks=(3,), holdout_fraction=0.25, seed=0)
+    models: list[FeatureScriptedRecommender] = []
+
+    def build(name: str, config: Mapping[str, Any] | None) -> Recommender:
+        models.append(FeatureScriptedRecommender(list(range(1, 11))))
+        return models[-1]
+
+    options = HarnessOptions(ks=(5, 10), resamples=10)
+    out = run_evaluation(task, [ModelSpec("fs")], out_dir=tmp_path, options=options, build=build)
+    model = models[0]
+    assert model.calls == ["fit_features", "fit"]
+    assert model.user_features == dict(task.user_features) and len(model.user_features) == 15
+    assert model.item_features == {1: ("Drama",), 2: ("War",)}
+    assert model.asked_with == [dict(c.features) for c in task.test_sets["k=3"]]
+    assert all(f == {"age": 25, "gender": "F", "occupation": "z"} for f in model.asked_with)
+    assert out["models"]["fs"]["uses_features"] is True
+
+
+def test_plain_model_is_not_marked_feature_aware(result: dict[str, Any]) -> None:
+    assert result["models"]["by-id"]["uses_features"] is False

@@ -40,6 +40,25 @@ def test_cold_start_task_reveals_first_k_and_carries_features() -> None:
     case = task.test_sets["k=3"][0]
     assert len(case.history) == 3 and len(case.targets) == 16 - 3
     assert case.features == {"age": 30, "gender": "F", "occupation": "x"}
+    assert task.item_features == {}
+
+
+def test_cold_start_task_side_features_cover_training_users_only() -> None:
+    frame = synthetic_ratings(users=40, items=30)
+    frame = pd.concat(
+        [frame, frame.assign(item_id=frame.item_id + 100, timestamp=frame.timestamp + 500)]
+    )
+    users = pd.DataFrame(
+        {"user_id": range(1, 41), "age": range(20, 60), "gender": "M", "occupation": "y"}
+    )
+    movies = pd.DataFrame({"movie_id": [1, 2, 101], "genres": [("Drama",), (), ("Comedy", "War")]})
+    task = cold_start_task(frame, users, movies, ks=(3,), holdout_fraction=0.25, seed=2)
+    held = {c.user_id for c in task.test_sets["k=3"]}
+    assert set(task.user_features) == set(task.train.frame.user_id)
+    assert not held & set(task.user_features)
+    assert task.user_features[1] == {"age": 20, "gender": "M", "occupation": "y"} or 1 in held
+    assert task.item_features == {1: ("Drama",), 2: (), 101: ("Comedy", "War")}
+    assert task.summary()["users_with_features"] == 30
 
 
 def test_unknown_protocol_and_wrong_dataset_rejected(tmp_path: Path) -> None:
@@ -58,3 +77,6 @@ def test_real_tasks_have_the_published_sizes(real_data_dir: Path) -> None:
     cold = build_task("coldstart", real_data_dir)
     assert len(cold.test_sets["k=3"]) == round(0.2 * 943)
     assert cold.test_sets["k=3"][0].features.keys() == {"age", "gender", "occupation"}
+    assert len(cold.user_features) == len(cold.train.users) and len(cold.item_features) == 1682
+    assert ml.test_sets["test"][0].features.keys() == {"age", "gender", "occupation"}
+    assert len(ml.user_features) == len(ml.train.users) and len(ml.item_features) == 1682

@@ -9,7 +9,7 @@ from cinerec.data.types import Rated, Vocabulary
 from cinerec.evaluation.protocols import EvalCase
 from cinerec.evaluation.ranking import catalog_coverage, per_user_metrics, rank_cases
 
-from .conftest import ScriptedRecommender
+from .conftest import FeatureScriptedRecommender, ScriptedRecommender
 
 CATALOG = Vocabulary([1, 2, 3, 4, 5, 6])
 
@@ -48,3 +48,11 @@ def test_coverage_counts_distinct_items_in_top_k() -> None:
     cases = [EvalCase(1, (), (1,)), EvalCase(2, (Rated(1),), (2,))]
     cov = catalog_coverage(rank_cases(model, cases, CATALOG), len(CATALOG), ks=(1, 2))
     assert cov == {"coverage@1": pytest.approx(2 / 6), "coverage@2": pytest.approx(3 / 6)}
+
+
+def test_feature_aware_model_is_asked_with_each_cases_features() -> None:
+    model = FeatureScriptedRecommender([6, 5, 4, 3, 2, 1])
+    cases = [EvalCase(1, (), (6,), {"age": 30}), EvalCase(2, (Rated(6),), (5,))]
+    result = rank_cases(model, cases, CATALOG)
+    assert model.asked_with == [{"age": 30}, {}]
+    np.testing.assert_array_equal(result.ranks[:, 0], [0.0, 0.0])  # same ranking as recommend

@@ -1,7 +1,9 @@
 """Run several recommenders on one task and write what happened: JSON, per-user arrays, report.
 
 Every model is built from its registry name and config, fitted on the task's training data
-(timed), then asked every validation and test case (each call timed). The output directory
+(timed), then asked every validation and test case (each call timed). A feature-aware model
+(:class:`cinerec.recommenders.base.FeatureAware`) first receives the task's training-user and
+item features, and is asked each case with the case's features. The output directory
 receives ``result.json`` (full config, data fingerprint, environment, metrics with bootstrap
 intervals), ``per_user.npz`` (the arrays behind every interval, for paired comparisons later)
 and ``report.md`` with ``ndcg.png``.
@@ -33,7 +35,7 @@ from cinerec.evaluation.bootstrap import bootstrap_ci
 from cinerec.evaluation.protocols import EvalCase, EvaluationTask
 from cinerec.evaluation.ranking import DEFAULT_KS, catalog_coverage, per_user_metrics, rank_cases
 from cinerec.evaluation.report import write_report
-from cinerec.recommenders.base import Recommender, TrainingOptions
+from cinerec.recommenders.base import FeatureAware, Recommender, TrainingOptions
 
 log = logging.getLogger(__name__)
 
@@ -115,13 +117,20 @@ def _score(
 def evaluate_model(
     model: Recommender, task: EvaluationTask, options: HarnessOptions
 ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    """Fit ``model`` on ``task.train`` and score it; returns (summary, per-user arrays)."""
+    """Fit ``model`` on ``task.train`` and score it; returns (summary, per-user arrays).
+
+    A :class:`FeatureAware` model gets ``task.user_features`` and ``task.item_features``
+    before ``fit`` (inside the timed part).
+    """
     started = time.perf_counter()
+    if isinstance(model, FeatureAware):
+        model.fit_features(task.user_features, task.item_features)
     model.fit(task.train, options.training)
     fit_seconds = time.perf_counter() - started
     summary: dict[str, Any] = {
         "model": model.name,
         "config": _config_dict(model),
+        "uses_features": isinstance(model, FeatureAware),
         "fit_seconds": fit_seconds,
     }
     arrays: dict[str, np.ndarray] = {}

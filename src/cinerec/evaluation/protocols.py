@@ -12,6 +12,11 @@
   history; every later rating is a target. Age, gender and occupation travel in
   :attr:`EvalCase.features` for models that can use them.
 
+The ml-100k tasks also carry side information for feature-aware models
+(:class:`cinerec.recommenders.base.FeatureAware`): :attr:`EvaluationTask.user_features` holds
+the demographics of the *training* users only (a held-out user is described by their case's
+features alone) and :attr:`EvaluationTask.item_features` the genres of every catalog movie.
+
 Each task is scored by :func:`cinerec.evaluation.ranking.rank_cases` and
 :func:`cinerec.evaluation.ranking.per_user_metrics`, which return per-user
 metric arrays.
@@ -33,6 +38,7 @@ from cinerec.data.movielens import (
     ML_LATEST_SMALL,
     load_ml100k_split,
     load_ml100k_users,
+    load_movielens_movies,
     load_ratings,
 )
 from cinerec.data.types import Interactions, Rated, Vocabulary
@@ -67,6 +73,9 @@ class EvaluationTask:
         catalog: every item a model may be asked to rank.
         settings: the protocol's parameters, stored with each result.
         fingerprint: content fingerprint of all interactions the task was built from.
+        user_features: training user id -> features (same keys as :attr:`EvalCase.features`);
+            empty when the protocol has none.
+        item_features: movie id -> genres; empty when the protocol has none.
     """
 
     protocol: str
@@ -77,6 +86,8 @@ class EvaluationTask:
     catalog: Vocabulary
     settings: Mapping[str, Any]
     fingerprint: str
+    user_features: Mapping[int, Mapping[str, Any]] = field(default_factory=dict)
+    item_features: Mapping[int, tuple[str, ...]] = field(default_factory=dict)
 
     def item_probability(self) -> np.ndarray:
         """Share of training users who interacted with each catalog item (for novelty)."""
@@ -94,6 +105,8 @@ class EvaluationTask:
             "catalog_items": len(self.catalog),
             "validation_cases": len(self.validation),
             "test_cases": {name: len(cases) for name, cases in self.test_sets.items()},
+            "users_with_features": len(self.user_features),
+            "items_with_features": len(self.item_features),
         }
 
 
@@ -106,6 +119,30 @@ def _histories(frame: pd.DataFrame) -> dict[int, list[Rated]]:
     for u, i, r in zip(users, items, ratings, strict=True):
         out.setdefault(int(u), []).append(Rated(int(i), float(r)))
     return out
+
+
+def user_feature_map(users: pd.DataFrame | None) -> dict[int, dict[str, Any]]:
+    """User id -> ``{"age", "gender", "occupation"}`` from :func:`load_ml100k_users`' frame."""
+    if users is None:
+        return {}
+    return {
+        int(row.user_id): {
+            "age": int(row.age),
+            "gender": str(row.gender),
+            "occupation": str(row.occupation),
+        }
+        for row in users.itertuples(index=False)
+    }
+
+
+def item_feature_map(movies: pd.DataFrame | None) -> dict[int, tuple[str, ...]]:
+    """Movie id -> genres from :func:`load_movielens_movies`' frame (movies without any too)."""
+    if movies is None:
+        return {}
+    return {
+        int(m): tuple(str(g) for g in genres)
+        for m, genres in zip(movies["movie_id"], movies["genres"], strict=True)
+    }
 
 
 def _targets(frame: pd.DataFrame) -> dict[int, tuple[int, ...]]:
@@ -139,9 +176,20 @@ def leave_one_out_task(frame: pd.DataFrame, *, dataset: str = ML_LATEST_SMALL) -
     )
 
 
-def ml100k_task(data_dir: Path, *, split: str = "ua", min_rating: float = 4.0) -> EvaluationTask:
-    """Protocol 2: ml-100k ``split`` with ratings >= ``min_rating`` as the positives."""
+def ml100k_task(
+    data_dir: Path, *, split: str = "ua", min_rating: float = 4.0, side_features: bool = True
+) -> EvaluationTask:
+    """Protocol 2: ml-100k ``split`` with ratings >= ``min_rating`` as the positives.
+
+    With ``side_features`` (needs ``u.user`` and ``u.item``), each case carries its user's
+    demographics and the task the users' demographics and the movies' genres.
+    """
     base, probe = load_ml100k_split(data_dir, split)
+    users: dict[int, dict[str, Any]] = {}
+    genres: dict[int, tuple[str, ...]] = {}
+    if side_features:
+        users = user_feature_map(load_ml100k_users(data_dir))
+        genres = item_feature_map(load_movielens_movies(data_dir, ML_100K))
     train, test = positive_split(
         base.frame.sort_values(["user_id", "timestamp", "item_id"], kind="stable"),
         probe.frame,
@@ -149,9 +197,10 @@ def ml100k_task(data_dir: Path, *, split: str = "ua", min_rating: float = 4.0) -
     )
     histories = _histories(train)
     cases = tuple(
-        EvalCase(user, tuple(histories.get(user, [])), targets)
+        EvalCase(user, tuple(histories.get(user, [])), targets, users.get(user, {}))
         for user, targets in _targets(test).items()
     )
+    trained = set(train["user_id"].unique().tolist())
     everything = pd.concat([base.frame, probe.frame])
     return EvaluationTask(
         protocol="ml100k",
@@ -162,29 +211,31 @@ def ml100k_task(data_dir: Path, *, split: str = "ua", min_rating: float = 4.0) -
         catalog=Vocabulary(sorted(everything["item_id"].unique())),
         settings={"split": split, "min_rating": min_rating, "exclude_train_positives": True},
         fingerprint=fingerprint_interactions(Interactions(everything)),
+        user_features={u: f for u, f in users.items() if u in trained},
+        item_features=genres,
     )
 
 
 def cold_start_task(
     frame: pd.DataFrame,
     users: pd.DataFrame | None = None,
+    movies: pd.DataFrame | None = None,
     *,
     ks: tuple[int, ...] = COLD_START_KS,
     holdout_fraction: float = 0.2,
     seed: int = 0,
 ) -> EvaluationTask:
-    """Protocol 3 on a ratings frame; ``users`` adds demographic features to each case."""
+    """Protocol 3 on a ratings frame.
+
+    ``users`` (:func:`load_ml100k_users`) adds demographic features to each case and, for the
+    training users only, to :attr:`EvaluationTask.user_features`; ``movies``
+    (:func:`load_movielens_movies`) gives :attr:`EvaluationTask.item_features` (genres).
+    """
     split = cold_start_split(
         frame, holdout_fraction=holdout_fraction, min_items=max(ks) + 5, seed=seed
     )
-    features: dict[int, dict[str, Any]] = {}
-    if users is not None:
-        for row in users.itertuples(index=False):
-            features[int(row.user_id)] = {
-                "age": int(row.age),
-                "gender": str(row.gender),
-                "occupation": str(row.occupation),
-            }
+    features = user_feature_map(users)
+    trained = set(split.train["user_id"].unique().tolist())
     test_sets: dict[str, tuple[EvalCase, ...]] = {}
     for k in ks:
         cases = []
@@ -202,6 +253,8 @@ def cold_start_task(
         catalog=Vocabulary(sorted(frame["item_id"].unique())),
         settings={"ks": list(ks), "holdout_fraction": holdout_fraction, "seed": seed},
         fingerprint=fingerprint_interactions(Interactions(frame)),
+        user_features={u: f for u, f in features.items() if u in trained},
+        item_features=item_feature_map(movies),
     )
 
 
@@ -227,6 +280,9 @@ def build_task(
         return ml100k_task(data_dir)
     if protocol == "coldstart":
         return cold_start_task(
-            load_ratings(data_dir, ML_100K).frame, load_ml100k_users(data_dir), seed=seed
+            load_ratings(data_dir, ML_100K).frame,
+            load_ml100k_users(data_dir),
+            load_movielens_movies(data_dir, ML_100K),
+            seed=seed,
         )
     raise ConfigError(f"Unknown protocol {protocol!r}; choose one of {list(PROTOCOLS)}")

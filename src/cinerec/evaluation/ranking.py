@@ -3,7 +3,10 @@
 A model ranks the whole catalog for each case (``recommend(history, n=len(catalog))``); its
 history is left out of the candidates, as the recommender protocol promises. A target the
 model does not know (never in its training data) counts as not ranked: it scores zero at every
-cut-off and sits below every candidate for AUC.
+cut-off and sits below every candidate for AUC. A feature-aware model
+(:class:`cinerec.recommenders.base.FeatureAware`) is asked through ``recommend_for`` with the
+case's :attr:`~cinerec.evaluation.protocols.EvalCase.features`; every other model through
+``recommend``.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import numpy as np
 from cinerec.data.types import Vocabulary
 from cinerec.evaluation import metrics
 from cinerec.evaluation.protocols import EvalCase
-from cinerec.recommenders.base import Recommender
+from cinerec.recommenders.base import FeatureAware, Recommender
 
 DEFAULT_KS = (5, 10, 20)
 
@@ -47,16 +50,23 @@ class CaseRankings:
 def rank_cases(
     model: Recommender, cases: Sequence[EvalCase], catalog: Vocabulary, *, max_k: int = 20
 ) -> CaseRankings:
-    """Run ``model.recommend`` over the full catalog for each case, timing each call."""
+    """Ask ``model`` to rank the full catalog for each case, timing each call.
+
+    Feature-aware models get the case's features (``recommend_for``), others only the history.
+    """
     width = max((len(c.targets) for c in cases), default=1) or 1
     ranks = np.full((len(cases), width), np.inf)
     top = np.full((len(cases), max_k), -1, dtype=np.int64)
     seconds = np.empty(len(cases))
     n_candidates = np.empty(len(cases))
     position = np.full(len(catalog), np.inf)
+    aware = isinstance(model, FeatureAware)
     for row, case in enumerate(cases):
         started = time.perf_counter()
-        recs = model.recommend(case.history, n=len(catalog))
+        if aware:
+            recs = model.recommend_for(case.history, n=len(catalog), features=case.features)
+        else:
+            recs = model.recommend(case.history, n=len(catalog))
         seconds[row] = time.perf_counter() - started
         ranked = catalog.indices([r.movie_id for r in recs])
         position[:] = np.inf

@@ -1,11 +1,12 @@
-"""The protocol every recommender follows, and the options that travel into training."""
+"""The protocol every recommender follows, the options that travel into training, and the
+optional side-information capability (:class:`FeatureAware`)."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol, Self, runtime_checkable
+from typing import Any, Protocol, Self, runtime_checkable
 
 from cinerec.data.types import Interactions, Rated, ScoredItem
 
@@ -40,3 +41,34 @@ class Recommender(Protocol):
 
     @classmethod
     def load(cls, path: Path) -> Self: ...
+
+
+UserFeatures = Mapping[int, Mapping[str, Any]]
+"""User id -> side information, e.g. ``{"age": 25, "gender": "F", "occupation": "writer"}``."""
+ItemFeatures = Mapping[int, Sequence[str]]
+"""Movie id -> descriptive tokens, e.g. its genres ``("Comedy", "Romance")``."""
+
+
+@runtime_checkable
+class FeatureAware(Recommender, Protocol):
+    """A recommender that can also use side information about users and items.
+
+    Callers that have features (the evaluation harness, a service with a profile) check
+    ``isinstance(model, FeatureAware)``, call :meth:`fit_features` before ``fit`` and ask
+    :meth:`recommend_for` instead of ``recommend``; every other caller keeps using the plain
+    :class:`Recommender` methods, which must still work without any features.
+    """
+
+    def fit_features(self, user_features: UserFeatures, item_features: ItemFeatures) -> None:
+        """Remember the training users' and the items' features for the next ``fit``."""
+        ...
+
+    def recommend_for(
+        self,
+        history: Sequence[Rated],
+        n: int,
+        exclude: Collection[int] = (),
+        features: Mapping[str, Any] | None = None,
+    ) -> list[ScoredItem]:
+        """Like ``recommend``, for a user also described by ``features`` (may be empty)."""
+        ...

@@ -19,6 +19,7 @@ from cinerec.recommenders.blend import BlendConfig, BlendRecommender
 from cinerec.recommenders.bpr import BPRConfig, BPRRecommender
 from cinerec.recommenders.content import ContentConfig, ContentRecommender
 from cinerec.recommenders.ease import EASEConfig, EASERecommender
+from cinerec.recommenders.hybrid import HybridConfig, HybridRecommender
 from cinerec.recommenders.popularity import PopularityConfig, PopularityRecommender
 from cinerec.recommenders.sasrec import SASRecConfig, SASRecRecommender
 
@@ -30,6 +31,7 @@ RECOMMENDERS: dict[str, tuple[type[Any], type[Recommender]]] = {
     "content": (ContentConfig, ContentRecommender),  # needs the `embeddings` extra
     "sasrec": (SASRecConfig, SASRecRecommender),  # needs the `sequential` extra (torch)
     "blend": (BlendConfig, BlendRecommender),  # weighted sum of the members above
+    "hybrid": (HybridConfig, HybridRecommender),  # user/item features; trains with torch
 }
 """Registry name -> (config class, recommender class)."""
 
