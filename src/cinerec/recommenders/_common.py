@@ -9,6 +9,7 @@ import json
 import zipfile
 from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -19,6 +20,17 @@ from cinerec.errors import ModelError
 MODEL_NPZ = "model.npz"
 MODEL_JSON = "model.json"
 FORMAT_VERSION = 1
+
+
+def require_torch(model: str) -> ModuleType:
+    """PyTorch, or a :class:`ModelError` saying that ``model`` needs it and how to install it."""
+    try:
+        import torch
+    except ImportError as exc:
+        raise ModelError(
+            f"{model} needs PyTorch; install it with: pip install 'cinerec[sequential]'"
+        ) from exc
+    return torch
 
 
 def check_n(n: int) -> None:

@@ -57,6 +57,7 @@ from cinerec.recommenders._common import (
     check_n,
     history_ratings,
     read_model,
+    require_torch,
     top_n,
     write_model,
 )
@@ -127,15 +128,7 @@ class HybridConfig:
 
 
 def _torch() -> ModuleType:
-    """PyTorch, or a :class:`ModelError` that says how to install it."""
-    try:
-        import torch
-    except ImportError as exc:
-        raise ModelError(
-            "The hybrid model needs PyTorch to train; install it with: "
-            "pip install 'cinerec[sequential]'"
-        ) from exc
-    return torch
+    return require_torch("Training the hybrid model")
 
 
 def age_bucket(age: float) -> str:

@@ -33,7 +33,14 @@ from tqdm import tqdm
 
 from cinerec.data.types import Interactions, Rated, ScoredItem, Vocabulary
 from cinerec.errors import ConfigError, ModelError
-from cinerec.recommenders._common import blocked_indices, check_n, read_model, top_n, write_model
+from cinerec.recommenders._common import (
+    blocked_indices,
+    check_n,
+    read_model,
+    require_torch,
+    top_n,
+    write_model,
+)
 from cinerec.recommenders.base import TrainingOptions
 from cinerec.recommenders.popularity import popularity_scores
 
@@ -105,14 +112,7 @@ class SASRecConfig:
 
 
 def _torch() -> ModuleType:
-    """PyTorch, or a :class:`ModelError` that says how to install it."""
-    try:
-        import torch
-    except ImportError as exc:
-        raise ModelError(
-            "SASRec needs PyTorch; install it with: pip install 'cinerec[sequential]'"
-        ) from exc
-    return torch
+    return require_torch("SASRec")
 
 
 def _sequences(interactions: Interactions) -> list[np.ndarray]:
