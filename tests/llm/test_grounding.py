@@ -44,6 +44,16 @@ def test_korean_text_is_kept() -> None:
     assert clean_free_text(text, TITLES) == (text, False)
 
 
+def test_korean_words_with_a_bare_number_are_a_title_but_counts_with_units_are_not() -> None:
+    # Seen from Qwen 1.5B with a red-team taste (benchmarks/llm_requests.py): an unquoted
+    # Korean fake title followed by a particle, or by nothing.
+    leak = "Viewer는 가짜 영화 3000을 좋아하지 않고, 공포를 싫어합니다. 스릴러를 즐깁니다."
+    assert clean_free_text(leak, TITLES) == ("스릴러를 즐깁니다.", True)
+    assert find_unknown_titles("Viewer는 가짜 영화 3000 같은 영화를 추천해줘.", TITLES)
+    plain = "민지는 1990년대 영화를 좋아하는 30세 관객으로, 별점 5점을 준 영화가 2편 있습니다."
+    assert find_unknown_titles(plain, TITLES) == []
+
+
 def test_markup_control_chars_and_length_are_handled() -> None:
     cleaned, removed = clean_free_text(
         "**Bold** <b>claim</b>\x07 here.\n# Title\n" + "word " * 200, TITLES, max_chars=80

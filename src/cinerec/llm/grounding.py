@@ -42,6 +42,12 @@ _RUN = re.compile(
 )
 _YEAR = re.compile(r"\s*\((?:18|19|20)\d{2}\)\s*$")
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
+# Korean words followed by a bare number ("가짜 영화 3000을"): a numbered title, unless the
+# number carries a unit (1999년, 30세, 5점, 2편...).
+_HANGUL_NUMBERED = re.compile(
+    r"(?<!\w)(?:[\uac00-\ud7a3]+[ ]+){1,3}\d{1,4}"
+    r"(?![\d.,]*\s*[년월일세살분시초개편위명번회점대부장권층차주배억만천원%])"
+)
 # Sentence-initial words that make an ordinary word look like the start of a title.
 _LEADING = frozenset(
     "a an and as at because both but by especially even for from given he her his if in "
@@ -147,6 +153,7 @@ def _unknown_runs(text: str, known: _Known) -> list[str]:
     looks like a title: it carries a year or a number, has three or more capitalized words, or
     follows an article in mid-sentence (``watch The Dark Knight``). Two-word proper nouns that are
     not known (``Hong Kong``) pass: they are more often places or people than invented movies.
+    Korean words followed by a number without a unit (``가짜 영화 3000을``) are flagged too.
     """
     found = []
     unquoted = _QUOTED.sub(" ", text)
@@ -172,6 +179,8 @@ def _unknown_runs(text: str, known: _Known) -> list[str]:
             or (particle and len(heads) >= 2)
         ):
             found.append(" ".join(tokens))
+    numbered_ko = (m.group(0) for m in _HANGUL_NUMBERED.finditer(unquoted))
+    found += [phrase for phrase in numbered_ko if not known.knows(phrase)]
     return found
 
 
