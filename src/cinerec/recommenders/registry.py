@@ -15,6 +15,7 @@ from typing import Any, cast
 from cinerec.errors import ConfigError
 from cinerec.recommenders.als import ALSConfig, ALSRecommender
 from cinerec.recommenders.base import Recommender
+from cinerec.recommenders.bert4rec import BERT4RecConfig, BERT4RecRecommender
 from cinerec.recommenders.blend import BlendConfig, BlendRecommender
 from cinerec.recommenders.bpr import BPRConfig, BPRRecommender
 from cinerec.recommenders.content import ContentConfig, ContentRecommender
@@ -30,6 +31,7 @@ RECOMMENDERS: dict[str, tuple[type[Any], type[Recommender]]] = {
     "bpr": (BPRConfig, BPRRecommender),
     "content": (ContentConfig, ContentRecommender),  # needs the `embeddings` extra
     "sasrec": (SASRecConfig, SASRecRecommender),  # needs the `sequential` extra (torch)
+    "bert4rec": (BERT4RecConfig, BERT4RecRecommender),  # needs the `sequential` extra (torch)
     "blend": (BlendConfig, BlendRecommender),  # weighted sum of the members above
     "hybrid": (HybridConfig, HybridRecommender),  # user/item features; trains with torch
 }
