@@ -76,6 +76,11 @@ class Settings(BaseSettings):
         description="Build the catalog embedding index in the background when the server starts "
         "(needed by 'more like this', taste search and chat retrieval).",
     )
+    review_summaries: bool = Field(
+        default=True,
+        description="Build per-movie review summaries (aspects, quotes) from the IMDB reviews in "
+        "the background when the server starts and none are stored (cards, reasons, chat, posts).",
+    )
     prefill_reasons: bool = Field(
         default=True,
         description="After a profile or watched-list change (and a persona rewrite), evaluate "

@@ -21,7 +21,7 @@ from cinerec.db.engine import (
 from cinerec.db.tables import Base
 from cinerec.errors import ConfigError
 
-HEAD = "0002_chat"
+HEAD = "0003_review_summaries"
 EXPECTED_TABLES = {
     "movies",
     "users",
@@ -32,6 +32,7 @@ EXPECTED_TABLES = {
     "feedback",
     "conversations",
     "chat_messages",
+    "review_summaries",
 }
 
 

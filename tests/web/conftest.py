@@ -104,6 +104,7 @@ def platform(tmp_path: Path, fake_llm: FakeBackend) -> Iterator[Platform]:
         page_size=5,
         n_candidates=10,
         warm_embeddings=False,
+        review_summaries=False,
         prefill_reasons=False,  # tests that want the warm-up switch it on
     )
     model, info = train_artifact(

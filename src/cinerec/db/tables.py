@@ -254,3 +254,25 @@ class ChatMessageRow(Base):
     flags: Mapped[list[str]] = mapped_column(JSON)
     model: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ReviewSummaryRow(Base):
+    """What reviewers say about one movie: aspect summaries with quotes, one row per movie.
+
+    ``aspects`` is a JSON list of ``{aspect, mentions, positive_share, quotes: [{text,
+    positive, spans: [[start, end], ...]}]}`` (spans are character offsets into the quote);
+    ``source`` names the review corpus and ``model`` the models that wrote the summary.
+    """
+
+    __tablename__ = "review_summaries"
+    __table_args__ = (MYSQL_TABLE_OPTIONS,)
+
+    movie_id: Mapped[int] = mapped_column(
+        ForeignKey("movies.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    n_reviews: Mapped[int] = mapped_column(Integer)
+    positive_share: Mapped[float] = mapped_column(Float)
+    aspects: Mapped[list[Any]] = mapped_column(JSON)
+    source: Mapped[str] = mapped_column(String(64))
+    model: Mapped[str] = mapped_column(String(255))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

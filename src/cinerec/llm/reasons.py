@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from cinerec.data.types import Movie
@@ -37,6 +37,7 @@ from cinerec.llm.viewer import viewer_messages
 log = logging.getLogger(__name__)
 
 OVERVIEW_CHARS = 160
+NOTE_CHARS = 240
 # A <=120-char sentence inside {"reason": "..."}; Korean needs about twice the tokens.
 _MAX_TOKENS = {"en": 48, "ko": 96}
 
@@ -57,8 +58,9 @@ class Reason:
     error: str | None = None
 
 
-def movie_facts(movie: Movie) -> str:
-    """One line of catalog facts: ``Title (year) | genres | director | cast | plot``."""
+def movie_facts(movie: Movie, note: str = "") -> str:
+    """One line of catalog facts: ``Title (year) | genres | director | cast | plot``, then the
+    ``note`` (what reviewers say, from the review summaries) when there is one."""
     overview = " ".join(movie.overview.split())
     if len(overview) > OVERVIEW_CHARS:
         overview = overview[:OVERVIEW_CHARS].rsplit(" ", 1)[0] + "..."
@@ -69,6 +71,8 @@ def movie_facts(movie: Movie) -> str:
         ", ".join(movie.cast[:3]) or "-",
         overview or "-",
     ]
+    if note:
+        fields.append(" ".join(note.split())[:NOTE_CHARS])
     return " | ".join(f.replace("|", "/") for f in fields)
 
 
@@ -77,12 +81,13 @@ def reason_messages(
     persona: str,
     history: Sequence[Movie],
     movie: Movie,
+    note: str = "",
 ) -> list[Message]:
     """The prompt for one card: the shared viewer block (:func:`cinerec.llm.viewer.viewer_messages`,
     the same bytes the ranking prompts start with), then the card's facts and the task. The
     runtime's prefix cache therefore covers everything before the movie's facts."""
     language = profile.language if profile.language in LANGUAGES else "en"
-    task = render("reason_task", language_name=LANGUAGES[language], movie=movie_facts(movie))
+    task = render("reason_task", language_name=LANGUAGES[language], movie=movie_facts(movie, note))
     return viewer_messages(profile, persona, history, task)
 
 
@@ -132,6 +137,7 @@ def write_reasons(
     movies: Sequence[Movie],
     *,
     timeout_s: float = 60.0,
+    notes: Mapping[int, str] | None = None,
 ) -> Iterator[Reason]:
     """Yield one :class:`Reason` per movie, in the given order, as each is written.
 
@@ -143,6 +149,8 @@ def write_reasons(
         movies: The page's movies, best first.
         timeout_s: Budget for the whole page; a card that cannot finish in what is left ends the
             stream with an error item.
+        notes: Per movie id, what reviewers say (a line of the review summary), added to that
+            card's facts so its reason can cite real review evidence.
 
     Never raises for model errors: the failing card is yielded with ``error`` set and the stream
     stops (later cards would fail the same way and only delay the page).
@@ -157,7 +165,9 @@ def write_reasons(
         if left <= 0:
             yield Reason(movie.movie_id, None, False, 0.0, backend.model, "out of time")
             return
-        messages = reason_messages(profile, persona, history, movie)
+        messages = reason_messages(
+            profile, persona, history, movie, (notes or {}).get(movie.movie_id, "")
+        )
         try:
             completion = backend.complete(
                 messages,

@@ -52,6 +52,7 @@ from cinerec.services.chat_facts import Intent, detect_intent, select_facts
 from cinerec.services.chat_memory import fold_conversation, load_memory, load_viewer, prefill
 from cinerec.services.platform import Platform
 from cinerec.services.retrieval import catalog_retriever
+from cinerec.services.reviews import review_notes
 
 log = logging.getLogger(__name__)
 
@@ -222,7 +223,7 @@ def start_turn(
         )
     language = detect_language(question, viewer.user.language)
     facts_movies = movies[: config.chat.max_facts]
-    extra = notes([m.movie_id for m in facts_movies]) if notes else {}
+    extra = (notes or review_notes(platform))([m.movie_id for m in facts_movies])
     facts = [Fact(m, extra.get(m.movie_id, "")) for m in facts_movies]
     prompt = build_chat_prompt(
         viewer.context,

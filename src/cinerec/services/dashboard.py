@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from cinerec.data.types import Movie
 from cinerec.db import repository as repo
+from cinerec.db.review_summaries import get_review_summaries
 from cinerec.services.platform import Platform
 from cinerec.services.recommend import RecommendationPage, current_batch, page_from_run
 
@@ -35,6 +36,9 @@ def load_dashboard(platform: Platform, *, user_id: int, max_runs: int = 20) -> D
         runs = repo.list_runs(session, user_id=user_id, limit=max_runs)
         ids = {w.movie_id for w in watched} | {i.movie_id for r in runs for i in r.items}
         movies = repo.get_movies(session, ids=sorted(ids))
+        reviews = get_review_summaries(
+            session, movie_ids=[i.movie_id for r in runs for i in r.items]
+        )
     current_runs = current_batch(runs)
     earlier = runs[len(current_runs) :]
     return Dashboard(
@@ -43,6 +47,6 @@ def load_dashboard(platform: Platform, *, user_id: int, max_runs: int = 20) -> D
             WatchedMovie(movies[w.movie_id], w.rating) for w in watched if w.movie_id in movies
         ],
         persona=persona,
-        current=[page_from_run(r, movies) for r in reversed(current_runs)],
-        earlier=[page_from_run(r, movies) for r in earlier],
+        current=[page_from_run(r, movies, reviews=reviews) for r in reversed(current_runs)],
+        earlier=[page_from_run(r, movies, reviews=reviews) for r in earlier],
     )

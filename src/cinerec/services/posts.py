@@ -38,6 +38,7 @@ from cinerec.db.tables import MovieRow
 from cinerec.errors import CinerecError, ValidationError
 from cinerec.llm.persona import GENRES_KO
 from cinerec.llm.posts import Post, PostCandidate, PostConfig, PostDraft, write_post
+from cinerec.services import reviews
 from cinerec.services.platform import Platform
 from cinerec.services.postcard import CardContent, card_png
 from cinerec.services.similar import taste_query_candidates
@@ -226,11 +227,9 @@ def theme_candidates(
     scored = [pair for pair in scored if keep(pair[1])] + [
         pair for pair in scored if not keep(pair[1])
     ]
-    source = highlights or (lambda movie: ())
-    return [
-        PostCandidate(movies[i], round(s, 4), tuple(source(movies[i]))[:3])
-        for s, i in scored[: config.shown]
-    ]
+    shown = scored[: config.shown]
+    source = highlights or reviews.highlight_source(platform, [i for _, i in shown])
+    return [PostCandidate(movies[i], round(s, 4), tuple(source(movies[i]))[:3]) for s, i in shown]
 
 
 # The flow -------------------------------------------------------------------------------------
@@ -257,7 +256,8 @@ def make_post(
         config: Retry and distinctness policy (default: timeouts from the settings).
         theme_config: How candidates are chosen.
         embedder: Overrides the configured embedder (tests pass a fake).
-        highlights: Review highlights per movie; without them the synopsis grounds the text.
+        highlights: Review highlights per movie (default: the stored review summaries' quotes);
+            a movie without any is grounded on its synopsis alone.
 
     Returns:
         A :class:`PostOutcome`; ``ok`` is False when the model could not make a valid post.

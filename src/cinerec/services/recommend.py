@@ -5,19 +5,21 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
 from cinerec.data.types import Movie, Rated
 from cinerec.db import repository as repo
+from cinerec.db.review_summaries import ReviewSummary, get_review_summaries
 from cinerec.errors import NotFoundError
 from cinerec.llm.blend import rank_page
 from cinerec.llm.persona import TEMPLATE_MODEL, UserProfile, template_persona, write_persona
 from cinerec.llm.reasons import warm_prefix, write_reasons
 from cinerec.llm.rerank import Candidate, RankedItem, base_ranking
 from cinerec.services.platform import Platform
+from cinerec.services.reviews import review_note
 from cinerec.text.taste import Taste, parse_taste, taste_genre_scores
 
 POOL_SIZE = 300  # retriever candidates before the taste filter
@@ -36,6 +38,7 @@ class Card:
     base_score: float
     fit_score: float | None
     reason: str | None
+    reviews: ReviewSummary | None = None
 
 
 @dataclass(frozen=True)
@@ -228,12 +231,14 @@ def recommend_for_user(
         run = repo.get_run(session, run_id=run_id)
         assert run is not None
         movies = repo.get_movies(session, ids=[i.movie_id for i in run.items])
+        summaries = get_review_summaries(session, movie_ids=list(movies))
         persona_row = repo.latest_persona(session, user_id=user_id)
     return page_from_run(
         run,
         movies,
         persona=persona_row.text if persona_row else None,
         persona_fallback=persona_row.fallback if persona_row else False,
+        reviews=summaries,
     )
 
 
@@ -243,8 +248,10 @@ def page_from_run(
     *,
     persona: str | None = None,
     persona_fallback: bool = False,
+    reviews: Mapping[int, ReviewSummary] | None = None,
 ) -> RecommendationPage:
-    """A stored run as a page of cards (movies missing from ``movies`` are skipped)."""
+    """A stored run as a page of cards (movies missing from ``movies`` are skipped); each card
+    carries its movie's review summary from ``reviews`` when there is one."""
     cards = [
         Card(
             rank=k + 1,
@@ -252,6 +259,7 @@ def page_from_run(
             base_score=item.base_score,
             fit_score=item.fit_score,
             reason=item.reason,
+            reviews=(reviews or {}).get(item.movie_id),
         )
         for k, item in enumerate(run.items)
         if item.movie_id in movies
@@ -391,7 +399,9 @@ def stream_reasons(platform: Platform, *, user_id: int, run_id: int) -> Iterator
             raise NotFoundError(f"There is no recommendation run {run_id} in this session.")
         viewer = _viewer(session, user_id)
         movies = repo.get_movies(session, ids=[i.movie_id for i in run.items])
+        summaries = get_review_summaries(session, movie_ids=list(movies))
     user, history_movies = viewer.user, viewer.history
+    notes = {i: review_note(s) for i, s in summaries.items()}
     for item in run.items:
         if item.reason:
             yield ReasonEvent("reason", item.movie_id, item.reason)
@@ -417,6 +427,7 @@ def stream_reasons(platform: Platform, *, user_id: int, run_id: int) -> Iterator
             history_movies,
             pending,
             timeout_s=settings.llm_timeout_s,
+            notes=notes,
         ):
             if reason.error is not None:
                 error = reason.error

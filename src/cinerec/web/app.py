@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from cinerec import __version__
 from cinerec.config import Settings
 from cinerec.errors import CinerecError, NotFoundError, ValidationError
-from cinerec.services import ingest, retrieval
+from cinerec.services import ingest, retrieval, reviews
 from cinerec.services.platform import Platform
 from cinerec.web.routes import api, chat, pages, posts
 from cinerec.web.templating import render
@@ -34,6 +34,8 @@ def create_app(settings: Settings, *, platform: Platform | None = None) -> FastA
         ingest.start_background_training(platform)  # only when a stand-in model is serving
         if settings.warm_embeddings:  # chat retrieval, then the embedding index, in background
             retrieval.start_embedding_build(platform)
+        if settings.review_summaries:  # aspect summaries from IMDB reviews, in background
+            reviews.start_review_build(platform)
         yield
 
     app = FastAPI(

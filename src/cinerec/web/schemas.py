@@ -5,7 +5,9 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from cinerec.data.types import Movie
+from cinerec.db.review_summaries import ReviewSummary
 from cinerec.services.recommend import RecommendationPage
+from cinerec.services.reviews import verdict
 
 
 class MoviePublic(BaseModel):
@@ -54,12 +56,57 @@ class PersonaPublic(BaseModel):
     fallback: bool
 
 
+class QuotePublic(BaseModel):
+    text: str
+    positive: bool
+    highlights: list[tuple[int, int]]  # character offsets of the words carrying the sentiment
+
+
+class AspectPublic(BaseModel):
+    aspect: str
+    verdict: str  # praised, mixed or criticised
+    mentions: int
+    positive_share: float
+    quotes: list[QuotePublic]
+
+
+class ReviewsPublic(BaseModel):
+    movie_id: int
+    n_reviews: int
+    positive_share: float
+    source: str
+    aspects: list[AspectPublic]
+
+    @classmethod
+    def of(cls, s: ReviewSummary) -> ReviewsPublic:
+        return cls(
+            movie_id=s.movie_id,
+            n_reviews=s.n_reviews,
+            positive_share=s.positive_share,
+            source=s.source,
+            aspects=[
+                AspectPublic(
+                    aspect=a.aspect,
+                    verdict=verdict(a.positive_share),
+                    mentions=a.mentions,
+                    positive_share=a.positive_share,
+                    quotes=[
+                        QuotePublic(text=q.text, positive=q.positive, highlights=list(q.spans))
+                        for q in a.quotes
+                    ],  # fmt: skip
+                )
+                for a in s.aspects
+            ],
+        )
+
+
 class CardPublic(BaseModel):
     rank: int
     movie: MoviePublic
     fit_score: float | None
     reason: str | None
     where_to_watch: str
+    reviews: ReviewsPublic | None = None
 
 
 class RecommendationsIn(BaseModel):
@@ -100,6 +147,7 @@ class RecommendationPagePublic(BaseModel):
                     fit_score=c.fit_score,
                     reason=c.reason,
                     where_to_watch=where_to_watch(c.movie),
+                    reviews=None if c.reviews is None else ReviewsPublic.of(c.reviews),
                 )
                 for c in p.cards
             ],

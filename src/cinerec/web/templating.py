@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from importlib.resources import files
 from typing import Any
 from urllib.parse import quote_plus
@@ -15,6 +16,32 @@ from cinerec.web.i18n import LANGUAGES, translator
 templates = Jinja2Templates(directory=str(files("cinerec.web") / "templates"))
 templates.env.autoescape = True
 templates.env.filters["urlq"] = quote_plus
+
+
+def marked_segments(text: str, spans: Sequence[tuple[int, int]]) -> list[tuple[str, bool]]:
+    """``text`` cut at ``spans`` into ``(piece, highlighted)`` pairs, for ``<mark>`` in a template
+    (each piece is still autoescaped). Overlapping or out-of-range spans are clipped.
+
+    Example:
+        >>> marked_segments("A superb film", [(2, 8)])
+        [('A ', False), ('superb', True), (' film', False)]
+    """
+    out: list[tuple[str, bool]] = []
+    at = 0
+    for start, end in sorted((max(0, a), min(len(text), b)) for a, b in spans):
+        if end <= max(start, at):
+            continue
+        start = max(start, at)
+        if start > at:
+            out.append((text[at:start], False))
+        out.append((text[start:end], True))
+        at = end
+    if at < len(text):
+        out.append((text[at:], False))
+    return out
+
+
+templates.env.filters["marked"] = lambda quote: marked_segments(quote.text, quote.spans)
 
 
 def page_language(request: Request, fallback: str = "en") -> str:

@@ -13,7 +13,7 @@ from starlette.background import BackgroundTask
 
 from cinerec.db import repository as repo
 from cinerec.errors import NotFoundError, ValidationError
-from cinerec.services import users
+from cinerec.services import reviews, users
 from cinerec.services.dashboard import load_dashboard
 from cinerec.services.recommend import recommend_for_user, stream_reasons, warm_reasons
 from cinerec.web.deps import PlatformDep, TokenDep, UserDep, set_session_cookie
@@ -23,6 +23,7 @@ from cinerec.web.schemas import (
     PersonaPublic,
     RecommendationPagePublic,
     RecommendationsIn,
+    ReviewsPublic,
     UserPublic,
     WatchedIn,
     WatchedPublic,
@@ -85,6 +86,17 @@ def get_movie(platform: PlatformDep, movie_id: int) -> MoviePublic:
     if movie is None:
         raise NotFoundError(f"There is no movie with id {movie_id} in the catalog.")
     return MoviePublic.of(movie)
+
+
+@router.get("/movies/{movie_id}/reviews", response_model=ReviewsPublic | None)
+def get_movie_reviews(platform: PlatformDep, movie_id: int) -> ReviewsPublic | None:
+    """What reviewers say about a movie (aspects, verdicts, quotes with highlights); null when
+    no review summary is stored for it."""
+    with platform.session() as session:
+        if repo.get_movie(session, movie_id=movie_id) is None:
+            raise NotFoundError(f"There is no movie with id {movie_id} in the catalog.")
+    found = reviews.summaries_for(platform, [movie_id]).get(movie_id)
+    return None if found is None else ReviewsPublic.of(found)
 
 
 @router.get("/watched", response_model=list[WatchedPublic])

@@ -9,7 +9,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from cinerec.db import repository as repo
 from cinerec.errors import NotFoundError, ValidationError
-from cinerec.services import similar, users
+from cinerec.services import reviews, similar, users
 from cinerec.services.dashboard import load_dashboard
 from cinerec.services.recommend import recommend_for_user, warm_reasons
 from cinerec.web.deps import (
@@ -183,4 +183,7 @@ def movie_page(request: Request, platform: PlatformDep, movie_id: int) -> Respon
         with platform.session() as session:
             found = repo.get_movies(session, ids=[h.movie_id for h in hits])
         similar_movies = [found[h.movie_id] for h in hits if h.movie_id in found]
-    return render(request, "movie.html", {"movie": movie, "similar": similar_movies})
+    summary = reviews.summaries_for(platform, [movie_id]).get(movie_id)
+    return render(
+        request, "movie.html", {"movie": movie, "similar": similar_movies, "reviews": summary}
+    )
