@@ -67,3 +67,14 @@ def test_max_keywords() -> None:
 def test_never_longer_than_max() -> None:
     for n in range(1, 300, 7):
         assert len(build_description(HEAT, max_chars=n)) <= n
+
+
+def test_reviews_sentence_comes_before_the_overview_and_is_cut_first() -> None:
+    said = "Reviewers praise the acting; criticise the pacing"
+    text = build_description(HEAT, reviews=said)
+    assert (
+        "Keywords: heist, los angeles. Reviewers praise the acting; criticise the pacing. A "
+        in text
+    )
+    header = build_description(HEAT, max_chars=140)
+    assert build_description(HEAT, max_chars=140, reviews=said * 5) == header

@@ -226,3 +226,19 @@ def test_an_empty_catalog_is_a_clear_error(tmp_path: Path) -> None:
     platform.migrate()
     with pytest.raises(DataError, match="cinerec ingest"):
         retrieval.retrieve(platform, "anything")
+
+
+def test_review_verdicts_are_searched_once_summaries_are_stored(platform: Platform) -> None:
+    from cinerec.db.review_summaries import AspectRecord, ReviewSummary, replace_review_summaries
+
+    before = retrieval.catalog_retriever(platform)
+    assert 10 not in _ids(before.search("praised acting", k=3))
+    with platform.session() as session:
+        replace_review_summaries(
+            session,
+            summaries=[ReviewSummary(10, 9, 0.9, (AspectRecord("acting", 6, 0.95),))],
+            source="imdb",
+            model="test",
+        )
+    after = retrieval.catalog_retriever(platform)  # rebuilt: the summary count changed
+    assert after is not before and _ids(after.search("praise the acting", k=3))[0] == 10

@@ -109,6 +109,11 @@ def test_build_summarises_catalog_movies_with_enough_reviews(
     quote = by_aspect["acting"].quotes[0]
     assert [quote.text[a:b].lower() for a, b in quote.spans] == ["superb"]
     assert reviews.start_review_build(platform, data_dir=data) is False  # already built
+    with platform.session() as session:  # descriptions (embedded, searched) carry the verdicts
+        described = repo.get_movies(session, ids=[1, 2])
+    assert "Reviewers praise the acting" in described[1].description
+    assert "criticise the ending" in described[1].description
+    assert "Reviewers" not in described[2].description
 
 
 def test_build_without_the_archive_is_a_clear_error(platform: Platform, tmp_path: Path) -> None:

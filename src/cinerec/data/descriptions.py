@@ -16,7 +16,7 @@ def _sentence(text: str) -> str:
     return text if not text or text[-1] in ".!?" else f"{text}."
 
 
-def _header_parts(movie: Movie, keywords: tuple[str, ...]) -> list[str]:
+def _header_parts(movie: Movie, keywords: tuple[str, ...], reviews: str = "") -> list[str]:
     parts = [_sentence(movie.display_title)]
     if movie.genres:
         parts.append(_sentence("Genres: " + ", ".join(movie.genres)))
@@ -26,6 +26,8 @@ def _header_parts(movie: Movie, keywords: tuple[str, ...]) -> list[str]:
         parts.append(_sentence("Starring " + ", ".join(movie.cast)))
     if keywords:
         parts.append(_sentence("Keywords: " + ", ".join(keywords)))
+    if reviews:
+        parts.append(_sentence(" ".join(reviews.split())))
     return parts
 
 
@@ -45,20 +47,24 @@ def _cut_overview(overview: str, budget: int) -> str:
     return head.rstrip(" ,;:-") + _ELLIPSIS
 
 
-def build_description(movie: Movie, *, max_chars: int = 1200, max_keywords: int = 20) -> str:
+def build_description(
+    movie: Movie, *, max_chars: int = 1200, max_keywords: int = 20, reviews: str = ""
+) -> str:
     """A single text describing ``movie``, at most ``max_chars`` characters.
 
     Order: ``Title (Year). Genres: a, b. Directed by X. Starring A, B. Keywords: k1, k2.
-    Overview``; empty fields are left out, and only the first ``max_keywords`` keywords are used.
+    Reviews. Overview``; empty fields are left out, and only the first ``max_keywords`` keywords
+    are used. ``reviews`` is a sentence about what reviewers say (the aspect summary, e.g.
+    "Reviewers praise the acting; criticise the pacing"), when the movie has one.
 
     What is cut, in this order, when the text is longer than ``max_chars``:
 
     1. the overview, which comes last, is cut after the last whole sentence that fits; if not
        even its first sentence fits, after the last whole word that fits, ending with "…"; when
        fewer than 24 characters are left for it, it is dropped;
-    2. only when the fields before the overview alone exceed ``max_chars``: keywords are
-       dropped from the end of the list one at a time, then the starring, director and genres
-       parts are dropped whole, in that order;
+    2. only when the fields before the overview alone exceed ``max_chars``: the reviews sentence
+       is dropped, then keywords from the end of the list one at a time, then the starring,
+       director and genres parts whole, in that order;
     3. as a last resort (a title longer than ``max_chars``), the title is cut hard.
 
     Example:
@@ -67,7 +73,9 @@ def build_description(movie: Movie, *, max_chars: int = 1200, max_keywords: int 
         'Heat (1995). Genres: Crime. A heist.'
     """
     keywords = movie.keywords[:max_keywords]
-    parts = _header_parts(movie, keywords)
+    parts = _header_parts(movie, keywords, reviews)
+    if reviews and len(" ".join(parts)) > max_chars:
+        parts = _header_parts(movie, keywords)
     while len(" ".join(parts)) > max_chars and keywords:
         keywords = keywords[:-1]
         parts = _header_parts(movie, keywords)

@@ -34,7 +34,7 @@ _QUOTED = re.compile(
     r"|「([^」\n]{1,80})」|『([^』\n]{1,80})』|《([^》\n]{1,80})》|〈([^〉\n]{1,80})〉"
 )
 _CAP = r"[A-Z\u00C0-\u00DE][A-Za-z0-9_\u00C0-\u024F'’:\-]*"  # Latin only: stops at a particle
-_NUM = r"\d[\d,.]*"
+_NUM = r"\d+(?:[,.]\d+)*"  # a sentence's full stop is not part of the number
 _JOIN = r"(?:of|the|and|a|an|in|on|to|for|at|from|with|vs\.?|&|-)"
 _RUN = re.compile(
     rf"(?<![\w'’])(?:{_CAP}|{_NUM})(?:[ ]+(?:{_JOIN}[ ]+)*(?:{_CAP}|{_NUM}))+"
@@ -122,6 +122,7 @@ def _quoted_titles(text: str) -> list[str]:
 
 
 _ARTICLES = frozenset({"the", "a", "an"})
+_CONNECTORS = frozenset({"and", "&", "vs", "vs."})
 _YEAR_TOKEN = re.compile(r"^(?:18|19|20)\d{2}s?$")
 
 
@@ -164,6 +165,11 @@ def _unknown_runs(text: str, known: _Known) -> list[str]:
             stripped.append(tokens.pop(0))
         if not tokens or _segmentable(tokens, known):
             continue
+        # "Heat and Fake Movie 3000": a known title joined to the rest is not part of it.
+        for k in range(len(tokens) - 2, 0, -1):
+            if tokens[k] in _CONNECTORS and _segmentable(tokens[:k], known):
+                tokens = tokens[k + 1 :]
+                break
         before = unquoted[: match.start()].rstrip()
         at_start = not before or before[-1] in ".!?。！？:;\"'“”"
         article = any(_normalize(t) in _ARTICLES for t in stripped[(1 if at_start else 0) :])

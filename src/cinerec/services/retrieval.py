@@ -30,14 +30,18 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from cinerec.data.types import Movie
 from cinerec.db.movies import movie_from_row
 from cinerec.db.repository import count_movies
+from cinerec.db.review_summaries import all_review_summaries, count_review_summaries
 from cinerec.db.tables import MovieRow
 from cinerec.errors import CinerecError, DataError
 from cinerec.services import similar
 from cinerec.services.platform import Platform
+from cinerec.services.reviews import aspect_line
 from cinerec.text.bm25 import BM25Index, fold, tokenize
 from cinerec.text.embeddings.base import Embedder
 from cinerec.text.title_index import TitleIndex, TitleMatch
@@ -89,8 +93,9 @@ def _has_cue(folded: str, cues: Iterable[str]) -> bool:
     return any(cue in folded for cue in cues)
 
 
-def _doc_tokens(movie: Movie) -> list[str]:
-    """BM25 document: the title three times, the director twice, then everything else."""
+def _doc_tokens(movie: Movie, reviews: str = "") -> list[str]:
+    """BM25 document: the title three times, the director twice, then everything else, and
+    what reviewers say (``reviews``, the aspect verdicts) when known."""
     people = [movie.director or "", movie.director or "", *movie.cast]
     text = " ".join(
         [
@@ -102,6 +107,7 @@ def _doc_tokens(movie: Movie) -> list[str]:
             " ".join(movie.keywords),
             " ".join(movie.genres),
             movie.overview,
+            reviews,
         ]
     )
     return tokenize(text)
@@ -139,6 +145,8 @@ class CatalogRetriever:
         movies: The catalog.
         popularity: Ratings count per movie id (breaks ties between equal matches).
         config: Ranking knobs.
+        reviews: Per movie id, what reviewers say (the aspect verdicts), searched with the
+            rest of the movie's text ("well-acted thriller" finds praised acting).
     """
 
     def __init__(
@@ -147,12 +155,15 @@ class CatalogRetriever:
         popularity: Mapping[int, int] | None = None,
         *,
         config: RetrievalConfig | None = None,
+        reviews: Mapping[int, str] | None = None,
     ) -> None:
         self.config = config or RetrievalConfig()
         self.movies: dict[int, Movie] = {m.movie_id: m for m in movies}
         self.popularity = {int(k): int(v) for k, v in (popularity or {}).items()}
+        said = reviews or {}
         self.bm25 = BM25Index.build(
-            list(self.movies), tokens=[_doc_tokens(m) for m in self.movies.values()]
+            list(self.movies),
+            tokens=[_doc_tokens(m, said.get(i, "")) for i, m in self.movies.items()],
         )
         self.titles = TitleIndex(movies, self.popularity, min_typo_chars=self.config.min_typo_chars)
         self._by_director: dict[str, list[int]] = defaultdict(list)
@@ -259,7 +270,7 @@ class CatalogRetriever:
 
 # Per-platform state -------------------------------------------------------------------------
 
-_RETRIEVERS: weakref.WeakKeyDictionary[Platform, tuple[int, CatalogRetriever]] = (
+_RETRIEVERS: weakref.WeakKeyDictionary[Platform, tuple[tuple[int, int], CatalogRetriever]] = (
     weakref.WeakKeyDictionary()
 )
 _LOCK = threading.Lock()
@@ -289,9 +300,26 @@ def load_catalog_movies(platform: Platform) -> tuple[list[Movie], dict[int, int]
             last = rows[-1].id
 
 
+def _count_reviewed(session: Session) -> int:
+    try:
+        return count_review_summaries(session)
+    except SQLAlchemyError:  # a database not yet migrated to the review table
+        session.rollback()
+        return 0
+
+
+def _review_lines(platform: Platform) -> dict[int, str]:
+    try:
+        with platform.session() as session:
+            stored = all_review_summaries(session)
+    except SQLAlchemyError:
+        return {}
+    return {i: aspect_line(s) for i, s in stored.items()}
+
+
 def catalog_retriever(platform: Platform, *, refresh: bool = False) -> CatalogRetriever:
     """The platform's retriever, built on first use (a second or two) and when the catalog's
-    size changes.
+    size or the number of stored review summaries changes.
 
     Raises:
         DataError: the catalog is empty or unreadable.
@@ -299,14 +327,15 @@ def catalog_retriever(platform: Platform, *, refresh: bool = False) -> CatalogRe
     with _LOCK:
         with platform.session() as session:
             count = count_movies(session)
+            reviewed = _count_reviewed(session)
         if count == 0:
             raise DataError("The catalog is empty; run `cinerec ingest` first.")
         cached = _RETRIEVERS.get(platform)
-        if cached is not None and cached[0] == count and not refresh:
+        if cached is not None and cached[0] == (count, reviewed) and not refresh:
             return cached[1]
         movies, popularity = load_catalog_movies(platform)
-        retriever = CatalogRetriever(movies, popularity)
-        _RETRIEVERS[platform] = (count, retriever)
+        retriever = CatalogRetriever(movies, popularity, reviews=_review_lines(platform))
+        _RETRIEVERS[platform] = ((count, reviewed), retriever)
         return retriever
 
 

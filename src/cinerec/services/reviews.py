@@ -39,7 +39,9 @@ import pandas as pd
 from sqlalchemy import select
 from tqdm import tqdm
 
+from cinerec.data.descriptions import build_description
 from cinerec.data.types import Movie
+from cinerec.db.movies import chunks, movie_from_row
 from cinerec.db.review_summaries import (
     AspectRecord,
     ReviewQuote,
@@ -222,7 +224,18 @@ def build_review_summaries(
         replace_review_summaries(
             session, summaries=summaries, source=SOURCE, model="tfidf-nb-lr+aspect-tfidf-lr"
         )
+        _describe(session, {s.movie_id: s for s in summaries})
     return ReviewBuildReport(len(summaries), n_reviews, trained, time.perf_counter() - start)
+
+
+def _describe(session: object, summaries: Mapping[int, ReviewSummary]) -> None:
+    """Add each summary's :func:`aspect_line` to its movie's stored description, so embeddings
+    (recomputed for changed descriptions only) and search read what reviewers say."""
+    for chunk in chunks(list(summaries)):
+        rows = session.scalars(select(MovieRow).where(MovieRow.id.in_(chunk)))  # type: ignore[attr-defined]
+        for row in rows:
+            movie = movie_from_row(row)
+            row.description = build_description(movie, reviews=aspect_line(summaries[row.id]))
 
 
 # Reading -------------------------------------------------------------------------------------
@@ -267,6 +280,19 @@ def review_note(summary: ReviewSummary, *, quote: bool = True, max_aspects: int 
     if quote and quotes:
         line += f'; one wrote "{_cut(quotes[0].text, NOTE_QUOTE_CHARS)}"'
     return line
+
+
+def aspect_line(summary: ReviewSummary, *, max_aspects: int = 3) -> str:
+    """The verdicts of a summary as one sentence, without numbers (for descriptions and search).
+
+    Example:
+        >>> aspect_line(ReviewSummary(1, 20, 0.85, (AspectRecord("acting", 9, 0.9),
+        ...     AspectRecord("story", 5, 0.7), AspectRecord("pacing", 4, 0.25))))
+        'Reviewers praise the acting and story; criticise the pacing.'
+    """
+    note = review_note(summary, quote=False, max_aspects=max_aspects)
+    _, _, verdicts = note.partition("): ")
+    return f"Reviewers {verdicts}." if verdicts else ""
 
 
 def review_notes(platform: Platform) -> Callable[[Sequence[int]], dict[int, str]]:
