@@ -36,3 +36,24 @@ def test_errors_exit_2_with_a_message(tmp_path: Path) -> None:
         _app(), ["reviews", "train", "yelp", "--data-dir", str(tmp_path), "--home", str(tmp_path)]
     )
     assert result.exit_code == 2 and "Unknown review task" in result.output
+
+
+def test_summarize_stores_summaries_and_explains_an_empty_catalog(tmp_path: Path) -> None:
+    from cinerec.config import Settings
+    from cinerec.data.types import Movie
+    from cinerec.db import repository as repo
+    from cinerec.services.platform import Platform
+    from cinerec.services.reviews import summaries_for
+    from tests.services.test_reviews import save_models, write_archive
+
+    data, home = write_archive(tmp_path / "data"), tmp_path / "home"
+    common = ["--data-dir", str(data), "--home", str(home)]
+    empty = CliRunner().invoke(_app(), ["reviews", "summarize", *common])
+    assert empty.exit_code == 2 and "cinerec ingest" in empty.output
+    platform = Platform(Settings(home=home, data_dir=data))
+    with platform.session() as session:
+        repo.upsert_movies(session, movies=[Movie(1, "Heat", imdb_id="0000111")], popularity={})
+    save_models(home)
+    result = CliRunner().invoke(_app(), ["reviews", "summarize", *common])
+    assert result.exit_code == 0 and "Summarised 1 movies from 4 reviews" in result.output
+    assert summaries_for(platform, [1])[1].n_reviews == 4

@@ -1,4 +1,4 @@
-"""``cinerec reviews train|select|import|audit``: the review-model active-learning loop.
+"""``cinerec reviews train|select|import|audit|summarize``: the review-model loop and its use.
 
 Wired into the main CLI with ``app.add_typer(reviews_app, name="reviews")``.
 Each command builds Settings and calls :mod:`cinerec.text.workflow`, nothing more.
@@ -15,7 +15,8 @@ from cinerec.config import Settings
 from cinerec.errors import CinerecError
 
 reviews_app = typer.Typer(
-    add_completion=False, help="Review sentiment and aspects: train, select, import, audit."
+    add_completion=False,
+    help="Review sentiment and aspects: train, select, import, audit, summarize.",
 )
 
 TaskArg = Annotated[str, typer.Argument(help="imdb, nsmc (sentiment) or aspects.")]
@@ -63,6 +64,31 @@ def train(
     )
     for name, value in report.scores.items():
         typer.echo(f"  {name}: {value}")
+
+
+@reviews_app.command("summarize")
+def summarize(
+    data_dir: DataDirOpt = None,
+    home: HomeOpt = None,
+    limit: Annotated[int | None, typer.Option(help="At most this many movies.")] = None,
+) -> None:
+    """Summarise the IMDB reviews of every catalog movie (aspects, verdicts, highlighted quotes)
+    and store them for the movie pages, cards, reasons, chat and posts."""
+    from cinerec.services.platform import Platform
+    from cinerec.services.reviews import build_review_summaries
+
+    s = _settings(data_dir, home)
+    platform = Platform(s)
+    try:
+        platform.migrate()
+        report = build_review_summaries(platform, data_dir=_data_dir(s), progress=True, limit=limit)
+    except CinerecError as exc:
+        raise _fail(exc) from None
+    trained = f" (trained {', '.join(report.trained)} first)" if report.trained else ""
+    typer.echo(
+        f"Summarised {report.movies:,} movies from {report.reviews:,} reviews "
+        f"in {report.seconds:.0f} s{trained}"
+    )
 
 
 @reviews_app.command("select")
