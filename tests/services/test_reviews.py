@@ -19,18 +19,7 @@ from cinerec.text.aspects.classifier import AspectClassifier, AspectClassifierCo
 from cinerec.text.aspects.weak_labels import MOVIE_LEXICON, weak_label_matrix
 from cinerec.text.sentiment import TfidfSentimentConfig, TfidfSentimentModel
 from cinerec.text.workflow import ReviewPaths
-
-TRAIN = [
-    "The acting was superb.",
-    "The acting was awful.",
-    "A superb score and music.",
-    "The music was awful.",
-    "The ending was superb.",
-    "The ending was awful.",
-    "Superb film.",
-    "Awful film.",
-] * 4
-LABELS = [1, 0, 1, 0, 1, 0, 1, 0] * 4
+from tests.text.aspects.test_summary import LABELS, TRAIN  # tiny labelled sentences
 
 # (IMDb id, review, positive): movie 1 is praised for its acting and panned for its ending,
 # movie 2 has too few reviews, movie 3's reviews belong to a film outside the catalog.

@@ -19,35 +19,15 @@ Example:
 
 from __future__ import annotations
 
-import logging
-import time
-from collections.abc import Callable, Collection, Sequence
-from dataclasses import asdict, dataclass
-from pathlib import Path
-from types import ModuleType
-from typing import Self
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
-from tqdm import tqdm
 
-from cinerec.data.types import Interactions, Rated, ScoredItem, Vocabulary
-from cinerec.errors import ConfigError, ModelError
-from cinerec.recommenders._common import (
-    blocked_indices,
-    check_n,
-    read_model,
-    require_torch,
-    top_n,
-    write_model,
-)
-from cinerec.recommenders.base import TrainingOptions
-from cinerec.recommenders.popularity import popularity_scores
-from cinerec.recommenders.sasrec import _sequences
-
-log = logging.getLogger(__name__)
-
-EpochMonitor = Callable[[int, "BERT4RecRecommender"], bool]
-"""Called after each epoch with (epochs done, the usable model); returning True stops training."""
+from cinerec.data.types import Interactions, Rated
+from cinerec.errors import ConfigError
+from cinerec.recommenders.sasrec import SASRecRecommender, _sequences
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,105 +90,39 @@ class BERT4RecConfig:
             raise ConfigError("Invalid BERT4RecConfig: " + "; ".join(problems))
 
 
-def _torch() -> ModuleType:
-    return require_torch("BERT4Rec")
+class BERT4RecRecommender(SASRecRecommender):
+    """Sequential candidates: the masked next movie, read by a bidirectional transformer.
 
-
-class BERT4RecRecommender:
-    """Sequential candidates: the masked next movie, read by a bidirectional transformer."""
+    Scoring, recommending, saving and loading are SASRec's; the network, the training rows
+    and the tokens a history is read as (its items, then [MASK]) are this model's.
+    """
 
     name = "bert4rec"
+    label = "BERT4Rec"
+    config_type = BERT4RecConfig
+    config: BERT4RecConfig
 
-    def __init__(self, config: BERT4RecConfig | None = None) -> None:
-        self.config = config or BERT4RecConfig()
-        self._items: Vocabulary | None = None
-        self._net: object | None = None  # BERT4RecNet; typed loosely so torch loads lazily
-        self._popularity: np.ndarray | None = None
-        self.losses: list[float] = []
-        self.epoch_seconds: list[float] = []
-
-    def _make_net(self, n_items: int) -> object:
-        _torch()
+    def _net_class(self) -> type[Any]:
         from cinerec.recommenders._bert4rec_net import BERT4RecNet
 
-        c = self.config
-        return BERT4RecNet(
-            n_items,
-            max_len=c.max_len,
-            hidden=c.hidden,
-            layers=c.layers,
-            heads=c.heads,
-            dropout=c.dropout,
-            attention_dropout=c.attention_dropout,
-        )
+        return BERT4RecNet
 
-    def fit(
-        self,
-        interactions: Interactions,
-        options: TrainingOptions,
-        *,
-        monitor: EpochMonitor | None = None,
-    ) -> None:
-        """Train for ``config.epochs`` epochs with ``options.threads`` torch threads.
-
-        Args:
-            interactions: every rating is one interaction, ordered by timestamp per user.
-            options: seed, threads and progress (a tqdm bar over the epochs).
-            monitor: optional hook after each epoch, given the model ready to score (e.g.
-                validation NDCG while tuning); True stops training there.
-        """
-        torch = _torch()
+    def _training_rows(
+        self, interactions: Interactions
+    ) -> tuple[int, Callable[[np.random.Generator], tuple[np.ndarray, np.ndarray]]]:
+        """Windows of each history, with a fresh draw of [MASK]s every epoch (the cloze task)."""
         from cinerec.recommenders._bert4rec_net import cloze_rows, item_windows
-        from cinerec.recommenders._sasrec_net import train_epoch
 
         c = self.config
         windows = item_windows(_sequences(interactions), max_len=c.max_len, stride=c.window_stride)
-        if len(windows) == 0:
-            raise ModelError("Cannot train BERT4Rec: no user has two or more interactions")
-        torch.set_num_threads(max(options.threads, 1))
-        torch.manual_seed(options.seed)
-        generator = np.random.default_rng(options.seed)
-        net = self._make_net(len(interactions.items))
-        optimizer = torch.optim.AdamW(
-            net.parameters(),  # type: ignore[attr-defined]
-            lr=c.learning_rate,
-            weight_decay=c.weight_decay,
-        )
-        self._items = interactions.items
-        self._popularity = popularity_scores(interactions.frame, interactions.items)
-        self.losses, self.epoch_seconds = [], []
-        bar = tqdm(total=c.epochs, desc="bert4rec", unit="epoch", disable=not options.progress)
-        with bar:
-            for epoch in range(c.epochs):
-                started = time.perf_counter()
-                inputs, labels = cloze_rows(
-                    windows,
-                    mask_token=net.mask_token,  # type: ignore[attr-defined]
-                    mask_prob=c.mask_prob,
-                    generator=generator,
-                )
-                loss = train_epoch(
-                    net,  # type: ignore[arg-type]
-                    optimizer,
-                    inputs,
-                    labels,
-                    batch_size=c.batch_size,
-                    generator=generator,
-                    bucket=c.length_buckets,
-                )
-                self.losses.append(loss)
-                self.epoch_seconds.append(time.perf_counter() - started)
-                bar.update()
-                bar.set_postfix(loss=f"{loss:.3f}")
-                net.eval()  # type: ignore[attr-defined]
-                self._net = net
-                if monitor is not None and monitor(epoch + 1, self):
-                    break
+        mask_token = len(interactions.items) + 1
 
-    def _fitted(self) -> tuple[Vocabulary, object, np.ndarray]:
-        if self._items is None or self._net is None or self._popularity is None:
-            raise ModelError("The BERT4Rec model is not trained; call fit() or load an artifact")
-        return self._items, self._net, self._popularity
+        def rows(generator: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+            return cloze_rows(
+                windows, mask_token=mask_token, mask_prob=c.mask_prob, generator=generator
+            )
+
+        return len(windows), rows
 
     def _tokens(self, histories: Sequence[Sequence[Rated]]) -> np.ndarray:
         """Rows of left-padded tokens: the last known items of each history, then [MASK].
@@ -250,50 +164,3 @@ class BERT4RecRecommender:
         if not tokens.any():
             return None
         return self.batch_scores([history])[0].astype(np.float64)
-
-    def recommend(
-        self, history: Sequence[Rated], n: int, exclude: Collection[int] = ()
-    ) -> list[ScoredItem]:
-        """Top ``n`` next movies for a history in time order; popularity if none is known."""
-        check_n(n)
-        items, _, popularity = self._fitted()
-        scores = self.scores(history)
-        return top_n(
-            popularity if scores is None else scores,
-            items,
-            n,
-            blocked_indices(history, exclude, items),
-        )
-
-    def save(self, path: Path) -> None:
-        """Write item ids, the network's weights and the popularity fallback into ``path``."""
-        items, net, popularity = self._fitted()
-        state = net.state_dict()  # type: ignore[attr-defined]
-        write_model(
-            path,
-            name=self.name,
-            config=asdict(self.config),
-            item_ids=items.ids,
-            popularity=popularity,
-            **{f"net.{key}": value.detach().numpy() for key, value in state.items()},
-        )
-
-    @classmethod
-    def load(cls, path: Path) -> Self:
-        """Read a model written by :meth:`save`; :class:`ModelError` if missing or corrupt."""
-        torch = _torch()
-        config, arrays = read_model(path, name=cls.name)
-        state = {k.removeprefix("net."): v for k, v in arrays.items() if k.startswith("net.")}
-        try:
-            model = cls(BERT4RecConfig(**config))
-            ids = arrays["item_ids"]
-            net = model._make_net(len(ids))
-            net.load_state_dict({k: torch.from_numpy(v) for k, v in state.items()})  # type: ignore[attr-defined]
-            popularity = arrays["popularity"].astype(np.float64)
-        except (TypeError, KeyError, ConfigError, RuntimeError) as exc:
-            raise ModelError(
-                f"The BERT4Rec model at {path} is incomplete ({exc}); retrain it"
-            ) from exc
-        net.eval()  # type: ignore[attr-defined]
-        model._items, model._net, model._popularity = Vocabulary(ids.tolist()), net, popularity
-        return model

@@ -26,7 +26,7 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import Self
+from typing import Any, Self
 
 import numpy as np
 from tqdm import tqdm
@@ -127,21 +127,39 @@ class SASRecRecommender:
     """Sequential candidate generator: next-movie prediction with a causal transformer."""
 
     name = "sasrec"
+    label = "SASRec"  # in messages
+    config_type: type[Any] = SASRecConfig
 
-    def __init__(self, config: SASRecConfig | None = None) -> None:
-        self.config = config or SASRecConfig()
+    def __init__(self, config: Any = None) -> None:
+        self.config = config or self.config_type()
         self._items: Vocabulary | None = None
         self._net: object | None = None  # SASRecNet; typed loosely so torch loads lazily
         self._popularity: np.ndarray | None = None
         self.losses: list[float] = []
         self.epoch_seconds: list[float] = []
 
-    def _make_net(self, n_items: int) -> object:
-        _torch()
+    def _net_class(self) -> type[Any]:
         from cinerec.recommenders._sasrec_net import SASRecNet
 
+        return SASRecNet
+
+    def _training_rows(
+        self, interactions: Interactions
+    ) -> tuple[int, Callable[[np.random.Generator], tuple[np.ndarray, np.ndarray]]]:
+        """How many training rows there are, and a function giving an epoch's (inputs, labels)
+        (the same next-item windows every epoch here; BERT4Rec draws fresh masks)."""
+        from cinerec.recommenders._sasrec_net import training_windows
+
         c = self.config
-        return SASRecNet(
+        inputs, targets = training_windows(
+            _sequences(interactions), max_len=c.max_len, stride=c.window_stride
+        )
+        return len(inputs), lambda generator: (inputs, targets)
+
+    def _make_net(self, n_items: int) -> object:
+        _torch()
+        c = self.config
+        return self._net_class()(
             n_items,
             max_len=c.max_len,
             hidden=c.hidden,
@@ -167,14 +185,12 @@ class SASRecRecommender:
                 validation NDCG for early stopping while tuning); True stops training there.
         """
         torch = _torch()
-        from cinerec.recommenders._sasrec_net import train_epoch, training_windows
+        from cinerec.recommenders._sasrec_net import train_epoch
 
         c = self.config
-        inputs, targets = training_windows(
-            _sequences(interactions), max_len=c.max_len, stride=c.window_stride
-        )
-        if len(inputs) == 0:
-            raise ModelError("Cannot train SASRec: no user has two or more interactions")
+        n_rows, epoch_rows = self._training_rows(interactions)
+        if n_rows == 0:
+            raise ModelError(f"Cannot train {self.label}: no user has two or more interactions")
         torch.set_num_threads(max(options.threads, 1))
         torch.manual_seed(options.seed)
         generator = np.random.default_rng(options.seed)
@@ -185,17 +201,18 @@ class SASRecRecommender:
             weight_decay=c.weight_decay,
         )
         scheduler = None
-        if c.lr_schedule == "cosine":
-            total = c.epochs * -(-len(inputs) // c.batch_size)
+        if getattr(c, "lr_schedule", "constant") == "cosine":
+            total = c.epochs * -(-n_rows // c.batch_size)
             scheduler = torch.optim.lr_scheduler.LambdaLR(
                 optimizer, lambda step: 0.5 * (1.0 + math.cos(math.pi * min(step, total) / total))
             )
         self.losses, self.epoch_seconds = [], []
         popularity = popularity_scores(interactions.frame, interactions.items)
-        bar = tqdm(total=c.epochs, desc="sasrec", unit="epoch", disable=not options.progress)
+        bar = tqdm(total=c.epochs, desc=self.name, unit="epoch", disable=not options.progress)
         with bar:
             for epoch in range(c.epochs):
                 started = time.perf_counter()
+                inputs, targets = epoch_rows(generator)
                 loss = train_epoch(
                     net,  # type: ignore[arg-type]
                     optimizer,
@@ -221,7 +238,7 @@ class SASRecRecommender:
 
     def _fitted(self) -> tuple[Vocabulary, object, np.ndarray]:
         if self._items is None or self._net is None or self._popularity is None:
-            raise ModelError("The SASRec model is not trained; call fit() or load an artifact")
+            raise ModelError(f"The {self.label} model is not trained; call fit() or load one")
         return self._items, self._net, self._popularity
 
     def scores(self, history: Sequence[Rated]) -> np.ndarray | None:
@@ -302,14 +319,14 @@ class SASRecRecommender:
         torch = _torch()
         config, arrays = read_model(path, name=cls.name)
         try:
-            model = cls(SASRecConfig(**config))
+            model = cls(cls.config_type(**config))
             ids, popularity = arrays["item_ids"], arrays["popularity"].astype(np.float64)
             net = model._make_net(len(ids))
             state = {k[4:]: torch.from_numpy(v) for k, v in arrays.items() if k.startswith("net.")}
             net.load_state_dict(state)  # type: ignore[attr-defined]
         except (TypeError, KeyError, ConfigError, RuntimeError) as exc:
             raise ModelError(
-                f"The SASRec model at {path} is incomplete ({exc}); retrain it"
+                f"The {cls.label} model at {path} is incomplete ({exc}); retrain it"
             ) from exc
         net.eval()  # type: ignore[attr-defined]
         model._items, model._net, model._popularity = Vocabulary(ids.tolist()), net, popularity
