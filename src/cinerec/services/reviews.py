@@ -27,6 +27,7 @@ Example::
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 import weakref
@@ -330,6 +331,18 @@ def highlight_source(
 
 # Background build ----------------------------------------------------------------------------
 
+
+def lower_thread_priority(niceness: int = 19) -> bool:
+    """Make the calling thread the last to get the CPU (Linux: threads have their own nice
+    value); False where the system does not allow it. The review build trains and scores for
+    minutes, and must not slow the reasons the language model is writing meanwhile."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), niceness)
+    except (AttributeError, OSError):  # not Linux, or not permitted
+        return False
+    return True
+
+
 _BUILDING: weakref.WeakSet[Platform] = weakref.WeakSet()
 _LOCK = threading.Lock()
 
@@ -357,6 +370,7 @@ def start_review_build(platform: Platform, *, data_dir: Path | None = None) -> b
         _BUILDING.add(platform)
 
     def build() -> None:
+        lower_thread_priority()  # the pages' model calls come first on a small machine
         try:
             report = build_review_summaries(platform, data_dir=directory)
             log.info("review summaries: %d movies from %d reviews in %.0f s",
