@@ -147,23 +147,3 @@ def test_notes_and_highlights_read_the_stored_summaries(platform: Platform, tmp_
     heat = Movie(1, "Heat", 1995)
     assert highlights(heat) and all("superb" in q.lower() or "awful" in q for q in highlights(heat))
     assert highlights(Movie(2, "Tiny", 2001)) == ()
-
-
-def test_a_background_thread_can_lower_only_its_own_priority() -> None:
-    import os
-    import threading
-
-    seen: dict[str, int | bool] = {}
-
-    def work() -> None:
-        seen["lowered"] = reviews.lower_thread_priority(5)
-        seen["nice"] = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
-
-    before = os.getpriority(os.PRIO_PROCESS, 0)
-    thread = threading.Thread(target=work)
-    thread.start()
-    thread.join()
-    if not seen["lowered"]:
-        pytest.skip("this system does not let a thread change its priority")
-    assert seen["nice"] == 5  # an absolute nice value, for this thread only
-    assert os.getpriority(os.PRIO_PROCESS, 0) == before  # the process (main thread) is unchanged

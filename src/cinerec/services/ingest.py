@@ -17,6 +17,7 @@ from cinerec.db import repository as repo
 from cinerec.errors import CinerecError
 from cinerec.recommenders.artifacts import META_FILE, ArtifactInfo, train_artifact
 from cinerec.recommenders.base import TrainingOptions
+from cinerec.services.background import lower_thread_priority
 from cinerec.services.platform import FALLBACK_RECOMMENDER, Platform
 
 log = logging.getLogger(__name__)
@@ -153,6 +154,7 @@ def start_background_training(
     name = platform.settings.recommender
 
     def run() -> None:
+        lower_thread_priority()  # ALS serves meanwhile; the page's model calls come first
         started = time.perf_counter()
         try:
             info = train(platform, progress=progress, threads=threads)

@@ -27,7 +27,6 @@ Example::
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 import weakref
@@ -53,6 +52,7 @@ from cinerec.db.review_summaries import (
 )
 from cinerec.db.tables import MovieRow
 from cinerec.errors import CinerecError, DataError
+from cinerec.services.background import lower_thread_priority
 from cinerec.services.platform import Platform
 
 log = logging.getLogger(__name__)
@@ -330,17 +330,6 @@ def highlight_source(
 
 
 # Background build ----------------------------------------------------------------------------
-
-
-def lower_thread_priority(niceness: int = 19) -> bool:
-    """Make the calling thread the last to get the CPU (Linux: threads have their own nice
-    value); False where the system does not allow it. The review build trains and scores for
-    minutes, and must not slow the reasons the language model is writing meanwhile."""
-    try:
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), niceness)
-    except (AttributeError, OSError):  # not Linux, or not permitted
-        return False
-    return True
 
 
 _BUILDING: weakref.WeakSet[Platform] = weakref.WeakSet()
