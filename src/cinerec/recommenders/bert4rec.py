@@ -94,7 +94,8 @@ class BERT4RecRecommender(SASRecRecommender):
     """Sequential candidates: the masked next movie, read by a bidirectional transformer.
 
     Scoring, recommending, saving and loading are SASRec's; the network, the training rows
-    and the tokens a history is read as (its items, then [MASK]) are this model's.
+    and the tokens a history is read as (its items, then [MASK], whose position is scored)
+    are this model's.
     """
 
     name = "bert4rec"
@@ -137,30 +138,3 @@ class BERT4RecRecommender(SASRecRecommender):
             if tail:
                 tokens[row, -len(tail) - 1 :] = [*tail, net.mask_token]  # type: ignore[attr-defined]
         return tokens
-
-    def batch_scores(
-        self, histories: Sequence[Sequence[Rated]], *, batch_size: int = 256
-    ) -> np.ndarray:
-        """Scores of the masked next item for many histories: (histories, known items), float32.
-
-        A row whose history has no known movie holds the popularity scores.
-        """
-        import torch
-
-        items, net, popularity = self._fitted()
-        tokens = self._tokens(histories)
-        out = np.empty((len(histories), len(items)), dtype=np.float32)
-        with torch.inference_mode():
-            for start in range(0, len(histories), batch_size):
-                chunk = torch.from_numpy(tokens[start : start + batch_size])
-                hidden = net(chunk)[:, -1]  # type: ignore[operator]
-                out[start : start + batch_size] = net.logits(hidden).numpy()  # type: ignore[attr-defined]
-        out[~tokens.any(axis=1)] = popularity.astype(np.float32)
-        return out
-
-    def scores(self, history: Sequence[Rated]) -> np.ndarray | None:
-        """Scores of every known item as the next one, or None when no history item is known."""
-        tokens = self._tokens([history])
-        if not tokens.any():
-            return None
-        return self.batch_scores([history])[0].astype(np.float64)

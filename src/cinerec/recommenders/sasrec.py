@@ -241,21 +241,38 @@ class SASRecRecommender:
             raise ModelError(f"The {self.label} model is not trained; call fit() or load one")
         return self._items, self._net, self._popularity
 
-    def scores(self, history: Sequence[Rated]) -> np.ndarray | None:
-        """Next-item scores for every known item, or None when no history item is known."""
+    def _tokens(self, histories: Sequence[Sequence[Rated]]) -> np.ndarray:
+        """Rows of left-padded tokens: the last ``max_len`` known movies of each history, in
+        order; a history with no known movie gets an all-padding row."""
+        items, _, _ = self._fitted()
+        max_len = self.config.max_len
+        tokens = np.zeros((len(histories), max_len), dtype=np.int64)
+        for row, history in enumerate(histories):
+            tail = [items.index(r.movie_id) + 1 for r in history if r.movie_id in items]
+            tail = tail[-max_len:]
+            if tail:
+                tokens[row, max_len - len(tail) :] = tail
+        return tokens
+
+    def _logits(self, tokens: np.ndarray, batch_size: int = 256) -> np.ndarray:
+        """The network's scores of every known item at the last position of each token row."""
         import torch
 
         items, net, _ = self._fitted()
-        known = [items.index(r.movie_id) + 1 for r in history if r.movie_id in items]
-        if not known:
-            return None
-        max_len = self.config.max_len
-        tokens = np.zeros((1, max_len), dtype=np.int64)
-        tail = known[-max_len:]
-        tokens[0, max_len - len(tail) :] = tail
+        out = np.empty((len(tokens), len(items)), dtype=np.float32)
         with torch.inference_mode():
-            hidden = net(torch.from_numpy(tokens))[:, -1]  # type: ignore[operator]
-            return net.logits(hidden)[0].double().numpy()  # type: ignore[attr-defined]
+            for start in range(0, len(tokens), batch_size):
+                chunk = torch.from_numpy(tokens[start : start + batch_size])
+                hidden = net(chunk)[:, -1]  # type: ignore[operator]
+                out[start : start + batch_size] = net.logits(hidden).numpy()  # type: ignore[attr-defined]
+        return out
+
+    def scores(self, history: Sequence[Rated]) -> np.ndarray | None:
+        """Next-item scores for every known item, or None when no history item is known."""
+        tokens = self._tokens([history])
+        if not tokens.any():
+            return None
+        return self._logits(tokens)[0].astype(np.float64)
 
     def batch_scores(
         self, histories: Sequence[Sequence[Rated]], *, batch_size: int = 256
@@ -266,24 +283,10 @@ class SASRecRecommender:
         popularity scores when none of its movies is known. Much faster than one call per
         history when ranking a whole validation split.
         """
-        import torch
-
-        items, net, popularity = self._fitted()
-        max_len = self.config.max_len
-        tokens = np.zeros((len(histories), max_len), dtype=np.int64)
-        for row, history in enumerate(histories):
-            tail = [items.index(r.movie_id) + 1 for r in history if r.movie_id in items]
-            tail = tail[-max_len:]
-            if tail:
-                tokens[row, max_len - len(tail) :] = tail
-        out = np.empty((len(histories), len(items)), dtype=np.float32)
-        with torch.inference_mode():
-            for start in range(0, len(histories), batch_size):
-                chunk = torch.from_numpy(tokens[start : start + batch_size])
-                hidden = net(chunk)[:, -1]  # type: ignore[operator]
-                out[start : start + batch_size] = net.logits(hidden).numpy()  # type: ignore[attr-defined]
-        empty = ~tokens.any(axis=1)
-        out[empty] = popularity.astype(np.float32)
+        _, _, popularity = self._fitted()
+        tokens = self._tokens(histories)
+        out = self._logits(tokens, batch_size)
+        out[~tokens.any(axis=1)] = popularity.astype(np.float32)
         return out
 
     def recommend(
