@@ -21,7 +21,7 @@ Example::
     report = build_review_summaries(platform, data_dir=data_dir)
     with platform.session() as session:
         summary = get_review_summaries(session, movie_ids=[4226])[4226]
-    review_note(summary)  # 'IMDb reviewers (30 reviews, 90% positive) praise the story ...'
+    review_note(summary)  # 'IMDb reviewers (30 reviews, 90% positive): praise the story ...'
 """
 
 from __future__ import annotations
@@ -33,10 +33,13 @@ import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 from tqdm import tqdm
 
 from cinerec.data.descriptions import build_description
@@ -54,6 +57,10 @@ from cinerec.db.tables import MovieRow
 from cinerec.errors import CinerecError, DataError
 from cinerec.services.background import lower_thread_priority
 from cinerec.services.platform import Platform
+
+if TYPE_CHECKING:  # the review models load scikit-learn: only when a build runs
+    from cinerec.text.aspects.classifier import AspectClassifier
+    from cinerec.text.sentiment.tfidf import TfidfSentimentModel
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +99,9 @@ class ReviewBuildReport:
     seconds: float
 
 
-def _models(data_dir: Path, home: Path) -> tuple[object, object, tuple[str, ...]]:
+def _models(
+    data_dir: Path, home: Path
+) -> tuple[TfidfSentimentModel, AspectClassifier, tuple[str, ...]]:
     """The sentiment and aspect models, trained first when missing."""
     from cinerec.text.aspects.classifier import AspectClassifier
     from cinerec.text.sentiment.tfidf import TfidfSentimentModel
@@ -129,8 +138,8 @@ def summarize(
     texts: Sequence[str],
     labels: Sequence[int],
     *,
-    sentiment: object,
-    aspects: object,
+    sentiment: TfidfSentimentModel,
+    aspects: AspectClassifier,
     config: ReviewBuildConfig = ReviewBuildConfig(),
 ) -> ReviewSummary | None:
     """One movie's summary from its reviews and their positive (1) / negative (0) labels;
@@ -143,8 +152,8 @@ def summarize(
         return None
     found = summarize_movie(
         texts,
-        aspect_model=aspects,  # type: ignore[arg-type]
-        sentiment=sentiment,  # type: ignore[arg-type]
+        aspect_model=aspects,
+        sentiment=sentiment,
         n_quotes=config.n_quotes,
         min_mentions=config.min_mentions,
     )
@@ -229,12 +238,11 @@ def build_review_summaries(
     return ReviewBuildReport(len(summaries), n_reviews, trained, time.perf_counter() - start)
 
 
-def _describe(session: object, summaries: Mapping[int, ReviewSummary]) -> None:
+def _describe(session: Session, summaries: Mapping[int, ReviewSummary]) -> None:
     """Add each summary's :func:`aspect_line` to its movie's stored description, so embeddings
     (recomputed for changed descriptions only) and search read what reviewers say."""
     for chunk in chunks(list(summaries)):
-        rows = session.scalars(select(MovieRow).where(MovieRow.id.in_(chunk)))  # type: ignore[attr-defined]
-        for row in rows:
+        for row in session.scalars(select(MovieRow).where(MovieRow.id.in_(chunk))):
             movie = movie_from_row(row)
             row.description = build_description(movie, reviews=aspect_line(summaries[row.id]))
 
@@ -260,6 +268,15 @@ def _cut(text: str, limit: int) -> str:
     return text[:limit].rsplit(" ", 1)[0].rstrip(" ,;:") + "..."
 
 
+def _verdicts(summary: ReviewSummary, max_aspects: int) -> str:
+    """``praise the acting and story; criticise the pacing`` for the first aspects."""
+    groups: dict[str, list[str]] = {"praised": [], "criticised": [], "mixed": []}
+    for aspect in summary.aspects[:max_aspects]:
+        groups[verdict(aspect.positive_share)].append(aspect.aspect)
+    words = {"praised": "praise the", "criticised": "criticise the", "mixed": "are mixed on the"}
+    return "; ".join(f"{words[k]} {' and '.join(v)}" for k, v in groups.items() if v)
+
+
 def review_note(summary: ReviewSummary, *, quote: bool = True, max_aspects: int = 3) -> str:
     """One line for a prompt: the reviewers' verdict, their praised / criticised aspects, and
     (``quote``) the first quote of the most discussed aspect.
@@ -270,13 +287,9 @@ def review_note(summary: ReviewSummary, *, quote: bool = True, max_aspects: int 
         >>> review_note(s)
         'IMDb reviewers (20 reviews, 85% positive): praise the acting; criticise the pacing'
     """
-    groups: dict[str, list[str]] = {"praised": [], "criticised": [], "mixed": []}
-    for aspect in summary.aspects[:max_aspects]:
-        groups[verdict(aspect.positive_share)].append(aspect.aspect)
-    parts = [f"IMDb reviewers ({summary.n_reviews} reviews, {summary.positive_share:.0%} positive)"]
-    words = {"praised": "praise the", "criticised": "criticise the", "mixed": "are mixed on the"}
-    verdicts = [f"{words[k]} {' and '.join(v)}" for k, v in groups.items() if v]
-    line = parts[0] + (": " + "; ".join(verdicts) if verdicts else "")
+    verdicts = _verdicts(summary, max_aspects)
+    line = f"IMDb reviewers ({summary.n_reviews} reviews, {summary.positive_share:.0%} positive)"
+    line += f": {verdicts}" if verdicts else ""
     quotes = [q for a in summary.aspects[:1] for q in a.quotes[:1]]
     if quote and quotes:
         line += f'; one wrote "{_cut(quotes[0].text, NOTE_QUOTE_CHARS)}"'
@@ -291,8 +304,7 @@ def aspect_line(summary: ReviewSummary, *, max_aspects: int = 3) -> str:
         ...     AspectRecord("story", 5, 0.7), AspectRecord("pacing", 4, 0.25))))
         'Reviewers praise the acting and story; criticise the pacing.'
     """
-    note = review_note(summary, quote=False, max_aspects=max_aspects)
-    _, _, verdicts = note.partition("): ")
+    verdicts = _verdicts(summary, max_aspects)
     return f"Reviewers {verdicts}." if verdicts else ""
 
 
@@ -302,7 +314,7 @@ def review_notes(platform: Platform) -> Callable[[Sequence[int]], dict[int, str]
     def notes(movie_ids: Sequence[int]) -> dict[int, str]:
         try:
             found = summaries_for(platform, movie_ids)
-        except CinerecError as exc:  # a missing table or a database hiccup: facts without notes
+        except (CinerecError, SQLAlchemyError) as exc:  # no table yet, or a database hiccup
             log.warning("review notes unavailable: %s", exc)
             return {}
         return {i: review_note(s, quote=False) for i, s in found.items()}
@@ -348,7 +360,7 @@ def start_review_build(platform: Platform, *, data_dir: Path | None = None) -> b
         )
         with platform.session() as session:
             stored = count_review_summaries(session)
-    except CinerecError as exc:
+    except (CinerecError, SQLAlchemyError) as exc:  # no data directory; no table yet
         log.info("review summaries not built: %s", exc)
         return False
     if stored or not (directory / IMDB_ARCHIVE).is_file():

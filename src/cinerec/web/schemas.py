@@ -93,7 +93,7 @@ class ReviewsPublic(BaseModel):
                     quotes=[
                         QuotePublic(text=q.text, positive=q.positive, highlights=list(q.spans))
                         for q in a.quotes
-                    ],  # fmt: skip
+                    ],
                 )
                 for a in s.aspects
             ],

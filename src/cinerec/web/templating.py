@@ -11,6 +11,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from cinerec.services.reviews import verdict
 from cinerec.web.i18n import LANGUAGES, translator
 
 templates = Jinja2Templates(directory=str(files("cinerec.web") / "templates"))
@@ -42,6 +43,7 @@ def marked_segments(text: str, spans: Sequence[tuple[int, int]]) -> list[tuple[s
 
 
 templates.env.filters["marked"] = lambda quote: marked_segments(quote.text, quote.spans)
+templates.env.filters["verdict"] = verdict  # praised / mixed / criticised, as in prompts
 
 
 def page_language(request: Request, fallback: str = "en") -> str:
