@@ -57,3 +57,11 @@ def test_summarize_stores_summaries_and_explains_an_empty_catalog(tmp_path: Path
     result = CliRunner().invoke(_app(), ["reviews", "summarize", *common])
     assert result.exit_code == 0 and "Summarised 1 movies from 4 reviews" in result.output
     assert summaries_for(platform, [1])[1].n_reviews == 4
+
+
+def test_finetune_and_tune_refuse_korean_with_a_clear_message(tmp_path: Path) -> None:
+    common = ["--data-dir", str(tmp_path), "--home", str(tmp_path)]
+    for command in ("finetune", "tune"):
+        result = CliRunner().invoke(_app(), ["reviews", command, "nsmc", *common])
+        assert result.exit_code == 2, result.output
+        assert "English-only" in result.output and "TF-IDF" in result.output

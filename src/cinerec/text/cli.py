@@ -66,6 +66,108 @@ def train(
         typer.echo(f"  {name}: {value}")
 
 
+@reviews_app.command("finetune")
+def finetune(
+    task: Annotated[str, typer.Argument(help="imdb (the MiniLM is English-only).")] = "imdb",
+    data_dir: DataDirOpt = None,
+    home: HomeOpt = None,
+    limit: Annotated[int | None, typer.Option(help="Training reviews (sampled).")] = 4000,
+    eval_limit: Annotated[int | None, typer.Option(help="Reviews per scoring split.")] = 1000,
+    epochs: Annotated[int, typer.Option(help="At most this many epochs.")] = 2,
+    learning_rate: Annotated[float, typer.Option(help="Peak AdamW learning rate.")] = 5e-5,
+    batch_size: Annotated[int, typer.Option(help="Reviews per step.")] = 16,
+    max_tokens: Annotated[int, typer.Option(help="Word pieces per review (head + tail).")] = 256,
+    threads: Annotated[int, typer.Option(help="torch CPU threads.")] = 2,
+    export: Annotated[bool, typer.Option(help="Also write ONNX fp32 and int8 copies.")] = True,
+    seed: int = 0,
+) -> None:
+    """Fine-tune MiniLM for review sentiment, print held-out accuracy, export it to ONNX."""
+    from cinerec.text.sentiment.transformer import TransformerSentimentConfig
+    from cinerec.text.workflow import finetune_task
+
+    s = _settings(data_dir, home)
+
+    def step(i: int, total: int, loss: float) -> None:
+        if i % 25 == 0 or i == total:
+            typer.echo(f"  step {i}/{total}  loss {loss:.3f}")
+
+    try:
+        config = TransformerSentimentConfig(
+            max_tokens=max_tokens,
+            head_tokens=max_tokens // 2,
+            learning_rate=learning_rate,
+            batch_size=batch_size,
+            epochs=epochs,
+            threads=threads,
+            seed=seed,
+        )
+        report = finetune_task(
+            task,
+            data_dir=_data_dir(s),
+            home=s.home,
+            config=config,
+            limit=limit,
+            eval_limit=eval_limit,
+            export=export,
+            seed=seed,
+            on_step=step,
+        )
+    except CinerecError as exc:
+        raise _fail(exc) from None
+    typer.echo(
+        f"Fine-tuned {report.task} on {report.n_train:,} reviews in {report.seconds:.0f} s "
+        f"-> {report.path}"
+    )
+    for name, value in report.scores.items():
+        typer.echo(f"  {name}: {value}")
+
+
+@reviews_app.command("tune")
+def tune(
+    task: Annotated[str, typer.Argument(help="imdb (the MiniLM is English-only).")] = "imdb",
+    data_dir: DataDirOpt = None,
+    home: HomeOpt = None,
+    samples: Annotated[int, typer.Option(help="Trials drawn from the space.")] = 8,
+    max_epochs: Annotated[int, typer.Option(help="Epochs of the longest trial (<= 5).")] = 3,
+    limit: Annotated[int | None, typer.Option(help="Training reviews (sampled).")] = 2000,
+    eval_limit: Annotated[int | None, typer.Option(help="Validation reviews.")] = 500,
+    max_tokens: Annotated[int, typer.Option(help="Word pieces per review.")] = 128,
+    cpus: Annotated[int, typer.Option(help="CPUs per trial.")] = 2,
+    address: Annotated[
+        str | None, typer.Option(help="A Ray cluster ('auto'); default: a local Ray.")
+    ] = None,
+    seed: int = 0,
+) -> None:
+    """Search learning rate, batch size and accumulation with Ray Tune's ASHA scheduler."""
+    from cinerec.text.sentiment.transformer import TransformerSentimentConfig
+    from cinerec.text.sentiment.tuning import SearchConfig, table_markdown
+    from cinerec.text.workflow import tune_task
+
+    s = _settings(data_dir, home)
+    try:
+        search = SearchConfig(
+            num_samples=samples,
+            max_epochs=max_epochs,
+            cpus_per_trial=cpus,
+            seed=seed,
+            base=TransformerSentimentConfig(max_tokens=max_tokens, head_tokens=max_tokens // 2),
+        )
+        result = tune_task(
+            task,
+            data_dir=_data_dir(s),
+            home=s.home,
+            search=search,
+            limit=limit,
+            eval_limit=eval_limit,
+            address=address,
+            seed=seed,
+        )
+    except CinerecError as exc:
+        raise _fail(exc) from None
+    typer.echo(table_markdown(result.table))
+    typer.echo(f"{len(result.table)} trials in {result.seconds:.0f} s -> {result.storage}")
+
+
 @reviews_app.command("summarize")
 def summarize(
     data_dir: DataDirOpt = None,

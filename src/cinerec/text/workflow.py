@@ -22,6 +22,7 @@ from cinerec.text.aspects.classifier import AspectClassifier, AspectClassifierCo
 from cinerec.text.aspects.weak_labels import MOVIE_LEXICON, weak_label_matrix
 from cinerec.text.metrics import accuracy_ci
 from cinerec.text.sentiment import TfidfSentimentConfig, TfidfSentimentModel
+from cinerec.text.sentiment.transformer import TransformerSentimentConfig
 
 Task = Literal["imdb", "nsmc", "aspects"]
 TASKS: tuple[str, ...] = ("imdb", "nsmc", "aspects")
@@ -46,6 +47,14 @@ class ReviewPaths:
     def labels(self, task: str) -> Path:
         """The task's human-label store (JSONL)."""
         return self.home / "reviews" / f"labels-{task}.jsonl"
+
+    def transformer(self, task: str) -> Path:
+        """The task's fine-tuned transformer (a directory, with its ONNX exports)."""
+        return self.home / "artifacts" / "reviews" / f"{task}-minilm"
+
+    def tuning(self, task: str) -> Path:
+        """Where a task's hyper-parameter searches keep their trials and table."""
+        return self.home / "artifacts" / "reviews" / f"tune-{task}"
 
 
 @dataclass(frozen=True)
@@ -129,6 +138,111 @@ def train_task(
             scores[f"{split}_accuracy"] = est.as_dict()
     path = model.save(paths.model(task), metadata={"task": task, "scores": scores})
     return TrainReport(task, len(train), len(human), time.perf_counter() - start, path, scores)
+
+
+TRANSFORMER_TASKS = ("imdb",)
+"""Tasks the English MiniLM can learn (its vocabulary splits Hangul into single letters)."""
+
+
+def _transformer_task(task: str) -> str:
+    if check_task(task) not in TRANSFORMER_TASKS:
+        raise ValidationError(
+            f"The fine-tuned transformer is English-only; {task!r} keeps the TF-IDF model "
+            f"(`cinerec reviews train {task}`). Use one of {', '.join(TRANSFORMER_TASKS)}."
+        )
+    return task
+
+
+def _sample(frame: pd.DataFrame, limit: int | None, seed: int) -> pd.DataFrame:
+    if limit is None or len(frame) <= limit:
+        return frame
+    return frame.sample(n=limit, random_state=seed)
+
+
+def finetune_task(
+    task: str,
+    *,
+    data_dir: Path,
+    home: Path,
+    config: TransformerSentimentConfig | None = None,
+    limit: int | None = 4000,
+    eval_limit: int | None = 1000,
+    export: bool = True,
+    seed: int = 0,
+    on_step: Any = None,
+) -> TrainReport:
+    """Fine-tune MiniLM on a sentiment task (plus human labels), score it, save and export it.
+
+    Early stopping uses ``eval_limit`` validation reviews; the report's scores are accuracy on
+    ``eval_limit`` other validation reviews and ``eval_limit`` test reviews (all when None).
+    With ``export``, ``model.onnx`` and ``model.int8.onnx`` are written next to the weights
+    (skipped with a note in the scores when onnxruntime is not installed).
+    """
+    from cinerec.errors import ModelError
+    from cinerec.text.sentiment.onnx_serving import export_onnx, quantize_int8
+    from cinerec.text.sentiment.transformer import TransformerSentimentModel
+
+    start = time.perf_counter()
+    paths = ReviewPaths(home)
+    human = active.load_label_store(paths.labels(_transformer_task(task)))
+    frame = load_corpus(task, data_dir)
+    train = _apply_human(_sample(frame[frame["split"] == "train"], limit, seed), human, int)
+    val = frame[frame["split"] == "validation"].sample(frac=1.0, random_state=seed)
+    n_stop = len(val) // 2 if eval_limit is None else min(eval_limit, len(val) // 2)
+    stop, held = val.iloc[:n_stop], val.iloc[n_stop:]
+    model = TransformerSentimentModel(config or TransformerSentimentConfig(seed=seed)).fit(
+        train["text"].tolist(),
+        train["label"].to_numpy(),
+        validation=(stop["text"].tolist(), stop["label"].to_numpy()),
+        on_step=on_step,
+    )
+    scores: dict[str, Any] = {"epochs": model.history.epochs}
+    for split, part in (("validation", held), ("test", frame[frame["split"] == "test"])):
+        part = _sample(part, eval_limit, seed)
+        est = accuracy_ci(part["label"].to_numpy(), model.predict(part["text"].tolist()))
+        scores[f"{split}_accuracy"] = est.as_dict()
+    directory = model.save(
+        paths.transformer(task), metadata={"task": task, "scores": scores, "n_human": len(human)}
+    )
+    if export:
+        try:
+            export_onnx(model, directory)
+            quantize_int8(directory)
+            scores["onnx"] = "model.onnx, model.int8.onnx"
+        except ModelError as exc:
+            scores["onnx"] = f"not exported: {exc}"
+    return TrainReport(task, len(train), len(human), time.perf_counter() - start, directory, scores)
+
+
+def tune_task(
+    task: str,
+    *,
+    data_dir: Path,
+    home: Path,
+    search: Any = None,
+    limit: int | None = 2000,
+    eval_limit: int | None = 500,
+    address: str | None = None,
+    seed: int = 0,
+) -> Any:
+    """ASHA search over the fine-tuning knobs on ``limit`` training and ``eval_limit``
+    validation reviews (never test); the table goes to ``<tuning dir>/results.{csv,md}``."""
+    from cinerec.text.sentiment.tuning import SearchConfig, asha_search, table_markdown
+
+    frame = load_corpus(_transformer_task(task), data_dir)
+    train = _sample(frame[frame["split"] == "train"], limit, seed)
+    val = _sample(frame[frame["split"] == "validation"], eval_limit, seed)
+    out = ReviewPaths(home).tuning(task)
+    result = asha_search(
+        (train["text"].tolist(), train["label"].tolist()),
+        (val["text"].tolist(), val["label"].tolist()),
+        search or SearchConfig(seed=seed),
+        storage=out,
+        address=address,
+    )
+    result.table.to_csv(out / "results.csv", index=False)
+    (out / "results.md").write_text(table_markdown(result.table), encoding="utf-8")
+    return result
 
 
 def _aspect_labels(texts: list[str]) -> np.ndarray:
