@@ -35,9 +35,9 @@ from cinerec.data.paths import resolve_data_dir
 from cinerec.text.metrics import accuracy_ci
 from cinerec.text.sentiment import TfidfSentimentModel
 from cinerec.text.sentiment.onnx_serving import OnnxSentimentModel, export_onnx, quantize_int8
-from cinerec.text.sentiment.transformer import (
-    TransformerSentimentConfig,
-    TransformerSentimentModel,
+from cinerec.text.transformer import (
+    TransformerClassifier,
+    TransformerConfig,
 )
 from cinerec.text.workflow import SENTIMENT_CONFIGS, load_corpus
 
@@ -116,7 +116,7 @@ def main() -> None:
         ).as_dict(),
     }
 
-    config = TransformerSentimentConfig(
+    config = TransformerConfig(
         max_tokens=args.max_tokens,
         head_tokens=args.max_tokens // 2,
         learning_rate=args.learning_rate,
@@ -136,7 +136,7 @@ def main() -> None:
                 print(f"  step {i}/{total} loss {loss:.3f} ({now - last[0]:.0f} s)", flush=True)
                 last[0] = now
 
-        model = TransformerSentimentModel(config).fit(
+        model = TransformerClassifier(config).fit(
             sample["text"].tolist(),
             sample["label"].to_numpy(),
             validation=(val_a["text"].tolist(), val_a["label"].to_numpy()),
@@ -146,7 +146,7 @@ def main() -> None:
         model.save(model_dir, metadata={"train_reviews": len(sample)})
         export_onnx(model, model_dir)
         quantize_int8(model_dir)
-    model = TransformerSentimentModel.load(model_dir, threads=args.threads)
+    model = TransformerClassifier.load(model_dir, threads=args.threads)
     report["minilm"] = {
         "history": {
             "epochs": model.history.epochs,

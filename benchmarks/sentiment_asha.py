@@ -19,8 +19,8 @@ import tempfile
 from pathlib import Path
 
 from cinerec.data.paths import resolve_data_dir
-from cinerec.text.sentiment.transformer import TransformerSentimentConfig
 from cinerec.text.sentiment.tuning import SearchConfig, asha_search, table_markdown
+from cinerec.text.transformer import TransformerConfig
 from cinerec.text.workflow import load_corpus
 
 ROOT = Path(__file__).resolve().parent
@@ -48,9 +48,7 @@ def main() -> None:
         max_epochs=args.max_epochs,
         cpus_per_trial=args.cpus,
         seed=args.seed,
-        base=TransformerSentimentConfig(
-            max_tokens=args.max_tokens, head_tokens=args.max_tokens // 2
-        ),
+        base=TransformerConfig(max_tokens=args.max_tokens, head_tokens=args.max_tokens // 2),
     )
     with tempfile.TemporaryDirectory() as storage:
         result = asha_search(

@@ -1,6 +1,8 @@
-"""Tiny labelled corpora written by the tests themselves."""
+"""Tiny labelled corpora written by the tests themselves, and a tiny BERT to fine-tune."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 
@@ -63,3 +65,26 @@ def write_imdb_archive(root, *, per_folder: int = 30):  # noqa: ANN001, ANN201 -
 def imdb_dir(tmp_path):  # noqa: ANN001, ANN201
     """A data directory holding only a synthetic IMDB archive (30 reviews per folder)."""
     return write_imdb_archive(tmp_path / "data")
+
+
+@pytest.fixture(scope="session")
+def tiny_encoder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 2-layer, 32-wide BERT saved with the shipped MiniLM tokenizer."""
+    pytest.importorskip("torch")
+    transformers = pytest.importorskip("transformers")
+    from cinerec.text.transformer import shipped_model_dir
+
+    out = tmp_path_factory.mktemp("tiny-bert")
+    tokenizer = transformers.AutoTokenizer.from_pretrained(str(shipped_model_dir()))
+    tokenizer.save_pretrained(out)
+    config = transformers.BertConfig(
+        vocab_size=tokenizer.vocab_size,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=128,
+    )
+    transformers.set_seed(0)
+    transformers.BertModel(config).save_pretrained(out)
+    return out

@@ -82,7 +82,7 @@ def finetune(
     seed: int = 0,
 ) -> None:
     """Fine-tune MiniLM for review sentiment, print held-out accuracy, export it to ONNX."""
-    from cinerec.text.sentiment.transformer import TransformerSentimentConfig
+    from cinerec.text.transformer import TransformerConfig
     from cinerec.text.workflow import finetune_task
 
     s = _settings(data_dir, home)
@@ -92,7 +92,7 @@ def finetune(
             typer.echo(f"  step {i}/{total}  loss {loss:.3f}")
 
     try:
-        config = TransformerSentimentConfig(
+        config = TransformerConfig(
             max_tokens=max_tokens,
             head_tokens=max_tokens // 2,
             learning_rate=learning_rate,
@@ -139,8 +139,8 @@ def tune(
     seed: int = 0,
 ) -> None:
     """Search learning rate, batch size and accumulation with Ray Tune's ASHA scheduler."""
-    from cinerec.text.sentiment.transformer import TransformerSentimentConfig
     from cinerec.text.sentiment.tuning import SearchConfig, table_markdown
+    from cinerec.text.transformer import TransformerConfig
     from cinerec.text.workflow import tune_task
 
     s = _settings(data_dir, home)
@@ -150,7 +150,7 @@ def tune(
             max_epochs=max_epochs,
             cpus_per_trial=cpus,
             seed=seed,
-            base=TransformerSentimentConfig(max_tokens=max_tokens, head_tokens=max_tokens // 2),
+            base=TransformerConfig(max_tokens=max_tokens, head_tokens=max_tokens // 2),
         )
         result = tune_task(
             task,

@@ -22,7 +22,7 @@ from cinerec.text.aspects.classifier import AspectClassifier, AspectClassifierCo
 from cinerec.text.aspects.weak_labels import MOVIE_LEXICON, weak_label_matrix
 from cinerec.text.metrics import accuracy_ci
 from cinerec.text.sentiment import TfidfSentimentConfig, TfidfSentimentModel
-from cinerec.text.sentiment.transformer import TransformerSentimentConfig
+from cinerec.text.transformer import TransformerConfig
 
 Task = Literal["imdb", "nsmc", "aspects"]
 TASKS: tuple[str, ...] = ("imdb", "nsmc", "aspects")
@@ -164,7 +164,7 @@ def finetune_task(
     *,
     data_dir: Path,
     home: Path,
-    config: TransformerSentimentConfig | None = None,
+    config: TransformerConfig | None = None,
     limit: int | None = 4000,
     eval_limit: int | None = 1000,
     export: bool = True,
@@ -180,7 +180,7 @@ def finetune_task(
     """
     from cinerec.errors import ModelError
     from cinerec.text.sentiment.onnx_serving import export_onnx, quantize_int8
-    from cinerec.text.sentiment.transformer import TransformerSentimentModel
+    from cinerec.text.transformer import TransformerClassifier
 
     start = time.perf_counter()
     paths = ReviewPaths(home)
@@ -190,7 +190,7 @@ def finetune_task(
     val = frame[frame["split"] == "validation"].sample(frac=1.0, random_state=seed)
     n_stop = len(val) // 2 if eval_limit is None else min(eval_limit, len(val) // 2)
     stop, held = val.iloc[:n_stop], val.iloc[n_stop:]
-    model = TransformerSentimentModel(config or TransformerSentimentConfig(seed=seed)).fit(
+    model = TransformerClassifier(config or TransformerConfig(seed=seed)).fit(
         train["text"].tolist(),
         train["label"].to_numpy(),
         validation=(stop["text"].tolist(), stop["label"].to_numpy()),

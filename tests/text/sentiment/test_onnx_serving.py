@@ -14,9 +14,9 @@ from cinerec.text.sentiment.onnx_serving import (
     export_onnx,
     quantize_int8,
 )
-from cinerec.text.sentiment.transformer import (
-    TransformerSentimentConfig,
-    TransformerSentimentModel,
+from cinerec.text.transformer import (
+    TransformerClassifier,
+    TransformerConfig,
 )
 
 pytest.importorskip("onnxruntime")
@@ -26,11 +26,11 @@ pytest.importorskip("torch")
 @pytest.fixture(scope="module")
 def exported(
     tiny_encoder: Path, tmp_path_factory: pytest.TempPathFactory
-) -> tuple[TransformerSentimentModel, Path, list[str]]:
+) -> tuple[TransformerClassifier, Path, list[str]]:
     from tests.text.conftest import _corpus
 
     texts, labels = _corpus(120, seed=3)
-    config = TransformerSentimentConfig(
+    config = TransformerConfig(
         base_model=str(tiny_encoder),
         max_tokens=32,
         head_tokens=16,
@@ -38,7 +38,7 @@ def exported(
         epochs=4,
         threads=1,
     )
-    model = TransformerSentimentModel(config).fit(texts, labels)
+    model = TransformerClassifier(config).fit(texts, labels)
     out = model.save(tmp_path_factory.mktemp("onnx") / "m")
     export_onnx(model, out)
     quantize_int8(out)
@@ -68,3 +68,17 @@ def test_missing_export_is_a_clear_error(tmp_path: Path) -> None:
         OnnxSentimentModel.load(tmp_path)
     with pytest.raises(ModelError, match="export_onnx first"):
         quantize_int8(tmp_path)
+
+
+def test_multi_label_pairs_export_uses_sigmoids(tiny_encoder: Path, tmp_path: Path) -> None:
+    texts = [(f"it was {w}", a) for w in ("tasty", "rude") for a in ("food", "service")] * 10
+    y = np.array([[int(t[0].endswith("tasty")), int(t[1] == "service")] for t in texts])
+    config = TransformerConfig(
+        base_model=str(tiny_encoder), max_tokens=24, head_tokens=8, epochs=2, threads=1
+    )
+    model = TransformerClassifier(config).fit(texts, y, label_names=["a", "b"])
+    out = model.save(tmp_path / "m")
+    export_onnx(model, out)
+    onnx = OnnxSentimentModel.load(out, quantized=False, threads=1)
+    assert np.allclose(onnx.predict_proba(texts), model.predict_proba(texts), atol=1e-4)
+    assert onnx.predict(texts).shape == (40, 2)

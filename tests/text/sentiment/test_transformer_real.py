@@ -17,7 +17,7 @@ def test_cli_finetunes_the_real_minilm_and_exports_int8(
     pytest.importorskip("onnxruntime")
     from cinerec.data.reviews import load_imdb
     from cinerec.text.sentiment.onnx_serving import OnnxSentimentModel
-    from cinerec.text.sentiment.transformer import TransformerSentimentModel
+    from cinerec.text.transformer import TransformerClassifier
     from tests.text.test_cli import _app
 
     home = tmp_path / "home"
@@ -28,7 +28,7 @@ def test_cli_finetunes_the_real_minilm_and_exports_int8(
     assert result.exit_code == 0, result.output
     assert "test_accuracy" in result.output and "model.int8.onnx" in result.output
     directory = home / "artifacts" / "reviews" / "imdb-minilm"
-    model = TransformerSentimentModel.load(directory, threads=2)
+    model = TransformerClassifier.load(directory, threads=2)
     scores = model.metadata["scores"]
     # 40 steps on 320 reviews already beat a coin on held-out movies
     assert scores["test_accuracy"]["value"] >= 0.6, scores

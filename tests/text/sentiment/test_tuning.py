@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from cinerec.errors import ConfigError
-from cinerec.text.sentiment.transformer import TransformerSentimentConfig
 from cinerec.text.sentiment.tuning import SearchConfig, asha_search, table_markdown
+from cinerec.text.transformer import TransformerConfig
 
 
 def test_search_config_is_validated() -> None:
@@ -33,9 +33,7 @@ def test_real_ray_asha_search(
         cpus_per_trial=1,
         lr_range=(1e-4, 5e-3),
         batch_sizes=(8, 16),
-        base=TransformerSentimentConfig(
-            base_model=str(tiny_encoder), max_tokens=32, head_tokens=16
-        ),
+        base=TransformerConfig(base_model=str(tiny_encoder), max_tokens=32, head_tokens=16),
     )
     result = asha_search(
         (texts[:80], labels[:80]), (texts[80:], labels[80:]), search, storage=tmp_path / "tune"

@@ -28,6 +28,33 @@ from cinerec.text.persist import fingerprint_labelled_texts, load_artifact, save
 KIND = "aspects-ovr"
 
 
+def f1_thresholds(
+    proba: np.ndarray, labels: np.ndarray, grid: Sequence[float] | None = None
+) -> np.ndarray:
+    """Per column, the threshold in ``grid`` (default 0.10 .. 0.90) with the best F1."""
+    values = np.arange(0.1, 0.91, 0.05) if grid is None else np.asarray(grid, dtype=float)
+    y = np.asarray(labels, dtype=bool)
+    best = []
+    for k in range(y.shape[1]):
+        f1s = []
+        for t in values:
+            pred = proba[:, k] >= t
+            tp = float((pred & y[:, k]).sum())
+            denom = float(pred.sum() + y[:, k].sum())
+            f1s.append(2 * tp / denom if denom else 0.0)
+        best.append(float(values[int(np.argmax(f1s))]))
+    return np.asarray(best)
+
+
+def decide_labels(proba: np.ndarray, thresholds: np.ndarray, *, at_least_one: bool) -> np.ndarray:
+    """0/1 decisions; with ``at_least_one`` a row with none gets its most probable label."""
+    out = (proba >= thresholds).astype(np.int8)
+    if at_least_one and len(out):
+        empty = out.sum(axis=1) == 0
+        out[empty, proba[empty].argmax(axis=1)] = 1
+    return out
+
+
 @dataclass(frozen=True, slots=True)
 class AspectClassifierConfig:
     """Features, regularisation and decision rule of :class:`AspectClassifier`."""
@@ -136,11 +163,7 @@ class AspectClassifier:
 
     def decide(self, proba: np.ndarray) -> np.ndarray:
         """0/1 decisions from probabilities with the per-aspect thresholds."""
-        out = (proba >= self.thresholds).astype(np.int8)
-        if self.config.at_least_one and len(out):
-            empty = out.sum(axis=1) == 0
-            out[empty, proba[empty].argmax(axis=1)] = 1
-        return out
+        return decide_labels(proba, self.thresholds, at_least_one=self.config.at_least_one)
 
     def predict(self, texts: Sequence[str]) -> np.ndarray:
         """0/1 matrix of present aspects."""
@@ -150,18 +173,7 @@ class AspectClassifier:
         self, proba: np.ndarray, labels: np.ndarray, grid: Sequence[float] | None = None
     ) -> np.ndarray:
         """Set each aspect's threshold to the F1-best value on held-out ``(proba, labels)``."""
-        values = np.arange(0.1, 0.91, 0.05) if grid is None else np.asarray(grid, dtype=float)
-        y = np.asarray(labels, dtype=bool)
-        best = []
-        for k in range(y.shape[1]):
-            f1s = []
-            for t in values:
-                pred = proba[:, k] >= t
-                tp = float((pred & y[:, k]).sum())
-                denom = float(pred.sum() + y[:, k].sum())
-                f1s.append(2 * tp / denom if denom else 0.0)
-            best.append(float(values[int(np.argmax(f1s))]))
-        self.thresholds = np.asarray(best)
+        self.thresholds = f1_thresholds(proba, labels, grid)
         return self.thresholds
 
     def save(self, path: Path, *, metadata: dict[str, Any] | None = None) -> Path:

@@ -1,7 +1,7 @@
-"""Serving a fine-tuned sentiment model through ONNX Runtime, optionally int8-quantized.
+"""Serving a fine-tuned transformer classifier through ONNX Runtime, optionally int8-quantized.
 
 :func:`export_onnx` writes ``model.onnx`` (fp32, dynamic batch and sequence axes) next to a
-model saved by :class:`~cinerec.text.sentiment.transformer.TransformerSentimentModel`;
+model saved by :class:`~cinerec.text.transformer.TransformerClassifier`;
 :func:`quantize_int8` adds ``model.int8.onnx`` with dynamic quantization (weights int8, the
 activations quantized per batch at run time: no calibration data needed). The ONNX model reads
 the same head + tail token ids as the PyTorch one, so the two are interchangeable.
@@ -22,10 +22,11 @@ from typing import Any
 import numpy as np
 
 from cinerec.errors import ModelError
-from cinerec.text.sentiment.transformer import (
+from cinerec.text.transformer import (
     KIND,
     RUN_FILE,
-    TransformerSentimentModel,
+    Text,
+    TransformerClassifier,
     encode_reviews,
     length_batches,
     pad_batch,
@@ -37,7 +38,7 @@ INSTALL_HINT = "install it with `pip install onnx onnxruntime`"
 OPSET = 17
 
 
-def export_onnx(model: TransformerSentimentModel, directory: Path) -> Path:
+def export_onnx(model: TransformerClassifier, directory: Path) -> Path:
     """Write ``model.onnx`` for a fitted model into ``directory`` (where it was saved).
 
     Raises:
@@ -97,7 +98,13 @@ class OnnxSentimentModel:
     """The predict side of a fine-tuned sentiment model on ONNX Runtime (CPU)."""
 
     def __init__(
-        self, session: Any, tokenizer: Any, classes: np.ndarray, config: dict[str, Any]
+        self,
+        session: Any,
+        tokenizer: Any,
+        classes: np.ndarray,
+        config: dict[str, Any],
+        *,
+        multi_label: bool = False,
     ) -> None:
         self.session = session
         self.tokenizer = tokenizer
@@ -105,6 +112,7 @@ class OnnxSentimentModel:
         self.max_tokens = int(config["max_tokens"])
         self.head_tokens = int(config["head_tokens"])
         self.batch_size = int(config.get("eval_batch_size", 64))
+        self.multi_label = multi_label
 
     @classmethod
     def load(
@@ -139,10 +147,16 @@ class OnnxSentimentModel:
             str(path), sess_options=options, providers=["CPUExecutionProvider"]
         )
         tokenizer = AutoTokenizer.from_pretrained(str(directory))
-        return cls(session, tokenizer, np.asarray(record["classes"]), record["config"])
+        return cls(
+            session,
+            tokenizer,
+            np.asarray(record["classes"]),
+            record["config"],
+            multi_label=bool(record.get("multi_label", False)),
+        )
 
-    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
-        """Class probabilities, shape ``(len(texts), n_classes)``."""
+    def predict_proba(self, texts: Sequence[Text]) -> np.ndarray:
+        """Class probabilities (per-label when multi-label), ``(len(texts), n_classes)``."""
         out = np.zeros((len(texts), len(self.classes_)), dtype=np.float64)
         if not len(texts):
             return out
@@ -153,11 +167,16 @@ class OnnxSentimentModel:
         for idx in length_batches(rows, self.batch_size):
             ids, mask = pad_batch([rows[i] for i in idx], pad)
             (logits,) = self.session.run(["logits"], {"input_ids": ids, "attention_mask": mask})
-            z = logits - logits.max(axis=1, keepdims=True)
-            p = np.exp(z)
-            out[idx] = p / p.sum(axis=1, keepdims=True)
+            if self.multi_label:
+                out[idx] = 1.0 / (1.0 + np.exp(-logits))
+                continue
+            z = np.exp(logits - logits.max(axis=1, keepdims=True))
+            out[idx] = z / z.sum(axis=1, keepdims=True)
         return out
 
-    def predict(self, texts: Sequence[str]) -> np.ndarray:
-        """The most probable class of each text."""
-        return self.classes_[self.predict_proba(texts).argmax(axis=1)]
+    def predict(self, texts: Sequence[Text]) -> np.ndarray:
+        """The most probable class of each text; a 0/1 matrix (p >= 0.5) when multi-label."""
+        proba = self.predict_proba(texts)
+        if self.multi_label:
+            return (proba >= 0.5).astype(np.int8)
+        return self.classes_[proba.argmax(axis=1)]

