@@ -74,6 +74,9 @@ def main() -> None:
     parser.add_argument("--model-dir", type=Path, default=None)
     parser.add_argument("--retrain", action="store_true")
     parser.add_argument(
+        "--requantize", action="store_true", help="redo the int8 copy of a kept model"
+    )
+    parser.add_argument(
         "--init-from",
         type=Path,
         default=None,
@@ -174,6 +177,8 @@ def main() -> None:
             },
         )
         export_onnx(model, model_dir)
+        quantize_int8(model_dir)
+    elif args.requantize:
         quantize_int8(model_dir)
     model = TransformerClassifier.load(model_dir, threads=args.threads)
     report["minilm"] = {

@@ -27,7 +27,7 @@ def test_real_ray_asha_search(
     pytest.importorskip("ray.tune")
     texts, labels = toy_sentiment
     search = SearchConfig(
-        num_samples=3,
+        num_samples=2,
         max_epochs=2,
         grace_period=1,
         cpus_per_trial=1,
@@ -39,7 +39,7 @@ def test_real_ray_asha_search(
         (texts[:80], labels[:80]), (texts[80:], labels[80:]), search, storage=tmp_path / "tune"
     )
     table = result.table
-    assert len(table) == 3
+    assert len(table) == 2
     assert table["learning_rate"].between(1e-4, 5e-3).all()
     assert set(table["batch_size"]) <= {8, 16}
     assert table["epochs_run"].between(1, 2).all()
