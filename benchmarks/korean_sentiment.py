@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from cinerec.data.paths import resolve_data_dir
-from cinerec.text.metrics import accuracy_ci
+from cinerec.text.metrics import accuracy_ci, accuracy_difference_ci
 from cinerec.text.sentiment import (
     EmbeddingHeadConfig,
     EmbeddingHeadSentimentModel,
@@ -33,15 +33,6 @@ from cinerec.text.workflow import SENTIMENT_CONFIGS, load_corpus
 
 ROOT = Path(__file__).resolve().parent
 C_GRID = (0.5, 2.0, 8.0, 32.0)
-
-
-def paired(y: np.ndarray, a: np.ndarray, b: np.ndarray, seed: int = 0) -> dict[str, float]:
-    """Accuracy of ``a`` minus ``b`` with a bootstrap 95% interval."""
-    hits = (a == y).astype(float) - (b == y).astype(float)
-    rng = np.random.default_rng(seed)
-    draws = [hits[rng.integers(0, len(hits), len(hits))].mean() for _ in range(2000)]
-    low, high = np.percentile(draws, [2.5, 97.5])
-    return {"value": float(hits.mean()), "low": float(low), "high": float(high)}
 
 
 def _ci(e: dict[str, float]) -> str:
@@ -127,7 +118,9 @@ def main() -> None:
     }
     for name, p in pred.items():
         report.setdefault("test_sample_accuracy", {})[name] = accuracy_ci(y_t, p).as_dict()
-    report["diff_vs_tfidf"] = {n: paired(y_t, pred[n], pred["tfidf"]) for n in ("head", "blend")}
+    report["diff_vs_tfidf"] = {
+        n: accuracy_difference_ci(y_t, pred[n], pred["tfidf"]).as_dict() for n in ("head", "blend")
+    }
 
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.with_suffix(".json").write_text(json.dumps(report, indent=2), encoding="utf-8")

@@ -33,7 +33,7 @@ import numpy as np
 
 from cinerec.config import default_cache_dir
 from cinerec.data.paths import resolve_data_dir
-from cinerec.text.metrics import accuracy_ci
+from cinerec.text.metrics import accuracy_ci, accuracy_difference_ci
 from cinerec.text.sentiment import TfidfSentimentModel
 from cinerec.text.sentiment.onnx_serving import OnnxSentimentModel, export_onnx, quantize_int8
 from cinerec.text.transformer import (
@@ -43,17 +43,6 @@ from cinerec.text.transformer import (
 from cinerec.text.workflow import SENTIMENT_CONFIGS, load_corpus
 
 ROOT = Path(__file__).resolve().parent
-
-
-def paired_accuracy_diff(
-    y: np.ndarray, a: np.ndarray, b: np.ndarray, *, rounds: int = 2000, seed: int = 0
-) -> dict[str, float]:
-    """Accuracy of ``a`` minus that of ``b`` on the same examples, with a bootstrap 95% CI."""
-    hits = (a == y).astype(float) - (b == y).astype(float)
-    rng = np.random.default_rng(seed)
-    draws = [hits[rng.integers(0, len(hits), len(hits))].mean() for _ in range(rounds)]
-    low, high = np.percentile(draws, [2.5, 97.5])
-    return {"value": float(hits.mean()), "low": float(low), "high": float(high)}
 
 
 def main() -> None:
@@ -213,9 +202,9 @@ def main() -> None:
         report[name]["speedup_vs_torch_fp32"] = (
             report[name]["reviews_per_second"] / report["torch_fp32"]["reviews_per_second"]
         )
-        report[name]["accuracy_diff_vs_torch_fp32"] = paired_accuracy_diff(
+        report[name]["accuracy_diff_vs_torch_fp32"] = accuracy_difference_ci(
             y_t, (probs[name] > 0.5).astype(int), (probs["torch_fp32"] > 0.5).astype(int)
-        )
+        ).as_dict()
         report[name]["max_abs_prob_diff"] = float(np.abs(probs[name] - probs["torch_fp32"]).max())
 
     p_minilm_b = model.predict_proba(val_b["text"].tolist())[:, 1]
@@ -230,12 +219,12 @@ def main() -> None:
         "validation_b_accuracy_by_weight": dict(zip(map(str, grid), val_acc, strict=True)),
         "test_accuracy": accuracy_ci(y_t, blend_t).as_dict(),
         "test_accuracy_int8": accuracy_ci(y_t, blend_i8).as_dict(),
-        "diff_vs_tfidf": paired_accuracy_diff(y_t, blend_t, tfidf_t),
+        "diff_vs_tfidf": accuracy_difference_ci(y_t, blend_t, tfidf_t).as_dict(),
     }
     report["tfidf"]["test_accuracy_sample"] = accuracy_ci(y_t, tfidf_t).as_dict()
-    report["minilm"]["diff_vs_tfidf"] = paired_accuracy_diff(
+    report["minilm"]["diff_vs_tfidf"] = accuracy_difference_ci(
         y_t, (probs["torch_fp32"] > 0.5).astype(int), tfidf_t
-    )
+    ).as_dict()
 
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.with_suffix(".json").write_text(json.dumps(report, indent=2), encoding="utf-8")

@@ -80,3 +80,26 @@ def micro_f1_ci(
     scores = np.where(denom > 0, 2 * tp[idx].sum(axis=1) / np.maximum(denom, 1), 1.0)
     low, high = np.quantile(scores, [0.025, 0.975])
     return Estimate(micro_f1(true, pred), float(low), float(high), len(true))
+
+
+def accuracy_difference_ci(
+    y_true: np.ndarray,
+    pred_a: np.ndarray,
+    pred_b: np.ndarray,
+    *,
+    resamples: int = 2000,
+    seed: int = 0,
+) -> Estimate:
+    """Accuracy of ``pred_a`` minus that of ``pred_b`` on the same examples, with a paired
+    bootstrap (over examples) 95% interval.
+
+    >>> y = np.array([1, 0, 1, 1])
+    >>> accuracy_difference_ci(y, y, np.array([0, 0, 1, 1])).value
+    0.25
+    """
+    y_true = np.asarray(y_true)
+    hits = (np.asarray(pred_a) == y_true).astype(float) - (np.asarray(pred_b) == y_true)
+    rng = np.random.default_rng(seed)
+    draws = hits[rng.integers(0, len(hits), size=(resamples, len(hits)))].mean(axis=1)
+    low, high = np.quantile(draws, [0.025, 0.975])
+    return Estimate(float(hits.mean()), float(low), float(high), len(hits))

