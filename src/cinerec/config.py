@@ -41,7 +41,7 @@ class Settings(BaseSettings):
     """Every knob of cinerec in one place.
 
     Example:
-        >>> s = Settings(home=Path("/tmp/cr"), llm_backend="none")
+        >>> s = Settings(home=Path("state"), llm_backend="none")
         >>> s.resolved_database_url.startswith("sqlite:///")
         True
     """
