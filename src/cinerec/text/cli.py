@@ -7,7 +7,7 @@ Each command builds Settings and calls :mod:`cinerec.text.workflow`, nothing mor
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -40,6 +40,15 @@ def _fail(exc: CinerecError) -> typer.Exit:
     return typer.Exit(2)
 
 
+def _echo_report(verb: str, report: Any) -> None:
+    typer.echo(
+        f"{verb} {report.task} on {report.n_train:,} reviews ({report.n_human} human labels) "
+        f"in {report.seconds:.0f} s -> {report.path}"
+    )
+    for name, value in report.scores.items():
+        typer.echo(f"  {name}: {value}")
+
+
 @reviews_app.command("train")
 def train(
     task: TaskArg,
@@ -58,12 +67,7 @@ def train(
         report = train_task(task, data_dir=_data_dir(s), home=s.home, limit=limit, seed=seed)
     except CinerecError as exc:
         raise _fail(exc) from None
-    typer.echo(
-        f"Trained {report.task} on {report.n_train:,} reviews ({report.n_human} human labels) "
-        f"in {report.seconds:.0f} s -> {report.path}"
-    )
-    for name, value in report.scores.items():
-        typer.echo(f"  {name}: {value}")
+    _echo_report("Trained", report)
 
 
 @reviews_app.command("finetune")
@@ -114,12 +118,7 @@ def finetune(
         )
     except CinerecError as exc:
         raise _fail(exc) from None
-    typer.echo(
-        f"Fine-tuned {report.task} on {report.n_train:,} reviews in {report.seconds:.0f} s "
-        f"-> {report.path}"
-    )
-    for name, value in report.scores.items():
-        typer.echo(f"  {name}: {value}")
+    _echo_report("Fine-tuned", report)
 
 
 @reviews_app.command("tune")
