@@ -36,6 +36,7 @@ import numpy as np
 
 from cinerec.errors import ConfigError, ModelError
 from cinerec.text.embeddings.minilm import shipped_model_dir
+from cinerec.text.metrics import micro_f1
 from cinerec.text.persist import fingerprint_labelled_texts
 
 KIND = "sentiment-transformer"
@@ -181,6 +182,59 @@ def length_batches(rows: Sequence[list[int]], size: int) -> list[np.ndarray]:
     return [order[i : i + size] for i in range(0, len(order), size)]
 
 
+def probabilities(logits: np.ndarray, *, multi_label: bool) -> np.ndarray:
+    """Softmax over classes, or a sigmoid per label when ``multi_label``."""
+    logits = np.asarray(logits, dtype=np.float64)
+    if multi_label:
+        return 1.0 / (1.0 + np.exp(-logits))
+    z = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return z / z.sum(axis=1, keepdims=True)
+
+
+def decisions(proba: np.ndarray, classes: np.ndarray, *, multi_label: bool) -> np.ndarray:
+    """The most probable class per row; a 0/1 matrix (p >= 0.5) when ``multi_label``."""
+    if multi_label:
+        return (proba >= 0.5).astype(np.int8)
+    return classes[proba.argmax(axis=1)]
+
+
+def score_rows(
+    rows: Sequence[list[int]],
+    logits_of: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    *,
+    pad_id: int,
+    batch_size: int,
+    n_classes: int,
+    multi_label: bool,
+) -> np.ndarray:
+    """Probabilities of token-id rows, batched by length; ``logits_of(ids, mask)`` is the
+    network (PyTorch or ONNX Runtime)."""
+    out = np.zeros((len(rows), n_classes), dtype=np.float64)
+    for idx in length_batches(rows, batch_size):
+        ids, mask = pad_batch([rows[i] for i in idx], pad_id)
+        out[idx] = probabilities(logits_of(ids, mask), multi_label=multi_label)
+    return out
+
+
+def read_run_record(directory: Path, *, missing: str) -> dict[str, Any]:
+    """The JSON record :meth:`TransformerClassifier.save` wrote in ``directory``.
+
+    Raises:
+        ModelError: ``missing`` when there is none; or it is unreadable or of another kind.
+    """
+    run = Path(directory) / RUN_FILE
+    if not run.is_file():
+        raise ModelError(missing)
+    try:
+        record = json.loads(run.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"{run} cannot be read ({exc}); retrain the model.") from exc
+    if not isinstance(record, dict) or record.get("kind") != KIND:
+        kind = record.get("kind") if isinstance(record, dict) else None
+        raise ModelError(f"{run} holds a {kind!r} model, not {KIND!r}.")
+    return record
+
+
 class TransformerClassifier:
     """A sequence classifier fine-tuned from a BERT-style encoder; any number of classes."""
 
@@ -220,6 +274,12 @@ class TransformerClassifier:
 
         ids, mask = pad_batch(rows, self.tokenizer.pad_token_id or 0)
         return {"input_ids": torch.from_numpy(ids), "attention_mask": torch.from_numpy(mask)}
+
+    def _logits(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        import torch
+
+        out = self.network(input_ids=torch.from_numpy(ids), attention_mask=torch.from_numpy(mask))
+        return out.logits.float().numpy()
 
     # -- training -----------------------------------------------------------------------------
 
@@ -379,12 +439,10 @@ class TransformerClassifier:
         eps = 1e-12
         if self.multi_label:
             pred, true = proba >= 0.5, target >= 0.5
-            tp = float((pred & true).sum())
-            denom = float(pred.sum() + true.sum())
             loss = -np.mean(
                 true * np.log(np.clip(proba, eps, 1)) + ~true * np.log(np.clip(1 - proba, eps, 1))
             )
-            return {"val_accuracy": 2 * tp / denom if denom else 0.0, "val_loss": float(loss)}
+            return {"val_accuracy": micro_f1(true, pred), "val_loss": float(loss)}
         picked = proba[np.arange(len(target)), target]
         return {
             "val_accuracy": float((proba.argmax(axis=1) == target).mean()),
@@ -397,15 +455,15 @@ class TransformerClassifier:
         import torch
 
         self.network.eval()
-        out = np.zeros((len(rows), len(self.classes_)), dtype=np.float64)
         with torch.inference_mode():
-            for idx in length_batches(rows, self.config.eval_batch_size):
-                logits = self.network(**self._batch([rows[i] for i in idx])).logits
-                logits = logits.float()
-                out[idx] = (
-                    torch.sigmoid(logits) if self.multi_label else torch.softmax(logits, dim=-1)
-                ).numpy()
-        return out
+            return score_rows(
+                rows,
+                self._logits,
+                pad_id=self.tokenizer.pad_token_id or 0,
+                batch_size=self.config.eval_batch_size,
+                n_classes=len(self.classes_),
+                multi_label=self.multi_label,
+            )
 
     def predict_proba(self, texts: Sequence[Text]) -> np.ndarray:
         """Class probabilities (per-label ones when multi-label), ``(len(texts), n_classes)``."""
@@ -416,10 +474,7 @@ class TransformerClassifier:
 
     def predict(self, texts: Sequence[Text]) -> np.ndarray:
         """The most probable class of each text; a 0/1 matrix (p >= 0.5) when multi-label."""
-        proba = self.predict_proba(texts)
-        if self.multi_label:
-            return (proba >= 0.5).astype(np.int8)
-        return self.classes_[proba.argmax(axis=1)]
+        return decisions(self.predict_proba(texts), self.classes_, multi_label=self.multi_label)
 
     # -- persistence --------------------------------------------------------------------------
 
@@ -450,18 +505,11 @@ class TransformerClassifier:
             ModelError: the directory is missing, not a cinerec sentiment model, or unreadable.
         """
         directory = Path(directory)
-        run = directory / RUN_FILE
-        if not run.is_file():
-            raise ModelError(
-                f"No fine-tuned sentiment model in {directory}; train one with "
-                "`cinerec reviews finetune`."
-            )
-        try:
-            record = json.loads(run.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise ModelError(f"{run} cannot be read ({exc}); retrain the model.") from exc
-        if record.get("kind") != KIND:
-            raise ModelError(f"{run} holds a {record.get('kind')!r} model, not {KIND!r}.")
+        record = read_run_record(
+            directory,
+            missing=f"No fine-tuned sentiment model in {directory}; train one with "
+            "`cinerec reviews finetune`.",
+        )
         cfg = dict(record["config"])
         if threads is not None:
             cfg["threads"] = threads

@@ -13,7 +13,6 @@ Example:
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -23,13 +22,13 @@ import numpy as np
 
 from cinerec.errors import ModelError
 from cinerec.text.transformer import (
-    KIND,
-    RUN_FILE,
     Text,
     TransformerClassifier,
+    decisions,
     encode_reviews,
-    length_batches,
     pad_batch,
+    read_run_record,
+    score_rows,
 )
 
 FP32_FILE = "model.onnx"
@@ -132,14 +131,10 @@ class OnnxSentimentModel:
         """
         directory = Path(directory)
         path = directory / (INT8_FILE if quantized else FP32_FILE)
-        run = directory / RUN_FILE
-        if not path.is_file() or not run.is_file():
-            raise ModelError(
-                f"No exported model at {path}; run `cinerec reviews finetune` (it exports)."
-            )
-        record = json.loads(run.read_text(encoding="utf-8"))
-        if record.get("kind") != KIND:
-            raise ModelError(f"{run} holds a {record.get('kind')!r} model, not {KIND!r}.")
+        missing = f"No exported model at {path}; run `cinerec reviews finetune` (it exports)."
+        if not path.is_file():
+            raise ModelError(missing)
+        record = read_run_record(directory, missing=missing)
         try:
             import onnxruntime as ort
         except ImportError as exc:
@@ -164,26 +159,25 @@ class OnnxSentimentModel:
 
     def predict_proba(self, texts: Sequence[Text]) -> np.ndarray:
         """Class probabilities (per-label when multi-label), ``(len(texts), n_classes)``."""
-        out = np.zeros((len(texts), len(self.classes_)), dtype=np.float64)
         if not len(texts):
-            return out
+            return np.zeros((0, len(self.classes_)), dtype=np.float64)
         rows = encode_reviews(
             self.tokenizer, texts, max_tokens=self.max_tokens, head=self.head_tokens
         )
-        pad = self.tokenizer.pad_token_id or 0
-        for idx in length_batches(rows, self.batch_size):
-            ids, mask = pad_batch([rows[i] for i in idx], pad)
+
+        def logits_of(ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
             (logits,) = self.session.run(["logits"], {"input_ids": ids, "attention_mask": mask})
-            if self.multi_label:
-                out[idx] = 1.0 / (1.0 + np.exp(-logits))
-                continue
-            z = np.exp(logits - logits.max(axis=1, keepdims=True))
-            out[idx] = z / z.sum(axis=1, keepdims=True)
-        return out
+            return logits
+
+        return score_rows(
+            rows,
+            logits_of,
+            pad_id=self.tokenizer.pad_token_id or 0,
+            batch_size=self.batch_size,
+            n_classes=len(self.classes_),
+            multi_label=self.multi_label,
+        )
 
     def predict(self, texts: Sequence[Text]) -> np.ndarray:
         """The most probable class of each text; a 0/1 matrix (p >= 0.5) when multi-label."""
-        proba = self.predict_proba(texts)
-        if self.multi_label:
-            return (proba >= 0.5).astype(np.int8)
-        return self.classes_[proba.argmax(axis=1)]
+        return decisions(self.predict_proba(texts), self.classes_, multi_label=self.multi_label)
