@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from cinerec.data.reviews import load_imdb, load_nsmc_raw, nsmc_balanced, nsmc_binary
-from cinerec.errors import ValidationError
+from cinerec.errors import ModelError, ValidationError
 from cinerec.text import active
 from cinerec.text.aspects.classifier import AspectClassifier, AspectClassifierConfig
 from cinerec.text.aspects.weak_labels import MOVIE_LEXICON, weak_label_matrix
@@ -178,15 +178,14 @@ def finetune_task(
     With ``export``, ``model.onnx`` and ``model.int8.onnx`` are written next to the weights
     (skipped with a note in the scores when onnxruntime is not installed).
     """
-    from cinerec.errors import ModelError
     from cinerec.text.sentiment.onnx_serving import export_onnx, quantize_int8
     from cinerec.text.transformer import TransformerClassifier
 
     start = time.perf_counter()
     paths = ReviewPaths(home)
     human = active.load_label_store(paths.labels(_transformer_task(task)))
-    frame = load_corpus(task, data_dir)
-    train = _apply_human(_sample(frame[frame["split"] == "train"], limit, seed), human, int)
+    frame = load_corpus(task, data_dir, limit=limit, seed=seed)
+    train = _apply_human(frame[frame["split"] == "train"], human, int)
     val = frame[frame["split"] == "validation"].sample(frac=1.0, random_state=seed)
     n_stop = len(val) // 2 if eval_limit is None else min(eval_limit, len(val) // 2)
     stop, held = val.iloc[:n_stop], val.iloc[n_stop:]
@@ -229,8 +228,8 @@ def tune_task(
     validation reviews (never test); the table goes to ``<tuning dir>/results.{csv,md}``."""
     from cinerec.text.sentiment.tuning import SearchConfig, asha_search, table_markdown
 
-    frame = load_corpus(_transformer_task(task), data_dir)
-    train = _sample(frame[frame["split"] == "train"], limit, seed)
+    frame = load_corpus(_transformer_task(task), data_dir, limit=limit, seed=seed)
+    train = frame[frame["split"] == "train"]
     val = _sample(frame[frame["split"] == "validation"], eval_limit, seed)
     out = ReviewPaths(home).tuning(task)
     result = asha_search(

@@ -89,12 +89,16 @@ class SearchConfig:
 
 @dataclass(frozen=True)
 class SearchResult:
-    """The trials' table (one row per trial, best first) and the best trial's settings."""
+    """The trials' table (one row per trial, best first), the search's time and its logs."""
 
     table: pd.DataFrame
-    best: dict[str, Any]
     seconds: float
     storage: Path
+
+    @property
+    def best(self) -> dict[str, Any]:
+        """The best trial's row: its settings and scores."""
+        return self.table.iloc[0].to_dict()
 
 
 def _trial(
@@ -202,8 +206,7 @@ def asha_search(
     if table.empty or table["best_val_accuracy"].isna().all():
         errors = [str(r.error) for r in grid if r.error is not None][:3]
         raise ModelError(f"Every tuning trial failed: {errors}")
-    best = table.iloc[0].to_dict()
-    return SearchResult(table, best, time.perf_counter() - started, storage / name)
+    return SearchResult(table, time.perf_counter() - started, storage / name)
 
 
 def _table(grid: Any) -> pd.DataFrame:
