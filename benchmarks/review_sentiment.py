@@ -33,7 +33,7 @@ import numpy as np
 
 from cinerec.config import default_cache_dir
 from cinerec.data.paths import resolve_data_dir
-from cinerec.text.metrics import accuracy_ci, accuracy_difference_ci
+from cinerec.text.metrics import accuracy_ci, accuracy_difference_ci, estimate_text
 from cinerec.text.sentiment import TfidfSentimentModel
 from cinerec.text.sentiment.onnx_serving import OnnxSentimentModel, export_onnx, quantize_int8
 from cinerec.text.transformer import (
@@ -232,10 +232,6 @@ def main() -> None:
     print(markdown(report))
 
 
-def _acc(est: dict[str, float]) -> str:
-    return f"{est['value']:.4f} [{est['low']:.4f}, {est['high']:.4f}]"
-
-
 def markdown(r: dict[str, Any]) -> str:
     """The report as a Markdown table."""
     s = r["sizes"]
@@ -248,19 +244,19 @@ def markdown(r: dict[str, Any]) -> str:
         "",
         "| model | test accuracy (95% CI) | reviews/s (2 threads) |",
         "|---|---|---|",
-        f"| TF-IDF NB-LR, whole test set | {_acc(r['tfidf']['test_accuracy_full'])} | "
+        f"| TF-IDF NB-LR, whole test set | {estimate_text(r['tfidf']['test_accuracy_full'])} | "
         f"{r['tfidf']['reviews_per_second']:.0f} |",
-        f"| TF-IDF NB-LR | {_acc(r['tfidf']['test_accuracy_sample'])} | |",
+        f"| TF-IDF NB-LR | {estimate_text(r['tfidf']['test_accuracy_sample'])} | |",
     ]
     for name in ("torch_fp32", "onnx_fp32", "onnx_int8"):
         lines.append(
-            f"| MiniLM {name.replace('_', ' ')} | {_acc(r[name]['test_accuracy'])} | "
+            f"| MiniLM {name.replace('_', ' ')} | {estimate_text(r[name]['test_accuracy'])} | "
             f"{r[name]['reviews_per_second']:.1f} |"
         )
     b = r["blend"]
     lines += [
-        f"| blend (w={b['weight_minilm']}) | {_acc(b['test_accuracy'])} | |",
-        f"| blend with int8 MiniLM | {_acc(b['test_accuracy_int8'])} | |",
+        f"| blend (w={b['weight_minilm']}) | {estimate_text(b['test_accuracy'])} | |",
+        f"| blend with int8 MiniLM | {estimate_text(b['test_accuracy_int8'])} | |",
         "",
         "| comparison | value (95% CI) |",
         "|---|---|",
@@ -269,14 +265,13 @@ def markdown(r: dict[str, Any]) -> str:
         d = r[name]["accuracy_diff_vs_torch_fp32"]
         lines.append(
             f"| {name} vs torch fp32: speed-up {r[name]['speedup_vs_torch_fp32']:.2f}x, "
-            f"accuracy | {d['value']:+.4f} [{d['low']:+.4f}, {d['high']:+.4f}] |"
+            f"accuracy | {estimate_text(d, signed=True)} |"
         )
     for label, d in (
         ("MiniLM - TF-IDF", r["minilm"]["diff_vs_tfidf"]),
         ("blend - TF-IDF", b["diff_vs_tfidf"]),
     ):
-        ci = f"{d['value']:+.4f} [{d['low']:+.4f}, {d['high']:+.4f}]"
-        lines.append(f"| {label} accuracy | {ci} |")
+        lines.append(f"| {label} accuracy | {estimate_text(d, signed=True)} |")
     h = r["minilm"]["history"]
     earlier = r["minilm"].get("earlier_history")
     if earlier:

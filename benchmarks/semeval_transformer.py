@@ -21,13 +21,10 @@ from pathlib import Path
 from cinerec.data.paths import resolve_data_dir
 from cinerec.data.reviews import load_semeval
 from cinerec.text.aspects.semeval import evaluate_semeval, evaluate_semeval_transformer
+from cinerec.text.metrics import estimate_text
 from cinerec.text.transformer import TransformerConfig
 
 ROOT = Path(__file__).resolve().parent
-
-
-def _ci(e: dict[str, float]) -> str:
-    return f"{e['value']:.3f} [{e['low']:.3f}, {e['high']:.3f}]"
 
 
 def main() -> None:
@@ -79,6 +76,10 @@ def main() -> None:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.with_suffix(".json").write_text(json.dumps(report, indent=2), encoding="utf-8")
     t, m = report["tfidf"], report["minilm"]
+    cells = {
+        name: f"{estimate_text(r['category_f1'], 3)} | {estimate_text(r['polarity_accuracy'], 3)}"
+        for name, r in (("tfidf", t), ("minilm", m))
+    }
     text = "\n".join(
         [
             "# SemEval-2014 restaurants: aspect categories and their polarity",
@@ -89,9 +90,9 @@ def main() -> None:
             "| model | category micro F1 | category-polarity accuracy | seconds (2 threads) |",
             "|---|---|---|---|",
             f"| TF-IDF (word + char n-grams), one-vs-rest / per-aspect LR | "
-            f"{_ci(t['category_f1'])} | {_ci(t['polarity_accuracy'])} | {t['seconds']:.0f} |",
-            f"| MiniLM fine-tuned (multi-label; pairs for polarity) | {_ci(m['category_f1'])} | "
-            f"{_ci(m['polarity_accuracy'])} | {m['seconds']:.0f} |",
+            f"{cells['tfidf']} | {t['seconds']:.0f} |",
+            f"| MiniLM fine-tuned (multi-label; pairs for polarity) | {cells['minilm']} | "
+            f"{m['seconds']:.0f} |",
             "",
             "Targets: F1 >= 0.90, polarity accuracy >= 0.87.",
             "",

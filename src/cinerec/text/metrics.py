@@ -11,6 +11,7 @@ Example:
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -103,3 +104,13 @@ def accuracy_difference_ci(
     draws = hits[rng.integers(0, len(hits), size=(resamples, len(hits)))].mean(axis=1)
     low, high = np.quantile(draws, [0.025, 0.975])
     return Estimate(float(hits.mean()), float(low), float(high), len(hits))
+
+
+def estimate_text(e: Mapping[str, float], digits: int = 4, *, signed: bool = False) -> str:
+    """``value [low, high]`` of an :meth:`Estimate.as_dict` record, for reports.
+
+    >>> estimate_text({"value": 0.01, "low": -0.002, "high": 0.02}, 3, signed=True)
+    '+0.010 [-0.002, +0.020]'
+    """
+    spec = f"{'+' if signed else ''}.{digits}f"
+    return f"{e['value']:{spec}} [{e['low']:{spec}}, {e['high']:{spec}}]"
