@@ -14,6 +14,7 @@ Two model families: the TF-IDF one (:func:`evaluate_semeval`) and the fine-tuned
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -38,6 +39,13 @@ def category_matrix(sentences: Sequence[AbsaSentence], categories: Sequence[str]
     return np.array(
         [[int(c in s.categories) for c in categories] for s in sentences], dtype=np.int8
     ).reshape(len(sentences), len(categories))
+
+
+def holdout_split(n: int, holdout: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Indices of the fitting part and of the held-out ``holdout`` share of ``n`` sentences."""
+    order = np.random.default_rng(seed).permutation(n)
+    cut = int(n * (1 - holdout))
+    return order[:cut], order[cut:]
 
 
 def polarity_pairs(sentences: Sequence[AbsaSentence]) -> tuple[list[str], list[str], list[str]]:
@@ -76,9 +84,7 @@ def evaluate_semeval(
     polarity_config = polarity_config or AspectPolarityConfig()
     y_train = category_matrix(train, CATEGORIES)
     texts = [s.text for s in train]
-    order = np.random.default_rng(seed).permutation(len(train))
-    cut = int(len(train) * (1 - holdout))
-    fit_idx, tune_idx = order[:cut], order[cut:]
+    fit_idx, tune_idx = holdout_split(len(train), holdout, seed)
     probe = AspectClassifier(category_config).fit(
         [texts[i] for i in fit_idx], y_train[fit_idx], CATEGORIES
     )
@@ -126,15 +132,11 @@ def evaluate_semeval_transformer(
 ) -> TransformerSemevalReport:
     """Fine-tune on ``1 - holdout`` of ``train``; the holdout early-stops both models and sets
     the category thresholds; ``test`` is only scored."""
-    import time
-
     started = time.perf_counter()
     category_config = category_config or TransformerConfig(max_tokens=96, head_tokens=64)
     polarity_config = polarity_config or TransformerConfig(max_tokens=96, head_tokens=64)
-    order = np.random.default_rng(seed).permutation(len(train))
-    cut = int(len(train) * (1 - holdout))
-    fit = [train[i] for i in order[:cut]]
-    tune = [train[i] for i in order[cut:]]
+    fit_idx, tune_idx = holdout_split(len(train), holdout, seed)
+    fit, tune = [train[i] for i in fit_idx], [train[i] for i in tune_idx]
     y_fit, y_tune = category_matrix(fit, CATEGORIES), category_matrix(tune, CATEGORIES)
     categories = TransformerClassifier(category_config).fit(
         [s.text for s in fit],
