@@ -11,6 +11,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from cinerec.errors import ModelError
 
 FORMAT = "cinerec-text-v1"
@@ -25,6 +27,21 @@ def fingerprint_labelled_texts(texts: Iterable[str], labels: Iterable[object]) -
         count += 1
     digest.update(count.to_bytes(8, "little"))
     return digest.hexdigest()
+
+
+def check_labels(n_texts: int, labels: object, *, classes: bool = True) -> np.ndarray:
+    """``labels`` as an array, after the checks every text model's ``fit`` needs.
+
+    Raises:
+        ModelError: no texts or not one label (row) per text; with ``classes``, fewer than two
+            distinct labels.
+    """
+    y = np.asarray(labels)
+    if n_texts == 0 or n_texts != len(y):
+        raise ModelError(f"Need as many labels as texts (got {n_texts} and {len(y)}).")
+    if classes and len(np.unique(y)) < 2:
+        raise ModelError("Training needs at least two classes; add examples of another.")
+    return y
 
 
 def save_artifact(path: Path, *, kind: str, payload: dict[str, Any]) -> Path:

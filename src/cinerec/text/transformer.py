@@ -37,7 +37,7 @@ import numpy as np
 from cinerec.errors import ConfigError, ModelError
 from cinerec.text.embeddings.minilm import shipped_model_dir
 from cinerec.text.metrics import micro_f1
-from cinerec.text.persist import fingerprint_labelled_texts
+from cinerec.text.persist import check_labels, fingerprint_labelled_texts
 
 KIND = "sentiment-transformer"
 RUN_FILE = "cinerec-sentiment.json"
@@ -328,9 +328,7 @@ class TransformerClassifier:
         import torch
 
         cfg = self.config
-        y = np.asarray(labels)
-        if len(texts) == 0 or len(texts) != len(y):
-            raise ModelError(f"Need as many labels as texts (got {len(texts)} and {len(y)}).")
+        y = check_labels(len(texts), labels, classes=np.ndim(labels) == 1)
         multi = y.ndim == 2
         if multi:
             if label_names is None or len(label_names) != y.shape[1]:
@@ -346,8 +344,6 @@ class TransformerClassifier:
                 raise ModelError(f"Validation labels need {y.shape[1]} columns like training.")
         else:
             classes = np.unique(y)
-            if len(classes) < 2:
-                raise ModelError("Training needs at least two classes; add examples of another.")
             index = {c: i for i, c in enumerate(classes.tolist())}
             val_target = None
             if validation is not None:

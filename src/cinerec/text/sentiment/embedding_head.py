@@ -29,7 +29,12 @@ from typing import Any
 import numpy as np
 
 from cinerec.errors import ModelError
-from cinerec.text.persist import fingerprint_labelled_texts, load_artifact, save_artifact
+from cinerec.text.persist import (
+    check_labels,
+    fingerprint_labelled_texts,
+    load_artifact,
+    save_artifact,
+)
 
 KIND = "sentiment-embedding-head"
 
@@ -94,11 +99,7 @@ class EmbeddingHeadSentimentModel:
         """
         from sklearn.linear_model import LogisticRegression
 
-        y = np.asarray(labels)
-        if len(vectors) == 0 or len(vectors) != len(y):
-            raise ModelError(f"Need as many labels as texts (got {len(vectors)} and {len(y)}).")
-        if len(np.unique(y)) < 2:
-            raise ModelError("Training needs at least two classes; add examples of another.")
+        y = check_labels(len(vectors), labels)
         self.classifier = LogisticRegression(C=self.config.c, max_iter=self.config.max_iter)
         self.classifier.fit(np.asarray(vectors, dtype=np.float64), y)
         return self
@@ -107,10 +108,9 @@ class EmbeddingHeadSentimentModel:
         self, texts: Sequence[str], labels: Sequence[Any] | np.ndarray
     ) -> EmbeddingHeadSentimentModel:
         """Embed ``texts`` and fit the head; returns ``self``."""
-        if len(texts) != len(labels):
-            raise ModelError(f"Need as many labels as texts (got {len(texts)} and {len(labels)}).")
-        self.fit_vectors(self.embed(texts), labels)
-        self.fingerprint = fingerprint_labelled_texts(texts, list(np.asarray(labels).tolist()))
+        y = check_labels(len(texts), labels)  # before the costly embedding
+        self.fit_vectors(self.embed(texts), y)
+        self.fingerprint = fingerprint_labelled_texts(texts, y.tolist())
         return self
 
     def predict_proba_vectors(self, vectors: np.ndarray) -> np.ndarray:

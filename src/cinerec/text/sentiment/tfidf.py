@@ -23,7 +23,12 @@ import numpy as np
 import scipy.sparse as sp
 
 from cinerec.errors import ModelError
-from cinerec.text.persist import fingerprint_labelled_texts, load_artifact, save_artifact
+from cinerec.text.persist import (
+    check_labels,
+    fingerprint_labelled_texts,
+    load_artifact,
+    save_artifact,
+)
 
 KIND = "sentiment-tfidf"
 
@@ -89,11 +94,7 @@ class TfidfSentimentModel:
         from sklearn.linear_model import LogisticRegression
 
         cfg = self.config
-        y = np.asarray(labels)
-        if len(texts) == 0 or len(texts) != len(y):
-            raise ModelError(f"Need as many labels as texts (got {len(texts)} and {len(y)}).")
-        if len(np.unique(y)) < 2:
-            raise ModelError("Training needs at least two classes; add examples of another.")
+        y = check_labels(len(texts), labels)
         common = {"sublinear_tf": True, "min_df": cfg.min_df, "max_features": cfg.max_features}
         self.vectorizers = []
         if cfg.word_ngrams:
