@@ -25,7 +25,6 @@ import argparse
 import json
 import platform
 import time
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -56,20 +55,11 @@ def main() -> None:
     parser.add_argument("--learning-rate", type=float, default=5e-5)
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--seed", type=int, default=0, help="splits, test sample, training")
-    parser.add_argument(
-        "--sample-seed", type=int, default=None, help="the training sample (default: --seed)"
-    )
+    parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--model-dir", type=Path, default=None)
     parser.add_argument("--retrain", action="store_true")
     parser.add_argument(
         "--requantize", action="store_true", help="redo the int8 copy of a kept model"
-    )
-    parser.add_argument(
-        "--init-from",
-        type=Path,
-        default=None,
-        help="continue from this fine-tuned model, on reviews it has not seen",
     )
     parser.add_argument("--out", type=Path, default=ROOT / "results" / "review_sentiment")
     args = parser.parse_args()
@@ -127,19 +117,8 @@ def main() -> None:
         threads=args.threads,
         seed=args.seed,
     )
-    earlier: dict[str, Any] = {}
-    if args.init_from is not None:
-        earlier = json.loads((args.init_from / "cinerec-sentiment.json").read_text("utf-8"))
-        config = replace(config, base_model=str(args.init_from))
     if args.retrain or not (model_dir / "cinerec-sentiment.json").is_file():
-        pool = train
-        meta = earlier.get("metadata", {})
-        # a model saved before samples were recorded drew train_reviews with seed 0
-        done = meta.get("samples") or ([{"n": meta["train_reviews"], "seed": 0}] if meta else [])
-        for old in done:
-            pool = pool.drop(train.sample(n=old["n"], random_state=old["seed"]).index)
-        seed = args.seed if args.sample_seed is None else args.sample_seed
-        sample = pool.sample(n=min(args.train_limit, len(pool)), random_state=seed)
+        sample = train.sample(n=min(args.train_limit, len(train)), random_state=args.seed)
         print(f"Fine-tuning MiniLM on {len(sample)} reviews ...", flush=True)
         last = [time.perf_counter()]
 
@@ -156,15 +135,7 @@ def main() -> None:
             on_step=step,
             on_epoch=lambda s: print(f"  epoch {s}", flush=True),
         )
-        samples = [*done, {"n": len(sample), "seed": seed}]
-        model.save(
-            model_dir,
-            metadata={
-                "train_reviews": sum(x["n"] for x in samples),
-                "samples": samples,
-                "earlier_history": earlier.get("history"),
-            },
-        )
+        model.save(model_dir, metadata={"train_reviews": len(sample)})
         export_onnx(model, model_dir)
         quantize_int8(model_dir)
     elif args.requantize:
@@ -177,8 +148,6 @@ def main() -> None:
             "train_seconds": model.history.seconds,
         },
         "train_reviews": model.metadata.get("train_reviews"),
-        "samples": model.metadata.get("samples"),
-        "earlier_history": model.metadata.get("earlier_history"),
     }
 
     texts_t = test_s["text"].tolist()
@@ -273,14 +242,6 @@ def markdown(r: dict[str, Any]) -> str:
     ):
         lines.append(f"| {label} accuracy | {estimate_text(d, signed=True)} |")
     h = r["minilm"]["history"]
-    earlier = r["minilm"].get("earlier_history")
-    if earlier:
-        lines += [
-            "",
-            f"Continued from an earlier run ({earlier['seconds']:.0f} s; validation accuracy "
-            f"{earlier['epochs'][-1].get('val_accuracy', float('nan')):.4f}) on reviews it had "
-            f"not seen: {r['minilm']['samples']}.",
-        ]
     lines += ["", f"MiniLM training: {h['train_seconds']:.0f} s, best epoch {h['best_epoch']}."]
     for e in h["epochs"]:
         lines.append(
