@@ -7,12 +7,15 @@ Each command builds Settings and calls :mod:`cinerec.text.workflow`, nothing mor
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from cinerec.config import Settings
 from cinerec.errors import CinerecError
+
+if TYPE_CHECKING:
+    from cinerec.text.workflow import TrainReport
 
 reviews_app = typer.Typer(
     add_completion=False,
@@ -40,7 +43,7 @@ def _fail(exc: CinerecError) -> typer.Exit:
     return typer.Exit(2)
 
 
-def _echo_report(verb: str, report: Any) -> None:
+def _echo_report(verb: str, report: TrainReport) -> None:
     typer.echo(
         f"{verb} {report.task} on {report.n_train:,} reviews ({report.n_human} human labels) "
         f"in {report.seconds:.0f} s -> {report.path}"
