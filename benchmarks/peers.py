@@ -1,128 +1,115 @@
-"""Peer libraries as shipped, on the same leave-one-out split and metric code as cinerec.
+"""cinerec's recommenders and the peer libraries as shipped, in one run on one split.
 
-implicit's ALS and BPR run with their default hyperparameters and their own ``recommend``
-(ALS recomputes the user from the history, so the validation item counts at test time; BPR
-has no fold-in and uses the user factor learned in training). Rankings go through
-``cinerec.evaluation.ranking.per_user_metrics`` and the same bootstrap, so the numbers
-compare directly with ``run_protocols.py --protocol loo``.
+Every model, ours and the peers (``peer_models.py``), goes through the same harness: the same
+split, full ranking over the catalog with the history excluded, the same metric code and
+per-user bootstrap. The run writes the harness's ``result.json`` / ``report.md`` and a
+side-by-side ``peers.md``: NDCG@10, R@10, train time, inference time per user, and the ratios
+of each cinerec model to each peer (NDCG@10 and train time).
 
-Usage: ``python benchmarks/peers.py --out runs/peers [--cinerec runs/loo/result.json]``
+Usage (from the repository root, in a virtual environment with
+``benchmarks/requirements-peers.txt``)::
+
+    python benchmarks/peers.py --protocol loo --models popularity,ease,sasrec \
+        --peers implicit-als,implicit-bpr,lightfm-warp,recbole-sasrec,recbole-bert4rec \
+        --out runs/peers_loo
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import time
+import logging
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import scipy.sparse as sp
-from threadpoolctl import threadpool_limits
+from factory import build_any
+from peer_models import PEERS, build_peer
 
 from cinerec.data.paths import resolve_data_dir
-from cinerec.evaluation.bootstrap import bootstrap_ci
-from cinerec.evaluation.protocols import EvaluationTask, build_task
-from cinerec.evaluation.ranking import CaseRankings, per_user_metrics
+from cinerec.evaluation.cli import parse_models
+from cinerec.evaluation.harness import HarnessOptions, run_evaluation
+from cinerec.evaluation.protocols import build_task
+from cinerec.recommenders.base import TrainingOptions
 
 
-def _implicit_model(name: str, threads: int, seed: int) -> Any:
-    from implicit.cpu.als import AlternatingLeastSquares
-    from implicit.cpu.bpr import BayesianPersonalizedRanking
-
-    if name == "implicit-als":
-        return AlternatingLeastSquares(num_threads=threads, random_state=seed), True
-    return BayesianPersonalizedRanking(num_threads=threads, random_state=seed), False
+def _cell(value: dict[str, float]) -> str:
+    return f"{value['mean']:.4f} [{value['low']:.4f}, {value['high']:.4f}]"
 
 
-def run_peer(name: str, task: EvaluationTask, threads: int, seed: int) -> dict[str, Any]:
-    """Fit one implicit model as shipped and score the test cases."""
-    train = task.train.to_csr(binary=True).astype(np.float32)
-    model, recalculate = _implicit_model(name, threads, seed)
-    started = time.perf_counter()
-    with threadpool_limits(limits=1, user_api="blas"):
-        model.fit(train, show_progress=False)
-    fit_seconds = time.perf_counter() - started
-    cases = task.test_sets["test"]
-    n = len(task.catalog)
-    ranks = np.full((len(cases), 1), np.inf)
-    top = np.full((len(cases), 20), -1, dtype=np.int64)
-    seconds, n_candidates = np.empty(len(cases)), np.empty(len(cases))
-    for row, case in enumerate(cases):
-        seen = task.catalog.indices([h.movie_id for h in case.history])
-        user_items = sp.csr_matrix(
-            (np.ones(len(seen), np.float32), (np.zeros(len(seen), int), seen)), shape=(1, n)
+def side_by_side(result: dict[str, Any], peers: list[str], part: str = "test") -> str:
+    """The Markdown table: every model's numbers, then each of ours over each peer."""
+    models = result["models"]
+    lines = [
+        f"Protocol `{result['protocol']}` on {result['dataset']}, part `{part}`, "
+        f"data fingerprint `{result['data_fingerprint']}`; 95% per-user bootstrap intervals.",
+        "",
+        "| model | NDCG@10 | R@10 | train s | ms/user |",
+        "|---|---|---|---|---|",
+    ]
+    for key, model in models.items():
+        scores = model["results"][part]
+        lines.append(
+            f"| {key} | {_cell(scores['ndcg@10'])} | {_cell(scores['recall@10'])} | "
+            f"{model['fit_seconds']:.1f} | {scores['inference_ms_per_user']:.2f} |"
         )
-        t0 = time.perf_counter()
-        ids, _ = model.recommend(
-            task.train.users.index(case.user_id),
-            user_items,
-            N=n,
-            filter_already_liked_items=True,
-            recalculate_user=recalculate,
-        )
-        seconds[row] = time.perf_counter() - t0
-        position = {int(i): p for p, i in enumerate(ids)}
-        ranks[row, 0] = position.get(task.catalog.index(case.targets[0]), np.inf)
-        top[row, : min(20, len(ids))] = ids[:20]
-        n_candidates[row] = n - len(set(seen.tolist()))
-    rankings = CaseRankings(
-        user_ids=np.array([c.user_id for c in cases]),
-        ranks=ranks,
-        n_relevant=np.ones(len(cases), dtype=np.int64),
-        n_candidates=n_candidates,
-        top_items=top,
-        seconds=seconds,
-    )
-    scores = per_user_metrics(rankings, task.item_probability())
-    return {
-        "fit_seconds": fit_seconds,
-        "inference_ms_per_user": float(seconds.mean() * 1000),
-        "ndcg@10": bootstrap_ci(scores["ndcg@10"], seed=seed).as_dict(),
-        "recall@10": bootstrap_ci(scores["recall@10"], seed=seed).as_dict(),
-    }
+    ours = [k for k in models if k not in peers]
+    present = [p for p in peers if p in models]
+    if ours and present:
+        lines += [
+            "",
+            "Ratios, cinerec model / peer: NDCG@10 (train time).",
+            "",
+            "| cinerec | " + " | ".join(present) + " |",
+            "|---|" + "---|" * len(present),
+        ]
+        for key in ours:
+            mine = models[key]
+            cells = []
+            for peer in present:
+                theirs = models[peer]
+                ndcg = (
+                    mine["results"][part]["ndcg@10"]["mean"]
+                    / theirs["results"][part]["ndcg@10"]["mean"]
+                )
+                fit = mine["fit_seconds"] / max(theirs["fit_seconds"], 1e-9)
+                cells.append(f"{ndcg:.2f}x ({fit:.2f}x)")
+            lines.append(f"| {key} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--protocol", default="loo", choices=["loo", "ml100k", "coldstart"])
+    parser.add_argument("--models", default="popularity,ease,sasrec", help="cinerec models")
+    parser.add_argument("--peers", default=",".join(PEERS))
+    parser.add_argument("--configs", default=None, help='JSON, e.g. {"sasrec": {"epochs": 20}}')
     parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--cinerec", type=Path, help="result.json of run_protocols.py (loo)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--resamples", type=int, default=1000)
+    parser.add_argument("--part", default=None, help="test set of the table (default: test, k=3)")
     args = parser.parse_args()
-    # implicit's own indices are the training vocabulary; the LOO catalog is the same set.
-    task = build_task("loo", resolve_data_dir())
-    assert list(task.catalog.ids) == list(task.train.items.ids)
-    rows: dict[str, dict[str, Any]] = {}
-    for name in ("implicit-als", "implicit-bpr"):
-        rows[name] = run_peer(name, task, args.threads, args.seed)
-    if args.cinerec:
-        ours = json.loads(args.cinerec.read_text())["models"]
-        for key, model in ours.items():
-            test = model["results"]["test"]
-            rows[f"cinerec {key}"] = {
-                "fit_seconds": model["fit_seconds"],
-                "inference_ms_per_user": test["inference_ms_per_user"],
-                "ndcg@10": test["ndcg@10"],
-                "recall@10": test["recall@10"],
-            }
-    best_peer = max(rows[p]["ndcg@10"]["mean"] for p in ("implicit-als", "implicit-bpr"))
-    lines = [
-        "| model | NDCG@10 | R@10 | train s | ms/user | NDCG / best peer |",
-        "|---|---|---|---|---|---|",
-    ]
-    for key, r in rows.items():
-        n, rc = r["ndcg@10"], r["recall@10"]
-        lines.append(
-            f"| {key} | {n['mean']:.4f} [{n['low']:.4f}, {n['high']:.4f}] | "
-            f"{rc['mean']:.4f} [{rc['low']:.4f}, {rc['high']:.4f}] | {r['fit_seconds']:.1f} | "
-            f"{r['inference_ms_per_user']:.2f} | {n['mean'] / best_peer:.2f}x |"
-        )
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "peers.json").write_text(json.dumps(rows, indent=2) + "\n")
-    (args.out / "peers.md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    peers = [p for p in args.peers.split(",") if p]
+    unknown = sorted(set(peers) - set(PEERS))
+    if unknown:
+        parser.error(f"unknown peers {unknown}; known: {', '.join(PEERS)}")
+    names = ",".join([m for m in args.models.split(",") if m] + peers)
+    specs = parse_models(names, args.configs)
+    task = build_task(args.protocol, resolve_data_dir(), seed=args.seed)
+
+    def build(name: str, config: Any) -> Any:
+        return build_peer(name, config, task) if name in PEERS else build_any(name, config)
+
+    options = HarnessOptions(
+        resamples=args.resamples, training=TrainingOptions(seed=args.seed, threads=args.threads)
+    )
+    result = run_evaluation(task, specs, out_dir=args.out, options=options, build=build)
+    part = args.part or next(p for p in ("test", "k=3", *task.test_sets) if p in task.test_sets)
+    table = side_by_side(result, peers, part)
+    (args.out / "peers.md").write_text(table)
+    (args.out / "peers.json").write_text(json.dumps(result["models"], indent=2) + "\n")
+    print(table)
 
 
 if __name__ == "__main__":

@@ -105,3 +105,23 @@ def test_feature_aware_model_gets_task_and_case_features(tmp_path: Path) -> None
 
 def test_plain_model_is_not_marked_feature_aware(result: dict[str, Any]) -> None:
     assert result["models"]["by-id"]["uses_features"] is False
+
+
+def test_a_mapping_config_is_recorded_after_fit(ratings: pd.DataFrame, tmp_path: Path) -> None:
+    """A model whose ``config`` is a plain mapping (a benchmark peer) is recorded as such,
+    including what ``fit`` added to it."""
+
+    class Configured(ScriptedRecommender):
+        def fit(self, interactions: Any, options: Any) -> None:
+            super().fit(interactions, options)
+            self.config = {"defaults": True, "best_epoch": 3}
+
+    def build(name: str, config: Mapping[str, Any] | None) -> Recommender:
+        model = Configured(list(range(1, 11)))
+        model.config = {"defaults": True}
+        return model
+
+    task = leave_one_out_task(ratings)
+    options = HarnessOptions(ks=(5, 10), resamples=10)
+    out = run_evaluation(task, [ModelSpec("peer")], out_dir=tmp_path, options=options, build=build)
+    assert out["models"]["peer"]["config"] == {"defaults": True, "best_epoch": 3}
