@@ -238,7 +238,17 @@ def main() -> None:
         help="Also score each embedder with this popularity prior (fixed, not tuned; 0: off).",
     )
     parser.add_argument("--retrain", action="store_true")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads for fine-tuning")
     parser.add_argument("--skip-index", action="store_true")
+    parser.add_argument(
+        "--out", type=Path, default=ROOT / "results" / "embeddings.json", help="result file"
+    )
+    parser.add_argument(
+        "--model-dir",
+        type=Path,
+        default=default_cache_dir() / "benchmarks" / "minilm-cf",
+        help="where the fine-tuned model is kept",
+    )
     args = parser.parse_args()
     wanted = args.models.split(",")
     started = time.perf_counter()
@@ -256,7 +266,7 @@ def main() -> None:
     options = TrainingOptions(seed=42, threads=1)
 
     finetune_run: dict[str, Any] | None = None
-    cf_dir = default_cache_dir() / "benchmarks" / "minilm-cf"
+    cf_dir = args.model_dir
     if "minilm-cf" in wanted and (args.retrain or not (cf_dir / "finetune.json").exists()):
         print("fine-tuning MiniLM ...")
         config = FinetuneConfig(
@@ -264,7 +274,7 @@ def main() -> None:
             batch_size=args.batch_size,
             max_seq_tokens=args.max_seq_tokens,
             learning_rate=args.learning_rate,
-            threads=1,
+            threads=args.threads,
         )
         pairs = co_preference_pairs(split.train, min_rating=LIKED, max_pairs=args.max_pairs)
 
@@ -333,7 +343,9 @@ def main() -> None:
     index = {} if args.skip_index else index_latency()
 
     result = {
-        "settings": vars(args) | {"k": K, "liked_rating": LIKED, "split": "llamarec_loo"},
+        # No paths in the result (they name this machine's directories).
+        "settings": {k: v for k, v in vars(args).items() if not isinstance(v, Path)}
+        | {"k": K, "liked_rating": LIKED, "split": "llamarec_loo"},
         "environment": {"python": platform.python_version(), "machine": platform.machine()},
         "finetune": finetune_run,
         "recommendation": table,
@@ -342,7 +354,7 @@ def main() -> None:
         "index_latency_10k_x_384": index,
         "seconds": round(time.perf_counter() - started, 1),
     }
-    out = ROOT / "results" / "embeddings.json"
+    out = args.out
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2, ensure_ascii=False), encoding="utf-8")
     print_table(result)

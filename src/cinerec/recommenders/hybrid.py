@@ -1,7 +1,8 @@
 """A LightFM-style hybrid (Kula 2015) in PyTorch: users and items as sums of feature embeddings.
 
-LightFM itself (a C extension) does not build in cinerec's environment, so this module
-re-implements its model on the CPU with PyTorch:
+The original LightFM (a C extension) no longer builds on current setuptools, so this module
+re-implements its model on the CPU with PyTorch (the maintained fork ``lightfm-next`` does
+build, and ``benchmarks/peers.py`` runs it beside this model as a peer):
 
 * an item is the sum of the embeddings of its features - its id and, when given, its genres -
   plus an item bias;
