@@ -43,13 +43,14 @@ def side_by_side(result: dict[str, Any], peers: list[str], part: str = "test") -
         f"Protocol `{result['protocol']}` on {result['dataset']}, part `{part}`, "
         f"data fingerprint `{result['data_fingerprint']}`; 95% per-user bootstrap intervals.",
         "",
-        "| model | NDCG@10 | R@10 | train s | ms/user |",
-        "|---|---|---|---|---|",
+        "| model | NDCG@10 | R@10 | P@10 | AUC | train s | ms/user |",
+        "|---|---|---|---|---|---|---|",
     ]
     for key, model in models.items():
         scores = model["results"][part]
         lines.append(
             f"| {key} | {_cell(scores['ndcg@10'])} | {_cell(scores['recall@10'])} | "
+            f"{scores['precision@10']['mean']:.4f} | {scores['auc']['mean']:.4f} | "
             f"{model['fit_seconds']:.1f} | {scores['inference_ms_per_user']:.2f} |"
         )
     ours = [k for k in models if k not in peers]
