@@ -37,6 +37,7 @@ import scipy.sparse as sp
 
 from cinerec.data.types import Interactions, Rated, ScoredItem, Vocabulary
 from cinerec.evaluation.protocols import EvalCase, EvaluationTask
+from cinerec.recommenders._common import blocked_indices, top_n
 from cinerec.recommenders.base import TrainingOptions
 
 PEERS = (
@@ -68,22 +69,6 @@ class _UserLookup:
             if ids[:cut] in self._users:
                 return self._users[ids[:cut]]
         raise KeyError("the history does not start with any training user's history")
-
-
-def _top(
-    scores: np.ndarray,
-    items: Vocabulary,
-    history: Sequence[Rated],
-    n: int,
-    exclude: Collection[int],
-) -> list[ScoredItem]:
-    scores = np.asarray(scores, dtype=np.float64).copy()
-    banned = items.indices([h.movie_id for h in history] + list(exclude))
-    scores[banned] = -np.inf
-    n = min(n, int(np.isfinite(scores).sum()))
-    order = np.argpartition(-scores, n - 1)[:n] if n < len(scores) else np.arange(len(scores))
-    order = order[np.argsort(-scores[order], kind="stable")]
-    return [ScoredItem(int(items.ids[i]), float(scores[i])) for i in order]
 
 
 class _PeerBase:
@@ -137,7 +122,7 @@ class ImplicitPeer(_PeerBase):
             ids, scores = self._model.recommend(user, row, N=len(self._items))
         full = np.full(len(self._items), -np.inf)
         full[ids] = scores
-        return _top(full, self._items, history, n, exclude)
+        return top_n(full, self._items, n, blocked_indices(history, exclude, self._items))
 
 
 class LightFMPeer(_PeerBase):
@@ -153,18 +138,21 @@ class LightFMPeer(_PeerBase):
             "no_components": components,
         }
 
-    def fit(self, interactions: Interactions, options: TrainingOptions) -> None:
+    def _new_model(self, options: TrainingOptions) -> Any:
         from lightfm import LightFM
 
-        self._items = interactions.items
-        self._lookup = _UserLookup(interactions)
-        self._threads = options.threads
-        self._model = LightFM(
+        return LightFM(
             loss="warp",
             learning_rate=self.config["learning_rate"],
             no_components=self.config["no_components"],
             random_state=options.seed,
         )
+
+    def fit(self, interactions: Interactions, options: TrainingOptions) -> None:
+        self._items = interactions.items
+        self._lookup = _UserLookup(interactions)
+        self._threads = options.threads
+        self._model = self._new_model(options)
         matrix = interactions.to_csr(binary=True).tocoo().astype(np.float32)
         self._model.fit(matrix, epochs=self.config["epochs"], num_threads=options.threads)
         self._all = np.arange(len(self._items), dtype=np.int32)
@@ -174,10 +162,10 @@ class LightFMPeer(_PeerBase):
     ) -> list[ScoredItem]:
         user = self._lookup.find(history)
         scores = self._model.predict(user, self._all, num_threads=self._threads)
-        return _top(scores, self._items, history, n, exclude)
+        return top_n(scores, self._items, n, blocked_indices(history, exclude, self._items))
 
 
-class LightFMHybridPeer(_PeerBase):
+class LightFMHybridPeer(LightFMPeer):
     """``lightfm-next`` WARP with user and item features, the quickstart's other settings kept.
 
     Users are described by their features (age bucket, gender, occupation, as
@@ -191,11 +179,8 @@ class LightFMHybridPeer(_PeerBase):
     name = "lightfm-warp-hybrid"
 
     def __init__(self, epochs: int = 10, learning_rate: float = 0.05, components: int = 10) -> None:
-        self.config = {
-            "loss": "warp",
-            "epochs": epochs,
-            "learning_rate": learning_rate,
-            "no_components": components,
+        super().__init__(epochs, learning_rate, components)
+        self.config |= {
             "user_features": "demographics + history items",
             "item_features": "id + genres",
         }
@@ -222,8 +207,6 @@ class LightFMHybridPeer(_PeerBase):
         return user_tokens(features) + [f"item={h.movie_id}" for h in history]
 
     def fit(self, interactions: Interactions, options: TrainingOptions) -> None:
-        from lightfm import LightFM
-
         self._items, self._threads = interactions.items, options.threads
         ordered = interactions.frame.sort_values(["user_id", "timestamp"], kind="stable")
         rows = {
@@ -249,12 +232,7 @@ class LightFMHybridPeer(_PeerBase):
             (np.asarray(v, np.float32), (r, c)),
             shape=(len(self._items), len(genre_column) + len(self._items)),
         )
-        self._model = LightFM(
-            loss="warp",
-            learning_rate=self.config["learning_rate"],
-            no_components=self.config["no_components"],
-            random_state=options.seed,
-        )
+        self._model = self._new_model(options)
         matrix = interactions.to_csr(binary=True).tocoo().astype(np.float32)
         self._model.fit(
             matrix,
@@ -279,7 +257,7 @@ class LightFMHybridPeer(_PeerBase):
             item_features=self._item_matrix,
             num_threads=self._threads,
         )
-        return _top(scores, self._items, history, n, exclude)
+        return top_n(scores, self._items, n, blocked_indices(history, exclude, self._items))
 
     def recommend(
         self, history: Sequence[Rated], n: int, exclude: Collection[int] = ()
@@ -424,7 +402,7 @@ class RecBolePeer(_PeerBase):
             raw = self._model.full_sort_predict(batch).view(-1).numpy()
         scores = np.full(len(self._items), -np.inf)
         scores[self._columns] = raw[1 : len(self._columns) + 1]
-        return _top(scores, self._items, history, n, exclude)
+        return top_n(scores, self._items, n, blocked_indices(history, exclude, self._items))
 
 
 def build_peer(name: str, config: Mapping[str, Any] | None, task: EvaluationTask) -> Any:
