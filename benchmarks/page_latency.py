@@ -67,6 +67,12 @@ def main() -> None:
         default=0.0,
         help="seconds between the last ticked movie and the first page, as a person takes",
     )
+    parser.add_argument(
+        "--read",
+        type=float,
+        default=0.0,
+        help="seconds between the end of a page's reasons and the next page, as a person reads",
+    )
     args = parser.parse_args()
 
     home = Path(tempfile.mkdtemp(prefix="cinerec-bench-"))
@@ -105,6 +111,8 @@ def main() -> None:
         time.sleep(args.think)
         ranked, first_reason, all_reasons, fallbacks, n_reasons = [], [], [], 0, 0
         for k in range(args.requests):
+            if k > 0:
+                time.sleep(args.read)
             t = time.perf_counter()
             body = client.post(
                 "/api/recommendations", json={"more": k > 0, "stream_reasons": True}
@@ -142,6 +150,7 @@ def main() -> None:
             "first_start_s": round(first_start, 1),
             "settled_s": None if settled is None else round(settled, 1),
             "think_s": args.think,
+            "read_s": args.read,
             "requests": args.requests,
             "ranked_list_s": [round(x, 3) for x in ranked],
             "ranked_list_p50_s": p(ranked, 0.5),

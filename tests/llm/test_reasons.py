@@ -101,3 +101,11 @@ def test_warm_up_evaluates_the_prefix_every_card_prompt_starts_with() -> None:
 
 def test_warm_up_failure_is_reported_not_raised() -> None:
     assert not warm_prefix(FakeBackend([LLMError("model missing")]), PROFILE, PERSONA, HISTORY)
+
+
+def test_warm_up_with_a_predicted_card_evaluates_exactly_that_cards_prompt() -> None:
+    backend = FakeBackend(["{"])
+    assert warm_prefix(backend, PROFILE, PERSONA, HISTORY, movie=MOVIES[1], note="praised acting")
+    (call,) = backend.calls
+    assert call.messages == reason_messages(PROFILE, PERSONA, HISTORY, MOVIES[1], "praised acting")
+    assert call.max_tokens == 1 and call.schema is None

@@ -17,10 +17,10 @@ from cinerec.llm.persona import UserProfile
 from cinerec.llm.reasons import reason_messages
 from cinerec.services import users
 from cinerec.services.platform import Platform
-from cinerec.services.recommend import warm_reasons
+from cinerec.services.recommend import recommend_for_user, warm_reasons
 from tests.llm.fakes import FakeBackend
 
-MOVIES = [Movie(movie_id=i, title=f"Film {i}", year=2000 + i, genres=("Drama",)) for i in (1, 2)]
+MOVIES = [Movie(movie_id=i, title=f"Film {i}", year=2000 + i, genres=("Drama",)) for i in (1, 2, 3)]
 
 
 class GatedBackend(FakeBackend):
@@ -68,6 +68,7 @@ def gated(tmp_path: Path) -> Iterator[tuple[Platform, GatedBackend]]:
 def test_warm_up_sends_the_viewer_prefix_of_the_reasons_prompt(
     gated: tuple[Platform, GatedBackend],
 ) -> None:
+    # No trained recommender here: the next page cannot be predicted, the viewer block is warmed.
     platform, backend = gated
     backend.release.set()
     user_id = add_user(platform, "Ada")
@@ -78,6 +79,27 @@ def test_warm_up_sends_the_viewer_prefix_of_the_reasons_prompt(
     card = reason_messages(profile, "", [MOVIES[0]], MOVIES[1])
     assert call.messages[0] == card[0]  # the same system message as a card's prompt
     assert "Film 1" in call.messages[1].content and "Film 2" not in call.messages[1].content
+
+
+def test_warm_up_evaluates_the_whole_prompt_of_the_next_pages_first_card(tmp_path: Path) -> None:
+    backend = FakeBackend()
+    platform = make_platform(tmp_path, backend, page_size=1, n_candidates=1)
+    profile = users.parse_profile({"name": "Ada", "taste": "quiet dramas"}, max_taste_chars=300)
+    _, user_id = users.save_profile(platform, token=None, profile=profile)  # nothing watched
+    shown: list[int] = []
+    for more in (False, True):  # page 1 after the profile change, then the "more" page
+        backend.queue("{")
+        assert warm_reasons(platform, user_id=user_id) == 1
+        warmed = backend.calls[-1]
+        backend.queue('{"reason": "A quiet drama for a viewer who asked for one."}', "{")
+        page = recommend_for_user(platform, user_id=user_id, more=more, reasons=True)
+        (card,) = page.cards
+        first_reason_call = backend.calls[-2 if not more else -1]
+        assert warmed.messages == first_reason_call.messages  # byte for byte: nothing new
+        assert card.movie.title in warmed.messages[-1].content
+        shown.append(card.movie.movie_id)
+    assert len(set(shown)) == 2  # the second warm-up predicted the next page, not page 1 again
+    platform.engine.dispose()
 
 
 def test_requests_during_a_warm_up_coalesce_to_the_newest_user(

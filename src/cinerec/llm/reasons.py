@@ -98,20 +98,29 @@ def warm_prefix(
     history: Sequence[Movie],
     *,
     timeout_s: float = 60.0,
+    movie: Movie | None = None,
+    note: str = "",
 ) -> bool:
     """Evaluate the part every card's prompt shares (viewer block and task) ahead of a page.
 
     One reply token is generated from the prompt of :func:`reason_messages` without a movie, so
     the runtime's prefix cache (llama.cpp's KV cache; automatic prefix caching on vLLM) holds
     the viewer's tokens when the first card is asked, and its reason needs only the card's facts
-    evaluated. Returns False (and logs) when the model fails; nothing depends on the warm-up.
+    evaluated. With ``movie`` (the predicted first card of the next page, and its review
+    ``note``) the whole prompt of that card is evaluated instead: its reason then needs no
+    prompt evaluation at all, and every other card still shares the viewer block. Returns False
+    (and logs) when the model fails; nothing depends on the warm-up.
     """
-    language = profile.language if profile.language in LANGUAGES else "en"
-    # Everything before the card's facts, so it is a string prefix of every card's prompt.
-    task = render("reason_task", language_name=LANGUAGES[language], movie="").rstrip()
+    if movie is not None:
+        messages = reason_messages(profile, persona, history, movie, note)
+    else:
+        language = profile.language if profile.language in LANGUAGES else "en"
+        # Everything before the card's facts, so it is a string prefix of every card's prompt.
+        task = render("reason_task", language_name=LANGUAGES[language], movie="").rstrip()
+        messages = viewer_messages(profile, persona, history, task)
     try:
         backend.complete(
-            viewer_messages(profile, persona, history, task),
+            messages,
             max_tokens=1,
             temperature=0.0,
             timeout_s=timeout_s,

@@ -160,6 +160,23 @@ def _ranked(
     return ranking.items, ranking.error
 
 
+def _page_candidates(
+    platform: Platform, session: Session, user: repo.UserRecord, *, more: bool
+) -> tuple[list[Rated], list[Candidate], int]:
+    """The user's history, the candidates of their next page and its page number."""
+    history = repo.list_watched(session, user_id=user.id)
+    exclude, page = _excluded_for_more(session, user.id) if more else (set(), 1)
+    candidates = candidate_pool(
+        platform,
+        session,
+        history=history,
+        taste=parse_taste(user.taste),
+        exclude=exclude,
+        n=platform.settings.n_candidates,
+    )
+    return history, candidates, page
+
+
 def recommend_for_user(
     platform: Platform, *, user_id: int, more: bool = False, reasons: bool = True
 ) -> RecommendationPage:
@@ -179,17 +196,7 @@ def recommend_for_user(
         user = repo.get_user(session, user_id=user_id)
         if user is None:
             raise NotFoundError("This session has no profile yet; fill in the profile first.")
-        history = repo.list_watched(session, user_id=user_id)
-        exclude, page = _excluded_for_more(session, user_id) if more else (set(), 1)
-        taste = parse_taste(user.taste)
-        candidates = candidate_pool(
-            platform,
-            session,
-            history=history,
-            taste=taste,
-            exclude=exclude,
-            n=settings.n_candidates,
-        )
+        history, candidates, page = _page_candidates(platform, session, user, more=more)
         history_movies = repo.get_movies(session, ids=[r.movie_id for r in history])
         persona_row = repo.latest_persona(session, user_id=user_id)
     timings["candidates"] = time.perf_counter() - t0
@@ -368,17 +375,46 @@ def _warm_once(platform: Platform, user_id: int) -> int:
     try:
         with platform.session() as session:
             viewer = _viewer(session, user_id)
+            try:
+                movie, note = _predicted_first_card(platform, session, viewer.user)
+            except Exception as exc:  # e.g. no trained recommender yet: warm the viewer block
+                log.info("no predicted first card for user %s: %s", user_id, exc)
+                movie, note = None, ""
         ok = warm_prefix(
             backend,
             _profile(viewer.user),
             viewer.persona_text,
             viewer.history,
             timeout_s=platform.settings.llm_timeout_s,
+            movie=movie,
+            note=note,
         )
     except Exception:  # a background warm-up must never break a request
         log.exception("warming the reasons prompt for user %s failed", user_id)
         return 0
     return int(ok)
+
+
+def _predicted_first_card(
+    platform: Platform, session: Session, user: repo.UserRecord
+) -> tuple[Movie | None, str]:
+    """The first card of the page this user most likely asks for next, with its review note.
+
+    After a change of profile or watched list that is a new page 1; after a page shown since
+    the last change, the next page ("more"). The retriever's order is deterministic and cheap,
+    so the prediction is exact unless the model re-ranks the page (``rank_method`` other than
+    ``none``: then no card is predicted and only the viewer block is warmed).
+    """
+    if platform.settings.rank_method != "none":
+        return None, ""
+    runs = repo.list_runs(session, user_id=user.id, limit=1)
+    more = bool(runs) and runs[0].created_at >= user.changed_at
+    _, candidates, _ = _page_candidates(platform, session, user, more=more)
+    if not candidates:
+        return None, ""
+    movie = candidates[0].movie  # the retriever's order is the page order (base_ranking)
+    summary = get_review_summaries(session, movie_ids=[movie.movie_id]).get(movie.movie_id)
+    return movie, review_note(summary) if summary is not None else ""
 
 
 def stream_reasons(platform: Platform, *, user_id: int, run_id: int) -> Iterator[ReasonEvent]:
