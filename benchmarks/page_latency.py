@@ -7,7 +7,7 @@ recommendation pages with the real embedded model. For each page it times the ra
 (server-sent events). The first page also writes the persona after its reasons. Prints seconds;
 writes a JSON result.
 
-    python benchmarks/page_latency.py --requests 5 --settle 600 --think 5 \
+    python benchmarks/page_latency.py --requests 6 --settle 600 --think 8 --read 8 \
         --out benchmarks/results/page_latency.json
 """
 

@@ -83,9 +83,9 @@ class Settings(BaseSettings):
     )
     prefill_reasons: bool = Field(
         default=True,
-        description="After a profile or watched-list change (and a persona rewrite), evaluate "
-        "the viewer's part of the reasons prompt in the background, so the next page's first "
-        "reason skips it.",
+        description="After a profile or watched-list change and after each page, evaluate the "
+        "prompt of the next page's first reason in the background (the viewer block and the "
+        "predicted first card), so that reason needs no prompt evaluation.",
     )
     n_candidates: int = Field(default=20, ge=1, le=50, description="Candidates the LLM re-ranks.")
     page_size: int = Field(
