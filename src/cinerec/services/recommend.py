@@ -413,8 +413,14 @@ def _predicted_first_card(
     if not candidates:
         return None, ""
     movie = candidates[0].movie  # the retriever's order is the page order (base_ranking)
-    summary = get_review_summaries(session, movie_ids=[movie.movie_id]).get(movie.movie_id)
-    return movie, review_note(summary) if summary is not None else ""
+    return movie, _reason_notes(session, [movie.movie_id]).get(movie.movie_id, "")
+
+
+def _reason_notes(session: Session, movie_ids: Sequence[int]) -> dict[int, str]:
+    """Per movie id, the review line a card's reasons prompt carries (movies without reviews are
+    missing). The warm-up and the reasons stream both use it, so their prompts match."""
+    summaries = get_review_summaries(session, movie_ids=list(movie_ids))
+    return {i: review_note(s) for i, s in summaries.items()}
 
 
 def stream_reasons(platform: Platform, *, user_id: int, run_id: int) -> Iterator[ReasonEvent]:
@@ -435,9 +441,8 @@ def stream_reasons(platform: Platform, *, user_id: int, run_id: int) -> Iterator
             raise NotFoundError(f"There is no recommendation run {run_id} in this session.")
         viewer = _viewer(session, user_id)
         movies = repo.get_movies(session, ids=[i.movie_id for i in run.items])
-        summaries = get_review_summaries(session, movie_ids=list(movies))
+        notes = _reason_notes(session, list(movies))
     user, history_movies = viewer.user, viewer.history
-    notes = {i: review_note(s) for i, s in summaries.items()}
     for item in run.items:
         if item.reason:
             yield ReasonEvent("reason", item.movie_id, item.reason)
