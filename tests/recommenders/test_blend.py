@@ -127,6 +127,19 @@ def test_invalid_config_rejected(values: dict, match: str) -> None:
         BlendConfig(**values)
 
 
+def test_default_config_is_the_validation_fit() -> None:
+    config = BlendConfig()
+    assert config.members == ("sasrec", "ease")
+    assert config.weights is not None and len(config.weights) == len(config.members)
+    assert config.weights[0] > config.weights[1] > 0  # SASRec leads, EASE adds a little
+
+
+def test_other_members_need_their_own_weights() -> None:
+    with pytest.raises(ConfigError, match="one weight per member, or weights null"):
+        BlendConfig(members=("sasrec", "ease", "als"))
+    assert BlendConfig(members=("sasrec", "ease", "als"), weights=None).weights is None
+
+
 def test_config_survives_json() -> None:
     again = make_config("blend", json.loads(json.dumps(asdict(FIXED))))
     assert again == FIXED
