@@ -94,6 +94,7 @@ def test_warm_up_evaluates_the_whole_prompt_of_the_next_pages_first_card(tmp_pat
         backend.queue('{"reason": "A quiet drama for a viewer who asked for one."}', "{")
         page = recommend_for_user(platform, user_id=user_id, more=more, reasons=True)
         (card,) = page.cards
+        # Page 1 writes the (stale) persona after its reason, so its reason call is second last.
         first_reason_call = backend.calls[-2 if not more else -1]
         assert warmed.messages == first_reason_call.messages  # byte for byte: nothing new
         assert card.movie.title in warmed.messages[-1].content
