@@ -19,6 +19,8 @@ them per split, and population numbers are the hit-user means times the hit rate
 Quality runs keep a per-user cache next to ``--out`` (``.users.jsonl``) and resume from it;
 ``--analyse-only`` reports on the users cached so far (users are scored in a random order,
 validation and test alternating, so any prefix is a random sample of both splits).
+``--shard K/N`` splits that queue between N one-thread processes (one per core), each with its
+own cache file (``.users.shardKofN.jsonl``); ``--analyse-only`` then reports on all of them.
 """
 
 from __future__ import annotations
@@ -143,6 +145,29 @@ def _score_user(
         }
         row["fallback"][1], row["errors"][1] = verb.fallback, verb.error
     return row
+
+
+def _shard(text: str) -> tuple[int, int]:
+    """``K/N``: score every N-th user of the queue starting at K (0-based), so N processes
+    of one thread each share a run. Each writes its own cache file; every report reads all."""
+    try:
+        shard, shards = (int(x) for x in text.split("/"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--shard wants K/N, e.g. 0/2, not {text!r}") from None
+    if not 0 <= shard < shards:
+        raise argparse.ArgumentTypeError(f"--shard {text}: need 0 <= K < N")
+    return shard, shards
+
+
+def _cache_path(out: Path, shard: tuple[int, int]) -> Path:
+    if shard[1] == 1:
+        return out.with_suffix(".users.jsonl")
+    return out.with_suffix(f".users.shard{shard[0]}of{shard[1]}.jsonl")
+
+
+def _cache_paths(out: Path) -> list[Path]:
+    """The run's cache and its shards' caches; a user found twice keeps the later file's row."""
+    return sorted(out.parent.glob(out.with_suffix("").name + ".users*.jsonl"))
 
 
 def _current(row: dict[str, Any]) -> bool:
@@ -337,11 +362,11 @@ def quality(args: argparse.Namespace) -> dict[str, Any]:
         plan[split] = hits
         log.info("%s: %d users, %d hits scored", split, len(cases), len(hits))
 
-    cache_path = args.out.with_suffix(".users.jsonl")
+    cache_path = _cache_path(args.out, args.shard)
     cache_path.parent.mkdir(parents=True, exist_ok=True)
     done: dict[tuple[str, int], dict[str, Any]] = {}
-    if cache_path.exists():
-        for line in cache_path.read_text().splitlines():
+    for path in _cache_paths(args.out):
+        for line in path.read_text().splitlines():
             row = json.loads(line)
             if row.get("model") == args.model:
                 done[(row["split"], row["user_id"])] = row
@@ -357,9 +382,12 @@ def quality(args: argparse.Namespace) -> dict[str, Any]:
         if k < len(plan[split])
         for pair in [plan[split][k]]
     ]
+    shard, shards = args.shard
     with cache_path.open("a") as sink:
-        for split, (case, cands) in queue:
+        for position, (split, (case, cands)) in enumerate(queue):
             count += 1
+            if position % shards != shard:
+                continue
             cached = done.get((split, case.user_id))
             if (cached is not None and _current(cached)) or args.analyse_only:
                 continue
@@ -607,6 +635,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument(
         "--analyse-only", action="store_true", help="quality: report the users cached so far"
+    )
+    parser.add_argument(
+        "--shard", type=_shard, default=(0, 1), help="quality: K/N, this process's share"
     )
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
