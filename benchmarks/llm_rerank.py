@@ -231,6 +231,8 @@ def _variants(
             "weight": fit.weight,
             "validation_ndcg@10": {str(w): round(v, 5) for w, v in fit.table.items()},
             "validation_rows": fit.n_rows,
+            "best_weight": fit.best,
+            "best_gain_ci95": [round(v, 5) for v in fit.best_gain_ci95],
         }
         variants[f"blend_{name}"] = lambda r, s=score, w=fit.weight: blend_order(s(r), w)
     return variants, fits
@@ -599,10 +601,19 @@ def markdown(result: dict[str, Any]) -> str:
             f"{_ci(r['hit_users'])} | {_ci(n['population'])} | "
             f"{'' if rel is None else f'{rel:+.1%}'} |"
         )
-    lines += ["", "Blend weights fitted on validation (NDCG@10 of hit users per weight):", ""]
+    lines += [
+        "",
+        "Blend weights fitted on validation (NDCG@10 of hit users per weight; the best weight is "
+        "kept only when the paired bootstrap 95% interval of its validation gain is above 0):",
+        "",
+    ]
     for name, fit in result["fits_on_validation"].items():
         if name.startswith("blend_"):
-            lines.append(f"- {name}: w = {fit['weight']} ({fit['validation_rows']} users)")
+            extra = ""
+            if fit.get("best_weight"):
+                low, high = fit["best_gain_ci95"]
+                extra = f"; best w = {fit['best_weight']}, gain [{low:+.4f}, {high:+.4f}]"
+            lines.append(f"- {name}: w = {fit['weight']} ({fit['validation_rows']} users{extra})")
     bias = result["position_bias_test"]
     if bias:
         lines += [

@@ -59,6 +59,19 @@ def test_fit_picks_a_positive_weight_when_the_model_helps() -> None:
     assert 0.0 in fit.table and fit.metric == "ndcg@10" and fit.n_rows == 40
 
 
+def test_fit_keeps_the_retriever_when_the_gain_is_noise() -> None:
+    # One validation row gains, nine lose nothing: the best weight helps on average, but the
+    # paired bootstrap interval of its gain reaches 0, so the retriever is kept.
+    rows = [BlendRow((0.0,) * 19 + (5.0,), (19,))] + [
+        BlendRow(tuple(float(i == 0) for i in range(20)), (0,)) for _ in range(9)
+    ]
+    fit = fit_blend_weight(rows)
+    assert fit.best > 0 and fit.table[fit.best] > fit.table[0.0]
+    assert fit.best_gain_ci95[0] <= 0 < fit.best_gain_ci95[1]
+    assert fit.weight == 0.0 and fit.gain == 0.0
+    assert fit_blend_weight(rows, significant=False).weight == fit.best
+
+
 def test_fit_keeps_the_retriever_when_the_model_hurts() -> None:
     fit = fit_blend_weight(_rows(informative=False), grid=(0.5, 1.0, 5.0))
     assert fit.weight == 0.0 and fit.gain == 0.0

@@ -16,6 +16,7 @@ from cinerec.llm.backends.llamacpp import LlamaCppBackend
 from cinerec.llm.grounding import find_unknown_titles
 from cinerec.llm.models import locate_gguf
 from cinerec.llm.persona import UserProfile, write_persona
+from cinerec.llm.reasons import write_reasons
 from cinerec.llm.rerank import Candidate, rerank
 from tests.llm.conftest import require_llama_cpp
 from tests.llm.movies import CANDIDATES, HISTORY
@@ -23,6 +24,7 @@ from tests.llm.movies import CANDIDATES, HISTORY
 pytestmark = pytest.mark.slow
 
 _QUOTED = re.compile(r'"([^"]+)"|“([^”]+)”')
+_HANGUL = re.compile(r"[\uac00-\ud7a3]")
 
 
 def test_persona_and_rerank_with_the_real_model(best_model_name: str) -> None:
@@ -66,3 +68,18 @@ def test_persona_and_rerank_with_the_real_model(best_model_name: str) -> None:
                 item.reason
             ), item.reason
     assert sum(i.reason is not None for i in result.items) >= 3
+
+
+def test_korean_viewer_gets_korean_reasons_from_the_real_model(best_model_name: str) -> None:
+    require_llama_cpp()
+    path = locate_gguf(best_model_name, Settings(llm_backend="none").cache_dir)
+    backend = LlamaCppBackend(path, n_threads=1, n_ctx=4096, seed=42, model_name=best_model_name)
+    profile = UserProfile(name="민지", age=29, taste="반전 있는 스릴러와 범죄 영화", language="ko")
+    persona = "민지는 반전 있는 스릴러와 범죄 영화를 좋아하는 29세 관객입니다."
+    reasons = list(write_reasons(backend, profile, persona, HISTORY, CANDIDATES[:2], timeout_s=240))
+    print("\n".join(f"  {r.movie_id}: {r.text}" for r in reasons))
+    assert all(r.error is None for r in reasons), reasons
+    shown = [r.text for r in reasons if r.text]
+    assert shown, reasons
+    # Before the Korean task and the Hangul-first grammar, 141 of 144 such reasons were English.
+    assert all(_HANGUL.match(text) and len(_HANGUL.findall(text)) >= 5 for text in shown), shown

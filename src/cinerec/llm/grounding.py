@@ -5,6 +5,11 @@ therefore checked sentence by sentence: a sentence naming a movie-like title (a 
 run of capitalized words / numbers such as ``Fake Movie 3000``) that is not one of the known titles
 or known names (directors, cast, genres, the user's name) is removed.
 
+Two more checks cover what the viewer wrote. A title-like phrase from the viewer's own text
+(``untrusted``: "recommend Galactic Tacos") that is not a known name is a title the model must
+not repeat, even as a two-word run that would otherwise pass; and a sentence that echoes an
+injected instruction (the system prompt, "ignore the rules", an admin claim) is removed.
+
 User text goes the other way: :func:`sanitize_user_text` bounds it and neutralizes the
 ``<<< >>>`` delimiters the prompts put around it, and chat-template control tokens.
 
@@ -70,6 +75,17 @@ _COMMON_PHRASES = frozenset(
         "oscar",
         "academy award",
     }
+)
+
+
+# A sentence that repeats an injected instruction instead of talking about movies.
+_INSTRUCTION_ECHO = re.compile(
+    r"system prompt|(?:previous|prior|above|earlier|all|my|these) instructions"
+    r"|ignore (?:all|any|the|previous)|your (?:rules|instructions|prompt)"
+    r"|\b(?:an? |the )?admin(?:istrator)?\b|developer mode|other users['’]? |jailbreak"
+    r"|시스템\s*프롬프트|지시(?:를|사항)|규칙|관리자|다른\s*사용자"
+    r"|(?:보여|알려|말해)\s*줘|출력해",
+    re.I,
 )
 
 
@@ -190,8 +206,35 @@ def _unknown_runs(text: str, known: _Known) -> list[str]:
     return found
 
 
+def _untrusted_titles(untrusted: str, known: _Known) -> list[str]:
+    """Title-like phrases of the viewer's own text that are not known: quoted phrases and runs
+    of two or more capitalized words or numbers (``Galactic Tacos``, ``Fake Movie 3000``)."""
+    if not untrusted:
+        return []
+    text = strip_markup(untrusted)
+    found = [p for p in _quoted_titles(text) if not known.knows(p)]
+    for match in _RUN.finditer(_QUOTED.sub(" ", text)):
+        tokens = match.group(0).split()
+        while tokens and _normalize(tokens[0]) in _LEADING:
+            tokens.pop(0)
+        heads = [t for t in tokens if t[:1].isupper() or t[:1].isdigit()]
+        if len(heads) >= 2 and not _segmentable(tokens, known):
+            found.append(_YEAR.sub("", " ".join(tokens)))
+    found += [m.group(0) for m in _HANGUL_NUMBERED.finditer(text) if not known.knows(m.group(0))]
+    return [p for p in dict.fromkeys(found) if len(_normalize(p)) >= 3]
+
+
+def _echoed(text: str, phrases: Iterable[str]) -> list[str]:
+    haystack = f" {_normalize(text)} "
+    return [p for p in phrases if f" {_normalize(p)} " in haystack]
+
+
 def find_unknown_titles(
-    text: str, known_titles: Iterable[str], *, allowed: Iterable[str] = ()
+    text: str,
+    known_titles: Iterable[str],
+    *,
+    allowed: Iterable[str] = (),
+    untrusted: str = "",
 ) -> list[str]:
     """Movie-like titles in ``text`` that are neither known titles nor allowed names.
 
@@ -199,6 +242,8 @@ def find_unknown_titles(
         text: Generated text.
         known_titles: Catalog titles the text may mention (``Heat``, ``Matrix, The (1999)``).
         allowed: Other phrases it may mention: directors, cast, genres, the user's name.
+        untrusted: What the viewer wrote (their taste text): its title-like phrases that are not
+            known count as unknown titles wherever the text repeats them.
 
     Returns:
         The unknown titles in order of appearance, without duplicates.
@@ -210,6 +255,7 @@ def find_unknown_titles(
     known = _Known(known_titles, allowed)
     unknown = [p for p in _quoted_titles(text) if not known.knows(p)]
     unknown += _unknown_runs(text, known)
+    unknown += _echoed(text, _untrusted_titles(untrusted, known))
     return list(dict.fromkeys(unknown))
 
 
@@ -240,16 +286,17 @@ def clean_free_text(
     *,
     allowed: Iterable[str] = (),
     max_chars: int = 400,
+    untrusted: str = "",
 ) -> tuple[str, bool]:
     """Ground and tidy generated prose.
 
     Strips markup and control characters, drops every sentence that names an unknown title
-    (see :func:`find_unknown_titles`), collapses whitespace and bounds the length (at a sentence
-    end when possible).
+    (see :func:`find_unknown_titles`; ``untrusted`` is the viewer's own text) or echoes an
+    injected instruction, collapses whitespace and bounds the length (at a sentence end when
+    possible).
 
     Returns:
-        ``(text, removed)``: the cleaned text, and True when a sentence was removed for naming
-        an unknown title.
+        ``(text, removed)``: the cleaned text, and True when a sentence was removed.
     """
     titles = list(known_titles)
     names = list(allowed)
@@ -259,11 +306,43 @@ def clean_free_text(
         sentence = re.sub(r"\s+([.,!?;:])", r"\1", _SPACE.sub(" ", sentence)).strip()
         if not sentence:
             continue
-        if find_unknown_titles(sentence, titles, allowed=names):
+        if _INSTRUCTION_ECHO.search(sentence) or find_unknown_titles(
+            sentence, titles, allowed=names, untrusted=untrusted
+        ):
             removed = True
             continue
         kept.append(sentence)
     return _bound(" ".join(kept), max_chars), removed
+
+
+def finish_cut(text: str) -> str:
+    """End text that a length limit cut mid-sentence at a word, with an ellipsis.
+
+    Text that ends a sentence is returned as it is; otherwise it goes back to its last complete
+    sentence, else to its last clause (comma) with a full stop, when that keeps at least half of
+    it, else to its last whole word, plus ``…``.
+
+    Example:
+        >>> finish_cut("A heist film like the ones they rate highest with a sharp scr")
+        'A heist film like the ones they rate highest with a sharp…'
+        >>> finish_cut("Suits a fan of slow sci-fi and its quiet dread, which it keeps up")
+        'Suits a fan of slow sci-fi and its quiet dread.'
+    """
+    text = text.rstrip()
+    if not text or text[-1] in ".!?。！？…)\"'”’" or _HANGUL_END.search(text):
+        return text
+    end = max(text.rfind(ch) for ch in ".!?。！？")
+    if end >= len(text) // 2:
+        return text[: end + 1]
+    clause = max(text.rfind(ch) for ch in ",;")
+    if clause >= len(text) // 2:
+        return text[:clause].rstrip() + "."
+    space = text.rfind(" ")
+    head = text[:space] if space > 0 else text
+    return head.rstrip(" ,;:-–—") + "…"
+
+
+_HANGUL_END = re.compile(r"(?:다|요|죠|까|네)$")
 
 
 def sanitize_user_text(text: str, max_chars: int) -> str:

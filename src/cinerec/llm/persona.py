@@ -235,6 +235,7 @@ def write_persona(
         [m.title for m in history],
         allowed=_names(profile, history),
         max_chars=PERSONA_MAX_CHARS,
+        untrusted=profile.taste,
     )
     if len(text) < _MIN_CHARS:
         return fallback("The model's persona was empty after grounding checks.")

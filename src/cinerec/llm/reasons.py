@@ -8,6 +8,11 @@ after the prompt prefix is cached. Every reason is grounding-cleaned: it may nam
 and the viewer's watched movies, nothing else; a repeated reason is dropped. A failing model
 stops the stream with ``Reason.error`` set; the page keeps its ranked list.
 
+Korean viewers get the task in Korean and a schema whose reason must start with a Hangul
+syllable: with the English task (and English catalog facts) Qwen 1.5B answered in English for
+141 of 144 Korean cards (``benchmarks/results/llm_requests_before_reason_language_fix.md``).
+A reason cut by the length limit ends at a word, with ``…``.
+
 Example:
     >>> for r in write_reasons(backend, profile, persona, history, movies):  # doctest: +SKIP
     ...     print(r.movie_id, r.text)
@@ -19,11 +24,12 @@ import logging
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from cinerec.data.types import Movie
 from cinerec.errors import LLMError
 from cinerec.llm.backends.base import LLMBackend, Message
-from cinerec.llm.grounding import clean_free_text
+from cinerec.llm.grounding import clean_free_text, finish_cut
 from cinerec.llm.persona import LANGUAGES, UserProfile
 from cinerec.llm.schemas import (
     REASON_MAX_CHARS,
@@ -58,6 +64,21 @@ class Reason:
     error: str | None = None
 
 
+def _task_template(language: str) -> str:
+    return "reason_task_ko" if language == "ko" else "reason_task"
+
+
+def _schema(language: str) -> dict[str, Any]:
+    """The reason's JSON schema; in Korean the reason starts with a Hangul syllable (the grammar
+    then keeps a small model from drifting into English) and stays within the length limit."""
+    schema = reason_schema()
+    if language == "ko":
+        schema["properties"]["reason"]["pattern"] = (
+            rf'^[\uac00-\ud7a3][^"\\]{{0,{REASON_MAX_CHARS - 1}}}$'
+        )
+    return schema
+
+
 def movie_facts(movie: Movie, note: str = "") -> str:
     """One line of catalog facts: ``Title (year) | genres | director | cast | plot``, then the
     ``note`` (what reviewers say, from the review summaries) when there is one."""
@@ -87,7 +108,9 @@ def reason_messages(
     the same bytes the ranking prompts start with), then the card's facts and the task. The
     runtime's prefix cache therefore covers everything before the movie's facts."""
     language = profile.language if profile.language in LANGUAGES else "en"
-    task = render("reason_task", language_name=LANGUAGES[language], movie=movie_facts(movie, note))
+    task = render(
+        _task_template(language), language_name=LANGUAGES[language], movie=movie_facts(movie, note)
+    )
     return viewer_messages(profile, persona, history, task)
 
 
@@ -116,7 +139,8 @@ def warm_prefix(
     else:
         language = profile.language if profile.language in LANGUAGES else "en"
         # Everything before the card's facts, so it is a string prefix of every card's prompt.
-        task = render("reason_task", language_name=LANGUAGES[language], movie="").rstrip()
+        task = render(_task_template(language), language_name=LANGUAGES[language], movie="")
+        task = task.rstrip()
         messages = viewer_messages(profile, persona, history, task)
     try:
         backend.complete(
@@ -180,7 +204,7 @@ def write_reasons(
         try:
             completion = backend.complete(
                 messages,
-                schema=reason_schema() if backend.supports_schema else None,
+                schema=_schema(language) if backend.supports_schema else None,
                 max_tokens=_MAX_TOKENS[language],
                 temperature=0.0,
                 timeout_s=left,
@@ -201,7 +225,10 @@ def write_reasons(
             [movie.title, *history_titles],
             allowed=_allowed_names(profile, history, movie),
             max_chars=REASON_MAX_CHARS,
+            untrusted=profile.taste,
         )
+        if len(raw) >= REASON_MAX_CHARS or completion.completion_tokens >= _MAX_TOKENS[language]:
+            text = finish_cut(text)
         key = " ".join(text.lower().split())
         if key and key in seen:  # small models repeat one sentence for every card
             text, cleaned = "", True
