@@ -309,9 +309,9 @@ def _markdown(s: dict[str, Any]) -> str:
     if not s["examples_non_catalog"]:
         lines.append("- none")
     lines += ["", "Shown text matching the instruction-echo word list (first 10):", ""]
-    for r in s.get("examples_echo", []):
+    for r in s["examples_echo"]:
         lines.append(f"- {r['request']} ({r['kind']}, {r['language']}): {r['text']!r}")
-    if not s.get("examples_echo"):
+    if not s["examples_echo"]:
         lines.append("- none")
     lines += [
         "",

@@ -34,6 +34,7 @@ from typing import Literal
 import numpy as np
 
 from cinerec.data.types import Movie
+from cinerec.evaluation.bootstrap import paired_difference_ci
 from cinerec.llm.backends.base import LLMBackend
 from cinerec.llm.persona import UserProfile
 from cinerec.llm.rerank import Candidate, RankedItem, RerankResult
@@ -123,7 +124,7 @@ def fit_blend_weight(
     grid: Sequence[float] = DEFAULT_GRID,
     k: int = 10,
     significant: bool = True,
-    n_boot: int = 2000,
+    resamples: int = 2000,
     seed: int = 0,
 ) -> BlendFit:
     """Pick ``w`` from ``grid`` (0 is always tried) by mean NDCG@k over ``rows``.
@@ -147,11 +148,9 @@ def fit_blend_weight(
     table = {w: float(v.mean()) if v.size else 0.0 for w, v in per_row.items()}
     best = max(weights, key=lambda w: (round(table[w], 12), -w))
     interval = (0.0, 0.0)
-    if best > 0 and rows:
-        gains = per_row[best] - per_row[0.0]
-        draws = np.random.default_rng(seed).integers(0, len(gains), size=(n_boot, len(gains)))
-        means = gains[draws].mean(axis=1)
-        interval = (float(np.quantile(means, 0.025)), float(np.quantile(means, 0.975)))
+    if best > 0:  # a positive best weight means some row, so the interval is defined
+        ci = paired_difference_ci(per_row[best], per_row[0.0], resamples=resamples, seed=seed)
+        interval = (ci.low, ci.high)
     chosen = best if not significant or interval[0] > 0 else 0.0
     return BlendFit(
         weight=chosen,

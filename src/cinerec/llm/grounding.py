@@ -47,6 +47,7 @@ _RUN = re.compile(
 )
 _YEAR = re.compile(r"\s*\((?:18|19|20)\d{2}\)\s*$")
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
+_HANGUL_END = re.compile(r"(?:다|요|죠|까|네)$")  # a Korean sentence ending without a full stop
 # Korean words followed by a bare number ("가짜 영화 3000을"): a numbered title, unless the
 # number carries a unit (1999년, 30세, 5점, 2편...).
 _HANGUL_NUMBERED = re.compile(
@@ -253,9 +254,13 @@ def find_unknown_titles(
         ['Fake Movie 3000']
     """
     known = _Known(known_titles, allowed)
+    return _find_unknown(text, known, _untrusted_titles(untrusted, known))
+
+
+def _find_unknown(text: str, known: _Known, suspects: Iterable[str]) -> list[str]:
     unknown = [p for p in _quoted_titles(text) if not known.knows(p)]
     unknown += _unknown_runs(text, known)
-    unknown += _echoed(text, _untrusted_titles(untrusted, known))
+    unknown += _echoed(text, suspects)
     return list(dict.fromkeys(unknown))
 
 
@@ -298,17 +303,15 @@ def clean_free_text(
     Returns:
         ``(text, removed)``: the cleaned text, and True when a sentence was removed.
     """
-    titles = list(known_titles)
-    names = list(allowed)
+    known = _Known(known_titles, allowed)
+    suspects = _untrusted_titles(untrusted, known)  # the same for every sentence
     kept: list[str] = []
     removed = False
     for sentence in _SENTENCE_END.split(strip_markup(text)):
         sentence = re.sub(r"\s+([.,!?;:])", r"\1", _SPACE.sub(" ", sentence)).strip()
         if not sentence:
             continue
-        if _INSTRUCTION_ECHO.search(sentence) or find_unknown_titles(
-            sentence, titles, allowed=names, untrusted=untrusted
-        ):
+        if _INSTRUCTION_ECHO.search(sentence) or _find_unknown(sentence, known, suspects):
             removed = True
             continue
         kept.append(sentence)
@@ -340,9 +343,6 @@ def finish_cut(text: str) -> str:
     space = text.rfind(" ")
     head = text[:space] if space > 0 else text
     return head.rstrip(" ,;:-–—") + "…"
-
-
-_HANGUL_END = re.compile(r"(?:다|요|죠|까|네)$")
 
 
 def sanitize_user_text(text: str, max_chars: int) -> str:
