@@ -119,7 +119,32 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     cookie_secure: bool = False
-    max_taste_chars: int = Field(default=500, ge=10)
+    max_taste_chars: int = Field(default=500, ge=10, le=2000)
+    allowed_origins: list[str] = Field(
+        default_factory=list,
+        description="Origins besides the server's own whose state-changing requests are "
+        "accepted (e.g. a proxy's public https://host); JSON list in the variable.",
+    )
+    model_rate_per_minute: int = Field(
+        default=6,
+        ge=1,
+        description="Requests that call the language model (recommendations, chat, posts) "
+        "one session may start per minute; past it the answer is 429 with Retry-After.",
+    )
+    model_session_concurrency: int = Field(
+        default=2, ge=1, description="Model-calling requests one session may have running."
+    )
+    model_queue: int = Field(
+        default=6,
+        ge=1,
+        description="Model-calling requests running or waiting at once, all sessions together; "
+        "past it the answer is 429 with Retry-After at once instead of a long wait.",
+    )
+    rate_limit_storage: str = Field(
+        default="memory://",
+        description="Where the per-session request counts live (the limits library's storage "
+        "URI): memory:// for one process, redis://host:6379 for several web workers.",
+    )
 
     @property
     def resolved_database_url(self) -> str:

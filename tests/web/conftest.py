@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,7 @@ from cinerec.recommenders.artifacts import train_artifact
 from cinerec.recommenders.base import TrainingOptions
 from cinerec.services.platform import Platform
 from cinerec.web.app import create_app
+from cinerec.web.security import CSRF_HEADER
 from tests.llm.fakes import FakeBackend
 
 WORDS = (
@@ -126,13 +128,35 @@ def platform(tmp_path: Path, fake_llm: FakeBackend) -> Iterator[Platform]:
     p.engine.dispose()
 
 
-@pytest.fixture
-def client(platform: Platform) -> Iterator[TestClient]:
+def with_csrf(client: TestClient) -> TestClient:
+    """Give a test client the CSRF token, as a page would: the cookie from a first GET, and
+    the same value in the ``X-CSRF-Token`` header of every request."""
+    token = client.get("/api/csrf").json()["csrf_token"]
+    client.headers[CSRF_HEADER] = token
+    return client
+
+
+@contextmanager
+def open_client(platform: Platform, *, profile: bool = False) -> Iterator[TestClient]:
+    """A test client of a new app on ``platform``, with the CSRF token and, if asked, a
+    profile (so it has a session)."""
     with TestClient(create_app(platform.settings, platform=platform)) as c:
+        with_csrf(c)
+        if profile:
+            r = c.put("/api/profile", json={"name": "Mina", "language": "en"})
+            assert r.status_code == 200, r.text
         yield c
 
 
+@pytest.fixture
+def client(platform: Platform) -> Iterator[TestClient]:
+    with TestClient(create_app(platform.settings, platform=platform)) as c:
+        yield with_csrf(c)
+
+
 def make_profile(client: TestClient, **overrides: str) -> None:
+    if CSRF_HEADER not in client.headers:
+        with_csrf(client)
     data = {"name": "Mina", "age": "29", "gender": "female", "taste": "", "language": "en"}
     data.update(overrides)
     r = client.post("/profile", data=data, follow_redirects=False)

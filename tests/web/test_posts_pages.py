@@ -17,10 +17,10 @@ from cinerec.db.repository import upsert_movies
 from cinerec.services import similar
 from cinerec.services.platform import Platform
 from cinerec.services.postcard import CARD_SIZE
-from cinerec.web.app import create_app
 from tests.llm.fakes import FakeBackend
 from tests.llm.post_fakes import PostFake
 from tests.text.embeddings.fakes import HashingEmbedder
+from tests.web.conftest import open_client
 
 MOVIES = [
     Movie(
@@ -54,7 +54,7 @@ def _platform(tmp_path: Path, llm: object) -> Platform:
 @pytest.fixture
 def client(tmp_path: Path) -> Iterator[TestClient]:
     platform = _platform(tmp_path, PostFake())
-    with TestClient(create_app(platform.settings, platform=platform)) as c:
+    with open_client(platform, profile=True) as c:
         yield c
 
 
@@ -109,7 +109,7 @@ def test_the_api_returns_the_post_json_and_card_urls(client: TestClient) -> None
 
 def test_a_failed_post_is_reported_not_published(tmp_path: Path) -> None:
     platform = _platform(tmp_path, FakeBackend(["junk"] * 6))
-    with TestClient(create_app(platform.settings, platform=platform)) as client:
+    with open_client(platform, profile=True) as client:
         r = client.post("/api/posts", json={"theme": "rainy day", "n": 3})
         assert r.status_code == 503
         body = r.json()
@@ -123,7 +123,7 @@ def test_a_failed_post_is_reported_not_published(tmp_path: Path) -> None:
 def test_fallback_lines_are_flagged_on_the_page(tmp_path: Path) -> None:
     same = ("Quiet rain and a slow, warm story to sit with.",)
     platform = _platform(tmp_path, PostFake(reviews=same))
-    with TestClient(create_app(platform.settings, platform=platform)) as client:
+    with open_client(platform, profile=True) as client:
         page = client.post("/posts", data={"theme": "rainy day", "n": "3"})
         assert page.status_code == 200 and 'id="post-fallback"' in page.text
         assert page.text.count(same[0]) == 2  # once as a card's line, once in the JSON

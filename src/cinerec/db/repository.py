@@ -140,6 +140,23 @@ def get_user_by_token_hash(session: Session, *, token_hash: str) -> UserRecord |
     return _user_record(row) if row is not None else None
 
 
+def set_recovery_code_hash(session: Session, *, user_id: int, code_hash: str) -> None:
+    """Store the hash of a user's new recovery code (an older code stops working)."""
+    _require_user(session, user_id).recovery_code_hash = code_hash
+
+
+def rotate_session_by_recovery_hash(
+    session: Session, *, code_hash: str, token_hash: str
+) -> int | None:
+    """Give the user whose recovery code hashes to ``code_hash`` a new session token hash (the
+    old session stops working) and return the user's id; None when no user has that code."""
+    row = session.scalar(select(UserRow).where(UserRow.recovery_code_hash == code_hash))
+    if row is None:
+        return None
+    row.session_token_hash = token_hash
+    return row.id
+
+
 def get_user(session: Session, *, user_id: int) -> UserRecord | None:
     """A user by id, or None."""
     row = session.get(UserRow, int(user_id))

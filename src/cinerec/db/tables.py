@@ -136,6 +136,8 @@ class UserRow(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     session_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # sha256 of the recovery code shown once when the profile was made (None: never made).
+    recovery_code_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(100))
     age: Mapped[int | None] = mapped_column(Integer)
     gender: Mapped[str | None] = mapped_column(String(16))

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -22,6 +23,7 @@ from cinerec.llm.backends.base import LLMBackend
 from cinerec.llm.backends.registry import build_backend
 from cinerec.recommenders.artifacts import META_FILE, ArtifactInfo, load_artifact
 from cinerec.recommenders.base import Recommender
+from cinerec.services.streams import SharedStreams
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +50,8 @@ class Platform:
         self._recommender = recommender
         self._fallback_in_use = False
         self._lock = threading.Lock()
+        self.shared_streams: SharedStreams[Any] = SharedStreams()
+        """Producers that several listeners share (a run's reasons stream)."""
 
     # Database ---------------------------------------------------------------------------------
     @cached_property

@@ -426,18 +426,31 @@ def _reason_notes(session: Session, movie_ids: Sequence[int]) -> dict[int, str]:
 def stream_reasons(platform: Platform, *, user_id: int, run_id: int) -> Iterator[ReasonEvent]:
     """Write the reasons of a stored run card by card, then a stale persona; store each at once.
 
-    Reasons already stored are sent again without calling the model, so a reloaded page or a
-    second viewer of the stream gets the same text. The persona used in the reasons' prompt is
+    Reasons already stored are sent again without calling the model, so a reloaded page gets
+    the same text. Listeners of a run whose reasons are being written share one producer
+    (:class:`~cinerec.services.streams.SharedStreams`): two tabs on the same run get the same
+    events, and the model writes each reason once. The persona used in the reasons' prompt is
     the stored one when it is fresh, else the template persona (a fresh one is written after the
     reasons, so the first reason is not delayed by it).
 
     Raises:
-        NotFoundError: the run does not exist or belongs to someone else.
+        NotFoundError: the run does not exist or belongs to someone else (raised here, before
+            any event).
     """
+    with platform.session() as session:
+        run = repo.get_run(session, run_id=run_id)
+    if run is None or run.user_id != user_id:
+        raise NotFoundError(f"There is no recommendation run {run_id} in this session.")
+    return platform.shared_streams.join(
+        ("reasons", run_id), lambda: _produce_reasons(platform, user_id=user_id, run_id=run_id)
+    )
+
+
+def _produce_reasons(platform: Platform, *, user_id: int, run_id: int) -> Iterator[ReasonEvent]:
     settings = platform.settings
     with platform.session() as session:
         run = repo.get_run(session, run_id=run_id)
-        if run is None or run.user_id != user_id:
+        if run is None:
             raise NotFoundError(f"There is no recommendation run {run_id} in this session.")
         viewer = _viewer(session, user_id)
         movies = repo.get_movies(session, ids=[i.movie_id for i in run.items])

@@ -51,6 +51,54 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
+RECOVERY_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud or copied by hand
+RECOVERY_GROUPS, RECOVERY_GROUP_LEN = 5, 5  # 25 symbols of 5 bits: 125 bits
+
+
+def new_recovery_code() -> str:
+    """A recovery code like ``K7QX2-...``: five groups of five symbols, 125 random bits."""
+    symbols = "".join(secrets.choice(RECOVERY_ALPHABET) for _ in range(25))
+    return "-".join(symbols[i : i + RECOVERY_GROUP_LEN] for i in range(0, 25, RECOVERY_GROUP_LEN))
+
+
+def _recovery_hash(code: str) -> str:
+    """The stored form of a code: sha256 of its symbols, ignoring case, spaces and dashes."""
+    return hash_token("recovery:" + "".join(ch for ch in code.upper() if ch.isalnum()))
+
+
+def issue_recovery_code(platform: Platform, *, user_id: int) -> str:
+    """Make a new recovery code for a user and return it; only its hash is stored, so it can be
+    shown once. An earlier code of the user stops working."""
+    code = new_recovery_code()
+    with platform.session() as session:
+        repo.set_recovery_code_hash(session, user_id=user_id, code_hash=_recovery_hash(code))
+    return code
+
+
+def restore_session(platform: Platform, *, code: str) -> tuple[str, int]:
+    """Move a profile to this browser: a new session token for the user whose recovery code
+    this is (the session of the other browser ends). Returns (token, user id).
+
+    Raises:
+        ValidationError: the code is not of the right form.
+        NotFoundError: no profile has this code.
+    """
+    symbols = "".join(ch for ch in code.upper() if ch.isalnum())
+    if len(symbols) != RECOVERY_GROUPS * RECOVERY_GROUP_LEN:
+        raise ValidationError(
+            "A recovery code has 25 letters and digits (dashes optional), like the one shown "
+            "when the profile was made."
+        )
+    token = new_session_token()
+    with platform.session() as session:
+        user_id = repo.rotate_session_by_recovery_hash(
+            session, code_hash=_recovery_hash(code), token_hash=hash_token(token)
+        )
+    if user_id is None:
+        raise NotFoundError("No profile has this recovery code; check it and try again.")
+    return token, user_id
+
+
 def parse_profile(data: dict[str, object], *, max_taste_chars: int) -> ProfileInput:
     """Validate raw input into a profile, or raise ValidationError with a readable message."""
     taste = data.get("taste") or ""

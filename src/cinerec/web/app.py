@@ -9,7 +9,7 @@ from importlib.resources import files
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -18,7 +18,9 @@ from cinerec.config import Settings
 from cinerec.errors import CinerecError, NotFoundError, ValidationError
 from cinerec.services import ingest, retrieval, reviews
 from cinerec.services.platform import Platform
+from cinerec.web.fair_use import ModelGate, TooManyRequests
 from cinerec.web.routes import api, chat, pages, posts
+from cinerec.web.security import CSRFError, SecurityMiddleware
 from cinerec.web.templating import render
 
 log = logging.getLogger(__name__)
@@ -46,6 +48,8 @@ def create_app(settings: Settings, *, platform: Platform | None = None) -> FastA
         lifespan=lifespan,
     )
     app.state.platform = platform
+    app.state.model_gate = ModelGate(settings)
+    app.add_middleware(SecurityMiddleware, secure_cookies=settings.cookie_secure)
     app.mount("/static", StaticFiles(directory=str(files("cinerec.web") / "static")), "static")
     app.include_router(pages.router)
     app.include_router(api.router)
@@ -55,10 +59,27 @@ def create_app(settings: Settings, *, platform: Platform | None = None) -> FastA
     def _wants_json(request: Request) -> bool:
         return request.url.path.startswith("/api/")
 
-    def _error(request: Request, status: int, message: str) -> Response:
+    def _error(
+        request: Request, status: int, message: str, headers: dict[str, str] | None = None
+    ) -> Response:
+        """Every error has one shape: ``{"detail": "<one sentence>"}`` (``ErrorOut``) for the
+        API, the error page for pages; both keep the status's headers (Allow, Retry-After)."""
+        response: Response
         if _wants_json(request):
-            return JSONResponse({"detail": message}, status_code=status)
-        return render(request, "error.html", {"message": message}, status_code=status)
+            response = JSONResponse({"detail": message}, status_code=status)
+        else:
+            response = render(request, "error.html", {"message": message}, status_code=status)
+        response.headers.update(headers or {})
+        return response
+
+    @app.exception_handler(CSRFError)
+    async def _csrf(request: Request, exc: CSRFError) -> Response:
+        log.warning("refused %s %s: %s", request.method, request.url.path, exc)
+        return _error(request, 403, str(exc))
+
+    @app.exception_handler(TooManyRequests)
+    async def _too_many(request: Request, exc: TooManyRequests) -> Response:
+        return _error(request, 429, str(exc), {"Retry-After": str(exc.retry_after)})
 
     @app.exception_handler(ValidationError)
     async def _validation(request: Request, exc: ValidationError) -> Response:
@@ -75,22 +96,34 @@ def create_app(settings: Settings, *, platform: Platform | None = None) -> FastA
 
     @app.exception_handler(RequestValidationError)
     async def _request_validation(request: Request, exc: RequestValidationError) -> Response:
-        fields = ", ".join(str(e["loc"][-1]) for e in exc.errors() if e.get("loc")) or "the request"
-        return _error(request, 422, f"Please check {fields}: the value is missing or malformed.")
+        errors = exc.errors()
+        if any(e.get("type") == "json_invalid" for e in errors):
+            return _error(request, 422, "The request body is not valid JSON; nothing was changed.")
+        parts = [
+            f"{e['loc'][-1]} ({str(e.get('msg', 'malformed')).lower()})"
+            if e.get("loc") and e["loc"][-1] != "body"
+            else f"the request body ({str(e.get('msg', 'malformed')).lower()})"
+            for e in errors
+        ]
+        fields = "; ".join(dict.fromkeys(parts)) or "the request"
+        return _error(request, 422, f"Please check {fields}. Nothing was changed.")
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
-        if exc.status_code == 400 and request.method == "POST":
+        if exc.status_code == 400 and request.method in ("POST", "PUT"):
             # The form parser refuses oversized fields (e.g. a 10 MB taste text) before we see them.
             message = (
-                "The form was too large or malformed; keep the taste text under "
-                f"{platform.settings.max_taste_chars} characters. Nothing was changed."
+                "The request was too large or malformed (a taste text is at most "
+                f"{platform.settings.max_taste_chars} characters). Nothing was changed."
             )
         elif exc.status_code == 404:
             message = "There is no such page."
+        elif exc.status_code == 405:
+            allowed = (exc.headers or {}).get("Allow", "")
+            message = f"This address does not take {request.method}; it takes {allowed}."
         else:
             message = str(exc.detail)
-        return _error(request, exc.status_code, message)
+        return _error(request, exc.status_code, message, dict(exc.headers or {}))
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
@@ -100,5 +133,9 @@ def create_app(settings: Settings, *, platform: Platform | None = None) -> FastA
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> HTMLResponse:
         return HTMLResponse("ok")
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> Response:
+        return RedirectResponse("/static/favicon.svg", status_code=301)
 
     return app

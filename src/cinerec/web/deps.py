@@ -9,6 +9,7 @@ from fastapi import Depends, Request, Response
 from cinerec.db.repository import UserRecord
 from cinerec.services import users
 from cinerec.services.platform import Platform
+from cinerec.web.fair_use import ModelGate
 
 SESSION_COOKIE = "cinerec_session"
 LANG_COOKIE = "cinerec_lang"
@@ -37,6 +38,11 @@ def get_user(
     return users.current_user(platform, token)
 
 
+def get_gate(request: Request) -> ModelGate:
+    return request.app.state.model_gate  # type: ignore[no-any-return]
+
+
 PlatformDep = Annotated[Platform, Depends(get_platform)]
+GateDep = Annotated[ModelGate, Depends(get_gate)]
 TokenDep = Annotated[str | None, Depends(get_token)]
 UserDep = Annotated[UserRecord | None, Depends(get_user)]

@@ -67,6 +67,40 @@ STRINGS: dict[str, dict[str, str]] = {
     "page": {"en": "page", "ko": "페이지"},
     "more_like_this": {"en": "Details", "ko": "자세히"},
     "back": {"en": "Back", "ko": "돌아가기"},
+    "request_failed": {
+        "en": "That did not work; nothing on this page was changed.",
+        "ko": "요청이 처리되지 않았습니다. 이 페이지의 내용은 바뀌지 않았습니다.",
+    },
+    "request_offline": {
+        "en": "The server could not be reached; check the connection.",
+        "ko": "서버에 연결할 수 없습니다. 연결을 확인해 주세요.",
+    },
+    "reload": {"en": "Reload the page", "ko": "새로 고침"},
+    "new_profile": {"en": "Start a new profile", "ko": "새 프로필 만들기"},
+    "recovery_title": {"en": "Your recovery code", "ko": "복구 코드"},
+    "recovery_once": {
+        "en": "Write it down: it is shown only now. With it you can open this profile in "
+        "another browser (the session here then ends).",
+        "ko": "지금 한 번만 보여 드립니다. 적어 두시면 다른 브라우저에서 이 프로필을 열 수 "
+        "있습니다 (그러면 여기의 세션은 끝납니다).",
+    },
+    "recovery_new": {"en": "Make a new recovery code", "ko": "새 복구 코드 만들기"},
+    "recovery_hint": {
+        "en": "Lost your code? A new one replaces it.",
+        "ko": "코드를 잃어버렸다면 새로 만들 수 있습니다 (이전 코드는 더 이상 쓸 수 없습니다).",
+    },
+    "restore_title": {"en": "Open your profile here", "ko": "내 프로필 불러오기"},
+    "restore_intro": {
+        "en": "Enter the recovery code shown when you made your profile.",
+        "ko": "프로필을 만들 때 받은 복구 코드를 입력하세요.",
+    },
+    "restore_code": {"en": "Recovery code", "ko": "복구 코드"},
+    "restore_go": {"en": "Open profile", "ko": "프로필 열기"},
+    "restore_link": {"en": "Have a recovery code?", "ko": "복구 코드가 있나요?"},
+    "post_need_profile": {
+        "en": "Fill in your profile first: writing a post takes the shared model a minute.",
+        "ko": "먼저 프로필을 작성해 주세요. 글 하나를 쓰는 데 공용 모델로 1분쯤 걸립니다.",
+    },
     "fill_profile_first": {
         "en": "Fill in your profile to start.",
         "ko": "먼저 프로필을 입력하세요.",

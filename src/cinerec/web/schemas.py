@@ -2,12 +2,75 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+from typing import Annotated, Any, Literal
+
+from fastapi import Path
+from pydantic import BaseModel, Field
 
 from cinerec.data.types import Movie
 from cinerec.db.review_summaries import ReviewSummary
 from cinerec.services.recommend import RecommendationPage
 from cinerec.services.reviews import verdict
+
+
+MAX_ID = 2**31 - 1
+"""Ids are the databases' 32-bit integer columns; anything larger cannot name a record."""
+
+MovieIdPath = Annotated[int, Path(ge=1, le=MAX_ID, description="A catalog movie id.")]
+RunIdPath = Annotated[int, Path(ge=1, le=MAX_ID, description="A recommendation run id.")]
+ConversationIdPath = Annotated[int, Path(ge=1, le=MAX_ID, description="A conversation id.")]
+BoundedId = Annotated[int, Field(ge=1, le=MAX_ID)]
+
+
+class ErrorOut(BaseModel):
+    """The one shape of every error the API returns: a sentence that says what to do."""
+
+    detail: str
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` entries for ``statuses``, all with the :class:`ErrorOut` body."""
+    described = {
+        400: "The body could not be read (too large or malformed).",
+        403: "Refused: no valid CSRF token, or the request came from another origin.",
+        404: "No such record for this session.",
+        405: "This path does not take that method; the Allow header lists those it takes.",
+        422: "The input was missing, malformed or out of range; nothing was changed.",
+        429: "Too many requests to the model; the Retry-After header says when to try again.",
+        500: "An unexpected error; nothing that was stored was lost.",
+        503: "A part the request needs (the model, a trained recommender) is not available.",
+    }
+    return {s: {"model": ErrorOut, "description": described[s]} for s in statuses}
+
+
+COMMON_ERRORS = error_responses(403, 404, 422, 500, 503)
+MODEL_ERRORS = error_responses(429)
+
+
+class ProfileIn(BaseModel):
+    """``PUT``/``POST /api/profile`` body: a new session's user or the session's new profile."""
+
+    name: str = Field(min_length=1, max_length=60, description="Shown only to this session.")
+    age: int | None = Field(default=None, ge=5, le=120)
+    gender: Literal["female", "male", "other", "unspecified"] = "unspecified"
+    taste: str = Field(
+        default="",
+        max_length=2000,
+        description="A sentence of taste; at most the server's max_taste_chars (500 by default).",
+    )
+    language: Literal["en", "ko"] = "en"
+
+
+class RestoreIn(BaseModel):
+    """``POST /api/session/restore`` body: a recovery code shown when the profile was made."""
+
+    code: str = Field(min_length=1, max_length=64)
+
+
+class CsrfOut(BaseModel):
+    """The CSRF token to send back as ``X-CSRF-Token`` with the ``cinerec_csrf`` cookie."""
+
+    csrf_token: str
 
 
 class MoviePublic(BaseModel):
@@ -38,11 +101,17 @@ class UserPublic(BaseModel):
     gender: str | None
     taste: str
     language: str
+    recovery_code: str | None = Field(
+        default=None,
+        description="Only in the answer that created the user: the code that brings this "
+        "profile back in another browser (POST /api/session/restore). It is stored hashed and "
+        "never shown again.",
+    )
 
 
 class WatchedIn(BaseModel):
-    movie_id: int
-    rating: float | None = None
+    movie_id: BoundedId
+    rating: float | None = Field(default=None, ge=1, le=5)
 
 
 class WatchedPublic(BaseModel):
@@ -155,6 +224,10 @@ class RecommendationPagePublic(BaseModel):
 
 
 class FeedbackIn(BaseModel):
-    movie_id: int
-    kind: str
-    run_id: int | None = None
+    movie_id: BoundedId
+    kind: Literal["like", "dislike", "watched", "not_interested"]
+    run_id: BoundedId | None = None
+
+
+class FeedbackOut(BaseModel):
+    id: int

@@ -5,14 +5,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from importlib.resources import files
 from typing import Any
-from urllib.parse import quote_plus
+from urllib.parse import quote_plus, urlencode
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from cinerec.llm.persona import GENRES_KO
 from cinerec.services.reviews import verdict
 from cinerec.web.i18n import LANGUAGES, translator
+from cinerec.web.security import csrf_token
 
 templates = Jinja2Templates(directory=str(files("cinerec.web") / "templates"))
 templates.env.autoescape = True
@@ -46,6 +48,18 @@ templates.env.filters["marked"] = lambda quote: marked_segments(quote.text, quot
 templates.env.filters["verdict"] = verdict  # praised / mixed / criticised, as in prompts
 
 
+def genre_names(genres: Sequence[str], lang: str) -> list[str]:
+    """Genre names in the page's language (the catalog stores them in English)."""
+    return [GENRES_KO.get(g, g) for g in genres] if lang == "ko" else list(genres)
+
+
+def language_url(request: Request, lang: str) -> str:
+    """This page's address with ``lang`` switched, keeping its other parameters (e.g. the open
+    conversation ``c``)."""
+    params = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
+    return f"{request.url.path}?{urlencode([*params, ('lang', lang)])}"
+
+
 def page_language(request: Request, fallback: str = "en") -> str:
     """``?lang=`` first, then the language cookie, then the profile's language."""
     lang = request.query_params.get("lang") or request.cookies.get("cinerec_lang") or fallback
@@ -62,5 +76,12 @@ def render(
 ) -> HTMLResponse:
     """Render a template with ``t`` (strings) and ``lang`` in its context."""
     lang = language or page_language(request)
-    ctx = {"t": translator(lang), "lang": lang, **(context or {})}
+    ctx = {
+        "t": translator(lang),
+        "lang": lang,
+        "csrf_token": csrf_token(request),
+        "language_url": lambda code: language_url(request, code),
+        "genre_names": lambda genres: genre_names(genres, lang),
+        **(context or {}),
+    }
     return templates.TemplateResponse(request, name, ctx, status_code=status_code)

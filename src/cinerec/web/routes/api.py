@@ -5,9 +5,9 @@ from __future__ import annotations
 import itertools
 import json
 from collections.abc import Iterator
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Body, Query, Response
+from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from starlette.background import BackgroundTask
 
@@ -16,20 +16,31 @@ from cinerec.errors import NotFoundError, ValidationError
 from cinerec.services import reviews, users
 from cinerec.services.dashboard import load_dashboard
 from cinerec.services.recommend import recommend_for_user, stream_reasons, warm_reasons
-from cinerec.web.deps import PlatformDep, TokenDep, UserDep, set_session_cookie
+from cinerec.web.deps import GateDep, PlatformDep, TokenDep, UserDep, set_session_cookie
 from cinerec.web.schemas import (
+    COMMON_ERRORS,
+    MODEL_ERRORS,
+    CsrfOut,
     FeedbackIn,
+    FeedbackOut,
+    MovieIdPath,
     MoviePublic,
     PersonaPublic,
+    ProfileIn,
     RecommendationPagePublic,
     RecommendationsIn,
+    RestoreIn,
     ReviewsPublic,
+    RunIdPath,
     UserPublic,
     WatchedIn,
     WatchedPublic,
 )
+from cinerec.web.security import csrf_token, require_csrf
 
-router = APIRouter(prefix="/api", tags=["api"])
+router = APIRouter(
+    prefix="/api", tags=["api"], dependencies=[Depends(require_csrf)], responses=COMMON_ERRORS
+)
 
 
 def _require(user: repo.UserRecord | None) -> repo.UserRecord:
@@ -44,23 +55,53 @@ def _public(user: repo.UserRecord) -> UserPublic:
     )
 
 
+@router.get("/csrf", response_model=CsrfOut)
+def get_csrf(request: Request) -> CsrfOut:
+    """The CSRF token for this client (the ``cinerec_csrf`` cookie is set with it): send it as
+    the ``X-CSRF-Token`` header, with the cookie, on every POST, PUT and DELETE."""
+    return CsrfOut(csrf_token=csrf_token(request))
+
+
 @router.put("/profile", response_model=UserPublic)
 @router.post("/profile", response_model=UserPublic)
 def put_profile(
+    request: Request,
     response: Response,
     platform: PlatformDep,
     token: TokenDep,
-    body: Annotated[dict[str, Any], Body()],
+    body: ProfileIn,
     tasks: BackgroundTasks,
 ) -> UserPublic:
-    """Create this session's user (sets the session cookie) or update the profile."""
-    profile = users.parse_profile(body, max_taste_chars=platform.settings.max_taste_chars)
-    token, user_id = users.save_profile(platform, token=token, profile=profile)
+    """Create this session's user (sets the session cookie; the answer carries the recovery
+    code, once) or update the profile."""
+    profile = users.parse_profile(
+        body.model_dump(), max_taste_chars=platform.settings.max_taste_chars
+    )
+    new_token, user_id = users.save_profile(platform, token=token, profile=profile)
+    code = users.issue_recovery_code(platform, user_id=user_id) if new_token != token else None
     tasks.add_task(warm_reasons, platform, user_id=user_id)
-    set_session_cookie(response, token, secure=platform.settings.cookie_secure)
+    set_session_cookie(response, new_token, secure=_secure(request, platform))
+    user = users.current_user(platform, new_token)
+    assert user is not None
+    return _public(user).model_copy(update={"recovery_code": code})
+
+
+@router.post("/session/restore", response_model=UserPublic, responses=MODEL_ERRORS)
+def restore_session(
+    request: Request, response: Response, platform: PlatformDep, body: RestoreIn, gate: GateDep
+) -> UserPublic:
+    """Bring a profile to this client with its recovery code; the other browser's session
+    ends. Attempts are rate-limited per client."""
+    gate.limit(f"restore:{request.client.host if request.client else '-'}", per_minute=10)
+    token, _ = users.restore_session(platform, code=body.code)
+    set_session_cookie(response, token, secure=_secure(request, platform))
     user = users.current_user(platform, token)
     assert user is not None
     return _public(user)
+
+
+def _secure(request: Request, platform: PlatformDep) -> bool:
+    return platform.settings.cookie_secure or request.url.scheme == "https"
 
 
 @router.get("/profile", response_model=UserPublic)
@@ -80,7 +121,7 @@ def search_movies(
 
 
 @router.get("/movies/{movie_id}", response_model=MoviePublic)
-def get_movie(platform: PlatformDep, movie_id: int) -> MoviePublic:
+def get_movie(platform: PlatformDep, movie_id: MovieIdPath) -> MoviePublic:
     with platform.session() as session:
         movie = repo.get_movie(session, movie_id=movie_id)
     if movie is None:
@@ -89,7 +130,7 @@ def get_movie(platform: PlatformDep, movie_id: int) -> MoviePublic:
 
 
 @router.get("/movies/{movie_id}/reviews", response_model=ReviewsPublic | None)
-def get_movie_reviews(platform: PlatformDep, movie_id: int) -> ReviewsPublic | None:
+def get_movie_reviews(platform: PlatformDep, movie_id: MovieIdPath) -> ReviewsPublic | None:
     """What reviewers say about a movie (aspects, verdicts, quotes with highlights); null when
     no review summary is stored for it."""
     with platform.session() as session:
@@ -122,27 +163,29 @@ def add_watched(
 
 @router.delete("/watched/{movie_id}", response_model=list[WatchedPublic])
 def remove_watched(
-    platform: PlatformDep, user: UserDep, movie_id: int, tasks: BackgroundTasks
+    platform: PlatformDep, user: UserDep, movie_id: MovieIdPath, tasks: BackgroundTasks
 ) -> list[WatchedPublic]:
     users.unmark_watched(platform, user_id=_require(user).id, movie_id=movie_id)
     tasks.add_task(warm_reasons, platform, user_id=_require(user).id)
     return list_watched(platform, user)
 
 
-@router.post("/recommendations", response_model=RecommendationPagePublic)
+@router.post("/recommendations", response_model=RecommendationPagePublic, responses=MODEL_ERRORS)
 def recommend(
-    platform: PlatformDep, user: UserDep, body: RecommendationsIn | None = None
+    platform: PlatformDep, user: UserDep, gate: GateDep, body: RecommendationsIn | None = None
 ) -> RecommendationPagePublic:
     """Candidates -> ranked list -> grounded reasons; ``more`` gives the next page without
     repeats. With ``stream_reasons`` the ranked list comes back at once
     (``reasons_pending=true``) and the reasons stream from
     ``GET /api/recommendations/{run_id}/reasons``."""
-    page = recommend_for_user(
-        platform,
-        user_id=_require(user).id,
-        more=bool(body and body.more),
-        reasons=not (body and body.stream_reasons),
-    )
+    current = _require(user)
+    with gate.hold(f"user:{current.id}"):
+        page = recommend_for_user(
+            platform,
+            user_id=current.id,
+            more=bool(body and body.more),
+            reasons=not (body and body.stream_reasons),
+        )
     return RecommendationPagePublic.of(page)
 
 
@@ -156,10 +199,11 @@ def sse(event: str, data: object) -> str:
     response_class=StreamingResponse,
     responses={200: {"content": {"text/event-stream": {}}}},
 )
-def reasons_stream(platform: PlatformDep, user: UserDep, run_id: int) -> StreamingResponse:
+def reasons_stream(platform: PlatformDep, user: UserDep, run_id: RunIdPath) -> StreamingResponse:
     """Server-sent events: ``reason`` ({movie_id, text}) per card as it is written, then
     ``fallback`` ({message}) if the model failed, ``persona`` ({text, fallback}) when it was
-    rewritten, and ``done``. Reasons already written are sent first."""
+    rewritten, and ``done``. Reasons already written are sent first. Several listeners of one
+    run (two tabs) share one producer: each reason is written once."""
     user_id = _require(user).id
     events = stream_reasons(platform, user_id=user_id, run_id=run_id)
     first = next(events)  # ownership is checked before the response starts
@@ -202,8 +246,8 @@ def get_persona(platform: PlatformDep, user: UserDep) -> PersonaPublic | None:
     )
 
 
-@router.post("/feedback")
-def feedback(platform: PlatformDep, user: UserDep, body: FeedbackIn) -> dict[str, int]:
+@router.post("/feedback", response_model=FeedbackOut)
+def feedback(platform: PlatformDep, user: UserDep, body: FeedbackIn) -> FeedbackOut:
     with platform.session() as session:
         fid = repo.add_feedback(
             session,
@@ -212,4 +256,4 @@ def feedback(platform: PlatformDep, user: UserDep, body: FeedbackIn) -> dict[str
             kind=body.kind,
             run_id=body.run_id,
         )
-    return {"id": fid}
+    return FeedbackOut(id=fid)

@@ -13,9 +13,9 @@ import json
 from collections.abc import Iterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from cinerec.data.types import Movie
 from cinerec.db import conversations as conv
@@ -24,10 +24,12 @@ from cinerec.errors import CinerecError, NotFoundError, ValidationError
 from cinerec.llm.chat_grounding import CITATION
 from cinerec.services.chat import MAX_MESSAGE_CHARS, chat_turn, run_turn, start_turn
 from cinerec.services.chat_memory import warm_up
-from cinerec.web.deps import PlatformDep, UserDep
+from cinerec.web.deps import GateDep, PlatformDep, UserDep
+from cinerec.web.schemas import COMMON_ERRORS, MAX_ID, MODEL_ERRORS, BoundedId, ConversationIdPath
+from cinerec.web.security import require_csrf
 from cinerec.web.templating import page_language, render
 
-router = APIRouter()
+router = APIRouter(dependencies=[Depends(require_csrf)], responses=COMMON_ERRORS)
 
 MAX_HISTORY_MESSAGES = 200
 
@@ -35,8 +37,8 @@ MAX_HISTORY_MESSAGES = 200
 class ChatIn(BaseModel):
     """A question, optionally continuing one of the session's conversations."""
 
-    message: str
-    conversation_id: int | None = None
+    message: str = Field(min_length=1, max_length=MAX_MESSAGE_CHARS)
+    conversation_id: BoundedId | None = None
 
 
 class CitedMovie(BaseModel):
@@ -91,7 +93,7 @@ def _conversation_id(value: str | int | None) -> int | None:
         number = int(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         raise ValidationError("A conversation id must be a whole number.") from None
-    if not 0 < number < 2**31:
+    if not 0 < number <= MAX_ID:
         raise NotFoundError(f"Conversation {number} does not exist for this session.")
     return number
 
@@ -184,6 +186,7 @@ def chat_form(
     request: Request,
     platform: PlatformDep,
     user: UserDep,
+    gate: GateDep,
     message: Annotated[str, Form()] = "",
     conversation_id: Annotated[str, Form()] = "",
 ) -> Response:
@@ -191,9 +194,10 @@ def chat_form(
     current = _require(user)
     conversation = _conversation_id(conversation_id)
     try:
-        answer = chat_turn(
-            platform, user_id=current.id, message=message, conversation_id=conversation
-        )
+        with gate.hold(f"user:{current.id}"):
+            answer = chat_turn(
+                platform, user_id=current.id, message=message, conversation_id=conversation
+            )
     except ValidationError as exc:
         return _page(
             request,
@@ -208,15 +212,17 @@ def chat_form(
     return RedirectResponse(target, status_code=303)
 
 
-@router.post("/api/chat", response_model=ChatOut, tags=["chat"])
-def chat_api(platform: PlatformDep, user: UserDep, body: ChatIn) -> ChatOut:
+@router.post("/api/chat", response_model=ChatOut, tags=["chat"], responses=MODEL_ERRORS)
+def chat_api(platform: PlatformDep, user: UserDep, gate: GateDep, body: ChatIn) -> ChatOut:
     """Ask one question (continuing ``conversation_id`` when given); the whole answer at once."""
-    answer = chat_turn(
-        platform,
-        user_id=_require(user).id,
-        message=body.message,
-        conversation_id=_conversation_id(body.conversation_id),
-    )
+    current = _require(user)
+    with gate.hold(f"user:{current.id}"):
+        answer = chat_turn(
+            platform,
+            user_id=current.id,
+            message=body.message,
+            conversation_id=_conversation_id(body.conversation_id),
+        )
     return ChatOut.model_validate(answer.public())
 
 
@@ -225,16 +231,29 @@ def sse(event: str, data: dict[str, Any]) -> str:
     return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
 
 
-@router.post("/api/chat/stream", tags=["chat"])
-def chat_stream(platform: PlatformDep, user: UserDep, body: ChatIn) -> StreamingResponse:
+@router.post(
+    "/api/chat/stream",
+    tags=["chat"],
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {}}}, **MODEL_ERRORS},
+)
+def chat_stream(
+    platform: PlatformDep, user: UserDep, gate: GateDep, body: ChatIn
+) -> StreamingResponse:
     """Ask one question; the answer streams as server-sent events (``meta``, ``token``,
-    ``done``)."""
-    state = start_turn(
-        platform,
-        user_id=_require(user).id,
-        message=body.message,
-        conversation_id=_conversation_id(body.conversation_id),
-    )
+    ``done``). The turn holds its place in the model queue until the stream ends."""
+    current = _require(user)
+    ticket = gate.acquire(f"user:{current.id}")
+    try:
+        state = start_turn(
+            platform,
+            user_id=current.id,
+            message=body.message,
+            conversation_id=_conversation_id(body.conversation_id),
+        )
+    except BaseException:
+        ticket.release()
+        raise
     events = run_turn(platform, state)
 
     def stream() -> Iterator[str]:
@@ -245,6 +264,7 @@ def chat_stream(platform: PlatformDep, user: UserDep, body: ChatIn) -> Streaming
             yield sse("error", {"detail": str(exc)})
         finally:
             events.close()
+            ticket.release()
 
     return StreamingResponse(
         stream(),
@@ -270,7 +290,7 @@ def list_conversations(platform: PlatformDep, user: UserDep) -> list[Conversatio
     tags=["chat"],
 )
 def get_conversation(
-    platform: PlatformDep, user: UserDep, conversation_id: int
+    platform: PlatformDep, user: UserDep, conversation_id: ConversationIdPath
 ) -> list[MessagePublic]:
     """The messages of one of the session's conversations, oldest first."""
     with platform.session() as session:
@@ -292,8 +312,15 @@ def get_conversation(
     ]
 
 
-@router.delete("/api/chat/conversations/{conversation_id}", tags=["chat"])
-def delete_conversation(platform: PlatformDep, user: UserDep, conversation_id: int) -> Response:
+@router.delete(
+    "/api/chat/conversations/{conversation_id}",
+    tags=["chat"],
+    status_code=204,
+    response_class=Response,
+)
+def delete_conversation(
+    platform: PlatformDep, user: UserDep, conversation_id: ConversationIdPath
+) -> Response:
     """Delete one of the session's conversations with its messages."""
     with platform.session() as session:
         deleted = conv.delete_conversation(

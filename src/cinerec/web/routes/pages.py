@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Form, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from cinerec.db import repository as repo
@@ -15,14 +15,20 @@ from cinerec.services.recommend import recommend_for_user, warm_reasons
 from cinerec.web.deps import (
     LANG_COOKIE,
     ONE_YEAR,
+    GateDep,
     PlatformDep,
     TokenDep,
     UserDep,
     set_session_cookie,
 )
+from cinerec.web.schemas import MovieIdPath
+from cinerec.web.security import require_csrf
 from cinerec.web.templating import page_language, render
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, dependencies=[Depends(require_csrf)])
+
+RECOVERY_COOKIE = "cinerec_recovery"
+"""Carries a new recovery code from the profile form's redirect to the page that shows it once."""
 
 MAX_QUERY = 200
 
@@ -38,8 +44,13 @@ def _home(
     context: dict[str, object] = {"user": user, "form": None, "error": None, **extra}
     if user is not None:
         context["dash"] = load_dashboard(platform, user_id=user.id)
+        code = request.cookies.get(RECOVERY_COOKIE, "")
+        if len(code) == 29 and code.replace("-", "").isalnum():
+            context["recovery_code"] = code
     status = 422 if context.get("error") else 200
     response = render(request, "index.html", context, status_code=status, language=lang)
+    if RECOVERY_COOKIE in request.cookies:
+        response.delete_cookie(RECOVERY_COOKIE)  # shown once
     if request.query_params.get("lang") in ("en", "ko"):
         response.set_cookie(LANG_COOKIE, lang, max_age=ONE_YEAR, samesite="lax")
     return response
@@ -73,11 +84,64 @@ def save_profile(
     except ValidationError as exc:
         kept = {k: v[:200] for k, v in raw.items()}  # echo a bounded copy of what was typed
         return _home(request, platform, user, error=str(exc), form=kept)
-    token, user_id = users.save_profile(platform, token=token, profile=profile)
+    new_token, user_id = users.save_profile(platform, token=token, profile=profile)
     tasks.add_task(warm_reasons, platform, user_id=user_id)
     response = RedirectResponse("/", status_code=303)
-    set_session_cookie(response, token, secure=platform.settings.cookie_secure)
+    set_session_cookie(response, new_token, secure=_secure(request, platform))
     response.set_cookie(LANG_COOKIE, profile.language, max_age=ONE_YEAR, samesite="lax")
+    if new_token != token:  # a new profile: show its recovery code once
+        _flash_recovery_code(request, platform, response, user_id)
+    return response
+
+
+def _secure(request: Request, platform: PlatformDep) -> bool:
+    return platform.settings.cookie_secure or request.url.scheme == "https"
+
+
+def _flash_recovery_code(
+    request: Request, platform: PlatformDep, response: Response, user_id: int
+) -> None:
+    code = users.issue_recovery_code(platform, user_id=user_id)
+    response.set_cookie(
+        RECOVERY_COOKIE,
+        code,
+        max_age=600,
+        httponly=True,
+        samesite="strict",
+        secure=_secure(request, platform),
+    )
+
+
+@router.post("/recovery")
+def new_recovery_code(request: Request, platform: PlatformDep, user: UserDep) -> Response:
+    """Make a new recovery code (the old one stops working) and show it once."""
+    current = _require_user(user)
+    response = RedirectResponse("/#recovery", status_code=303)
+    _flash_recovery_code(request, platform, response, current.id)
+    return response
+
+
+@router.get("/restore")
+def restore_page(request: Request, user: UserDep) -> Response:
+    return render(request, "restore.html", {"user": user, "error": None})
+
+
+@router.post("/restore")
+def restore(
+    request: Request,
+    platform: PlatformDep,
+    user: UserDep,
+    gate: GateDep,
+    code: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
+    """Bring a profile to this browser with its recovery code (rate-limited per client)."""
+    try:
+        gate.limit(f"restore:{request.client.host if request.client else '-'}", per_minute=10)
+        token, _ = users.restore_session(platform, code=code)
+    except (ValidationError, NotFoundError) as exc:
+        return render(request, "restore.html", {"user": user, "error": str(exc)}, status_code=422)
+    response = RedirectResponse("/", status_code=303)
+    set_session_cookie(response, token, secure=_secure(request, platform))
     return response
 
 
@@ -129,7 +193,11 @@ def add_watched(
 
 @router.post("/watched/{movie_id}/delete")
 def delete_watched(
-    request: Request, platform: PlatformDep, user: UserDep, movie_id: int, tasks: BackgroundTasks
+    request: Request,
+    platform: PlatformDep,
+    user: UserDep,
+    movie_id: MovieIdPath,
+    tasks: BackgroundTasks,
 ) -> Response:
     current = _require_user(user)
     users.unmark_watched(platform, user_id=current.id, movie_id=movie_id)
@@ -146,13 +214,18 @@ def _watched_fragment(request: Request, platform: PlatformDep, user: repo.UserRe
 
 @router.post("/recommend")
 def recommend(
-    request: Request, platform: PlatformDep, user: UserDep, more: Annotated[int, Query()] = 0
+    request: Request,
+    platform: PlatformDep,
+    user: UserDep,
+    gate: GateDep,
+    more: Annotated[int, Query(ge=0, le=1)] = 0,
 ) -> Response:
     current = _require_user(user)
     # With htmx the cards come back at once and the reasons stream in (static/reasons.js);
     # a plain form post waits for the reasons so the page is complete without JavaScript.
     htmx = _is_htmx(request)
-    page = recommend_for_user(platform, user_id=current.id, more=bool(more), reasons=not htmx)
+    with gate.hold(f"user:{current.id}"):
+        page = recommend_for_user(platform, user_id=current.id, more=bool(more), reasons=not htmx)
     if not htmx:
         return RedirectResponse("/#recommendations", status_code=303)
     return render(
@@ -171,7 +244,7 @@ MORE_LIKE_THIS = 8
 
 
 @router.get("/movies/{movie_id}")
-def movie_page(request: Request, platform: PlatformDep, movie_id: int) -> Response:
+def movie_page(request: Request, platform: PlatformDep, movie_id: MovieIdPath) -> Response:
     with platform.session() as session:
         movie = repo.get_movie(session, movie_id=movie_id)
     if movie is None:

@@ -12,7 +12,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Form, Request
+from fastapi import APIRouter, Body, Depends, Form, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
@@ -20,10 +20,14 @@ from cinerec.errors import NotFoundError, ValidationError
 from cinerec.llm.posts import Post
 from cinerec.services.posts import MAX_POST_MOVIES, MAX_THEME_CHARS, PostOutcome, make_post
 from cinerec.services.posts import render_cards as render_post_cards
-from cinerec.web.deps import PlatformDep
+from cinerec.web.deps import GateDep, PlatformDep, UserDep
+from cinerec.web.schemas import COMMON_ERRORS, MODEL_ERRORS
+from cinerec.web.security import require_csrf
 from cinerec.web.templating import page_language, render
 
-router = APIRouter()
+router = APIRouter(dependencies=[Depends(require_csrf)], responses=COMMON_ERRORS)
+
+NEED_SESSION = "Fill in your profile first: writing a post takes the shared model a minute."
 
 MAX_STORED_POSTS = 50
 
@@ -85,6 +89,13 @@ class PostIn(BaseModel):
     lang: Literal["en", "ko"] | None = None
 
 
+class PostFailureOut(BaseModel):
+    """503 body: the error shape plus the failure report."""
+
+    detail: str
+    failure: Any = None
+
+
 class PostPublic(BaseModel):
     """A written post: the post JSON, its card URLs and how it was made."""
 
@@ -102,30 +113,41 @@ def _card_urls(outcome: PostOutcome) -> list[str]:
 
 
 def _page(request: Request, status_code: int = 200, **context: Any) -> Response:
-    defaults: dict[str, Any] = {"outcome": None, "error": None, "form": {}, "cards": []}
+    defaults: dict[str, Any] = {
+        "outcome": None,
+        "error": None,
+        "form": {},
+        "cards": [],
+        "user": None,
+    }
     return render(request, "posts.html", {**defaults, **context}, status_code=status_code)
 
 
 @router.get("/posts", include_in_schema=False)
-def posts_page(request: Request) -> Response:
-    return _page(request)
+def posts_page(request: Request, user: UserDep) -> Response:
+    return _page(request, user=user)
 
 
 @router.post("/posts", include_in_schema=False)
 def write_post_page(
     request: Request,
     platform: PlatformDep,
+    user: UserDep,
+    gate: GateDep,
     theme: Annotated[str, Form()] = "",
     n: Annotated[str, Form()] = "5",
     lang: Annotated[str, Form()] = "",
 ) -> Response:
     form = {"theme": theme[: MAX_THEME_CHARS * 2], "n": n[:3], "lang": lang[:3]}
     try:
+        if user is None:
+            raise ValidationError(NEED_SESSION)
         if not n.strip().isdigit():
             raise ValidationError(f"Movies must be a whole number from 1 to {MAX_POST_MOVIES}.")
-        outcome = make_post(platform, theme, n=int(n), language=lang or None)
+        with gate.hold(f"user:{user.id}"):
+            outcome = make_post(platform, theme, n=int(n), language=lang or None)
     except ValidationError as exc:
-        return _page(request, 422, error=str(exc), form=form)
+        return _page(request, 422, error=str(exc), form=form, user=user)
     _store(request).add(outcome)
     return RedirectResponse(f"/posts/{outcome.post_id}", status_code=303)
 
@@ -153,17 +175,31 @@ def post_card(request: Request, post_id: str, k: int) -> Response:
     "/api/posts",
     tags=["api"],
     response_model=PostPublic,
-    responses={503: {"description": "The model could not write a valid post (report inside)."}},
+    responses={
+        **MODEL_ERRORS,
+        503: {
+            "description": "The model could not write a valid post (report inside).",
+            "model": PostFailureOut,
+        },
+    },
 )
 def api_write_post(
-    request: Request, platform: PlatformDep, body: Annotated[PostIn, Body()]
+    request: Request,
+    platform: PlatformDep,
+    user: UserDep,
+    gate: GateDep,
+    body: Annotated[PostIn, Body()],
 ) -> Response | PostPublic:
     """Write a curated post for a theme: ``{caption, movies: [{id, title, one_line_review}]}``.
+    Needs a session (a profile): a post takes the shared model about a minute.
 
     A post that fails validation after the retries is never returned half-formed: the answer is
     503 with the failure report.
     """
-    outcome = make_post(platform, body.theme, n=body.n, language=body.lang)
+    if user is None:
+        raise ValidationError(NEED_SESSION + " POST /api/profile first.")
+    with gate.hold(f"user:{user.id}"):
+        outcome = make_post(platform, body.theme, n=body.n, language=body.lang)
     _store(request).add(outcome)
     if outcome.post is None:
         return JSONResponse(

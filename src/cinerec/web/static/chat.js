@@ -99,7 +99,11 @@
     var body = { message: message, conversation_id: conversation.value ? Number(conversation.value) : null };
     fetch(d.streamUrl, {
       method: "POST",
-      headers: { "Content-Type": "application/json", "Accept": "text/event-stream" },
+      headers: {
+        "Content-Type": "application/json",
+        "Accept": "text/event-stream",
+        "X-CSRF-Token": (document.querySelector('meta[name="csrf-token"]') || {}).content || ""
+      },
       body: JSON.stringify(body),
       credentials: "same-origin"
     }).then(function (response) {
