@@ -46,7 +46,8 @@ class _Broadcast(Generic[T]):
         seen = 0
         while True:
             with self.changed:
-                self.changed.wait_for(lambda: len(self.items) > seen or self.closed)
+                while len(self.items) <= seen and not self.closed:
+                    self.changed.wait()
                 fresh, closed, error = self.items[seen:], self.closed, self.error
             yield from fresh
             seen += len(fresh)
@@ -80,7 +81,9 @@ class SharedStreams(Generic[T]):
         with self._lock:
             return key in self._live
 
-    def _run(self, key: Hashable, broadcast: _Broadcast[T], produce: Callable[[], Iterator[T]]) -> None:
+    def _run(
+        self, key: Hashable, broadcast: _Broadcast[T], produce: Callable[[], Iterator[T]]
+    ) -> None:
         error: BaseException | None = None
         try:
             for item in produce():

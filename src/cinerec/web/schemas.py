@@ -12,7 +12,6 @@ from cinerec.db.review_summaries import ReviewSummary
 from cinerec.services.recommend import RecommendationPage
 from cinerec.services.reviews import verdict
 
-
 MAX_ID = 2**31 - 1
 """Ids are the databases' 32-bit integer columns; anything larger cannot name a record."""
 
