@@ -5,29 +5,19 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from cinerec.config import Settings
+from tests.web.servers import CHROMIUM, CHROMIUM_ARGS, cinerec_server, require_chromium
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = "/usr/bin/chromium"
 PAGE = Settings().page_size  # cards per page, as the server is configured
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -36,10 +26,7 @@ def server(
 ) -> Iterator[str]:
     home = tmp_path_factory.mktemp("browser-home")
     shutil.copytree(prepared_home, home, dirs_exist_ok=True)
-    port = _free_port()
     env = {
-        **os.environ,
-        "CINEREC_HOME": str(home),
         "CINEREC_DATA_DIR": str(real_data_dir),
         "CINEREC_LLM_MODEL": os.environ.get("CINEREC_TEST_MODEL", "qwen2.5-coder-1.5b"),
         "CINEREC_LLM_THREADS": "2",
@@ -47,53 +34,17 @@ def server(
         # The prepared home holds ALS; the default SASRec would train in the background.
         "CINEREC_RECOMMENDER": "als",
     }
-    log = (home / "server.log").open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "cinerec.cli", "serve", "--port", str(port)],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                pytest.fail(f"server exited: {(home / 'server.log').read_text()[-2000:]}")
-            try:
-                if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.5)
-        else:
-            pytest.fail("server did not come up within 180 s")
+    with cinerec_server(home, env) as url:
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-        log.close()
 
 
 def test_whole_flow_in_chromium(server: str) -> None:
     from playwright.sync_api import expect, sync_playwright
 
-    if not Path(CHROMIUM).exists():
-        pytest.fail(
-            "Debian's chromium is missing: `make test` installs it (scripts/ensure-chromium.sh)."
-        )
+    require_chromium()
     SCREENSHOTS.mkdir(exist_ok=True)
     with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         context = browser.new_context(viewport={"width": 1200, "height": 1600})
         page = context.new_page()
         page.set_default_timeout(20_000)

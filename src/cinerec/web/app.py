@@ -110,6 +110,11 @@ def create_app(settings: Settings, *, platform: Platform | None = None) -> FastA
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 400 and _wants_json(request):
+            # A body that is not UTF-8 JSON: the same documented 422 as malformed JSON.
+            return _error(
+                request, 422, "The request body is not valid UTF-8 JSON; nothing was changed."
+            )
         if exc.status_code == 400 and request.method in ("POST", "PUT"):
             # The form parser refuses oversized fields (e.g. a 10 MB taste text) before we see them.
             message = (
