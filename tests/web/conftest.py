@@ -97,11 +97,11 @@ def fake_llm() -> SchemaAwareFake:
     return SchemaAwareFake()
 
 
-@pytest.fixture
-def platform(tmp_path: Path, fake_llm: FakeBackend) -> Iterator[Platform]:
+def make_platform(home: Path, llm: FakeBackend) -> Platform:
+    """The synthetic platform: SQLite under ``home``, 40 movies, a trained ALS, ``llm``."""
     settings = Settings(
-        home=tmp_path,
-        cache_dir=tmp_path / "cache",
+        home=home,
+        cache_dir=home / "cache",
         llm_backend="none",
         page_size=5,
         n_candidates=10,
@@ -116,7 +116,7 @@ def platform(tmp_path: Path, fake_llm: FakeBackend) -> Iterator[Platform]:
         config={"factors": 8, "iterations": 5},
         options=TrainingOptions(seed=1, threads=1),
     )
-    p = Platform(settings, llm=fake_llm, recommender=(model, info))
+    p = Platform(settings, llm=llm, recommender=(model, info))
     p.migrate()
     interactions = synthetic_interactions()
     counts = interactions.frame["item_id"].value_counts().to_dict()
@@ -124,6 +124,12 @@ def platform(tmp_path: Path, fake_llm: FakeBackend) -> Iterator[Platform]:
         repo.upsert_movies(
             s, movies=synthetic_movies(), popularity={int(k): int(v) for k, v in counts.items()}
         )
+    return p
+
+
+@pytest.fixture
+def platform(tmp_path: Path, fake_llm: FakeBackend) -> Iterator[Platform]:
+    p = make_platform(tmp_path, fake_llm)
     yield p
     p.engine.dispose()
 

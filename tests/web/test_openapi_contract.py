@@ -9,6 +9,7 @@ with every check kind, and its report, is ``benchmarks/api_contract.py``.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -29,7 +30,7 @@ from cinerec.services import similar
 from cinerec.services.platform import Platform
 from tests.llm.post_fakes import PostFake
 from tests.text.embeddings.fakes import HashingEmbedder
-from tests.web.conftest import SchemaAwareFake, open_client
+from tests.web.conftest import SchemaAwareFake, make_platform, open_client
 
 EXAMPLES = 12
 CHECKS = [
@@ -55,12 +56,19 @@ class ContractFake(SchemaAwareFake):
         return self.posts.complete(messages, schema=schema, **kwargs)
 
 
-@pytest.fixture
-def session_client(platform: Platform) -> Iterator[TestClient]:
-    """A browser-like client with a profile and a watched movie; the model is faked."""
+def make_contract_platform(home: Path) -> Platform:
+    """The web tests' synthetic platform with a fake model for every request, the catalog
+    index posts search, and no rate limit in the way of the generated cases."""
+    platform = make_platform(home, ContractFake())
     platform.settings.model_rate_per_minute = 10_000
-    platform._llm = ContractFake()
-    similar.catalog_index(platform, embedder=HashingEmbedder())  # what posts search
+    similar.catalog_index(platform, embedder=HashingEmbedder())
+    return platform
+
+
+@pytest.fixture
+def session_client(tmp_path: Path) -> Iterator[TestClient]:
+    """A browser-like client with a profile and a watched movie; the model is faked."""
+    platform = make_contract_platform(tmp_path)
     with open_client(platform, profile=True) as client:
         client.post("/api/watched", json={"movie_id": 1})
         yield client
