@@ -30,8 +30,8 @@ from typing import Any
 
 import httpx
 import numpy as np
-
 from benchmarks.provenance import markdown_header, provenance
+
 from tests.web.servers import cinerec_server
 
 PAGES = ["/", "/api/movies/search?q=matrix", "/api/movies/2571", "/api/watched", "/chat"]
@@ -176,8 +176,8 @@ def markdown(result: dict[str, Any]) -> str:
             "| what | number |",
             "|---|---|",
             f"| statuses | {r['status_counts']} |",
-            f"| refused with 429 | {r['refused_429']} (slowest answer {r['refused_seconds_max']} s; "
-            f"{r['refused_with_retry_after']} with Retry-After) |",
+            f"| refused with 429 | {r['refused_429']} (slowest answer "
+            f"{r['refused_seconds_max']} s; {r['refused_with_retry_after']} with Retry-After) |",
             f"| served | {r['served']} ({r['served_fallback_flagged']} flagged fallbacks); "
             f"seconds {r['served_seconds']} |",
             f"| errors (5xx, dropped) | {r['errors']} |",
