@@ -68,7 +68,8 @@ def evaluate_command(
 
     Returns:
         Lines for the terminal: one per model and result part with NDCG@10 and recall@10
-        (95 % bootstrap intervals), then where the report is.
+        (95 % bootstrap intervals), a line per missing optional extra (e.g. matplotlib for
+        the plot), then where the report is.
 
     Raises:
         ConfigError: unknown protocol, data set or model, or malformed ``configs``.
@@ -94,5 +95,6 @@ def evaluate_command(
                 f"[{ndcg['low']:.4f}, {ndcg['high']:.4f}]  R@10 {recall['mean']:.4f} "
                 f"[{recall['low']:.4f}, {recall['high']:.4f}]  fit {model['fit_seconds']:.1f} s"
             )
+    lines.extend(result.get("notes", []))
     lines.append(f"Report: {out_dir / 'report.md'}")
     return lines
