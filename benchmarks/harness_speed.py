@@ -197,7 +197,11 @@ def main() -> None:
         "sample": args.sample,
         "batch_size": options.batch_size,
         "data": {
-            "generator": {"users": args.users, "items": args.items, "mean_length": args.mean_length},
+            "generator": {
+                "users": args.users,
+                "items": args.items,
+                "mean_length": args.mean_length,
+            },
             "train_interactions": len(task.train),
             "test_users": len(task.test_sets["test"]),
             "catalog_items": len(task.catalog),
