@@ -106,3 +106,17 @@ def test_missing_file_and_unknown_format(tmp_path: Path) -> None:
         load_interactions_file(tmp_path / "nope.csv")
     with pytest.raises(DataError, match="Unknown format 'xlsx'"):
         load_interactions_file(tmp_path / "nope.csv", file_format="xlsx")
+
+
+def test_parquet_without_pyarrow_names_the_extra(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    from cinerec.errors import MissingExtraError
+
+    path = tmp_path / "r.parquet"
+    _frame().to_parquet(path)
+    monkeypatch.setitem(sys.modules, "pyarrow", None)
+    with pytest.raises(MissingExtraError, match=re.escape("pip install -e '.[parquet]'")):
+        load_interactions_file(path)

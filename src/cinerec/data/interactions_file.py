@@ -11,7 +11,8 @@ any non-empty text and are numbered in order of appearance when they are not who
 Timestamps may be numbers (Unix seconds) or dates (``2024-05-01``, ISO 8601).
 
 A malformed file raises :class:`~cinerec.errors.DataError` whose one-sentence message names
-the line (the row, for Parquet) and the problem; nothing is read partially.
+the line (the row, for Parquet) and the problem; nothing is read partially. Parquet needs the
+``parquet`` extra (pyarrow); without it the error names the extra.
 
 Example:
     >>> interactions = load_interactions_file(Path("ratings.csv"))  # doctest: +SKIP
@@ -28,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from cinerec.data.types import Interactions
-from cinerec.errors import DataError
+from cinerec.errors import DataError, MissingExtraError
 
 FORMATS = ("csv", "tsv", "parquet", "lines")
 _SUFFIXES = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".parquet": "parquet", ".pq": "parquet"}
@@ -76,7 +77,7 @@ def _read_table(path: Path, fmt: str) -> pd.DataFrame:
     except FileNotFoundError:
         raise DataError(f"{path} does not exist; check the path.") from None
     except ImportError:
-        raise DataError(f"Reading {path} needs pyarrow: pip install pyarrow.") from None
+        raise MissingExtraError(f"Reading {path.name}", "parquet") from None
     except (pd.errors.ParserError, UnicodeDecodeError, OSError, ValueError) as exc:
         detail = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
         raise DataError(f"{path} is not a readable {fmt.upper()} file ({detail}).") from None
@@ -181,6 +182,7 @@ def load_interactions_file(
     Raises:
         DataError: the file is missing, unreadable, has no interactions, lacks a named
             column, or a row is malformed (the message names the line and the problem).
+        MissingExtraError: a Parquet file without pyarrow (the ``parquet`` extra).
     """
     path = Path(path)
     fmt = file_format or detect_format(path)
