@@ -42,10 +42,11 @@ from cinerec.config import Settings
 from cinerec.data.catalog import load_catalog
 from cinerec.data.paths import resolve_data_dir
 from cinerec.data.types import Movie, Rated
+from cinerec.evaluation import metrics
 from cinerec.evaluation.bootstrap import bootstrap_ci, paired_difference_ci
 from cinerec.evaluation.protocols import EvalCase, build_task
 from cinerec.llm.backends.llamacpp import LlamaCppBackend
-from cinerec.llm.blend import BlendRow, blend_order, fit_blend_weight, ndcg_at_k, rank_page
+from cinerec.llm.blend import BlendRow, blend_order, fit_blend_weight, rank_page
 from cinerec.llm.models import locate_gguf
 from cinerec.llm.persona import UserProfile, template_persona
 from cinerec.llm.rerank import Candidate
@@ -174,21 +175,15 @@ def _current(row: dict[str, Any]) -> bool:
     return all(row.get(f"{m}_version", 1) == v for m, v in VERSIONS.items())
 
 
-def _target_rank(order: Sequence[int], targets: Sequence[int]) -> float:
-    """Rank (0-based) of the single target in the re-ranked list (inf when absent)."""
-    for rank, position in enumerate(order):
-        if position in targets:
-            return float(rank)
-    return float("inf")
-
-
 def _metrics(orders: list[list[int]], rows: list[dict[str, Any]]) -> dict[str, np.ndarray]:
-    ndcg = np.array([ndcg_at_k(o, r["targets"], K) for o, r in zip(orders, rows, strict=True)])
-    ranks = np.array([_target_rank(o, r["targets"]) for o, r in zip(orders, rows, strict=True)])
+    """Per-user NDCG@10, hit rate@10 (any target in the top 10) and MRR@10 of the orders."""
+    relevant = [np.unique(np.asarray(r["targets"], dtype=np.int64)) for r in rows]
+    ranks = metrics.relevant_ranks([np.asarray(o, dtype=np.int64) for o in orders], relevant)
+    n_relevant = np.array([len(r) for r in relevant])
     return {
-        "ndcg@10": ndcg,
-        "recall@10": (ranks < K).astype(float),
-        "mrr@10": np.where(ranks < K, 1.0 / (ranks + 1.0), 0.0),
+        "ndcg@10": metrics.ndcg_at_k(ranks, n_relevant, K),
+        "recall@10": (metrics.hits_at_k(ranks, K) > 0).astype(float),
+        "mrr@10": metrics.mrr_at_k(ranks, K),
     }
 
 

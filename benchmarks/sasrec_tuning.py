@@ -27,6 +27,7 @@ import numpy as np
 import torch
 
 from cinerec.data.paths import resolve_data_dir
+from cinerec.evaluation import metrics
 from cinerec.evaluation.protocols import EvalCase, EvaluationTask, build_task
 from cinerec.recommenders.base import TrainingOptions
 from cinerec.recommenders.bert4rec import BERT4RecConfig, BERT4RecRecommender
@@ -44,22 +45,20 @@ def loo_metrics(
     model: SASRecRecommender | BERT4RecRecommender, cases: tuple[EvalCase, ...], k: int = 10
 ) -> tuple[float, float]:
     """Mean NDCG@k and recall@k of one-target cases, every known item ranked."""
-    scores = model.batch_scores([c.history for c in cases])
+    scores = model.batch_scores([c.history for c in cases]).astype(np.float64)
     items = model._items
     assert items is not None
-    ndcg, hits = np.zeros(len(cases)), np.zeros(len(cases))
+    targets = np.full(len(cases), -1, dtype=np.int64)  # an unknown target is never ranked
     for row, case in enumerate(cases):
-        target = case.targets[0]
-        if target not in items:
-            continue  # an unknown target is never ranked: zero
-        s = scores[row].astype(np.float64)
-        s[items.indices([h.movie_id for h in case.history])] = -np.inf
-        t = items.index(target)
-        # Same tie rule as top_n: equal scores rank by matrix index.
-        rank = int((s > s[t]).sum() + (s[:t] == s[t]).sum())
-        if rank < k:
-            ndcg[row], hits[row] = 1.0 / np.log2(rank + 2), 1.0
-    return float(ndcg.mean()), float(hits.mean())
+        scores[row, items.indices([h.movie_id for h in case.history])] = -np.inf
+        if case.targets[0] in items:
+            targets[row] = items.index(case.targets[0])
+    ranks = metrics.target_ranks(scores, targets)[:, None]  # ties: lower index first, as top_n
+    ones = np.ones(len(cases), dtype=np.int64)
+    return (
+        float(metrics.ndcg_at_k(ranks, ones, k).mean()),
+        float(metrics.recall_at_k(ranks, ones, k).mean()),
+    )
 
 
 def run_trial(

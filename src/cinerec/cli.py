@@ -25,6 +25,40 @@ HomeOpt = Annotated[
 ]
 
 
+InteractionsOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--interactions",
+        help="Your own interaction file: CSV, TSV, Parquet, or 'user item' lines (SASRec style).",
+    ),
+]
+FormatOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--format", help="csv, tsv, parquet or lines (default: from the file name; else lines)."
+    ),
+]
+UserColOpt = Annotated[str, typer.Option("--user-col", help="User id column of a table file.")]
+ItemColOpt = Annotated[
+    str, typer.Option("--item-col", help="Item (movie) id column; whole numbers.")
+]
+TimeColOpt = Annotated[
+    str,
+    typer.Option(
+        "--time-col", help="Timestamp column (Unix seconds or ISO dates); if absent, row order."
+    ),
+]
+RatingColOpt = Annotated[
+    str, typer.Option("--rating-col", help="Rating column; if absent, every row counts once.")
+]
+
+
+def _columns(user: str, item: str, time: str, rating: str):  # noqa: ANN202 - lazy import
+    from cinerec.data.interactions_file import ColumnMap
+
+    return ColumnMap(user=user, item=item, time=time, rating=rating)
+
+
 def _settings(data_dir: Path | None = None, home: Path | None = None, **kw: object) -> Settings:
     overrides = {
         k: v for k, v in {"data_dir": data_dir, "home": home, **kw}.items() if v is not None
@@ -79,15 +113,46 @@ def train(
     model: Annotated[
         str | None, typer.Option(help="Recommender name (default: the configured one).")
     ] = None,
+    interactions: InteractionsOpt = None,
+    file_format: FormatOpt = None,
+    user_col: UserColOpt = "user_id",
+    item_col: ItemColOpt = "item_id",
+    time_col: TimeColOpt = "timestamp",
+    rating_col: RatingColOpt = "rating",
 ) -> None:
-    """Train a recommender on all ratings and store it with its config and data fingerprint."""
-    from cinerec.services.ingest import train as run
+    """Train a recommender on all ratings and store it with its config and data fingerprint.
 
+    With --interactions, train it on your own file instead and store it under its own name
+    (model@file-fingerprint); the page keeps serving the model trained on the catalog.
+    """
     try:
-        info = run(_platform(_settings(data_dir, home)), name=model)
+        platform = _platform(_settings(data_dir, home))
+        if interactions is None:
+            from cinerec.services.ingest import train as run
+
+            info = run(platform, name=model)
+            typer.echo(
+                f"Trained {info.name} (version {info.version}) in {info.train_seconds or 0:.1f} s"
+            )
+            return
+        from cinerec.services.own_data import train_on_file
+
+        report = train_on_file(
+            platform,
+            interactions,
+            name=model,
+            file_format=file_format,
+            columns=_columns(user_col, item_col, time_col, rating_col),
+        )
     except CinerecError as exc:
         raise _fail(exc) from None
-    typer.echo(f"Trained {info.name} (version {info.version}) in {info.train_seconds or 0:.1f} s")
+    known = "unknown" if report.catalog_items is None else f"{report.catalog_items:,}"
+    typer.echo(
+        f"Trained {report.info.name} (version {report.info.version}) on {report.interactions:,} "
+        f"interactions of {report.users:,} users and {report.items:,} items "
+        f"({known} of them catalog movies) in {report.info.train_seconds or 0:.1f} s"
+    )
+    typer.echo(f"Stored in {report.directory}; the page still serves its own model.")
 
 
 @app.command()
@@ -175,8 +240,17 @@ def evaluate(
     seed: int = 42,
     threads: int = 2,
     data_dir: DataDirOpt = None,
+    interactions: InteractionsOpt = None,
+    file_format: FormatOpt = None,
+    user_col: UserColOpt = "user_id",
+    item_col: ItemColOpt = "item_id",
+    time_col: TimeColOpt = "timestamp",
+    rating_col: RatingColOpt = "rating",
 ) -> None:
-    """Evaluate recommenders on an offline protocol; writes result.json and report.md."""
+    """Evaluate recommenders on an offline protocol; writes result.json and report.md.
+
+    With --interactions, the leave-one-out protocol runs on your own file.
+    """
     from cinerec.evaluation.cli import evaluate_command
 
     try:
@@ -189,6 +263,9 @@ def evaluate(
             configs=configs,
             seed=seed,
             threads=threads,
+            interactions=interactions,
+            file_format=file_format,
+            columns=_columns(user_col, item_col, time_col, rating_col),
         )
     except CinerecError as exc:
         raise _fail(exc) from None

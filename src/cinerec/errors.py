@@ -27,3 +27,16 @@ class ValidationError(CinerecError):
 
 class NotFoundError(CinerecError):
     """A requested record does not exist."""
+
+
+class MissingExtraError(CinerecError):
+    """An optional dependency is not installed; the message names the pip extra that has it.
+
+    Example:
+        >>> str(MissingExtraError("the plot", "evaluation"))
+        "the plot needs the 'evaluation' extra: pip install -e '.[evaluation]'"
+    """
+
+    def __init__(self, what: str, extra: str) -> None:
+        super().__init__(f"{what} needs the '{extra}' extra: pip install -e '.[{extra}]'")
+        self.extra = extra

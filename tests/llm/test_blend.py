@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 
 from cinerec.errors import LLMError
+from cinerec.evaluation.metrics import ndcg_of_ranking
 from cinerec.llm.blend import (
     BlendRow,
     blend_order,
     blend_rerank,
     fit_blend_weight,
-    ndcg_at_k,
     rank_normalised,
     rank_page,
     standardised,
@@ -37,8 +37,8 @@ def test_parts_of_the_blend() -> None:
     scores = [0.0, -1.0, 3.0, 1.0]
     assert blend_order(scores, 0.0) == [0, 1, 2, 3]  # w = 0: the retriever exactly
     assert blend_order(scores, 100.0) == [2, 3, 0, 1]  # large w: the model's order
-    assert ndcg_at_k([3, 0, 1], [0]) == pytest.approx(1 / np.log2(3))
-    assert ndcg_at_k([3, 0, 1], [7]) == 0.0 and ndcg_at_k([0], []) == 0.0
+    assert ndcg_of_ranking([3, 0, 1], [0], 10) == pytest.approx(1 / np.log2(3))
+    assert ndcg_of_ranking([3, 0, 1], [7], 10) == 0.0 and ndcg_of_ranking([0], [], 10) == 0.0
 
 
 def _rows(informative: bool, n_rows: int = 40, seed: int = 0) -> list[BlendRow]:

@@ -16,7 +16,7 @@ def test_wilson_interval_brackets_the_proportion_and_narrows_with_n() -> None:
 
 def test_accuracy_ci() -> None:
     est = accuracy_ci(np.array([1, 1, 0, 0]), np.array([1, 0, 0, 0]))
-    assert est.value == 0.75 and est.n == 4 and est.low < 0.75 < est.high
+    assert est.mean == 0.75 and est.n == 4 and est.low < 0.75 < est.high
     with pytest.raises(ValueError):
         accuracy_ci(np.array([1]), np.array([1, 0]))
 
@@ -27,4 +27,4 @@ def test_micro_f1_and_its_interval() -> None:
     # tp = 4, |true| = 5, |pred| = 5 -> 0.8
     assert micro_f1(true, pred) == pytest.approx(0.8)
     est = micro_f1_ci(true, pred, resamples=200)
-    assert est.value == pytest.approx(0.8) and est.low <= 0.8 <= est.high
+    assert est.mean == pytest.approx(0.8) and est.low <= 0.8 <= est.high

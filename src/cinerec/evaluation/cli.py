@@ -14,10 +14,11 @@ import json
 from pathlib import Path
 from typing import Any
 
+from cinerec.data.interactions_file import ColumnMap, load_interactions_file
 from cinerec.data.paths import resolve_data_dir
 from cinerec.errors import ConfigError
 from cinerec.evaluation.harness import HarnessOptions, ModelFactory, ModelSpec, run_evaluation
-from cinerec.evaluation.protocols import PROTOCOLS, build_task
+from cinerec.evaluation.protocols import PROTOCOLS, EvaluationTask, build_task, leave_one_out_task
 from cinerec.recommenders.base import TrainingOptions
 
 
@@ -50,6 +51,27 @@ def parse_models(models: str, configs: str | None = None) -> list[ModelSpec]:
     return specs
 
 
+def _task(
+    protocol: str,
+    *,
+    dataset: str | None,
+    data_dir: Path | None,
+    seed: int,
+    interactions: Path | None,
+    file_format: str | None,
+    columns: ColumnMap | None,
+) -> EvaluationTask:
+    if interactions is None:
+        return build_task(protocol, resolve_data_dir(data_dir), dataset=dataset, seed=seed)
+    if protocol != "loo" or dataset is not None:
+        raise ConfigError(
+            "--interactions runs the leave-one-out protocol on your file; "
+            "drop --protocol/--dataset or use --protocol loo"
+        )
+    frame = load_interactions_file(interactions, file_format=file_format, columns=columns).frame
+    return leave_one_out_task(frame, dataset=interactions.name)
+
+
 def evaluate_command(
     *,
     protocol: str,
@@ -63,21 +85,39 @@ def evaluate_command(
     resamples: int = 1000,
     max_users: int | None = None,
     build: ModelFactory | None = None,
+    interactions: Path | None = None,
+    file_format: str | None = None,
+    columns: ColumnMap | None = None,
 ) -> list[str]:
     """Run ``models`` on ``protocol`` and write the result, per-user arrays and report.
 
+    With ``interactions`` (a file of the user's own, read by
+    :func:`cinerec.data.interactions_file.load_interactions_file` with ``file_format`` and
+    ``columns``), the leave-one-out protocol runs on that file instead of MovieLens.
+
     Returns:
         Lines for the terminal: one per model and result part with NDCG@10 and recall@10
-        (95 % bootstrap intervals), then where the report is.
+        (95 % bootstrap intervals), a line per missing optional extra (e.g. matplotlib for
+        the plot), then where the report is.
 
     Raises:
-        ConfigError: unknown protocol, data set or model, or malformed ``configs``.
-        DataError: the data files are missing.
+        ConfigError: unknown protocol, data set or model, malformed ``configs``, or a protocol
+            other than ``loo`` with ``interactions``.
+        DataError: the data files are missing, or the interaction file is malformed (the
+            message names the line).
     """
     if protocol not in PROTOCOLS:
         raise ConfigError(f"Unknown protocol {protocol!r}; choose one of {list(PROTOCOLS)}")
     specs = parse_models(models, configs)
-    task = build_task(protocol, resolve_data_dir(data_dir), dataset=dataset, seed=seed)
+    task = _task(
+        protocol,
+        dataset=dataset,
+        data_dir=data_dir,
+        seed=seed,
+        interactions=interactions,
+        file_format=file_format,
+        columns=columns,
+    )
     options = HarnessOptions(
         resamples=resamples,
         training=TrainingOptions(seed=seed, threads=threads),
@@ -94,5 +134,6 @@ def evaluate_command(
                 f"[{ndcg['low']:.4f}, {ndcg['high']:.4f}]  R@10 {recall['mean']:.4f} "
                 f"[{recall['low']:.4f}, {recall['high']:.4f}]  fit {model['fit_seconds']:.1f} s"
             )
+    lines.extend(result.get("notes", []))
     lines.append(f"Report: {out_dir / 'report.md'}")
     return lines

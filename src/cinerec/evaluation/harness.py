@@ -33,7 +33,13 @@ import numpy as np
 import cinerec
 from cinerec.evaluation.bootstrap import bootstrap_ci
 from cinerec.evaluation.protocols import EvalCase, EvaluationTask
-from cinerec.evaluation.ranking import DEFAULT_KS, catalog_coverage, per_user_metrics, rank_cases
+from cinerec.evaluation.ranking import (
+    DEFAULT_BATCH_SIZE,
+    DEFAULT_KS,
+    catalog_coverage,
+    per_user_metrics,
+    rank_cases,
+)
 from cinerec.evaluation.report import write_report
 from cinerec.recommenders.base import FeatureAware, Recommender, TrainingOptions
 
@@ -60,7 +66,11 @@ class ModelSpec:
 
 @dataclass(frozen=True)
 class HarnessOptions:
-    """How the run is done: ranks, bootstrap, seed/threads, and what to score."""
+    """How the run is done: ranks, bootstrap, seed/threads, and what to score.
+
+    ``batch_size`` cases are scored at a time by a model that offers ``score_batch``
+    (:class:`~cinerec.recommenders.base.BatchScorer`); 0 asks every model one case at a time.
+    """
 
     ks: tuple[int, ...] = DEFAULT_KS
     resamples: int = 1000
@@ -68,6 +78,7 @@ class HarnessOptions:
     training: TrainingOptions = field(default_factory=TrainingOptions)
     include_validation: bool = True
     max_users: int | None = None
+    batch_size: int = DEFAULT_BATCH_SIZE
 
 
 def _registry_build(name: str, config: Mapping[str, Any] | None) -> Recommender:
@@ -98,10 +109,14 @@ def environment() -> dict[str, Any]:
     }
 
 
-def _score(
+def score_cases(
     model: Recommender, cases: Sequence[EvalCase], task: EvaluationTask, options: HarnessOptions
 ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-    rankings = rank_cases(model, cases, task.catalog, max_k=max(options.ks))
+    """Score a fitted ``model`` on ``cases``: per-user metric arrays and their summary
+    (bootstrap intervals, coverage, users, inference time per user)."""
+    rankings = rank_cases(
+        model, cases, task.catalog, max_k=max(options.ks), batch_size=options.batch_size
+    )
     per_user = per_user_metrics(rankings, task.item_probability(), ks=options.ks)
     summary: dict[str, Any] = {
         name: bootstrap_ci(
@@ -142,7 +157,7 @@ def evaluate_model(
     results = {}
     for part, cases in parts.items():
         cases = cases[: options.max_users] if options.max_users else cases
-        per_user, results[part] = _score(model, cases, task, options)
+        per_user, results[part] = score_cases(model, cases, task, options)
         arrays.update({f"{part}/{metric}": values for metric, values in per_user.items()})
     summary["results"] = results
     return summary, arrays
@@ -182,6 +197,7 @@ def run_evaluation(
             "level": options.level,
             "training": asdict(options.training),
             "max_users": options.max_users,
+            "batch_size": options.batch_size,
         },
         "models": {},
     }
@@ -193,7 +209,7 @@ def run_evaluation(
         result["models"][spec.key] = summary
         arrays.update({f"{spec.key}/{key}": values for key, values in per_user.items()})
     result["environment"] = environment()
-    (out_dir / RESULT_FILE).write_text(json.dumps(result, indent=2, sort_keys=False) + "\n")
     np.savez_compressed(out_dir / PER_USER_FILE, **arrays)  # type: ignore[arg-type]
-    write_report(result, out_dir)
+    write_report(result, out_dir)  # adds result["notes"] when the plot cannot be drawn
+    (out_dir / RESULT_FILE).write_text(json.dumps(result, indent=2, sort_keys=False) + "\n")
     return result

@@ -4,7 +4,12 @@ Every per-user metric takes ``ranks``: a float array of shape ``(users, max_rele
 row holds the 0-based positions of that user's relevant items in the user's full ranking
 (position 0 is the top), padded with ``inf``; and, where needed, ``n_relevant`` (relevant items
 per user, shape ``(users,)``). Each returns one value per user, so that confidence intervals
-can be bootstrapped over users. Build ``ranks`` with :func:`relevant_ranks`.
+can be bootstrapped over users.
+
+This module is the one metrics core: the harness, both blends and the benchmarks take their
+ranks and NDCG from here. Build ``ranks`` with :func:`relevant_ranks` (from rankings),
+:func:`target_ranks` (one target per row of a score matrix) or
+:func:`cinerec.evaluation.ranking.rank_cases`.
 
 Example:
     >>> ranks = np.array([[0.0, np.inf], [2.0, 5.0]])
@@ -14,7 +19,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 import numpy as np
 
@@ -37,6 +42,50 @@ def relevant_ranks(rankings: Sequence[np.ndarray], relevant: Sequence[np.ndarray
         position = {int(item): p for p, item in enumerate(np.asarray(ranking))}
         out[u, : len(rel)] = np.sort([position.get(int(i), np.inf) for i in rel])
     return out
+
+
+def target_ranks(scores: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """0-based rank of one target per row of a score matrix (``inf``: not rankable).
+
+    Ties go to the lower column index, as in the recommenders' ``top_n``. A target of ``-1``
+    (unknown to the model) or with a non-finite score (blocked) is not ranked.
+
+    Args:
+        scores: ``(cases, items)`` scores, higher is better; ``-inf`` or ``nan`` at blocked
+            items.
+        targets: ``(cases,)`` column of each case's target, ``-1`` when unknown.
+
+    Returns:
+        ``(cases,)`` float ranks.
+
+    Example:
+        >>> target_ranks(np.array([[0.1, 0.5, 0.5], [1.0, 2.0, 3.0]]), np.array([2, -1]))
+        array([ 1., inf])
+    """
+    scores = np.asarray(scores)
+    targets = np.asarray(targets, dtype=np.int64)
+    out = np.full(len(targets), np.inf)
+    known = np.flatnonzero(targets >= 0)
+    if len(known) == 0:
+        return out
+    rows, cols = scores[known], targets[known]
+    own = rows[np.arange(len(known)), cols]
+    ahead = (rows > own[:, None]).sum(axis=1)
+    tied_before = ((rows == own[:, None]) & (np.arange(rows.shape[1]) < cols[:, None])).sum(axis=1)
+    out[known] = np.where(np.isfinite(own), ahead + tied_before, np.inf)
+    return out
+
+
+def ndcg_of_ranking(ranking: Sequence[int], relevant: Collection[int], k: int) -> float:
+    """Binary-gain NDCG@k of one ranking (ids best first) against a set of relevant ids.
+
+    Example:
+        >>> round(ndcg_of_ranking([3, 0, 1], [0], 10), 4)
+        0.6309
+    """
+    rel = np.unique(np.asarray(list(relevant), dtype=np.int64))
+    ranks = relevant_ranks([np.asarray(ranking, dtype=np.int64)], [rel])
+    return float(ndcg_at_k(ranks, np.array([len(rel)]), k)[0])
 
 
 def hits_at_k(ranks: np.ndarray, k: int) -> np.ndarray:

@@ -1,13 +1,16 @@
 """Markdown report and plot of an evaluation result (the dictionary the harness writes).
 
 The plot is drawn with matplotlib's non-interactive Agg backend, so it works without a
-display.
+display. matplotlib comes with the ``evaluation`` extra; without it the report is written
+without the plot and says so (the result itself does not need matplotlib).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+
+from cinerec.errors import MissingExtraError
 
 REPORT_FILE = "report.md"
 PLOT_FILE = "ndcg.png"
@@ -45,8 +48,15 @@ def _parts(result: dict[str, Any]) -> list[str]:
 
 
 def plot_ndcg(result: dict[str, Any], path: Path, metric: str = "ndcg@10") -> None:
-    """Bar chart of ``metric`` per model and result part, with the bootstrap interval."""
-    import matplotlib
+    """Bar chart of ``metric`` per model and result part, with the bootstrap interval.
+
+    Raises:
+        MissingExtraError: matplotlib (the ``evaluation`` extra) is not installed.
+    """
+    try:
+        import matplotlib
+    except ImportError:
+        raise MissingExtraError("the plot", "evaluation") from None
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -77,8 +87,17 @@ def plot_ndcg(result: dict[str, Any], path: Path, metric: str = "ndcg@10") -> No
 
 
 def write_report(result: dict[str, Any], out_dir: Path) -> Path:
-    """Write ``report.md`` and ``ndcg.png`` into ``out_dir``; returns the report's path."""
-    plot_ndcg(result, out_dir / PLOT_FILE)
+    """Write ``report.md`` and ``ndcg.png`` into ``out_dir``; returns the report's path.
+
+    Without matplotlib the report is written without the plot, and the reason is appended to
+    ``result["notes"]`` (one line naming the extra to install).
+    """
+    try:
+        plot_ndcg(result, out_dir / PLOT_FILE)
+        plot = f"![ndcg@10]({PLOT_FILE})"
+    except MissingExtraError as exc:
+        result.setdefault("notes", []).append(str(exc))
+        plot = f"No plot: {exc}."
     lines = [
         f"# Evaluation: protocol `{result['protocol']}` on {result['dataset']}",
         "",
@@ -94,7 +113,7 @@ def write_report(result: dict[str, Any], out_dir: Path) -> Path:
     lines += ["## Configurations", ""]
     for key, model in result["models"].items():
         lines.append(f"- **{key}** (`{model['model']}`): `{model['config']}`")
-    lines += ["", f"![ndcg@10]({PLOT_FILE})", ""]
+    lines += ["", plot, ""]
     path = out_dir / REPORT_FILE
     path.write_text("\n".join(lines), encoding="utf-8")
     return path

@@ -35,6 +35,7 @@ import numpy as np
 
 from cinerec.data.types import Movie
 from cinerec.evaluation.bootstrap import paired_difference_ci
+from cinerec.evaluation.metrics import ndcg_of_ranking
 from cinerec.llm.backends.base import LLMBackend
 from cinerec.llm.persona import UserProfile
 from cinerec.llm.rerank import Candidate, RankedItem, RerankResult
@@ -91,16 +92,6 @@ class BlendRow:
     target_positions: tuple[int, ...]
 
 
-def ndcg_at_k(order: Sequence[int], targets: Sequence[int], k: int = 10) -> float:
-    """Binary-gain NDCG@k of a ranking of positions, with ``targets`` the relevant positions."""
-    if not targets:
-        return 0.0
-    relevant = set(targets)
-    dcg = sum(1.0 / math.log2(rank + 2) for rank, p in enumerate(order[:k]) if p in relevant)
-    ideal = sum(1.0 / math.log2(rank + 2) for rank in range(min(len(relevant), k)))
-    return dcg / ideal
-
-
 @dataclass(frozen=True, slots=True)
 class BlendFit:
     """The chosen weight and the validation metric of every weight tried."""
@@ -143,7 +134,7 @@ def fit_blend_weight(
     per_row: dict[float, np.ndarray] = {}
     for w in weights:
         per_row[w] = np.array(
-            [ndcg_at_k(blend_order(r.model_scores, w), r.target_positions, k) for r in rows]
+            [ndcg_of_ranking(blend_order(r.model_scores, w), r.target_positions, k) for r in rows]
         )
     table = {w: float(v.mean()) if v.size else 0.0 for w, v in per_row.items()}
     best = max(weights, key=lambda w: (round(table[w], 12), -w))

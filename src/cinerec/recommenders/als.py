@@ -19,7 +19,7 @@ saved with the model, so a brand-new user with no ticks still gets a list.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Self
@@ -27,16 +27,10 @@ from typing import Self
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from cinerec.data.types import Interactions, Rated, ScoredItem, Vocabulary
+from cinerec.data.types import Interactions, Rated, Vocabulary
 from cinerec.errors import ConfigError, ModelError
-from cinerec.recommenders._common import (
-    blocked_indices,
-    check_n,
-    history_ratings,
-    read_model,
-    top_n,
-    write_model,
-)
+from cinerec.recommenders._common import history_ratings, read_model, write_model
+from cinerec.recommenders._factors import FactorRecommender
 from cinerec.recommenders.base import TrainingOptions
 from cinerec.recommenders.popularity import popularity_scores
 
@@ -86,7 +80,7 @@ class ALSConfig:
             raise ConfigError("Invalid ALSConfig: " + "; ".join(problems))
 
 
-class ALSRecommender:
+class ALSRecommender(FactorRecommender):
     """Implicit ALS candidate generator with fold-in for any history.
 
     Example:
@@ -169,19 +163,15 @@ class ALSRecommender:
         except np.linalg.LinAlgError:  # only with regularization=0 and a degenerate history
             return np.linalg.lstsq(a, b, rcond=None)[0]
 
-    def recommend(
-        self, history: Sequence[Rated], n: int, exclude: Collection[int] = ()
-    ) -> list[ScoredItem]:
-        """Top ``n`` items for a folded-in history; popularity order if nothing in it is known.
+    def _serving_state(self) -> tuple[Vocabulary, np.ndarray]:
+        items, _, popularity, _ = self._fitted()
+        return items, popularity
 
-        Scores are dot products (ALS) or popularity scores (fallback); compare them only
-        within one list.
-        """
-        check_n(n)
-        items, factors, popularity, _ = self._fitted()
-        x = self.user_factor(history)
-        scores = popularity if x is None else factors @ x.astype(np.float32)
-        return top_n(scores, items, n, blocked_indices(history, exclude, items))
+    def item_scores(self, users: np.ndarray) -> np.ndarray:
+        """Dot products of the item factors with one ``(k,)`` or several ``(users, k)`` user
+        factors (float32, as the factors are)."""
+        _, factors, _, _ = self._fitted()
+        return (factors @ users.astype(np.float32).T).T
 
     def save(self, path: Path) -> None:
         """Write item ids, item factors and the popularity fallback into directory ``path``."""

@@ -1,5 +1,6 @@
 """The protocol every recommender follows, the options that travel into training, and the
-optional side-information capability (:class:`FeatureAware`)."""
+optional capabilities: side information (:class:`FeatureAware`) and scoring many histories
+in one pass (:class:`BatchScorer`)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, Self, runtime_checkable
 
-from cinerec.data.types import Interactions, Rated, ScoredItem
+import numpy as np
+
+from cinerec.data.types import Interactions, Rated, ScoredItem, Vocabulary
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,4 +74,34 @@ class FeatureAware(Recommender, Protocol):
         features: Mapping[str, Any] | None = None,
     ) -> list[ScoredItem]:
         """Like ``recommend``, for a user also described by ``features`` (may be empty)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreMatrix:
+    """Scores of many histories over a model's items.
+
+    Attributes:
+        items: the model's item vocabulary; column ``j`` of :attr:`scores` is
+            ``items.id(j)``.
+        scores: ``(histories, len(items))``, higher is better. Row ``k`` holds the scores
+            ``recommend(histories[k], ...)`` ranks by, before the history is left out (the
+            popularity fallback included, for a history with no known movie).
+    """
+
+    items: Vocabulary
+    scores: np.ndarray
+
+
+@runtime_checkable
+class BatchScorer(Recommender, Protocol):
+    """A recommender that can score many histories in one pass (matrix operations).
+
+    The evaluation harness ranks a whole test split through :meth:`score_batch` when a model
+    offers it, and through one ``recommend`` call per history otherwise; both give the same
+    rankings (up to float rounding).
+    """
+
+    def score_batch(self, histories: Sequence[Sequence[Rated]]) -> ScoreMatrix:
+        """Scores of every known item for each history (see :class:`ScoreMatrix`)."""
         ...

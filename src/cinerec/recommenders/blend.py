@@ -33,6 +33,7 @@ from tqdm import tqdm
 
 from cinerec.data.types import Interactions, Rated, ScoredItem, Vocabulary
 from cinerec.errors import CinerecError, ConfigError, ModelError
+from cinerec.evaluation import metrics
 from cinerec.recommenders._common import blocked_indices, check_n, read_model, top_n, write_model
 from cinerec.recommenders.base import Recommender, TrainingOptions
 
@@ -143,7 +144,8 @@ def normalize(scores: np.ndarray, method: str) -> np.ndarray:
 def blend_ndcg(
     normalized: np.ndarray, targets: np.ndarray, weights: np.ndarray, *, k: int = 10
 ) -> float:
-    """Mean NDCG@k of blended scores for one-target cases.
+    """Mean NDCG@k of blended scores for one-target cases (ranks and NDCG from
+    :mod:`cinerec.evaluation.metrics`; ties go to the lower item index).
 
     Args:
         normalized: (cases, members, items) normalised scores, ``nan`` at blocked items.
@@ -152,15 +154,10 @@ def blend_ndcg(
     """
     blended = np.einsum("cmi,m->ci", np.nan_to_num(normalized, nan=0.0), weights)
     blended[np.isnan(normalized).all(axis=1)] = -np.inf
-    gains = np.zeros(len(targets))
-    for row, t in enumerate(targets):
-        if t < 0 or not np.isfinite(blended[row, t]):
-            continue
-        s = blended[row]
-        rank = int((s > s[t]).sum() + (s[:t] == s[t]).sum())
-        if rank < k:
-            gains[row] = 1.0 / np.log2(rank + 2)
-    return float(gains.mean()) if len(gains) else 0.0
+    if len(targets) == 0:
+        return 0.0
+    ranks = metrics.target_ranks(blended, targets)[:, None]
+    return float(metrics.ndcg_at_k(ranks, np.ones(len(targets), dtype=np.int64), k).mean())
 
 
 def coordinate_ascent(

@@ -14,7 +14,7 @@ An empty or all-unknown history falls back to the popularity order saved with th
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Self
@@ -22,16 +22,10 @@ from typing import Self
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from cinerec.data.types import Interactions, Rated, ScoredItem, Vocabulary
+from cinerec.data.types import Interactions, Rated, Vocabulary
 from cinerec.errors import ConfigError, ModelError
-from cinerec.recommenders._common import (
-    blocked_indices,
-    check_n,
-    history_ratings,
-    read_model,
-    top_n,
-    write_model,
-)
+from cinerec.recommenders._common import history_ratings, read_model, write_model
+from cinerec.recommenders._factors import FactorRecommender
 from cinerec.recommenders.base import TrainingOptions
 from cinerec.recommenders.popularity import popularity_scores
 
@@ -71,7 +65,7 @@ class BPRConfig:
             )
 
 
-class BPRRecommender:
+class BPRRecommender(FactorRecommender):
     """Pairwise-ranking matrix factorisation with exact fold-in of any history."""
 
     name = "bpr"
@@ -150,15 +144,15 @@ class BPRRecommender:
             x = x + np.linalg.solve(hessian, grad).astype(np.float32)
         return x.astype(np.float64)
 
-    def recommend(
-        self, history: Sequence[Rated], n: int, exclude: Collection[int] = ()
-    ) -> list[ScoredItem]:
-        """Top ``n`` items for a folded-in history; popularity order if nothing is known."""
-        check_n(n)
-        items, factors, popularity = self._fitted()
-        x = self.user_factor(history)
-        scores = popularity if x is None else factors[:, :-1] @ x + factors[:, -1]
-        return top_n(scores, items, n, blocked_indices(history, exclude, items))
+    def _serving_state(self) -> tuple[Vocabulary, np.ndarray]:
+        items, _, popularity = self._fitted()
+        return items, popularity
+
+    def item_scores(self, users: np.ndarray) -> np.ndarray:
+        """Item factors times one ``(k,)`` or several ``(users, k)`` user vectors, plus the
+        item bias (float64)."""
+        _, factors, _ = self._fitted()
+        return (factors[:, :-1] @ users.T).T + factors[:, -1]
 
     def save(self, path: Path) -> None:
         """Write item ids, item factors (with bias) and the popularity fallback into ``path``."""

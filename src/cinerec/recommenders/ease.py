@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Self
 
 import numpy as np
+import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
 
 from cinerec.data.types import Interactions, Rated, ScoredItem, Vocabulary
@@ -36,10 +37,11 @@ from cinerec.recommenders._common import (
     top_n,
     write_model,
 )
-from cinerec.recommenders.base import TrainingOptions
+from cinerec.recommenders.base import ScoreMatrix, TrainingOptions
 from cinerec.recommenders.popularity import popularity_scores
 
 MAX_ITEMS = 30_000
+_COLUMN_BLOCK = 2048  # float64 copies of the weights are made this many columns at a time
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,22 +111,39 @@ class EASERecommender:
             raise ModelError("The EASE model is not trained; call fit() or load an artifact")
         return self._items, self._weights, self._popularity
 
+    def _known(self, history: Sequence[Rated], items: Vocabulary) -> np.ndarray:
+        """Matrix indices of the history's known items that count (``min_rating``)."""
+        known = history_ratings(history, items)
+        min_rating = self.config.min_rating
+        if min_rating is not None:
+            known = {i: r for i, r in known.items() if r is None or r >= min_rating}
+        return np.fromiter(known, dtype=np.int64, count=len(known))
+
     def recommend(
         self, history: Sequence[Rated], n: int, exclude: Collection[int] = ()
     ) -> list[ScoredItem]:
         """Top ``n`` items by summed item-item weights; popularity if nothing is known."""
         check_n(n)
         items, weights, popularity = self._fitted()
-        known = history_ratings(history, items)
-        min_rating = self.config.min_rating
-        if min_rating is not None:
-            known = {i: r for i, r in known.items() if r is None or r >= min_rating}
-        if known:
-            idx = np.fromiter(known, dtype=np.int64, count=len(known))
-            scores = weights[idx].sum(axis=0, dtype=np.float64)
-        else:
-            scores = popularity
+        idx = self._known(history, items)
+        scores = weights[idx].sum(axis=0, dtype=np.float64) if len(idx) else popularity
         return top_n(scores, items, n, blocked_indices(history, exclude, items))
+
+    def score_batch(self, histories: Sequence[Sequence[Rated]]) -> ScoreMatrix:
+        """Summed item-item weights of many histories: a sparse (histories x items) indicator
+        matrix times the weights, in float64 like :meth:`recommend` (rows with no known
+        movie: the popularity scores)."""
+        items, weights, popularity = self._fitted()
+        known = [self._known(h, items) for h in histories]
+        rows = np.repeat(np.arange(len(known)), [len(k) for k in known])
+        cols = np.concatenate(known) if known else np.zeros(0, dtype=np.int64)
+        x = sp.csr_matrix((np.ones(len(cols)), (rows, cols)), shape=(len(histories), len(items)))
+        out = np.empty((len(histories), len(items)))
+        for start in range(0, len(items), _COLUMN_BLOCK):
+            block = weights[:, start : start + _COLUMN_BLOCK].astype(np.float64)
+            out[:, start : start + _COLUMN_BLOCK] = x @ block
+        out[np.diff(x.indptr) == 0] = popularity
+        return ScoreMatrix(items, out)
 
     def save(self, path: Path) -> None:
         """Write item ids, weights (float32) and the popularity fallback into ``path``."""

@@ -19,7 +19,7 @@ import pandas as pd
 from cinerec.data.types import Interactions, Rated, ScoredItem, Vocabulary
 from cinerec.errors import ConfigError, ModelError
 from cinerec.recommenders._common import blocked_indices, read_model, top_n, write_model
-from cinerec.recommenders.base import TrainingOptions
+from cinerec.recommenders.base import ScoreMatrix, TrainingOptions
 
 _SECONDS_PER_DAY = 86_400
 
@@ -94,6 +94,11 @@ class PopularityRecommender:
         """The ``n`` most popular items not in ``history`` or ``exclude``."""
         items, scores = self._fitted()
         return top_n(scores, items, n, blocked_indices(history, exclude, items))
+
+    def score_batch(self, histories: Sequence[Sequence[Rated]]) -> ScoreMatrix:
+        """The popularity scores once per history (a read-only broadcast view, no copies)."""
+        items, scores = self._fitted()
+        return ScoreMatrix(items, np.broadcast_to(scores, (len(histories), len(items))))
 
     def save(self, path: Path) -> None:
         """Write ``model.npz`` and ``model.json`` into directory ``path``."""

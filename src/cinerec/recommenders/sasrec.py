@@ -41,7 +41,7 @@ from cinerec.recommenders._common import (
     top_n,
     write_model,
 )
-from cinerec.recommenders.base import TrainingOptions
+from cinerec.recommenders.base import ScoreMatrix, TrainingOptions
 from cinerec.recommenders.popularity import popularity_scores
 
 log = logging.getLogger(__name__)
@@ -288,6 +288,11 @@ class SASRecRecommender:
         out = self._logits(tokens, batch_size)
         out[~tokens.any(axis=1)] = popularity.astype(np.float32)
         return out
+
+    def score_batch(self, histories: Sequence[Sequence[Rated]]) -> ScoreMatrix:
+        """:meth:`batch_scores` with the item vocabulary (the harness's batched path)."""
+        items, _, _ = self._fitted()
+        return ScoreMatrix(items, self.batch_scores(histories))
 
     def recommend(
         self, history: Sequence[Rated], n: int, exclude: Collection[int] = ()

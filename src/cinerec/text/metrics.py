@@ -1,53 +1,41 @@
-"""Classification metrics with 95% intervals, kept small and dependency-free (numpy only).
+"""Classification metrics with 95% intervals; the intervals come from
+:mod:`cinerec.evaluation.bootstrap`, the one statistics core.
 
-Accuracy uses the Wilson score interval; F1 uses a percentile bootstrap over examples.
+Accuracy uses the Wilson score interval; F1 uses a percentile bootstrap over examples. Every
+function returns a :class:`~cinerec.evaluation.bootstrap.ConfidenceInterval`.
 
 Example:
     >>> ci = accuracy_ci(np.array([1, 0, 1, 1]), np.array([1, 0, 0, 1]))
-    >>> round(ci.value, 2), ci.low < 0.75 < ci.high
+    >>> round(ci.mean, 2), ci.low < 0.75 < ci.high
     (0.75, True)
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
 
 import numpy as np
 
-Z95 = 1.959963984540054
+from cinerec.evaluation.bootstrap import (
+    ConfidenceInterval,
+    bootstrap_statistic_ci,
+    paired_difference_ci,
+    proportion_ci,
+    wilson_interval,
+)
+
+__all__ = [
+    "ConfidenceInterval",
+    "accuracy_ci",
+    "accuracy_difference_ci",
+    "estimate_text",
+    "micro_f1",
+    "micro_f1_ci",
+    "wilson_interval",
+]
 
 
-@dataclass(frozen=True, slots=True)
-class Estimate:
-    """A metric value with the bounds of its 95% interval and the number of examples."""
-
-    value: float
-    low: float
-    high: float
-    n: int
-
-    def as_dict(self) -> dict[str, float]:
-        """Plain values for JSON."""
-        return asdict(self)
-
-    def __str__(self) -> str:
-        return f"{self.value:.4f} [{self.low:.4f}, {self.high:.4f}] (n={self.n})"
-
-
-def wilson_interval(successes: int, n: int, z: float = Z95) -> tuple[float, float]:
-    """Wilson score interval of a proportion; ``(0, 1)`` when ``n == 0``."""
-    if n == 0:
-        return 0.0, 1.0
-    p = successes / n
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return max(0.0, centre - half), min(1.0, centre + half)
-
-
-def accuracy_ci(y_true: np.ndarray, y_pred: np.ndarray) -> Estimate:
+def accuracy_ci(y_true: np.ndarray, y_pred: np.ndarray) -> ConfidenceInterval:
     """Accuracy with its Wilson 95% interval.
 
     Raises:
@@ -56,9 +44,7 @@ def accuracy_ci(y_true: np.ndarray, y_pred: np.ndarray) -> Estimate:
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
     if y_true.shape != y_pred.shape:
         raise ValueError(f"y_true {y_true.shape} and y_pred {y_pred.shape} differ in shape")
-    hits = int((y_true == y_pred).sum())
-    low, high = wilson_interval(hits, len(y_true))
-    return Estimate(hits / max(len(y_true), 1), low, high, len(y_true))
+    return proportion_ci(int((y_true == y_pred).sum()), len(y_true))
 
 
 def micro_f1(true: np.ndarray, pred: np.ndarray) -> float:
@@ -70,17 +56,19 @@ def micro_f1(true: np.ndarray, pred: np.ndarray) -> float:
 
 def micro_f1_ci(
     true: np.ndarray, pred: np.ndarray, *, resamples: int = 1000, seed: int = 0
-) -> Estimate:
+) -> ConfidenceInterval:
     """Micro F1 over a multi-label indicator matrix with a bootstrap (over rows) 95% interval."""
     true, pred = np.asarray(true, dtype=bool), np.asarray(pred, dtype=bool)
     tp = np.logical_and(true, pred).sum(axis=1)
     size = true.sum(axis=1) + pred.sum(axis=1)
-    rng = np.random.default_rng(seed)
-    idx = rng.integers(0, len(true), size=(resamples, len(true)))
-    denom = size[idx].sum(axis=1)
-    scores = np.where(denom > 0, 2 * tp[idx].sum(axis=1) / np.maximum(denom, 1), 1.0)
-    low, high = np.quantile(scores, [0.025, 0.975])
-    return Estimate(micro_f1(true, pred), float(low), float(high), len(true))
+
+    def resampled(idx: np.ndarray) -> np.ndarray:
+        denom = size[idx].sum(axis=1)
+        return np.where(denom > 0, 2 * tp[idx].sum(axis=1) / np.maximum(denom, 1), 1.0)
+
+    return bootstrap_statistic_ci(
+        resampled, micro_f1(true, pred), len(true), resamples=resamples, seed=seed
+    )
 
 
 def accuracy_difference_ci(
@@ -90,27 +78,27 @@ def accuracy_difference_ci(
     *,
     resamples: int = 2000,
     seed: int = 0,
-) -> Estimate:
+) -> ConfidenceInterval:
     """Accuracy of ``pred_a`` minus that of ``pred_b`` on the same examples, with a paired
     bootstrap (over examples) 95% interval.
 
     >>> y = np.array([1, 0, 1, 1])
-    >>> accuracy_difference_ci(y, y, np.array([0, 0, 1, 1])).value
+    >>> accuracy_difference_ci(y, y, np.array([0, 0, 1, 1])).mean
     0.25
     """
     y_true = np.asarray(y_true)
-    hits = (np.asarray(pred_a) == y_true).astype(float) - (np.asarray(pred_b) == y_true)
-    rng = np.random.default_rng(seed)
-    draws = hits[rng.integers(0, len(hits), size=(resamples, len(hits)))].mean(axis=1)
-    low, high = np.quantile(draws, [0.025, 0.975])
-    return Estimate(float(hits.mean()), float(low), float(high), len(hits))
+    hits_a = (np.asarray(pred_a) == y_true).astype(float)
+    hits_b = (np.asarray(pred_b) == y_true).astype(float)
+    return paired_difference_ci(hits_a, hits_b, resamples=resamples, seed=seed)
 
 
 def estimate_text(e: Mapping[str, float], digits: int = 4, *, signed: bool = False) -> str:
-    """``value [low, high]`` of an :meth:`Estimate.as_dict` record, for reports.
+    """``mean [low, high]`` of a :meth:`ConfidenceInterval.as_dict` record, for reports
+    (records stored before the intervals were unified name the point ``value``).
 
-    >>> estimate_text({"value": 0.01, "low": -0.002, "high": 0.02}, 3, signed=True)
+    >>> estimate_text({"mean": 0.01, "low": -0.002, "high": 0.02}, 3, signed=True)
     '+0.010 [-0.002, +0.020]'
     """
     spec = f"{'+' if signed else ''}.{digits}f"
-    return f"{e['value']:{spec}} [{e['low']:{spec}}, {e['high']:{spec}}]"
+    point = e["mean"] if "mean" in e else e["value"]
+    return f"{point:{spec}} [{e['low']:{spec}}, {e['high']:{spec}}]"

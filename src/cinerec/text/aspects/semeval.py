@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from cinerec.data.reviews import AbsaSentence
+from cinerec.evaluation.bootstrap import ConfidenceInterval
 from cinerec.text.aspects.classifier import (
     AspectClassifier,
     AspectClassifierConfig,
@@ -28,7 +29,7 @@ from cinerec.text.aspects.classifier import (
     f1_thresholds,
 )
 from cinerec.text.aspects.polarity import AspectPolarityClassifier, AspectPolarityConfig
-from cinerec.text.metrics import Estimate, accuracy_ci, micro_f1_ci
+from cinerec.text.metrics import accuracy_ci, micro_f1_ci
 from cinerec.text.transformer import TransformerClassifier, TransformerConfig
 
 CATEGORIES = ("food", "service", "price", "ambience", "anecdotes/miscellaneous")
@@ -63,8 +64,8 @@ def polarity_pairs(sentences: Sequence[AbsaSentence]) -> tuple[list[str], list[s
 class SemevalReport:
     """Scores on the test file with the settings that produced them."""
 
-    category_f1: Estimate
-    polarity_accuracy: Estimate
+    category_f1: ConfidenceInterval
+    polarity_accuracy: ConfidenceInterval
     thresholds: dict[str, float]
     category_config: AspectClassifierConfig
     polarity_config: AspectPolarityConfig
@@ -112,8 +113,8 @@ def evaluate_semeval(
 class TransformerSemevalReport:
     """Test scores of the fine-tuned models, their thresholds, configs and training history."""
 
-    category_f1: Estimate
-    polarity_accuracy: Estimate
+    category_f1: ConfidenceInterval
+    polarity_accuracy: ConfidenceInterval
     thresholds: dict[str, float]
     category_config: TransformerConfig
     polarity_config: TransformerConfig

@@ -33,7 +33,7 @@ from cinerec.text.transformer import (
 
 FP32_FILE = "model.onnx"
 INT8_FILE = "model.int8.onnx"
-INSTALL_HINT = "install it with `pip install onnx onnxruntime`"
+INSTALL_HINT = "it comes with the 'serving' extra: pip install -e '.[serving]'"
 OPSET = 17
 
 

@@ -33,7 +33,7 @@ from cinerec.text.transformer import (
     TransformerConfig,
 )
 
-INSTALL_HINT = "install it with `pip install 'ray[tune]'` (or `pip install -e '.[tune]'`)"
+INSTALL_HINT = "it comes with the 'tune' extra: pip install -e '.[tune]'"
 METRIC = "val_accuracy"
 TABLE_COLUMNS = [
     "trial",
