@@ -41,6 +41,7 @@ from cinerec.evaluation.report import write_report
 from cinerec.recommenders.base import Recommender, TrainingOptions
 from cinerec.recommenders.blend import BlendConfig, BlendRecommender, drop_rare_items
 from cinerec.recommenders.registry import build
+from provenance import provenance
 
 log = logging.getLogger("blend")
 
@@ -174,6 +175,7 @@ def main() -> None:
         if key != "blend"
     }
     result["environment"] = environment()
+    result["provenance"] = provenance()
     result["environment"]["load_note"] = "fit seconds measured under load: upper bounds"
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / RESULT_FILE).write_text(json.dumps(result, indent=2) + "\n")

@@ -53,6 +53,7 @@ from cinerec.text.embeddings.finetune import FinetuneConfig, co_preference_pairs
 from cinerec.text.embeddings.index import ExactIndex, HNSWIndex
 from cinerec.text.embeddings.registry import build_embedder
 from cinerec.text.embeddings.taste_search import rank_for_taste
+from provenance import provenance
 
 ROOT = Path(__file__).resolve().parent
 K = 10
@@ -347,6 +348,7 @@ def main() -> None:
         "settings": {k: v for k, v in vars(args).items() if not isinstance(v, Path)}
         | {"k": K, "liked_rating": LIKED, "split": "llamarec_loo"},
         "environment": {"python": platform.python_version(), "machine": platform.machine()},
+        "provenance": provenance(),
         "finetune": finetune_run,
         "recommendation": table,
         "paired_differences": paired,

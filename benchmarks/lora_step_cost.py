@@ -36,6 +36,7 @@ from cinerec.llm.persona import UserProfile
 from cinerec.llm.verbalizer import LABELS, verbalizer_prefix, verbalizer_suffix
 from cinerec.recommenders.base import TrainingOptions
 from cinerec.recommenders.ease import EASEConfig, EASERecommender
+from provenance import provenance
 
 
 def _example(seed: int) -> tuple[list[dict[str, str]], str]:
@@ -116,7 +117,7 @@ def main() -> None:
             forwards.append(time.perf_counter() - start)
     result = {
         "benchmark": "lora step cost",
-        "command": " ".join(sys.argv),
+        "provenance": provenance(),
         "model": args.model,
         "threads": args.threads,
         "lora_rank": args.rank,

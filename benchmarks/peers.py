@@ -30,6 +30,7 @@ from cinerec.evaluation.cli import parse_models
 from cinerec.evaluation.harness import HarnessOptions, run_evaluation
 from cinerec.evaluation.protocols import build_task
 from cinerec.recommenders.base import TrainingOptions
+from provenance import write_provenance
 
 
 def _cell(value: dict[str, float]) -> str:
@@ -110,6 +111,7 @@ def main() -> None:
     table = side_by_side(result, peers, part)
     (args.out / "peers.md").write_text(table)
     (args.out / "peers.json").write_text(json.dumps(result["models"], indent=2) + "\n")
+    write_provenance(args.out / "provenance.json")
     print(table)
 
 

@@ -27,6 +27,7 @@ from cinerec.data.reviews import load_imdb
 from cinerec.text.genre_view import genre_table, link_reviews, plot_genre_view, score_by_rating
 from cinerec.text.sentiment import TfidfSentimentModel
 from cinerec.text.workflow import SENTIMENT_CONFIGS
+from provenance import markdown_header, provenance
 
 ROOT = Path(__file__).resolve().parent
 CURVE_GENRES = ["Drama", "Romance", "War", "Comedy", "Horror", "Action"]
@@ -69,11 +70,13 @@ def main() -> None:
         "seconds": time.perf_counter() - started,
         "genres": table.to_dict(orient="records"),
         "score_by_rating": {str(k): v for k, v in curves.round(4).to_dict().items()},
+        "provenance": provenance(),
     }
     args.out.with_suffix(".json").write_text(json.dumps(report, indent=2), encoding="utf-8")
     lines = [
         "# Review sentiment by genre",
         "",
+        markdown_header(report["provenance"]),
         f"{len(linked):,} of {len(frame):,} IMDB reviews link to {report['linked_movies']} "
         f"ml-latest-small movies. Score = cross-fitted TF-IDF P(positive); correlation with "
         f"the reviewer's rating over all linked reviews: {overall:.3f}.",

@@ -18,6 +18,7 @@ from pathlib import Path
 from factory import build_any
 
 from cinerec.evaluation.cli import evaluate_command
+from provenance import write_provenance
 
 
 def main() -> None:
@@ -42,6 +43,7 @@ def main() -> None:
         build=build_any,
     ):
         print(line)
+    write_provenance(args.out / "provenance.json")
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ from cinerec.evaluation.protocols import EvalCase, EvaluationTask, build_task
 from cinerec.recommenders.base import TrainingOptions
 from cinerec.recommenders.bert4rec import BERT4RecConfig, BERT4RecRecommender
 from cinerec.recommenders.sasrec import SASRecConfig, SASRecRecommender
+from provenance import provenance
 
 MODELS: dict[str, tuple[type[Any], type[Any]]] = {
     "sasrec": (SASRecConfig, SASRecRecommender),
@@ -184,6 +185,7 @@ def main() -> None:
             threads=args.threads,
             model_name=args.model,
         )
+        trial["provenance"] = provenance()
         with args.out.open("a", encoding="utf-8") as fh:
             fh.write(json.dumps(trial) + "\n")
         print(json.dumps({"values": values, "best": trial["best"],

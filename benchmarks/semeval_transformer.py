@@ -23,6 +23,7 @@ from cinerec.data.reviews import load_semeval
 from cinerec.text.aspects.semeval import evaluate_semeval, evaluate_semeval_transformer
 from cinerec.text.metrics import estimate_text
 from cinerec.text.transformer import TransformerConfig
+from provenance import markdown_header, provenance
 
 ROOT = Path(__file__).resolve().parent
 
@@ -73,6 +74,7 @@ def main() -> None:
             "model_config": asdict(config),
         },
     }
+    report["provenance"] = provenance()
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.with_suffix(".json").write_text(json.dumps(report, indent=2), encoding="utf-8")
     t, m = report["tfidf"], report["minilm"]
@@ -83,6 +85,8 @@ def main() -> None:
     text = "\n".join(
         [
             "# SemEval-2014 restaurants: aspect categories and their polarity",
+            "",
+            markdown_header(report["provenance"]),
             "",
             f"{len(train)} training sentences (15% held out for thresholds / early stopping), "
             f"{len(test)} test sentences. 95% intervals (Wilson for accuracy, bootstrap for F1).",

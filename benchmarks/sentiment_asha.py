@@ -22,6 +22,7 @@ from cinerec.data.paths import resolve_data_dir
 from cinerec.text.sentiment.tuning import SearchConfig, asha_search, table_markdown
 from cinerec.text.transformer import TransformerConfig
 from cinerec.text.workflow import load_corpus
+from provenance import markdown_header, provenance
 
 ROOT = Path(__file__).resolve().parent
 
@@ -66,10 +67,13 @@ def main() -> None:
         "seconds": result.seconds,
         "epochs_total": int(result.table["epochs_run"].sum()),
         "best": result.best,
+        "provenance": provenance(),
     }
     args.out.with_suffix(".json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
     text = (
         "# ASHA search, fine-tuned MiniLM, IMDB sentiment (validation accuracy)\n\n"
+        + markdown_header(summary["provenance"])
+        + "\n"
         f"{args.samples} trials, at most {args.max_epochs} epochs each, {args.train} training "
         f"and {args.validation} validation reviews, {args.max_tokens} tokens; "
         f"{summary['epochs_total']} epochs run in all (without ASHA: "
