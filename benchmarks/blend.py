@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from provenance import provenance
 
 from cinerec.data.paths import resolve_data_dir
 from cinerec.data.types import Interactions, Rated, ScoredItem
@@ -41,7 +42,6 @@ from cinerec.evaluation.report import write_report
 from cinerec.recommenders.base import Recommender, TrainingOptions
 from cinerec.recommenders.blend import BlendConfig, BlendRecommender, drop_rare_items
 from cinerec.recommenders.registry import build
-from provenance import provenance
 
 log = logging.getLogger("blend")
 

@@ -35,6 +35,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from provenance import provenance
 
 from cinerec.config import default_cache_dir
 from cinerec.data.catalog import load_catalog
@@ -53,7 +54,6 @@ from cinerec.text.embeddings.finetune import FinetuneConfig, co_preference_pairs
 from cinerec.text.embeddings.index import ExactIndex, HNSWIndex
 from cinerec.text.embeddings.registry import build_embedder
 from cinerec.text.embeddings.taste_search import rank_for_taste
-from provenance import provenance
 
 ROOT = Path(__file__).resolve().parent
 K = 10

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from provenance import markdown_header, provenance
 
 from cinerec.data.paths import resolve_data_dir
 from cinerec.text.metrics import accuracy_ci, accuracy_difference_ci, estimate_text
@@ -30,7 +31,6 @@ from cinerec.text.sentiment import (
     TfidfSentimentModel,
 )
 from cinerec.text.workflow import SENTIMENT_CONFIGS, load_corpus
-from provenance import markdown_header, provenance
 
 ROOT = Path(__file__).resolve().parent
 C_GRID = (0.5, 2.0, 8.0, 32.0)

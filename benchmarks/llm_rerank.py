@@ -30,13 +30,13 @@ import json
 import logging
 import os
 import statistics
-import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from provenance import markdown_header, provenance
 
 from cinerec.config import Settings
 from cinerec.data.catalog import load_catalog
@@ -53,7 +53,6 @@ from cinerec.llm.verbalizer import verbalizer_scores
 from cinerec.llm.yesno import PriorCache, warm_priors, yesno_scores
 from cinerec.recommenders.base import TrainingOptions
 from cinerec.recommenders.ease import EASEConfig, EASERecommender
-from provenance import markdown_header, provenance
 
 N_CANDIDATES = 20
 K = 10

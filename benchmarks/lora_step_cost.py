@@ -21,11 +21,11 @@ import argparse
 import json
 import os
 import statistics
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
+from provenance import provenance
 
 from cinerec.config import Settings
 from cinerec.data.catalog import load_catalog
@@ -36,7 +36,6 @@ from cinerec.llm.persona import UserProfile
 from cinerec.llm.verbalizer import LABELS, verbalizer_prefix, verbalizer_suffix
 from cinerec.recommenders.base import TrainingOptions
 from cinerec.recommenders.ease import EASEConfig, EASERecommender
-from provenance import provenance
 
 
 def _example(seed: int) -> tuple[list[dict[str, str]], str]:

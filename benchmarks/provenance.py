@@ -14,8 +14,8 @@ Example:
 from __future__ import annotations
 
 import datetime as dt
-import json
 import importlib.metadata
+import json
 import os
 import platform
 import shlex
@@ -106,7 +106,9 @@ def provenance(argv: Sequence[str] | None = None) -> dict[str, Any]:
 
 def markdown_header(record: dict[str, Any]) -> str:
     """Two Markdown lines naming the command, commit, cores, threads, packages and date."""
-    sha = (record.get("git_sha") or "unknown")[:10] + (" (dirty)" if record.get("git_dirty") else "")
+    sha = (record.get("git_sha") or "unknown")[:10] + (
+        " (dirty)" if record.get("git_dirty") else ""
+    )
     packages = ", ".join(f"{k} {v}" for k, v in record.get("packages", {}).items())
     threads = ", ".join(f"{k}={v}" for k, v in record.get("threads", {}).items())
     return (

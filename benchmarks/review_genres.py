@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from provenance import markdown_header, provenance
 
 from cinerec.data.movielens import load_links, load_movielens_movies
 from cinerec.data.paths import resolve_data_dir
@@ -27,7 +28,6 @@ from cinerec.data.reviews import load_imdb
 from cinerec.text.genre_view import genre_table, link_reviews, plot_genre_view, score_by_rating
 from cinerec.text.sentiment import TfidfSentimentModel
 from cinerec.text.workflow import SENTIMENT_CONFIGS
-from provenance import markdown_header, provenance
 
 ROOT = Path(__file__).resolve().parent
 CURVE_GENRES = ["Drama", "Romance", "War", "Comedy", "Horror", "Action"]

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from provenance import markdown_header, provenance
 
 from cinerec.config import default_cache_dir
 from cinerec.data.paths import resolve_data_dir
@@ -40,7 +41,6 @@ from cinerec.text.transformer import (
     TransformerConfig,
 )
 from cinerec.text.workflow import SENTIMENT_CONFIGS, load_corpus
-from provenance import markdown_header, provenance
 
 ROOT = Path(__file__).resolve().parent
 

@@ -16,9 +16,9 @@ import logging
 from pathlib import Path
 
 from factory import build_any
+from provenance import write_provenance
 
 from cinerec.evaluation.cli import evaluate_command
-from provenance import write_provenance
 
 
 def main() -> None:

@@ -25,13 +25,13 @@ from typing import Any
 
 import numpy as np
 import torch
+from provenance import provenance
 
 from cinerec.data.paths import resolve_data_dir
 from cinerec.evaluation.protocols import EvalCase, EvaluationTask, build_task
 from cinerec.recommenders.base import TrainingOptions
 from cinerec.recommenders.bert4rec import BERT4RecConfig, BERT4RecRecommender
 from cinerec.recommenders.sasrec import SASRecConfig, SASRecRecommender
-from provenance import provenance
 
 MODELS: dict[str, tuple[type[Any], type[Any]]] = {
     "sasrec": (SASRecConfig, SASRecRecommender),

@@ -18,11 +18,12 @@ import json
 import tempfile
 from pathlib import Path
 
+from provenance import markdown_header, provenance
+
 from cinerec.data.paths import resolve_data_dir
 from cinerec.text.sentiment.tuning import SearchConfig, asha_search, table_markdown
 from cinerec.text.transformer import TransformerConfig
 from cinerec.text.workflow import load_corpus
-from provenance import markdown_header, provenance
 
 ROOT = Path(__file__).resolve().parent
 

@@ -133,7 +133,9 @@ class Reference:
                     for person in json.loads(row["cast"]):
                         names.add(person["name"])
                         names.update(c.strip() for c in person["character"].split("/"))
-                    names.update(p["name"] for p in json.loads(row["crew"]) if p["job"] == "Director")
+                    names.update(
+                        p["name"] for p in json.loads(row["crew"]) if p["job"] == "Director"
+                    )
         return cls.from_titles(titles, names)
 
     def knows(self, phrase: str, allowed: frozenset[str] = frozenset()) -> bool:
@@ -182,7 +184,9 @@ def candidates(text: str) -> list[tuple[str, str]]:
     found: list[tuple[str, str]] = []
     for match in _QUOTES.finditer(text):
         phrase = next(g for g in match.groups() if g is not None).strip()
-        if phrase and not (phrase.isascii() and phrase == phrase.lower() and not re.search(r"\d", phrase)):
+        if phrase and not (
+            phrase.isascii() and phrase == phrase.lower() and not re.search(r"\d", phrase)
+        ):
             found.append((phrase, "quoted"))
     bare = _QUOTES.sub(" ", text)
     for match in _CAPITAL_RUN.finditer(bare):
@@ -195,7 +199,11 @@ def candidates(text: str) -> list[tuple[str, str]]:
         capitals = [w for w in words if w[:1].isupper() or w[:1].isdigit()]
         numbered = any(w[:1].isdigit() for w in words) and any(w[:1].isupper() for w in words)
         particle = bool(_HANGUL.match(bare[match.end() : match.end() + 1]))
-        if (numbered and len(words) >= 2) or len(capitals) >= 3 or (particle and len(capitals) >= 2):
+        if (
+            (numbered and len(words) >= 2)
+            or len(capitals) >= 3
+            or (particle and len(capitals) >= 2)
+        ):
             found.append((" ".join(words), "run"))
             if len(whole) > len(words):  # "This Is Spinal Tap": the opener may be the title's
                 found.append((" ".join(whole), "opener"))
@@ -216,9 +224,7 @@ def unknown_titles(text: str, ref: Reference, allowed: Iterable[str] = ()) -> li
     extra = frozenset(normalise(a) for a in allowed)
     flagged = []
     found = candidates(text or "")
-    whole_known = {
-        p for p, kind in found if kind == "opener" and _known_run(p.split(), ref, extra)
-    }
+    whole_known = {p for p, kind in found if kind == "opener" and _known_run(p.split(), ref, extra)}
     for phrase, kind in found:
         if kind == "opener" or any(phrase in w for w in whole_known):
             continue
