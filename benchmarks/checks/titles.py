@@ -56,7 +56,7 @@ _JOINERS = frozenset("of the and a an in on to for at from with vs vs. & -".spli
 _OPENERS = frozenset(
     "a an and as at because but by for from he her his i if in it its like my of on or our "
     "she since so such that the their then these they this those to try viewer viewers we "
-    "when while with you your".split()
+    "when while with you your watch see love loved enjoy enjoyed liked recommend".split()
 )
 _NOT_TITLES = frozenset(
     {"science fiction", "sci fi", "film noir", "new york", "los angeles", "world war ii",
