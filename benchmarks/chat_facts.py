@@ -281,7 +281,9 @@ def run_closed_book(
 
 
 def _count(flags: Sequence[bool]) -> dict[str, Any]:
-    low, high = wilson_interval(sum(flags), len(flags)) if flags else (float("nan"),) * 2
+    if not flags:
+        return {"count": 0, "n": 0, "low": None, "high": None}
+    low, high = wilson_interval(sum(flags), len(flags))
     return {"count": int(sum(flags)), "n": len(flags), "low": round(low, 4),
             "high": round(high, 4)}  # fmt: skip
 
