@@ -171,8 +171,7 @@ def test_bad_reviews_are_written_again_then_taken_from_the_synopsis() -> None:
     reviews = [text for call, text in draft.raw_outputs if call == f"review {IDS[1]}"]
     assert len(reviews) == 2 and "Fake Movie 3000" in reviews[1]
     assert draft.repairs == (
-        f"review of {IDS[1]} (no usable model line): '' -> synopsis "
-        f"{CANDS[1].movie.overview!r}",
+        f"review of {IDS[1]} (no usable model line): '' -> synopsis {CANDS[1].movie.overview!r}",
     )
 
 
