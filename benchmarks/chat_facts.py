@@ -431,6 +431,12 @@ def write_markdown(path: Path, report: dict) -> None:
         + (_text(ind["retrieval_raw"]) if ind["retrieval_raw"]["n"] else "not stored (rerun)")
         + f"; closed book (raw) {_text(ind['no_retrieval_raw'])}; flagged phrases: "
         f"{ind['flagged_phrases']}",
+        "- accuracy on the raw retrieval answers (before grounding): "
+        + (
+            fmt(ind["retrieval_raw_accuracy"])
+            if ind.get("retrieval_raw_accuracy")
+            else "not stored"
+        ),
         "- the product's detector on the same answers (after its own grounding, so 0 by "
         f"construction on the shown ones): {product}",
         "",
