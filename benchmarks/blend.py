@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from provenance import provenance
 
 from cinerec.data.paths import resolve_data_dir
 from cinerec.data.types import Interactions, Rated, ScoredItem
@@ -174,6 +175,7 @@ def main() -> None:
         if key != "blend"
     }
     result["environment"] = environment()
+    result["provenance"] = provenance()
     result["environment"]["load_note"] = "fit seconds measured under load: upper bounds"
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / RESULT_FILE).write_text(json.dumps(result, indent=2) + "\n")

@@ -14,8 +14,13 @@ answer) in a fresh conversation. Without retrieval, the same model gets the clos
 first, then all closed-book ones, so llama.cpp's prefix cache behaves as in a conversation.
 
 Also measured: time to the first streamed token and to the first checked text (p50/p95), prompt
-tokens (the model's tokenizer), grounding flags, and how many final answers name a title that is
-not in the catalog.
+tokens (the model's tokenizer), grounding flags, and how many answers name a title that is not in
+the catalog, by the independent detector (:mod:`benchmarks.checks.titles`) on the model's raw
+answer (before grounding; closed-book answers are raw) and on the shown answer, with the
+product's own detector beside it (it runs after grounding removed what it finds, so it is 0 by
+construction). What counts as a failure: for accuracy, an answer the rule rejects; for *used as
+written*, any grounding flag (a sentence removed, a citation added, an empty answer replaced, a
+fallback); for titles, an answer with one.
 
     python benchmarks/chat_facts.py --model qwen2.5-coder-1.5b --threads 2 --movies 40
     python benchmarks/chat_facts.py --limit 16          # a quick look
@@ -36,24 +41,31 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from cinerec.config import Settings
-from cinerec.data.types import Movie
-from cinerec.evaluation.bootstrap import paired_difference_ci
-from cinerec.llm.chat import ChatContext, ChatMemory, build_chat_prompt, token_counter
-from cinerec.llm.chat_grounding import CITATION
-from cinerec.llm.grounding import find_unknown_titles
-from cinerec.llm.persona import GENRES_KO, UserProfile
-from cinerec.services import users
-from cinerec.services.chat import ChatServiceConfig, run_turn, start_turn
-from cinerec.services.ingest import ensure_ready
-from cinerec.services.platform import Platform
-from cinerec.services.retrieval import load_catalog_movies
-from cinerec.text.bm25 import fold
-from cinerec.text.metrics import wilson_interval
-from cinerec.text.title_index import title_keys
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks.* as a script
+
+from benchmarks.checks.titles import Reference, unknown_titles  # noqa: E402
+from benchmarks.provenance import markdown_header, provenance  # noqa: E402
+from cinerec.config import Settings  # noqa: E402
+from cinerec.data.catalog import load_catalog  # noqa: E402
+from cinerec.data.paths import resolve_data_dir  # noqa: E402
+from cinerec.data.types import Movie  # noqa: E402
+from cinerec.evaluation.bootstrap import paired_difference_ci  # noqa: E402
+from cinerec.llm.chat import ChatContext, ChatMemory, build_chat_prompt, token_counter  # noqa: E402
+from cinerec.llm.chat_grounding import CITATION  # noqa: E402
+from cinerec.llm.grounding import find_unknown_titles  # noqa: E402
+from cinerec.llm.persona import GENRES_KO, UserProfile  # noqa: E402
+from cinerec.services import users  # noqa: E402
+from cinerec.services.chat import ChatServiceConfig, run_turn, start_turn  # noqa: E402
+from cinerec.services.ingest import ensure_ready  # noqa: E402
+from cinerec.services.platform import Platform  # noqa: E402
+from cinerec.services.retrieval import load_catalog_movies  # noqa: E402
+from cinerec.text.bm25 import fold  # noqa: E402
+from cinerec.text.metrics import wilson_interval  # noqa: E402
+from cinerec.text.title_index import title_keys  # noqa: E402
 
 KINDS = ("director", "year", "cast", "genre")
 LANGUAGES = ("en", "ko")
@@ -201,11 +213,14 @@ def run_retrieval(
         for event in run_turn(platform, state):
             if event.kind == "done":
                 done = event.data
+        raw = state.result.raw_text if state.result is not None else None
         rows.append(
             {
                 "qid": q.qid,
                 "answer": done["answer"],
                 "correct": is_correct(q, done["answer"]),
+                "raw_answer": raw,
+                "raw_correct": None if raw is None else is_correct(q, raw),
                 "retrieved_target": q.movie_id in done["retrieved_ids"],
                 "flags": done["flags"],
                 "prompt_tokens": done["prompt_tokens"],
@@ -265,8 +280,41 @@ def run_closed_book(
     return rows
 
 
+def _count(flags: Sequence[bool]) -> dict[str, Any]:
+    if not flags:
+        return {"count": 0, "n": 0, "low": None, "high": None}
+    low, high = wilson_interval(sum(flags), len(flags))
+    return {"count": int(sum(flags)), "n": len(flags), "low": round(low, 4),
+            "high": round(high, 4)}  # fmt: skip
+
+
+def title_checks(rag: list[dict], closed: list[dict], ref: Reference) -> dict[str, Any]:
+    """The independent detector on the shown, raw and closed-book answers, and how many
+    retrieval answers were used as written (no grounding flag)."""
+    raw = [r["raw_answer"] for r in rag if r.get("raw_answer") is not None]
+    return {
+        "retrieval_shown": _count([bool(unknown_titles(r["answer"], ref)) for r in rag]),
+        "retrieval_raw": _count([bool(unknown_titles(t, ref)) for t in raw]),
+        "no_retrieval_raw": _count([bool(unknown_titles(r["answer"], ref)) for r in closed]),
+        "flagged_phrases": sorted(
+            {t for r in [*rag, *closed] for t in unknown_titles(r["answer"], ref)}
+            | {t for text in raw for t in unknown_titles(text, ref)}
+        )[:40],
+        "retrieval_used_as_written": _count([not r["flags"] for r in rag]),
+        "retrieval_raw_accuracy": _accuracy(
+            [r["raw_correct"] for r in rag if r.get("raw_correct") is not None]
+        )
+        if raw
+        else None,
+    }
+
+
 def summarize(
-    questions: Sequence[Question], rag: list[dict], closed: list[dict], catalog: Sequence[Movie]
+    questions: Sequence[Question],
+    rag: list[dict],
+    closed: list[dict],
+    catalog: Sequence[Movie],
+    ref: Reference,
 ) -> dict:
     """Accuracies with 95% intervals, the paired lift, latency, tokens and grounding counts."""
     titles = [m.title for m in catalog]
@@ -320,16 +368,29 @@ def summarize(
     )
     result["grounding_flags"] = dict(flags)
     result["fallback_answers"] = flags.get("fallback", 0)
-    result["answers_naming_non_catalog_titles"] = {
+    result["product_detector_non_catalog_titles"] = {
         "retrieval_grounded": non_catalog_rag,
         "no_retrieval_raw": non_catalog_closed,
     }
+    result["independent_non_catalog_titles"] = title_checks(rag, closed, ref)
     return result
 
 
 def write_markdown(path: Path, report: dict) -> None:
     acc = report["summary"]["accuracy"]
     s = report["summary"]
+    ind = s["independent_non_catalog_titles"]
+    product = s.get(
+        "product_detector_non_catalog_titles", s.get("answers_naming_non_catalog_titles")
+    )
+    header = (
+        markdown_header(report["provenance"])
+        if "provenance" in report
+        else f"Recorded before provenance; command: `{report['command']}`"
+    )
+
+    def _text(x: dict) -> str:
+        return f"{x['count']}/{x['n']} [{x['low']:.3f}, {x['high']:.3f}]"
 
     def fmt(x: dict) -> str:
         return f"{x['accuracy']:.3f} [{x['low']:.3f}, {x['high']:.3f}] (n={x['n']})"
@@ -362,10 +423,24 @@ def write_markdown(path: Path, report: dict) -> None:
         f"{s['first_text_s'].get('p50')} s, p95 {s['first_text_s'].get('p95')} s",
         f"- prompt tokens (with retrieval): p50 {s['prompt_tokens'].get('p50')}, "
         f"p95 {s['prompt_tokens'].get('p95')}, max {s['prompt_tokens'].get('max')}",
-        f"- answers naming a non-catalog title: {s['answers_naming_non_catalog_titles']}",
         f"- grounding flags: {s['grounding_flags']}; fallback answers: {s['fallback_answers']}",
+        f"- retrieval answers used as written (no grounding flag; a flag is a failure): "
+        f"{_text(ind['retrieval_used_as_written'])}",
+        "- answers naming a non-catalog title, independent detector: shown (retrieval) "
+        f"{_text(ind['retrieval_shown'])}; raw (retrieval, before grounding) "
+        + (_text(ind["retrieval_raw"]) if ind["retrieval_raw"]["n"] else "not stored (rerun)")
+        + f"; closed book (raw) {_text(ind['no_retrieval_raw'])}; flagged phrases: "
+        f"{ind['flagged_phrases']}",
+        "- accuracy on the raw retrieval answers (before grounding): "
+        + (
+            fmt(ind["retrieval_raw_accuracy"])
+            if ind.get("retrieval_raw_accuracy")
+            else "not stored"
+        ),
+        "- the product's detector on the same answers (after its own grounding, so 0 by "
+        f"construction on the shown ones): {product}",
         "",
-        f"Command: `{report['command']}`",
+        header,
         "",
         "Latency depends on the machine and on other load; re-measure on a quiet machine with "
         "the command above.",
@@ -413,7 +488,7 @@ def main() -> None:
     args = parser.parse_args()
     os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
     if args.rescore:
-        rescore(args.out, args.home)
+        rescore(args.out)
         return
 
     home = args.home or Path(tempfile.mkdtemp(prefix="cinerec-chat-bench-"))
@@ -427,6 +502,7 @@ def main() -> None:
 
         catalog_index(platform)
     catalog, _ = load_catalog_movies(platform)
+    data_dir = resolve_data_dir()
     questions = build_questions(catalog, args.movies, args.seed)
     if args.limit:
         questions = questions[: args.limit]
@@ -455,8 +531,9 @@ def main() -> None:
             "eligible_movies": len(eligible(catalog)),
         },
         "command": "python " + " ".join(shlex.quote(a) for a in _public_argv(sys.argv)),
+        "provenance": provenance(_public_argv(sys.argv)),
         "elapsed_s": round(elapsed, 1),
-        "summary": summarize(questions, rag, closed, catalog),
+        "summary": summarize(questions, rag, closed, catalog, Reference.from_data_dir(data_dir)),
         "questions": [
             {**asdict(q), "retrieval": r, "no_retrieval": c}
             for q, r, c in zip(questions, rag, closed, strict=True)
@@ -475,8 +552,9 @@ def save(report: dict, out: Path) -> None:
     print(json.dumps(report["summary"], ensure_ascii=False, indent=1))
 
 
-def rescore(out: Path, home: Path | None) -> None:
-    """Check the saved answers again and rewrite the summary (after a checker change)."""
+def rescore(out: Path) -> None:
+    """Check the saved answers again and rewrite the summary (after a checker change); the
+    catalog comes from the data files, so no home is needed."""
     report = json.loads(out.with_suffix(".json").read_text(encoding="utf-8"))
     fields = {"qid", "movie_id", "kind", "language", "text", "expected"}
     questions = [
@@ -488,9 +566,11 @@ def rescore(out: Path, home: Path | None) -> None:
     for question, r, c in zip(questions, rag, closed, strict=True):
         r["correct"] = is_correct(question, r["answer"])
         c["correct"] = is_correct(question, c["answer"])
-    platform = Platform(Settings(home=home) if home else Settings())
-    catalog, _ = load_catalog_movies(platform)
-    report["summary"] = summarize(questions, rag, closed, catalog)
+    data_dir = resolve_data_dir()
+    report["summary"] = summarize(
+        questions, rag, closed, load_catalog(data_dir), Reference.from_data_dir(data_dir)
+    )
+    report["rescored"] = provenance()
     save(report, out)
 
 

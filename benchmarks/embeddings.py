@@ -35,6 +35,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from provenance import provenance
 
 from cinerec.config import default_cache_dir
 from cinerec.data.catalog import load_catalog
@@ -347,6 +348,7 @@ def main() -> None:
         "settings": {k: v for k, v in vars(args).items() if not isinstance(v, Path)}
         | {"k": K, "liked_rating": LIKED, "split": "llamarec_loo"},
         "environment": {"python": platform.python_version(), "machine": platform.machine()},
+        "provenance": provenance(),
         "finetune": finetune_run,
         "recommendation": table,
         "paired_differences": paired,

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from provenance import markdown_header, provenance
 
 from cinerec.data.paths import resolve_data_dir
 from cinerec.text.metrics import accuracy_ci, accuracy_difference_ci, estimate_text
@@ -118,6 +119,7 @@ def main() -> None:
         n: accuracy_difference_ci(y_t, pred[n], pred["tfidf"]).as_dict() for n in ("head", "blend")
     }
 
+    report["provenance"] = provenance()
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.with_suffix(".json").write_text(json.dumps(report, indent=2), encoding="utf-8")
     s = report["sizes"]
@@ -128,6 +130,7 @@ def main() -> None:
         [
             "# Korean review sentiment (Naver, NSMC labels, movie-disjoint test)",
             "",
+            markdown_header(report["provenance"]),
             f"TF-IDF trained on {s['train']:,} reviews, the e5 head on {s['head_train']:,}; "
             f"C and the blend weight chosen on {s['validation']:,} validation reviews; test "
             f"sample of {s['test_sample']:,} of {s['test']:,} test reviews (same for every row).",

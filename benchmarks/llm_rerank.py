@@ -30,13 +30,13 @@ import json
 import logging
 import os
 import statistics
-import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from provenance import markdown_header, provenance
 
 from cinerec.config import Settings
 from cinerec.data.catalog import load_catalog
@@ -423,7 +423,7 @@ def quality(args: argparse.Namespace) -> dict[str, Any]:
         )
     return {
         "benchmark": "llm_rerank quality",
-        "command": " ".join(sys.argv),
+        "provenance": provenance(),
         "model": args.model,
         "threads": threads,
         "seed": args.seed,
@@ -522,7 +522,7 @@ def latency(args: argparse.Namespace) -> dict[str, Any]:
         del backend
     return {
         "benchmark": "llm_rerank latency",
-        "command": " ".join(sys.argv),
+        "provenance": provenance(),
         "model": args.model,
         "candidates": N_CANDIDATES,
         "pages_per_setting": len(cases),
@@ -538,9 +538,16 @@ def latency(args: argparse.Namespace) -> dict[str, Any]:
 # -- report --------------------------------------------------------------------------------------
 
 
+def _header(result: dict[str, Any]) -> str:
+    """The provenance lines, or the bare command of a result recorded before provenance."""
+    if "provenance" in result:
+        return markdown_header(result["provenance"])
+    return f"`{result['command']}`"
+
+
 def markdown(result: dict[str, Any]) -> str:
     if result["benchmark"].endswith("latency"):
-        lines = [f"# LLM re-rank latency: {result['model']}", "", f"`{result['command']}`", ""]
+        lines = [f"# LLM re-rank latency: {result['model']}", "", _header(result), ""]
         lines += ["| threads | method | p50 s | p95 s | prefix s | per candidate s | tok/s |",
                   "|---|---|---|---|---|---|---|"]  # fmt: skip
         for threads, summary in result["results"].items():
@@ -564,7 +571,7 @@ def markdown(result: dict[str, Any]) -> str:
     lines = [
         f"# LLM re-rank without generation: {result['model']} over EASE top-20",
         "",
-        f"`{result['command']}`",
+        _header(result),
         "",
         f"Users scored: {result['users_scored']} (users whose held-out movie is in EASE's top "
         f"20); fallbacks {result['fallbacks']}. EASE recall@20 (the ceiling): test "

@@ -21,11 +21,11 @@ import argparse
 import json
 import os
 import statistics
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
+from provenance import provenance
 
 from cinerec.config import Settings
 from cinerec.data.catalog import load_catalog
@@ -116,7 +116,7 @@ def main() -> None:
             forwards.append(time.perf_counter() - start)
     result = {
         "benchmark": "lora step cost",
-        "command": " ".join(sys.argv),
+        "provenance": provenance(),
         "model": args.model,
         "threads": args.threads,
         "lora_rank": args.rank,

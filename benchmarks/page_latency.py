@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 
 import httpx
+from provenance import provenance
 
 
 def _free_port() -> int:
@@ -171,6 +172,7 @@ def main() -> None:
             "reasons_written": n_reasons,
             "fallbacks": fallbacks,
             "cpu_count": os.cpu_count(),
+            "provenance": provenance(),
         }
         print(json.dumps(result, indent=2))
         if args.out:

@@ -24,6 +24,7 @@ from typing import Any
 
 from factory import build_any
 from peer_models import PEERS, build_peer
+from provenance import write_provenance
 
 from cinerec.data.paths import resolve_data_dir
 from cinerec.evaluation.cli import parse_models
@@ -110,6 +111,7 @@ def main() -> None:
     table = side_by_side(result, peers, part)
     (args.out / "peers.md").write_text(table)
     (args.out / "peers.json").write_text(json.dumps(result["models"], indent=2) + "\n")
+    write_provenance(args.out / "provenance.json")
     print(table)
 
 

@@ -3,15 +3,25 @@
 For each theme of ``benchmarks/data/post_themes.json`` (100: half English, half Korean,
 interleaved) it writes a 5-movie post through the product path (:func:`make_post`: embedding
 search + popularity/quality prior, schema-constrained generation, validation, retries,
-rewrites) and checks the result independently:
+rewrites) and scores what the model wrote, counting the product's repairs as failures:
 
-* schema-valid: the post re-validates as :class:`~cinerec.llm.posts.Post` (caption of exactly
-  three non-empty lines, unique ids, non-empty one-line reviews within the length bound) and
-  has the asked number of movies; a failed post counts as not valid;
-* non-catalog titles: a title that is not the catalog title of its id (must be 0);
+* published: the flow gave a post (a post always re-validates: pydantic built it, so that is
+  not a rate);
+* model-written: published with no template caption line and no one-liner taken from the
+  synopsis (the product's fallbacks); template caption lines (of 3 a post) and synopsis
+  one-liners (of ``n`` a post) are counted beside it;
+* titles: the independent detector (:mod:`benchmarks.checks.titles`, not the product's) on the
+  model's raw replies (plan and one-liner calls, before any repair) and on the published
+  caption and one-liners; movie titles of a post are copied from the catalog by id, so they
+  are not checked; what the product's own checks caught (unknown or other candidates' titles,
+  names the facts lack) is counted beside it;
 * retries: whole-post attempts beyond the first, one-liner calls (fills + rewrites);
 * distinctness: mean pairwise one-liner similarity before and after rewriting;
 * seconds per post (only comparable on a quiet machine: report the command, not the number).
+
+``--rescore`` re-scores the stored rows without the model (rows stored before the raw replies
+were recorded give no raw-output rate; their template lines are found by matching the product's
+template lines for the theme).
 
 Run from the repository root, on one thread, niced (the CPU is shared)::
 
@@ -29,26 +39,38 @@ import argparse
 import json
 import os
 import platform as host
+import re
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import select
 
-from cinerec.config import Settings
-from cinerec.db import repository as repo
-from cinerec.db.tables import MovieRow
-from cinerec.evaluation.bootstrap import bootstrap_ci
-from cinerec.llm.posts import Post, PostConfig
-from cinerec.services.ingest import ingest
-from cinerec.services.platform import Platform
-from cinerec.services.posts import ThemeConfig, make_post
-from cinerec.text.metrics import wilson_interval
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks.* as a script
+
+from benchmarks.checks.titles import Reference, unknown_titles  # noqa: E402
+from benchmarks.provenance import markdown_header, provenance  # noqa: E402
+from cinerec.config import Settings  # noqa: E402
+from cinerec.data.paths import resolve_data_dir  # noqa: E402
+from cinerec.db import repository as repo  # noqa: E402
+from cinerec.evaluation.bootstrap import bootstrap_ci  # noqa: E402
+from cinerec.llm.post_checks import repair_caption  # noqa: E402
+from cinerec.llm.posts import PostConfig  # noqa: E402
+from cinerec.services.ingest import ingest  # noqa: E402
+from cinerec.services.platform import Platform  # noqa: E402
+from cinerec.services.posts import ThemeConfig, make_post  # noqa: E402
+from cinerec.text.metrics import wilson_interval  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent
+# The product's own checks, by the problem lines they leave: titles and unsupported names.
+CAUGHT = {
+    "title": re.compile(r"named a movie that is not a candidate|names another candidate"
+                        r"|which is not a pick|unknown title"),
+    "name the facts lack": re.compile(r"which its facts lack"),
+}  # fmt: skip
 
 
 def _ready_platform(args: argparse.Namespace) -> Platform:
@@ -77,24 +99,58 @@ def _relative(path: Path) -> str:
         return path.name
 
 
-def _check(post: Post | None, n: int, titles: dict[int, str]) -> tuple[bool, list[str]]:
-    """(schema-valid, non-catalog titles) of one post, checked independently of the flow."""
-    if post is None:
-        return False, []
-    try:
-        again = Post.model_validate_json(post.model_dump_json())
-    except ValueError:
-        return False, []
-    lines = again.caption.split("\n")
-    valid = (
-        len(lines) == 3
-        and all(line.strip() for line in lines)
-        and len(again.movies) == n
-        and len({m.id for m in again.movies}) == n
-        and all(m.one_line_review.strip() for m in again.movies)
+def template_lines(row: dict[str, Any]) -> int:
+    """Caption lines of a published post that are the product's template lines for its theme."""
+    if not row.get("post"):
+        return 0
+    templates = repair_caption(
+        ["", "", ""], {0: "", 1: "", 2: ""}, theme=row["theme"], language=row["language"]
     )
-    wrong = [m.title for m in again.movies if titles.get(m.id) != m.title]
-    return valid, wrong
+    lines = row["post"]["caption"].split("\n")
+    return sum(line == template for line, template in zip(lines, templates, strict=False))
+
+
+def _raw_strings(text: str) -> list[str]:
+    """The string values of a raw JSON reply (the reply itself when it does not parse)."""
+    try:
+        value: Any = json.loads(text)
+    except ValueError:
+        return [text]
+    found: list[str] = []
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            found.append(item)
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return found
+
+
+def score_row(row: dict[str, Any], ref: Reference) -> dict[str, Any]:
+    """The row with its independent scores: template lines, titles (raw and shown), catches."""
+    post = row.get("post")
+    shown = (
+        [*post["caption"].split("\n"), *(m["one_line_review"] for m in post["movies"])]
+        if (post)
+        else []
+    )
+    raw = row.get("raw_outputs")
+    caught = {
+        kind: sum(bool(pattern.search(p)) for p in row["problems"])
+        for kind, pattern in CAUGHT.items()
+    }
+    return {
+        **row,
+        "template_lines": row.get("template_lines", template_lines(row)),
+        "shown_unknown_titles": [t for text in shown for t in unknown_titles(text, ref)],
+        "raw_unknown_titles": None
+        if raw is None
+        else [t for _, text in raw for s in _raw_strings(text) for t in unknown_titles(s, ref)],
+        "product_caught": caught,
+    }
 
 
 def _ci(values: list[float]) -> dict[str, float]:
@@ -104,8 +160,19 @@ def _ci(values: list[float]) -> dict[str, float]:
     return {"mean": round(ci.mean, 4), "low": round(ci.low, 4), "high": round(ci.high, 4)}
 
 
-def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """Rates with Wilson intervals, means with bootstrap intervals, per language and overall."""
+def _rate(k: int, n: int) -> dict[str, Any]:
+    if not n:
+        return {"count": 0, "n": 0, "rate": None, "ci95": [None, None]}
+    low, high = wilson_interval(k, n)
+    return {"count": k, "n": n, "rate": round(k / n, 4), "ci95": [round(low, 4), round(high, 4)]}
+
+
+def summarize(rows: list[dict[str, Any]], n: int = 5) -> dict[str, Any]:
+    """Rates with Wilson intervals, means with bootstrap intervals, per language and overall.
+
+    Rows must carry :func:`score_row`'s fields. A post is *model-written* when it was published
+    with no template caption line and no synopsis one-liner: a fallback counts as a failure.
+    """
     out: dict[str, Any] = {}
     for name, part in (
         ("all", rows),
@@ -114,17 +181,32 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
     ):
         if not part:
             continue
-        valid = sum(r["schema_valid"] for r in part)
-        low, high = wilson_interval(valid, len(part))
         ok = [r for r in part if r["published"]]
         seconds = [r["seconds"] for r in part]
+        raw = [r for r in part if r["raw_unknown_titles"] is not None]
+        model_written = [r for r in ok if not r["template_lines"] and not r["synopsis_reviews"]]
         out[name] = {
             "posts": len(part),
-            "schema_valid": valid,
-            "schema_valid_rate": round(valid / len(part), 4),
-            "schema_valid_ci95": [round(low, 4), round(high, 4)],
+            "published": _rate(len(ok), len(part)),
+            "model_written": _rate(len(model_written), len(part)),
+            "posts_with_template_lines": _rate(
+                sum(bool(r["template_lines"]) for r in ok), len(part)
+            ),
+            "template_caption_lines": _rate(sum(r["template_lines"] for r in ok), 3 * len(ok)),
+            "posts_with_synopsis_lines": _rate(
+                sum(bool(r["synopsis_reviews"]) for r in ok), len(part)
+            ),
+            "synopsis_one_liners_rate": _rate(sum(r["synopsis_reviews"] for r in ok), n * len(ok)),
+            "shown_with_unknown_title": _rate(
+                sum(bool(r["shown_unknown_titles"]) for r in part), len(part)
+            ),
+            "raw_with_unknown_title": _rate(
+                sum(bool(r["raw_unknown_titles"]) for r in raw), len(raw)
+            ),
+            "product_caught": {
+                kind: sum(r["product_caught"][kind] for r in part) for kind in CAUGHT
+            },
             "failures": len(part) - len(ok),
-            "non_catalog_titles": sum(len(r["non_catalog_titles"]) for r in part),
             "posts_retried": sum(r["attempts"] > 1 for r in part),
             "extra_attempts": sum(max(r["attempts"] - 1, 0) for r in part),
             "review_calls": sum(r["review_calls"] for r in part),
@@ -139,18 +221,54 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
+def _cell(r: dict[str, Any]) -> str:
+    if not r["n"]:
+        return "-"
+    return f"{r['count']}/{r['n']} = {r['rate']:.2f} [{r['ci95'][0]:.2f}, {r['ci95'][1]:.2f}]"
+
+
 def _markdown(result: dict[str, Any]) -> str:
     cfg, summary = result["config"], result["summary"]
+    header = (
+        markdown_header(result["provenance"])
+        if "provenance" in result
+        else f"Recorded before provenance; command: `{cfg['command']}`.\n"
+    )
     lines = [
         "# Curated posts benchmark",
         "",
+        header,
         f"Model `{cfg['model']}`, {cfg['threads']} thread(s), embedder `{cfg['embedder']}`, "
         f"{cfg['n']} movies a post, {summary.get('all', {}).get('posts', 0)} themes "
-        f"(`{cfg['themes']}`). Machine: {cfg['machine']}. Command: `{cfg['command']}`",
+        f"(`{cfg['themes']}`). Machine: {cfg['machine']}. 95% Wilson intervals.",
         "",
-        "| | posts | schema-valid (95% CI) | failures | non-catalog titles | retried posts "
-        "| one-liner calls | similarity before -> after (95% CI) | s/post p50 (mean) |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "What counts as a failure: a post the flow did not publish; for *model-written*, also a "
+        "published post with any template caption line or any one-liner taken from the "
+        "synopsis (the product's fallbacks). Titles are counted by the independent detector "
+        "(`benchmarks/checks/titles.py`) on the published caption and one-liners (*shown*) and "
+        "on the model's raw replies before any repair (*raw*; rows recorded before raw replies "
+        "were stored give none). *Caught* is what the product's own checks removed "
+        "(unknown or other candidates' titles / names the facts lack).",
+        "",
+        "| | posts | published | model-written | posts with template caption lines "
+        "| template lines | posts with synopsis one-liners | synopsis one-liners "
+        "| shown with an unknown title | raw with an unknown title | caught: titles / names |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for name, s in summary.items():
+        caught = s["product_caught"]
+        lines.append(
+            f"| {name} | {s['posts']} | {_cell(s['published'])} | {_cell(s['model_written'])} | "
+            f"{_cell(s['posts_with_template_lines'])} | {_cell(s['template_caption_lines'])} | "
+            f"{_cell(s['posts_with_synopsis_lines'])} | {_cell(s['synopsis_one_liners_rate'])} | "
+            f"{_cell(s['shown_with_unknown_title'])} | {_cell(s['raw_with_unknown_title'])} | "
+            f"{caught['title']} / {caught['name the facts lack']} |"
+        )
+    lines += [
+        "",
+        "| | retried posts | one-liner calls | similarity before -> after (95% CI) "
+        "| s/post p50 (mean) |",
+        "|---|---|---|---|---|",
     ]
     for name, s in summary.items():
         before, after = s["similarity_before"], s["similarity_after"]
@@ -161,13 +279,17 @@ def _markdown(result: dict[str, Any]) -> str:
             else "-"
         )
         lines.append(
-            f"| {name} | {s['posts']} | {s['schema_valid_rate']:.2f} "
-            f"[{s['schema_valid_ci95'][0]:.2f}, {s['schema_valid_ci95'][1]:.2f}] | "
-            f"{s['failures']} | {s['non_catalog_titles']} | {s['posts_retried']} | "
-            f"{s['review_calls']} ({s['rewritten_one_liners']} rewrites, "
-            f"{s['synopsis_one_liners']} from synopsis) | {sim} | "
-            f"{s['seconds_p50']} ({s['seconds_mean']}) |"
+            f"| {name} | {s['posts_retried']} | {s['review_calls']} "
+            f"({s['rewritten_one_liners']} rewrites, {s['synopsis_one_liners']} from synopsis) | "
+            f"{sim} | {s['seconds_p50']} ({s['seconds_mean']}) |"
         )
+    flagged = [r for r in result["rows"] if r["shown_unknown_titles"] or r["raw_unknown_titles"]]
+    if flagged:
+        lines += ["", "## Phrases the independent detector flagged", ""]
+        lines += [
+            f"- `{r['theme']}`: shown {r['shown_unknown_titles']}, raw {r['raw_unknown_titles']}"
+            for r in flagged
+        ]
     failed = [r for r in result["rows"] if not r["published"]]
     if failed:
         lines += ["", "## Failures", ""]
@@ -187,6 +309,22 @@ def _markdown(result: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _save(result: dict[str, Any], out: Path) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, ensure_ascii=False, indent=1) + "\n", "utf-8")
+    out.with_suffix(".md").write_text(_markdown(result), "utf-8")
+
+
+def rescore(out: Path, ref: Reference) -> dict[str, Any]:
+    """Re-score the stored rows of ``out`` with the current scoring (no model runs)."""
+    result = json.loads(out.read_text(encoding="utf-8"))
+    rows = [score_row(r, ref) for r in result["rows"]]
+    result = {**result, "summary": summarize(rows, result["config"]["n"]), "rows": rows}
+    result["rescored"] = provenance()
+    _save(result, out)
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", default="qwen2.5-coder-1.5b")
@@ -201,12 +339,17 @@ def main() -> None:
     parser.add_argument(
         "--resume", action="store_true", help="Keep the rows already in --out (same model)."
     )
+    parser.add_argument(
+        "--rescore", action="store_true", help="Re-score the rows stored in --out; no model."
+    )
     args = parser.parse_args()
+    ref = Reference.from_data_dir(resolve_data_dir())
+    if args.rescore:
+        print(json.dumps(rescore(args.out, ref)["summary"], indent=1))
+        return
 
     themes = json.loads(args.themes.read_text(encoding="utf-8"))["themes"][: args.limit]
     platform = _ready_platform(args)
-    with platform.session() as session:
-        titles = {int(i): str(t) for i, t in session.execute(select(MovieRow.id, MovieRow.title))}
     config = {
         "model": args.model,
         "threads": args.threads,
@@ -228,43 +371,47 @@ def main() -> None:
     backend = platform.llm
     if backend is not None and hasattr(backend, "load"):
         backend.load()  # load time is not a post's time
+    record = provenance()
     for k, theme in enumerate(themes, 1):
         if theme in done:
             continue
         start = time.perf_counter()
         outcome = make_post(platform, theme, n=args.n)
         seconds = time.perf_counter() - start
-        valid, wrong = _check(outcome.post, args.n, titles)
         d = outcome.draft
-        rows.append(
-            {
-                "theme": theme,
-                "language": outcome.language,
-                "published": outcome.ok,
-                "schema_valid": valid,
-                "non_catalog_titles": wrong,
-                "attempts": d.attempts,
-                "review_calls": d.review_calls,
-                "rewritten": d.rewritten,
-                "synopsis_reviews": d.synopsis_reviews,
-                "similarity_before": d.similarity_before,
-                "similarity_after": d.similarity_after,
-                "seconds": round(seconds, 2),
-                "problems": list(d.problems),
-                "post": outcome.post.model_dump() if outcome.post else None,
-            }
-        )
+        row = {
+            "theme": theme,
+            "language": outcome.language,
+            "published": outcome.ok,
+            "attempts": d.attempts,
+            "review_calls": d.review_calls,
+            "rewritten": d.rewritten,
+            "synopsis_reviews": d.synopsis_reviews,
+            "template_lines": d.template_lines,
+            "similarity_before": d.similarity_before,
+            "similarity_after": d.similarity_after,
+            "seconds": round(seconds, 2),
+            "problems": list(d.problems),
+            "repairs": list(d.repairs),
+            "raw_outputs": [list(x) for x in d.raw_outputs],
+            "post": outcome.post.model_dump() if outcome.post else None,
+        }
+        rows.append(score_row(row, ref))
         print(
-            f"[{k}/{len(themes)}] {theme!r}: valid={valid} attempts={d.attempts} "
-            f"calls={d.review_calls} sim {d.similarity_before:.2f}->{d.similarity_after:.2f} "
-            f"{seconds:.1f}s",
+            f"[{k}/{len(themes)}] {theme!r}: published={outcome.ok} "
+            f"template={d.template_lines} synopsis={d.synopsis_reviews} "
+            f"raw titles={rows[-1]['raw_unknown_titles']} "
+            f"sim {d.similarity_before:.2f}->{d.similarity_after:.2f} {seconds:.1f}s",
             flush=True,
         )
-        result = {"config": config, "summary": summarize(rows), "rows": rows}
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(result, ensure_ascii=False, indent=1) + "\n", "utf-8")
-        args.out.with_suffix(".md").write_text(_markdown(result), "utf-8")
-    print(json.dumps(summarize(rows), indent=1))
+        result = {
+            "config": config,
+            "provenance": record,
+            "summary": summarize(rows, args.n),
+            "rows": rows,
+        }
+        _save(result, args.out)
+    print(json.dumps(summarize(rows, args.n), indent=1))
 
 
 if __name__ == "__main__":

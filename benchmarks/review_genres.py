@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from provenance import markdown_header, provenance
 
 from cinerec.data.movielens import load_links, load_movielens_movies
 from cinerec.data.paths import resolve_data_dir
@@ -69,11 +70,13 @@ def main() -> None:
         "seconds": time.perf_counter() - started,
         "genres": table.to_dict(orient="records"),
         "score_by_rating": {str(k): v for k, v in curves.round(4).to_dict().items()},
+        "provenance": provenance(),
     }
     args.out.with_suffix(".json").write_text(json.dumps(report, indent=2), encoding="utf-8")
     lines = [
         "# Review sentiment by genre",
         "",
+        markdown_header(report["provenance"]),
         f"{len(linked):,} of {len(frame):,} IMDB reviews link to {report['linked_movies']} "
         f"ml-latest-small movies. Score = cross-fitted TF-IDF P(positive); correlation with "
         f"the reviewer's rating over all linked reviews: {overall:.3f}.",

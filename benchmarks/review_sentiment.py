@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from provenance import markdown_header, provenance
 
 from cinerec.config import default_cache_dir
 from cinerec.data.paths import resolve_data_dir
@@ -195,6 +196,7 @@ def main() -> None:
         y_t, (probs["torch_fp32"] > 0.5).astype(int), tfidf_t
     ).as_dict()
 
+    report["provenance"] = provenance()
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.with_suffix(".json").write_text(json.dumps(report, indent=2), encoding="utf-8")
     args.out.with_suffix(".md").write_text(markdown(report), encoding="utf-8")
@@ -207,6 +209,7 @@ def markdown(r: dict[str, Any]) -> str:
     lines = [
         "# IMDB sentiment: TF-IDF, fine-tuned MiniLM, ONNX fp32/int8, blend",
         "",
+        markdown_header(r["provenance"]) if "provenance" in r else "",
         f"Test sample: {s['test_sample']} of {s['test']} test reviews (same reviews for every "
         f"row). MiniLM fine-tuned on {r['minilm']['train_reviews']} training reviews; TF-IDF on "
         f"all {s['train']}. Blend weight chosen on {s['validation_b']} validation reviews.",

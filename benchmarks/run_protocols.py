@@ -16,6 +16,7 @@ import logging
 from pathlib import Path
 
 from factory import build_any
+from provenance import write_provenance
 
 from cinerec.evaluation.cli import evaluate_command
 
@@ -42,6 +43,7 @@ def main() -> None:
         build=build_any,
     ):
         print(line)
+    write_provenance(args.out / "provenance.json")
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from provenance import provenance
 
 from cinerec.data.paths import resolve_data_dir
 from cinerec.evaluation import metrics
@@ -183,6 +184,7 @@ def main() -> None:
             threads=args.threads,
             model_name=args.model,
         )
+        trial["provenance"] = provenance()
         with args.out.open("a", encoding="utf-8") as fh:
             fh.write(json.dumps(trial) + "\n")
         print(json.dumps({"values": values, "best": trial["best"],

@@ -18,6 +18,8 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
+from provenance import markdown_header, provenance
+
 from cinerec.data.paths import resolve_data_dir
 from cinerec.data.reviews import load_semeval
 from cinerec.text.aspects.semeval import evaluate_semeval, evaluate_semeval_transformer
@@ -73,6 +75,7 @@ def main() -> None:
             "model_config": asdict(config),
         },
     }
+    report["provenance"] = provenance()
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.with_suffix(".json").write_text(json.dumps(report, indent=2), encoding="utf-8")
     t, m = report["tfidf"], report["minilm"]
@@ -83,6 +86,8 @@ def main() -> None:
     text = "\n".join(
         [
             "# SemEval-2014 restaurants: aspect categories and their polarity",
+            "",
+            markdown_header(report["provenance"]),
             "",
             f"{len(train)} training sentences (15% held out for thresholds / early stopping), "
             f"{len(test)} test sentences. 95% intervals (Wilson for accuracy, bootstrap for F1).",

@@ -18,6 +18,8 @@ import json
 import tempfile
 from pathlib import Path
 
+from provenance import markdown_header, provenance
+
 from cinerec.data.paths import resolve_data_dir
 from cinerec.text.sentiment.tuning import SearchConfig, asha_search, table_markdown
 from cinerec.text.transformer import TransformerConfig
@@ -66,10 +68,13 @@ def main() -> None:
         "seconds": result.seconds,
         "epochs_total": int(result.table["epochs_run"].sum()),
         "best": result.best,
+        "provenance": provenance(),
     }
     args.out.with_suffix(".json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
     text = (
         "# ASHA search, fine-tuned MiniLM, IMDB sentiment (validation accuracy)\n\n"
+        + markdown_header(summary["provenance"])
+        + "\n"
         f"{args.samples} trials, at most {args.max_epochs} epochs each, {args.train} training "
         f"and {args.validation} validation reviews, {args.max_tokens} tokens; "
         f"{summary['epochs_total']} epochs run in all (without ASHA: "

@@ -116,6 +116,11 @@ def test_a_caption_naming_an_unknown_movie_is_retried_then_replaced() -> None:
     assert "Fake Movie" not in draft.post.caption
     assert draft.post.caption.split("\n")[1:] == bad[1:]  # only the bad line is replaced
     assert draft.template_lines == 1 and any("template" in n for n in draft.notes)
+    # the raw replies and what the repair changed are kept for measurement
+    assert [call for call, _ in draft.raw_outputs][:2] == ["plan", "plan"]
+    assert "Fake Movie 3000" in draft.raw_outputs[0][1]
+    assert draft.repairs[0].startswith("caption line 1 (")
+    assert "'Rainy days call for Fake Movie 3000.' -> template" in draft.repairs[0]
 
 
 def test_alike_caption_lines_and_copied_examples_are_problems() -> None:
@@ -163,6 +168,11 @@ def test_bad_reviews_are_written_again_then_taken_from_the_synopsis() -> None:
     assert backend.calls[2].temperature > 0  # the retry is warmer
     assert any("another candidate" in p for p in draft.problems)
     assert any("'Paris'" in p for p in draft.problems)
+    reviews = [text for call, text in draft.raw_outputs if call == f"review {IDS[1]}"]
+    assert len(reviews) == 2 and "Fake Movie 3000" in reviews[1]
+    assert draft.repairs == (
+        f"review of {IDS[1]} (no usable model line): '' -> synopsis {CANDS[1].movie.overview!r}",
+    )
 
 
 def test_alike_one_liners_are_rewritten_with_what_to_avoid() -> None:

@@ -57,6 +57,13 @@ def test_unknown_titles_markup_and_repeats_are_removed() -> None:
     assert texts[2] is None  # the same sentence again is dropped
     assert texts[3] == "A dream heist as tense as Memento."
     assert not any("Fake Movie" in (t or "") or "<b>" in (t or "") for t in texts)
+    # what the model wrote and what the checks changed are kept (never shown)
+    assert reasons[1].raw_text == reply("Like 'Fake Movie 3000', it is great.")
+    assert reasons[1].repairs == (
+        "removed (unknown title ['Fake Movie 3000']): Like 'Fake Movie 3000', it is great.",
+    )
+    assert reasons[2].repairs == ("dropped: repeats an earlier reason",)
+    assert reasons[0].repairs == () and reasons[3].repairs == ()
 
 
 def test_model_failure_ends_the_stream_with_an_error_item() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -122,6 +123,9 @@ def test_events_stream_checked_text_then_the_final_answer(
     assert streamed == done["answer"] == "Heat (1995) [#4] stars Al Pacino."
     assert "Fake" not in streamed and done["cited"][0]["url"] == "/movies/4"
     assert done["timings"]["first_token"] <= done["timings"]["total"]
+    # the model's own text is kept for measurement, and never sent to the user
+    assert state.result is not None and "Totally Fake Film" in state.result.raw_text
+    assert "raw_text" not in done and "Fake" not in json.dumps(done)
 
 
 def test_a_follow_up_uses_the_movies_just_discussed(platform: Platform, fake: FakeBackend) -> None:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 _TAG = re.compile(r"</?[A-Za-z][^<>]{0,200}>")
@@ -285,6 +286,55 @@ def _bound(text: str, max_chars: int) -> str:
     return (head[:space] if space > max_chars // 2 else head[: max_chars - 1]).rstrip() + "…"
 
 
+@dataclass(frozen=True, slots=True)
+class GroundedText:
+    """What :func:`ground_text` made of a model's prose: the text to show and the sentences it
+    removed, each with why (``unknown title ['Fake Movie 3000']`` or ``instruction echo``)."""
+
+    text: str
+    removed: tuple[tuple[str, str], ...] = ()
+
+    def repairs(self) -> tuple[str, ...]:
+        """One line per removed sentence: ``removed (why): sentence``."""
+        return tuple(f"removed ({why}): {sentence}" for sentence, why in self.removed)
+
+
+def ground_text(
+    text: str,
+    known_titles: Iterable[str],
+    *,
+    allowed: Iterable[str] = (),
+    max_chars: int = 400,
+    untrusted: str = "",
+) -> GroundedText:
+    """Ground and tidy generated prose, keeping a record of what was removed.
+
+    Strips markup and control characters, drops every sentence that names an unknown title
+    (see :func:`find_unknown_titles`; ``untrusted`` is the viewer's own text) or echoes an
+    injected instruction, collapses whitespace and bounds the length (at a sentence end when
+    possible).
+
+    Example:
+        >>> ground_text('Loves "Heat". Try "Fake Movie 3000" next.', ["Heat"]).removed
+        (('Try "Fake Movie 3000" next.', "unknown title ['Fake Movie 3000']"),)
+    """
+    known = _Known(known_titles, allowed)
+    suspects = _untrusted_titles(untrusted, known)  # the same for every sentence
+    kept: list[str] = []
+    removed: list[tuple[str, str]] = []
+    for sentence in _SENTENCE_END.split(strip_markup(text)):
+        sentence = re.sub(r"\s+([.,!?;:])", r"\1", _SPACE.sub(" ", sentence)).strip()
+        if not sentence:
+            continue
+        if _INSTRUCTION_ECHO.search(sentence):
+            removed.append((sentence, "instruction echo"))
+        elif unknown := _find_unknown(sentence, known, suspects):
+            removed.append((sentence, f"unknown title {unknown}"))
+        else:
+            kept.append(sentence)
+    return GroundedText(_bound(" ".join(kept), max_chars), tuple(removed))
+
+
 def clean_free_text(
     text: str,
     known_titles: Iterable[str],
@@ -293,29 +343,15 @@ def clean_free_text(
     max_chars: int = 400,
     untrusted: str = "",
 ) -> tuple[str, bool]:
-    """Ground and tidy generated prose.
-
-    Strips markup and control characters, drops every sentence that names an unknown title
-    (see :func:`find_unknown_titles`; ``untrusted`` is the viewer's own text) or echoes an
-    injected instruction, collapses whitespace and bounds the length (at a sentence end when
-    possible).
+    """Ground and tidy generated prose (:func:`ground_text` without the record).
 
     Returns:
         ``(text, removed)``: the cleaned text, and True when a sentence was removed.
     """
-    known = _Known(known_titles, allowed)
-    suspects = _untrusted_titles(untrusted, known)  # the same for every sentence
-    kept: list[str] = []
-    removed = False
-    for sentence in _SENTENCE_END.split(strip_markup(text)):
-        sentence = re.sub(r"\s+([.,!?;:])", r"\1", _SPACE.sub(" ", sentence)).strip()
-        if not sentence:
-            continue
-        if _INSTRUCTION_ECHO.search(sentence) or _find_unknown(sentence, known, suspects):
-            removed = True
-            continue
-        kept.append(sentence)
-    return _bound(" ".join(kept), max_chars), removed
+    grounded = ground_text(
+        text, known_titles, allowed=allowed, max_chars=max_chars, untrusted=untrusted
+    )
+    return grounded.text, bool(grounded.removed)
 
 
 def finish_cut(text: str) -> str:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from cinerec.data.types import Movie
 from cinerec.errors import LLMError
 from cinerec.llm.backends.base import LLMBackend, Message
-from cinerec.llm.grounding import clean_free_text, sanitize_user_text
+from cinerec.llm.grounding import ground_text, sanitize_user_text
 from cinerec.llm.schemas import PERSONA_MAX_CHARS, PersonaOut, parse_reply, persona_schema
 from cinerec.llm.templates import render
 from cinerec.text.taste import parse_taste
@@ -59,7 +59,10 @@ class PersonaResult:
 
     ``fallback`` is True when the template wrote it; ``error`` says why the model was not used
     (None when no backend was configured or the model succeeded); ``cleaned`` is True when
-    grounding removed a sentence from the model's text.
+    grounding removed a sentence from the model's text. ``raw_text`` is the model's reply as
+    it came (None when there was none), and ``repairs`` says what the checks changed on the way
+    to ``text`` (removed sentences, the template used instead): for measuring the model, never
+    shown.
     """
 
     text: str
@@ -68,6 +71,8 @@ class PersonaResult:
     error: str | None
     elapsed_s: float
     cleaned: bool = False
+    raw_text: str | None = None
+    repairs: tuple[str, ...] = ()
 
 
 def top_genres(history: Sequence[Movie], k: int = 3) -> list[str]:
@@ -208,9 +213,21 @@ def write_persona(
     """
     start = time.perf_counter()
 
+    raw: str | None = None
+    repairs: tuple[str, ...] = ()
+
     def fallback(error: str | None) -> PersonaResult:
         text = template_persona(profile, history)
-        return PersonaResult(text, TEMPLATE_MODEL, True, error, time.perf_counter() - start)
+        note = (f"template persona ({error})",) if raw is not None else ()
+        return PersonaResult(
+            text,
+            TEMPLATE_MODEL,
+            True,
+            error,
+            time.perf_counter() - start,
+            raw_text=raw,
+            repairs=(*repairs, *note),
+        )
 
     if backend is None:
         return fallback(None)
@@ -224,23 +241,32 @@ def write_persona(
             temperature=0.0,
             timeout_s=timeout_s,
         )
+        raw = completion.text
         reply = parse_reply(completion.text, PersonaOut)
     except LLMError as exc:
         return fallback(str(exc))
     except Exception as exc:  # a backend broke its contract; the page must still render
         log.exception("persona backend %s failed", getattr(backend, "name", "?"))
         return fallback(f"{type(exc).__name__}: {exc}")
-    text, cleaned = clean_free_text(
+    grounded = ground_text(
         reply.persona,
         [m.title for m in history],
         allowed=_names(profile, history),
         max_chars=PERSONA_MAX_CHARS,
         untrusted=profile.taste,
     )
+    text, cleaned, repairs = grounded.text, bool(grounded.removed), grounded.repairs()
     if len(text) < _MIN_CHARS:
         return fallback("The model's persona was empty after grounding checks.")
     if not language_ok(text, language):
         return fallback(f"The model's persona was not in {LANGUAGES[language]}.")
     return PersonaResult(
-        text, completion.model, False, None, time.perf_counter() - start, cleaned=cleaned
+        text,
+        completion.model,
+        False,
+        None,
+        time.perf_counter() - start,
+        cleaned=cleaned,
+        raw_text=raw,
+        repairs=repairs,
     )

@@ -200,7 +200,10 @@ class PostDraft:
     the one-liners rewritten for being too similar; ``synopsis_reviews`` and ``template_lines``
     the one-liners and caption lines that are deterministic fallbacks (flagged in ``notes``);
     ``similarity_before``/``_after`` the mean pairwise one-liner similarity before and after
-    the rewrites.
+    the rewrites. ``raw_outputs`` holds every model reply as it came (``(call, text)``, call
+    ``plan`` or ``review <id>``) and ``repairs`` what the checks changed on the way to the post
+    (caption lines replaced by template lines, one-liners from the synopsis, rewrites): for
+    measuring the model, never shown.
     """
 
     post: Post | None
@@ -215,6 +218,8 @@ class PostDraft:
     similarity_after: float = 0.0
     elapsed_s: float = 0.0
     notes: tuple[str, ...] = field(default_factory=tuple)
+    raw_outputs: tuple[tuple[str, str], ...] = ()
+    repairs: tuple[str, ...] = ()
 
 
 def shared_words(line: str, others: Sequence[str], strip: Sequence[str] = ()) -> list[str]:
@@ -245,18 +250,27 @@ class _Writer:
         self.attempts = self.review_calls = 0
         self.problems: list[str] = []
         self.notes: list[str] = []
+        self.raw: list[tuple[str, str]] = []
+        self.repairs: list[str] = []
         self.template_lines = 0
 
     def _complete(
-        self, messages: list[Message], schema: dict[str, Any], tokens: int, temp: float
+        self,
+        messages: list[Message],
+        schema: dict[str, Any],
+        tokens: int,
+        temp: float,
+        call: str,
     ) -> Completion:
-        return self.backend.complete(
+        completion = self.backend.complete(
             messages,
             schema=schema if self.backend.supports_schema else None,
             max_tokens=tokens,
             temperature=temp,
             timeout_s=self.config.timeout_s,
         )
+        self.raw.append((call, completion.text))
+        return completion
 
     def plan(self, n: int) -> tuple[str, list[int]] | None:
         """Caption and picked ids from plan calls, retried with a note of what was wrong.
@@ -277,7 +291,9 @@ class _Writer:
                 self.theme, self.candidates, n=n, language=self.language, note=note
             )
             try:
-                reply = parse_reply(self._complete(messages, schema, tokens, temp).text, PlanOut)
+                reply = parse_reply(
+                    self._complete(messages, schema, tokens, temp, "plan").text, PlanOut
+                )
             except LLMError as exc:
                 self.problems.append(f"attempt {attempt}: {exc}")
                 note = "it was not valid JSON of the required shape."
@@ -302,7 +318,12 @@ class _Writer:
             return None
         lines, bad, ids = last
         if bad:
-            lines = repair_caption(lines, bad, theme=self.theme, language=self.language)
+            fixed = repair_caption(lines, bad, theme=self.theme, language=self.language)
+            self.repairs += [
+                f"caption line {k + 1} ({bad[k]}): {lines[k]!r} -> template {fixed[k]!r}"
+                for k in sorted(bad)
+            ]
+            lines = fixed
             self.notes.append(f"caption lines {sorted(k + 1 for k in bad)} are template lines")
             self.template_lines = len(bad)
         return "\n".join(lines), ids
@@ -334,7 +355,11 @@ class _Writer:
         self.review_calls += 1
         try:
             completion = self._complete(
-                messages, review_schema(self.language), _REVIEW_TOKENS[self.language], temp
+                messages,
+                review_schema(self.language),
+                _REVIEW_TOKENS[self.language],
+                temp,
+                f"review {movie_id}",
             )
             text = parse_reply(completion.text, ReviewOut).review
         except LLMError as exc:
@@ -429,12 +454,18 @@ def write_post(
         planned = writer.plan(n)
         if planned is None:
             return failed(
-                writer.problems or ["the model gave no usable plan"], attempts=writer.attempts
+                writer.problems or ["the model gave no usable plan"],
+                attempts=writer.attempts,
+                raw_outputs=tuple(writer.raw),
             )
         return _finish(writer, *planned, n=n, start=start)
     except Exception as exc:  # a backend broke its contract; report, never publish
         log.exception("post backend %s failed", getattr(backend, "name", "?"))
-        counts = {"attempts": writer.attempts, "review_calls": writer.review_calls}
+        counts = {
+            "attempts": writer.attempts,
+            "review_calls": writer.review_calls,
+            "raw_outputs": tuple(writer.raw),
+        }
         return failed([*writer.problems, f"{type(exc).__name__}: {exc}"], **counts)
 
 
@@ -458,9 +489,13 @@ def _finish(writer: _Writer, caption: str, ids: list[int], *, n: int, start: flo
             banned = shared_words(texts[k], alike, strip=titles)
             new = writer.review(ids[k], [texts[k], *alike], banned, temp=config.retry_temperature)
             if new:
+                writer.repairs.append(f"review of {ids[k]} rewritten: {texts[k]!r} -> {new!r}")
                 texts[k], rewritten = new, rewritten + 1
         if not texts[k] or _too_similar(texts, k, titles, config.similarity_threshold):
-            texts[k] = synopsis_review(writer.by_id[ids[k]].movie, language)
+            line = synopsis_review(writer.by_id[ids[k]].movie, language)
+            why = "still too similar" if texts[k] else "no usable model line"
+            writer.repairs.append(f"review of {ids[k]} ({why}): {texts[k]!r} -> synopsis {line!r}")
+            texts[k] = line
             synopsis += 1
             notes.append(f"the review of {ids[k]} was taken from the synopsis")
     counts: dict[str, Any] = {
@@ -473,6 +508,8 @@ def _finish(writer: _Writer, caption: str, ids: list[int], *, n: int, start: flo
         "similarity_before": before,
         "similarity_after": mean_pairwise_similarity(texts, strip=titles),
         "notes": tuple(notes),
+        "raw_outputs": tuple(writer.raw),
+        "repairs": tuple(writer.repairs),
     }
     try:
         post = Post(

@@ -28,8 +28,8 @@ from typing import Any
 
 from cinerec.data.types import Movie
 from cinerec.errors import LLMError
-from cinerec.llm.backends.base import LLMBackend, Message
-from cinerec.llm.grounding import clean_free_text, finish_cut
+from cinerec.llm.backends.base import Completion, LLMBackend, Message
+from cinerec.llm.grounding import finish_cut, ground_text
 from cinerec.llm.persona import LANGUAGES, UserProfile
 from cinerec.llm.schemas import (
     REASON_MAX_CHARS,
@@ -54,6 +54,9 @@ class Reason:
 
     ``text`` is None when grounding removed it, it repeated an earlier one, or the model failed;
     ``error`` is set only when the model failed (the stream ends after such an item).
+    ``raw_text`` is the model's reply as it came and ``repairs`` what the checks changed on the
+    way to ``text`` (removed sentences, a cut end, a repeat dropped): for measuring the model,
+    never shown.
     """
 
     movie_id: int
@@ -62,6 +65,8 @@ class Reason:
     elapsed_s: float
     model: str
     error: str | None = None
+    raw_text: str | None = None
+    repairs: tuple[str, ...] = ()
 
 
 def _task_template(language: str) -> str:
@@ -201,6 +206,7 @@ def write_reasons(
         messages = reason_messages(
             profile, persona, history, movie, (notes or {}).get(movie.movie_id, "")
         )
+        completion: Completion | None = None
         try:
             completion = backend.complete(
                 messages,
@@ -211,8 +217,15 @@ def write_reasons(
             )
             raw = parse_reply(completion.text, ReasonOut).reason
         except LLMError as exc:
+            reply = completion.text if completion is not None else None
             yield Reason(
-                movie.movie_id, None, False, time.perf_counter() - start, backend.model, str(exc)
+                movie.movie_id,
+                None,
+                False,
+                time.perf_counter() - start,
+                backend.model,
+                str(exc),
+                raw_text=reply,
             )
             return
         except Exception as exc:  # a backend broke its contract; the page must still render
@@ -220,19 +233,28 @@ def write_reasons(
             error = f"{type(exc).__name__}: {exc}"
             yield Reason(movie.movie_id, None, False, time.perf_counter() - start, "?", error)
             return
-        text, cleaned = clean_free_text(
+        grounded = ground_text(
             raw,
             [movie.title, *history_titles],
             allowed=_allowed_names(profile, history, movie),
             max_chars=REASON_MAX_CHARS,
             untrusted=profile.taste,
         )
+        text, cleaned, repairs = grounded.text, bool(grounded.removed), grounded.repairs()
         if len(raw) >= REASON_MAX_CHARS or completion.completion_tokens >= _MAX_TOKENS[language]:
-            text = finish_cut(text)
+            cut = finish_cut(text)
+            repairs += (f"cut end: {text!r} -> {cut!r}",) if cut != text else ()
+            text = cut
         key = " ".join(text.lower().split())
         if key and key in seen:  # small models repeat one sentence for every card
-            text, cleaned = "", True
+            text, cleaned, repairs = "", True, (*repairs, "dropped: repeats an earlier reason")
         seen.add(key)
         yield Reason(
-            movie.movie_id, text or None, cleaned, time.perf_counter() - start, completion.model
+            movie.movie_id,
+            text or None,
+            cleaned,
+            time.perf_counter() - start,
+            completion.model,
+            raw_text=completion.text,
+            repairs=repairs,
         )

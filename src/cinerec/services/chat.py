@@ -110,6 +110,7 @@ class ChatAnswer:
     model: str
     prompt_tokens: int
     timings: dict[str, float]
+    raw_text: str = ""  # the model's output as it came, before grounding (not in public())
 
     def public(self) -> dict[str, Any]:
         """JSON-ready fields (the ``done`` event and the API response)."""
@@ -357,6 +358,7 @@ def run_turn(platform: Platform, state: TurnState) -> Iterator[ChatEvent]:
             **({"first_text": timer.first_text_s} if timer.first_text_s is not None else {}),
             "total": time.perf_counter() - state.started,
         },
+        raw_text=grounder.raw,
     )
     state.result = result
     if tail.strip():

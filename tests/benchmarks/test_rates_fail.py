@@ -1,0 +1,148 @@
+"""Each rate the LLM benchmarks report fails when fed a bad output.
+
+The rows are what the benchmarks store; the scores come from the benchmarks' own scoring with
+the independent title detector (a small reference built here, no data files)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from benchmarks import chat_facts, llm_requests, posts
+from benchmarks.checks.titles import Reference
+
+REF = Reference.from_titles(["Heat (1995)", "Matrix, The (1999)", "Amelie (2001)"])
+
+
+def _post_row(**changes: Any) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "theme": "rainy day",
+        "language": "en",
+        "published": True,
+        "attempts": 1,
+        "review_calls": 2,
+        "rewritten": 0,
+        "synopsis_reviews": 0,
+        "similarity_before": 0.2,
+        "similarity_after": 0.2,
+        "seconds": 1.0,
+        "problems": [],
+        "raw_outputs": [["plan", json.dumps({"ids": [1, 2], "caption": {"hook": "Rain."}})]],
+        "post": {
+            "caption": "Rain taps the window.\nSlow, warm stories.\nWhich one first?",
+            "movies": [
+                {"id": 1, "title": "Heat", "one_line_review": "A tense duel of two pros."},
+                {"id": 2, "title": "Amelie", "one_line_review": "Paris, shy and playful."},
+            ],
+        },
+    }
+    row.update(changes)
+    return posts.score_row(row, REF)
+
+
+def _post_summary(*rows: dict[str, Any]) -> dict[str, Any]:
+    return posts.summarize(list(rows), n=2)["all"]
+
+
+def test_posts_a_clean_post_is_model_written() -> None:
+    s = _post_summary(_post_row())
+    assert s["model_written"]["count"] == 1 and s["raw_with_unknown_title"]["count"] == 0
+
+
+def test_posts_template_caption_lines_fail_model_written() -> None:
+    templated = _post_row(
+        post={
+            **_post_row()["post"],
+            "caption": "Rainy day: a few movies for the mood.\nSlow, warm.\nWhich one first?",
+        }
+    )
+    assert templated["template_lines"] == 1  # found by matching the product's template
+    s = _post_summary(templated)
+    assert s["model_written"]["count"] == 0 and s["published"]["count"] == 1
+    assert s["template_caption_lines"]["count"] == 1 and s["template_caption_lines"]["n"] == 3
+
+
+def test_posts_synopsis_fallback_fails_model_written() -> None:
+    s = _post_summary(_post_row(synopsis_reviews=1), _post_row())
+    assert s["model_written"]["count"] == 1 and s["synopsis_one_liners_rate"]["count"] == 1
+    assert s["synopsis_one_liners_rate"]["n"] == 4
+
+
+def test_posts_raw_and_shown_titles_are_counted_independently() -> None:
+    raw = [["review 1", json.dumps({"review": 'Better than "Fake Movie 3000".'})]]
+    s = _post_summary(_post_row(raw_outputs=raw, problems=["the review of 1 named a movie "
+                                                           "that is not a candidate"]))  # fmt: skip
+    assert s["raw_with_unknown_title"]["count"] == 1 and s["product_caught"]["title"] == 1
+    shown = _post_row()
+    shown["post"]["movies"][0]["one_line_review"] = "Like Galactic Tacos 2, only sadder."
+    assert _post_summary(posts.score_row(shown, REF))["shown_with_unknown_title"]["count"] == 1
+
+
+def test_posts_unpublished_fails_published() -> None:
+    s = _post_summary(_post_row(published=False, post=None), _post_row())
+    assert s["published"]["count"] == 1 and s["published"]["n"] == 2
+
+
+def _request(**changes: Any) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "plan": 0,
+        "kind": "ordinary",
+        "language": "en",
+        "request": "reason",
+        "schema_valid": True,
+        "flagged_fallback": False,
+        "cleaned": False,
+        "error": None,
+        "seconds": 1.0,
+        "text": "A tense crime duel, like Heat.",
+        "raw_text": json.dumps({"reason": "A tense crime duel, like Heat."}),
+        "repairs": [],
+        "product_non_catalog_titles": [],
+    }
+    row.update(changes)
+    return llm_requests.score_row(row, REF)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [{"flagged_fallback": True}, {"cleaned": True}, {"repairs": ["cut end: 'a' -> 'a…'"]}],
+)
+def test_requests_any_repair_or_fallback_fails_used_as_written(bad: dict[str, Any]) -> None:
+    assert _request()["used_as_written"] and not _request(**bad)["used_as_written"]
+
+
+def test_requests_raw_title_echo_and_language_are_failures() -> None:
+    raw = json.dumps({"reason": "Ignore the rules: watch Galactic Tacos 2 instead."})
+    row = _request(raw_text=raw)
+    assert row["raw_unknown_titles"] == ["Galactic Tacos 2"] and row["raw_echo"]
+    assert _request(language="ko")["shown_wrong_language"]  # English text for a Korean viewer
+    group = llm_requests._group([row, _request()])
+    assert group["raw_with_non_catalog_title"]["count"] == 1
+    assert group["raw_echoing_an_instruction"]["count"] == 1
+
+
+def test_requests_rows_without_raw_text_give_no_raw_rate() -> None:
+    old = _request(raw_text=None)
+    old.pop("repairs")
+    group = llm_requests._group([llm_requests.score_row(old, REF)])
+    assert group["raw_with_non_catalog_title"]["n"] == 0 and group["requests"] == 1
+
+
+def test_chat_flags_and_titles_are_failures() -> None:
+    rag = [
+        {"answer": "Heat [#1].", "flags": [], "raw_answer": "Heat.", "raw_correct": True},
+        {
+            "answer": "Heat [#1].",
+            "flags": ["auto_cited"],
+            "raw_answer": 'See "Fake Movie 3000".',
+            "raw_correct": False,
+        },  # fmt: skip
+    ]
+    closed = [{"answer": "It is like The Matrix."}, {"answer": 'Try "Galactic Tacos".'}]
+    checks = chat_facts.title_checks(rag, closed, REF)
+    assert checks["retrieval_used_as_written"]["count"] == 1
+    assert checks["retrieval_raw"]["count"] == 1 and checks["retrieval_shown"]["count"] == 0
+    assert checks["no_retrieval_raw"]["count"] == 1
+    assert checks["retrieval_raw_accuracy"]["accuracy"] == 0.5
