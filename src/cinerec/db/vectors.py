@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -126,11 +127,14 @@ def _content_hashes(vectors: np.ndarray) -> list[str]:
 
 @dataclass(frozen=True)
 class SyncReport:
-    """What :func:`sync_vectors` changed: rows written and deleted, index built or kept."""
+    """What :func:`sync_vectors` did: rows written and deleted, whether it built the HNSW
+    index, and the seconds spent writing (COPY + upsert + ANALYZE) and building."""
 
     written: int
     deleted: int
     index_built: bool
+    write_seconds: float
+    build_seconds: float
 
 
 def sync_vectors(
@@ -188,6 +192,7 @@ def sync_vectors(
         name = _index_name(model, dim)
         _drop_other_dimensions(conn, model, keep=name)
         has_index = _index_exists(conn, name)
+        started = time.perf_counter()
         _copy_rows(
             conn,
             model,
@@ -198,13 +203,21 @@ def sync_vectors(
         )
         if changed or gone:
             conn.exec_driver_sql("ANALYZE movie_vectors")  # row estimates for the planner
-        built = False
-        if dim and len(ids_arr) and not has_index:
+        written = time.perf_counter()
+        built = bool(dim and len(ids_arr) and not has_index)
+        if built:
             _build_index(conn, model, dim, name, m, ef_construction, len(ids_arr), build_workers)
-            built = True
-    report = SyncReport(written=len(changed), deleted=len(gone), index_built=built)
+    report = SyncReport(
+        written=len(changed),
+        deleted=len(gone),
+        index_built=built,
+        write_seconds=written - started,
+        build_seconds=time.perf_counter() - written,
+    )
     log.info("pgvector %s: %s", model, report)
-    return PgVectorIndex(engine, model, dim=dim, count=len(ids_arr), ef_search=ef_search)
+    index = PgVectorIndex(engine, model, dim=dim, count=len(ids_arr), ef_search=ef_search)
+    index.sync_report = report
+    return index
 
 
 def _index_exists(conn: Connection, name: str) -> bool:
@@ -307,6 +320,8 @@ class PgVectorIndex:
         self.dim = dim
         self.ef_search = ef_search
         self._count = count
+        self.sync_report: SyncReport | None = None
+        """What the :func:`sync_vectors` call that made this index did (None otherwise)."""
 
     def __len__(self) -> int:
         return self._count

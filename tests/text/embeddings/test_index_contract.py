@@ -152,10 +152,14 @@ class TestPgVectorIndex(VectorIndexContract):
 
         vectors, queries = data
         model = f"sync-{uuid.uuid4().hex[:8]}"
-        sync_vectors(self.engine, model=model, ids=IDS, vectors=vectors)
+        first = sync_vectors(self.engine, model=model, ids=IDS, vectors=vectors).sync_report
+        assert first is not None and (first.written, first.index_built) == (N, True)
         changed = vectors.copy()
         changed[0] = -changed[0]
         index = sync_vectors(self.engine, model=model, ids=IDS[:-5], vectors=changed[:-5])
+        report = index.sync_report
+        assert report is not None
+        assert (report.written, report.deleted, report.index_built) == (1, 5, False)
         with self.engine.connect() as conn:
             stored = dict(
                 conn.execute(
