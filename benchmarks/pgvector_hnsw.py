@@ -42,7 +42,13 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Engine, create_engine, text
 
-from cinerec.db.vectors import HNSW_EF_CONSTRUCTION, HNSW_M, PgVectorIndex, sync_vectors
+from cinerec.db.vectors import (
+    BUILD_MEMORY_CAP_MB,
+    HNSW_EF_CONSTRUCTION,
+    HNSW_M,
+    PgVectorIndex,
+    sync_vectors,
+)
 
 
 def make_vectors(kind: str, n: int, n_queries: int, dim: int, seed: int) -> tuple[Any, Any]:
@@ -106,7 +112,12 @@ def run_one(
     model = f"bench-{kind}-{n}-{dim}"
     started = time.perf_counter()
     index = sync_vectors(
-        engine, model=model, ids=ids.tolist(), vectors=vectors, build_workers=args.workers
+        engine,
+        model=model,
+        ids=ids.tolist(),
+        vectors=vectors,
+        build_workers=args.workers,
+        build_memory_cap_mb=args.build_memory_mb,
     )
     total = time.perf_counter() - started
     report = index.sync_report
@@ -207,7 +218,7 @@ def to_markdown(result: dict) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", help="SQLAlchemy URL of a pgvector database (default: pgserver)")
-    parser.add_argument("--n", type=int, default=100_000)
+    parser.add_argument("--n", type=int, default=100_000, help="0: skip the 100k runs")
     parser.add_argument("--dim", type=int, default=384)
     parser.add_argument("--data", default="clustered,gaussian")
     parser.add_argument("--ef", default="40,100,200", help="ef_search values")
@@ -216,6 +227,7 @@ def main() -> None:
     parser.add_argument("--big-data", default="clustered")
     parser.add_argument("--queries", type=int, default=1000)
     parser.add_argument("--workers", type=int, default=1, help="parallel build workers")
+    parser.add_argument("--build-memory-mb", type=int, default=BUILD_MEMORY_CAP_MB)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/pgvector.json"))
     args = parser.parse_args()
@@ -247,12 +259,13 @@ def main() -> None:
         "server_settings": settings,
         "hnsw": {"m": HNSW_M, "ef_construction": HNSW_EF_CONSTRUCTION},
         "workers": args.workers,
+        "build_memory_cap_mb": args.build_memory_mb,
         "queries": args.queries,
         "seed": args.seed,
         "runs": [],
     }
     try:
-        for kind in args.data.split(","):
+        for kind in args.data.split(",") if args.n else []:
             result["runs"].append(run_one(engine, kind, args.n, args.dim, args, efs))
         if args.big_n:
             for kind in args.big_data.split(","):

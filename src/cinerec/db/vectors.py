@@ -70,6 +70,8 @@ EF_SEARCH = 100
 """Candidate list per query: recall@10 0.99 on clustered 100k x 384 vectors (see the module)."""
 EF_SEARCH_MAX = 1000
 """pgvector's ceiling for ``hnsw.ef_search``; larger fetches are answered exactly."""
+BUILD_MEMORY_CAP_MB = 2048
+"""Most ``maintenance_work_mem`` a build asks for (the graph of 100k x 384 needs ~300 MB)."""
 _LOCK_KEY = 0x63696E65726563  # "cinerec": serialises writers of the table across processes
 
 metadata = MetaData()
@@ -147,6 +149,7 @@ def sync_vectors(
     m: int = HNSW_M,
     ef_construction: int = HNSW_EF_CONSTRUCTION,
     build_workers: int | None = None,
+    build_memory_cap_mb: int = BUILD_MEMORY_CAP_MB,
 ) -> PgVectorIndex:
     """Make the stored vectors of ``model`` equal to ``ids``/``vectors``; return their index.
 
@@ -163,6 +166,8 @@ def sync_vectors(
         ef_search: the returned index's ``hnsw.ef_search``.
         m, ef_construction: HNSW build parameters (used when the index is built).
         build_workers: ``max_parallel_maintenance_workers`` for the build (None: server's).
+        build_memory_cap_mb: at most this ``maintenance_work_mem`` for the build; a graph that
+            does not fit is finished on disk, several times slower.
 
     Raises:
         ModelError: ids and vectors that do not match, or repeated ids.
@@ -206,7 +211,17 @@ def sync_vectors(
         written = time.perf_counter()
         built = bool(dim and len(ids_arr) and not has_index)
         if built:
-            _build_index(conn, model, dim, name, m, ef_construction, len(ids_arr), build_workers)
+            _build_index(
+                conn,
+                model,
+                dim,
+                name,
+                m=m,
+                ef_construction=ef_construction,
+                rows=len(ids_arr),
+                workers=build_workers,
+                memory_cap_mb=build_memory_cap_mb,
+            )
     report = SyncReport(
         written=len(changed),
         deleted=len(gone),
@@ -279,15 +294,17 @@ def _build_index(
     model: str,
     dim: int,
     name: str,
+    *,
     m: int,
     ef_construction: int,
     rows: int,
     workers: int | None,
+    memory_cap_mb: int,
 ) -> None:
     # The graph is built fastest when it fits in maintenance_work_mem: about the vectors plus
     # 2m neighbour links per node; capped so a small server is not asked for too much.
     need_mb = int(rows * (dim * 4 + m * 2 * 10 + 64) * 1.5 / 2**20) + 64
-    conn.exec_driver_sql(f"SET LOCAL maintenance_work_mem = '{min(need_mb, 2048)}MB'")
+    conn.exec_driver_sql(f"SET LOCAL maintenance_work_mem = '{min(need_mb, memory_cap_mb)}MB'")
     if workers is not None:
         conn.exec_driver_sql(f"SET LOCAL max_parallel_maintenance_workers = {int(workers)}")
     predicate = (
