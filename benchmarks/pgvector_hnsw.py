@@ -211,7 +211,7 @@ def to_markdown(result: dict) -> str:
                 f"{m['ef_search']} | {m['recall_at_10']:.3f} [{ci[0]:.3f}, {ci[1]:.3f}] | "
                 f"{m['latency_ms_p50']} | {m['latency_ms_p99']} |"
             )
-    lines += ["", *result.get("notes", [])]
+    lines += ["", *(f"- {note}" for note in result.get("notes", []))]
     return "\n".join(lines) + "\n"
 
 
