@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -39,3 +41,81 @@ def prepared_home(tmp_path_factory: pytest.TempPathFactory, real_data_dir: Path)
     ensure_ready(platform, progress=False)
     platform.engine.dispose()
     yield home
+
+
+def _required_under_ci(message: str) -> None:
+    """Skip on a user's machine; fail under CI (``CI`` set and not false/0), where it must run."""
+    if os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no"):
+        pytest.fail(f"{message} (required under CI)")
+    pytest.skip(message)
+
+
+class PgvectorServer:
+    """A real PostgreSQL server with pgvector; hands out fresh databases with the extension."""
+
+    def __init__(self, admin_url: str) -> None:
+        self.admin_url = admin_url
+        self._created = 0
+
+    def new_database(self) -> str:
+        """The SQLAlchemy URL of a new, empty database where ``vector`` is installed."""
+        from sqlalchemy import create_engine
+        from sqlalchemy.engine import make_url
+
+        self._created += 1
+        name = f"cinerec_vectors_{os.getpid()}_{self._created}"
+        admin = create_engine(self.admin_url, isolation_level="AUTOCOMMIT")
+        try:
+            with admin.connect() as conn:
+                conn.exec_driver_sql(f"CREATE DATABASE {name}")
+        finally:
+            admin.dispose()
+        url = make_url(self.admin_url).set(database=name).render_as_string(hide_password=False)
+        engine = create_engine(url)
+        try:
+            with engine.begin() as conn:
+                conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS vector")
+        finally:
+            engine.dispose()
+        return url
+
+
+def _start_pgserver(pgserver: Any, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """pgserver gives ``pg_ctl start`` 10 s; on a busy machine that can pass, so try 3 times."""
+    for attempt in range(3):
+        try:
+            return pgserver.get_server(
+                tmp_path_factory.mktemp("pgserver") / "data", cleanup_mode="delete"
+            )
+        except Exception:  # noqa: BLE001 - retried, then raised
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+@pytest.fixture(scope="session")
+def pgvector_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PgvectorServer]:
+    """PostgreSQL with pgvector for the session: ``CINEREC_TEST_PGVECTOR_URL`` (an admin URL of
+    a running server), else PostgreSQL 16 + pgvector from the ``pgserver`` wheel (a test extra),
+    started in a temporary directory and deleted at the end. Skipped when neither is usable,
+    except under CI."""
+    given = os.environ.get("CINEREC_TEST_PGVECTOR_URL")
+    if given:
+        yield PgvectorServer(given)
+        return
+    try:
+        with warnings.catch_warnings():  # platformdirs: no XDG_RUNTIME_DIR, /tmp is used
+            warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")
+            import pgserver
+
+        server = _start_pgserver(pgserver, tmp_path_factory)
+    except Exception as exc:  # noqa: BLE001 - any failure means "no pgvector server here"
+        _required_under_ci(
+            f"no pgvector server: pgserver could not start PostgreSQL "
+            f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}); "
+            "install the test extra or set CINEREC_TEST_PGVECTOR_URL"
+        )
+    try:
+        yield PgvectorServer(server.get_uri().replace("postgresql://", "postgresql+psycopg://", 1))
+    finally:
+        server.cleanup()

@@ -12,6 +12,7 @@ from cinerec.db.repository import upsert_movies
 from cinerec.errors import DataError, NotFoundError
 from cinerec.services import similar
 from cinerec.services.platform import Platform
+from tests.conftest import PgvectorServer
 from tests.text.embeddings.fakes import HashingEmbedder
 
 MOVIES = [
@@ -132,3 +133,42 @@ def test_ready_index_is_none_until_built_then_stale_after_catalog_change(
     with platform.session() as session:
         upsert_movies(session, movies=[Movie(8, "Gravity", 2013, ("Sci-Fi",))])
     assert similar.ready_catalog_index(platform) is None  # built before the catalog grew
+
+
+@pytest.mark.db
+def test_postgres_with_pgvector_serves_similar_movies_from_the_database(
+    platform: Platform, tmp_path: Path, pgvector_server: PgvectorServer
+) -> None:
+    """On PostgreSQL with pgvector the vectors live in ``movie_vectors`` and its HNSW index
+    answers; the answers are the in-process (SQLite, exact) ones."""
+    from sqlalchemy import text
+
+    settings = Settings(
+        home=tmp_path / "pg-home",
+        cache_dir=tmp_path / "pg-cache",
+        database_url=pgvector_server.new_database(),
+        llm_backend=LLMBackendName.NONE,
+    )
+    on_postgres = Platform(settings)
+    on_postgres.migrate()
+    with on_postgres.session() as session:
+        upsert_movies(session, movies=MOVIES)
+    fake = HashingEmbedder()
+    index = similar.catalog_index(on_postgres, embedder=fake)
+    assert index.index.kind == "pgvector"
+    assert similar.catalog_index(platform, embedder=fake).index.kind == "exact"  # SQLite
+    for movie_id in (1, 3, 4):
+        got = similar.more_like_this(on_postgres, movie_id, n=4, embedder=fake)
+        want = similar.more_like_this(platform, movie_id, n=4, embedder=fake)
+        assert [r.movie_id for r in got] == [r.movie_id for r in want]
+        assert [r.score for r in got] == pytest.approx([r.score for r in want], abs=1e-6)
+    assert similar.similar_for_history(on_postgres, [3], n=2, embedder=fake)[0].movie_id == 6
+    with on_postgres.session() as session:
+        stored = session.execute(
+            text("SELECT movie_id FROM movie_vectors WHERE model = :m"), {"m": fake.name}
+        ).scalars()
+        assert sorted(stored) == [m.movie_id for m in MOVIES]
+        upsert_movies(session, movies=[Movie(8, "Gravity", 2013, ("Sci-Fi",), description="orbit")])
+    grown = similar.catalog_index(on_postgres, embedder=fake)
+    assert len(grown.index) == len(MOVIES) + 1
+    on_postgres.engine.dispose()

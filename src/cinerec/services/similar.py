@@ -4,6 +4,8 @@ The catalog's descriptions are read from the database, embedded once per model (
 cached on disk under ``<cache_dir>/embeddings``, keyed by model and text hash, so only new or
 changed descriptions are embedded again) and indexed in memory on first use. The index is
 rebuilt when the number of movies in the database changes, or on ``refresh=True``.
+When the database is PostgreSQL with pgvector, the vectors are also stored there and searched
+by its HNSW index (:mod:`cinerec.db.vectors`); on any other database the index is in-process.
 
 The embedder is the ``embedder`` setting when Settings has one, else
 :data:`~cinerec.text.embeddings.registry.DEFAULT_EMBEDDER` (``fast-use``).
@@ -16,6 +18,7 @@ Example:
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 import weakref
@@ -39,6 +42,7 @@ from cinerec.text.embeddings.index import VectorIndex, build_index
 from cinerec.text.embeddings.registry import DEFAULT_EMBEDDER, build_embedder
 from cinerec.text.embeddings.taste_search import rank_for_taste
 
+log = logging.getLogger(__name__)
 _ROWS_PER_QUERY = 2000
 
 
@@ -145,11 +149,28 @@ def catalog_index(
             ids=ids,
             vectors=vectors,
             genres={movie_id: genres for movie_id, _, genres in rows},
-            index=build_index(ids, vectors),
+            index=_vector_index(platform, model.name, ids, vectors),
             build_seconds=time.perf_counter() - started,
         )
         _STATE[platform] = (count, built)
         return built
+
+
+def _vector_index(
+    platform: Platform, model_name: str, ids: Sequence[int], vectors: np.ndarray
+) -> VectorIndex:
+    """pgvector's HNSW index when the database can hold vectors, else an in-process index."""
+    try:
+        from cinerec.db import vectors as pg
+    except ImportError:  # the pgvector package (the 'postgres' extra) is not installed
+        return build_index(ids, vectors)
+    if not pg.pgvector_available(platform.engine):
+        return build_index(ids, vectors)
+    try:
+        return pg.sync_vectors(platform.engine, model=model_name, ids=ids, vectors=vectors)
+    except SQLAlchemyError as exc:
+        log.warning("Storing vectors in PostgreSQL failed (%s); using the in-process index", exc)
+        return build_index(ids, vectors)
 
 
 def ready_catalog_index(platform: Platform) -> CatalogIndex | None:

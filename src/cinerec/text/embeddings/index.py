@@ -45,7 +45,12 @@ class VectorIndex(Protocol):
     ) -> list[tuple[int, float]]: ...
 
 
-def _check(ids: Sequence[int], vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def check_vectors(ids: Sequence[int], vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``ids`` as int64 and ``vectors`` as unit float32 rows, after checking they match.
+
+    Raises:
+        ModelError: not one vector per id, or repeated ids.
+    """
     ids_arr = np.asarray(list(ids), dtype=np.int64)
     vectors = np.asarray(vectors, dtype=np.float32)
     if vectors.ndim != 2 or len(ids_arr) != len(vectors):
@@ -63,7 +68,7 @@ class ExactIndex:
     kind = "exact"
 
     def __init__(self, ids: Sequence[int], vectors: np.ndarray) -> None:
-        self.ids, self.vectors = _check(ids, vectors)
+        self.ids, self.vectors = check_vectors(ids, vectors)
         self._position = {int(i): p for p, i in enumerate(self.ids)}
 
     def __len__(self) -> int:
@@ -109,7 +114,7 @@ class HNSWIndex:
         threads: int = 1,
     ) -> None:
         hnswlib = _hnswlib()
-        ids_arr, vectors = _check(ids, vectors)
+        ids_arr, vectors = check_vectors(ids, vectors)
         self.ef_search = ef_search
         self._index: Any = hnswlib.Index(space="ip", dim=vectors.shape[1])
         self._index.init_index(
