@@ -30,9 +30,11 @@ from typing import Any
 
 import httpx
 import numpy as np
-from benchmarks.provenance import markdown_header, provenance
 
-from tests.web.servers import cinerec_server
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # benchmarks.* as a script
+
+from benchmarks.provenance import markdown_header, provenance  # noqa: E402
+from tests.web.servers import cinerec_server  # noqa: E402
 
 PAGES = ["/", "/api/movies/search?q=matrix", "/api/movies/2571", "/api/watched", "/chat"]
 QUESTIONS = [
