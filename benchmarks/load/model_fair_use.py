@@ -130,6 +130,7 @@ def run(args: argparse.Namespace, home: Path) -> dict[str, Any]:
         "CINEREC_REVIEW_SUMMARIES": "false",
     }
     with cinerec_server(home, env, wait_s=300) as base, session(base) as client:
+        load_before = os.getloadavg()
         stop = threading.Event()
         with ThreadPoolExecutor(args.burst + 1) as pool:
             pages = pool.submit(page_load, base, stop, args.page_rate, args.limit)
@@ -139,6 +140,7 @@ def run(args: argparse.Namespace, home: Path) -> dict[str, Any]:
             burst_seconds = time.perf_counter() - t0
             stop.set()
             page_rows = pages.result()
+        load_after = os.getloadavg()
     during = [p["ms"] for p in page_rows]
     statuses = [b["status"] for b in burst]
     served = [b for b in burst if b["status"] == 200]
@@ -161,6 +163,7 @@ def run(args: argparse.Namespace, home: Path) -> dict[str, Any]:
         "page_ms_p50": round(float(np.percentile(during, 50)), 1) if during else None,
         "page_ms_p99": round(float(np.percentile(during, 99)), 1) if during else None,
         "page_ms_max": round(max(during), 1) if during else None,
+        "load_average_before_after": [load_before, load_after],
         "rows": burst,
     }
 
@@ -187,6 +190,8 @@ def markdown(result: dict[str, Any]) -> str:
             f"{r['page_errors']} errors, p50 {r['page_ms_p50']} ms, p99 {r['page_ms_p99']} ms, "
             f"max {r['page_ms_max']} ms |",
             f"| burst wall time | {r['burst_seconds']} s |",
+            f"| machine load average (1, 5, 15 min) before / after | "
+            f"{r['load_average_before_after']} on {os.cpu_count()} cores |",
             "",
         ]
     )

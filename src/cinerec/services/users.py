@@ -63,7 +63,8 @@ def new_recovery_code() -> str:
 
 def _recovery_hash(code: str) -> str:
     """The stored form of a code: sha256 of its symbols, ignoring case, spaces and dashes."""
-    return hash_token("recovery:" + "".join(ch for ch in code.upper() if ch.isalnum()))
+    symbols = "".join(ch for ch in code.upper() if ch.isascii() and ch.isalnum())
+    return hash_token("recovery:" + symbols)
 
 
 def issue_recovery_code(platform: Platform, *, user_id: int) -> str:
@@ -83,7 +84,7 @@ def restore_session(platform: Platform, *, code: str) -> tuple[str, int]:
         ValidationError: the code is not of the right form.
         NotFoundError: no profile has this code.
     """
-    symbols = "".join(ch for ch in code.upper() if ch.isalnum())
+    symbols = "".join(ch for ch in code.upper() if ch.isascii() and ch.isalnum())
     if len(symbols) != RECOVERY_GROUPS * RECOVERY_GROUP_LEN:
         raise ValidationError(
             "A recovery code has 25 letters and digits (dashes optional), like the one shown "

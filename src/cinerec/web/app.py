@@ -100,7 +100,10 @@ def create_app(settings: Settings, *, platform: Platform | None = None) -> FastA
         if any(e.get("type") == "json_invalid" for e in errors):
             return _error(request, 422, "The request body is not valid JSON; nothing was changed.")
         parts = [
-            f"{e['loc'][-1]} ({str(e.get('msg', 'malformed')).lower()})"
+            f"{e['loc'][-1]} (it needs some text, not only spaces)"
+            if e.get("type") == "string_pattern_mismatch"
+            and (e.get("ctx") or {}).get("pattern") == r"\S"
+            else f"{e['loc'][-1]} ({str(e.get('msg', 'malformed')).lower()})"
             if e.get("loc") and e["loc"][-1] != "body"
             else f"the request body ({str(e.get('msg', 'malformed')).lower()})"
             for e in errors

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import Path
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from cinerec.config import Settings
 from cinerec.data.types import Movie
 from cinerec.db.review_summaries import ReviewSummary
 from cinerec.services.recommend import RecommendationPage
@@ -14,6 +15,10 @@ from cinerec.services.reviews import verdict
 
 MAX_ID = 2**31 - 1
 """Ids are the databases' 32-bit integer columns; anything larger cannot name a record."""
+
+DEFAULT_MAX_TASTE = int(Settings.model_fields["max_taste_chars"].default)
+STRICT_INPUT = ConfigDict(extra="forbid", strict=True)
+"""Input bodies take exactly what their schema says: no unknown fields, no "3" for 3."""
 
 MovieIdPath = Annotated[int, Path(ge=1, le=MAX_ID, description="A catalog movie id.")]
 RunIdPath = Annotated[int, Path(ge=1, le=MAX_ID, description="A recommendation run id.")]
@@ -49,13 +54,15 @@ MODEL_ERRORS = error_responses(429)
 class ProfileIn(BaseModel):
     """``PUT``/``POST /api/profile`` body: a new session's user or the session's new profile."""
 
+    model_config = STRICT_INPUT
+
     name: str = Field(min_length=1, max_length=60, description="Shown only to this session.")
     age: int | None = Field(default=None, ge=5, le=120)
     gender: Literal["female", "male", "other", "unspecified"] = "unspecified"
     taste: str = Field(
         default="",
-        max_length=2000,
-        description="A sentence of taste; at most the server's max_taste_chars (500 by default).",
+        max_length=DEFAULT_MAX_TASTE,
+        description="A sentence or two of taste (a server may be set to take fewer characters).",
     )
     language: Literal["en", "ko"] = "en"
 
@@ -63,7 +70,13 @@ class ProfileIn(BaseModel):
 class RestoreIn(BaseModel):
     """``POST /api/session/restore`` body: a recovery code shown when the profile was made."""
 
-    code: str = Field(min_length=1, max_length=64)
+    model_config = STRICT_INPUT
+
+    code: str = Field(
+        max_length=64,
+        pattern=r"^[\s-]*([A-Za-z0-9][\s-]*){25}$",
+        description="25 letters and digits; dashes and spaces are ignored.",
+    )
 
 
 class CsrfOut(BaseModel):
@@ -109,6 +122,8 @@ class UserPublic(BaseModel):
 
 
 class WatchedIn(BaseModel):
+    model_config = STRICT_INPUT
+
     movie_id: BoundedId
     rating: float | None = Field(default=None, ge=1, le=5)
 
@@ -178,6 +193,8 @@ class CardPublic(BaseModel):
 
 
 class RecommendationsIn(BaseModel):
+    model_config = STRICT_INPUT
+
     more: bool = False
     stream_reasons: bool = False  # return the ranked list at once; reasons stream via SSE
 
@@ -223,6 +240,8 @@ class RecommendationPagePublic(BaseModel):
 
 
 class FeedbackIn(BaseModel):
+    model_config = STRICT_INPUT
+
     movie_id: BoundedId
     kind: Literal["like", "dislike", "watched", "not_interested"]
     run_id: BoundedId | None = None

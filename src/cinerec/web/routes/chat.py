@@ -25,7 +25,14 @@ from cinerec.llm.chat_grounding import CITATION
 from cinerec.services.chat import MAX_MESSAGE_CHARS, chat_turn, run_turn, start_turn
 from cinerec.services.chat_memory import warm_up
 from cinerec.web.deps import GateDep, PlatformDep, UserDep
-from cinerec.web.schemas import COMMON_ERRORS, MAX_ID, MODEL_ERRORS, BoundedId, ConversationIdPath
+from cinerec.web.schemas import (
+    COMMON_ERRORS,
+    MAX_ID,
+    MODEL_ERRORS,
+    STRICT_INPUT,
+    BoundedId,
+    ConversationIdPath,
+)
 from cinerec.web.security import require_csrf
 from cinerec.web.templating import page_language, render
 
@@ -37,7 +44,9 @@ MAX_HISTORY_MESSAGES = 200
 class ChatIn(BaseModel):
     """A question, optionally continuing one of the session's conversations."""
 
-    message: str = Field(min_length=1, max_length=MAX_MESSAGE_CHARS)
+    model_config = STRICT_INPUT
+
+    message: str = Field(min_length=1, max_length=MAX_MESSAGE_CHARS, pattern=r"\S")
     conversation_id: BoundedId | None = None
 
 

@@ -21,7 +21,7 @@ from cinerec.llm.posts import Post
 from cinerec.services.posts import MAX_POST_MOVIES, MAX_THEME_CHARS, PostOutcome, make_post
 from cinerec.services.posts import render_cards as render_post_cards
 from cinerec.web.deps import GateDep, PlatformDep, UserDep
-from cinerec.web.schemas import COMMON_ERRORS, MODEL_ERRORS
+from cinerec.web.schemas import COMMON_ERRORS, MODEL_ERRORS, STRICT_INPUT
 from cinerec.web.security import require_csrf
 from cinerec.web.templating import page_language, render
 
@@ -84,7 +84,9 @@ _STORE_LOCK = threading.Lock()
 class PostIn(BaseModel):
     """``POST /api/posts`` body."""
 
-    theme: str = Field(max_length=MAX_THEME_CHARS * 2)
+    model_config = STRICT_INPUT
+
+    theme: str = Field(min_length=1, max_length=MAX_THEME_CHARS, pattern=r"\S")
     n: int = Field(default=5, ge=1, le=MAX_POST_MOVIES)
     lang: Literal["en", "ko"] | None = None
 
