@@ -112,7 +112,7 @@ LIST = _rx(
     r"directed|starring|that)\b|\bwhat else\b|\bother (?:movies|films)\b|\blist\b|"
     r"\bfilmography\b|\bany (?:movies|films)\b|\bname (?:some|a few)\b|"
     r"\bsome\b.*\b(?:movies|films)\b|\bwhat (?:did|has|have) (?:he|she|they)\b|"
-    r"다른|작품|영화들|어떤 영화|무슨 영화|목록|영화는\s*\??$|영화\s*(?:알려|뭐|있)"
+    r"다른|작품|영화들|어떤 영화|무슨 영화|어떤 것|뭐가 있|목록|영화는\s*\??$|영화\s*(?:알려|뭐|있)"
 )
 ELSE = _rx(r"\belse\b|\bother\b|\banother\b|\bbesides\b|다른|말고|또")
 OLDER = _rx(
@@ -146,6 +146,9 @@ ORDINALS = (
     (_rx(r"\bfourth one\b|\bthe fourth\b|\b4th\b|네 번째|네번째"), 3),
     (_rx(r"\blast one\b|\bthe last\b|마지막"), -1),
 )
+_HANGUL = re.compile(r"[\uac00-\ud7a3]")
+_HANGUL_RUN = re.compile(r"[\uac00-\ud7a3]+")
+_LATIN = re.compile(r"[A-Za-z]")
 _DECADE = re.compile(r"(?<!\d)(?:(19|20)?(\d)0)(?:'?s\b|\s*년대)", re.IGNORECASE)
 _YEAR_NUM = re.compile(r"(?<!\d)(1[89]\d\d|20\d\d)(?!\d)")
 _BEFORE = _rx(r"\bbefore\b|\bearlier than\b|\bprior to\b|이전|전에")
@@ -216,8 +219,22 @@ def _mask(text: str, phrases: list[str]) -> str:
 
 # A Korean particle written onto a Latin title ("Toy Story와", "Heat의") is not part of it.
 _PARTICLE = re.compile(
-    r"(?<=[A-Za-z0-9)\]])(?:이랑|하고|에서|으로|와|과|랑|의|은|는|이|가|을|를|에|도|로|나)(?=[\s?.,!]|$)"
+    r"(?<=[A-Za-z0-9)\]])(?:은\(는\)|는\(은\)|이\(가\)|을\(를\)|와\(과\)|과\(와\)|"
+    r"이랑|하고|에서|으로|와|과|랑|의|은|는|이|가|을|를|에|도|로|나)(?=[\s?.,!]|$)"
 )
+
+
+def _not_a_title(phrase: str, folded: str) -> bool:
+    """Words that name a year, a decade or a genre in this question, not a movie: "(1984)",
+    "10년대", "War movies", "romance from the 60s"."""
+    if phrase.isdigit():
+        return bool(re.search(rf"\(\s*{phrase}\s*\)|{phrase}(?:'?s\b|\s*년대)", folded))
+    if phrase in GENRE_WORDS:
+        return bool(
+            _DECADE.search(folded)
+            or re.search(rf"{re.escape(phrase)}\s+(?:movies|films|영화)", folded)
+        )
+    return False
 
 
 def _named_movies(retriever: CatalogRetriever, question: str) -> tuple[list[Movie], list[str]]:
@@ -226,12 +243,20 @@ def _named_movies(retriever: CatalogRetriever, question: str) -> tuple[list[Movi
     movies: list[Movie] = []
     phrases: list[str] = []
     question = _PARTICLE.sub(" ", question)
-    for match in retriever.title_matches(question):
-        if match.phrase in phrases:
+    folded = fold(question)
+    # Hangul words next to a Latin title are no part of it ("Gremlins 몇" is one edit from
+    # "Gremlins 2"): match the Latin words alone first, Hangul titles (메멘토) only after.
+    latin = _HANGUL_RUN.sub(" qqqqqqqq ", question) if len(_LATIN.findall(question)) >= 3 else ""
+    matches = retriever.title_matches(latin) if latin else []
+    if not matches:
+        matches = retriever.title_matches(question)
+    if not matches:  # a one-word title that opens the question ("Big (1988)의 감독은")
+        matches = retriever.title_matches(f"about {question}")
+    for match in matches:
+        if match.phrase in phrases or _not_a_title(match.phrase, folded):
             continue
         phrases.append(match.phrase)
         movies.append(retriever.movies[match.movie_id])
-    folded = fold(question)
     where = {p: folded.find(p) for p in phrases}
     order = sorted(range(len(phrases)), key=lambda i: (where[phrases[i]] < 0, where[phrases[i]]))
     return [movies[i] for i in order], [phrases[i] for i in order]
@@ -286,6 +311,7 @@ def understand(
             i
             for i, p in enumerate(phrases)
             if not any(fold(p) in fold(person) for person in people)
+            and not (people and _HANGUL.search(p))  # a Hangul look-alike beside a named person
         ]
         movies, phrases = [movies[i] for i in kept], [phrases[i] for i in kept]
     asked = _mask(question, [*phrases, *people])
