@@ -84,7 +84,7 @@ def test_a_fact_question_is_answered_from_retrieved_facts(
         "Memento (2000) [#1] was directed by Christopher Nolan. "
         "He also made Fake Movie 3000. The Prestige (2006) [#3] is his too. And [#99]."
     )
-    answer = chat_turn(platform, user_id=user_id, message="Who directed Memento?", config=CONFIG)
+    answer = chat_turn(platform, user_id=user_id, message="Tell me about Memento.", config=CONFIG)
     prompt = fake.calls[0].messages
     assert prompt[0].role == "system" and "Minji" in prompt[0].content
     assert (
@@ -101,7 +101,7 @@ def test_a_fact_question_is_answered_from_retrieved_facts(
     assert answer.intent == "facts" and answer.language == "en" and answer.prompt_tokens > 50
     stored = _messages(platform, user_id, answer.conversation_id)
     assert [(m.role, m.content) for m in stored] == [
-        ("user", "Who directed Memento?"),
+        ("user", "Tell me about Memento."),
         ("assistant", answer.text),
     ]
     assert stored[1].cited_ids == (1, 3) and stored[1].id == answer.message_id

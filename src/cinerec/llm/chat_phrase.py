@@ -27,7 +27,13 @@ from dataclasses import dataclass
 
 from cinerec.data.types import Movie
 from cinerec.llm.backends.base import Message
-from cinerec.llm.chat_grounding import CITATION, AnswerGrounder, name_key, names_of
+from cinerec.llm.chat_grounding import (
+    CITATION,
+    AnswerGrounder,
+    add_missing_citations,
+    name_key,
+    names_of,
+)
 from cinerec.llm.grounding import sanitize_user_text
 from cinerec.llm.persona import LANGUAGES
 from cinerec.llm.templates import render
@@ -86,6 +92,8 @@ def check_phrasing(
         is_person=is_person,
         catalog_titles=catalog_titles,
     )
+    # "Memento (2000)" named without its id is cited, as in free answers.
+    reply, _ = add_missing_citations(reply, movies)
     grounder.feed(reply)
     checked = grounder.finish()
     if checked.flags:

@@ -375,9 +375,11 @@ def _phrase(
     if backend is None:
         return planned.text, "", ("fallback", "no_model"), TEMPLATE_MODEL
     try:
+        # A phrasing is about as long as the draft; a runaway reply only costs time.
+        budget = token_counter(backend)(planned.text) * 3 // 2 + 24
         reply = backend.complete(
             state.prompt.messages,
-            max_tokens=state.config.chat.max_answer_tokens,
+            max_tokens=min(state.config.chat.max_answer_tokens, budget),
             temperature=0.0,
             timeout_s=platform.settings.llm_timeout_s,
         )
