@@ -84,7 +84,8 @@ def test_a_fact_question_is_answered_from_retrieved_facts(
         "Memento (2000) [#1] was directed by Christopher Nolan. "
         "He also made Fake Movie 3000. The Prestige (2006) [#3] is his too. And [#99]."
     )
-    answer = chat_turn(platform, user_id=user_id, message="Tell me about Memento.", config=CONFIG)
+    message = "Tell me about Memento and The Prestige."
+    answer = chat_turn(platform, user_id=user_id, message=message, config=CONFIG)
     prompt = fake.calls[0].messages
     assert prompt[0].role == "system" and "Minji" in prompt[0].content
     assert (
@@ -97,11 +98,11 @@ def test_a_fact_question_is_answered_from_retrieved_facts(
     )
     assert answer.cited_ids == (1, 3) and [m.movie_id for m in answer.cited] == [1, 3]
     assert "unknown_title" in answer.flags and "unknown_citation" in answer.flags
-    assert answer.retrieved_ids[0] == 1 and not answer.fallback and answer.model == "fake-model"
+    assert {1, 3} <= set(answer.retrieved_ids[:2]) and not answer.fallback and answer.model == "fake-model"
     assert answer.intent == "facts" and answer.language == "en" and answer.prompt_tokens > 50
     stored = _messages(platform, user_id, answer.conversation_id)
     assert [(m.role, m.content) for m in stored] == [
-        ("user", "Tell me about Memento."),
+        ("user", message),
         ("assistant", answer.text),
     ]
     assert stored[1].cited_ids == (1, 3) and stored[1].id == answer.message_id
@@ -126,7 +127,7 @@ def test_events_stream_checked_text_then_the_final_answer(
 
 def test_a_follow_up_uses_the_movies_just_discussed(platform: Platform, fake: FakeBackend) -> None:
     user_id = _user(platform)
-    fake.queue("Memento (2000) [#1] is by Christopher Nolan.", "It stars Guy Pearce [#1].")
+    fake.queue("Christopher Nolan directed Memento (2000) [#1].", "It stars Guy Pearce [#1].")
     first = chat_turn(platform, user_id=user_id, message="Who directed Memento?", config=CONFIG)
     second = chat_turn(
         platform,
@@ -135,10 +136,10 @@ def test_a_follow_up_uses_the_movies_just_discussed(platform: Platform, fake: Fa
         conversation_id=first.conversation_id,
         config=CONFIG,
     )
-    sent = fake.calls[1].messages
-    assert [m.role for m in sent] == ["system", "user", "assistant", "user"]
-    assert sent[2].content == first.text and "[#1] Memento (2000)" in sent[-1].content
-    assert second.cited_ids == (1,) and second.conversation_id == first.conversation_id
+    assert first.text == "Christopher Nolan directed Memento (2000) [#1]." and first.kind == "fact"
+    assert "Guy Pearce" in fake.calls[1].messages[-1].content  # the facts of "it"
+    assert second.kind == "fact" and second.cited_ids == (1,)
+    assert second.conversation_id == first.conversation_id and not second.fallback
 
 
 def test_old_turns_are_folded_into_a_summary_and_the_prompt_stays_bounded(
@@ -216,7 +217,9 @@ def test_without_a_model_the_facts_are_listed(tmp_path: Path) -> None:
     user_id = _user(platform)
     answer = chat_turn(platform, user_id=user_id, message="메멘토 감독은?", config=CONFIG)
     assert answer.fallback and answer.language == "ko"
-    assert answer.text.startswith("언어 모델을 사용할 수 없어") or "카탈로그" in answer.text
+    # Resolved in code: the answer comes from the database, in Korean, flagged as a fallback.
+    assert answer.text == "Memento (2000) [#1]의 감독은 Christopher Nolan입니다."
+    assert "no_model" in answer.flags and answer.kind == "fact"
 
 
 class SlowBackend(FakeBackend):
@@ -245,7 +248,7 @@ def test_the_deadline_cuts_a_runaway_answer(tmp_path: Path) -> None:
     slow = SlowBackend()
     platform = _platform(tmp_path, slow, llm_timeout_s=0.4)
     user_id = _user(platform)
-    answer = chat_turn(platform, user_id=user_id, message="Who directed Memento?", config=CONFIG)
+    answer = chat_turn(platform, user_id=user_id, message="Tell me about Memento.", config=CONFIG)
     assert "timeout" in answer.flags and slow.closed
     assert answer.text.startswith("Memento (2000) [#1] is good.")
 
@@ -254,7 +257,7 @@ def test_a_consumer_that_stops_early_still_stores_the_answer(tmp_path: Path) -> 
     slow = SlowBackend()
     platform = _platform(tmp_path, slow)
     user_id = _user(platform)
-    state = start_turn(platform, user_id=user_id, message="Who directed Memento?", config=CONFIG)
+    state = start_turn(platform, user_id=user_id, message="Tell me about Memento.", config=CONFIG)
     events = run_turn(platform, state)
     assert next(events).kind == "meta"
     assert next(events).kind == "token"
@@ -320,7 +323,7 @@ def test_prefill_warms_exactly_the_next_prompt_prefix(tmp_path: Path) -> None:
     user_id = _user(platform)
     config = ChatServiceConfig(background_upkeep=False, summarize_with_model=False)
     fake.queue("Memento (2000) [#1] is by Christopher Nolan.\n- It is a   thriller.", "ok")
-    first = chat_turn(platform, user_id=user_id, message="Who directed Memento?", config=config)
+    first = chat_turn(platform, user_id=user_id, message="Tell me about Memento.", config=config)
     assert "\n- It is a thriller." in first.text  # stored with its line break
     warmed = fake.calls[1]
     assert warmed.max_tokens == 1
@@ -328,7 +331,7 @@ def test_prefill_warms_exactly_the_next_prompt_prefix(tmp_path: Path) -> None:
     chat_turn(
         platform,
         user_id=user_id,
-        message="Who directed Heat?",
+        message="Tell me about Heat.",
         conversation_id=first.conversation_id,
         config=config,
     )
