@@ -386,7 +386,19 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--home", type=Path, default=None, help="an ingested home (default: fresh)")
     parser.add_argument("--tag", default="", help="suffix of the result file names")
     parser.add_argument("--no-model", action="store_true", help="templates only (no model)")
+    parser.add_argument(
+        "--report-only",
+        action="store_true",
+        help="write the report from the rows stored so far (a run cut short: any prefix is mixed)",
+    )
     args = parser.parse_args(argv)
+    stem = f"chat_qa{'_' + args.tag if args.tag else ''}"
+    rows_path = RESULTS / f"{stem}.rows.jsonl"
+    if args.report_only:
+        rows = [json.loads(line) for line in rows_path.read_text(encoding="utf-8").splitlines()]
+        report = json.loads((RESULTS / f"{stem}.meta.json").read_text(encoding="utf-8"))
+        _finish_report(report, [Question(**r) for r in rows], stem, partial=True)
+        return
     home = args.home or Path(tempfile.mkdtemp(prefix="cinerec-chat-qa-"))
     settings = Settings(
         home=home,
@@ -414,6 +426,16 @@ def main(argv: Sequence[str] | None = None) -> None:
     config = ChatServiceConfig(
         background_upkeep=False, prefill=False, summarize_with_model=False, use_embeddings=False
     )
+    RESULTS.mkdir(exist_ok=True)
+    meta = {
+        "model": "none" if args.no_model else args.model,
+        "threads": args.threads,
+        "per_cell": args.per_cell,
+        "seed": args.seed,
+        "provenance": provenance(sys.argv if argv is None else ["benchmarks/chat_qa.py", *argv]),
+    }
+    (RESULTS / f"{stem}.meta.json").write_text(json.dumps(meta, indent=1), encoding="utf-8")
+    rows_path.write_text("", encoding="utf-8")
     started = time.perf_counter()
     for n, q in enumerate(order, 1):
         conversation = None
@@ -436,30 +458,31 @@ def main(argv: Sequence[str] | None = None) -> None:
         q.correct_raw = is_correct(q, q.raw, catalog)
         q.false_shown = false_claims(catalog, q.shown, asked=asked)
         q.false_raw = false_claims(catalog, q.raw, asked=asked)
+        with rows_path.open("a", encoding="utf-8") as fh:
+            fh.write(json.dumps(asdict(q), ensure_ascii=False) + "\n")
         mark = "ok " if q.correct_shown else "MISS"
         print(
             f"[{n}/{len(order)} {time.perf_counter() - started:.0f}s] {mark} {q.kind}/{q.language} "
             f"{q.turns[-1]!r} -> {q.shown[:140]!r} {q.flags} {q.false_shown}",
             flush=True,
         )
+    meta["seconds"] = round(time.perf_counter() - started, 1)
+    _finish_report(meta, questions, stem, partial=False)
+
+
+def _finish_report(report: dict, questions: Sequence[Question], stem: str, *, partial: bool) -> None:
     report = {
-        "model": "none" if args.no_model else args.model,
-        "threads": args.threads,
-        "per_cell": args.per_cell,
-        "seed": args.seed,
-        "provenance": provenance(sys.argv if argv is None else ["benchmarks/chat_qa.py", *argv]),
-        "seconds": round(time.perf_counter() - started, 1),
+        **report,
+        "answered": len(questions),
+        "partial": partial,
         "cells": summarize(questions),
         "questions": [asdict(q) for q in questions],
     }
-    RESULTS.mkdir(exist_ok=True)
-    stem = f"chat_qa{'_' + args.tag if args.tag else ''}"
     (RESULTS / f"{stem}.json").write_text(
         json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8"
     )
     write_markdown(RESULTS / f"{stem}.md", report)
     print(json.dumps(report["cells"], indent=1))
-
 
 if __name__ == "__main__":
     main()
