@@ -29,12 +29,13 @@ from pathlib import Path
 from typing import Any
 
 import schemathesis
-from benchmarks.provenance import markdown_header, provenance
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi import checks as openapi_checks
+
+from benchmarks.provenance import markdown_header, provenance
 
 CHECK_NAMES = (
     "status_code_conformance",

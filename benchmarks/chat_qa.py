@@ -304,6 +304,21 @@ def is_correct(q: Question, text: str, catalog: ClaimCatalog) -> bool:
     return says_unknown(text) and not [p for p in people if p not in asked]
 
 
+def _claim_catalog(movies: Sequence[Movie]) -> ClaimCatalog:
+    return ClaimCatalog(
+        CatalogMovie(m.movie_id, m.title, m.year, tuple(_directors(m)), tuple(m.cast))
+        for m in movies
+    )
+
+
+def _score(q: Question, catalog: ClaimCatalog) -> None:
+    asked = " ".join(q.turns[:-1] + q.answers[:-1] + [q.turns[-1]])
+    q.correct_shown = is_correct(q, q.shown, catalog)
+    q.correct_raw = is_correct(q, q.raw, catalog)
+    q.false_shown = false_claims(catalog, q.shown, asked=asked)
+    q.false_raw = false_claims(catalog, q.raw, asked=asked)
+
+
 def _rate(flags: Sequence[bool]) -> dict:
     n, k = len(flags), sum(flags)
     if n == 0:
@@ -362,15 +377,17 @@ def write_markdown(path: Path, report: dict) -> None:
 
     for cell, c in report["cells"].items():
         lines.append(
-            f"| {cell} | {c['correct_shown']['n']} | {f(c['correct_shown'])} | {f(c['correct_raw'])} "
-            f"| {f(c['false_shown'])} | {f(c['false_raw'])} | {c['fallbacks']} | {c['model_written']} "
+            f"| {cell} | {c['correct_shown']['n']} | {f(c['correct_shown'])} "
+            f"| {f(c['correct_raw'])} | {f(c['false_shown'])} | {f(c['false_raw'])} "
+            f"| {c['fallbacks']} | {c['model_written']} "
             f"| {c['latency_p50_s']} | {c['latency_p95_s']} |"
         )
     lines += ["", "## Misses (shown)", ""]
     for q in report["questions"]:
         if not q["correct_shown"] or q["false_shown"]:
             lines.append(
-                f"- [{q['kind']}/{q['language']}] {' → '.join(q['turns'])}: {q['shown'][:300]!r} {q['false_shown']}"
+                f"- [{q['kind']}/{q['language']}] {' → '.join(q['turns'])}: "
+                f"{q['shown'][:300]!r} {q['false_shown']}"
             )
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
@@ -397,7 +414,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.report_only:
         rows = [json.loads(line) for line in rows_path.read_text(encoding="utf-8").splitlines()]
         report = json.loads((RESULTS / f"{stem}.meta.json").read_text(encoding="utf-8"))
-        _finish_report(report, [Question(**r) for r in rows], stem, partial=True)
+        questions = [Question(**r) for r in rows]
+        if args.home:  # re-score the stored answers with the current checker
+            platform = Platform(Settings(home=args.home, llm_backend="none"))
+            catalog = _claim_catalog(load_catalog_movies(platform)[0])
+            for q in questions:
+                _score(q, catalog)
+        _finish_report(report, questions, stem, partial=True)
         return
     home = args.home or Path(tempfile.mkdtemp(prefix="cinerec-chat-qa-"))
     settings = Settings(
@@ -411,10 +434,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     platform = Platform(settings)
     ensure_ready(platform, progress=False)
     movies, popularity = load_catalog_movies(platform)
-    catalog = ClaimCatalog(
-        CatalogMovie(m.movie_id, m.title, m.year, tuple(_directors(m)), tuple(m.cast))
-        for m in movies
-    )
+    catalog = _claim_catalog(movies)
     questions = build_questions(movies, popularity, args.per_cell, args.seed)
     # Interleave kinds and languages so that any prefix is mixed.
     order = sorted(questions, key=lambda q: (q.qid % args.per_cell, q.qid))
@@ -453,11 +473,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         q.answer_kind = answer.kind
         q.fallback = answer.fallback
         q.model_written = bool(answer.raw_text) and not answer.fallback
-        asked = " ".join(q.turns[:-1] + q.answers[:-1] + [q.turns[-1]])
-        q.correct_shown = is_correct(q, q.shown, catalog)
-        q.correct_raw = is_correct(q, q.raw, catalog)
-        q.false_shown = false_claims(catalog, q.shown, asked=asked)
-        q.false_raw = false_claims(catalog, q.raw, asked=asked)
+        _score(q, catalog)
         with rows_path.open("a", encoding="utf-8") as fh:
             fh.write(json.dumps(asdict(q), ensure_ascii=False) + "\n")
         mark = "ok " if q.correct_shown else "MISS"
@@ -470,7 +486,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     _finish_report(meta, questions, stem, partial=False)
 
 
-def _finish_report(report: dict, questions: Sequence[Question], stem: str, *, partial: bool) -> None:
+def _finish_report(
+    report: dict, questions: Sequence[Question], stem: str, *, partial: bool
+) -> None:
     report = {
         **report,
         "answered": len(questions),
@@ -483,6 +501,7 @@ def _finish_report(report: dict, questions: Sequence[Question], stem: str, *, pa
     )
     write_markdown(RESULTS / f"{stem}.md", report)
     print(json.dumps(report["cells"], indent=1))
+
 
 if __name__ == "__main__":
     main()

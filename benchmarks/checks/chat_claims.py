@@ -148,7 +148,11 @@ def false_claims(catalog: ClaimCatalog, answer: str, *, asked: str) -> list[str]
     ids, problems = catalog.named_movies(answer)
     asked_people = set(catalog.people_in(asked))
     # Names inside a title ("The Assassination of Jesse James ... (2007)") are no claims.
-    people = catalog.people_in(TITLE_YEAR.sub(" | ", CITE.sub(" | ", answer)))
+    masked = f" {norm(CITE.sub(' | ', answer))} "
+    for movie_id in ids:
+        for form in title_forms(catalog.movies[movie_id].title):
+            masked = masked.replace(f" {form} ", " | ")
+    people = catalog.people_in(masked)
     for person in people:
         if person in asked_people or not ids:
             continue
@@ -158,7 +162,7 @@ def false_claims(catalog: ClaimCatalog, answer: str, *, asked: str) -> list[str]
             )
             problems.append(f"{_display(person, catalog)} is not in {shown}")
     for person in [p for p in people if p in asked_people]:
-        if len(ids) >= 2:  # a list for the person: every listed movie must be theirs
+        if ids:  # movies named for the person the question asked about must be theirs
             strangers = [i for i in ids if i not in catalog.people[person]]
             asked_ids, _ = catalog.named_movies(asked)
             strangers = [i for i in strangers if i not in asked_ids]

@@ -30,8 +30,8 @@ from typing import Any
 
 import httpx
 import numpy as np
-from benchmarks.provenance import markdown_header, provenance
 
+from benchmarks.provenance import markdown_header, provenance
 from tests.web.servers import cinerec_server
 
 PAGES = ["/", "/api/movies/search?q=matrix", "/api/movies/2571", "/api/watched", "/chat"]

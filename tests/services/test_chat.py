@@ -98,7 +98,11 @@ def test_a_fact_question_is_answered_from_retrieved_facts(
     )
     assert answer.cited_ids == (1, 3) and [m.movie_id for m in answer.cited] == [1, 3]
     assert "unknown_title" in answer.flags and "unknown_citation" in answer.flags
-    assert {1, 3} <= set(answer.retrieved_ids[:2]) and not answer.fallback and answer.model == "fake-model"
+    assert (
+        {1, 3} <= set(answer.retrieved_ids[:2])
+        and not answer.fallback
+        and answer.model == "fake-model"
+    )
     assert answer.intent == "facts" and answer.language == "en" and answer.prompt_tokens > 50
     stored = _messages(platform, user_id, answer.conversation_id)
     assert [(m.role, m.content) for m in stored] == [
@@ -373,3 +377,52 @@ def test_a_recommendation_names_only_this_turns_candidates(
     assert 5 not in answer.retrieved_ids and 6 in answer.retrieved_ids
     assert 5 not in answer.cited_ids and "Heat" not in answer.text  # earlier, not a candidate
     assert answer.text == "Or Up (2009) [#6], unlike Inception (2010) [#2]."  # named in the request
+
+
+def test_the_memento_follow_up_never_shows_a_false_filmography(
+    platform: Platform, fake: FakeBackend
+) -> None:
+    """Issue 21: 'and what else did he direct?' got 'Nolan directed Homefront and Deuces Wild'."""
+    user_id = _user(platform)
+    fake.queue(
+        "Christopher Nolan directed Memento (2000) [#1].",
+        "Christopher Nolan directed Heat (1995) [#4] and Up (2009) [#6].",  # false
+    )
+    first = chat_turn(platform, user_id=user_id, message="Who directed Memento?", config=CONFIG)
+    second = chat_turn(
+        platform,
+        user_id=user_id,
+        message="and what else did he direct?",
+        conversation_id=first.conversation_id,
+        config=CONFIG,
+    )
+    assert second.kind == "list" and second.fallback and "phrase_unknown_citation" in second.flags
+    assert second.raw_text.startswith("Christopher Nolan directed Heat")
+    assert set(second.cited_ids) == {2, 3} and "Heat" not in second.text
+    assert second.text.startswith("Besides Memento (2000), Christopher Nolan directed")
+    with platform.session() as session:
+        stored = conv.get_conversation(
+            session, conversation_id=first.conversation_id, user_id=user_id
+        )
+    assert stored is not None and stored.state is not None
+    assert stored.state["person"] == "Christopher Nolan" and set(stored.state["listed_ids"]) == {
+        2,
+        3,
+    }
+
+
+def test_a_missing_fact_is_said_without_asking_the_model(
+    platform: Platform, fake: FakeBackend
+) -> None:
+    user_id = _user(platform)
+    answer = chat_turn(
+        platform, user_id=user_id, message="Who directed Heat (1986)?", config=CONFIG
+    )
+    assert answer.text == (
+        "The catalog has no director for Heat (1986) [#5], so I cannot say who directed it."
+    )
+    assert fake.calls == [] and answer.kind == "unknown" and not answer.fallback
+    ko = chat_turn(
+        platform, user_id=user_id, message="Heat (1986)의 감독은 누구인가요?", config=CONFIG
+    )
+    assert ko.text.startswith("카탈로그에 Heat (1986) [#5]의 감독 정보가 없어") and fake.calls == []
