@@ -353,14 +353,14 @@ def chat(
                 config=config,
             )  # fmt: skip
             for event in run_turn(platform, state):
-                if event.kind == "token":
-                    typer.echo(event.data["text"], nl=False)
-                elif event.kind == "done":
+                if event.kind == "done":
                     done = event.data
         except CinerecError as exc:
             raise _fail(exc) from None
         conversation = done["conversation_id"]
-        typer.echo("")
+        # The whole checked answer, once: streamed pieces printed as they came left cut
+        # fragments in the transcript when checking dropped or replaced a sentence.
+        typer.echo(done["answer"])
         cited = ", ".join(f"[#{m['id']}] {m['title']} ({m['year']})" for m in done["cited"])
         typer.echo(f"  cited: {cited or '-'}  flags: {', '.join(done['flags']) or '-'}", err=True)
         typer.echo(f"  conversation {conversation} · {done['model']}", err=True)

@@ -21,7 +21,7 @@ from cinerec.db.engine import (
 from cinerec.db.tables import Base
 from cinerec.errors import ConfigError
 
-HEAD = "0004_recovery_code"
+HEAD = "0005_chat_state"
 EXPECTED_TABLES = {
     "movies",
     "users",

@@ -83,3 +83,37 @@ def test_real_model_chat_cites_only_catalog_movies(
         assert find_unknown_titles(answer.text, titles, allowed=[*people, "Jun"]) == [], answer.text
     with platform.session() as session:
         assert repo.get_user(session, user_id=user_id) is not None
+
+
+def test_real_model_follow_up_lists_only_the_directors_films(
+    prepared_home: Path, real_data_dir: Path
+) -> None:
+    """Issue 21: 'and what else did he direct?' after 'Who directed Memento?' named
+    Homefront and Deuces Wild in 4 of 4 runs; now every cited movie is Nolan's."""
+    settings = Settings(
+        home=prepared_home, data_dir=real_data_dir, llm_model=MODEL, llm_threads=1,
+        llm_timeout_s=300,
+    )  # fmt: skip
+    platform = Platform(settings)
+    profile = users.parse_profile({"name": "Jun", "language": "en"}, max_taste_chars=500)
+    _, user_id = users.save_profile(platform, token=None, profile=profile)
+    config = ChatServiceConfig(background_upkeep=False, summarize_with_model=False)
+    first = chat_turn(platform, user_id=user_id, message="Who directed Memento?", config=config)
+    second = chat_turn(
+        platform,
+        user_id=user_id,
+        message="and what else did he direct?",
+        conversation_id=first.conversation_id,
+        config=config,
+    )
+    print(f"\n{first.text}\n{second.text}\nraw: {second.raw_text!r} {second.flags}")
+    with platform.session() as session:
+        nolan = {
+            int(i)
+            for (i,) in session.execute(
+                select(MovieRow.id).where(MovieRow.director.like("%Christopher Nolan%"))
+            )
+        }
+    assert "Christopher Nolan" in first.text
+    cited = {int(i) for i in CITATION.findall(second.text)}
+    assert second.kind == "list" and len(cited) >= 3 and cited <= nolan - {MEMENTO}

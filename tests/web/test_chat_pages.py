@@ -70,7 +70,7 @@ def test_json_api_answers_and_continues_a_conversation(
 ) -> None:
     make_profile(client)
     fake_llm.queue(ANSWER, "Film Number 3 (1983) [#3] stars Actor 3 and Actor 4.")
-    first = client.post("/api/chat", json={"message": "Who directed Film Number 3?"})
+    first = client.post("/api/chat", json={"message": "Tell me about Film Number 3."})
     assert first.status_code == 200, first.text
     body = first.json()
     assert body["answer"] == ANSWER and body["cited_ids"] == [3]
@@ -95,7 +95,7 @@ def test_the_stream_sends_meta_tokens_and_a_grounded_final_event(
     make_profile(client)
     fake_llm.queue(ANSWER + " You will love Imaginary Film 2099 (2099).")
     with client.stream(
-        "POST", "/api/chat/stream", json={"message": "Who directed Film Number 3?"}
+        "POST", "/api/chat/stream", json={"message": "Tell me about Film Number 3."}
     ) as r:
         assert r.status_code == 200
         assert r.headers["content-type"].startswith("text/event-stream")
@@ -153,7 +153,7 @@ def test_a_model_failure_still_answers_from_the_catalog(
 
     make_profile(client)
     fake_llm.queue(LLMError("model crashed"))
-    body = client.post("/api/chat", json={"message": "Who directed Film Number 3?"}).json()
+    body = client.post("/api/chat", json={"message": "Tell me about Film Number 3."}).json()
     assert body["fallback"] is True and "Film Number 3 (1983) [#3]" in body["answer"]
     assert "Director 3" in body["answer"]
 

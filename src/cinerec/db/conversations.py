@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -41,6 +42,7 @@ class ConversationRecord:
     summarized_upto: int
     created_at: datetime
     updated_at: datetime
+    state: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +68,7 @@ def _conversation(row: ConversationRow) -> ConversationRecord:
         summarized_upto=row.summarized_upto,
         created_at=row.created_at,
         updated_at=row.updated_at,
+        state=dict(row.state) if row.state else None,
     )
 
 
@@ -218,6 +221,19 @@ def update_summary(
         )
     row.summary = summary
     row.summarized_upto = int(summarized_upto)
+    session.flush()
+
+
+def update_state(
+    session: Session, *, conversation_id: int, user_id: int, state: dict[str, Any] | None
+) -> None:
+    """Replace what the conversation's last turn resolved (JSON-ready, read by follow-ups).
+
+    Raises:
+        NotFoundError: the conversation does not exist for this user.
+    """
+    row = _owned(session, conversation_id, user_id)
+    row.state = dict(state) if state else None
     session.flush()
 
 

@@ -236,6 +236,8 @@ class ConversationRow(Base):
     summary: Mapped[str] = mapped_column(Text)
     # Id of the newest message folded into ``summary`` (0: none).
     summarized_upto: Mapped[int] = mapped_column(Integer, default=0)
+    # What the last turn resolved (movies, person, listed ids): follow-ups read it.
+    state: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 

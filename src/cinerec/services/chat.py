@@ -42,16 +42,20 @@ from cinerec.llm.chat import (
     StreamTimer,
     build_chat_prompt,
     detect_language,
+    fact_line,
     facts_answer,
     token_counter,
 )
-from cinerec.llm.chat_grounding import AnswerGrounder, add_missing_citations, names_of
+from cinerec.llm.chat_grounding import CITATION, AnswerGrounder, add_missing_citations, names_of
+from cinerec.llm.chat_phrase import check_phrasing, phrase_messages
 from cinerec.llm.grounding import sanitize_user_text
 from cinerec.llm.persona import TEMPLATE_MODEL
+from cinerec.services.chat_answers import PlannedAnswer, plan_answer
 from cinerec.services.chat_facts import Intent, detect_intent, select_facts
 from cinerec.services.chat_memory import fold_conversation, load_memory, load_viewer, prefill
+from cinerec.services.chat_understand import ChatState, understand
 from cinerec.services.platform import Platform
-from cinerec.services.retrieval import catalog_retriever
+from cinerec.services.retrieval import CatalogRetriever, catalog_retriever
 from cinerec.services.reviews import review_notes
 
 log = logging.getLogger(__name__)
@@ -111,6 +115,7 @@ class ChatAnswer:
     prompt_tokens: int
     timings: dict[str, float]
     raw_text: str = ""  # the model's output as it came, before grounding (not in public())
+    kind: str = "open"  # what the question asked: fact, list, compare, unknown or open
 
     def public(self) -> dict[str, Any]:
         """JSON-ready fields (the ``done`` event and the API response)."""
@@ -127,6 +132,7 @@ class ChatAnswer:
             "flags": list(self.flags),
             "fallback": self.fallback,
             "intent": self.intent,
+            "kind": self.kind,
             "language": self.language,
             "model": self.model,
             "prompt_tokens": self.prompt_tokens,
@@ -154,6 +160,7 @@ class TurnState:
     started: float
     timings: dict[str, float] = field(default_factory=dict)
     result: ChatAnswer | None = None
+    planned: PlannedAnswer | None = None  # resolved in code: facts and a template answer
 
 
 def _validate(message: str) -> str:
@@ -191,12 +198,42 @@ def start_turn(
         viewer = load_viewer(session, user_id=user_id)
         if conversation_id is None:
             conversation_id = conv.create_conversation(
-                session, user_id=user_id, title=question[:80]
+                session, user_id=user_id, title=_conversation_title(question)
             )
         stored = load_memory(session, conversation_id=conversation_id, user_id=user_id)
         recent = [t for _, t in stored.turns]
         context_ids = [i for t in reversed(recent) if t.role == "assistant" for i in t.cited_ids]
         intent = detect_intent(question)
+        language = detect_language(question, viewer.user.language)
+        t = time.perf_counter()
+        planned = None
+        if intent != "recommend":
+            planned = _plan(platform, session, question, language, stored.record.state)
+        if planned is not None:
+            user_msg_id = conv.add_message(
+                session,
+                conversation_id=conversation_id,
+                user_id=user_id,
+                role="user",
+                content=question,
+            )
+    if planned is not None:
+        return _planned_state(
+            platform,
+            planned,
+            user_id=user_id,
+            user_name=viewer.user.name,
+            conversation_id=conversation_id,
+            question=question,
+            language=language,
+            context=viewer.context,
+            unsummarized=[*stored.turns, (user_msg_id, ChatTurn("user", question))],
+            summary=stored.record.summary,
+            config=config,
+            started=started,
+            understand_s=time.perf_counter() - t,
+        )
+    with platform.session() as session:
         t = time.perf_counter()
         movies = select_facts(
             platform,
@@ -222,7 +259,6 @@ def start_turn(
         user_msg_id = conv.add_message(
             session, conversation_id=conversation_id, user_id=user_id, role="user", content=question
         )
-    language = detect_language(question, viewer.user.language)
     facts_movies = movies[: config.chat.max_facts]
     extra = (notes or review_notes(platform))([m.movie_id for m in facts_movies])
     facts = [Fact(m, extra.get(m.movie_id, "")) for m in facts_movies]
@@ -255,6 +291,175 @@ def start_turn(
         started=started,
         timings={"prepare": time.perf_counter() - started, "retrieve": retrieve_s},
     )
+
+
+def _plan(
+    platform: Platform,
+    session: Any,
+    question: str,
+    language: str,
+    stored_state: Mapping[str, Any] | None,
+) -> PlannedAnswer | None:
+    """Resolve the question in code; an answer built from the database, or None (open)."""
+    retriever = catalog_retriever(platform)
+    query = understand(question, retriever=retriever, state=ChatState.from_json(stored_state))
+    ids = [m.movie_id for m in query.movies]
+    return plan_answer(
+        session,
+        query,
+        language,
+        newest_year=_newest_year(retriever),
+        popularity={i: retriever.popularity.get(i, 0) for i in ids},
+    )
+
+
+def _newest_year(retriever: CatalogRetriever) -> int:
+    return max((m.year or 0 for m in retriever.movies.values()), default=0)
+
+
+def _planned_state(
+    platform: Platform,
+    planned: PlannedAnswer,
+    *,
+    user_id: int,
+    user_name: str,
+    conversation_id: int,
+    question: str,
+    language: str,
+    context: ChatContext,
+    unsummarized: list[tuple[int, ChatTurn]],
+    summary: str,
+    config: ChatServiceConfig,
+    started: float,
+    understand_s: float,
+) -> TurnState:
+    """The turn of a question resolved in code: the model only phrases the template answer."""
+    facts = [Fact(m) for m in planned.facts]
+    lines = [fact_line(f) for f in facts]
+    messages = phrase_messages(question, lines, planned.text, language=language)
+    count = token_counter(platform.llm)
+    tokens = 0 if planned.deterministic else sum(count(m.content) for m in messages)
+    return TurnState(
+        user_id=user_id,
+        user_name=user_name,
+        conversation_id=conversation_id,
+        question=question,
+        language=language,
+        intent="facts",
+        context=context,
+        unsummarized=unsummarized,
+        summary=summary,
+        facts=facts,
+        known={m.movie_id: m for m in planned.facts},
+        prompt=ChatPrompt(messages, tokens, tuple(facts), 0),
+        config=config,
+        started=started,
+        timings={"prepare": time.perf_counter() - started, "understand": understand_s},
+        planned=planned,
+    )
+
+
+def _phrase(
+    platform: Platform, state: TurnState, planned: PlannedAnswer
+) -> tuple[str, str, tuple[str, ...], str]:
+    """``(text, raw model text, flags, model)``: the model's phrasing when it passes the checks,
+    else the template answer flagged ``fallback``; a deterministic answer as it is."""
+    backend = platform.llm
+    if planned.deterministic:
+        return (
+            planned.text,
+            "",
+            ("catalog_unknown",) if planned.kind == "unknown" else (),
+            TEMPLATE_MODEL,
+        )
+    if backend is None:
+        return planned.text, "", ("fallback", "no_model"), TEMPLATE_MODEL
+    try:
+        # A phrasing is about as long as the draft; a runaway reply only costs time.
+        budget = token_counter(backend)(planned.text) * 3 // 2 + 24
+        reply = backend.complete(
+            state.prompt.messages,
+            max_tokens=min(state.config.chat.max_answer_tokens, budget),
+            temperature=0.0,
+            timeout_s=platform.settings.llm_timeout_s,
+        )
+    except LLMError as exc:
+        log.warning("chat answer from the template: %s", exc)
+        return planned.text, "", ("fallback", "model_error"), TEMPLATE_MODEL
+    retriever = catalog_retriever(platform)
+    check = check_phrasing(
+        reply.text,
+        planned.text,
+        planned.facts,
+        required=planned.required,
+        language=state.language,
+        extra_names=planned.extra_names,
+        is_person=retriever.is_person,
+        catalog_titles=retriever.titles_in_text,
+    )
+    if not check.ok:
+        log.info("chat phrasing refused (%s): %r", check.reason, reply.text)
+        return planned.text, reply.text, ("fallback", f"phrase_{check.reason}"), TEMPLATE_MODEL
+    return check.text, reply.text, (), reply.model or backend.model
+
+
+def _run_planned(platform: Platform, state: TurnState, timer: StreamTimer) -> Iterator[ChatEvent]:
+    """The answer of a question resolved in code, checked whole before it is shown."""
+    planned = state.planned
+    assert planned is not None
+    yield ChatEvent("meta", _meta(state))
+    text, raw, flags, model = _phrase(platform, state, planned)
+    timer.token()
+    cited = tuple(dict.fromkeys(int(i) for i in CITATION.findall(text)))
+    answer = _Final(text, cited, flags)
+    message_id = _store(platform, state, answer, model, planned.state)
+    timer.text()
+    yield ChatEvent("token", {"text": text})
+    result = ChatAnswer(
+        conversation_id=state.conversation_id,
+        message_id=message_id,
+        text=text,
+        cited_ids=cited,
+        cited=tuple(state.known[i] for i in cited if i in state.known),
+        retrieved_ids=tuple(m.movie_id for m in planned.facts),
+        flags=flags,
+        fallback="fallback" in flags,
+        intent=state.intent,
+        language=state.language,
+        model=model,
+        prompt_tokens=state.prompt.prompt_tokens,
+        timings={
+            **state.timings,
+            **({"first_token": timer.first_token_s} if timer.first_token_s is not None else {}),
+            **({"first_text": timer.first_text_s} if timer.first_text_s is not None else {}),
+            "total": time.perf_counter() - state.started,
+        },
+        raw_text=raw,
+        kind=planned.kind,
+    )
+    state.result = result
+    if state.config.background_upkeep:
+        _upkeep(platform, state, text, cited, message_id)
+    yield ChatEvent("done", result.public())
+    if not state.config.background_upkeep:
+        _upkeep(platform, state, text, cited, message_id)
+
+
+def _meta(state: TurnState) -> dict[str, Any]:
+    return {
+        "conversation_id": state.conversation_id,
+        "intent": state.intent,
+        "language": state.language,
+        "retrieved": [
+            {"id": f.movie.movie_id, "title": f.movie.display_title} for f in state.facts
+        ],
+        "prompt_tokens": state.prompt.prompt_tokens,
+        "title": _conversation_title(state.question),
+    }
+
+
+def _conversation_title(question: str) -> str:
+    return " ".join(question[:80].split()) or "…"
 
 
 def _generate(
@@ -294,18 +499,10 @@ def run_turn(platform: Platform, state: TurnState) -> Iterator[ChatEvent]:
     """
     settings = platform.settings
     timer = StreamTimer(start=state.started)
-    yield ChatEvent(
-        "meta",
-        {
-            "conversation_id": state.conversation_id,
-            "intent": state.intent,
-            "language": state.language,
-            "retrieved": [
-                {"id": f.movie.movie_id, "title": f.movie.display_title} for f in state.facts
-            ],
-            "prompt_tokens": state.prompt.prompt_tokens,
-        },
-    )
+    if state.planned is not None:
+        yield from _run_planned(platform, state, timer)
+        return
+    yield ChatEvent("meta", _meta(state))
     retriever = catalog_retriever(platform)
     grounder = AnswerGrounder(
         allowed_ids=set(state.known),
@@ -335,7 +532,8 @@ def run_turn(platform: Platform, state: TurnState) -> Iterator[ChatEvent]:
     finally:
         log.debug("chat model output: %r", grounder.raw)
         answer = _finish(state, grounder, backend, error, finished, emitted)
-        message_id = _store(platform, state, answer, model)
+        followed = ChatState(movie_ids=answer.cited_ids[:3], listed_ids=answer.cited_ids)
+        message_id = _store(platform, state, answer, model, followed)
     tail = answer.text[len(emitted) :] if answer.text.startswith(emitted) else ""
     if tail.strip():
         timer.text()  # a one-sentence answer is released when it ends
@@ -403,8 +601,17 @@ def _finish(
     return _Final(text, cited, tuple(dict.fromkeys(flags)))
 
 
-def _store(platform: Platform, state: TurnState, answer: _Final, model: str) -> int:
+def _store(
+    platform: Platform, state: TurnState, answer: _Final, model: str, followed: ChatState
+) -> int:
+    """Store the answer and what it resolved (read by the next turn's follow-up)."""
     with platform.session() as session:
+        conv.update_state(
+            session,
+            conversation_id=state.conversation_id,
+            user_id=state.user_id,
+            state=followed.to_json(),
+        )
         return conv.add_message(
             session,
             conversation_id=state.conversation_id,

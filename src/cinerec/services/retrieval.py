@@ -44,7 +44,7 @@ from cinerec.services.platform import Platform
 from cinerec.services.reviews import aspect_line
 from cinerec.text.bm25 import BM25Index, fold, tokenize
 from cinerec.text.embeddings.base import Embedder
-from cinerec.text.title_index import TitleIndex, TitleMatch
+from cinerec.text.title_index import TitleIndex, TitleMatch, words_of
 
 log = logging.getLogger(__name__)
 
@@ -168,11 +168,16 @@ class CatalogRetriever:
         self.titles = TitleIndex(movies, self.popularity, min_typo_chars=self.config.min_typo_chars)
         self._by_director: dict[str, list[int]] = defaultdict(list)
         self._by_cast: dict[str, list[int]] = defaultdict(list)
+        #: A person's folded key (as :meth:`TitleIndex.person_matches` gives it) -> their name.
+        self.person_names: dict[str, str] = {}
         for movie in self.movies.values():
             if movie.director:
                 self._by_director[movie.director].append(movie.movie_id)
             for name in movie.cast[:5]:
                 self._by_cast[name].append(movie.movie_id)
+            for name in [*movie.cast[:5], *(movie.director or "").split(",")]:
+                if name.strip():
+                    self.person_names.setdefault(" ".join(words_of(name)), name.strip())
 
     def __len__(self) -> int:
         return len(self.movies)
@@ -184,6 +189,11 @@ class CatalogRetriever:
     def is_person(self, phrase: str) -> bool:
         """Whether ``phrase`` names a director or cast member of the catalog."""
         return self.titles.is_person(phrase)
+
+    def people_in(self, query: str) -> list[str]:
+        """Display names of the catalog people a query names (Latin or Hangul), in order."""
+        keys = self.titles.person_matches(query)
+        return [self.person_names.get(k, k) for k in keys]
 
     def titles_in_text(self, text: str) -> list[tuple[str, int]]:
         """``(phrase, movie id)`` of catalog titles written title-cased in generated text."""

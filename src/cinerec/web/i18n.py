@@ -171,6 +171,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "Fill in your profile first; the chat uses your taste and watched movies.",
         "ko": "먼저 프로필을 입력하세요. 채팅은 취향과 본 영화를 참고합니다.",
     },
+    "chat_flag_template": {
+        "en": "Written from the catalog's facts: the model's wording did not pass the checks.",
+        "ko": "카탈로그 정보로 작성한 답변입니다: 모델의 문장이 검사를 통과하지 못했습니다.",
+    },
     "chat_flag_fallback": {
         "en": "The language model was unavailable: these are the catalog's facts.",
         "ko": "언어 모델을 사용할 수 없어 카탈로그 정보를 보여드립니다.",

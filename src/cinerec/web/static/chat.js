@@ -57,16 +57,43 @@
     }
     text.appendChild(document.createTextNode(data.answer.slice(last)));
     var flags = data.flags || [];
-    if (flags.indexOf("fallback") >= 0) flag(li, d.flagFallback);
+    var phrased = flags.some(function (f) { return f.indexOf("phrase_") === 0; });
+    if (flags.indexOf("fallback") >= 0) flag(li, phrased ? d.flagTemplate : d.flagFallback);
     var removed = ["unknown_title", "unknown_person", "unknown_citation"];
     if (removed.some(function (f) { return flags.indexOf(f) >= 0; })) flag(li, d.flagRemoved);
     if (flags.indexOf("timeout") >= 0 || flags.indexOf("truncated") >= 0) flag(li, d.flagCut);
     li.id = "m" + data.message_id;
   }
 
+  // A new conversation joins the side list at once (it used to appear only after a reload).
+  function listConversation(id, title) {
+    var side = document.getElementById("chat-list");
+    if (!side) return;
+    var href = "/chat?c=" + id;
+    var item = null;
+    Array.prototype.forEach.call(side.querySelectorAll("li"), function (li) {
+      li.removeAttribute("aria-current");
+      var a = li.querySelector("a");
+      if (a && a.getAttribute("href") === href) item = li;
+    });
+    if (!item) {
+      item = document.createElement("li");
+      var a = document.createElement("a");
+      a.href = href;
+      a.textContent = title.length > 60 ? title.slice(0, 57) + "..." : title;
+      item.appendChild(a);
+    }
+    item.setAttribute("aria-current", "true");
+    side.insertBefore(item, side.firstChild);
+    side.hidden = false;
+    var none = document.getElementById("chat-none");
+    if (none) none.remove();
+  }
+
   function handle(li, name, data) {
     var text = li.querySelector(".chat-text");
     if (name === "meta") {
+      if (data.conversation_id) listConversation(data.conversation_id, data.title || "…");
       if (data.conversation_id && conversation.value !== String(data.conversation_id)) {
         conversation.value = data.conversation_id;
         if (window.history && history.replaceState) history.replaceState(null, "", "/chat?c=" + data.conversation_id);

@@ -1,0 +1,68 @@
+"""Question understanding in code, on a small catalog: kinds, entities and follow-ups."""
+
+from __future__ import annotations
+
+import pytest
+
+from cinerec.services.chat_understand import ChatState, understand
+from cinerec.services.retrieval import CatalogRetriever
+from tests.services.test_retrieval import MOVIES, POPULARITY
+
+
+@pytest.fixture(scope="module")
+def retriever() -> CatalogRetriever:
+    return CatalogRetriever(MOVIES, POPULARITY)
+
+
+def test_single_facts_name_the_movie_and_the_field(retriever: CatalogRetriever) -> None:
+    q = understand("Who directed Memento?", retriever=retriever)
+    assert (q.kind, q.field, [m.movie_id for m in q.movies]) == ("fact", "director", [1])
+    assert understand("Memento의 감독은 누구인가요?", retriever=retriever).field == "director"
+    assert understand("When was Inception released?", retriever=retriever).field == "year"
+    assert understand("Inception에 출연한 배우는?", retriever=retriever).field == "cast"
+    assert understand("What genre is Heat (1995)?", retriever=retriever).movies[0].movie_id == 4
+
+
+def test_lists_by_person_and_by_decade_and_genre(retriever: CatalogRetriever) -> None:
+    q = understand("Which movies did Christopher Nolan direct?", retriever=retriever)
+    assert (q.kind, q.person, q.role) == ("list", "Christopher Nolan", "director")
+    q = understand("movies with Leonardo DiCaprio from the 2000s", retriever=retriever)
+    assert (q.kind, q.person, q.year_from, q.year_to) == ("list", "Leonardo DiCaprio", 2000, 2009)
+    q = understand("90년대 코미디 영화 알려줘", retriever=retriever)
+    assert (q.kind, q.genre, q.year_from, q.year_to) == ("list", "Comedy", 1990, 1999)
+    q = understand("other films by the director of Memento", retriever=retriever)
+    assert (q.kind, q.person, q.exclude) == ("list", "Christopher Nolan", (1,))
+
+
+def test_follow_ups_resolve_from_the_stored_state(retriever: CatalogRetriever) -> None:
+    after = ChatState(movie_ids=(1,), person="Christopher Nolan", role="director")
+    q = understand("and what else did he direct?", retriever=retriever, state=after)
+    assert (q.kind, q.person, q.role, q.exclude) == ("list", "Christopher Nolan", "director", (1,))
+    assert q.follow_up
+    q = understand("그 감독의 다른 영화는?", retriever=retriever, state=ChatState(movie_ids=(1,)))
+    assert (q.kind, q.person, q.exclude) == ("list", "Christopher Nolan", (1,))
+    q = understand("who starred in it?", retriever=retriever, state=after)
+    assert (q.kind, q.field, q.movies[0].movie_id) == ("fact", "cast", 1)
+    listed = ChatState(listed_ids=(2, 3, 1))
+    q = understand("who directed the second one?", retriever=retriever, state=listed)
+    assert (q.kind, q.field, q.movies[0].movie_id) == ("fact", "director", 3)
+    assert understand("and what else did he direct?", retriever=retriever).kind == "open"
+
+
+def test_comparisons_and_what_the_catalog_cannot_know(retriever: CatalogRetriever) -> None:
+    q = understand("Which is older, The Departed or Memento?", retriever=retriever)
+    assert (q.kind, q.order, {m.movie_id for m in q.movies}) == ("compare", "older", {9, 1})
+    q = understand("Memento와 Inception 중 어느 영화가 더 오래됐나요?", retriever=retriever)
+    assert (q.kind, q.order) == ("compare", "older")
+    assert understand("Who will direct the next Nolan film?", retriever=retriever).kind == "future"
+    q = understand("Who directed Inception (2031)?", retriever=retriever)
+    assert q.kind == "not_in_catalog"
+    assert understand("Who directed Zorblax Returns?", retriever=retriever).kind == "not_in_catalog"
+    assert understand("What are good movies about dreams?", retriever=retriever).kind == "open"
+
+
+def test_the_state_round_trips_and_survives_junk() -> None:
+    state = ChatState(movie_ids=(1, 2), person="Pete Docter", role="director", listed_ids=(6,))
+    assert ChatState.from_json(state.to_json()) == state
+    assert ChatState.from_json({"movie_ids": ["x"]}) == ChatState()
+    assert ChatState.from_json(None) == ChatState()
