@@ -144,12 +144,18 @@ _CONNECTORS = frozenset({"and", "&", "vs", "vs."})
 _YEAR_TOKEN = re.compile(r"^(?:18|19|20)\d{2}s?$")
 
 
+_MAX_PHRASE_TOKENS = 32
+"""No known title or name is longer (the longest ml-latest-small title, with its a.k.a. parts,
+has 28 words); bounding the pieces keeps the split linear in the run's length (a 6,000-word run
+of the viewer's text took 80 s unbounded, past the reasons' time budget)."""
+
+
 def _segmentable(tokens: list[str], known: _Known) -> bool:
     """True when the tokens split into known phrases, joining words and bare years."""
     n = len(tokens)
     ok = [True] + [False] * n
     for end in range(1, n + 1):
-        for start in range(end):
+        for start in range(max(0, end - _MAX_PHRASE_TOKENS), end):
             if not ok[start]:
                 continue
             piece = tokens[start:end]
