@@ -40,8 +40,8 @@ STRINGS: dict[str, dict[str, str]] = {
     "persona": {"en": "Your persona", "ko": "나의 페르소나"},
     "recommend": {"en": "Recommend movies", "ko": "영화 추천받기"},
     "more": {"en": "More", "ko": "더 보기"},
-    "more_like_this": {"en": "More like this", "ko": "이런 영화 더 보기"},
-    "not_for_me": {"en": "Not for me", "ko": "내 취향 아님"},
+    "feedback_like": {"en": "More like this", "ko": "이런 영화 더 보기"},
+    "feedback_dislike": {"en": "Not for me", "ko": "내 취향 아님"},
     "feedback_liked": {
         "en": "More like this: the next page leans this way.",
         "ko": "이런 영화 더 보기: 다음 페이지에 반영됩니다.",

@@ -258,9 +258,7 @@ def give_feedback(
         raise ValidationError("Feedback on a card is 'like' or 'dislike'.")
     movie = users.parse_movie_id(movie_id)
     run = _parse_run_id(run_id)
-    card_feedback.give_feedback(
-        platform, user_id=current.id, movie_id=movie, kind=kind, run_id=run
-    )
+    card_feedback.give_feedback(platform, user_id=current.id, movie_id=movie, kind=kind, run_id=run)
     tasks.add_task(warm_reasons, platform, user_id=current.id)
     return _feedback_fragment(request, movie, run, kind)
 
