@@ -268,7 +268,10 @@ def feedback(
 def list_feedback(platform: PlatformDep, user: UserDep) -> list[FeedbackPublic]:
     """This session's standing "More like this" / "Not for me" choices."""
     found = card_feedback.choices(platform, user_id=_require(user).id)
-    return [FeedbackPublic(movie_id=m, kind=k) for m, k in found.items()]  # type: ignore[arg-type]
+    return [
+        FeedbackPublic(movie_id=m, kind="like" if k == "like" else "dislike")
+        for m, k in found.items()
+    ]
 
 
 @router.delete("/feedback/{movie_id}", response_model=list[FeedbackPublic])
