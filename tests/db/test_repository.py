@@ -244,6 +244,21 @@ def test_feedback(session: Session, catalog: dict[int, Movie]) -> None:
         repo.add_feedback(session, user_id=other, movie_id=1, kind="like", run_id=run_id)
 
 
+def test_latest_feedback_and_removing_it(session: Session, catalog: dict[int, Movie]) -> None:
+    user_id, other = _user(session), _user(session, "b" * 64)
+    repo.add_feedback(session, user_id=user_id, movie_id=1, kind="dislike")
+    repo.add_feedback(session, user_id=user_id, movie_id=1, kind="like")  # newer wins
+    repo.add_feedback(session, user_id=user_id, movie_id=2, kind="watched")
+    repo.add_feedback(session, user_id=other, movie_id=3, kind="dislike")
+    choices = {"like", "dislike"}
+    assert repo.latest_feedback(session, user_id=user_id, kinds=choices) == {1: "like"}
+    assert repo.latest_feedback(session, user_id=user_id) == {1: "like", 2: "watched"}
+    assert repo.remove_feedback(session, user_id=user_id, movie_id=1, kinds=choices) == 2
+    assert repo.remove_feedback(session, user_id=user_id, movie_id=3, kinds=choices) == 0
+    assert repo.latest_feedback(session, user_id=user_id) == {2: "watched"}
+    assert repo.latest_feedback(session, user_id=other) == {3: "dislike"}
+
+
 # Transactions --------------------------------------------------------------------------------
 
 

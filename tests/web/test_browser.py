@@ -8,6 +8,7 @@ import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -36,6 +37,38 @@ def server(
     }
     with cinerec_server(home, env) as url:
         yield url
+
+
+def card_ids(cards: Any) -> list[int]:
+    """The movie ids of a card locator's cards, in order."""
+    return [int(i) for i in cards.evaluate_all("els => els.map(e => e.dataset.movieId)")]
+
+
+def pages_without_feedback(browser: Any, server: str, page: Any) -> tuple[list[int], list[int]]:
+    """Pages 1 and 2 for a new session with ``page``'s profile and ticks but no feedback,
+    through the JSON API (reasons left unwritten)."""
+    profile = page.request.get(f"{server}/api/profile").json()
+    watched = page.request.get(f"{server}/api/watched").json()
+    other = browser.new_context()
+    api = other.request
+    headers = {"X-CSRF-Token": api.get(f"{server}/api/csrf").json()["csrf_token"]}
+    keys = ("name", "age", "gender", "taste", "language")
+    fields = {k: profile[k] for k in keys if profile[k] is not None}
+    assert api.put(f"{server}/api/profile", data=fields, headers=headers).ok
+    for w in watched:
+        body = {"movie_id": w["movie"]["id"], "rating": w["rating"]}
+        assert api.post(f"{server}/api/watched", data=body, headers=headers).ok
+    pages = []
+    for more in (False, True):
+        r = api.post(
+            f"{server}/api/recommendations",
+            data={"more": more, "stream_reasons": True},
+            headers=headers,
+        )
+        assert r.ok, r.text()
+        pages.append([item["movie"]["id"] for item in r.json()["items"]])
+    other.close()
+    return pages[0], pages[1]
 
 
 def test_whole_flow_in_chromium(server: str) -> None:
@@ -82,18 +115,45 @@ def test_whole_flow_in_chromium(server: str) -> None:
         expect(cards.first.locator(".links a")).to_have_attribute("href", re.compile("justwatch"))
         page.screenshot(path=str(SCREENSHOTS / "browser-flow.png"), full_page=True)
 
-        # "More" appends a second page with no repeats.
+        # Feedback: "Not for me" on the first card, "More like this" on the second; each card
+        # shows its choice with an Undo, and an undone choice brings the buttons back.
+        first_ids = card_ids(cards)
+        cards.nth(0).locator("button.feedback-dislike").click()
+        expect(cards.nth(0).locator(".feedback[data-choice='dislike']")).to_be_visible()
+        cards.nth(1).locator("button.feedback-like").click()
+        expect(cards.nth(1).locator(".feedback[data-choice='like']")).to_be_visible()
+        cards.nth(0).locator("button.feedback-undo").click()
+        expect(cards.nth(0).locator("button.feedback-dislike")).to_be_visible()
+        cards.nth(0).locator("button.feedback-dislike").click()
+        expect(cards.nth(0).locator(".feedback[data-choice='dislike']")).to_be_visible()
+        stored = page.request.get(f"{server}/api/feedback").json()
+        assert {(f["movie_id"], f["kind"]) for f in stored} == {
+            (first_ids[0], "dislike"),
+            (first_ids[1], "like"),
+        }
+        page.locator("#rec-pages .card").nth(1).screenshot(
+            path=str(SCREENSHOTS / "browser-feedback-card.png")
+        )
+
+        # "More" appends a second page with no repeats, made with the feedback.
         page.click("#more-btn")
         expect(page.locator(".rec-page[data-page='2'] .card").first).to_be_visible(timeout=60_000)
         expect(page.locator("#rec-pages .reason.pending")).to_have_count(0, timeout=420_000)
         all_titles = page.locator("#rec-pages .card .card-title").all_inner_texts()
         assert len(all_titles) == 2 * PAGE and len(set(all_titles)) == 2 * PAGE
         assert set(first_page_titles) <= set(all_titles)
+        second_ids = card_ids(page.locator(".rec-page[data-page='2'] .card"))
+        # The same viewer without feedback (another session through the API) gets the same
+        # first page and a different second one.
+        same_first, plain_second = pages_without_feedback(browser, server, page)
+        assert same_first == first_ids
+        assert plain_second != second_ids and not set(plain_second) & set(first_ids)
 
         # 5. Coming back in the same browser keeps everything; a new browser sees nothing of it.
         page.goto(server)
         expect(page.locator(".watched-list li")).to_have_count(3)
         expect(page.locator("#rec-pages .card")).to_have_count(2 * PAGE)
+        expect(page.locator("#rec-pages .feedback[data-choice]")).to_have_count(2)
         expect(page.locator("#persona")).to_be_visible()
         assert page.locator("#rec-pages .reason").count() >= PAGE  # stored, not re-written
 

@@ -31,6 +31,8 @@ FORMS = [  # (path, fields) of every state-changing page route
     ("/watched/2571/delete", {}),
     ("/recommend", {}),
     ("/recommend?more=1", {}),
+    ("/feedback", {"movie_id": "1", "kind": "dislike"}),
+    ("/feedback/1/undo", {}),
     ("/recovery", {}),
     ("/restore", {"code": "AAAAA-AAAAA-AAAAA-AAAAA-AAAAA"}),
     ("/chat", {"message": "attacker question"}),
@@ -43,6 +45,7 @@ FETCHES = [  # (method, path, body) of every state-changing API route
     ("DELETE", "/api/watched/2571", None),
     ("POST", "/api/recommendations", {}),
     ("POST", "/api/feedback", {"movie_id": 1, "kind": "like"}),
+    ("DELETE", "/api/feedback/1", None),
     ("POST", "/api/chat", {"message": "attacker"}),
     ("POST", "/api/chat/stream", {"message": "attacker"}),
     ("DELETE", "/api/chat/conversations/1", None),
@@ -136,6 +139,9 @@ def test_pages_on_other_origins_change_nothing(server: str, attacker: int, home:
         for movie_id in (2571, 260):
             r = page.request.post(f"{server}/api/watched", data={"movie_id": movie_id}, headers=api)
             assert r.ok, r.text()
+        r = page.request.post(f"{server}/api/feedback", data={"movie_id": 1, "kind": "like"},
+                              headers=api)  # fmt: skip
+        assert r.ok, r.text()
         r = page.request.post(f"{server}/chat", form={"message": "Who directed Alien?",
                                                        "csrf_token": token})  # fmt: skip
         assert r.ok
@@ -146,6 +152,7 @@ def test_pages_on_other_origins_change_nothing(server: str, attacker: int, home:
                 "watched": page.request.get(f"{server}/api/watched").json(),
                 "conversations": page.request.get(f"{server}/api/chat/conversations").json(),
                 "runs": page.request.get(f"{server}/api/recommendations").json(),
+                "feedback": page.request.get(f"{server}/api/feedback").json(),
                 "session": next(
                     c["value"] for c in context.cookies() if c["name"] == "cinerec_session"
                 ),
@@ -154,6 +161,7 @@ def test_pages_on_other_origins_change_nothing(server: str, attacker: int, home:
         before = snapshot()
         assert before["profile"]["name"] == "Victim" and len(before["watched"]) == 2
         assert len(before["conversations"]) == 1
+        assert before["feedback"] == [{"movie_id": 1, "kind": "like"}]
         for origin in (f"http://localhost:{attacker}", f"http://127.0.0.1:{attacker}"):
             evil = context.new_page()
             evil.goto(origin)

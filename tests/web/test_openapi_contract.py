@@ -91,6 +91,8 @@ OPERATIONS = [
     ("GET", "/api/recommendations/{run_id}/reasons"),
     ("GET", "/api/persona"),
     ("POST", "/api/feedback"),
+    ("GET", "/api/feedback"),
+    ("DELETE", "/api/feedback/{movie_id}"),
     ("POST", "/api/chat"),
     ("POST", "/api/chat/stream"),
     ("GET", "/api/chat/conversations"),

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from cinerec.data.types import Rated
@@ -62,12 +62,14 @@ __all__ = [
     "get_movies",
     "get_user",
     "get_user_by_token_hash",
+    "latest_feedback",
     "latest_persona",
     "list_runs",
     "list_watched",
     "missing_movie_ids",
     "popular_movie_ids",
     "recommended_movie_ids",
+    "remove_feedback",
     "remove_watched",
     "save_persona",
     "save_run",
@@ -478,3 +480,29 @@ def feedback_movie_ids(
         .distinct()
     )
     return set(session.scalars(stmt))
+
+
+def latest_feedback(
+    session: Session, *, user_id: int, kinds: Collection[str] = FEEDBACK_KINDS
+) -> dict[int, str]:
+    """Per movie, the newest of ``kinds`` this user gave it (movies without any are missing)."""
+    stmt = (
+        select(FeedbackRow.movie_id, FeedbackRow.kind)
+        .where(FeedbackRow.user_id == user_id, FeedbackRow.kind.in_(list(kinds)))
+        .order_by(FeedbackRow.created_at, FeedbackRow.id)
+    )
+    return {int(movie_id): str(kind) for movie_id, kind in session.execute(stmt)}
+
+
+def remove_feedback(
+    session: Session, *, user_id: int, movie_id: int, kinds: Collection[str] = FEEDBACK_KINDS
+) -> int:
+    """Delete this user's feedback of ``kinds`` about one movie; returns how many rows went."""
+    result = session.execute(
+        delete(FeedbackRow).where(
+            FeedbackRow.user_id == user_id,
+            FeedbackRow.movie_id == movie_id,
+            FeedbackRow.kind.in_(list(kinds)),
+        )
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

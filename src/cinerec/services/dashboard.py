@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from cinerec.data.types import Movie
 from cinerec.db import repository as repo
 from cinerec.db.review_summaries import get_review_summaries
+from cinerec.services.feedback import CHOICES
 from cinerec.services.platform import Platform
 from cinerec.services.recommend import RecommendationPage, current_batch, page_from_run
 
@@ -24,6 +25,7 @@ class Dashboard:
     persona: repo.PersonaRecord | None
     current: list[RecommendationPage]  # pages since the newest page 1, in page order
     earlier: list[RecommendationPage]  # older runs, newest first
+    choices: dict[int, str]  # movie id -> "like" / "dislike" (the cards' feedback)
 
 
 def load_dashboard(platform: Platform, *, user_id: int, max_runs: int = 20) -> Dashboard:
@@ -36,6 +38,7 @@ def load_dashboard(platform: Platform, *, user_id: int, max_runs: int = 20) -> D
         runs = repo.list_runs(session, user_id=user_id, limit=max_runs)
         ids = {w.movie_id for w in watched} | {i.movie_id for r in runs for i in r.items}
         movies = repo.get_movies(session, ids=sorted(ids))
+        choices = repo.latest_feedback(session, user_id=user_id, kinds=CHOICES)
         reviews = get_review_summaries(
             session, movie_ids=[i.movie_id for r in runs for i in r.items]
         )
@@ -49,4 +52,5 @@ def load_dashboard(platform: Platform, *, user_id: int, max_runs: int = 20) -> D
         persona=persona,
         current=[page_from_run(r, movies, reviews=reviews) for r in reversed(current_runs)],
         earlier=[page_from_run(r, movies, reviews=reviews) for r in earlier],
+        choices=choices,
     )

@@ -18,6 +18,7 @@ from cinerec.llm.blend import rank_page
 from cinerec.llm.persona import TEMPLATE_MODEL, UserProfile, template_persona, write_persona
 from cinerec.llm.reasons import warm_prefix, write_reasons
 from cinerec.llm.rerank import Candidate, RankedItem, base_ranking
+from cinerec.services.feedback import PageFeedback, demote, page_feedback
 from cinerec.services.platform import Platform
 from cinerec.services.reviews import review_note
 from cinerec.text.taste import Taste, parse_taste, taste_genre_scores
@@ -66,12 +67,17 @@ def candidate_pool(
     taste: Taste,
     exclude: Collection[int],
     n: int,
+    feedback: PageFeedback | None = None,
 ) -> list[Candidate]:
     """The retriever's top items for a history (popularity when empty), re-weighted by taste.
 
     Movies of a disliked genre are dropped; liked genres lift a movie. Scores are rank-normalised
-    to (0, 1] first so that popularity counts and ALS scores mix the same way.
+    to (0, 1] first so that popularity counts and ALS scores mix the same way. ``feedback``
+    (the cards' "More like this" / "Not for me") folds liked movies into the history, drops
+    disliked ones and demotes their neighbours (:mod:`cinerec.services.feedback`).
     """
+    if feedback:
+        history, exclude = feedback.fold(history, exclude)
     blocked = set(exclude) | {r.movie_id for r in history}
     if history:
         model, _ = platform.recommender
@@ -96,6 +102,8 @@ def candidate_pool(
             continue
         base = 1.0 - rank / len(ranked)
         scored.append(Candidate(movie=movie, score=base + TASTE_WEIGHT * genre_score))
+    if feedback and feedback.disliked:
+        scored = demote(platform, scored, feedback.disliked)
     scored.sort(key=lambda c: c.score, reverse=True)
     return scored[:n]
 
@@ -173,6 +181,7 @@ def _page_candidates(
         taste=parse_taste(user.taste),
         exclude=exclude,
         n=platform.settings.n_candidates,
+        feedback=page_feedback(session, user_id=user.id),
     )
     return history, candidates, page
 

@@ -40,6 +40,17 @@ STRINGS: dict[str, dict[str, str]] = {
     "persona": {"en": "Your persona", "ko": "나의 페르소나"},
     "recommend": {"en": "Recommend movies", "ko": "영화 추천받기"},
     "more": {"en": "More", "ko": "더 보기"},
+    "feedback_like": {"en": "More like this", "ko": "이런 영화 더 보기"},
+    "feedback_dislike": {"en": "Not for me", "ko": "내 취향 아님"},
+    "feedback_liked": {
+        "en": "More like this: the next page leans this way.",
+        "ko": "이런 영화 더 보기: 다음 페이지에 반영됩니다.",
+    },
+    "feedback_disliked": {
+        "en": "Not for me: the next page shows less like it.",
+        "ko": "내 취향 아님: 다음 페이지에서 비슷한 영화를 줄입니다.",
+    },
+    "feedback_undo": {"en": "Undo", "ko": "취소"},
     "recommendations": {"en": "Recommendations", "ko": "추천 영화"},
     "working": {
         "en": "Ranking candidates…",

@@ -249,3 +249,10 @@ class FeedbackIn(BaseModel):
 
 class FeedbackOut(BaseModel):
     id: int
+
+
+class FeedbackPublic(BaseModel):
+    """A standing card choice: ``like`` ("More like this") or ``dislike`` ("Not for me")."""
+
+    movie_id: int
+    kind: Literal["like", "dislike"]

@@ -13,6 +13,7 @@ from starlette.background import BackgroundTask
 
 from cinerec.db import repository as repo
 from cinerec.errors import NotFoundError, ValidationError
+from cinerec.services import feedback as card_feedback
 from cinerec.services import reviews, users
 from cinerec.services.dashboard import load_dashboard
 from cinerec.services.recommend import recommend_for_user, stream_reasons, warm_reasons
@@ -23,6 +24,7 @@ from cinerec.web.schemas import (
     CsrfOut,
     FeedbackIn,
     FeedbackOut,
+    FeedbackPublic,
     MovieIdPath,
     MoviePublic,
     PersonaPublic,
@@ -247,13 +249,38 @@ def get_persona(platform: PlatformDep, user: UserDep) -> PersonaPublic | None:
 
 
 @router.post("/feedback", response_model=FeedbackOut)
-def feedback(platform: PlatformDep, user: UserDep, body: FeedbackIn) -> FeedbackOut:
-    with platform.session() as session:
-        fid = repo.add_feedback(
-            session,
-            user_id=_require(user).id,
-            movie_id=body.movie_id,
-            kind=body.kind,
-            run_id=body.run_id,
-        )
+def feedback(
+    platform: PlatformDep, user: UserDep, body: FeedbackIn, tasks: BackgroundTasks
+) -> FeedbackOut:
+    """Record feedback about a movie. ``like`` ("More like this") and ``dislike`` ("Not for
+    me") replace the movie's earlier choice and shape every next page at once: a liked movie
+    joins the history the recommender reads, a disliked one and its close neighbours move down
+    (``not_interested`` only hides the movie)."""
+    user_id = _require(user).id
+    fid = card_feedback.give_feedback(
+        platform, user_id=user_id, movie_id=body.movie_id, kind=body.kind, run_id=body.run_id
+    )
+    tasks.add_task(warm_reasons, platform, user_id=user_id)
     return FeedbackOut(id=fid)
+
+
+@router.get("/feedback", response_model=list[FeedbackPublic])
+def list_feedback(platform: PlatformDep, user: UserDep) -> list[FeedbackPublic]:
+    """This session's standing "More like this" / "Not for me" choices."""
+    found = card_feedback.choices(platform, user_id=_require(user).id)
+    return [
+        FeedbackPublic(movie_id=m, kind="like" if k == "like" else "dislike")
+        for m, k in found.items()
+    ]
+
+
+@router.delete("/feedback/{movie_id}", response_model=list[FeedbackPublic])
+def undo_feedback(
+    platform: PlatformDep, user: UserDep, movie_id: MovieIdPath, tasks: BackgroundTasks
+) -> list[FeedbackPublic]:
+    """Undo the choice on a movie (nothing happens when there is none); answers the choices
+    that remain."""
+    user_id = _require(user).id
+    if card_feedback.undo_feedback(platform, user_id=user_id, movie_id=movie_id):
+        tasks.add_task(warm_reasons, platform, user_id=user_id)
+    return list_feedback(platform, user)

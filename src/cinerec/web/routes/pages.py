@@ -9,6 +9,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from cinerec.db import repository as repo
 from cinerec.errors import NotFoundError, ValidationError
+from cinerec.services import feedback as card_feedback
 from cinerec.services import reviews, similar, users
 from cinerec.services.dashboard import load_dashboard
 from cinerec.services.recommend import recommend_for_user, warm_reasons
@@ -21,7 +22,7 @@ from cinerec.web.deps import (
     UserDep,
     set_session_cookie,
 )
-from cinerec.web.schemas import MovieIdPath
+from cinerec.web.schemas import MAX_ID, MovieIdPath
 from cinerec.web.security import require_csrf
 from cinerec.web.templating import page_language, render
 
@@ -236,7 +237,63 @@ def recommend(
             "fresh": True,
             "persona": page.persona,
             "persona_fallback": page.persona_fallback,
+            "choices": card_feedback.choices(platform, user_id=current.id),
         },
+    )
+
+
+@router.post("/feedback")
+def give_feedback(
+    request: Request,
+    platform: PlatformDep,
+    user: UserDep,
+    tasks: BackgroundTasks,
+    movie_id: Annotated[str, Form()] = "",
+    kind: Annotated[str, Form()] = "",
+    run_id: Annotated[str, Form()] = "",
+) -> Response:
+    """A card's "More like this" (``kind=like``) or "Not for me" (``kind=dislike``)."""
+    current = _require_user(user)
+    if kind not in card_feedback.CHOICES:
+        raise ValidationError("Feedback on a card is 'like' or 'dislike'.")
+    movie = users.parse_movie_id(movie_id)
+    run = _parse_run_id(run_id)
+    card_feedback.give_feedback(platform, user_id=current.id, movie_id=movie, kind=kind, run_id=run)
+    tasks.add_task(warm_reasons, platform, user_id=current.id)
+    return _feedback_fragment(request, movie, run, kind)
+
+
+@router.post("/feedback/{movie_id}/undo")
+def undo_feedback(
+    request: Request,
+    platform: PlatformDep,
+    user: UserDep,
+    movie_id: MovieIdPath,
+    tasks: BackgroundTasks,
+    run_id: Annotated[str, Form()] = "",
+) -> Response:
+    """Take back a card's choice; the card shows both buttons again."""
+    current = _require_user(user)
+    if card_feedback.undo_feedback(platform, user_id=current.id, movie_id=movie_id):
+        tasks.add_task(warm_reasons, platform, user_id=current.id)
+    return _feedback_fragment(request, movie_id, _parse_run_id(run_id), None)
+
+
+def _parse_run_id(value: str) -> int | None:
+    if not value.strip():
+        return None
+    if not value.strip().isdigit() or not 0 < int(value) <= MAX_ID:
+        raise ValidationError("A run id must be a whole number from 1 to 2147483647.")
+    return int(value)
+
+
+def _feedback_fragment(
+    request: Request, movie_id: int, run_id: int | None, choice: str | None
+) -> Response:
+    if not _is_htmx(request):
+        return RedirectResponse("/#recommendations", status_code=303)
+    return render(
+        request, "_feedback.html", {"movie_id": movie_id, "run_id": run_id, "choice": choice}
     )
 
 
