@@ -47,6 +47,8 @@ from cinerec.text.embeddings.base import Embedder
 log = logging.getLogger(__name__)
 
 MAX_THEME_CHARS = 200
+THEME_WORD = r"[0-9A-Za-z\u00C0-\u024F\u0370-\u1FFF\u3040-\u9FFF\uAC00-\uD7A3]"
+"""A theme needs at least one letter or digit (Latin, Greek, Cyrillic, kana, CJK, Hangul ...)."""
 MAX_POST_MOVIES = 10
 POSTER_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
@@ -130,7 +132,7 @@ def detect_language(text: str) -> str:
 
 def _check_request(theme: str, n: int, language: str | None) -> tuple[str, str]:
     theme = " ".join(theme.split())
-    if not theme:
+    if not re.search(THEME_WORD, theme):
         raise ValidationError("Give a theme for the post, e.g. 'rainy day' or '비 오는 날'.")
     if len(theme) > MAX_THEME_CHARS:
         raise ValidationError(f"The theme is too long; keep it under {MAX_THEME_CHARS} characters.")

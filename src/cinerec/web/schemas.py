@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import Path
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from cinerec.config import Settings
 from cinerec.data.types import Movie
@@ -23,7 +23,17 @@ STRICT_INPUT = ConfigDict(extra="forbid", strict=True)
 MovieIdPath = Annotated[int, Path(ge=1, le=MAX_ID, description="A catalog movie id.")]
 RunIdPath = Annotated[int, Path(ge=1, le=MAX_ID, description="A recommendation run id.")]
 ConversationIdPath = Annotated[int, Path(ge=1, le=MAX_ID, description="A conversation id.")]
-BoundedId = Annotated[int, Field(ge=1, le=MAX_ID)]
+
+
+def _whole_number(value: object) -> object:
+    """JSON Schema counts 90.0 as an integer; so does the API (strict mode still refuses "90")."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+WholeNumber = Annotated[int, BeforeValidator(_whole_number)]
+BoundedId = Annotated[WholeNumber, Field(ge=1, le=MAX_ID)]
 
 
 class ErrorOut(BaseModel):
@@ -57,7 +67,7 @@ class ProfileIn(BaseModel):
     model_config = STRICT_INPUT
 
     name: str = Field(min_length=1, max_length=60, description="Shown only to this session.")
-    age: int | None = Field(default=None, ge=5, le=120)
+    age: WholeNumber | None = Field(default=None, ge=5, le=120)
     gender: Literal["female", "male", "other", "unspecified"] = "unspecified"
     taste: str = Field(
         default="",

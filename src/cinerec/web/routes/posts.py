@@ -18,10 +18,16 @@ from pydantic import BaseModel, Field
 
 from cinerec.errors import NotFoundError, ValidationError
 from cinerec.llm.posts import Post
-from cinerec.services.posts import MAX_POST_MOVIES, MAX_THEME_CHARS, PostOutcome, make_post
+from cinerec.services.posts import (
+    MAX_POST_MOVIES,
+    MAX_THEME_CHARS,
+    THEME_WORD,
+    PostOutcome,
+    make_post,
+)
 from cinerec.services.posts import render_cards as render_post_cards
 from cinerec.web.deps import GateDep, PlatformDep, UserDep
-from cinerec.web.schemas import COMMON_ERRORS, MODEL_ERRORS, STRICT_INPUT
+from cinerec.web.schemas import COMMON_ERRORS, MODEL_ERRORS, STRICT_INPUT, WholeNumber
 from cinerec.web.security import require_csrf
 from cinerec.web.templating import page_language, render
 
@@ -86,8 +92,8 @@ class PostIn(BaseModel):
 
     model_config = STRICT_INPUT
 
-    theme: str = Field(min_length=1, max_length=MAX_THEME_CHARS, pattern=r"\S")
-    n: int = Field(default=5, ge=1, le=MAX_POST_MOVIES)
+    theme: str = Field(min_length=1, max_length=MAX_THEME_CHARS, pattern=THEME_WORD)
+    n: WholeNumber = Field(default=5, ge=1, le=MAX_POST_MOVIES)
     lang: Literal["en", "ko"] | None = None
 
 
