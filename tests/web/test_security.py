@@ -223,6 +223,11 @@ def test_errors_have_one_shape_and_405_says_allow(client: TestClient) -> None:
     assert "HTTPValidationError" not in schema["components"]["schemas"]
     chat = schema["components"]["schemas"]["ChatIn"]["properties"]["message"]
     assert chat["maxLength"] == 1000
+    watched = schema["components"]["schemas"]["WatchedIn"]
+    assert watched["properties"]["movie_id"]["maximum"] == 2**31 - 1  # bounds are in the contract
+    assert watched["additionalProperties"] is False
+    r = client.post("/api/watched", json={"movie_id": "3"})
+    assert r.status_code == 422  # a string is not a number, even a numeric one
 
 
 def test_favicon_and_language_links_keep_the_conversation(client: TestClient) -> None:

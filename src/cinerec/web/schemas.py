@@ -32,8 +32,11 @@ def _whole_number(value: object) -> object:
     return value
 
 
-WholeNumber = Annotated[int, BeforeValidator(_whole_number)]
-BoundedId = Annotated[WholeNumber, Field(ge=1, le=MAX_ID)]
+WholeNumber = BeforeValidator(_whole_number)
+# Constraints first, then the validator that wraps them (the other order loses them from the
+# JSON schema).
+BoundedId = Annotated[int, Field(ge=1, le=MAX_ID), WholeNumber]
+Age = Annotated[int, Field(ge=5, le=120), WholeNumber]
 
 
 class ErrorOut(BaseModel):
@@ -67,7 +70,7 @@ class ProfileIn(BaseModel):
     model_config = STRICT_INPUT
 
     name: str = Field(min_length=1, max_length=60, description="Shown only to this session.")
-    age: WholeNumber | None = Field(default=None, ge=5, le=120)
+    age: Age | None = None
     gender: Literal["female", "male", "other", "unspecified"] = "unspecified"
     taste: str = Field(
         default="",

@@ -93,7 +93,7 @@ class PostIn(BaseModel):
     model_config = STRICT_INPUT
 
     theme: str = Field(min_length=1, max_length=MAX_THEME_CHARS, pattern=THEME_WORD)
-    n: WholeNumber = Field(default=5, ge=1, le=MAX_POST_MOVIES)
+    n: Annotated[int, Field(ge=1, le=MAX_POST_MOVIES), WholeNumber] = 5
     lang: Literal["en", "ko"] | None = None
 
 
