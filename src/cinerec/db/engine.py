@@ -53,8 +53,9 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
 def make_engine(url: str | URL, *, echo: bool = False) -> Engine:
     """Create an engine with the per-backend settings cinerec relies on.
 
-    SQLite: the parent directory of the file is created, foreign keys are enforced and the
-    journal is in WAL mode (readers do not block the writer); ``:memory:`` shares one
+    SQLite: the parent directory of the file is created, foreign keys are enforced, the
+    journal is in WAL mode (readers do not block the writer) and a writer waits up to 30 s
+    for another's commit; ``:memory:`` shares one
     connection. MariaDB/MySQL: ``charset=utf8mb4`` is added when missing and connections are
     pinged before use. PostgreSQL needs nothing special.
 
@@ -71,7 +72,9 @@ def make_engine(url: str | URL, *, echo: bool = False) -> Engine:
     if backend == "sqlite":
         database = parsed.database or ""
         in_memory = database in ("", ":memory:") or database.startswith("file::memory:")
-        kwargs["connect_args"] = {"check_same_thread": False}
+        # A writer waits up to 30 s for another's commit (the default 5 s failed pages under
+        # load with "database is locked").
+        kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
         if in_memory:
             kwargs["poolclass"] = StaticPool
         else:

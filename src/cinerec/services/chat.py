@@ -194,12 +194,15 @@ def start_turn(
     config = config or ChatServiceConfig()
     started = time.perf_counter()
     question = _validate(message)
+    # Writes are short transactions of their own: planning may build the title index (seconds on
+    # a first question), and on SQLite a write transaction held meanwhile locks out other writers.
     with platform.session() as session:
         viewer = load_viewer(session, user_id=user_id)
         if conversation_id is None:
             conversation_id = conv.create_conversation(
                 session, user_id=user_id, title=_conversation_title(question)
             )
+    with platform.session() as session:
         stored = load_memory(session, conversation_id=conversation_id, user_id=user_id)
         recent = [t for _, t in stored.turns]
         context_ids = [i for t in reversed(recent) if t.role == "assistant" for i in t.cited_ids]
@@ -209,7 +212,8 @@ def start_turn(
         planned = None
         if intent != "recommend":
             planned = _plan(platform, session, question, language, stored.record.state)
-        if planned is not None:
+    if planned is not None:
+        with platform.session() as session:
             user_msg_id = conv.add_message(
                 session,
                 conversation_id=conversation_id,
