@@ -204,7 +204,7 @@ def test_chat_streams_in_chromium(platform) -> None:  # type: ignore[no-untyped-
             page.fill("input[name=name]", "Mina")
             page.click("#save-profile")
             page.goto(url + "/chat")
-            page.fill("#chat-input", 'Who directed Film Number 3? <img src=x onerror="alert(1)">')
+            page.fill("#chat-input", 'Tell me about Film Number 3. <img src=x onerror="alert(1)">')
             page.click("#chat-send")
             answer = page.locator(".chat-assistant").last
             expect(answer.locator(".chat-text")).to_contain_text("Film Number 3 (1983)")
@@ -214,7 +214,8 @@ def test_chat_streams_in_chromium(platform) -> None:  # type: ignore[no-untyped-
             expect(answer.locator(".chat-flag")).to_have_count(1)
             assert page.locator(".chat-user img").count() == 0  # the question stays text
             assert re.search(r"/chat\?c=\d+$", page.url)
-            page.fill("#chat-input", "Who starred in it?")
+            expect(page.locator(".chat-list li")).to_have_count(1)  # listed without a reload
+            page.fill("#chat-input", "Tell me more about it.")
             page.click("#chat-send")
             expect(page.locator(".chat-assistant").last).to_contain_text("Actor 3 and Actor 4")
             page.reload()
