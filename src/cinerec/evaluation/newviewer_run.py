@@ -47,14 +47,12 @@ from cinerec.ranking.ranker import LearnedRanker, LearnedRankerConfig, llm_match
 from cinerec.ranking.statements import LANGUAGES
 from cinerec.ranking.viewers import DRAWS
 from cinerec.recommenders.base import TrainingOptions
-from cinerec.text.taste import DISLIKE_PENALTY
+from cinerec.text.taste import DISLIKE_PENALTY, TASTE_WEIGHT
 
 log = logging.getLogger(__name__)
 
 RETRIEVERS = ("popularity", "ease", "als", "content", "sasrec")
 PAGE_POOL = 300
-TASTE_WEIGHT = 0.35
-"""The page's hand-set genre weight (``services/recommend.py`` before this protocol)."""
 LLM_WEIGHTS = (0.0, 0.05, 0.1, 0.2, 0.5, 1.0)
 """Grid for the language model's structured-taste weight, chosen on validation users."""
 METRICS = ("ndcg@10", "recall@10")

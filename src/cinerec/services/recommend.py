@@ -1,4 +1,11 @@
-"""The recommendation flow: candidates -> taste -> persona -> grounded re-rank -> stored run."""
+"""The recommendation flow: candidates -> taste -> stored run -> reasons and persona.
+
+What orders the cards: the trained recommender on the ticked movies, with the taste text
+lifting liked genres and dropping disliked ones (``TASTE_WEIGHT``); a feature-aware recommender
+(the learned ranker, ``CINEREC_RECOMMENDER=ltr``) reads the taste text itself. The language
+model writes the reasons and the persona; it re-scores the cards only when ``rank_method`` asks
+for it (off by default: on the newviewer protocol it did not earn a place in the ranking).
+"""
 
 from __future__ import annotations
 
@@ -18,12 +25,12 @@ from cinerec.llm.blend import rank_page
 from cinerec.llm.persona import TEMPLATE_MODEL, UserProfile, template_persona, write_persona
 from cinerec.llm.reasons import warm_prefix, write_reasons
 from cinerec.llm.rerank import Candidate, RankedItem, base_ranking
+from cinerec.recommenders.base import FeatureAware
 from cinerec.services.platform import Platform
 from cinerec.services.reviews import review_note
-from cinerec.text.taste import Taste, parse_taste, taste_genre_scores
+from cinerec.text.taste import TASTE_WEIGHT, Taste, parse_taste, taste_genre_scores
 
 POOL_SIZE = 300  # retriever candidates before the taste filter
-TASTE_WEIGHT = 0.35  # how much a liked genre lifts a candidate (scores are rank-normalised)
 log = logging.getLogger(__name__)
 
 PENDING = "reasons_pending"  # run timing flag: 1 while the reasons are still to be written
@@ -66,16 +73,27 @@ def candidate_pool(
     taste: Taste,
     exclude: Collection[int],
     n: int,
+    taste_text: str = "",
 ) -> list[Candidate]:
     """The retriever's top items for a history (popularity when empty), re-weighted by taste.
 
     Movies of a disliked genre are dropped; liked genres lift a movie. Scores are rank-normalised
-    to (0, 1] first so that popularity counts and ALS scores mix the same way.
+    to (0, 1] first so that popularity counts and ALS scores mix the same way. A feature-aware
+    recommender (the learned ranker) gets ``taste_text`` as its statement and its order stands
+    (no genre lift: it has learned what the statement is worth).
     """
     blocked = set(exclude) | {r.movie_id for r in history}
+    lift = TASTE_WEIGHT
     if history:
         model, _ = platform.recommender
-        ranked = [s.movie_id for s in model.recommend(history, POOL_SIZE, exclude=blocked)]
+        if isinstance(model, FeatureAware) and taste_text:
+            recs = model.recommend_for(
+                history, POOL_SIZE, exclude=blocked, features={"statement": taste_text}
+            )
+            lift = 0.0
+        else:
+            recs = model.recommend(history, POOL_SIZE, exclude=blocked)
+        ranked = [s.movie_id for s in recs]
     else:
         ranked = []
     if len(ranked) < POOL_SIZE:
@@ -95,7 +113,7 @@ def candidate_pool(
         if genre_score < 0:
             continue
         base = 1.0 - rank / len(ranked)
-        scored.append(Candidate(movie=movie, score=base + TASTE_WEIGHT * genre_score))
+        scored.append(Candidate(movie=movie, score=base + lift * genre_score))
     scored.sort(key=lambda c: c.score, reverse=True)
     return scored[:n]
 
@@ -173,6 +191,7 @@ def _page_candidates(
         taste=parse_taste(user.taste),
         exclude=exclude,
         n=platform.settings.n_candidates,
+        taste_text=user.taste,
     )
     return history, candidates, page
 
@@ -531,5 +550,11 @@ def recommend_for_history(
         if unknown:
             raise NotFoundError(f"Unknown movie ids: {unknown[:10]}; look them up with search.")
         return candidate_pool(
-            platform, session, history=history, taste=parse_taste(taste_text), exclude=(), n=n
+            platform,
+            session,
+            history=history,
+            taste=parse_taste(taste_text),
+            exclude=(),
+            n=n,
+            taste_text=taste_text,
         )
