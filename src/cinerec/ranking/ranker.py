@@ -306,8 +306,7 @@ class LearnedRanker:
 
     @staticmethod
     def _train_booster(data: _TrainingSet, config: LearnedRankerConfig, options: TrainingOptions):
-        import lightgbm
-
+        lightgbm = _lightgbm()
         cols = columns_of(config.families)
         n_groups = len(data.groups)
         n_valid = max(1, n_groups // 5)
@@ -426,10 +425,9 @@ class LearnedRanker:
     ) -> Self:
         """Read a ranker written by :meth:`save` (``embedder`` and ``catalog`` as in the
         constructor); :class:`ModelError` if missing or foreign."""
-        import lightgbm
-
         from cinerec.recommenders.registry import RECOMMENDERS
 
+        lightgbm = _lightgbm()
         try:
             meta = json.loads((path / "ranker.json").read_text(encoding="utf-8"))
             booster = lightgbm.Booster(model_file=str(path / "ranker.txt"))
@@ -453,6 +451,16 @@ class LearnedRanker:
         )
         model._booster = booster
         return model
+
+
+def _lightgbm() -> Any:
+    try:
+        import lightgbm
+    except ImportError:
+        raise ModelError(
+            "The learned ranker needs the 'ranking' extra: pip install -e '.[ranking]'"
+        ) from None
+    return lightgbm
 
 
 def llm_match(features: np.ndarray) -> np.ndarray:
