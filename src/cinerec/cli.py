@@ -228,7 +228,7 @@ def serve(
 
 @app.command()
 def evaluate(
-    protocol: Annotated[str, typer.Option(help="loo, ml100k or coldstart")] = "loo",
+    protocol: Annotated[str, typer.Option(help="loo, ml100k, coldstart or newviewer")] = "loo",
     models: Annotated[str, typer.Option(help="Comma-separated, e.g. popularity,als,ease")] = (
         "popularity,als"
     ),
@@ -246,6 +246,10 @@ def evaluate(
     item_col: ItemColOpt = "item_id",
     time_col: TimeColOpt = "timestamp",
     rating_col: RatingColOpt = "rating",
+    max_users: Annotated[int | None, typer.Option(help="Score at most this many users")] = None,
+    taste_cache: Annotated[
+        Path | None, typer.Option(help="newviewer: the language model's parses (TasteCache)")
+    ] = None,
 ) -> None:
     """Evaluate recommenders on an offline protocol; writes result.json and report.md.
 
@@ -266,6 +270,8 @@ def evaluate(
             interactions=interactions,
             file_format=file_format,
             columns=_columns(user_col, item_col, time_col, rating_col),
+            max_users=max_users,
+            taste_cache=taste_cache,
         )
     except CinerecError as exc:
         raise _fail(exc) from None

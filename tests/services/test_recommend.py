@@ -10,14 +10,16 @@ from typing import Any
 import pytest
 
 from cinerec.config import Settings
-from cinerec.data.types import Movie
+from cinerec.data.types import Movie, Rated, ScoredItem
 from cinerec.db import repository as repo
 from cinerec.llm.backends.base import Completion, Message
 from cinerec.llm.persona import UserProfile
 from cinerec.llm.reasons import reason_messages
+from cinerec.recommenders.artifacts import ArtifactInfo
 from cinerec.services import users
 from cinerec.services.platform import Platform
-from cinerec.services.recommend import recommend_for_user, warm_reasons
+from cinerec.services.recommend import candidate_pool, recommend_for_user, warm_reasons
+from cinerec.text.taste import parse_taste
 from tests.llm.fakes import FakeBackend
 
 MOVIES = [Movie(movie_id=i, title=f"Film {i}", year=2000 + i, genres=("Drama",)) for i in (1, 2, 3)]
@@ -131,3 +133,55 @@ def test_no_warm_up_without_a_model_when_switched_off_or_on_failure(tmp_path: Pa
     platform = make_platform(tmp_path / "c", failing)
     assert warm_reasons(platform, user_id=add_user(platform, "Ada")) == 0
     assert warm_reasons(platform, user_id=999) == 0  # unknown user: logged, not raised
+
+
+class StatementReader:
+    """A real feature-aware recommender in miniature: it orders by whether the statement names
+    the movie's number (so the test can tell its order from the genre lift)."""
+
+    name = "ltr"
+
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+
+    def fit(self, interactions: Any, options: Any) -> None: ...
+
+    def fit_features(self, user_features: Any, item_features: Any) -> None: ...
+
+    def recommend(self, history: Any, n: int, exclude: Any = ()) -> list[ScoredItem]:
+        return self.recommend_for(history, n, exclude)
+
+    def recommend_for(
+        self, history: Any, n: int, exclude: Any = (), features: Any = None
+    ) -> list[ScoredItem]:
+        statement = (features or {}).get("statement", "")
+        self.statements.append(statement)
+        ids = [m.movie_id for m in MOVIES if m.movie_id not in set(exclude)]
+        ids.sort(key=lambda i: (str(i) not in statement, i))
+        return [ScoredItem(i, 1.0 / (k + 1)) for k, i in enumerate(ids[:n])]
+
+    def save(self, path: Path) -> None: ...
+
+    @classmethod
+    def load(cls, path: Path) -> StatementReader:
+        return cls()
+
+
+def test_a_feature_aware_recommender_reads_the_taste_text(tmp_path: Path) -> None:
+    platform = make_platform(tmp_path, None)
+    model = StatementReader()
+    info = ArtifactInfo("ltr", {}, "x", "0", "now")
+    platform.set_recommender(model, info)
+    with platform.session() as session:
+        pool = candidate_pool(
+            platform,
+            session,
+            history=[Rated(1)],
+            taste=parse_taste("dramas like number 3"),
+            exclude=(),
+            n=5,
+            taste_text="dramas like number 3",
+        )
+    assert model.statements == ["dramas like number 3"]
+    assert [c.movie.movie_id for c in pool] == [3, 2]  # its order stands, the tick left out
+    platform.engine.dispose()

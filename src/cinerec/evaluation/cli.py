@@ -88,6 +88,7 @@ def evaluate_command(
     interactions: Path | None = None,
     file_format: str | None = None,
     columns: ColumnMap | None = None,
+    taste_cache: Path | None = None,
 ) -> list[str]:
     """Run ``models`` on ``protocol`` and write the result, per-user arrays and report.
 
@@ -109,6 +110,18 @@ def evaluate_command(
     if protocol not in PROTOCOLS:
         raise ConfigError(f"Unknown protocol {protocol!r}; choose one of {list(PROTOCOLS)}")
     specs = parse_models(models, configs)
+    if protocol == "newviewer" and interactions is None:
+        return newviewer_command(
+            [s.name for s in specs],
+            out_dir=out_dir,
+            dataset=dataset,
+            data_dir=data_dir,
+            seed=seed,
+            threads=threads,
+            resamples=resamples,
+            max_users=max_users,
+            taste_cache=taste_cache,
+        )
     task = _task(
         protocol,
         dataset=dataset,
@@ -135,5 +148,65 @@ def evaluate_command(
                 f"[{recall['low']:.4f}, {recall['high']:.4f}]  fit {model['fit_seconds']:.1f} s"
             )
     lines.extend(result.get("notes", []))
+    lines.append(f"Report: {out_dir / 'report.md'}")
+    return lines
+
+
+def newviewer_command(
+    models: list[str],
+    *,
+    out_dir: Path,
+    dataset: str | None,
+    data_dir: Path | None,
+    seed: int,
+    threads: int,
+    resamples: int,
+    max_users: int | None,
+    taste_cache: Path | None,
+) -> list[str]:
+    """The newviewer side-by-side run (:mod:`cinerec.evaluation.newviewer_run`): ``models``
+    names the retrievers on the ticks (``ltr`` and the page pipelines always run); returns the
+    lines to print.
+
+    Raises:
+        ConfigError: a model that is not a newviewer retriever.
+    """
+    from cinerec.data.catalog import load_catalog
+    from cinerec.data.movielens import ML_LATEST_SMALL, load_ratings
+    from cinerec.evaluation.newviewer import newviewer_data
+    from cinerec.evaluation.newviewer_report import write_newviewer
+    from cinerec.evaluation.newviewer_run import RETRIEVERS, NewViewerOptions, run_newviewer
+    from cinerec.llm.taste import TasteCache
+    from cinerec.ranking.ranker import LearnedRankerConfig
+
+    unknown = [m for m in models if m not in (*RETRIEVERS, "ltr")]
+    if unknown:
+        raise ConfigError(
+            f"newviewer runs the retrievers {list(RETRIEVERS)} (+ ltr); not {unknown}"
+        )
+    name = dataset or ML_LATEST_SMALL
+    root = resolve_data_dir(data_dir)
+    catalog = load_catalog(root, name)
+    data = newviewer_data(load_ratings(root, name).frame, catalog, dataset=name, seed=seed)
+    options = NewViewerOptions(
+        retrievers=tuple(m for m in models if m != "ltr"),
+        ranker=LearnedRankerConfig(dataset=name),
+        resamples=resamples,
+        seed=seed,
+        threads=threads,
+        max_users=max_users,
+        taste_cache=TasteCache(taste_cache) if taste_cache else None,
+    )
+    result, arrays = run_newviewer(data, catalog, options)
+    lines = write_newviewer(result, arrays, out_dir)
+    for key, sets in result["table"].items():
+        for part in ("k=3/popular/en", "k=10/popular/en"):
+            if part in sets:
+                ndcg = sets[part]["ndcg@10"]
+                lines.insert(
+                    0,
+                    f"{key:<16} {part:<16} NDCG@10 {ndcg['mean']:.4f} "
+                    f"[{ndcg['low']:.4f}, {ndcg['high']:.4f}]",
+                )
     lines.append(f"Report: {out_dir / 'report.md'}")
     return lines

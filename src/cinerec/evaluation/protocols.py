@@ -7,6 +7,8 @@
 * ``ml100k`` - ml-100k ``ua.base`` / ``ua.test`` with ratings >= 4 as the positives, as in
   LightFM's documented example (precision@10, AUC). The history of a user is their training
   positives, which are never recommended again.
+* ``newviewer`` - a few ticks and one taste statement per held-out user, user-disjoint, on
+  ml-latest-small or ml-100k (see :mod:`cinerec.evaluation.newviewer`).
 * ``coldstart`` - ml-100k; 20 % of the users (those with >= 10 ratings) are held out of
   training. Each is asked with only their first ``k`` = 1, 3, 5 ratings (by time) as the
   history; every later rating is a target. Age, gender and occupation travel in
@@ -45,7 +47,7 @@ from cinerec.data.types import Interactions, Rated, Vocabulary
 from cinerec.errors import ConfigError
 from cinerec.evaluation.splits import cold_start_split, llamarec_leave_one_out, positive_split
 
-PROTOCOLS = ("loo", "ml100k", "coldstart")
+PROTOCOLS = ("loo", "ml100k", "coldstart", "newviewer")
 COLD_START_KS = (1, 3, 5)
 
 
@@ -263,8 +265,8 @@ def build_task(
 ) -> EvaluationTask:
     """The task of ``protocol`` on the real data in ``data_dir``.
 
-    ``dataset`` only matters for ``loo`` (default ml-latest-small); the other two protocols are
-    defined on ml-100k.
+    ``dataset`` matters for ``loo`` and ``newviewer`` (default ml-latest-small; ml-100k too);
+    ``ml100k`` and ``coldstart`` are defined on ml-100k.
 
     Raises:
         ConfigError: unknown protocol, or a data set the protocol is not defined on.
@@ -273,6 +275,15 @@ def build_task(
         return leave_one_out_task(
             load_ratings(data_dir, dataset or ML_LATEST_SMALL).frame,
             dataset=dataset or ML_LATEST_SMALL,
+        )
+    if protocol == "newviewer":
+        from cinerec.data.catalog import load_catalog
+        from cinerec.evaluation.newviewer import newviewer_data, newviewer_task
+
+        name = dataset or ML_LATEST_SMALL
+        frame = load_ratings(data_dir, name).frame
+        return newviewer_task(
+            newviewer_data(frame, load_catalog(data_dir, name), dataset=name, seed=seed)
         )
     if dataset not in (None, ML_100K):
         raise ConfigError(f"Protocol {protocol!r} runs on {ML_100K} only; drop --dataset {dataset}")

@@ -13,6 +13,7 @@ from dataclasses import fields, is_dataclass
 from typing import Any, cast
 
 from cinerec.errors import ConfigError
+from cinerec.ranking.ranker import LearnedRanker, LearnedRankerConfig
 from cinerec.recommenders.als import ALSConfig, ALSRecommender
 from cinerec.recommenders.base import Recommender
 from cinerec.recommenders.bert4rec import BERT4RecConfig, BERT4RecRecommender
@@ -34,6 +35,7 @@ RECOMMENDERS: dict[str, tuple[type[Any], type[Recommender]]] = {
     "bert4rec": (BERT4RecConfig, BERT4RecRecommender),  # needs the `sequential` extra (torch)
     "blend": (BlendConfig, BlendRecommender),  # weighted sum of the members above
     "hybrid": (HybridConfig, HybridRecommender),  # user/item features; trains with torch
+    "ltr": (LearnedRankerConfig, LearnedRanker),  # LightGBM second stage; reads the statement
 }
 """Registry name -> (config class, recommender class)."""
 

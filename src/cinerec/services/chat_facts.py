@@ -22,9 +22,9 @@ from cinerec.data.types import Movie, Rated
 from cinerec.db import repository as repo
 from cinerec.errors import CinerecError
 from cinerec.services.platform import Platform
-from cinerec.services.recommend import TASTE_WEIGHT, candidate_pool
+from cinerec.services.recommend import candidate_pool
 from cinerec.services.retrieval import RetrievalHit, catalog_retriever, embedding_view
-from cinerec.text.taste import Taste, parse_taste, taste_genre_scores
+from cinerec.text.taste import TASTE_WEIGHT, Taste, parse_taste, taste_genre_scores
 
 log = logging.getLogger(__name__)
 

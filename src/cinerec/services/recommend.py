@@ -1,4 +1,11 @@
-"""The recommendation flow: candidates -> taste -> persona -> grounded re-rank -> stored run."""
+"""The recommendation flow: candidates -> taste -> stored run -> reasons and persona.
+
+What orders the cards: the trained recommender on the ticked movies, with the taste text
+lifting liked genres and dropping disliked ones (``TASTE_WEIGHT``); a feature-aware recommender
+(the learned ranker, ``CINEREC_RECOMMENDER=ltr``) reads the taste text itself. The language
+model writes the reasons and the persona; it re-scores the cards only when ``rank_method`` asks
+for it (off by default: on the newviewer protocol it did not earn a place in the ranking).
+"""
 
 from __future__ import annotations
 
@@ -18,13 +25,13 @@ from cinerec.llm.blend import rank_page
 from cinerec.llm.persona import TEMPLATE_MODEL, UserProfile, template_persona, write_persona
 from cinerec.llm.reasons import warm_prefix, write_reasons
 from cinerec.llm.rerank import Candidate, RankedItem, base_ranking
+from cinerec.recommenders.base import FeatureAware
 from cinerec.services.feedback import PageFeedback, demote, page_feedback
 from cinerec.services.platform import Platform
 from cinerec.services.reviews import review_note
-from cinerec.text.taste import Taste, parse_taste, taste_genre_scores
+from cinerec.text.taste import TASTE_WEIGHT, Taste, parse_taste, taste_genre_scores
 
 POOL_SIZE = 300  # retriever candidates before the taste filter
-TASTE_WEIGHT = 0.35  # how much a liked genre lifts a candidate (scores are rank-normalised)
 log = logging.getLogger(__name__)
 
 PENDING = "reasons_pending"  # run timing flag: 1 while the reasons are still to be written
@@ -68,20 +75,31 @@ def candidate_pool(
     exclude: Collection[int],
     n: int,
     feedback: PageFeedback | None = None,
+    taste_text: str = "",
 ) -> list[Candidate]:
     """The retriever's top items for a history (popularity when empty), re-weighted by taste.
 
     Movies of a disliked genre are dropped; liked genres lift a movie. Scores are rank-normalised
     to (0, 1] first so that popularity counts and ALS scores mix the same way. ``feedback``
     (the cards' "More like this" / "Not for me") folds liked movies into the history, drops
-    disliked ones and demotes their neighbours (:mod:`cinerec.services.feedback`).
+    disliked ones and demotes their neighbours (:mod:`cinerec.services.feedback`). A
+    feature-aware recommender (the learned ranker) gets ``taste_text`` as its statement and its
+    order stands (no genre lift: it has learned what the statement is worth).
     """
     if feedback:
         history, exclude = feedback.fold(history, exclude)
     blocked = set(exclude) | {r.movie_id for r in history}
+    lift = TASTE_WEIGHT
     if history:
         model, _ = platform.recommender
-        ranked = [s.movie_id for s in model.recommend(history, POOL_SIZE, exclude=blocked)]
+        if isinstance(model, FeatureAware) and taste_text:
+            recs = model.recommend_for(
+                history, POOL_SIZE, exclude=blocked, features={"statement": taste_text}
+            )
+            lift = 0.0
+        else:
+            recs = model.recommend(history, POOL_SIZE, exclude=blocked)
+        ranked = [s.movie_id for s in recs]
     else:
         ranked = []
     if len(ranked) < POOL_SIZE:
@@ -101,7 +119,7 @@ def candidate_pool(
         if genre_score < 0:
             continue
         base = 1.0 - rank / len(ranked)
-        scored.append(Candidate(movie=movie, score=base + TASTE_WEIGHT * genre_score))
+        scored.append(Candidate(movie=movie, score=base + lift * genre_score))
     if feedback and feedback.disliked:
         scored = demote(platform, scored, feedback.disliked)
     scored.sort(key=lambda c: c.score, reverse=True)
@@ -182,6 +200,7 @@ def _page_candidates(
         exclude=exclude,
         n=platform.settings.n_candidates,
         feedback=page_feedback(session, user_id=user.id),
+        taste_text=user.taste,
     )
     return history, candidates, page
 
@@ -540,5 +559,11 @@ def recommend_for_history(
         if unknown:
             raise NotFoundError(f"Unknown movie ids: {unknown[:10]}; look them up with search.")
         return candidate_pool(
-            platform, session, history=history, taste=parse_taste(taste_text), exclude=(), n=n
+            platform,
+            session,
+            history=history,
+            taste=parse_taste(taste_text),
+            exclude=(),
+            n=n,
+            taste_text=taste_text,
         )

@@ -27,6 +27,9 @@ from dataclasses import dataclass
 MAX_TASTE_CHARS = 2_000
 """Input beyond this many characters is ignored (before any parsing)."""
 MAX_FREE_TERMS = 16
+TASTE_WEIGHT = 0.35
+"""How much one liked genre lifts a rank-normalised candidate score on the page (hand-set; the
+newviewer protocol measures it as ``page-genre``)."""
 DISLIKE_PENALTY = 10.0
 """What one disliked genre costs in :func:`taste_genre_scores`; outweighs any likes."""
 

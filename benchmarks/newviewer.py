@@ -1,0 +1,141 @@
+"""New viewers side by side: `cinerec evaluate --protocol newviewer` on both data sets, with
+the language model's committed parses, the page's latency, and provenance.
+
+    CINEREC_DATA_DIR=... python benchmarks/newviewer.py --dataset ml-latest-small \
+        --retrievers popularity,ease,als,content,sasrec
+    CINEREC_DATA_DIR=... python benchmarks/newviewer.py --dataset ml-100k
+
+Writes benchmarks/results/newviewer/<dataset>/ (result.json with command, git_sha, packages,
+cpu_count, date_utc; per_user.npz; report.md; ndcg.png). The statements come from
+benchmarks/data/newviewer_statements.py (checked here against the committed file's digest);
+the language model's parses from benchmarks/data/newviewer_taste_qwen2.5-coder-0.5b.json
+(ml-latest-small only: no model call here).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.metadata
+import json
+import logging
+import os
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+from cinerec.data.catalog import load_catalog
+from cinerec.data.movielens import ML_LATEST_SMALL, load_ratings
+from cinerec.data.paths import resolve_data_dir
+from cinerec.evaluation.newviewer import newviewer_data, statements_digest, viewer_cases
+from cinerec.evaluation.newviewer_report import write_newviewer
+from cinerec.evaluation.newviewer_run import NewViewerOptions, run_newviewer
+from cinerec.llm.taste import TasteCache
+from cinerec.ranking.ranker import LearnedRanker, LearnedRankerConfig
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "benchmarks" / "data"
+OUT = ROOT / "benchmarks" / "results" / "newviewer"
+LLM_MODEL = "qwen2.5-coder-0.5b"
+PACKAGES = ("numpy", "scipy", "pandas", "lightgbm", "implicit", "torch", "llama_cpp_python")
+
+
+def provenance(argv: list[str]) -> dict[str, object]:
+    """command, git_sha, packages, cpu_count, date_utc."""
+    sha = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=False
+    ).stdout.strip()
+    packages = {}
+    for name in PACKAGES:
+        try:
+            packages[name] = importlib.metadata.version(name.replace("_", "-"))
+        except importlib.metadata.PackageNotFoundError:
+            packages[name] = None
+    return {
+        "command": "python benchmarks/newviewer.py " + " ".join(argv),
+        "git_sha": sha,
+        "packages": packages,
+        "cpu_count": os.cpu_count(),
+        "date_utc": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+
+
+def latency(ranker: LearnedRanker, data, tastes: TasteCache | None, n: int = 30) -> dict:
+    """Ranked-list time of the learned ranker on 2 threads, first sight of each statement
+    (its embedding included), English and Korean; plus the language model's first-sight
+    statement understanding time from the parse cache (1 thread, measured when parsing)."""
+    out: dict[str, object] = {}
+    with threadpool_limits(2):
+        for lang in ("en", "ko"):
+            times = []
+            for case in viewer_cases(data.test[:n], k=3, draw="popular", language=lang):
+                ranker._statement_vectors.clear()  # first sight of the sentence
+                started = time.perf_counter()
+                ranker.recommend_for(case.history, 10, features=case.features)
+                times.append(time.perf_counter() - started)
+            out[f"ltr_{lang}_p50_s"] = float(np.median(times))
+            out[f"ltr_{lang}_p90_s"] = float(np.percentile(times, 90))
+    if tastes is not None:
+        for lang in ("en", "ko"):
+            secs = [
+                e["seconds"]
+                for e in tastes.entries().values()
+                if any("\uac00" <= ch <= "\ud7a3" for ch in e["text"]) == (lang == "ko")
+            ]
+            if secs:
+                out[f"llm_understanding_{lang}_p50_s"] = float(np.median(secs))
+                out[f"llm_understanding_{lang}_n"] = len(secs)
+    return out
+
+
+def main() -> None:
+    """Run one data set and write its results."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dataset", default=ML_LATEST_SMALL)
+    parser.add_argument("--retrievers", default="popularity,ease,als,content")
+    parser.add_argument("--resamples", type=int, default=1000)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--max-users", type=int, default=None)
+    args = parser.parse_args()
+    prov = provenance(sys.argv[1:])
+    root = resolve_data_dir(None)
+    catalog = load_catalog(root, args.dataset)
+    data = newviewer_data(
+        load_ratings(root, args.dataset).frame, catalog, dataset=args.dataset, seed=42
+    )
+    committed = json.loads((DATA / f"newviewer_statements_{args.dataset}.json").read_text())
+    if committed["statements_digest"] != statements_digest(data):
+        raise SystemExit("The statements differ from the committed file; regenerate them")
+    taste_path = DATA / f"newviewer_taste_{LLM_MODEL}.json"
+    tastes = TasteCache(taste_path) if args.dataset == ML_LATEST_SMALL else None
+    options = NewViewerOptions(
+        retrievers=tuple(args.retrievers.split(",")),
+        ranker=LearnedRankerConfig(dataset=args.dataset),
+        resamples=args.resamples,
+        seed=42,
+        threads=args.threads,
+        max_users=args.max_users,
+        taste_cache=tastes,
+        measure=lambda ranker: latency(ranker, data, tastes),
+    )
+    result, arrays = run_newviewer(data, catalog, options)
+    result["provenance"] = prov
+    result["statements"] = {
+        "file": f"benchmarks/data/newviewer_statements_{args.dataset}.json",
+        "digest": committed["statements_digest"],
+        "llm_parses": taste_path.name if tastes is not None else None,
+        "llm_model": LLM_MODEL if tastes is not None else None,
+    }
+    out = OUT / args.dataset
+    for note in write_newviewer(result, arrays, out):
+        print(note)
+    print((out / "report.md").read_text())
+
+
+if __name__ == "__main__":
+    main()

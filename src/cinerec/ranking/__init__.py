@@ -1,0 +1,1 @@
+"""New viewers: simulated ticks and taste statements, and the learned second stage."""

@@ -1,0 +1,278 @@
+"""Candidate features for the learned second stage, in named families.
+
+For one viewer (a few ticked movies and a taste statement), :meth:`FeatureBuilder.build`
+takes the candidates (the retriever's top items on the ticks plus the movies whose
+description is closest to the statement) and returns one row of features per candidate.
+Families (each can be ablated, see :data:`FAMILIES`):
+
+* ``retriever`` - the retriever's score (relative to the viewer's best) and rank on the ticks.
+* ``ticks`` - cosine of the movie's description embedding to the ticks' mean and closest tick.
+* ``statement`` - cosine of the statement's embedding to the movie's description.
+* ``taste`` - rule-based structured taste (:func:`cinerec.text.taste.parse_taste` plus names,
+  decades and mood words found in the text): liked and disliked genre matches, words shared
+  with the movie's keywords, people, era and mood matches.
+* ``llm`` - the same matches from the language model's :class:`~cinerec.llm.taste.StructuredTaste`
+  of the statement (zeros when there is none).
+* ``popularity`` - log of the training count.
+* ``year`` - release year.
+
+Example:
+    >>> builder = FeatureBuilder(movies, vectors, popularity)  # doctest: +SKIP
+    >>> ids, x = builder.build(ticks, statement, retriever_scores)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from cinerec.data.types import Movie, Vocabulary
+from cinerec.llm.taste import StructuredTaste
+from cinerec.ranking.statements import MOODS
+from cinerec.text.taste import parse_taste
+
+FAMILIES: dict[str, tuple[str, ...]] = {
+    "retriever": ("ret_score", "ret_rank"),
+    "ticks": ("tick_sim_mean", "tick_sim_max"),
+    "statement": ("stmt_sim", "stmt_rank"),
+    "taste": (
+        "taste_liked", "taste_disliked", "taste_terms", "taste_people", "taste_era",
+        "taste_mood",
+    ),
+    "llm": ("llm_liked", "llm_disliked", "llm_keywords", "llm_people", "llm_era", "llm_mood"),
+    "popularity": ("log_pop",),
+    "year": ("year",),
+}  # fmt: skip
+"""Family -> feature columns, in :data:`COLUMNS` order."""
+COLUMNS: tuple[str, ...] = tuple(c for cols in FAMILIES.values() for c in cols)
+
+_NAME = re.compile(r"\b[A-Z][\w'.-]+(?:\s+[A-Z][\w'.-]+){1,3}\b")
+_WORDS = re.compile(r"[a-z][a-z'-]+")
+_MOOD_GENRES: dict[str, set[str]] = {}
+for _genre, (_en, _ko) in MOODS.items():
+    _MOOD_GENRES.setdefault(_en, set()).add(_genre)
+    _MOOD_GENRES.setdefault(_ko, set()).add(_genre)
+
+
+def decades_in(text: str) -> list[int]:
+    """Decades a text names: ``"the 1990s"``, ``"90s"``, ``"1990년대"`` -> [1990]."""
+    out = []
+    for match in re.finditer(r"\b(19|20)?(\d)0\s*(?:s\b|'s\b|년대)", text):
+        century = match.group(1)
+        digit = int(match.group(2))
+        if century:
+            out.append(int(century) * 100 + digit * 10)
+        else:
+            out.append((1900 if digit >= 2 else 2000) + digit * 10)
+    return out
+
+
+def mood_genres(text: str) -> set[str]:
+    """Genres whose mood word (:data:`cinerec.ranking.statements.MOODS`) the text uses."""
+    folded = text.casefold()
+    return {g for word, genres in _MOOD_GENRES.items() if word in folded for g in genres}
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """One viewer's candidates: movie ids and their feature rows (columns :data:`COLUMNS`)."""
+
+    ids: np.ndarray
+    features: np.ndarray
+    retriever_rank: np.ndarray
+    """Rank of each candidate in the retriever's order (0 best)."""
+
+
+class FeatureBuilder:
+    """Features of a viewer's candidates over a fixed catalog.
+
+    Args:
+        items: the catalog the features cover (column order of ``vectors``).
+        movies: movie id -> catalog facts (genres, keywords, people, year).
+        vectors: unit description embeddings, one row per item (zeros when missing).
+        popularity: training interactions per item (aligned to ``items``).
+        retriever_pool: retriever candidates kept per viewer.
+        statement_pool: statement-similarity candidates added per viewer.
+    """
+
+    def __init__(
+        self,
+        items: Vocabulary,
+        movies: Mapping[int, Movie],
+        vectors: np.ndarray,
+        popularity: np.ndarray,
+        *,
+        retriever_pool: int = 300,
+        statement_pool: int = 100,
+    ) -> None:
+        self.items = items
+        self.vectors = vectors
+        self.retriever_pool = retriever_pool
+        self.statement_pool = statement_pool
+        ids = items.ids.tolist()
+        self.log_popularity = np.log1p(popularity.astype(np.float64))
+        self._year = np.array([movies[i].year or 0 if i in movies else 0 for i in ids], float)
+        self._genres = [set(movies[i].genres) if i in movies else set() for i in ids]
+        self._keywords = [
+            {k.casefold() for k in movies[i].keywords} if i in movies else set() for i in ids
+        ]
+        self._keyword_words = [{w for k in kws for w in k.split()} for kws in self._keywords]
+        self._people: dict[str, list[int]] = {}
+        for index, i in enumerate(ids):
+            movie = movies.get(i)
+            if movie is None:
+                continue
+            names = list(movie.cast[:5])
+            if movie.director:
+                names += [n.strip() for n in movie.director.split(",")]
+            for name in names:
+                self._people.setdefault(name.casefold(), []).append(index)
+
+    def _people_hits(self, names: Sequence[str]) -> np.ndarray:
+        hits = np.zeros(len(self.items))
+        for name in names:
+            for index in self._people.get(name.casefold().strip(), ()):
+                hits[index] += 1
+        return hits
+
+    def build(
+        self,
+        ticks: Sequence[int],
+        statement: str,
+        statement_vector: np.ndarray | None,
+        retriever_scores: np.ndarray,
+        *,
+        llm: StructuredTaste | None = None,
+        exclude: Sequence[int] = (),
+    ) -> Candidates:
+        """Candidates and features of one viewer.
+
+        Args:
+            ticks: ticked movie ids (never candidates).
+            statement: the taste statement ("" for none).
+            statement_vector: its unit embedding (None: statement similarity 0).
+            retriever_scores: the retriever's score of every item of ``items`` on the ticks.
+            llm: the language model's parse of the statement, if any.
+            exclude: further ids never to return.
+        """
+        n = len(self.items)
+        blocked = np.zeros(n, bool)
+        blocked[self.items.indices([*ticks, *exclude])] = True
+        ret = np.where(blocked, -np.inf, retriever_scores.astype(np.float64))
+        order = np.argsort(-ret, kind="stable")
+        ret_rank = np.empty(n)
+        ret_rank[order] = np.arange(n)
+        stmt = (
+            self.vectors @ statement_vector
+            if statement_vector is not None
+            else np.zeros(n, np.float32)
+        ).astype(np.float64)
+        stmt_masked = np.where(blocked, -np.inf, stmt)
+        stmt_order = np.argsort(-stmt_masked, kind="stable")
+        stmt_rank = np.empty(n)
+        stmt_rank[stmt_order] = np.arange(n)
+        pool = list(dict.fromkeys([*order[: self.retriever_pool].tolist()]))
+        if statement_vector is not None:
+            pool = list(dict.fromkeys([*pool, *stmt_order[: self.statement_pool].tolist()]))
+        cand = np.array([c for c in pool if not blocked[c]], dtype=np.int64)
+        tick_index = self.items.indices(ticks)
+        if len(tick_index):
+            sims = self.vectors[cand] @ self.vectors[tick_index].T
+            mean_vec = self.vectors[tick_index].mean(axis=0)
+            norm = np.linalg.norm(mean_vec)
+            tick_mean = self.vectors[cand] @ (mean_vec / norm) if norm > 0 else np.zeros(len(cand))
+            tick_max = sims.max(axis=1)
+        else:
+            tick_mean = tick_max = np.zeros(len(cand))
+        x = np.zeros((len(cand), len(COLUMNS)), np.float32)
+        col = {c: k for k, c in enumerate(COLUMNS)}
+        finite = np.where(np.isfinite(ret[cand]), ret[cand], 0.0)
+        # relative to the viewer's best candidate: retrievers trained on different users (the
+        # ranker's training part, the serving model) score on different scales
+        top = np.max(np.abs(finite)) if len(finite) else 0.0
+        x[:, col["ret_score"]] = finite / top if top > 0 else finite
+        x[:, col["ret_rank"]] = ret_rank[cand]
+        x[:, col["tick_sim_mean"]] = tick_mean
+        x[:, col["tick_sim_max"]] = tick_max
+        x[:, col["stmt_sim"]] = stmt[cand]
+        x[:, col["stmt_rank"]] = stmt_rank[cand] if statement_vector is not None else n
+        x[:, col["log_pop"]] = self.log_popularity[cand]
+        x[:, col["year"]] = self._year[cand]
+        if statement:
+            self._taste_columns(x, col, cand, statement)
+        if llm is not None:
+            self._llm_columns(x, col, cand, llm)
+        return Candidates(self.items.ids[cand], x, ret_rank[cand])
+
+    def _matches(
+        self,
+        cand: np.ndarray,
+        liked: Sequence[str],
+        disliked: Sequence[str],
+        terms: Sequence[str],
+        people: Sequence[str],
+        decades: Sequence[int],
+        moods: set[str],
+    ) -> np.ndarray:
+        """(candidates, 6) liked, disliked, term, people, era and mood matches."""
+        out = np.zeros((len(cand), 6), np.float32)
+        hits = self._people_hits(people)
+        term_set = {t.casefold() for t in terms}
+        for row, c in enumerate(cand):
+            genres = self._genres[c]
+            out[row, 0] = sum(g in genres for g in liked)
+            out[row, 1] = sum(g in genres for g in disliked)
+            out[row, 2] = sum(
+                t in self._keywords[c] or (" " not in t and t in self._keyword_words[c])
+                for t in term_set
+            )
+            out[row, 3] = hits[c]
+            year = self._year[c]
+            out[row, 4] = float(any(d <= year < d + 10 for d in decades)) if year else 0.0
+            out[row, 5] = len(genres & moods)
+        return out
+
+    def _taste_columns(
+        self, x: np.ndarray, col: Mapping[str, int], cand: np.ndarray, statement: str
+    ) -> None:
+        taste = parse_taste(statement)
+        phrases = [p.strip().casefold() for p in re.split(r"[,.;]| and |about", statement)]
+        words = _WORDS.findall(statement.casefold())
+        terms = [*taste.free_terms, *words, *(p for p in phrases if 0 < len(p) <= 30)]
+        names = _NAME.findall(statement)
+        m = self._matches(
+            cand,
+            taste.liked_genres,
+            taste.disliked_genres,
+            terms,
+            names,
+            decades_in(statement),
+            mood_genres(statement),
+        )
+        start = col["taste_liked"]
+        x[:, start : start + 6] = m
+
+    def _llm_columns(
+        self, x: np.ndarray, col: Mapping[str, int], cand: np.ndarray, llm: StructuredTaste
+    ) -> None:
+        moods = set().union(*(mood_genres(m) for m in llm.moods)) if llm.moods else set()
+        m = self._matches(
+            cand,
+            llm.liked_genres,
+            llm.disliked_genres,
+            [k.casefold() for k in llm.keywords],
+            llm.people,
+            llm.decades(),
+            moods,
+        )
+        start = col["llm_liked"]
+        x[:, start : start + 6] = m
+
+
+def columns_of(families: Sequence[str]) -> list[int]:
+    """Column indices of ``families`` in :data:`COLUMNS`."""
+    wanted = {c for f in families for c in FAMILIES[f]}
+    return [k for k, c in enumerate(COLUMNS) if c in wanted]

@@ -1,0 +1,495 @@
+"""The learned second stage: LightGBM's lambdarank over a retriever's candidates.
+
+A new viewer gives a few ticks and one taste statement. :class:`LearnedRanker` takes the
+retriever's top items on the ticks plus the movies whose description is closest to the
+statement, describes each with :mod:`cinerec.ranking.features` and orders them with a
+LightGBM ``lambdarank`` model. It is trained on *training users only*: a share of them
+(``ranker_users``) is kept out of the retriever, turned into simulated viewers
+(:func:`cinerec.ranking.viewers.simulate_viewer`: ticks drawn by popularity or uniformly, a
+template statement in English or Korean, targets rated 4.0 or higher) and their candidates
+labelled; the retriever is then refitted on every training user for serving.
+
+The language model's structured taste (:mod:`cinerec.llm.taste`) is not a training feature
+(training users have no parses); when ``llm_weight`` is above 0 its match count is added to
+the ranker's score, with the weight tuned on validation users (``benchmarks/newviewer.py``).
+
+Example:
+    >>> ranker = LearnedRanker(LearnedRankerConfig(retriever="ease"))  # doctest: +SKIP
+    >>> ranker.fit(train, TrainingOptions(seed=42))  # doctest: +SKIP
+    >>> ranker.recommend_for([Rated(2571)], 10,
+    ...                      features={"statement": "no horror"})  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any, Self
+
+import numpy as np
+
+from cinerec.data.types import Interactions, Movie, Rated, ScoredItem, Vocabulary
+from cinerec.errors import ConfigError, ModelError
+from cinerec.llm.taste import StructuredTaste, TasteCache
+from cinerec.ranking.features import COLUMNS, FAMILIES, Candidates, FeatureBuilder, columns_of
+from cinerec.ranking.statements import LANGUAGES
+from cinerec.ranking.viewers import DRAWS, simulate_viewer, statement_context, user_seed
+from cinerec.recommenders.base import BatchScorer, Recommender, TrainingOptions
+from cinerec.text.embeddings.base import Embedder, l2_normalize
+
+TRAINING_KS = (1, 3, 5, 10)
+DEFAULT_FAMILIES = ("retriever", "ticks", "statement", "taste", "popularity", "year")
+_LLM_WEIGHTS = np.array([1.0, -10.0, 0.5, 1.0, 0.5, 0.5])  # liked, disliked, kw, people, era, mood
+
+
+@dataclass(frozen=True, slots=True)
+class LearnedRankerConfig:
+    """How the second stage is built and trained.
+
+    Attributes:
+        retriever: registry name of the first stage (trained on the training users).
+        embedder: description and statement embedder (:mod:`cinerec.text.embeddings`).
+        dataset: MovieLens variant whose catalog describes the items.
+        data_dir: data sets (None: resolved as usual).
+        cache_dir: embedding cache (None: the user cache).
+        families: feature families the model uses (keys of
+            :data:`cinerec.ranking.features.FAMILIES` except ``llm``).
+        ranker_users: share of training users kept out of the retriever to train the ranker.
+        retriever_pool: retriever candidates per viewer.
+        statement_pool: statement-similarity candidates added per viewer.
+        n_estimators, learning_rate, num_leaves, min_child_samples: LightGBM settings
+            (early stopping on a fifth of the simulated viewers picks the tree count).
+        llm_weight: weight of the language model's structured-taste matches (0: not used).
+        taste_cache: a :class:`cinerec.llm.taste.TasteCache` file read for the parses.
+    """
+
+    retriever: str = "ease"
+    embedder: str = "fast-use"
+    dataset: str = "ml-latest-small"
+    data_dir: str | None = None
+    cache_dir: str | None = None
+    families: tuple[str, ...] = DEFAULT_FAMILIES
+    ranker_users: float = 0.3
+    retriever_pool: int = 300
+    statement_pool: int = 100
+    n_estimators: int = 400
+    learning_rate: float = 0.05
+    num_leaves: int = 15
+    min_child_samples: int = 200
+    llm_weight: float = 0.0
+    taste_cache: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "families", tuple(self.families))
+        unknown = sorted(set(self.families) - (set(FAMILIES) - {"llm"}))
+        if unknown or not self.families:
+            valid = ", ".join(f for f in FAMILIES if f != "llm")
+            raise ConfigError(f"families must be some of {valid}; got {list(self.families)}")
+        if not 0 < self.ranker_users < 1:
+            raise ConfigError(f"ranker_users must be in (0, 1), got {self.ranker_users}")
+
+
+@dataclass
+class _TrainingSet:
+    x: np.ndarray
+    y: np.ndarray
+    groups: np.ndarray
+    viewers: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class LearnedRanker:
+    """LightGBM lambdarank over a retriever's candidates, for a few ticks and a statement.
+
+    Args:
+        config: typed settings.
+        embedder: an embedder instance (default: built from ``config.embedder``).
+        catalog: the movies (default: the MovieLens catalog of ``config.dataset``).
+    """
+
+    name = "ltr"
+
+    def __init__(
+        self,
+        config: LearnedRankerConfig | None = None,
+        *,
+        embedder: Embedder | None = None,
+        catalog: Sequence[Movie] | None = None,
+    ) -> None:
+        self.config = config or LearnedRankerConfig()
+        self._embedder = embedder
+        self._catalog = catalog
+        self._retriever: Recommender | None = None
+        self._builder: FeatureBuilder | None = None
+        self._booster: Any = None
+        self._training: _TrainingSet | None = None
+        self._statement_vectors: dict[str, np.ndarray] = {}
+        self._tastes: TasteCache | None = None
+        self.training_summary: dict[str, Any] = {}
+
+    # -- building blocks -------------------------------------------------------------
+    def _movies(self) -> Sequence[Movie]:
+        if self._catalog is None:
+            from cinerec.data.catalog import load_catalog
+            from cinerec.data.paths import resolve_data_dir
+
+            given = self.config.data_dir
+            data_dir = resolve_data_dir(Path(given) if given else None)
+            self._catalog = load_catalog(data_dir, self.config.dataset)
+        return self._catalog
+
+    def _embedder_for(self, threads: int) -> Embedder:
+        if self._embedder is None:
+            from cinerec.text.embeddings.registry import build_embedder
+
+            self._embedder = build_embedder(self.config.embedder, threads=threads)
+        return self._embedder
+
+    def _item_vectors(self, items: Vocabulary, movies: Mapping[int, Movie], threads: int):
+        from cinerec.config import default_cache_dir
+        from cinerec.text.embeddings.cache import EmbeddingCache
+
+        embedder = self._embedder_for(threads)
+        root = Path(self.config.cache_dir) if self.config.cache_dir else default_cache_dir()
+        known = [i for i in items.ids.tolist() if i in movies and movies[i].description]
+        vectors = np.zeros((len(items), embedder.dim), np.float32)
+        if known:
+            texts = [movies[i].description for i in known]
+            vectors[items.indices(known)] = EmbeddingCache(root / "embeddings").embed(
+                embedder, texts
+            )
+        return l2_normalize(vectors) if np.any(vectors) else vectors
+
+    def statement_vector(self, statement: str) -> np.ndarray | None:
+        """Unit embedding of a statement (cached per text); None for an empty one."""
+        if not statement.strip():
+            return None
+        if statement not in self._statement_vectors:
+            vector = self._embedder_for(1).embed_query(statement)
+            self._statement_vectors[statement] = l2_normalize(np.asarray(vector, np.float32))
+        return self._statement_vectors[statement]
+
+    def statement_vectors(self, statements: Sequence[str]) -> None:
+        """Embed many statements at once (a batch is faster than one by one)."""
+        todo = sorted({s for s in statements if s.strip() and s not in self._statement_vectors})
+        if not todo:
+            return
+        embedder = self._embedder_for(1)
+        vectors = np.stack([np.asarray(embedder.embed_query(s), np.float32) for s in todo])
+        for s, v in zip(todo, l2_normalize(vectors), strict=True):
+            self._statement_vectors[s] = v
+
+    def _fitted(self) -> tuple[Recommender, FeatureBuilder]:
+        if self._retriever is None or self._builder is None:
+            raise ModelError("The learned ranker is not trained; call fit() or load it")
+        return self._retriever, self._builder
+
+    def retriever_scores(self, histories: Sequence[Sequence[Rated]]) -> np.ndarray:
+        """The retriever's scores on each history, over the feature catalog (min elsewhere)."""
+        retriever, builder = self._fitted()
+        return _scores_on(retriever, histories, builder.items)
+
+    def candidates(
+        self,
+        ticks: Sequence[int],
+        statement: str,
+        *,
+        retriever_scores: np.ndarray | None = None,
+        llm: StructuredTaste | None = None,
+        exclude: Sequence[int] = (),
+    ) -> Candidates:
+        """One viewer's candidates with every feature family filled in."""
+        _, builder = self._fitted()
+        if retriever_scores is None:
+            retriever_scores = self.retriever_scores([[Rated(i) for i in ticks]])[0]
+        return builder.build(
+            ticks,
+            statement,
+            self.statement_vector(statement),
+            retriever_scores,
+            llm=llm,
+            exclude=exclude,
+        )
+
+    def score(self, candidates: Candidates) -> np.ndarray:
+        """The ranker's score of each candidate (higher first)."""
+        if self._booster is None:
+            raise ModelError("The learned ranker is not trained; call fit() or load it")
+        cols = columns_of(self.config.families)
+        scores = np.asarray(self._booster.predict(candidates.features[:, cols]), np.float64)
+        if self.config.llm_weight:
+            scores = scores + self.config.llm_weight * llm_match(candidates.features)
+        return scores
+
+    # -- training --------------------------------------------------------------------
+    def fit(self, interactions: Interactions, options: TrainingOptions) -> None:
+        """Train the retriever on part of the users, the ranker on simulated viewers of the
+        rest, then refit the retriever on everyone (see the module docstring)."""
+        from cinerec.recommenders.registry import build
+
+        catalog = self._movies()
+        movies = {m.movie_id: m for m in catalog}
+        frame = interactions.frame
+        items = Vocabulary(sorted(set(movies) | set(frame["item_id"].unique().tolist())))
+        vectors = self._item_vectors(items, movies, options.threads)
+        users = np.array(sorted(frame["user_id"].unique().tolist()))
+        rng = np.random.default_rng(options.seed)
+        held = set(rng.choice(users, round(self.config.ranker_users * len(users)), replace=False))
+        part_a = frame[~frame["user_id"].isin(held)]
+        first = build(self.config.retriever)
+        first.fit(Interactions(part_a), options)
+        popularity = part_a["item_id"].value_counts()
+        pop_items = popularity.reindex(items.ids).fillna(0).to_numpy(np.float64)
+        self._builder = FeatureBuilder(
+            items,
+            movies,
+            vectors,
+            pop_items,
+            retriever_pool=self.config.retriever_pool,
+            statement_pool=self.config.statement_pool,
+        )
+        self._retriever = first
+        self._training = self._simulated_training_set(
+            frame[frame["user_id"].isin(held)], popularity.to_dict(), catalog, options.seed
+        )
+        self._booster = self._train_booster(self._training, self.config, options)
+        full = build(self.config.retriever)
+        full.fit(interactions, options)
+        self._retriever = full
+        counts = frame["item_id"].value_counts().reindex(items.ids).fillna(0)
+        self._builder = FeatureBuilder(
+            items,
+            movies,
+            vectors,
+            counts.to_numpy(np.float64),
+            retriever_pool=self.config.retriever_pool,
+            statement_pool=self.config.statement_pool,
+        )
+
+    def _simulated_training_set(
+        self, frame: Any, popularity: Mapping[int, float], catalog: Sequence[Movie], seed: int
+    ) -> _TrainingSet:
+        context = statement_context(catalog)
+        groups: list[tuple[tuple[int, ...], str, dict[int, float]]] = []
+        for user, g in frame.groupby("user_id", sort=True):
+            ratings = list(zip(g["item_id"].tolist(), g["rating"].tolist(), strict=True))
+            viewer = simulate_viewer(
+                int(user), ratings, context=context, popularity=popularity, seed=seed + 1
+            )
+            if viewer is None:
+                continue
+            rng = np.random.default_rng(user_seed(seed, int(user), "ranker"))
+            labels = {
+                i: 2.0 if r >= 5.0 else 1.0
+                for i, r in zip(viewer.targets, viewer.target_ratings, strict=True)
+            }
+            for k in TRAINING_KS:
+                draw = DRAWS[int(rng.integers(len(DRAWS)))]
+                lang = LANGUAGES[int(rng.integers(len(LANGUAGES)))]
+                groups.append((viewer.ticks[draw][:k], viewer.statements[lang], labels))
+        self.statement_vectors([s for _, s, _ in groups])
+        scores = self.retriever_scores([[Rated(i) for i in t] for t, _, _ in groups])
+        xs, ys, sizes = [], [], []
+        for (ticks, statement, labels), row in zip(groups, scores, strict=True):
+            cands = self.candidates(ticks, statement, retriever_scores=row)
+            y = np.array([labels.get(int(i), 0.0) for i in cands.ids], np.float32)
+            if y.sum() == 0:
+                continue
+            xs.append(cands.features)
+            ys.append(y)
+            sizes.append(len(y))
+        if not xs:
+            raise ModelError("No simulated viewer had a target among its candidates")
+        return _TrainingSet(np.vstack(xs), np.concatenate(ys), np.array(sizes), len(groups))
+
+    @staticmethod
+    def _train_booster(data: _TrainingSet, config: LearnedRankerConfig, options: TrainingOptions):
+        lightgbm = _lightgbm()
+        cols = columns_of(config.families)
+        n_groups = len(data.groups)
+        n_valid = max(1, n_groups // 5)
+        cut = int(data.groups[: n_groups - n_valid].sum())
+        params = {
+            "objective": "lambdarank",
+            "learning_rate": config.learning_rate,
+            "num_leaves": config.num_leaves,
+            "min_data_in_leaf": config.min_child_samples,
+            "eval_at": [10],
+            "feature_fraction": 0.8,
+            "bagging_fraction": 0.8,
+            "bagging_freq": 1,
+            "seed": options.seed,
+            "num_threads": options.threads,
+            "verbose": -1,
+        }
+        train = lightgbm.Dataset(
+            data.x[:cut, cols], data.y[:cut], group=data.groups[: n_groups - n_valid]
+        )
+        valid = lightgbm.Dataset(
+            data.x[cut:, cols], data.y[cut:], group=data.groups[n_groups - n_valid :]
+        )
+        return lightgbm.train(
+            params,
+            train,
+            num_boost_round=config.n_estimators,
+            valid_sets=[valid],
+            callbacks=[lightgbm.early_stopping(50, verbose=False)],
+        )
+
+    def with_config(self, **changes: Any) -> LearnedRanker:
+        """A ranker sharing this one's retriever and features, with ``changes`` to the config;
+        a change of ``families`` or a LightGBM setting retrains the booster on the same
+        simulated viewers (no retriever refit)."""
+        _, builder = self._fitted()
+        config = replace(self.config, **changes)
+        other = LearnedRanker(config, embedder=self._embedder, catalog=self._catalog)
+        other._retriever, other._builder = self._retriever, builder
+        other._statement_vectors = self._statement_vectors
+        other._training = self._training
+        boosting = {"families", "n_estimators", "learning_rate", "num_leaves", "min_child_samples"}
+        if boosting & set(changes):
+            if self._training is None:
+                raise ModelError("A loaded ranker keeps no training set; fit() it to retrain")
+            other._booster = self._train_booster(self._training, config, TrainingOptions())
+        else:
+            other._booster = self._booster
+        return other
+
+    @property
+    def training_rows(self) -> int:
+        """Rows (viewer x candidate) the booster was trained on (0 for a loaded ranker)."""
+        return 0 if self._training is None else len(self._training.y)
+
+    # -- recommending ----------------------------------------------------------------
+    def fit_features(self, user_features: Any, item_features: Any) -> None:
+        """Nothing to remember: the statement travels with each request."""
+
+    def _taste(self, statement: str) -> StructuredTaste | None:
+        if not self.config.llm_weight or not self.config.taste_cache or not statement:
+            return None
+        if self._tastes is None:
+            self._tastes = TasteCache(Path(self.config.taste_cache))
+        return self._tastes.get(statement)
+
+    def recommend_for(
+        self,
+        history: Sequence[Rated],
+        n: int,
+        exclude: Collection[int] = (),
+        features: Mapping[str, Any] | None = None,
+    ) -> list[ScoredItem]:
+        """The ranker's order of the candidates for ``history`` and ``features["statement"]``
+        (a :class:`StructuredTaste` under ``features["taste"]`` feeds the ``llm_weight``)."""
+        statement = str((features or {}).get("statement", ""))
+        taste = (features or {}).get("taste") or self._taste(statement)
+        cands = self.candidates(
+            [r.movie_id for r in history], statement, llm=taste, exclude=list(exclude)
+        )
+        scores = self.score(cands)
+        order = np.lexsort((cands.retriever_rank, -scores))[:n]
+        return [ScoredItem(int(cands.ids[k]), float(scores[k])) for k in order]
+
+    def recommend(
+        self, history: Sequence[Rated], n: int, exclude: Collection[int] = ()
+    ) -> list[ScoredItem]:
+        """Like :meth:`recommend_for` without a statement."""
+        return self.recommend_for(history, n, exclude)
+
+    # -- persistence -----------------------------------------------------------------
+    def save(self, path: Path) -> None:
+        """Write the booster (LightGBM text), the retriever, item vectors and popularity."""
+        retriever, builder = self._fitted()
+        if self._booster is None:
+            raise ModelError("The learned ranker is not trained; call fit() first")
+        path.mkdir(parents=True, exist_ok=True)
+        self._booster.save_model(str(path / "ranker.txt"))
+        retriever.save(path / "retriever")
+        np.savez(
+            path / "features.npz",
+            item_ids=builder.items.ids,
+            vectors=builder.vectors,
+            log_pop=builder.log_popularity,
+        )
+        meta = {"name": self.name, "config": asdict(self.config), "columns": list(COLUMNS)}
+        (path / "ranker.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
+
+    @classmethod
+    def load(
+        cls,
+        path: Path,
+        *,
+        embedder: Embedder | None = None,
+        catalog: Sequence[Movie] | None = None,
+    ) -> Self:
+        """Read a ranker written by :meth:`save` (``embedder`` and ``catalog`` as in the
+        constructor); :class:`ModelError` if missing or foreign."""
+        from cinerec.recommenders.registry import RECOMMENDERS
+
+        lightgbm = _lightgbm()
+        try:
+            meta = json.loads((path / "ranker.json").read_text(encoding="utf-8"))
+            booster = lightgbm.Booster(model_file=str(path / "ranker.txt"))
+            with np.load(path / "features.npz", allow_pickle=False) as npz:
+                ids, vectors, log_pop = npz["item_ids"], npz["vectors"], npz["log_pop"]
+        except (FileNotFoundError, OSError, ValueError, KeyError) as exc:
+            raise ModelError(f"No readable learned ranker at {path} ({exc}); retrain it") from exc
+        if meta.get("name") != cls.name or meta.get("columns") != list(COLUMNS):
+            raise ModelError(f"{path} holds a different ranker or feature layout; retrain it")
+        model = cls(LearnedRankerConfig(**meta["config"]), embedder=embedder, catalog=catalog)
+        _, retriever_cls = RECOMMENDERS[model.config.retriever]
+        movies = {m.movie_id: m for m in model._movies()}
+        model._retriever = retriever_cls.load(path / "retriever")
+        model._builder = FeatureBuilder(
+            Vocabulary(ids.tolist()),
+            movies,
+            vectors.astype(np.float32),
+            np.expm1(log_pop),
+            retriever_pool=model.config.retriever_pool,
+            statement_pool=model.config.statement_pool,
+        )
+        model._booster = booster
+        return model
+
+
+def _lightgbm() -> Any:
+    try:
+        import lightgbm
+    except ImportError:
+        raise ModelError(
+            "The learned ranker needs the 'ranking' extra: pip install -e '.[ranking]'"
+        ) from None
+    return lightgbm
+
+
+def llm_match(features: np.ndarray) -> np.ndarray:
+    """One number per candidate from the ``llm`` family: likes, keywords, people, era and
+    mood add, a disliked genre costs ten."""
+    start = COLUMNS.index("llm_liked")
+    return features[:, start : start + 6].astype(np.float64) @ _LLM_WEIGHTS
+
+
+def _scores_on(
+    model: Recommender, histories: Sequence[Sequence[Rated]], items: Vocabulary
+) -> np.ndarray:
+    """``model``'s scores of each history over ``items`` (items it does not know: its minimum)."""
+    out = np.zeros((len(histories), len(items)))
+    if isinstance(model, BatchScorer):
+        for start in range(0, len(histories), 512):
+            block = histories[start : start + 512]
+            matrix = model.score_batch(block)
+            cols = np.array([items.index(i) for i in matrix.items.ids if i in items])
+            src = np.array([k for k, i in enumerate(matrix.items.ids) if i in items])
+            scores = np.asarray(matrix.scores, np.float64)
+            floor = scores.min(axis=1, keepdims=True) - 1.0
+            out[start : start + len(block)] = floor
+            out[start : start + len(block), cols] = scores[:, src]
+        return out
+    for row, history in enumerate(histories):
+        recs = model.recommend(history, n=len(items))
+        out[row] = -len(recs) - 1.0
+        for rank, rec in enumerate(recs):
+            if rec.movie_id in items:
+                out[row, items.index(rec.movie_id)] = -rank
+    return out

@@ -1,0 +1,91 @@
+"""The learned ranker: trains on simulated viewers of training users only, reads the
+statement, keeps its promises (no ticks, n items), and saves and loads to the same order."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from cinerec.data.types import Interactions, Rated
+from cinerec.errors import ConfigError, ModelError
+from cinerec.evaluation.newviewer import newviewer_data
+from cinerec.ranking.ranker import LearnedRanker, LearnedRankerConfig
+from cinerec.recommenders.base import FeatureAware, TrainingOptions
+from cinerec.recommenders.registry import build
+from tests.ranking.conftest import ROMANCE, SCIFI, make_catalog, make_ratings
+from tests.text.embeddings.fakes import HashingEmbedder
+
+MIXED_TICKS = [Rated(SCIFI[0]), Rated(ROMANCE[0]), Rated(SCIFI[1]), Rated(ROMANCE[1])]
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> LearnedRanker:
+    data = newviewer_data(make_ratings(200), make_catalog(), dataset="synthetic", seed=1)
+    config = LearnedRankerConfig(
+        retriever="ease", cache_dir=str(tmp_path_factory.mktemp("emb")), n_estimators=60
+    )
+    ranker = LearnedRanker(config, embedder=HashingEmbedder(), catalog=make_catalog())
+    ranker.fit(Interactions(data.train), TrainingOptions(seed=0, threads=1))
+    return ranker
+
+
+def test_it_is_a_registered_feature_aware_recommender() -> None:
+    model = build("ltr", {"families": ["retriever", "statement"]})
+    assert isinstance(model, LearnedRanker) and isinstance(model, FeatureAware)
+    assert model.config.families == ("retriever", "statement")
+
+
+@pytest.mark.parametrize("families", [(), ("llm",), ("retriever", "colour")])
+def test_unknown_or_llm_families_are_refused(families: tuple[str, ...]) -> None:
+    with pytest.raises(ConfigError, match="families"):
+        LearnedRankerConfig(families=families)
+
+
+def test_it_trains_on_simulated_viewers(trained: LearnedRanker) -> None:
+    assert trained.training_rows > 0
+    assert trained._booster.num_trees() >= 1
+
+
+def test_the_statement_decides_between_two_tastes(trained: LearnedRanker) -> None:
+    scifi = trained.recommend_for(
+        MIXED_TICKS,
+        10,
+        features={"statement": "I love sci-fi. Stories about robot and space hook me."},
+    )
+    romance = trained.recommend_for(
+        MIXED_TICKS, 10, features={"statement": "I love romance. Stories about wedding hook me."}
+    )
+    assert sum(r.movie_id in SCIFI for r in scifi) >= 8
+    assert sum(r.movie_id in ROMANCE for r in romance) >= 8
+
+
+def test_never_returns_a_tick_or_an_excluded_movie(trained: LearnedRanker) -> None:
+    recs = trained.recommend_for(MIXED_TICKS, 20, exclude=[SCIFI[2]], features={})
+    ids = [r.movie_id for r in recs]
+    assert len(ids) == 20 == len(set(ids))
+    assert not {SCIFI[0], SCIFI[1], ROMANCE[0], ROMANCE[1], SCIFI[2]} & set(ids)
+
+
+def test_save_and_load_give_the_same_order(trained: LearnedRanker, tmp_path: Path) -> None:
+    trained.save(tmp_path / "ltr")
+    loaded = LearnedRanker.load(
+        tmp_path / "ltr", embedder=HashingEmbedder(), catalog=make_catalog()
+    )
+    features = {"statement": "Give me sci-fi, the more mind-bending the better."}
+    before = trained.recommend_for(MIXED_TICKS, 15, features=features)
+    after = loaded.recommend_for(MIXED_TICKS, 15, features=features)
+    assert [r.movie_id for r in after] == [r.movie_id for r in before]
+    assert [r.score for r in after] == pytest.approx([r.score for r in before], rel=1e-5)
+
+
+def test_an_ablation_retrains_without_the_family(trained: LearnedRanker) -> None:
+    ablated = trained.with_config(families=("retriever", "ticks", "popularity", "year"))
+    assert ablated._booster is not trained._booster
+    recs = ablated.recommend_for(MIXED_TICKS, 10, features={"statement": "I love romance."})
+    assert len(recs) == 10
+
+
+def test_loading_nothing_says_to_retrain(tmp_path: Path) -> None:
+    with pytest.raises(ModelError, match="retrain"):
+        LearnedRanker.load(tmp_path / "missing")
