@@ -123,9 +123,7 @@ def test_a_reason_cut_by_the_length_limit_is_never_shown_cut() -> None:
 
 
 def test_a_reason_with_a_false_claim_loses_that_sentence() -> None:
-    backend = FakeBackend(
-        [reply("Pulp Fiction is a horror film. It is a crime story like Heat.")]
-    )
+    backend = FakeBackend([reply("Pulp Fiction is a horror film. It is a crime story like Heat.")])
     (reason,) = write_reasons(backend, PROFILE, PERSONA, HISTORY, MOVIES[:1])
     assert reason.text == "It is a crime story like Heat."
     assert any("false claim (genre 'Horror'" in r for r in reason.repairs)

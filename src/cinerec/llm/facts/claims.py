@@ -54,18 +54,18 @@ TAGS = ("IMAX", "아이맥스")
 _SENTENCES = re.compile(r"(?<=[.!?。！？])\s+|\n+")
 _WORD = re.compile(r"[\w'’-]+")
 # Latin and Hangul runs apart, so "Matrix는" is the word "Matrix" and a particle.
-_TOKEN = re.compile(r"[A-Za-z0-9\u00C0-\u024F]+(?:['’][A-Za-z]+)?|[^\W_A-Za-z0-9\u00C0-\u024F]+")
+_TOKEN = re.compile(r"[A-Za-z0-9\u00C0-\u024F]+|[^\W_A-Za-z0-9\u00C0-\u024F]+")
 _NAME = r"[A-Z][\w.'’-]+(?:[ ][A-Z][\w.'’-]+){1,3}"
-_HANGUL_NAME = r"[\uac00-\ud7a3]{2,4}(?:[ ][\uac00-\ud7a3]{2,4}){0,2}"
+_HANGUL_NAME = r"[\uac00-\ud7a3]{2,6}(?:[ ][\uac00-\ud7a3]{2,6}){0,2}"
 _ROLE_EN = (
-    ("director", re.compile(rf"\bdirected by ({_NAME})")),
-    ("director", re.compile(rf"\b(?:director|filmmaker) ({_NAME})")),
+    ("director", re.compile(rf"\b(?i:directed by) ({_NAME})")),
+    ("director", re.compile(rf"\b(?i:director|filmmaker) ({_NAME})")),
     ("director", re.compile(rf"({_NAME})['’]s? (?:direction|directing|film|movie)")),
     ("director", re.compile(rf"({_NAME})-directed")),
-    ("cast", re.compile(rf"\b(?:starring|stars|featuring|co-starring) ({_NAME})")),
+    ("cast", re.compile(rf"\b(?i:starring|stars|featuring|co-starring) ({_NAME})")),
     ("cast", re.compile(rf"({_NAME}) (?:stars|star|starred|plays|played|leads)\b")),
-    ("cast", re.compile(rf"\b(?:starring|stars|featuring) {_NAME} and ({_NAME})")),
-    ("cast", re.compile(rf"\b(?:actor|actress) ({_NAME})")),
+    ("cast", re.compile(rf"\b(?i:starring|stars|featuring) {_NAME} and ({_NAME})")),
+    ("cast", re.compile(rf"\b(?i:actor|actress) ({_NAME})")),
 )
 _ROLE_KO = (
     ("director", re.compile(rf"({_NAME}|{_HANGUL_NAME}) ?감독")),
@@ -155,8 +155,9 @@ class TitleIndex:
 
     def __init__(self, titles: Iterable[str], *, trusted: Iterable[str] = ()) -> None:
         self._by_key: dict[str, str] = {}
+        trusted = list(trusted)
         self._trusted = {k for t in trusted for k in _variants(t)}
-        titles = [*titles, *trusted]
+        titles = [*trusted, *titles]
         for title in titles:
             for key in _variants(title):
                 self._by_key.setdefault(key, title)
@@ -288,7 +289,7 @@ def extract_claims(
         roles = _ROLE_KO + _ROLE_EN if language == "ko" else _ROLE_EN
         for role, pattern in roles:
             for m in pattern.finditer(sentence):
-                name = m.group(1)
+                name = m.group(1).rstrip(".'’-")
                 if any(ms <= m.start(1) < me for ms, me, _ in mentions):
                     continue
                 claims.append(Claim(role, name, _nearest(m.start(1), mentions), i, m.group()))
