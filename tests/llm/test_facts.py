@@ -142,8 +142,12 @@ def test_persona_pronouns_tags_formatting_and_genres() -> None:
 
 
 def test_titles_inside_korean_text_and_inverted_articles() -> None:
-    index = TitleIndex(["Godfather, The", "Heat"])
+    index = TitleIndex((), trusted=["Godfather, The", "Heat"])
     assert [t for _, _, t in index.find("The Godfather를 좋아하셨다면")] == ["Godfather, The"]
     assert index.find("the heat of the night") == []  # lower case: a word, not the title
+    # the rest of the catalog: two or more capitalised words, no colon short forms
+    catalog = TitleIndex(["Henry", "Crew, The", "Judd Apatow: The Return", "Fight Club"])
+    text = "Henry joins the crew, as Judd Apatow did, unlike The Crew or Fight Club."
+    assert [t for _, _, t in catalog.find(text)] == ["Crew, The", "Fight Club"]
     claims = extract_claims("Like Heat, it is tense.", index)
     assert [(c.kind, c.value) for c in claims] == [("title", "Heat")]

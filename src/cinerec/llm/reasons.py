@@ -169,15 +169,15 @@ def repair_reason(
     profile: UserProfile,
     history: Sequence[Movie],
     evidence: Evidence,
-    cut: bool = False,
     seen: set[str] | None = None,
     avoid: Iterable[str] = (),
 ) -> tuple[str, bool, tuple[str, ...], bool]:
     """What a card shows for the model's sentence ``raw``: ``(text, cleaned, repairs,
     template)``.
 
-    Grounding removes sentences naming unknown titles or echoing instructions; a reply cut by
-    the length limit goes back to its last complete sentence or clause; the fact checker
+    Grounding removes sentences naming unknown titles or echoing instructions; a reply that
+    does not end a sentence (cut by the length limit) goes back to its last complete sentence or
+    clause; the fact checker
     (:mod:`cinerec.llm.facts`, not the grounding code) removes every sentence with a false
     claim (a wrong genre, person, year or ticked movie, or arguing against the card). When
     nothing is left, the reply is in the wrong language, it still ends cut, or it repeats an
@@ -194,10 +194,9 @@ def repair_reason(
         untrusted=profile.taste,
     )
     text, repairs = grounded.text, grounded.repairs()
-    if cut:
-        short = finish_cut(text)
-        repairs += (f"cut end: {text!r} -> {short!r}",) if short != text else ()
-        text = short
+    short = finish_cut(text)  # a reply that stops mid-sentence was cut, whatever the reason
+    repairs += (f"cut end: {text!r} -> {short!r}",) if short != text else ()
+    text = short
     checked = check_text(text, subject=movie, watched=history, language=language)
     bad = false_sentences(checked)
     if bad:
@@ -295,13 +294,11 @@ def write_reasons(
             error = f"{type(exc).__name__}: {exc}"
             yield Reason(movie.movie_id, None, False, time.perf_counter() - start, "?", error)
             return
-        cut = len(raw) >= REASON_MAX_CHARS or completion.completion_tokens >= _MAX_TOKENS[language]
         text, cleaned, repairs, template = repair_reason(
             raw,
             profile=profile,
             history=history,
             evidence=evidence,
-            cut=cut,
             seen=seen,
             avoid=led[:-1],
         )

@@ -43,11 +43,13 @@ class Checked:
 
 
 class FactCatalog:
-    """Movies the checker can look up by title (the whole catalog in the benchmark)."""
+    """Movies the checker can look up by title (the whole catalog in the benchmark).
+    ``trusted``: titles of one word count too (the card and the ticked movies)."""
 
-    def __init__(self, movies: Iterable[Movie]) -> None:
+    def __init__(self, movies: Iterable[Movie], *, trusted: bool = False) -> None:
         self.movies = list(movies)
-        self.index = TitleIndex(m.title for m in self.movies)
+        titles = [m.title for m in self.movies]
+        self.index = TitleIndex((), trusted=titles) if trusted else TitleIndex(titles)
         self._by_title = {m.title: m for m in self.movies}
 
     def get(self, title: str) -> Movie | None:
@@ -110,13 +112,13 @@ def check_text(
         taste: The viewer's taste text (a persona may restate its genres).
     """
     local = [m for m in [subject, *watched, *page] if m is not None]
-    known = FactCatalog(local)
+    known = FactCatalog(local, trusted=True)
     others = catalog.movies if catalog is not None else ()
     index = TitleIndex((m.title for m in others), trusted=(m.title for m in local))
     claims = extract_claims(text, index, language=language, persona=persona)
-    watched_titles = TitleIndex(m.title for m in watched)
+    watched_titles = TitleIndex((), trusted=[m.title for m in watched])
     page_titles = TitleIndex(
-        m.title for m in page if subject is None or m.movie_id != subject.movie_id
+        (), trusted=[m.title for m in page if subject is None or m.movie_id != subject.movie_id]
     )
 
     def movie_of(title: str | None) -> Movie | None:
@@ -161,14 +163,17 @@ def _check(
 ) -> Checked:
     kind = claim.kind
     if kind == "title":
-        if subject is not None and claim.value in TitleIndex([subject.title]):
+        if subject is not None and claim.value in TitleIndex((), trusted=[subject.title]):
             return Checked(claim, True, "the card's own movie")
         if claim.value in page:
             return Checked(claim, False, "another card's movie")
         if claim.value not in watched:
             return Checked(claim, False, "a movie the viewer did not tick")
         if subject is not None:
-            ticked = next((m for m in watched_movies if claim.value in TitleIndex([m.title])), None)
+            ticked = next(
+                (m for m in watched_movies if claim.value in TitleIndex((), trusted=[m.title])),
+                None,
+            )
             if ticked is not None and not _shares(ticked, subject):
                 return Checked(claim, False, "a ticked movie sharing nothing with the card")
         return Checked(claim, True, "a ticked movie")

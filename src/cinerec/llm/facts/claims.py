@@ -13,7 +13,7 @@ Genre words that describe the viewer ("fans of sci-fi", "공포 영화는 피하
 about a movie.
 
 Example:
-    >>> index = TitleIndex(["Inception", "Heat"])
+    >>> index = TitleIndex((), trusted=["Inception", "Heat"])
     >>> [(c.kind, c.value, c.movie) for c in extract_claims("Inception is a horror film.", index)]
     [('title', 'Inception', 'Inception'), ('genre', 'Horror', 'Inception')]
 """
@@ -51,7 +51,10 @@ GENRE_WORDS_KO: dict[str, str] = {
 }  # fmt: skip
 TAGS = ("IMAX", "아이맥스")
 
-_SENTENCES = re.compile(r"(?<=[.!?。！？])\s+|\n+")
+# A full stop after an initial or a title ("F. Gary Gray", "Dr. Stone") ends no sentence.
+_SENTENCES = re.compile(
+    r"(?<=[.!?。！？])(?<!\b[A-Z]\.)(?<!\bDr\.)(?<!\bMr\.)(?<!\bMs\.)(?<!\bSt\.)\s+|\n+"
+)
 _WORD = re.compile(r"[\w'’-]+")
 # Latin and Hangul runs apart, so "Matrix는" is the word "Matrix" and a particle.
 _TOKEN = re.compile(r"[A-Za-z0-9\u00C0-\u024F]+|[^\W_A-Za-z0-9\u00C0-\u024F]+")
@@ -137,30 +140,39 @@ def _fold(text: str) -> str:
     return " ".join(re.findall(r"[^\W_]+", text))
 
 
-def _variants(title: str) -> set[str]:
-    """``Godfather, The`` is also ``The Godfather``; a ``(1995)`` suffix is dropped."""
+def _variants(title: str, *, short: bool = True) -> set[str]:
+    """``Godfather, The`` is also ``The Godfather``; a ``(1995)`` suffix is dropped; with
+    ``short`` the part before a colon (``Alien: Resurrection``) is one too."""
     title = re.sub(r"\s*\((?:18|19|20)\d{2}\)\s*$", "", title).strip()
     out = {title}
     match = re.match(r"^(.*), (The|A|An|Les|La|Le|Il|El|Das|Der|Die)$", title)
     if match:
         out.add(f"{match.group(2)} {match.group(1)}")
-    if ":" in title:
+    if short and ":" in title:
         out.add(title.split(":")[0])
     return {v for v in (_fold(x) for x in out) if v}
 
 
+_JOINERS = frozenset("a an and at by for from in of on or the to vs with".split())
+
+
 class TitleIndex:
-    """Finds movie titles in text. Titles of one word count only when written capitalised and
-    not as the first word of a sentence (``Heat`` yes, ``heat`` and ``Heat is...`` no)."""
+    """Finds movie titles in text, written capitalised. ``trusted`` titles (the card and the
+    ticked movies) count as one word too, anywhere; the other titles (the whole catalog, where
+    "Henry", "Earth" and "Judd Apatow: The Return" are titles) only with two or more words,
+    each capitalised but for joining words (``The Crew`` yes, ``the crew of`` no)."""
 
     def __init__(self, titles: Iterable[str], *, trusted: Iterable[str] = ()) -> None:
         self._by_key: dict[str, str] = {}
         trusted = list(trusted)
         self._trusted = {k for t in trusted for k in _variants(t)}
-        titles = [*trusted, *titles]
-        for title in titles:
+        for title in trusted:
             for key in _variants(title):
                 self._by_key.setdefault(key, title)
+        for title in titles:
+            for key in _variants(title, short=False):
+                if key.count(" ") >= 1:
+                    self._by_key.setdefault(key, title)
         self._longest = max((k.count(" ") + 1 for k in self._by_key), default=1)
 
     def __contains__(self, title: str) -> bool:
@@ -185,9 +197,12 @@ class TitleIndex:
                 first = words[i][2]
                 if n == 1 and (not first[:1].isupper() or len(first) < 3):
                     continue
-                if n == 1 and key not in self._trusted and _sentence_initial(text, start):
-                    continue
                 if not first[:1].isupper() and not first[:1].isdigit() and not _is_hangul(first):
+                    continue
+                if key not in self._trusted and not all(
+                    w[:1].isupper() or w[:1].isdigit() or w.casefold() in _JOINERS
+                    for _, _, w in words[i : i + n]
+                ):
                     continue
                 hit = (start, end, self._by_key[key], n)
                 break
