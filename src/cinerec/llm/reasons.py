@@ -1,17 +1,23 @@
 """Reasons for an already-ranked page, written one card at a time so each can be shown at once.
 
 The ranked list comes first (recommender, optionally re-scored by the model's probabilities);
-reasons are the only free text the model writes for a page. Each card is one small
-schema-constrained call whose prompt starts with the same viewer block, so llama.cpp reuses the
-evaluated prefix and only the card's own facts are new: the first reason appears about a second
-after the prompt prefix is cached. Every reason is grounding-cleaned: it may name its own movie
-and the viewer's watched movies, nothing else; a repeated reason is dropped. A failing model
-stops the stream with ``Reason.error`` set; the page keeps its ranked list.
+reasons are the only free text the model writes for a page. Evidence comes first: before the
+model writes a card's reason, :func:`cinerec.llm.evidence.build_evidence` computes what the card
+shares with the ticked movies (people, keywords, genres), the taste words it matches, the review
+line and its year, and the prompt gives the model that evidence and nothing else (no plot, no
+persona, no other card): one fixed system message, cached by the runtime, then a few lines per
+card. Each card of a page leads with a different fact, so the reasons of one page differ.
+
+Every reply is then checked (:func:`repair_reason`): grounding removes unknown titles and
+echoed instructions, a cut end goes back to a complete sentence, and the separate fact checker
+(:mod:`cinerec.llm.facts`) removes each sentence with a false claim or one arguing against the
+card. When nothing is left (or the text is in the wrong language, or repeats another card's),
+the evidence template phrases the lead fact instead, flagged ``Reason.template``. A failing
+model stops the stream with ``Reason.error`` set; the page keeps its ranked list.
 
 Korean viewers get the task in Korean and a schema whose reason must start with a Hangul
 syllable: with the English task (and English catalog facts) Qwen 1.5B answered in English for
 141 of 144 Korean cards (``benchmarks/results/llm_requests_before_reason_language_fix.md``).
-A reason cut by the length limit ends at a word, with ``…``.
 
 Example:
     >>> for r in write_reasons(backend, profile, persona, history, movies):  # doctest: +SKIP
