@@ -202,18 +202,18 @@ def evidence_reason(evidence: Evidence, language: str, *, avoid: Iterable[str] =
         return (
             f"보신 {first}에도 나온 {fact.value}가 출연해요."
             if ko
-            else f"Stars {fact.value}, who is also in {first}, which you watched."
+            else f"With {fact.value}, who is also in {first}, which you watched."
         )
     if fact.kind == "taste":
         value = genre_name(fact.value, language) if fact.value in GENRES_KO else fact.value
         return (
-            f"좋아한다고 하신 '{value}'에 맞는 영화예요."
+            f"좋아한다고 하신 {value} 취향에 맞는 영화예요."
             if ko
-            else f"Fits the '{value}' you said you like."
+            else f"Fits your taste for {value}."
         )
     if fact.kind == "keyword":
         return (
-            f"보신 {first}처럼 '{fact.value}'를 다루는 영화예요."
+            f"보신 {first}처럼 {fact.value}를 다루는 영화예요."
             if ko
             else f"About {fact.value}, like {first}, which you watched."
         )
@@ -224,4 +224,4 @@ def evidence_reason(evidence: Evidence, language: str, *, avoid: Iterable[str] =
             if ko
             else f"A {name} film, like {first}, which you watched."
         )
-    return f"{fact.value}년 작품이에요." if ko else f"Released in {fact.value}."
+    return f"{fact.value}년 작품이에요." if ko else f"A film from {fact.value}."

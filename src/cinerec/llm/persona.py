@@ -239,7 +239,7 @@ def repair_persona(
         [m.title for m in history],
         allowed=_names(profile, history),
         max_chars=PERSONA_MAX_CHARS,
-        untrusted=profile.taste,
+        untrusted=profile.taste[:1000],  # the prompt carries at most 500 characters of it
     )
     text, repairs = grounded.text, grounded.repairs()
     unbracketed = _BRACKETED.sub("", text)

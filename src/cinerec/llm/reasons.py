@@ -54,6 +54,7 @@ from cinerec.llm.schemas import (
 from cinerec.llm.templates import render
 
 log = logging.getLogger(__name__)
+UNTRUSTED_CHARS = 500  # the most of the taste text any prompt carries (the persona's)
 
 # A <=120-char sentence inside {"reason": "..."}; Korean needs about twice the tokens.
 _MAX_TOKENS = {"en": 48, "ko": 96}
@@ -197,7 +198,7 @@ def repair_reason(
         [movie.title, *(m.title for m in history)],
         allowed=_allowed_names(profile, history, movie),
         max_chars=REASON_MAX_CHARS,
-        untrusted=profile.taste,
+        untrusted=profile.taste[:UNTRUSTED_CHARS],  # no prompt shows the model more of it
     )
     text, repairs = grounded.text, grounded.repairs()
     short = finish_cut(text)  # a reply that stops mid-sentence was cut, whatever the reason
