@@ -143,13 +143,13 @@ def evidence_lines(evidence: Evidence, language: str, *, avoid: Iterable[str] = 
         watched = _titles(fact.watched)
         if fact.kind == "director":
             lines.append(
-                f"- 감독 {fact.value} (본 영화 {watched}와 같은 감독)"
+                f"- 감독 {fact.value} (보신 {watched}와 같은 감독)"
                 if ko
                 else f"- directed by {fact.value}, who also directed {watched} (watched)"
             )
         elif fact.kind == "cast":
             lines.append(
-                f"- 출연 {fact.value} (본 영화 {watched}에도 출연)"
+                f"- 출연 {fact.value} (보신 {watched}에도 출연)"
                 if ko
                 else f"- starring {fact.value}, who is also in {watched} (watched)"
             )
@@ -162,14 +162,14 @@ def evidence_lines(evidence: Evidence, language: str, *, avoid: Iterable[str] = 
             )
         elif fact.kind == "keyword":
             lines.append(
-                f"- 주제 '{fact.value}' (본 영화 {watched}와 같음)"
+                f"- 주제 '{fact.value}' (보신 {watched}와 같음)"
                 if ko
                 else f"- theme '{fact.value}', shared with {watched} (watched)"
             )
         elif fact.kind == "genre":
             name = genre_name(fact.value, language)
             lines.append(
-                f"- {name} 장르 (본 영화 {watched}와 같음)"
+                f"- {name} 장르 (보신 {watched}와 같음)"
                 if ko
                 else f"- a {name} film, like {watched} (watched)"
             )
