@@ -300,7 +300,7 @@ def _score(
         language=row["language"],
         catalog=facts,
         page=[catalog[i] for i in row.get("cards", [])],
-        persona=row["type"] == "persona",
+        persona=row["type"].endswith("persona"),
         gender=row.get("gender"),
         taste=row.get("taste", ""),
     )
@@ -350,6 +350,61 @@ def _post_rows() -> list[dict[str, Any]]:
     return rows
 
 
+def _today_rows(catalog: dict[int, Movie]) -> list[dict[str, Any]]:
+    """Today's texts: the stored request rerun with raw replies (``llm_requests_raw.jsonl``:
+    12 red-team pages, 4 cards, seed 7), with each page's ticked movies and cards drawn again
+    exactly as ``benchmarks/llm_requests.py`` drew them (same data, same seed, same order)."""
+    from benchmarks.llm_requests import _plans as request_plans
+
+    path = RESULTS / "llm_requests_raw.jsonl"
+    stored = _rows(path)
+    if not stored:
+        return []
+    config = json.loads(path.with_suffix(".json").read_text())["config"]
+    ratings = load_ratings(resolve_data_dir(), "ml-latest-small").frame
+    popular = [int(i) for i in ratings["item_id"].value_counts().index if int(i) in catalog][:300]
+    liked = ratings[ratings["rating"] >= 4].sort_values("timestamp")
+    histories = [
+        [int(i) for i in group["item_id"].tail(8) if int(i) in catalog]
+        for _, group in liked.groupby("user_id")
+    ]
+    rng = np.random.default_rng(config["seed"])
+    plans = request_plans(config["plans"], config["seed"])
+    context = {}
+    for p, (_, _, taste) in enumerate(plans):
+        history = histories[int(rng.integers(len(histories)))]
+        cards = [int(i) for i in rng.permutation(popular) if int(i) not in set(history)]
+        context[p] = (history, cards[: config["cards"]], taste)
+    from cinerec.llm.evidence import build_evidence
+
+    rows = []
+    for plan, group in itertools.groupby(stored, key=lambda r: r["plan"]):
+        history, cards, taste = context[plan]
+        reasons = iter(cards)
+        for row in group:
+            reason = row["request"] == "reason"
+            rows.append(
+                {
+                    "page": f"today{plan}",
+                    "type": "today_" + row["request"],
+                    "kind": row["kind"],
+                    "language": row["language"],
+                    "gender": None,
+                    "taste": taste,
+                    "history": history,
+                    "cards": cards,
+                    "movie_id": next(reasons) if reason else None,
+                    "raw_text": row["raw_text"],
+                    "shown": row["text"],
+                }
+            )
+            if reason:  # the same evidence measure as the new reasons, for "specific fact"
+                rows[-1]["evidence"] = build_evidence(
+                    catalog[rows[-1]["movie_id"]], [catalog[i] for i in history], taste=taste
+                )
+    return rows
+
+
 def _stored_reason_pages() -> dict[str, dict[str, list[list[str]]]]:
     """Today's reasons: the stored request runs' reasons, grouped by page (raw and shown)."""
     out: dict[str, list[list[str]]] = {"raw": [], "shown": []}
@@ -374,13 +429,13 @@ def report(args: argparse.Namespace) -> None:
     facts = FactCatalog(catalog.values())
     rows = _rows(ROWS)
     _shown(rows, catalog)
-    rows += _post_rows()
+    rows += _post_rows() + _today_rows(catalog)
     for row in rows:
-        schema = PersonaOut if row["type"] == "persona" else ReasonOut
+        schema = PersonaOut if row["type"].endswith("persona") else ReasonOut
         try:
             raw = (
                 parse_reply(row["raw_text"], schema).model_dump().popitem()[1]
-                if row["type"] != "post_line"
+                if row["type"] in ("persona", "reason")
                 else raw_prose(row["raw_text"])
             )
         except Exception:  # noqa: BLE001 - a reply that does not parse is scored as written
@@ -432,7 +487,9 @@ def _summary(rows: list[dict[str, Any]], args: argparse.Namespace) -> dict[str, 
         for who, pages_ in (("new", ours), ("today", today))
         for side in ("raw", "shown")
     }
-    generated = [r for r in rows if r["type"] != "post_line"]
+    generated = [r for r in rows if r["type"] in ("persona", "reason")]
+    today_rows = [r for r in rows if r["type"].startswith("today_")]
+    rows = [r for r in rows if not r["type"].startswith("today_")]
     groups = {
         "all": rows,
         "reasons": [r for r in rows if r["type"] == "reason"],
@@ -441,6 +498,12 @@ def _summary(rows: list[dict[str, Any]], args: argparse.Namespace) -> dict[str, 
         "en": [r for r in rows if r["language"] == "en"],
         "ko": [r for r in rows if r["language"] == "ko"],
         "red_team": [r for r in rows if r["kind"] != "ordinary"],
+        "today_reasons": [
+            {**r, "type": "reason"} for r in today_rows if r["type"] == "today_reason"
+        ],
+        "today_personas": [
+            {**r, "type": "persona"} for r in today_rows if r["type"] == "today_persona"
+        ],
     }
     seconds = sorted(r["seconds"] for r in generated if r["type"] == "reason")
     firsts = sorted(next(r["seconds"] for r in page) for page in pages.values() if page)
@@ -482,33 +545,51 @@ def _summary(rows: list[dict[str, Any]], args: argparse.Namespace) -> dict[str, 
 
 
 def _gold(catalog: dict[int, Movie], facts: FactCatalog) -> dict[str, Any]:
-    """The checker against the hand labels: a text is positive when it holds a claim the
-    issue's rules reject (a false genre, person, year or citation, arguing against its card,
-    an unticked or other card's movie, a gendered pronoun the profile does not give, a tag or
-    prompt formatting)."""
+    """The checker against the hand labels (``benchmarks/data/words_gold.jsonl``).
+
+    Each text carries two labels an engineer gave by reading it against the catalog: ``false``,
+    it holds a false claim about a movie (genre, person, year, plot, setting, a movie cited as
+    ticked, another movie) or about the viewer (a gendered word the profile does not give, an
+    echoed instruction or fake title), or a tag or prompt formatting; and ``false_in_scope``,
+    one of those false claims is of a kind the checker extracts (genre, person and role, year,
+    a cited or named movie, arguing against the card, pronoun, tag, formatting), whatever the
+    language or script it is written in. Precision counts a flagged text as right when
+    ``false``; recall is given against both labels.
+    """
     if not GOLD.exists():
         return {}
-    tp = fp = fn = tn = 0
-    misses = []
-    for item in _rows(GOLD):
-        row = {**item, "type": item["type"], "evidence": None}
+    items = _rows(GOLD)
+    out = _gold_scores(items, catalog, facts)
+    for split in ("tuning", "held_out"):
+        part = [i for i in items if i.get("split") == split]
+        out[split] = _gold_scores(part, catalog, facts) if part else None
+    return out
+
+
+def _gold_scores(
+    items: list[dict[str, Any]], catalog: dict[int, Movie], facts: FactCatalog
+) -> dict[str, Any]:
+    flagged = {}
+    for item in items:
+        row = {**item, "evidence": None}
         score = _score(item["text"], row, catalog, facts)
-        predicted = bool(score and score["false_any"])
-        label = bool(item["false"])
-        tp += predicted and label
-        fp += predicted and not label
-        fn += label and not predicted
-        tn += not predicted and not label
-        if predicted != label:
-            misses.append(
-                {"id": item["id"], "label": label, "checker": score and score["false_any"]}
-            )
+        flagged[item["id"]] = bool(score and score["false_any"])
+    tp = sum(flagged[i["id"]] and i["false"] for i in items)
+    fp = sum(flagged[i["id"]] and not i["false"] for i in items)
+    positives = sum(bool(i["false"]) for i in items)
+    in_scope = [i for i in items if i["false_in_scope"]]
     return {
-        "texts": tp + fp + fn + tn,
-        "positives": tp + fn,
+        "texts": len(items),
+        "korean": sum(i["language"] == "ko" for i in items),
+        "positives": positives,
+        "positives_in_scope": len(in_scope),
         "precision": _interval(tp, tp + fp),
-        "recall": _interval(tp, tp + fn),
-        "disagreements": misses,
+        "recall": _interval(tp, positives),
+        "recall_in_scope": _interval(sum(flagged[i["id"]] for i in in_scope), len(in_scope)),
+        "false_positives": [i["id"] for i in items if flagged[i["id"]] and not i["false"]],
+        "missed_in_scope": [
+            {"id": i["id"], "note": i["note"]} for i in in_scope if not flagged[i["id"]]
+        ],
     }
 
 
@@ -536,7 +617,11 @@ def _markdown(s: dict[str, Any]) -> str:
         "SHOWN: what the product shows after its repairs (recomputed from the raw reply with "
         "this commit's code; review notes were not available to the benchmark, so no card had "
         "review evidence). Checked by `cinerec.llm.facts` against the whole catalog. 95% Wilson "
-        "intervals; page overlap with bootstrap intervals over pages.",
+        "intervals; page overlap with bootstrap intervals over pages. Rows *today_reasons* and "
+        "*today_personas* score, with the same checker, the stored raw replies of the request "
+        "rerun before this change (`llm_requests_raw.jsonl`, 12 red-team pages, 4 cards; the "
+        "viewer-block prompt with catalog facts) with its pages' ticked movies and cards drawn "
+        "again from the same seed; their *shown* text is what that code showed.",
         "",
         "Counts: "
         + ", ".join(f"{k} {v['texts']} ({v['ko']} Korean)" for k, v in s["counts"].items()),
@@ -576,11 +661,28 @@ def _markdown(s: dict[str, Any]) -> str:
     g = s.get("gold") or {}
     if g:
         lines += [
-            f"Gold set (`benchmarks/data/words_gold.jsonl`, {g['texts']} texts labelled by an "
-            f"engineer reading them, {g['positives']} with a rejected claim): checker precision "
-            f"{_cell(g['precision'])}, recall {_cell(g['recall'])}.",
+            f"Gold set (`benchmarks/data/words_gold.jsonl`: {g['texts']} raw texts, "
+            f"{g['korean']} Korean, labelled by an engineer reading each against the catalog; "
+            f"{g['positives']} hold a false claim, {g['positives_in_scope']} of a kind the "
+            f"checker extracts): checker precision {_cell(g['precision'])}; recall on all false "
+            f"texts {_cell(g['recall'])}, on those of a checked kind "
+            f"{_cell(g['recall_in_scope'])}. Checked-kind misses: "
+            + "; ".join(f"{m['id']} ({m['note']})" for m in g["missed_in_scope"])
+            + f". False positives: {', '.join(g['false_positives']) or 'none'}.",
             "",
         ]
+        for split, what in (
+            ("tuning", "texts read while the checker's rules were tuned (stored runs, pages 0-7)"),
+            ("held_out", "texts labelled after the last change to the checker"),
+        ):
+            h = g.get(split)
+            if h:
+                lines += [
+                    f"- {split} ({what}): {h['texts']} texts, {h['positives']} false; precision "
+                    f"{_cell(h['precision'])}, recall {_cell(h['recall'])}, checked kinds "
+                    f"{_cell(h['recall_in_scope'])}.",
+                ]
+        lines.append("")
     lines += ["Raw texts the checker rejected (first 25):", ""]
     for e in s["examples_raw_rejected"]:
         lines.append(f"- {e['type']} ({e['language']}): {e['raw']!r}: {e['raw_false']}")

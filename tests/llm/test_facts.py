@@ -151,3 +151,17 @@ def test_titles_inside_korean_text_and_inverted_articles() -> None:
     assert [t for _, _, t in catalog.find(text)] == ["Crew, The", "Fight Club"]
     claims = extract_claims("Like Heat, it is tense.", index)
     assert [(c.kind, c.value) for c in claims] == [("title", "Heat")]
+
+
+def test_a_movie_cited_as_watched_must_be_ticked_and_years_belong_to_the_card() -> None:
+    liked = "Inception을 좋아하셨다면 이 영화도 마음에 드실 거예요."
+    assert ("watched", "Inception", False) in verdicts(liked, language="ko")
+    ticked = verdicts("If you liked Interstellar, this one is for you.")
+    assert ("watched", "Interstellar", True) in ticked
+    # "1991년 작품" is the card's year even after another title in the sentence
+    t2 = Movie(589, "Terminator 2: Judgment Day", 1991, ("Action", "Sci-Fi"))
+    text = "SF 장르의 Interstellar와 유사하며, 1991년에 출시된 작품이에요."
+    assert ("year", "1991", True) in verdicts(text, subject=t2, language="ko")
+    # a Korean line about no viewer: a bare genre word is the movie's
+    line = verdicts("스릴러와 꿈은 탐험 이야기.", subject=INTERSTELLAR, language="ko")
+    assert ("genre", "Thriller", False) in line

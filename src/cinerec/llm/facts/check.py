@@ -7,6 +7,7 @@ Rules, for a text about ``subject`` (a card) or, with ``persona=True``, about th
 
 - ``title``: the subject, or a ticked movie that shares a genre, person or keyword with the
   subject; any other movie (another card, an unticked one) is false.
+- ``watched``: a movie cited as one the viewer watched ("if you liked X") must be ticked.
 - ``genre``, ``director``, ``cast``, ``year``: hold for the movie the claim is about. In a
   persona a genre must be one the viewer watched or named in their taste.
 - ``against``, ``tag``, ``format`` are always false; ``pronoun`` is false unless the profile's
@@ -177,6 +178,9 @@ def _check(
             if ticked is not None and not _shares(ticked, subject):
                 return Checked(claim, False, "a ticked movie sharing nothing with the card")
         return Checked(claim, True, "a ticked movie")
+    if kind == "watched":
+        ok = claim.value in watched
+        return Checked(claim, ok, "ticked" if ok else "cited as watched, but not ticked")
     if kind == "genre":
         if persona and claim.movie is None:
             ok = claim.value in genres

@@ -4,7 +4,8 @@ A :class:`Claim` is one checkable statement: ``genre`` (a movie is of a genre), 
 ``cast`` (a person's role in a movie), ``year`` (a movie's year), ``title`` (a movie is named:
 a reason or persona may name only its own movie and the ticked ones), ``against`` (the text
 argues against watching its movie), ``pronoun`` (a gendered pronoun or word such as "male"
-for the viewer), ``tag`` (a non-taste tag such as IMAX called a genre or taste) and ``format``
+for the viewer), ``watched`` (a movie cited as one the viewer ticked: "if you liked X"),
+``tag`` (a non-taste tag such as IMAX called a genre or taste) and ``format``
 (prompt formatting such as ``[Action, Sci-Fi]``). Genre, role and year claims are about the
 title mentioned nearest to them in their sentence, else about the text's own movie (``movie``
 is None).
@@ -100,6 +101,19 @@ _CUE_BEFORE_KO = re.compile(
     r"|싫어하시는|피하시는)\s*$"
 )
 _NOUN_AFTER_KO = re.compile(r"^\s*(?:영화|장르|물|작품|스릴러|드라마|코미디|액션|판타지|로맨스)")
+# "if you liked X", "X를 좋아하셨다면": X is cited as one the viewer ticked.
+_WATCHED_BEFORE = re.compile(
+    r"(?:\b(?:if|since|because|as) you(?:'ve| have)? (?:liked|loved|enjoyed|watched|saw|seen)"
+    r"|\byou(?:'ve| have)? (?:liked|loved|enjoyed|watched)|보신|좋아하신|즐겨 보신)\s*$",
+    re.I,
+)
+_WATCHED_AFTER = re.compile(
+    r"\s*['\"’”」』]?\s*(?:\(\d{4}\))?\s*(?:을|를|이|가)?\s*"
+    r"(?:좋아하셨|보셨|재미있게 보셨|즐겨 보셨"
+    r"|, which you (?:watched|liked|loved|enjoyed|saw))",
+    re.I,
+)
+_VIEWER_KO = re.compile(r"좋아|싫어|취향|선호|즐겨|시청자|관객|피하|마음에")
 _AGAINST = re.compile(
     r"\b(?:won't|will not|wouldn't|would not|may not|might not|unlikely to|not going to|"
     r"probably won't|doesn't|does not|don't)\s+(?:\w+\s+){0,2}?"
@@ -286,6 +300,10 @@ def extract_claims(
     for i, sentence in enumerate(split_sentences(text)):
         mentions = titles.find(sentence)
         claims.extend(Claim("title", t, t, i, sentence[s:e]) for s, e, t in mentions)
+        for s, e, t in mentions:
+            if _WATCHED_BEFORE.search(sentence[:s]) or _WATCHED_AFTER.match(sentence[e:]):
+                claims.append(Claim("watched", t, t, i, sentence[s:e]))
+        viewer_words = bool(_VIEWER_KO.search(sentence))
         for s, e, genre in _genre_hits(sentence, language):
             if any(ms <= s < me for ms, me, _ in mentions):
                 continue  # a genre word inside a title ("Horror Express")
@@ -293,10 +311,10 @@ def extract_claims(
             if persona:
                 claims.append(Claim("genre", genre, None, i, word))
                 continue
-            if language == "ko" and not word.isascii():
+            if language == "ko":
                 about = _genre_claim_ko(sentence, s, e, word)
-            elif language == "ko":
-                about = _genre_claim_ko(sentence, s, e, word)
+                if about is None and not viewer_words:
+                    about = True  # a sentence about no viewer is about its movie
             else:
                 about = not _about_viewer_en(sentence, s, e)
             if about:
@@ -310,9 +328,11 @@ def extract_claims(
                 claims.append(Claim(role, name, _nearest(m.start(1), mentions), i, m.group()))
         for m in _YEAR.finditer(sentence):
             if not persona:
-                claims.append(
-                    Claim("year", m.group(1), _nearest(m.start(), mentions), i, m.group())
-                )
+                # a year belongs to a title written just before it ("Heat (1995)", "Heat는
+                # 1995년"), else to the text's own movie
+                near = [x for x in mentions if 0 <= m.start() - x[1] <= 6]
+                about = near[-1][2] if near else None
+                claims.append(Claim("year", m.group(1), about, i, m.group()))
         against = None if persona else _AGAINST.search(sentence)
         if against:
             claims.append(Claim("against", "", None, i, against.group()))
