@@ -165,3 +165,20 @@ def test_a_movie_cited_as_watched_must_be_ticked_and_years_belong_to_the_card() 
     # a Korean line about no viewer: a bare genre word is the movie's
     line = verdicts("스릴러와 꿈은 탐험 이야기.", subject=INTERSTELLAR, language="ko")
     assert ("genre", "Thriller", False) in line
+
+
+def test_arguing_against_in_korean_and_gender_words_inside_titles() -> None:
+    for text in (
+        "1989년 작품으로서 보지 말 수 있습니다.",
+        "장르와 연도가 같아 보지 않을 수 있습니다.",
+    ):
+        assert ("against", "", False) in verdicts(text, language="ko")
+    moon = Movie(3, "Man on the Moon", 1999, ("Comedy", "Drama"))
+    got = check_text(
+        "Viewer recently watched Man on the Moon.",
+        subject=None,
+        watched=[moon],
+        persona=True,
+        gender="female",
+    )
+    assert all(c.ok is not False for c in got)

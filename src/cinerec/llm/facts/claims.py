@@ -120,7 +120,8 @@ _AGAINST = re.compile(
     r"(?:enjoy|like|love|appeal|suit|be for|fit|interest|recommend)"
     r"|\bnot (?:a good fit|for you|your (?:kind|type|cup)|recommended)"
     r"|\b(?:avoid|skip) (?:this|it)\b|\bdisappoint"
-    r"|좋아하지 않|즐기지 않|맞지 않|안 맞|추천하지 않|싫어하실|피하시는 게|피하세요|보지 마|실망",
+    r"|좋아하지 않|즐기지 않|맞지 않|안 맞|추천하지 않|싫어하실|피하시는 게|피하세요"
+    r"|보지 마|보지 말|보지 않|안 보셔도|볼 필요가? 없|실망",
     re.I,
 )
 _PRONOUN_EN = {
@@ -344,6 +345,8 @@ def extract_claims(
         if not persona:
             continue  # in a reason "his" is a character's; a persona's pronouns are the viewer's
         for m in _WORD.finditer(sentence):
+            if any(ms <= m.start() < me for ms, me, _ in mentions):
+                continue  # "Man" in "Man on the Moon" is a title's word
             sex = _PRONOUN_EN.get(m.group().casefold())
             if sex:
                 claims.append(Claim("pronoun", sex, None, i, m.group()))
