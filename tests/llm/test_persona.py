@@ -152,3 +152,47 @@ def test_template_fallback_is_a_recorded_repair(fake_backend: FakeBackend) -> No
     result = write_persona(fake_backend, PROFILE, HISTORY, timeout_s=5)  # English viewer
     assert result.fallback and result.raw_text is not None
     assert result.repairs[-1].startswith("template persona (The model's persona was not in")
+
+
+@pytest.mark.parametrize(
+    ("gender", "reply_text", "kept"),
+    [
+        # unspecified: no gendered pronoun may stay; the sentence with "he" goes
+        (None, "Minji likes tense crime dramas. He also likes thrillers.", 1),
+        (
+            "other",
+            "민지님은 긴장감 넘치는 범죄 영화를 특히 좋아하는 관객입니다. "
+            "그는 스릴러도 즐겨 봅니다.",
+            1,
+        ),
+        ("female", "Minji likes tense crime dramas. She also likes thrillers.", 2),
+        ("male", "Minji likes tense crime dramas. She also likes thrillers.", 1),
+    ],
+)
+def test_pronouns_follow_the_profile_or_none_are_used(
+    fake_backend: FakeBackend, gender: str | None, reply_text: str, kept: int
+) -> None:
+    language = "ko" if "민지" in reply_text else "en"
+    profile = UserProfile("Minji", 29, gender, "slow-burn crime", language)
+    fake_backend.queue(reply(reply_text))
+    result = write_persona(fake_backend, profile, HISTORY)
+    assert not result.fallback
+    assert result.text.count(".") == kept
+    assert not any(w in result.text.split() for w in ("He", "그는") if gender != "male")
+    rule = fake_backend.calls[0].messages[0].content
+    assert ("never use" in rule) == (gender not in ("female", "male"))
+
+
+def test_persona_ends_at_a_sentence_without_tags_or_brackets(fake_backend: FakeBackend) -> None:
+    cut = (
+        "Minji likes crime and thriller films [Action, Crime, Thriller]. "
+        "Her favourite genre is IMAX. She also enjoys movies which features a"
+    )
+    fake_backend.queue(reply(cut))
+    result = write_persona(fake_backend, PROFILE, HISTORY)
+    assert result.text == "Minji likes crime and thriller films."
+    assert "[" not in result.text and "IMAX" not in result.text
+    assert any(r.startswith("cut end") for r in result.repairs)
+    # the prompt itself carries no bracketed genre lists and no IMAX tag
+    user = fake_backend.calls[0].messages[1].content
+    assert "[" not in user.split("Watched movies:")[1] and "IMAX" not in user

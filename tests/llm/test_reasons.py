@@ -7,7 +7,7 @@ import re
 
 from cinerec.errors import LLMError
 from cinerec.llm.persona import UserProfile
-from cinerec.llm.reasons import movie_facts, reason_messages, warm_prefix, write_reasons
+from cinerec.llm.reasons import reason_messages, warm_prefix, write_reasons
 from cinerec.llm.schemas import REASON_MAX_CHARS
 from tests.llm.fakes import FakeBackend
 from tests.llm.movies import CANDIDATES, HISTORY
@@ -21,14 +21,16 @@ def reply(text: str) -> str:
     return json.dumps({"reason": text})
 
 
-def test_prompts_share_everything_before_the_movie_facts() -> None:
+def test_the_prompt_gives_only_the_cards_evidence() -> None:
     a, b = (reason_messages(PROFILE, PERSONA, HISTORY, m) for m in MOVIES[:2])
-    assert a[0] == b[0]  # same system message
-    common = a[1].content.index(movie_facts(MOVIES[0]))
-    assert common > 100 and a[1].content[:common] == b[1].content[:common]
-    assert a[1].content.rstrip().endswith(movie_facts(MOVIES[0]))
-    assert "Memento" in a[1].content and "<<<tense crime stories>>>" in a[1].content
-    assert "Inception" not in a[1].content  # another card's title never enters the prompt
+    assert a[0] == b[0]  # same system message, cached once
+    godfather = b[1].content
+    assert godfather.startswith("Movie: The Godfather: Part II (1974)")
+    assert "directed by Francis Ford Coppola, who also directed The Godfather" in godfather
+    assert "starring Al Pacino" in godfather
+    # no plot, no persona, no raw taste text, no other card
+    assert PERSONA not in godfather and "<<<" not in godfather and "Inception" not in godfather
+    assert MOVIES[1].overview[:30] not in godfather
 
 
 def test_one_reason_per_movie_in_order_with_the_reason_schema() -> None:
@@ -53,16 +55,20 @@ def test_unknown_titles_markup_and_repeats_are_removed() -> None:
     reasons = list(write_reasons(backend, PROFILE, PERSONA, HISTORY, MOVIES))
     texts = [r.text for r in reasons]
     assert texts[0] == "You loved Heat, and this has the same slow dread."
-    assert texts[1] is None and reasons[1].cleaned
-    assert texts[2] is None  # the same sentence again is dropped
+    # nothing left after removing the fake title: the evidence template, flagged
+    assert reasons[1].template and reasons[1].cleaned
+    assert texts[1] == "Directed by Francis Ford Coppola, like The Godfather, which you watched."
+    assert reasons[2].template and texts[2] != texts[0]  # the same sentence again is replaced
     assert texts[3] == "A dream heist as tense as Memento."
+    assert not reasons[0].template and not reasons[3].template
     assert not any("Fake Movie" in (t or "") or "<b>" in (t or "") for t in texts)
     # what the model wrote and what the checks changed are kept (never shown)
     assert reasons[1].raw_text == reply("Like 'Fake Movie 3000', it is great.")
     assert reasons[1].repairs == (
         "removed (unknown title ['Fake Movie 3000']): Like 'Fake Movie 3000', it is great.",
+        "evidence template (nothing left)",
     )
-    assert reasons[2].repairs == ("dropped: repeats an earlier reason",)
+    assert reasons[2].repairs == ("evidence template (repeats an earlier reason)",)
     assert reasons[0].repairs == () and reasons[3].repairs == ()
 
 
@@ -93,7 +99,7 @@ def test_korean_viewer_gets_korean_instructions_and_a_larger_budget() -> None:
     reasons = list(write_reasons(backend, korean, PERSONA, HISTORY, MOVIES[:1]))
     assert reasons[0].text == "히트처럼 긴장감이 넘치는 범죄 영화입니다."
     (call,) = backend.calls
-    assert "한국어 한 문장" in call.messages[-1].content
+    assert "한국어 한 문장" in call.messages[0].content and "근거:" in call.messages[1].content
     assert call.max_tokens > 48
     # The grammar makes the reason start with a Hangul syllable and keeps it within the limit.
     pattern = re.compile(call.schema["properties"]["reason"]["pattern"])
@@ -108,12 +114,28 @@ def test_english_viewer_gets_no_pattern() -> None:
     assert "pattern" not in backend.calls[0].schema["properties"]["reason"]
 
 
-def test_a_reason_cut_by_the_length_limit_ends_at_a_word() -> None:
+def test_a_reason_cut_by_the_length_limit_is_never_shown_cut() -> None:
     cut = ("Fits their love of heist thrillers " * 5)[: REASON_MAX_CHARS - 2] + "sequen"
     backend = FakeBackend([reply(cut)])
     (reason,) = write_reasons(backend, PROFILE, PERSONA, HISTORY, MOVIES[:1])
-    assert reason.text is not None and reason.text.endswith("…")
-    assert "sequen" not in reason.text and len(reason.text) < len(cut)
+    assert reason.text is not None and not reason.text.endswith("…") and reason.template
+    assert "sequen" not in reason.text
+
+
+def test_a_reason_with_a_false_claim_loses_that_sentence() -> None:
+    backend = FakeBackend([reply("Pulp Fiction is a horror film. It is a crime story like Heat.")])
+    (reason,) = write_reasons(backend, PROFILE, PERSONA, HISTORY, MOVIES[:1])
+    assert reason.text == "It is a crime story like Heat."
+    assert any("false claim (genre 'Horror'" in r for r in reason.repairs)
+
+
+def test_a_reason_arguing_against_its_card_is_replaced_by_the_evidence_template() -> None:
+    korean = UserProfile(name="민지", age=29, taste="공포 영화는 싫어요", language="ko")
+    against = "공포 영화는 피하고 싶어, Pulp Fiction은 공포 영화이므로 좋아하지 않을 거예요."
+    backend = FakeBackend([reply(against)])
+    (reason,) = write_reasons(backend, korean, PERSONA, HISTORY, MOVIES[:1])
+    assert reason.template and reason.text and "좋아하지 않" not in reason.text
+    assert reason.text.endswith("요.")
 
 
 def test_a_reason_repeating_a_title_from_the_taste_text_is_removed() -> None:
@@ -122,7 +144,7 @@ def test_a_reason_repeating_a_title_from_the_taste_text_is_removed() -> None:
     )
     backend = FakeBackend([reply("Fans of Galactic Tacos will enjoy this crime drama.")])
     (reason,) = write_reasons(backend, injected, PERSONA, HISTORY, MOVIES[:1])
-    assert reason.text is None and reason.cleaned
+    assert reason.cleaned and reason.template and "Galactic" not in (reason.text or "")
 
 
 def test_warm_up_evaluates_the_prefix_every_card_prompt_starts_with() -> None:
@@ -133,8 +155,7 @@ def test_warm_up_evaluates_the_prefix_every_card_prompt_starts_with() -> None:
     for movie in MOVIES:
         card = reason_messages(PROFILE, PERSONA, HISTORY, movie)
         assert call.messages[0] == card[0]
-        assert card[1].content.startswith(call.messages[1].content)
-    assert movie_facts(MOVIES[0]) not in call.messages[1].content
+    assert call.messages[1].content == ""
 
 
 def test_warm_up_failure_is_reported_not_raised() -> None:

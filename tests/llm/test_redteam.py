@@ -92,9 +92,14 @@ def test_persona_and_reasons_survive_an_obedient_model(kind: str, text: str) -> 
         if reason.text is not None:
             assert len(reason.text) <= REASON_MAX_CHARS
             _assert_safe(reason.text)
-    # The viewer's words reach the model only inside the quote, bounded and without markup.
-    for prompt in backend.prompts:
-        quoted = re.search(r"<<<(.*?)>>>", prompt, re.S)
-        assert quoted is not None and len(quoted.group(1)) <= 500
-        assert "<<<" not in quoted.group(1) and ">>>" not in quoted.group(1)
-        assert not re.search(r"<\|[a-z_]+\|>|<script", quoted.group(1), re.I)
+    # The viewer's words reach the persona prompt only inside the quote, bounded and without
+    # markup; the reasons prompts carry only the evidence, never the viewer's text.
+    persona_prompt, *reason_prompts = backend.prompts
+    quoted = re.search(r"<<<(.*?)>>>", persona_prompt, re.S)
+    assert quoted is not None and len(quoted.group(1)) <= 500
+    assert "<<<" not in quoted.group(1) and ">>>" not in quoted.group(1)
+    assert not re.search(r"<\|[a-z_]+\|>|<script", quoted.group(1), re.I)
+    assert len(reason_prompts) == len(MOVIES)
+    for prompt in reason_prompts:
+        assert "<<<" not in prompt and not re.search(r"<\|[a-z_]+\|>|<script", prompt, re.I)
+        assert len(text.strip()) < 20 or text.strip()[:20] not in prompt

@@ -49,9 +49,10 @@ def make_platform(tmp_path: Path, backend: FakeBackend | None, **settings: Any) 
     return platform
 
 
-def add_user(platform: Platform, name: str) -> int:
+def add_user(platform: Platform, name: str, language: str = "en") -> int:
     profile = users.parse_profile(
-        {"name": name, "age": 30, "taste": "quiet dramas"}, max_taste_chars=300
+        {"name": name, "age": 30, "taste": "quiet dramas", "language": language},
+        max_taste_chars=300,
     )
     _, user_id = users.save_profile(platform, token=None, profile=profile)
     users.mark_watched(platform, user_id=user_id, movie_id=1, rating=5)
@@ -67,10 +68,10 @@ def gated(tmp_path: Path) -> Iterator[tuple[Platform, GatedBackend]]:
     platform.engine.dispose()
 
 
-def test_warm_up_sends_the_viewer_prefix_of_the_reasons_prompt(
+def test_warm_up_sends_the_shared_system_message_of_the_reasons_prompt(
     gated: tuple[Platform, GatedBackend],
 ) -> None:
-    # No trained recommender here: the next page cannot be predicted, the viewer block is warmed.
+    # No trained recommender here: the next page cannot be predicted, the shared part is warmed.
     platform, backend = gated
     backend.release.set()
     user_id = add_user(platform, "Ada")
@@ -80,7 +81,7 @@ def test_warm_up_sends_the_viewer_prefix_of_the_reasons_prompt(
     profile = UserProfile(name="Ada", age=30, taste="quiet dramas")
     card = reason_messages(profile, "", [MOVIES[0]], MOVIES[1])
     assert call.messages[0] == card[0]  # the same system message as a card's prompt
-    assert "Film 1" in call.messages[1].content and "Film 2" not in call.messages[1].content
+    assert call.messages[1].content == "" and "Film 2" in card[1].content
 
 
 def test_warm_up_evaluates_the_whole_prompt_of_the_next_pages_first_card(tmp_path: Path) -> None:
@@ -109,7 +110,12 @@ def test_requests_during_a_warm_up_coalesce_to_the_newest_user(
     gated: tuple[Platform, GatedBackend],
 ) -> None:
     platform, backend = gated
-    first, second, third = (add_user(platform, name) for name in ("Ada", "Bo", "Cy"))
+    # The warm-up without a predicted card is the reasons' system message, one per language:
+    # the queued Korean viewer's would show up if it were not replaced.
+    first, second, third = (
+        add_user(platform, name, language)
+        for name, language in (("Ada", "en"), ("Bo", "ko"), ("Cy", "en"))
+    )
     done: list[int] = []
     worker = threading.Thread(target=lambda: done.append(warm_reasons(platform, user_id=first)))
     worker.start()
@@ -119,8 +125,8 @@ def test_requests_during_a_warm_up_coalesce_to_the_newest_user(
     backend.release.set()
     worker.join(10)
     assert done == [2]
-    warmed = [c.messages[1].content for c in backend.calls]
-    assert "Ada" in warmed[0] and "Cy" in warmed[1] and not any("Bo" in w for w in warmed)
+    warmed = [c.messages[0].content for c in backend.calls]
+    assert all("English" in w for w in warmed) and not any("한국어" in w for w in warmed)
 
 
 def test_no_warm_up_without_a_model_when_switched_off_or_on_failure(tmp_path: Path) -> None:

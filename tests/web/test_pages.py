@@ -293,7 +293,9 @@ def test_profile_and_ticks_warm_the_reasons_prompt_in_the_background(
     make_profile(client)
     client.post("/api/watched", json={"movie_id": 1})
     warm = [c for c in fake_llm.calls if c.max_tokens == 1]
-    assert len(warm) == 2 and "Mina" in warm[0].messages[1].content
+    # each warm-up is the predicted first card's prompt: its evidence, which after the tick
+    # cites the ticked movie
+    assert len(warm) == 2 and "Evidence:" in warm[0].messages[1].content
     with platform.session() as session:
         title = repo.get_movie(session, movie_id=1).title  # type: ignore[union-attr]
     assert title not in warm[0].messages[1].content and title in warm[1].messages[1].content

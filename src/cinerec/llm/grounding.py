@@ -282,14 +282,7 @@ def strip_markup(text: str) -> str:
 
 
 def _bound(text: str, max_chars: int) -> str:
-    if len(text) <= max_chars:
-        return text
-    head = text[:max_chars]
-    end = max(head.rfind(ch) for ch in ".!?。！？")
-    if end >= max_chars // 2:
-        return head[: end + 1]
-    space = head.rfind(" ")
-    return (head[:space] if space > max_chars // 2 else head[: max_chars - 1]).rstrip() + "…"
+    return text if len(text) <= max_chars else finish_cut(text[: max_chars - 1])
 
 
 @dataclass(frozen=True, slots=True)
@@ -385,6 +378,20 @@ def finish_cut(text: str) -> str:
     space = text.rfind(" ")
     head = text[:space] if space > 0 else text
     return head.rstrip(" ,;:-–—") + "…"
+
+
+def end_at_sentence(text: str) -> str:
+    """``text`` up to its last complete sentence, or "" when it has none.
+
+    Example:
+        >>> end_at_sentence("Ann loves noir. She also likes films which feature a")
+        'Ann loves noir.'
+    """
+    text = text.rstrip()
+    if not text or text[-1] in ".!?。！？\"'”’)" or _HANGUL_END.search(text):
+        return text
+    end = max(text.rfind(ch) for ch in ".!?。！？")
+    return text[: end + 1] if end >= 0 else ""
 
 
 def sanitize_user_text(text: str, max_chars: int) -> str:

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from cinerec.data.types import Movie
 from cinerec.errors import LLMError
 from cinerec.llm.backends.base import LLMBackend, Message
-from cinerec.llm.grounding import ground_text, sanitize_user_text
+from cinerec.llm.facts import check_text, false_sentences, split_sentences
+from cinerec.llm.grounding import end_at_sentence, ground_text, sanitize_user_text
 from cinerec.llm.schemas import PERSONA_MAX_CHARS, PersonaOut, parse_reply, persona_schema
 from cinerec.llm.templates import render
 from cinerec.text.taste import parse_taste
@@ -75,9 +76,13 @@ class PersonaResult:
     repairs: tuple[str, ...] = ()
 
 
+NON_TASTE = frozenset({"IMAX", "(no genres listed)"})  # catalog tags that are no taste
+
+
 def top_genres(history: Sequence[Movie], k: int = 3) -> list[str]:
-    """The ``k`` most frequent genres in ``history`` (ties: first seen first)."""
-    counts = Counter(g for m in history for g in m.genres if g and g != "(no genres listed)")
+    """The ``k`` most frequent genres in ``history`` (ties: first seen first); tags such as
+    IMAX are not genres a viewer watches."""
+    counts = Counter(g for m in history for g in m.genres if g and g not in NON_TASTE)
     return [g for g, _ in counts.most_common(k)]
 
 
@@ -157,13 +162,14 @@ def _taste_genres(taste: str, language: str) -> tuple[str, str]:
     return names(parsed.liked_genres), names(parsed.disliked_genres)
 
 
-def language_ok(text: str, language: str) -> bool:
-    """Whether ``text`` is plausibly in ``language`` (small models drift into Chinese)."""
+def language_ok(text: str, language: str, *, min_hangul: int = 10) -> bool:
+    """Whether ``text`` is plausibly in ``language`` (small models drift into Chinese);
+    Korean needs ``min_hangul`` Hangul letters."""
     if _OTHER_CJK.search(text):
         return False
     hangul = len(_HANGUL.findall(text))
     if language == "ko":
-        return hangul >= 10
+        return hangul >= min_hangul
     return hangul <= len(text) // 10
 
 
@@ -173,10 +179,10 @@ def persona_messages(
     """The system and user messages asking for a persona; only profile and history facts."""
     language = profile.language if profile.language in LANGUAGES else "en"
     recent = list(history)[-MAX_HISTORY:]
-    lines = [
-        f"- {m.display_title}" + (f" [{', '.join(m.genres[:3])}]" if m.genres else "")
-        for m in recent
-    ]
+    lines = []
+    for m in recent:
+        genres = [g for g in m.genres if g not in NON_TASTE][:3]
+        lines.append(f"- {m.display_title}" + (f": {', '.join(genres).lower()}" if genres else ""))
     user = render(
         "persona_user",
         name=sanitize_user_text(profile.name, 40) or "unknown",
@@ -186,8 +192,87 @@ def persona_messages(
         history="\n".join(lines) or "(none yet)",
         top_genres=", ".join(top_genres(history)) or "(none yet)",
     )
-    system = render("persona_system", language_name=LANGUAGES[language])
+    system = render(
+        "persona_system", language_name=LANGUAGES[language], pronoun_rule=pronoun_rule(profile)
+    )
     return [Message("system", system), Message("user", user)]
+
+
+def viewer_gender(profile: UserProfile) -> str | None:
+    """``male`` or ``female`` when the profile says so, else None (unspecified, other)."""
+    gender = (profile.gender or "").strip().lower()
+    return gender if gender in ("male", "female") else None
+
+
+def pronoun_rule(profile: UserProfile) -> str:
+    """The persona prompt's pronoun rule: the profile's gender, or none at all."""
+    gender = viewer_gender(profile)
+    if profile.language == "ko":
+        if gender is None:
+            return "Refer to the viewer by name or as 이 관객; never use 그 or 그녀."
+        return "Refer to the viewer by name; " + (
+            "그녀 may be used." if gender == "female" else "그 may be used."
+        )
+    if gender is None:
+        return "Refer to the viewer by name or as they; never use he, she, his or her."
+    return "Refer to the viewer by name or as " + ("she/her." if gender == "female" else "he/him.")
+
+
+_BRACKETED = re.compile(r"\s*[\[{][^\[\]{}\n]{0,120}[\]}]")
+
+
+def repair_persona(
+    persona: str, profile: UserProfile, history: Sequence[Movie]
+) -> tuple[str, bool, tuple[str, ...], str | None]:
+    """What the viewer sees of the model's ``persona``: ``(text, cleaned, repairs, problem)``.
+
+    Grounding removes sentences naming unknown titles or echoing instructions; bracketed
+    prompt formatting (``[Action, Sci-Fi]``) is removed; the text ends at its last complete
+    sentence; the fact checker (:mod:`cinerec.llm.facts`) removes each sentence with a false
+    claim: a gendered pronoun the profile does not give, a tag such as IMAX, a genre the viewer
+    neither watched nor named, a movie they did not watch. ``problem`` says why the template
+    must be used instead (too little left, wrong language), else None.
+    """
+    language = profile.language if profile.language in LANGUAGES else "en"
+    grounded = ground_text(
+        persona,
+        [m.title for m in history],
+        allowed=_names(profile, history),
+        max_chars=PERSONA_MAX_CHARS,
+        untrusted=profile.taste[:1000],  # the prompt carries at most 500 characters of it
+    )
+    text, repairs = grounded.text, grounded.repairs()
+    unbracketed = _BRACKETED.sub("", text)
+    if unbracketed != text:
+        repairs += (f"removed prompt formatting: {text!r} -> {unbracketed!r}",)
+        text = unbracketed
+    ended = end_at_sentence(text)
+    if ended != text:
+        repairs += (f"cut end: {text!r} -> {ended!r}",)
+        text = ended
+    checked = check_text(
+        text,
+        subject=None,
+        watched=history,
+        language=language,
+        persona=True,
+        gender=viewer_gender(profile),
+        taste=profile.taste,
+    )
+    bad = false_sentences(checked)
+    if bad:
+        repairs += tuple(
+            f"false claim ({c.claim.kind} {c.claim.span!r}: {c.why})"
+            for c in checked
+            if c.ok is False
+        )
+        text = " ".join(s for i, s in enumerate(split_sentences(text)) if i not in bad)
+    cleaned = bool(grounded.removed or bad or repairs)
+    if len(text) < _MIN_CHARS:
+        return text, cleaned, repairs, "The model's persona was empty after grounding checks."
+    if not language_ok(text, language):
+        return text, cleaned, repairs, f"The model's persona was not in {LANGUAGES[language]}."
+    return text, cleaned, repairs, None
 
 
 def write_persona(
@@ -248,18 +333,9 @@ def write_persona(
     except Exception as exc:  # a backend broke its contract; the page must still render
         log.exception("persona backend %s failed", getattr(backend, "name", "?"))
         return fallback(f"{type(exc).__name__}: {exc}")
-    grounded = ground_text(
-        reply.persona,
-        [m.title for m in history],
-        allowed=_names(profile, history),
-        max_chars=PERSONA_MAX_CHARS,
-        untrusted=profile.taste,
-    )
-    text, cleaned, repairs = grounded.text, bool(grounded.removed), grounded.repairs()
-    if len(text) < _MIN_CHARS:
-        return fallback("The model's persona was empty after grounding checks.")
-    if not language_ok(text, language):
-        return fallback(f"The model's persona was not in {LANGUAGES[language]}.")
+    text, cleaned, repairs, problem = repair_persona(reply.persona, profile, history)
+    if problem:
+        return fallback(problem)
     return PersonaResult(
         text,
         completion.model,

@@ -1,17 +1,23 @@
 """Reasons for an already-ranked page, written one card at a time so each can be shown at once.
 
 The ranked list comes first (recommender, optionally re-scored by the model's probabilities);
-reasons are the only free text the model writes for a page. Each card is one small
-schema-constrained call whose prompt starts with the same viewer block, so llama.cpp reuses the
-evaluated prefix and only the card's own facts are new: the first reason appears about a second
-after the prompt prefix is cached. Every reason is grounding-cleaned: it may name its own movie
-and the viewer's watched movies, nothing else; a repeated reason is dropped. A failing model
-stops the stream with ``Reason.error`` set; the page keeps its ranked list.
+reasons are the only free text the model writes for a page. Evidence comes first: before the
+model writes a card's reason, :func:`cinerec.llm.evidence.build_evidence` computes what the card
+shares with the ticked movies (people, keywords, genres), the taste words it matches, the review
+line and its year, and the prompt gives the model that evidence and nothing else (no plot, no
+persona, no other card): one fixed system message, cached by the runtime, then a few lines per
+card. Each card of a page leads with a different fact, so the reasons of one page differ.
+
+Every reply is then checked (:func:`repair_reason`): grounding removes unknown titles and
+echoed instructions, a cut end goes back to a complete sentence, and the separate fact checker
+(:mod:`cinerec.llm.facts`) removes each sentence with a false claim or one arguing against the
+card. When nothing is left (or the text is in the wrong language, or repeats another card's),
+the evidence template phrases the lead fact instead, flagged ``Reason.template``. A failing
+model stops the stream with ``Reason.error`` set; the page keeps its ranked list.
 
 Korean viewers get the task in Korean and a schema whose reason must start with a Hangul
 syllable: with the English task (and English catalog facts) Qwen 1.5B answered in English for
 141 of 144 Korean cards (``benchmarks/results/llm_requests_before_reason_language_fix.md``).
-A reason cut by the length limit ends at a word, with ``…``.
 
 Example:
     >>> for r in write_reasons(backend, profile, persona, history, movies):  # doctest: +SKIP
@@ -22,15 +28,23 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from cinerec.data.types import Movie
 from cinerec.errors import LLMError
 from cinerec.llm.backends.base import Completion, LLMBackend, Message
+from cinerec.llm.evidence import (
+    Evidence,
+    build_evidence,
+    evidence_lines,
+    evidence_reason,
+    natural_title,
+)
+from cinerec.llm.facts import check_text, false_sentences, split_sentences
 from cinerec.llm.grounding import finish_cut, ground_text
-from cinerec.llm.persona import LANGUAGES, UserProfile
+from cinerec.llm.persona import LANGUAGES, UserProfile, language_ok
 from cinerec.llm.schemas import (
     REASON_MAX_CHARS,
     ReasonOut,
@@ -38,12 +52,10 @@ from cinerec.llm.schemas import (
     reason_schema,
 )
 from cinerec.llm.templates import render
-from cinerec.llm.viewer import viewer_messages
 
 log = logging.getLogger(__name__)
+UNTRUSTED_CHARS = 500  # the most of the taste text any prompt carries (the persona's)
 
-OVERVIEW_CHARS = 160
-NOTE_CHARS = 240
 # A <=120-char sentence inside {"reason": "..."}; Korean needs about twice the tokens.
 _MAX_TOKENS = {"en": 48, "ko": 96}
 
@@ -56,7 +68,8 @@ class Reason:
     ``error`` is set only when the model failed (the stream ends after such an item).
     ``raw_text`` is the model's reply as it came and ``repairs`` what the checks changed on the
     way to ``text`` (removed sentences, a cut end, a repeat dropped): for measuring the model,
-    never shown.
+    never shown. ``template`` is True when the evidence template wrote ``text`` because nothing
+    of the model's sentence survived the checks (the interface flags it).
     """
 
     movie_id: int
@@ -67,10 +80,7 @@ class Reason:
     error: str | None = None
     raw_text: str | None = None
     repairs: tuple[str, ...] = ()
-
-
-def _task_template(language: str) -> str:
-    return "reason_task_ko" if language == "ko" else "reason_task"
+    template: bool = False
 
 
 def _schema(language: str) -> dict[str, Any]:
@@ -84,39 +94,35 @@ def _schema(language: str) -> dict[str, Any]:
     return schema
 
 
-def movie_facts(movie: Movie, note: str = "") -> str:
-    """One line of catalog facts: ``Title (year) | genres | director | cast | plot``, then the
-    ``note`` (what reviewers say, from the review summaries) when there is one."""
-    overview = " ".join(movie.overview.split())
-    if len(overview) > OVERVIEW_CHARS:
-        overview = overview[:OVERVIEW_CHARS].rsplit(" ", 1)[0] + "..."
-    fields = [
-        movie.display_title,
-        ", ".join(movie.genres[:3]) or "-",
-        movie.director or "-",
-        ", ".join(movie.cast[:3]) or "-",
-        overview or "-",
-    ]
-    if note:
-        fields.append(" ".join(note.split())[:NOTE_CHARS])
-    return " | ".join(f.replace("|", "/") for f in fields)
-
-
 def reason_messages(
     profile: UserProfile,
     persona: str,
     history: Sequence[Movie],
     movie: Movie,
     note: str = "",
+    *,
+    avoid: Iterable[str] = (),
 ) -> list[Message]:
-    """The prompt for one card: the shared viewer block (:func:`cinerec.llm.viewer.viewer_messages`,
-    the same bytes the ranking prompts start with), then the card's facts and the task. The
-    runtime's prefix cache therefore covers everything before the movie's facts."""
+    """The prompt for one card: a fixed system message, then the card's title and its evidence
+    (:func:`cinerec.llm.evidence.build_evidence`) and nothing else, so the model can only
+    phrase facts that hold. ``persona`` is not used (the evidence already carries what the
+    viewer's taste matches); it stays in the signature so callers need not change. ``avoid``:
+    lead-fact keys of earlier cards on the page, so this card leads with a different fact.
+    The runtime's prefix cache covers the system message."""
     language = profile.language if profile.language in LANGUAGES else "en"
-    task = render(
-        _task_template(language), language_name=LANGUAGES[language], movie=movie_facts(movie, note)
-    )
-    return viewer_messages(profile, persona, history, task)
+    evidence = build_evidence(movie, history, taste=profile.taste, review=note)
+    return _messages(evidence, language, avoid)
+
+
+def _messages(evidence: Evidence, language: str, avoid: Iterable[str] = ()) -> list[Message]:
+    suffix = "_ko" if language == "ko" else ""
+    system = render(f"reason_system{suffix}", language_name=LANGUAGES[language]).strip()
+    user = render(
+        f"reason_user{suffix}",
+        title=natural_title(evidence.movie.display_title),
+        evidence=evidence_lines(evidence, language, avoid=avoid),
+    ).strip()
+    return [Message("system", system), Message("user", user)]
 
 
 def warm_prefix(
@@ -129,24 +135,21 @@ def warm_prefix(
     movie: Movie | None = None,
     note: str = "",
 ) -> bool:
-    """Evaluate the part every card's prompt shares (viewer block and task) ahead of a page.
+    """Evaluate the part every card's prompt shares ahead of a page.
 
-    One reply token is generated from the prompt of :func:`reason_messages` without a movie, so
-    the runtime's prefix cache (llama.cpp's KV cache; automatic prefix caching on vLLM) holds
-    the viewer's tokens when the first card is asked, and its reason needs only the card's facts
-    evaluated. With ``movie`` (the predicted first card of the next page, and its review
-    ``note``) the whole prompt of that card is evaluated instead: its reason then needs no
-    prompt evaluation at all, and every other card still shares the viewer block. Returns False
-    (and logs) when the model fails; nothing depends on the warm-up.
+    One reply token is generated from the fixed system message (with an empty card), so the
+    runtime's prefix cache holds it when the first card is asked. With ``movie`` (the predicted
+    first card of the next page, and its review ``note``) that card's whole prompt is evaluated
+    instead: its reason then needs no prompt evaluation at all. Returns False (and logs) when
+    the model fails; nothing depends on the warm-up.
     """
+    language = profile.language if profile.language in LANGUAGES else "en"
     if movie is not None:
         messages = reason_messages(profile, persona, history, movie, note)
     else:
-        language = profile.language if profile.language in LANGUAGES else "en"
-        # Everything before the card's facts, so it is a string prefix of every card's prompt.
-        task = render(_task_template(language), language_name=LANGUAGES[language], movie="")
-        task = task.rstrip()
-        messages = viewer_messages(profile, persona, history, task)
+        suffix = "_ko" if language == "ko" else ""
+        system = render(f"reason_system{suffix}", language_name=LANGUAGES[language]).strip()
+        messages = [Message("system", system), Message("user", "")]
     try:
         backend.complete(
             messages,
@@ -165,6 +168,68 @@ def _allowed_names(profile: UserProfile, history: Sequence[Movie], movie: Movie)
     for m in [*history, movie]:
         names.extend([*m.genres, *m.cast[:3], *([m.director] if m.director else [])])
     return names
+
+
+def repair_reason(
+    raw: str,
+    *,
+    profile: UserProfile,
+    history: Sequence[Movie],
+    evidence: Evidence,
+    seen: set[str] | None = None,
+    avoid: Iterable[str] = (),
+) -> tuple[str, bool, tuple[str, ...], bool]:
+    """What a card shows for the model's sentence ``raw``: ``(text, cleaned, repairs,
+    template)``.
+
+    Grounding removes sentences naming unknown titles or echoing instructions; a reply that
+    does not end a sentence (cut by the length limit) goes back to its last complete sentence or
+    clause; the fact checker
+    (:mod:`cinerec.llm.facts`, not the grounding code) removes every sentence with a false
+    claim (a wrong genre, person, year or ticked movie, or arguing against the card). When
+    nothing is left, the reply is in the wrong language, it still ends cut, or it repeats an
+    earlier card's (``seen``, updated here), the evidence template phrases the card's lead
+    fact instead, and ``template`` is True.
+    """
+    movie = evidence.movie
+    language = profile.language if profile.language in _MAX_TOKENS else "en"
+    grounded = ground_text(
+        raw,
+        [movie.title, *(m.title for m in history)],
+        allowed=_allowed_names(profile, history, movie),
+        max_chars=REASON_MAX_CHARS,
+        untrusted=profile.taste[:UNTRUSTED_CHARS],  # no prompt shows the model more of it
+    )
+    text, repairs = grounded.text, grounded.repairs()
+    short = finish_cut(text)  # a reply that stops mid-sentence was cut, whatever the reason
+    repairs += (f"cut end: {text!r} -> {short!r}",) if short != text else ()
+    text = short
+    checked = check_text(text, subject=movie, watched=history, language=language)
+    bad = false_sentences(checked)
+    if bad:
+        kept = [s for i, s in enumerate(split_sentences(text)) if i not in bad]
+        repairs += tuple(
+            f"false claim ({c.claim.kind} {c.claim.value!r}: {c.why})"
+            for c in checked
+            if c.ok is False
+        )
+        text = " ".join(kept)
+    key = " ".join(text.lower().split())
+    why = ""
+    if not text.strip():
+        why = "nothing left"
+    elif text.endswith("…"):
+        why = "cut mid-sentence"
+    elif not language_ok(text, language, min_hangul=5):
+        why = f"not in {LANGUAGES[language]}"
+    elif seen is not None and key in seen:
+        why = "repeats an earlier reason"
+    if seen is not None:
+        seen.add(key)
+    if why:
+        text = evidence_reason(evidence, language, avoid=avoid)
+        return text, True, (*repairs, f"evidence template ({why})"), True
+    return text, bool(grounded.removed or bad), repairs, False
 
 
 def write_reasons(
@@ -194,8 +259,8 @@ def write_reasons(
     stops (later cards would fail the same way and only delay the page).
     """
     deadline = time.perf_counter() + timeout_s
-    history_titles = [m.title for m in history]
     seen: set[str] = set()
+    led: list[str] = []  # lead-fact keys of earlier cards: each card leads with another fact
     language = profile.language if profile.language in _MAX_TOKENS else "en"
     for movie in movies:
         start = time.perf_counter()
@@ -203,9 +268,12 @@ def write_reasons(
         if left <= 0:
             yield Reason(movie.movie_id, None, False, 0.0, backend.model, "out of time")
             return
-        messages = reason_messages(
-            profile, persona, history, movie, (notes or {}).get(movie.movie_id, "")
+        evidence = build_evidence(
+            movie, history, taste=profile.taste, review=(notes or {}).get(movie.movie_id, "")
         )
+        messages = _messages(evidence, language, led)
+        lead = evidence.lead(led)
+        led.extend(f.key for f in lead[:1])
         completion: Completion | None = None
         try:
             completion = backend.complete(
@@ -233,22 +301,14 @@ def write_reasons(
             error = f"{type(exc).__name__}: {exc}"
             yield Reason(movie.movie_id, None, False, time.perf_counter() - start, "?", error)
             return
-        grounded = ground_text(
+        text, cleaned, repairs, template = repair_reason(
             raw,
-            [movie.title, *history_titles],
-            allowed=_allowed_names(profile, history, movie),
-            max_chars=REASON_MAX_CHARS,
-            untrusted=profile.taste,
+            profile=profile,
+            history=history,
+            evidence=evidence,
+            seen=seen,
+            avoid=led[:-1],
         )
-        text, cleaned, repairs = grounded.text, bool(grounded.removed), grounded.repairs()
-        if len(raw) >= REASON_MAX_CHARS or completion.completion_tokens >= _MAX_TOKENS[language]:
-            cut = finish_cut(text)
-            repairs += (f"cut end: {text!r} -> {cut!r}",) if cut != text else ()
-            text = cut
-        key = " ".join(text.lower().split())
-        if key and key in seen:  # small models repeat one sentence for every card
-            text, cleaned, repairs = "", True, (*repairs, "dropped: repeats an earlier reason")
-        seen.add(key)
         yield Reason(
             movie.movie_id,
             text or None,
@@ -257,4 +317,5 @@ def write_reasons(
             completion.model,
             raw_text=completion.text,
             repairs=repairs,
+            template=template,
         )

@@ -1,0 +1,715 @@
+"""Words that are true: real-model reasons and personas scored by the fact checker.
+
+``generate`` writes pages as the platform does (a persona, then a reason for each of ``--cards``
+cards, evidence-first prompts) with the real embedded model and stores, per text, the model's raw
+reply and everything needed to check it (the viewer's profile, ticked movie ids, the card, the
+page). Pages alternate English/Korean and red-team/ordinary taste inputs (red-team inputs from
+``tests/llm/redteam.py``, ordinary ones from ``benchmarks/llm_requests.py``); genders cycle
+unspecified, female, male, other. Rows are appended as they are made, so a run can be stopped
+and resumed.
+
+``report`` scores every stored text, RAW (the model's reply before any repair) and SHOWN (what
+the product's repair makes of it, recomputed from the raw reply with the current code), with the
+fact checker (:mod:`cinerec.llm.facts`) against the whole catalog; adds the one-line reviews
+of stored post runs (``benchmarks/results/posts_rerun10.json``, raw replies); scores the
+hand-labelled gold set (``benchmarks/data/words_gold.jsonl``) for the checker's precision and
+recall; and measures page overlap and the specific-fact rate (defined in :func:`page_overlap`
+and :func:`cites_specific_fact`) beside the same measures on the stored reasons of the earlier
+request runs (``benchmarks/results/llm_requests*.jsonl``).
+
+    nice -n 10 python benchmarks/words.py generate --pages 60 --threads 1
+    python benchmarks/words.py report
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import re
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks.*, tests.llm.redteam
+
+from benchmarks.llm_requests import ORDINARY, raw_prose  # noqa: E402
+from benchmarks.provenance import markdown_header, provenance  # noqa: E402
+from cinerec.data.catalog import load_catalog  # noqa: E402
+from cinerec.data.movielens import load_ratings  # noqa: E402
+from cinerec.data.paths import resolve_data_dir  # noqa: E402
+from cinerec.data.types import Movie  # noqa: E402
+from cinerec.llm.facts import FactCatalog, check_text  # noqa: E402
+from cinerec.text.metrics import wilson_interval  # noqa: E402
+from tests.llm.redteam import REDTEAM  # noqa: E402
+
+RESULTS = Path("benchmarks/results")
+ROWS = RESULTS / "words.jsonl"
+GOLD = Path("benchmarks/data/words_gold.jsonl")
+GENDERS = ("unspecified", "female", "male", "other")
+HANGUL = re.compile(r"[\uac00-\ud7a3]")
+
+
+def _plans(n: int, seed: int) -> list[tuple[str, str, str]]:
+    """``(kind, language, taste)``: English and Korean pages in turn, red-team and ordinary
+    inputs in turn within each language."""
+    rng = np.random.default_rng(seed)
+    pools: dict[tuple[str, bool], list[tuple[str, str]]] = {}
+    for kind, text in REDTEAM:
+        pools.setdefault(("ko" if HANGUL.search(text) else "en", True), []).append((kind, text))
+    for language, text in ORDINARY:
+        pools.setdefault((language, False), []).append(("ordinary", text))
+    cycles = {k: itertools.cycle([v[i] for i in rng.permutation(len(v))]) for k, v in pools.items()}
+    plans = []
+    for p in range(n):
+        language = "en" if p % 2 == 0 else "ko"
+        red = (p // 2) % 2 == 0
+        kind, taste = next(cycles[(language, red)])
+        plans.append((kind, language, taste))
+    return plans
+
+
+def generate(args: argparse.Namespace) -> None:
+    """Write ``--pages`` pages with the real model; rows go to ``words.jsonl`` as made."""
+    os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
+    from cinerec.config import Settings
+    from cinerec.llm.backends.llamacpp import LlamaCppBackend
+    from cinerec.llm.models import locate_gguf
+    from cinerec.llm.persona import UserProfile, write_persona
+    from cinerec.llm.reasons import write_reasons
+
+    data_dir = resolve_data_dir()
+    catalog = {m.movie_id: m for m in load_catalog(data_dir)}
+    ratings = load_ratings(data_dir, "ml-latest-small").frame
+    popular = [int(i) for i in ratings["item_id"].value_counts().index if int(i) in catalog][:300]
+    liked = ratings[ratings["rating"] >= 4].sort_values("timestamp")
+    histories = [
+        [catalog[int(i)] for i in group["item_id"].tail(8) if int(i) in catalog]
+        for _, group in liked.groupby("user_id")
+    ]
+    rng = np.random.default_rng(args.seed)
+    path = locate_gguf(args.model, Settings(llm_backend="none").cache_dir)
+    backend = LlamaCppBackend(
+        path, n_threads=args.threads, n_ctx=4096, seed=42, model_name=args.model
+    )
+    backend.load()
+    done = {r["page"] for r in _rows(ROWS)}
+    with ROWS.open("a", encoding="utf-8") as sink:
+        for p, (kind, language, taste) in enumerate(_plans(args.pages, args.seed)):
+            history = histories[int(rng.integers(len(histories)))]
+            seen = {m.movie_id for m in history}
+            cards = [catalog[int(i)] for i in rng.permutation(popular) if int(i) not in seen]
+            cards = cards[: args.cards]
+            if p in done:
+                continue
+            gender = GENDERS[(p // 4) % len(GENDERS)]
+            profile = UserProfile("Viewer", 30, gender, taste, language)
+            base = {
+                "page": p,
+                "kind": kind,
+                "language": language,
+                "gender": gender,
+                "taste": taste,
+                "history": [m.movie_id for m in history],
+                "cards": [m.movie_id for m in cards],
+                "model": args.model,
+                "threads": args.threads,
+            }
+            start = time.perf_counter()
+            persona = write_persona(backend, profile, history, timeout_s=args.timeout)
+            rows = [
+                {
+                    **base,
+                    "type": "persona",
+                    "movie_id": None,
+                    "raw_text": persona.raw_text,
+                    "text": persona.text,
+                    "fallback": persona.fallback,
+                    "seconds": round(time.perf_counter() - start, 2),
+                }
+            ]
+            for reason in write_reasons(
+                backend, profile, persona.text, history, cards, timeout_s=args.timeout * len(cards)
+            ):
+                rows.append(
+                    {
+                        **base,
+                        "type": "reason",
+                        "movie_id": reason.movie_id,
+                        "raw_text": reason.raw_text,
+                        "text": reason.text,
+                        "fallback": reason.error is not None,
+                        "seconds": round(reason.elapsed_s, 2),
+                    }
+                )
+            for row in rows:
+                sink.write(json.dumps(row, ensure_ascii=False) + "\n")
+            sink.flush()
+            print(
+                f"[{p + 1}/{args.pages}] {kind} {language}: {time.perf_counter() - start:.0f} s",
+                flush=True,
+            )
+
+
+def _rows(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(x) for x in path.read_text().splitlines()] if path.exists() else []
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    gen = sub.add_parser("generate")
+    gen.add_argument("--model", default="qwen2.5-coder-1.5b")
+    gen.add_argument("--pages", type=int, default=40)
+    gen.add_argument("--cards", type=int, default=5)
+    gen.add_argument("--threads", type=int, default=1)
+    gen.add_argument("--seed", type=int, default=11)
+    gen.add_argument("--timeout", type=float, default=120.0)
+    sub.add_parser("report")
+    args = parser.parse_args()
+    if args.command == "generate":
+        generate(args)
+    else:
+        report(args)
+
+
+# ---------------------------------------------------------------- scoring
+
+FACT_KINDS = ("genre", "director", "cast", "year", "title")
+_TOKEN = re.compile(r"[^\W_]+")
+
+
+def _false(checked: Sequence[Any], kinds: Sequence[str] | None = None) -> list[str]:
+    return [
+        f"{c.claim.kind} {c.claim.span!r} ({c.why})"
+        for c in checked
+        if c.ok is False and (kinds is None or c.claim.kind in kinds)
+    ]
+
+
+def page_overlap(texts: Sequence[str]) -> float | None:
+    """The overlap of one page's reasons: the mean, over every pair of the page's reasons, of
+    the Jaccard index of their sets of lower-cased word tokens (titles included). 0: no word in
+    common; 1: the same words. None for a page with fewer than two reasons."""
+    sets = [set(_TOKEN.findall(t.casefold())) for t in texts if t]
+    pairs = list(itertools.combinations(sets, 2))
+    if not pairs:
+        return None
+    return float(np.mean([len(a & b) / len(a | b) if a | b else 0.0 for a, b in pairs]))
+
+
+def cites_specific_fact(text: str, evidence: Any, checked: Sequence[Any]) -> bool:
+    """Whether a reason cites a fact that belongs to its card: a person of the card (director
+    or cast), a keyword of the card, a matched taste word, or a ticked movie it correctly names
+    as sharing something (a true ``title`` claim other than the card's own). Genres and years
+    alone do not count."""
+    from cinerec.llm.evidence import genre_name
+
+    folded = text.casefold()
+    for fact in evidence.facts:
+        if fact.kind in ("director", "cast", "keyword") and fact.value.casefold() in folded:
+            return True
+        if fact.kind == "taste":
+            names = {fact.value.casefold(), genre_name(fact.value, "ko").casefold()}
+            if any(n in folded for n in names):
+                return True
+    if any(k.casefold() in folded for k in evidence.movie.keywords if len(k) > 3):
+        return True
+    movie = evidence.movie
+    people = [*(d.strip() for d in (movie.director or "").split(",")), *movie.cast]
+    if any(p and p.casefold() in folded for p in people):  # a person of the card
+        return True
+    own = evidence.movie.title
+    return any(c.claim.kind == "title" and c.ok and c.claim.value != own for c in checked)
+
+
+def _interval(k: int, n: int) -> dict[str, Any]:
+    low, high = wilson_interval(k, n) if n else (None, None)
+    return {"count": k, "n": n, "rate": k / n if n else None, "ci95": [low, high]}
+
+
+def _mean_ci(values: Sequence[float], seed: int = 0) -> dict[str, Any]:
+    values = [v for v in values if v is not None]
+    if not values:
+        return {"mean": None, "n": 0, "ci95": [None, None]}
+    rng = np.random.default_rng(seed)
+    arr = np.asarray(values)
+    boots = [rng.choice(arr, len(arr)).mean() for _ in range(2000)]
+    return {
+        "mean": float(arr.mean()),
+        "n": len(arr),
+        "ci95": [float(np.percentile(boots, 2.5)), float(np.percentile(boots, 97.5))],
+    }
+
+
+def _shown(rows: list[dict[str, Any]], catalog: dict[int, Movie]) -> None:
+    """Recompute each row's shown text from its raw reply with the current product repair."""
+    from cinerec.llm.evidence import build_evidence
+    from cinerec.llm.persona import UserProfile, repair_persona, template_persona
+    from cinerec.llm.reasons import repair_reason
+    from cinerec.llm.schemas import PersonaOut, ReasonOut, parse_reply
+
+    pages: dict[int, list[dict[str, Any]]] = {}
+    for row in rows:
+        pages.setdefault(row["page"], []).append(row)
+    for page in pages.values():
+        first = page[0]
+        history = [catalog[i] for i in first["history"]]
+        profile = UserProfile("Viewer", 30, first["gender"], first["taste"], first["language"])
+        seen: set[str] = set()
+        led: list[str] = []
+        for row in page:
+            row["template"] = False
+            if row["type"] == "persona":
+                try:
+                    persona = parse_reply(row["raw_text"] or "", PersonaOut).persona
+                    text, _, _, problem = repair_persona(persona, profile, history)
+                except Exception:  # noqa: BLE001 - unparsable replies fall back, as the product
+                    problem = "unparsable"
+                if problem:
+                    text, row["template"] = template_persona(profile, history), True
+                row["shown"] = text
+                continue
+            card = catalog[row["movie_id"]]
+            evidence = build_evidence(card, history, taste=profile.taste)
+            led.append(evidence.lead(led)[0].key if evidence.facts else "")
+            row["evidence"] = evidence
+            try:
+                raw = parse_reply(row["raw_text"] or "", ReasonOut).reason
+            except Exception:  # noqa: BLE001 - the product shows no reason then (flagged)
+                row["shown"] = None
+                continue
+            text, _, _, template = repair_reason(
+                raw, profile=profile, history=history, evidence=evidence, seen=seen, avoid=led[:-1]
+            )
+            row["shown"], row["template"] = text, template
+
+
+def _score(
+    text: str | None, row: dict[str, Any], catalog: dict[int, Movie], facts: FactCatalog
+) -> dict[str, Any] | None:
+    if not text:
+        return None
+    history = [catalog[i] for i in row.get("history", [])]
+    subject = catalog.get(row["movie_id"]) if row.get("movie_id") else None
+    checked = check_text(
+        text,
+        subject=subject,
+        watched=history,
+        language=row["language"],
+        catalog=facts,
+        page=[catalog[i] for i in row.get("cards", [])],
+        persona=row["type"].endswith("persona"),
+        gender=row.get("gender"),
+        taste=row.get("taste", ""),
+    )
+    out = {
+        "claims": len(checked),
+        "false_facts": _false(checked, FACT_KINDS),
+        "false_any": _false(checked),
+        "against": bool(_false(checked, ("against",))),
+        "wrong_movie": any(
+            c.claim.kind == "title" and c.ok is False and "ticked" not in c.why for c in checked
+        )
+        or any(c.claim.kind == "title" and "another card" in c.why for c in checked),
+        "pronoun_errors": len(_false(checked, ("pronoun",))),
+        "ends_at_sentence": text.rstrip()[-1:] in ".!?。！？"
+        or text.rstrip().endswith(("요", "다")),
+    }
+    if row["type"] == "reason" and row.get("evidence") is not None:
+        out["specific"] = cites_specific_fact(text, row["evidence"], checked)
+    return out
+
+
+def _post_rows() -> list[dict[str, Any]]:
+    """One-line reviews of the stored post runs: raw reply and shown line, about one movie."""
+    path = RESULTS / "posts_rerun10.json"
+    if not path.exists():
+        return []
+    rows = []
+    for k, run in enumerate(json.loads(path.read_text())["rows"]):
+        shown = {
+            m["id"]: m.get("one_line_review") for m in (run.get("post") or {}).get("movies", [])
+        }
+        for name, raw in run.get("raw_outputs", []):
+            if not name.startswith("review "):
+                continue
+            movie_id = int(name.split()[1])
+            rows.append(
+                {
+                    "page": f"post{k}",
+                    "type": "post_line",
+                    "kind": "ordinary",
+                    "language": run["language"],
+                    "movie_id": movie_id,
+                    "raw_text": raw,
+                    "shown": shown.get(movie_id),
+                }
+            )
+    return rows
+
+
+def _today_rows(catalog: dict[int, Movie]) -> list[dict[str, Any]]:
+    """Today's texts: the stored request rerun with raw replies (``llm_requests_raw.jsonl``:
+    12 red-team pages, 4 cards, seed 7), with each page's ticked movies and cards drawn again
+    exactly as ``benchmarks/llm_requests.py`` drew them (same data, same seed, same order)."""
+    from benchmarks.llm_requests import _plans as request_plans
+
+    path = RESULTS / "llm_requests_raw.jsonl"
+    stored = _rows(path)
+    if not stored:
+        return []
+    config = json.loads(path.with_suffix(".json").read_text())["config"]
+    ratings = load_ratings(resolve_data_dir(), "ml-latest-small").frame
+    popular = [int(i) for i in ratings["item_id"].value_counts().index if int(i) in catalog][:300]
+    liked = ratings[ratings["rating"] >= 4].sort_values("timestamp")
+    histories = [
+        [int(i) for i in group["item_id"].tail(8) if int(i) in catalog]
+        for _, group in liked.groupby("user_id")
+    ]
+    rng = np.random.default_rng(config["seed"])
+    plans = request_plans(config["plans"], config["seed"])
+    context = {}
+    for p, (_, _, taste) in enumerate(plans):
+        history = histories[int(rng.integers(len(histories)))]
+        cards = [int(i) for i in rng.permutation(popular) if int(i) not in set(history)]
+        context[p] = (history, cards[: config["cards"]], taste)
+    from cinerec.llm.evidence import build_evidence
+
+    rows = []
+    for plan, group in itertools.groupby(stored, key=lambda r: r["plan"]):
+        history, cards, taste = context[plan]
+        reasons = iter(cards)
+        for row in group:
+            reason = row["request"] == "reason"
+            rows.append(
+                {
+                    "page": f"today{plan}",
+                    "type": "today_" + row["request"],
+                    "kind": row["kind"],
+                    "language": row["language"],
+                    "gender": None,
+                    "taste": taste,
+                    "history": history,
+                    "cards": cards,
+                    "movie_id": next(reasons) if reason else None,
+                    "raw_text": row["raw_text"],
+                    "shown": row["text"],
+                }
+            )
+            if reason:  # the same evidence measure as the new reasons, for "specific fact"
+                rows[-1]["evidence"] = build_evidence(
+                    catalog[rows[-1]["movie_id"]], [catalog[i] for i in history], taste=taste
+                )
+    return rows
+
+
+def _stored_reason_pages() -> dict[str, dict[str, list[list[str]]]]:
+    """Today's reasons: the stored request runs' reasons, grouped by page (raw and shown)."""
+    out: dict[str, list[list[str]]] = {"raw": [], "shown": []}
+    paths = [RESULTS / "llm_requests_raw.jsonl", *sorted(RESULTS.glob("llm_requests.shard*.jsonl"))]
+    for path in paths:
+        pages: dict[int, list[dict[str, Any]]] = {}
+        for row in _rows(path):
+            if row["request"] == "reason":
+                pages.setdefault(row["plan"], []).append(row)
+        for page in pages.values():
+            out["shown"].append([r["text"] or "" for r in page])
+            if all(r.get("raw_text") for r in page):
+                out["raw"].append([raw_prose(r["raw_text"]) or "" for r in page])
+    return {"today": out}
+
+
+def report(args: argparse.Namespace) -> None:
+    """Score the stored texts and write ``words.json`` and ``words.md``."""
+    from cinerec.llm.schemas import PersonaOut, ReasonOut, parse_reply
+
+    catalog = {m.movie_id: m for m in load_catalog(resolve_data_dir())}
+    facts = FactCatalog(catalog.values())
+    rows = _rows(ROWS)
+    _shown(rows, catalog)
+    rows += _post_rows() + _today_rows(catalog)
+    for row in rows:
+        schema = PersonaOut if row["type"].endswith("persona") else ReasonOut
+        try:
+            raw = (
+                parse_reply(row["raw_text"], schema).model_dump().popitem()[1]
+                if row["type"] in ("persona", "reason")
+                else raw_prose(row["raw_text"])
+            )
+        except Exception:  # noqa: BLE001 - a reply that does not parse is scored as written
+            raw = raw_prose(row["raw_text"])
+        row["raw"] = raw
+        row["raw_score"] = _score(raw, row, catalog, facts)
+        row["shown_score"] = _score(row["shown"], row, catalog, facts)
+    summary = _summary(rows, args)
+    summary["gold"] = _gold(catalog, facts)
+    (RESULTS / "words.json").write_text(json.dumps(summary, indent=1, ensure_ascii=False) + "\n")
+    (RESULTS / "words.md").write_text(_markdown(summary))
+    print((RESULTS / "words.md").read_text())
+
+
+def _rates(rows: list[dict[str, Any]], side: str) -> dict[str, Any]:
+    scored = [r[f"{side}_score"] for r in rows if r[f"{side}_score"] is not None]
+    reasons = [r[f"{side}_score"] for r in rows if r["type"] == "reason" and r[f"{side}_score"]]
+    personas = [r[f"{side}_score"] for r in rows if r["type"] == "persona" and r[f"{side}_score"]]
+    return {
+        "texts": len(scored),
+        "false_factual_claim": _interval(sum(bool(s["false_facts"]) for s in scored), len(scored)),
+        "any_rejected_claim": _interval(sum(bool(s["false_any"]) for s in scored), len(scored)),
+        "reasons_against_card": _interval(sum(s["against"] for s in reasons), len(reasons)),
+        "reasons_wrong_movie": _interval(sum(s["wrong_movie"] for s in reasons), len(reasons)),
+        "reasons_specific_fact": _interval(
+            sum(s.get("specific", False) for s in reasons), len(reasons)
+        ),
+        "personas_end_at_sentence": _interval(
+            sum(s["ends_at_sentence"] for s in personas), len(personas)
+        ),
+        "personas_with_pronoun_error": _interval(
+            sum(s["pronoun_errors"] > 0 for s in personas), len(personas)
+        ),
+    }
+
+
+def _summary(rows: list[dict[str, Any]], args: argparse.Namespace) -> dict[str, Any]:
+    ours: dict[str, list[list[str]]] = {"raw": [], "shown": []}
+    pages: dict[Any, list[dict[str, Any]]] = {}
+    for row in rows:
+        if row["type"] == "reason":
+            pages.setdefault(row["page"], []).append(row)
+    for page in pages.values():
+        ours["raw"].append([r["raw"] or "" for r in page])
+        ours["shown"].append([r["shown"] or "" for r in page])
+    today = _stored_reason_pages()["today"]
+    overlap = {
+        f"{who}_{side}": _mean_ci([page_overlap(p) for p in pages_[side]])
+        for who, pages_ in (("new", ours), ("today", today))
+        for side in ("raw", "shown")
+    }
+    generated = [r for r in rows if r["type"] in ("persona", "reason")]
+    today_rows = [r for r in rows if r["type"].startswith("today_")]
+    rows = [r for r in rows if not r["type"].startswith("today_")]
+    groups = {
+        "all": rows,
+        "reasons": [r for r in rows if r["type"] == "reason"],
+        "personas": [r for r in rows if r["type"] == "persona"],
+        "post_lines": [r for r in rows if r["type"] == "post_line"],
+        "en": [r for r in rows if r["language"] == "en"],
+        "ko": [r for r in rows if r["language"] == "ko"],
+        "red_team": [r for r in rows if r["kind"] != "ordinary"],
+        "today_reasons": [
+            {**r, "type": "reason"} for r in today_rows if r["type"] == "today_reason"
+        ],
+        "today_personas": [
+            {**r, "type": "persona"} for r in today_rows if r["type"] == "today_persona"
+        ],
+    }
+    seconds = sorted(r["seconds"] for r in generated if r["type"] == "reason")
+    firsts = sorted(next(r["seconds"] for r in page) for page in pages.values() if page)
+    examples = [
+        {k: r.get(k) for k in ("page", "type", "language", "raw", "shown")}
+        | {"raw_false": r["raw_score"]["false_any"] if r["raw_score"] else []}
+        for r in rows
+        if r["raw_score"] and r["raw_score"]["false_any"]
+    ][:25]
+    shown_false = [
+        {k: r.get(k) for k in ("page", "type", "language", "shown")}
+        | {"false": r["shown_score"]["false_any"]}
+        for r in rows
+        if r["shown_score"] and r["shown_score"]["false_any"]
+    ]
+    return {
+        "config": {
+            "model": generated[0]["model"] if generated else None,
+            "threads": generated[0]["threads"] if generated else None,
+            "pages": len({r["page"] for r in generated}),
+            "machine": f"{os.cpu_count()} CPUs, shared",
+        },
+        "counts": {
+            name: {"texts": len(g), "ko": sum(r["language"] == "ko" for r in g)}
+            for name, g in groups.items()
+        },
+        "raw": {name: _rates(g, "raw") for name, g in groups.items()},
+        "shown": {name: _rates(g, "shown") for name, g in groups.items()},
+        "templates_shown": _interval(
+            sum(bool(r.get("template")) for r in generated), len(generated)
+        ),
+        "page_overlap": overlap,
+        "reason_seconds_p50": seconds[len(seconds) // 2] if seconds else None,
+        "first_reason_seconds_p50": firsts[len(firsts) // 2] if firsts else None,
+        "examples_raw_rejected": examples,
+        "shown_rejected": shown_false,
+        "provenance": provenance(),
+    }
+
+
+def _gold(catalog: dict[int, Movie], facts: FactCatalog) -> dict[str, Any]:
+    """The checker against the hand labels (``benchmarks/data/words_gold.jsonl``).
+
+    Each text carries two labels an engineer gave by reading it against the catalog: ``false``,
+    it holds a false claim about a movie (genre, person, year, plot, setting, a movie cited as
+    ticked, another movie) or about the viewer (a gendered word the profile does not give, an
+    echoed instruction or fake title), or a tag or prompt formatting; and ``false_in_scope``,
+    one of those false claims is of a kind the checker extracts (genre, person and role, year,
+    a cited or named movie, arguing against the card, pronoun, tag, formatting), whatever the
+    language or script it is written in. Precision counts a flagged text as right when
+    ``false``; recall is given against both labels.
+    """
+    if not GOLD.exists():
+        return {}
+    items = _rows(GOLD)
+    out = _gold_scores(items, catalog, facts)
+    for split in ("tuning", "held_out"):
+        part = [i for i in items if i.get("split") == split]
+        out[split] = _gold_scores(part, catalog, facts) if part else None
+    return out
+
+
+def _gold_scores(
+    items: list[dict[str, Any]], catalog: dict[int, Movie], facts: FactCatalog
+) -> dict[str, Any]:
+    flagged = {}
+    for item in items:
+        row = {**item, "evidence": None}
+        score = _score(item["text"], row, catalog, facts)
+        flagged[item["id"]] = bool(score and score["false_any"])
+    tp = sum(flagged[i["id"]] and i["false"] for i in items)
+    fp = sum(flagged[i["id"]] and not i["false"] for i in items)
+    positives = sum(bool(i["false"]) for i in items)
+    in_scope = [i for i in items if i["false_in_scope"]]
+    return {
+        "texts": len(items),
+        "korean": sum(i["language"] == "ko" for i in items),
+        "positives": positives,
+        "positives_in_scope": len(in_scope),
+        "precision": _interval(tp, tp + fp),
+        "recall": _interval(tp, positives),
+        "recall_in_scope": _interval(sum(flagged[i["id"]] for i in in_scope), len(in_scope)),
+        "false_positives": [i["id"] for i in items if flagged[i["id"]] and not i["false"]],
+        "missed_in_scope": [
+            {"id": i["id"], "note": i["note"]} for i in in_scope if not flagged[i["id"]]
+        ],
+    }
+
+
+def _cell(r: dict[str, Any]) -> str:
+    if not r["n"]:
+        return "-"
+    return f"{r['count']}/{r['n']} = {r['rate']:.3f} [{r['ci95'][0]:.3f}, {r['ci95'][1]:.3f}]"
+
+
+def _mean_cell(r: dict[str, Any]) -> str:
+    if not r["n"]:
+        return "-"
+    return f"{r['mean']:.3f} [{r['ci95'][0]:.3f}, {r['ci95'][1]:.3f}] (n={r['n']} pages)"
+
+
+def _markdown(s: dict[str, Any]) -> str:
+    c = s["config"]
+    lines = [
+        "# Words that are true: reasons, personas and post lines by the fact checker",
+        "",
+        markdown_header(s["provenance"]),
+        f"Model `{c['model']}`, {c['threads']} thread(s), {c['pages']} pages (a persona and 5 "
+        "reasons each, evidence-first prompts), plus the one-line reviews of the stored post "
+        "runs (`posts_rerun10.json`, raw replies). RAW: the model's reply before any repair; "
+        "SHOWN: what the product shows after its repairs (recomputed from the raw reply with "
+        "this commit's code; review notes were not available to the benchmark, so no card had "
+        "review evidence). Checked by `cinerec.llm.facts` against the whole catalog. 95% Wilson "
+        "intervals; page overlap with bootstrap intervals over pages. Rows *today_reasons* and "
+        "*today_personas* score, with the same checker, the stored raw replies of the request "
+        "rerun before this change (`llm_requests_raw.jsonl`, 12 red-team pages, 4 cards; the "
+        "viewer-block prompt with catalog facts) with its pages' ticked movies and cards drawn "
+        "again from the same seed; their *shown* text is what that code showed.",
+        "",
+        "Counts: "
+        + ", ".join(f"{k} {v['texts']} ({v['ko']} Korean)" for k, v in s["counts"].items()),
+        "",
+        "| | side | texts | false factual claim | any rejected claim | reasons against card "
+        "| reasons about wrong movie | reasons citing a specific fact | personas ending at a "
+        "sentence | personas with a pronoun error |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for side in ("raw", "shown"):
+        for name, g in s[side].items():
+            lines.append(
+                f"| {name} | {side} | {g['texts']} | {_cell(g['false_factual_claim'])} | "
+                f"{_cell(g['any_rejected_claim'])} | {_cell(g['reasons_against_card'])} | "
+                f"{_cell(g['reasons_wrong_movie'])} | {_cell(g['reasons_specific_fact'])} | "
+                f"{_cell(g['personas_end_at_sentence'])} | "
+                f"{_cell(g['personas_with_pronoun_error'])} |"
+            )
+    o = s["page_overlap"]
+    lines += [
+        "",
+        f"Evidence templates shown instead of the model's text: {_cell(s['templates_shown'])}.",
+        "",
+        "Page overlap (mean pairwise token Jaccard of one page's reasons; lower is more specific):",
+        "",
+        "| | raw | shown |",
+        "|---|---|---|",
+        f"| this run | {_mean_cell(o['new_raw'])} | {_mean_cell(o['new_shown'])} |",
+        f"| today (stored request runs) | {_mean_cell(o['today_raw'])} | "
+        f"{_mean_cell(o['today_shown'])} |",
+        "",
+        f"Seconds per reason p50 {s['reason_seconds_p50']}, first reason of a page p50 "
+        f"{s['first_reason_seconds_p50']} (1 thread on a shared, loaded 2-core machine: not a "
+        "latency measurement).",
+        "",
+    ]
+    g = s.get("gold") or {}
+    if g:
+        lines += [
+            f"Gold set (`benchmarks/data/words_gold.jsonl`: {g['texts']} raw texts, "
+            f"{g['korean']} Korean, labelled by an engineer reading each against the catalog; "
+            f"{g['positives']} hold a false claim, {g['positives_in_scope']} of a kind the "
+            f"checker extracts): checker precision {_cell(g['precision'])}; recall on all false "
+            f"texts {_cell(g['recall'])}, on those of a checked kind "
+            f"{_cell(g['recall_in_scope'])}. Checked-kind misses: "
+            + "; ".join(f"{m['id']} ({m['note']})" for m in g["missed_in_scope"])
+            + f". False positives: {', '.join(g['false_positives']) or 'none'}.",
+            "",
+        ]
+        for split, what in (
+            ("tuning", "texts read while the checker's rules were tuned (stored runs, pages 0-7)"),
+            (
+                "held_out",
+                "texts labelled after checker commit d318b83; two Korean 'argues against' "
+                "misses among them led to the patterns of the next commit, so they are no "
+                "longer held out: their held-out score is in this file at 8be4766",
+            ),
+        ):
+            h = g.get(split)
+            if h:
+                lines += [
+                    f"- {split} ({what}): {h['texts']} texts, {h['positives']} false; precision "
+                    f"{_cell(h['precision'])}, recall {_cell(h['recall'])}, checked kinds "
+                    f"{_cell(h['recall_in_scope'])}.",
+                ]
+        lines.append("")
+    lines += ["Raw texts the checker rejected (first 25):", ""]
+    for e in s["examples_raw_rejected"]:
+        lines.append(f"- {e['type']} ({e['language']}): {e['raw']!r}: {e['raw_false']}")
+    lines += ["", "Shown texts the checker rejects:", ""]
+    for e in s["shown_rejected"] or [{"type": "none"}]:
+        lines.append(
+            f"- {e['type']} ({e.get('language')}): {e.get('shown')!r}: {e.get('false')}"
+            if e["type"] != "none"
+            else "- none"
+        )
+    lines += [
+        "",
+        "Commands: `nice -n 10 python benchmarks/words.py generate --pages 60 --threads 1` "
+        "(stopped when its time was up; rows are resumable), then "
+        "`python benchmarks/words.py report`.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    main()

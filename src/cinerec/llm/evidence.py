@@ -1,0 +1,227 @@
+"""The evidence for one card's reason, computed before the model writes a word.
+
+A reason may only phrase facts that hold: the people, keywords and genres the card's movie
+shares with the movies the viewer ticked, the words of the viewer's taste that the movie
+matches, what reviewers say about it, and its year. :func:`build_evidence` computes them from
+catalog records alone; :func:`evidence_lines` turns them into the only facts the reasons prompt
+gives the model; :func:`evidence_reason` phrases the first of them without a model (the flagged
+fallback when the model's sentence fails the fact checker).
+
+Genres the viewer said they would rather avoid are never evidence, so nothing in the prompt can
+argue against the card.
+
+Example:
+    >>> heat = Movie(6, "Heat", 1995, ("Crime",), director="Michael Mann")
+    >>> card = Movie(1, "Collateral", 2004, ("Crime", "Thriller"), director="Michael Mann")
+    >>> evidence_reason(build_evidence(card, [heat]), "en")
+    'Directed by Michael Mann, like Heat, which you watched.'
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from cinerec.data.types import Movie
+from cinerec.llm.persona import GENRES_KO
+from cinerec.text.taste import parse_taste
+
+NON_TASTE_GENRES = frozenset({"IMAX", "(no genres listed)"})
+MAX_TITLES = 2
+
+
+@dataclass(frozen=True, slots=True)
+class Fact:
+    """One piece of evidence: ``kind`` is ``director``, ``cast``, ``taste``, ``keyword``,
+    ``genre``, ``review`` or ``year``; ``value`` the fact (a name, genre, keyword, review line or
+    year); ``watched`` the ticked movies that share it (empty for taste, review and year)."""
+
+    kind: str
+    value: str
+    watched: tuple[str, ...] = ()
+
+    @property
+    def key(self) -> str:
+        """What makes two facts the same across a page (used to vary the lead fact)."""
+        return f"{self.kind}:{self.value.casefold()}"
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """The facts a card's reason may use, most specific first."""
+
+    movie: Movie
+    facts: tuple[Fact, ...]
+
+    def lead(self, avoid: Iterable[str] = ()) -> tuple[Fact, ...]:
+        """The facts with the first one not in ``avoid`` (keys of earlier cards' lead facts)
+        moved to the front, so the cards of one page lead with different facts."""
+        skip = set(avoid)
+        for i, fact in enumerate(self.facts):
+            if fact.key not in skip:
+                return (fact, *self.facts[:i], *self.facts[i + 1 :])
+        return self.facts
+
+
+def _people(movie: Movie) -> list[tuple[str, str]]:
+    directors = [d.strip() for d in (movie.director or "").split(",") if d.strip()]
+    return [(d, "director") for d in directors] + [(c, "cast") for c in movie.cast[:5]]
+
+
+def build_evidence(
+    movie: Movie, history: Sequence[Movie], *, taste: str = "", review: str = ""
+) -> Evidence:
+    """What ``movie`` shares with the ticked ``history``, matches in ``taste``, and what
+    reviewers say (``review``, one line of its review summary).
+
+    Order: shared people, matched taste words, shared keywords, shared genres, the review line,
+    the year. A genre the taste says to avoid is left out everywhere.
+    """
+    parsed = parse_taste(taste) if taste else None
+    disliked = set(parsed.disliked_genres) if parsed else set()
+    recent = list(history)[::-1]  # the latest ticked movies are cited first
+
+    def sharing(pred: object) -> tuple[str, ...]:
+        return tuple(m.title for m in recent if pred(m))[:MAX_TITLES]  # type: ignore[operator]
+
+    facts: list[Fact] = []
+    for name, role in _people(movie):
+        titles = sharing(lambda m, n=name: n in {p for p, _ in _people(m)})
+        if titles:
+            facts.append(Fact(role, name, titles))
+    genres = [g for g in movie.genres if g not in NON_TASTE_GENRES and g not in disliked]
+    if parsed:
+        for genre in parsed.liked_genres:
+            if genre in genres:
+                facts.append(Fact("taste", genre))
+        words = {k.casefold() for k in movie.keywords}
+        for term in parsed.free_terms:
+            if term in words:
+                facts.append(Fact("taste", term))
+    for keyword in movie.keywords[:12]:
+        titles = sharing(lambda m, k=keyword: k in m.keywords)
+        if titles and keyword != "woman director":
+            facts.append(Fact("keyword", keyword, titles))
+    for genre in genres:
+        titles = sharing(lambda m, g=genre: g in m.genres)
+        if titles and Fact("taste", genre) not in facts:
+            facts.append(Fact("genre", genre, titles))
+    if review.strip():
+        facts.append(Fact("review", " ".join(review.split())[:160]))
+    if movie.year:
+        facts.append(Fact("year", str(movie.year)))
+    return Evidence(movie, tuple(facts))
+
+
+def genre_name(genre: str, language: str) -> str:
+    """A genre as the viewer reads it: Korean names, or lower case in English."""
+    if language == "ko":
+        return GENRES_KO.get(genre, genre)
+    return genre if genre in ("Sci-Fi", "Film-Noir") else genre.lower()
+
+
+_ARTICLE = re.compile(r"^(.*), (The|A|An)(\s*\(\d{4}\))?$")
+
+
+def natural_title(title: str) -> str:
+    """``Godfather, The`` as people write it: ``The Godfather``."""
+    match = _ARTICLE.match(title)
+    return f"{match.group(2)} {match.group(1)}{match.group(3) or ''}" if match else title
+
+
+def _titles(titles: Sequence[str]) -> str:
+    return " and ".join(natural_title(t) for t in titles)
+
+
+def evidence_lines(evidence: Evidence, language: str, *, avoid: Iterable[str] = ()) -> str:
+    """The evidence as prompt lines in the viewer's language (titles and names as in the
+    catalog); at most four facts, the lead fact first."""
+    lines = []
+    ko = language == "ko"
+    for fact in evidence.lead(avoid)[:4]:
+        watched = _titles(fact.watched)
+        if fact.kind == "director":
+            lines.append(
+                f"- 감독 {fact.value} (보신 {watched}와 같은 감독)"
+                if ko
+                else f"- directed by {fact.value}, who also directed {watched} (watched)"
+            )
+        elif fact.kind == "cast":
+            lines.append(
+                f"- 출연 {fact.value} (보신 {watched}에도 출연)"
+                if ko
+                else f"- starring {fact.value}, who is also in {watched} (watched)"
+            )
+        elif fact.kind == "taste":
+            value = genre_name(fact.value, language) if fact.value in GENRES_KO else fact.value
+            lines.append(
+                f"- 시청자가 좋아한다고 한 '{value}'에 맞음"
+                if ko
+                else f"- matches the viewer's words: '{value}'"
+            )
+        elif fact.kind == "keyword":
+            lines.append(
+                f"- 주제 '{fact.value}' (보신 {watched}와 같음)"
+                if ko
+                else f"- theme '{fact.value}', shared with {watched} (watched)"
+            )
+        elif fact.kind == "genre":
+            name = genre_name(fact.value, language)
+            lines.append(
+                f"- {name} 장르 (보신 {watched}와 같음)"
+                if ko
+                else f"- a {name} film, like {watched} (watched)"
+            )
+        elif fact.kind == "review":
+            lines.append(f"- 리뷰: {fact.value}" if ko else f"- reviewers say: {fact.value}")
+        elif fact.kind == "year":
+            lines.append(f"- {fact.value}년 작품" if ko else f"- released in {fact.value}")
+    return "\n".join(lines) or ("- (특별한 근거 없음)" if ko else "- (no shared facts)")
+
+
+def evidence_reason(evidence: Evidence, language: str, *, avoid: Iterable[str] = ()) -> str:
+    """One true sentence from the lead fact, without a model (the flagged fallback)."""
+    ko = language == "ko"
+    movie = evidence.movie
+    facts = evidence.lead(avoid)
+    fact = next((f for f in facts if f.kind != "review"), None)
+    if fact is None:
+        kinds = [genre_name(g, language) for g in movie.genres if g not in NON_TASTE_GENRES][:2]
+        if ko:
+            return f"{' '.join(kinds) or '이'} 영화예요."
+        return f"A {' '.join(kinds) or 'catalog'} film." if kinds else "A film from the catalog."
+    first = natural_title(fact.watched[0]) if fact.watched else ""
+    if fact.kind == "director":
+        return (
+            f"보신 {first}와 같은 {fact.value} 감독의 영화예요."
+            if ko
+            else f"Directed by {fact.value}, like {first}, which you watched."
+        )
+    if fact.kind == "cast":
+        return (
+            f"보신 {first}에도 나온 {fact.value}가 출연해요."
+            if ko
+            else f"With {fact.value}, who is also in {first}, which you watched."
+        )
+    if fact.kind == "taste":
+        value = genre_name(fact.value, language) if fact.value in GENRES_KO else fact.value
+        return (
+            f"좋아한다고 하신 {value} 취향에 맞는 영화예요."
+            if ko
+            else f"Fits your taste for {value}."
+        )
+    if fact.kind == "keyword":
+        return (
+            f"보신 {first}처럼 {fact.value}를 다루는 영화예요."
+            if ko
+            else f"About {fact.value}, like {first}, which you watched."
+        )
+    if fact.kind == "genre":
+        name = genre_name(fact.value, language)
+        return (
+            f"보신 {first}처럼 {name} 영화예요."
+            if ko
+            else f"A {name} film, like {first}, which you watched."
+        )
+    return f"{fact.value}년 작품이에요." if ko else f"A film from {fact.value}."

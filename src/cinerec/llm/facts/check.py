@@ -1,0 +1,223 @@
+"""Check claims against catalog records.
+
+Each :class:`Checked` says whether a claim holds (``ok`` True/False), or that the records cannot
+decide it (``ok`` None: a person named in Hangul, a movie whose director the catalog lacks).
+
+Rules, for a text about ``subject`` (a card) or, with ``persona=True``, about the viewer:
+
+- ``title``: the subject, or a ticked movie that shares a genre, person or keyword with the
+  subject; any other movie (another card, an unticked one) is false.
+- ``watched``: a movie cited as one the viewer watched ("if you liked X") must be ticked.
+- ``genre``, ``director``, ``cast``, ``year``: hold for the movie the claim is about. In a
+  persona a genre must be one the viewer watched or named in their taste.
+- ``against``, ``tag``, ``format`` are always false; ``pronoun`` is false unless the profile's
+  gender is that one.
+
+Example:
+    >>> from cinerec.data.types import Movie
+    >>> inception = Movie(79132, "Inception", 2010, ("Action", "Sci-Fi"))
+    >>> [c.ok for c in check_text("Inception is a horror film.", subject=inception, watched=[])]
+    [True, False]
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from cinerec.data.types import Movie
+from cinerec.llm.facts.claims import Claim, TitleIndex, extract_claims
+from cinerec.text.taste import parse_taste
+
+_NON_GENRES = frozenset({"IMAX", "(no genres listed)"})
+
+
+@dataclass(frozen=True, slots=True)
+class Checked:
+    """A claim and its verdict: ``ok`` True, False, or None when the records cannot decide."""
+
+    claim: Claim
+    ok: bool | None
+    why: str
+
+
+class FactCatalog:
+    """Movies the checker can look up by title (the whole catalog in the benchmark).
+    ``trusted``: titles of one word count too (the card and the ticked movies)."""
+
+    def __init__(self, movies: Iterable[Movie], *, trusted: bool = False) -> None:
+        self.movies = list(movies)
+        titles = [m.title for m in self.movies]
+        self.index = TitleIndex((), trusted=titles) if trusted else TitleIndex(titles)
+        self._by_title = {m.title: m for m in self.movies}
+
+    def get(self, title: str) -> Movie | None:
+        """The movie ``title`` names."""
+        canonical = self.index.canonical(title)
+        return self._by_title.get(canonical) if canonical else None
+
+
+def _fold(name: str) -> str:
+    return " ".join(unicodedata.normalize("NFKC", name).casefold().replace("’", "'").split())
+
+
+def _people(movie: Movie, role: str) -> set[str]:
+    if role == "director":
+        return {_fold(d) for d in (movie.director or "").split(",") if d.strip()}
+    return {_fold(c) for c in movie.cast}
+
+
+def _shares(a: Movie, b: Movie) -> bool:
+    genres = (set(a.genres) & set(b.genres)) - _NON_GENRES
+    people = (_people(a, "director") | _people(a, "cast")) & (
+        _people(b, "director") | _people(b, "cast")
+    )
+    return bool(genres or people or set(a.keywords) & set(b.keywords))
+
+
+_MALE = re.compile(r"^(?:m|male|man|남|남성|남자)$", re.I)
+_FEMALE = re.compile(r"^(?:f|female|woman|여|여성|여자)$", re.I)
+
+
+def _gender(gender: str | None) -> str | None:
+    g = (gender or "").strip()
+    return "m" if _MALE.match(g) else "f" if _FEMALE.match(g) else None
+
+
+def check_text(
+    text: str,
+    *,
+    subject: Movie | None,
+    watched: Sequence[Movie],
+    language: str = "en",
+    catalog: FactCatalog | None = None,
+    page: Sequence[Movie] = (),
+    persona: bool = False,
+    gender: str | None = None,
+    taste: str = "",
+) -> list[Checked]:
+    """Extract the claims of ``text`` and check each.
+
+    Args:
+        text: A reason (about ``subject``) or, with ``persona``, a persona.
+        subject: The card's movie (None for a persona).
+        watched: The viewer's ticked movies.
+        language: ``en`` or ``ko`` (which lexicons apply).
+        catalog: More movies to recognise and look up (the whole catalog); without it only
+            ``subject``, ``watched`` and ``page`` are known.
+        page: The other cards of the page (naming one is the wrong movie).
+        persona: The text describes the viewer.
+        gender: The profile's gender, for pronouns.
+        taste: The viewer's taste text (a persona may restate its genres).
+    """
+    local = [m for m in [subject, *watched, *page] if m is not None]
+    known = FactCatalog(local, trusted=True)
+    others = catalog.movies if catalog is not None else ()
+    index = TitleIndex((m.title for m in others), trusted=(m.title for m in local))
+    claims = extract_claims(text, index, language=language, persona=persona)
+    watched_titles = TitleIndex((), trusted=[m.title for m in watched])
+    page_titles = TitleIndex(
+        (), trusted=[m.title for m in page if subject is None or m.movie_id != subject.movie_id]
+    )
+
+    def movie_of(title: str | None) -> Movie | None:
+        if title is None:
+            return subject
+        return known.get(title) or (catalog.get(title) if catalog else None)
+
+    taste_genres: set[str] = set()
+    if persona:
+        parsed = parse_taste(taste)
+        taste_genres = {*parsed.liked_genres, *parsed.disliked_genres}
+    watched_genres = {g for m in watched for g in m.genres} - _NON_GENRES
+    out: list[Checked] = []
+    for claim in claims:
+        out.append(
+            _check(
+                claim,
+                subject=subject,
+                movie=movie_of(claim.movie),
+                watched=watched_titles,
+                watched_movies=watched,
+                page=page_titles,
+                persona=persona,
+                gender=_gender(gender),
+                genres=watched_genres | taste_genres,
+            )
+        )
+    return out
+
+
+def _check(
+    claim: Claim,
+    *,
+    subject: Movie | None,
+    movie: Movie | None,
+    watched: TitleIndex,
+    watched_movies: Sequence[Movie],
+    page: TitleIndex,
+    persona: bool,
+    gender: str | None,
+    genres: set[str],
+) -> Checked:
+    kind = claim.kind
+    if kind == "title":
+        if subject is not None and claim.value in TitleIndex((), trusted=[subject.title]):
+            return Checked(claim, True, "the card's own movie")
+        if claim.value in page:
+            return Checked(claim, False, "another card's movie")
+        if claim.value not in watched:
+            return Checked(claim, False, "a movie the viewer did not tick")
+        if subject is not None:
+            ticked = next(
+                (m for m in watched_movies if claim.value in TitleIndex((), trusted=[m.title])),
+                None,
+            )
+            if ticked is not None and not _shares(ticked, subject):
+                return Checked(claim, False, "a ticked movie sharing nothing with the card")
+        return Checked(claim, True, "a ticked movie")
+    if kind == "watched":
+        ok = claim.value in watched
+        return Checked(claim, ok, "ticked" if ok else "cited as watched, but not ticked")
+    if kind == "genre":
+        if persona and claim.movie is None:
+            ok = claim.value in genres
+            return Checked(claim, ok, "watched or named genre" if ok else "not a watched genre")
+        if movie is None:
+            return Checked(claim, None, "unknown movie")
+        ok = claim.value in movie.genres
+        return Checked(claim, ok, f"{movie.title}: {', '.join(movie.genres)}")
+    if kind in ("director", "cast"):
+        if movie is None:
+            return Checked(claim, None, "unknown movie")
+        if not claim.value.isascii():
+            return Checked(claim, None, "a name in Hangul")
+        people = _people(movie, kind)
+        if not people:
+            return Checked(claim, None, f"no {kind} in the catalog for {movie.title}")
+        ok = _fold(claim.value) in people
+        if not ok and _fold(claim.value) in _people(
+            movie, "director" if kind == "cast" else "cast"
+        ):
+            return Checked(claim, False, f"wrong role in {movie.title}")
+        return Checked(claim, ok, f"{kind} of {movie.title}: {', '.join(sorted(people))}")
+    if kind == "year":
+        if movie is None or movie.year is None:
+            return Checked(claim, None, "unknown year")
+        ok = str(movie.year) == claim.value
+        return Checked(claim, ok, f"{movie.title}: {movie.year}")
+    if kind == "pronoun":
+        ok = gender is not None and claim.value == gender
+        return Checked(claim, ok, f"profile gender {gender or 'unspecified'}")
+    if kind == "against":
+        return Checked(claim, False, "argues against its card")
+    if kind == "tag":
+        return Checked(claim, False, "a tag, not a taste or genre")
+    return Checked(claim, False, "prompt formatting")
+
+
+def false_sentences(checked: Iterable[Checked]) -> set[int]:
+    """Indexes of the sentences holding a false claim."""
+    return {c.claim.sentence for c in checked if c.ok is False}

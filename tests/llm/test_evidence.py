@@ -1,0 +1,52 @@
+"""evidence: what a card shares with the ticked movies and the taste, phrased without a model."""
+
+from __future__ import annotations
+
+from cinerec.data.types import Movie
+from cinerec.llm.evidence import build_evidence, evidence_lines, evidence_reason
+from cinerec.llm.facts import check_text
+from tests.llm.movies import CANDIDATES, HISTORY
+
+GODFATHER_II = CANDIDATES[1]
+PULP = CANDIDATES[0]
+
+
+def test_shared_people_come_first_then_taste_keywords_and_genres() -> None:
+    evidence = build_evidence(GODFATHER_II, HISTORY, taste="crime stories", review="praised acting")
+    kinds = [(f.kind, f.value) for f in evidence.facts]
+    assert kinds[0] == ("director", "Francis Ford Coppola")
+    assert ("cast", "Al Pacino") in kinds and ("taste", "Crime") in kinds
+    assert kinds[-2:] == [("review", "praised acting"), ("year", "1974")]
+    pacino = next(f for f in evidence.facts if f.value == "Al Pacino")
+    assert set(pacino.watched) == {"Godfather, The", "Heat"}  # only ticked movies that share it
+
+
+def test_a_disliked_genre_is_never_evidence() -> None:
+    evidence = build_evidence(PULP, HISTORY, taste="no comedy please")
+    assert not any(f.value == "Comedy" for f in evidence.facts)
+    assert "comedy" not in evidence_lines(evidence, "en")
+
+
+def test_imax_and_untagged_genres_are_not_evidence() -> None:
+    card = Movie(1, "Dunkirk", 2017, ("Action", "War", "IMAX"))
+    seen = Movie(2, "Interstellar", 2014, ("Sci-Fi", "IMAX"))
+    assert build_evidence(card, [seen]).facts[0].kind == "year"
+
+
+def test_the_lead_fact_varies_across_a_page() -> None:
+    evidence = build_evidence(GODFATHER_II, HISTORY)
+    first = evidence.lead(())[0]
+    second = evidence.lead([first.key])[0]
+    assert first.key != second.key
+    assert evidence_lines(evidence, "en", avoid=[first.key]).startswith("- starring")
+
+
+def test_the_evidence_template_is_true_by_the_fact_checker_in_both_languages() -> None:
+    for card in CANDIDATES:
+        evidence = build_evidence(card, HISTORY, taste="crime, 범죄")
+        for language in ("en", "ko"):
+            text = evidence_reason(evidence, language)
+            checked = check_text(text, subject=card, watched=HISTORY, language=language)
+            assert text and all(c.ok is not False for c in checked), (text, checked)
+    ko = evidence_reason(build_evidence(GODFATHER_II, HISTORY), "ko")
+    assert ko == "보신 The Godfather와 같은 Francis Ford Coppola 감독의 영화예요."

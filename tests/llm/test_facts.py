@@ -1,0 +1,184 @@
+"""facts: claims extracted from English and Korean text and checked against catalog records."""
+
+from __future__ import annotations
+
+import pytest
+
+from cinerec.data.types import Movie
+from cinerec.llm.facts import FactCatalog, TitleIndex, check_text, extract_claims, false_sentences
+
+MATRIX = Movie(
+    2571,
+    "The Matrix",
+    1999,
+    ("Action", "Sci-Fi", "Thriller"),
+    director="Lilly Wachowski, Lana Wachowski",
+    cast=("Keanu Reeves", "Laurence Fishburne"),
+    keywords=("virtual reality", "dystopia"),
+)
+INCEPTION = Movie(
+    79132,
+    "Inception",
+    2010,
+    ("Action", "Crime", "Drama", "Mystery", "Sci-Fi", "Thriller", "IMAX"),
+    director="Christopher Nolan",
+    cast=("Leonardo DiCaprio", "Joseph Gordon-Levitt"),
+    keywords=("dream", "heist"),
+)
+INTERSTELLAR = Movie(109487, "Interstellar", 2014, ("Sci-Fi", "IMAX"), director="Christopher Nolan")
+GODFATHER = Movie(858, "Godfather, The", 1972, ("Crime", "Drama"), director="Francis Ford Coppola")
+NOTEBOOK = Movie(8533, "Notebook, The", 2004, ("Drama", "Romance"))
+
+
+def verdicts(text: str, subject: Movie | None = INCEPTION, **kw: object) -> list[tuple]:
+    watched = kw.pop("watched", [INTERSTELLAR, GODFATHER])
+    out = check_text(text, subject=subject, watched=watched, **kw)  # type: ignore[arg-type]
+    return [(c.claim.kind, c.claim.value, c.ok) for c in out]
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        # the issue's Korean cards: a false genre and a card that argues against itself
+        (
+            "공포 영화는 피하고 싶어, The Matrix는 공포 영화이므로 좋아하지 않을 거예요.",
+            "ko",
+            [("title", "The Matrix", True), ("genre", "Horror", False), ("against", "", False)],
+        ),
+        (
+            "Inception은 공포 영화예요.",
+            "ko",
+            [("title", "Inception", True), ("genre", "Horror", False)],
+        ),
+        (
+            "Inception은 SF 영화예요.",
+            "ko",
+            [("title", "Inception", True), ("genre", "Sci-Fi", True)],
+        ),
+        (
+            "Inception is a horror film.",
+            "en",
+            [("title", "Inception", True), ("genre", "Horror", False)],
+        ),
+        (
+            "A mind-bending sci-fi thriller.",
+            "en",
+            [("genre", "Sci-Fi", True), ("genre", "Thriller", True)],
+        ),
+    ],
+)
+def test_genre_attributions_and_arguing_against_the_card(
+    text: str, language: str, expected: list[tuple]
+) -> None:
+    subject = MATRIX if "Matrix" in text else INCEPTION
+    assert verdicts(text, subject, language=language) == expected
+
+
+def test_genre_words_about_the_viewer_are_not_claims() -> None:
+    text = "The viewer's taste for slow-burn horror and clever comedies fits Inception's puzzle."
+    assert [k for k, _, _ in verdicts(text)] == ["title"]
+    assert (
+        verdicts("공포 영화는 싫어하시는 분께 맞는 Inception이에요.", language="ko")[0][0]
+        == "title"
+    )
+    assert all(k != "genre" for k, _, _ in verdicts("SF를 좋아하신다면 볼 만해요.", language="ko"))
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        ("Directed by Christopher Nolan.", "en", [("director", "Christopher Nolan", True)]),
+        ("Directed by Steven Spielberg.", "en", [("director", "Steven Spielberg", False)]),
+        ("Starring Leonardo DiCaprio.", "en", [("cast", "Leonardo DiCaprio", True)]),
+        ("Starring Christopher Nolan.", "en", [("cast", "Christopher Nolan", False)]),
+        ("Christopher Nolan 감독의 영화예요.", "ko", [("director", "Christopher Nolan", True)]),
+        ("Keanu Reeves 주연의 영화예요.", "ko", [("cast", "Keanu Reeves", False)]),
+        ("크리스토퍼 놀란 감독의 영화예요.", "ko", [("director", "크리스토퍼 놀란", None)]),
+        ("Released in 2010, it still thrills.", "en", [("year", "2010", True)]),
+        ("1999년 작품이에요.", "ko", [("year", "1999", False)]),
+    ],
+)
+def test_people_roles_and_years(text: str, language: str, expected: list[tuple]) -> None:
+    assert verdicts(text, language=language) == expected
+
+
+def test_cited_movies_must_be_ticked_and_share_something_with_the_card() -> None:
+    ok = "Directed by Christopher Nolan, like Interstellar, which you watched."
+    assert ("title", "Interstellar", True) in verdicts(ok)
+    # ticked, but sharing nothing with the card: a false citation
+    notebook = verdicts("Romantic like The Notebook.", watched=[NOTEBOOK], subject=MATRIX)
+    assert ("title", "Notebook, The", False) in notebook
+    # not ticked (found in the catalog) and another card of the page: both false
+    catalog = FactCatalog([MATRIX, INCEPTION, INTERSTELLAR, GODFATHER, NOTEBOOK])
+    assert ("title", "The Matrix", False) in verdicts("As sharp as The Matrix.", catalog=catalog)
+    page = verdicts("The Matrix is a great pick.", page=[MATRIX])
+    assert page == [("title", "The Matrix", False)]
+    assert (
+        "another card"
+        in check_text("The Matrix rules.", subject=INCEPTION, watched=[], page=[MATRIX])[0].why
+    )
+
+
+def test_persona_pronouns_tags_formatting_and_genres() -> None:
+    history = [INCEPTION, INTERSTELLAR]
+    text = (
+        "Viewer loves sci-fi and mystery. He watches IMAX most. "
+        "Viewer likes [Action, Sci-Fi, Thriller]. Viewer enjoys westerns."
+    )
+    got = check_text(text, subject=None, watched=history, persona=True, gender=None)
+    assert false_sentences(got) == {1, 2, 3}
+    kinds = {(c.claim.kind, c.ok) for c in got}
+    assert {("pronoun", False), ("tag", False), ("format", False), ("genre", False)} <= kinds
+    she = check_text(
+        "She loves sci-fi.", subject=None, watched=history, persona=True, gender="female"
+    )
+    assert false_sentences(she) == set()
+    ko = check_text(
+        "그는 SF를 즐겨 봐요.", subject=None, watched=history, language="ko", persona=True
+    )
+    assert ("pronoun", False) in {(c.claim.kind, c.ok) for c in ko}
+    male = check_text("Viewer is a 30-year-old male.", subject=None, watched=[], persona=True)
+    assert [c.ok for c in male] == [False]
+
+
+def test_titles_inside_korean_text_and_inverted_articles() -> None:
+    index = TitleIndex((), trusted=["Godfather, The", "Heat"])
+    assert [t for _, _, t in index.find("The Godfather를 좋아하셨다면")] == ["Godfather, The"]
+    assert index.find("the heat of the night") == []  # lower case: a word, not the title
+    # the rest of the catalog: two or more capitalised words, no colon short forms
+    catalog = TitleIndex(["Henry", "Crew, The", "Judd Apatow: The Return", "Fight Club"])
+    text = "Henry joins the crew, as Judd Apatow did, unlike The Crew or Fight Club."
+    assert [t for _, _, t in catalog.find(text)] == ["Crew, The", "Fight Club"]
+    claims = extract_claims("Like Heat, it is tense.", index)
+    assert [(c.kind, c.value) for c in claims] == [("title", "Heat")]
+
+
+def test_a_movie_cited_as_watched_must_be_ticked_and_years_belong_to_the_card() -> None:
+    liked = "Inception을 좋아하셨다면 이 영화도 마음에 드실 거예요."
+    assert ("watched", "Inception", False) in verdicts(liked, language="ko")
+    ticked = verdicts("If you liked Interstellar, this one is for you.")
+    assert ("watched", "Interstellar", True) in ticked
+    # "1991년 작품" is the card's year even after another title in the sentence
+    t2 = Movie(589, "Terminator 2: Judgment Day", 1991, ("Action", "Sci-Fi"))
+    text = "SF 장르의 Interstellar와 유사하며, 1991년에 출시된 작품이에요."
+    assert ("year", "1991", True) in verdicts(text, subject=t2, language="ko")
+    # a Korean line about no viewer: a bare genre word is the movie's
+    line = verdicts("스릴러와 꿈은 탐험 이야기.", subject=INTERSTELLAR, language="ko")
+    assert ("genre", "Thriller", False) in line
+
+
+def test_arguing_against_in_korean_and_gender_words_inside_titles() -> None:
+    for text in (
+        "1989년 작품으로서 보지 말 수 있습니다.",
+        "장르와 연도가 같아 보지 않을 수 있습니다.",
+    ):
+        assert ("against", "", False) in verdicts(text, language="ko")
+    moon = Movie(3, "Man on the Moon", 1999, ("Comedy", "Drama"))
+    got = check_text(
+        "Viewer recently watched Man on the Moon.",
+        subject=None,
+        watched=[moon],
+        persona=True,
+        gender="female",
+    )
+    assert all(c.ok is not False for c in got)
