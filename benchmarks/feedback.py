@@ -29,20 +29,20 @@ import argparse
 import hashlib
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks.* as a script
 import numpy as np
 import pandas as pd
 
+from benchmarks.provenance import provenance  # noqa: E402
 from cinerec.config import Settings
 from cinerec.data.catalog import load_catalog
 from cinerec.data.movielens import load_ratings
@@ -238,20 +238,6 @@ def summarise(raw: dict[str, Any], *, resamples: int, seed: int) -> dict[str, An
     return out
 
 
-def git_sha() -> str:
-    try:
-        sha = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True)
-        dirty = subprocess.run(["git", "status", "--porcelain", "src"], capture_output=True)
-        return sha.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
-    except OSError:
-        return "unknown"
-
-
-def packages() -> dict[str, str]:
-    names = ("numpy", "scipy", "pandas", "implicit", "torch", "sqlalchemy")
-    return {"python": sys.version.split()[0], **{n: version(n) for n in names}}
-
-
 def _fmt(ci: dict[str, float]) -> str:
     return f"{ci['mean']:.4f} [{ci['low']:.4f}, {ci['high']:.4f}]"
 
@@ -322,9 +308,10 @@ def main() -> None:
     popularity = split.train["item_id"].value_counts()
     users = viewers(split.held_out, popularity, seed=args.seed)
     result: dict[str, Any] = {
-        "command": "python benchmarks/feedback.py " + " ".join(sys.argv[1:]),
-        "git_sha": git_sha(),
-        "packages": packages(),
+        "provenance": (record := provenance()),
+        "command": record["command"],
+        "git_sha": record["git_sha"] + ("-dirty" if record["git_dirty"] else ""),
+        "packages": record["packages"],
         "cpu_count": os.cpu_count(),
         "date_utc": datetime.now(UTC).isoformat(timespec="seconds"),
         "resamples": args.resamples,

@@ -21,17 +21,17 @@ import argparse
 import json
 import os
 import platform
-import subprocess
 import sys
 import time
 from dataclasses import replace
 from datetime import UTC, datetime
-from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks.* as a script
 import numpy as np
 
+from benchmarks.provenance import provenance  # noqa: E402
 from cinerec.data.interactions_file import load_interactions_file
 from cinerec.evaluation.harness import HarnessOptions, score_cases
 from cinerec.evaluation.protocols import EvaluationTask, leave_one_out_task
@@ -69,20 +69,6 @@ def synthetic_lines(path: Path, *, users: int, items: int, mean_length: int, see
         rows.extend(f"{user} {item}" for item in rng.permutation(chosen))
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(rows) + "\n", encoding="utf-8")
-
-
-def _git_sha() -> str:
-    try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True)
-        dirty = subprocess.run(["git", "status", "--porcelain", "src"], capture_output=True)
-        return out.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
-    except OSError:
-        return "unknown"
-
-
-def _versions() -> dict[str, str]:
-    names = ("numpy", "scipy", "pandas", "implicit", "torch", "threadpoolctl")
-    return {"python": sys.version.split()[0], **{n: version(n) for n in names}}
 
 
 def _time_model(
@@ -186,9 +172,10 @@ def main() -> None:
         training=TrainingOptions(seed=args.seed, threads=args.threads),
     )
     result: dict[str, Any] = {
-        "command": "python benchmarks/harness_speed.py " + " ".join(sys.argv[1:]),
-        "git_sha": _git_sha(),
-        "versions": _versions(),
+        "provenance": (record := provenance()),
+        "command": record["command"],
+        "git_sha": record["git_sha"] + ("-dirty" if record["git_dirty"] else ""),
+        "versions": {"python": record["python"], **record["packages"]},
         "cores": os.cpu_count(),
         "platform": platform.platform(),
         "date": datetime.now(UTC).isoformat(timespec="seconds"),

@@ -29,19 +29,19 @@ import argparse
 import json
 import os
 import platform
-import subprocess
 import sys
 import tempfile
 import time
 import warnings
 from datetime import UTC, datetime
-from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks.* as a script
 import numpy as np
 from sqlalchemy import Engine, create_engine, text
 
+from benchmarks.provenance import package_versions, provenance  # noqa: E402
 from cinerec.db.vectors import (
     BUILD_MEMORY_CAP_MB,
     HNSW_EF_CONSTRUCTION,
@@ -158,15 +158,6 @@ def conn_vacuum(engine: Engine) -> None:
         conn.exec_driver_sql("VACUUM movie_vectors")
 
 
-def _git_sha() -> str:
-    try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True)
-        dirty = subprocess.run(["git", "status", "--porcelain", "src"], capture_output=True)
-        return out.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
-    except OSError:
-        return "unknown"
-
-
 def _server(url: str | None, stack: list[Any]) -> Engine:
     if url:
         return create_engine(url)
@@ -244,12 +235,10 @@ def main() -> None:
             for name in ("shared_buffers", "max_parallel_maintenance_workers")
         }
     result: dict[str, Any] = {
-        "command": "python benchmarks/pgvector_hnsw.py " + " ".join(sys.argv[1:]),
-        "git_sha": _git_sha(),
-        "packages": {
-            name: version(name)
-            for name in ("pgvector", "pgserver", "psycopg", "sqlalchemy", "numpy")
-        },
+        "provenance": (record := provenance()),
+        "command": record["command"],
+        "git_sha": record["git_sha"] + ("-dirty" if record["git_dirty"] else ""),
+        "packages": package_versions(("pgvector", "pgserver", "psycopg", "sqlalchemy", "numpy")),
         "python": sys.version.split()[0],
         "cpu_count": os.cpu_count(),
         "platform": platform.platform(),
