@@ -72,8 +72,11 @@ def test_real_model_chat_cites_only_catalog_movies(
         print(f"\nQ: {question}\nA: {answer.text}\n   {answer.flags} {answer.timings}")
     print(f"[{MODEL}, 1 thread] {len(questions)} turns in {time.perf_counter() - start:.1f} s")
 
-    assert not any(a.fallback for a in answers), [a.flags for a in answers]
+    # Fact and list questions are answered from the database; the model only rewords them, and
+    # a rewording that fails the check is replaced by the template answer, flagged (still right).
+    assert not answers[1].fallback, answers[1].flags  # the free answer is the model's own
     assert "Nolan" in answers[0].text and MEMENTO in answers[0].retrieved_ids
+    assert "Inception" in answers[2].text and MEMENTO not in answers[2].cited_ids  # "other" films
     assert answers[1].intent == "recommend"
     assert not {MATRIX, BLADE_RUNNER} & set(answers[1].retrieved_ids)  # watched: not suggested
     for answer in answers:
