@@ -11,6 +11,8 @@ from cinerec.services import users
 from cinerec.services.platform import Platform
 from cinerec.web.fair_use import ModelGate
 
+RESTORE_ATTEMPTS_PER_MINUTE = 10
+
 SESSION_COOKIE = "cinerec_session"
 LANG_COOKIE = "cinerec_lang"
 ONE_YEAR = 365 * 24 * 3600
@@ -21,6 +23,17 @@ def set_session_cookie(response: Response, token: str, *, secure: bool) -> None:
     response.set_cookie(
         SESSION_COOKIE, token, max_age=ONE_YEAR, httponly=True, samesite="lax", secure=secure
     )
+
+
+def cookies_secure(request: Request) -> bool:
+    """Cookies are ``Secure`` over HTTPS, or always when ``cookie_secure`` is set (a TLS proxy)."""
+    return bool(get_platform(request).settings.cookie_secure or request.url.scheme == "https")
+
+
+def limit_restore_attempts(gate: ModelGate, request: Request) -> None:
+    """Recovery-code attempts count per client address (:class:`TooManyRequests` past them)."""
+    host = request.client.host if request.client else "-"
+    gate.limit(f"restore:{host}", per_minute=RESTORE_ATTEMPTS_PER_MINUTE)
 
 
 def get_platform(request: Request) -> Platform:

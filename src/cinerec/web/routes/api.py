@@ -17,7 +17,15 @@ from cinerec.services import feedback as card_feedback
 from cinerec.services import reviews, users
 from cinerec.services.dashboard import load_dashboard
 from cinerec.services.recommend import recommend_for_user, stream_reasons, warm_reasons
-from cinerec.web.deps import GateDep, PlatformDep, TokenDep, UserDep, set_session_cookie
+from cinerec.web.deps import (
+    GateDep,
+    PlatformDep,
+    TokenDep,
+    UserDep,
+    cookies_secure,
+    limit_restore_attempts,
+    set_session_cookie,
+)
 from cinerec.web.schemas import (
     COMMON_ERRORS,
     MODEL_ERRORS,
@@ -82,7 +90,7 @@ def put_profile(
     new_token, user_id = users.save_profile(platform, token=token, profile=profile)
     code = users.issue_recovery_code(platform, user_id=user_id) if new_token != token else None
     tasks.add_task(warm_reasons, platform, user_id=user_id)
-    set_session_cookie(response, new_token, secure=_secure(request, platform))
+    set_session_cookie(response, new_token, secure=cookies_secure(request))
     user = users.current_user(platform, new_token)
     assert user is not None
     return _public(user).model_copy(update={"recovery_code": code})
@@ -94,16 +102,12 @@ def restore_session(
 ) -> UserPublic:
     """Bring a profile to this client with its recovery code; the other browser's session
     ends. Attempts are rate-limited per client."""
-    gate.limit(f"restore:{request.client.host if request.client else '-'}", per_minute=10)
+    limit_restore_attempts(gate, request)
     token, _ = users.restore_session(platform, code=body.code)
-    set_session_cookie(response, token, secure=_secure(request, platform))
+    set_session_cookie(response, token, secure=cookies_secure(request))
     user = users.current_user(platform, token)
     assert user is not None
     return _public(user)
-
-
-def _secure(request: Request, platform: PlatformDep) -> bool:
-    return platform.settings.cookie_secure or request.url.scheme == "https"
 
 
 @router.get("/profile", response_model=UserPublic)

@@ -20,6 +20,8 @@ from cinerec.web.deps import (
     PlatformDep,
     TokenDep,
     UserDep,
+    cookies_secure,
+    limit_restore_attempts,
     set_session_cookie,
 )
 from cinerec.web.schemas import MAX_ID, MovieIdPath
@@ -88,15 +90,11 @@ def save_profile(
     new_token, user_id = users.save_profile(platform, token=token, profile=profile)
     tasks.add_task(warm_reasons, platform, user_id=user_id)
     response = RedirectResponse("/", status_code=303)
-    set_session_cookie(response, new_token, secure=_secure(request, platform))
+    set_session_cookie(response, new_token, secure=cookies_secure(request))
     response.set_cookie(LANG_COOKIE, profile.language, max_age=ONE_YEAR, samesite="lax")
     if new_token != token:  # a new profile: show its recovery code once
         _flash_recovery_code(request, platform, response, user_id)
     return response
-
-
-def _secure(request: Request, platform: PlatformDep) -> bool:
-    return platform.settings.cookie_secure or request.url.scheme == "https"
 
 
 def _flash_recovery_code(
@@ -109,7 +107,7 @@ def _flash_recovery_code(
         max_age=600,
         httponly=True,
         samesite="strict",
-        secure=_secure(request, platform),
+        secure=cookies_secure(request),
     )
 
 
@@ -137,12 +135,12 @@ def restore(
 ) -> Response:
     """Bring a profile to this browser with its recovery code (rate-limited per client)."""
     try:
-        gate.limit(f"restore:{request.client.host if request.client else '-'}", per_minute=10)
+        limit_restore_attempts(gate, request)
         token, _ = users.restore_session(platform, code=code)
     except (ValidationError, NotFoundError) as exc:
         return render(request, "restore.html", {"user": user, "error": str(exc)}, status_code=422)
     response = RedirectResponse("/", status_code=303)
-    set_session_cookie(response, token, secure=_secure(request, platform))
+    set_session_cookie(response, token, secure=cookies_secure(request))
     return response
 
 
