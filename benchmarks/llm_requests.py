@@ -37,6 +37,7 @@ import os
 import re
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -141,6 +142,33 @@ def _fake(text: str) -> list[str]:
     return [f for f in FAKE_TITLES if f.lower() in lowered]
 
 
+def request_pools(catalog: Mapping[int, Movie]) -> tuple[list[int], list[list[int]]]:
+    """The catalog's 300 most rated movies (the cards are drawn from them) and each
+    ml-latest-small user's last 8 liked movies in the catalog (the ticked histories), as ids."""
+    ratings = load_ratings(resolve_data_dir(), "ml-latest-small").frame
+    popular = [int(i) for i in ratings["item_id"].value_counts().index if int(i) in catalog][:300]
+    liked = ratings[ratings["rating"] >= 4].sort_values("timestamp")
+    histories = [
+        [int(i) for i in group["item_id"].tail(8) if int(i) in catalog]
+        for _, group in liked.groupby("user_id")
+    ]
+    return popular, histories
+
+
+def request_inputs(
+    model: str, threads: int
+) -> tuple[dict[int, Movie], list[int], list[list[Movie]], LlamaCppBackend]:
+    """What the request runs draw pages from: the catalog, its 300 most rated movies, each
+    ml-latest-small user's last 8 liked movies (the ticked histories), and the loaded model."""
+    catalog = {m.movie_id: m for m in load_catalog(resolve_data_dir())}
+    popular, history_ids = request_pools(catalog)
+    histories = [[catalog[i] for i in ids] for ids in history_ids]
+    path = locate_gguf(model, Settings(llm_backend="none").cache_dir)
+    backend = LlamaCppBackend(path, n_threads=threads, n_ctx=4096, seed=42, model_name=model)
+    backend.load()
+    return catalog, popular, histories, backend
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", default="qwen2.5-coder-1.5b")
@@ -172,22 +200,9 @@ def main() -> None:
         _write(_stored_rows(args.out), args, ref)
         return
 
-    data_dir = resolve_data_dir()
-    catalog = {m.movie_id: m for m in load_catalog(data_dir)}
+    catalog, popular, histories, backend = request_inputs(args.model, args.threads)
     titles = [m.title for m in catalog.values()]
-    ratings = load_ratings(data_dir, "ml-latest-small").frame
-    popular = [int(i) for i in ratings["item_id"].value_counts().index if int(i) in catalog][:300]
-    liked = ratings[ratings["rating"] >= 4].sort_values("timestamp")
-    histories = [
-        [catalog[int(i)] for i in group["item_id"].tail(8) if int(i) in catalog]
-        for _, group in liked.groupby("user_id")
-    ]
     rng = np.random.default_rng(args.seed)
-    path = locate_gguf(args.model, Settings(llm_backend="none").cache_dir)
-    backend = LlamaCppBackend(
-        path, n_threads=args.threads, n_ctx=4096, seed=42, model_name=args.model
-    )
-    backend.load()
 
     rows = _stored_rows(args.out)
     done = {r["plan"] for r in rows}

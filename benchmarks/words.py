@@ -38,10 +38,14 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks.*, tests.llm.redteam
 
-from benchmarks.llm_requests import ORDINARY, raw_prose  # noqa: E402
+from benchmarks.llm_requests import (  # noqa: E402
+    ORDINARY,
+    raw_prose,
+    request_inputs,
+    request_pools,
+)
 from benchmarks.provenance import markdown_header, provenance  # noqa: E402
 from cinerec.data.catalog import load_catalog  # noqa: E402
-from cinerec.data.movielens import load_ratings  # noqa: E402
 from cinerec.data.paths import resolve_data_dir  # noqa: E402
 from cinerec.data.types import Movie  # noqa: E402
 from cinerec.llm.facts import FactCatalog, check_text  # noqa: E402
@@ -77,27 +81,11 @@ def _plans(n: int, seed: int) -> list[tuple[str, str, str]]:
 def generate(args: argparse.Namespace) -> None:
     """Write ``--pages`` pages with the real model; rows go to ``words.jsonl`` as made."""
     os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
-    from cinerec.config import Settings
-    from cinerec.llm.backends.llamacpp import LlamaCppBackend
-    from cinerec.llm.models import locate_gguf
     from cinerec.llm.persona import UserProfile, write_persona
     from cinerec.llm.reasons import write_reasons
 
-    data_dir = resolve_data_dir()
-    catalog = {m.movie_id: m for m in load_catalog(data_dir)}
-    ratings = load_ratings(data_dir, "ml-latest-small").frame
-    popular = [int(i) for i in ratings["item_id"].value_counts().index if int(i) in catalog][:300]
-    liked = ratings[ratings["rating"] >= 4].sort_values("timestamp")
-    histories = [
-        [catalog[int(i)] for i in group["item_id"].tail(8) if int(i) in catalog]
-        for _, group in liked.groupby("user_id")
-    ]
+    catalog, popular, histories, backend = request_inputs(args.model, args.threads)
     rng = np.random.default_rng(args.seed)
-    path = locate_gguf(args.model, Settings(llm_backend="none").cache_dir)
-    backend = LlamaCppBackend(
-        path, n_threads=args.threads, n_ctx=4096, seed=42, model_name=args.model
-    )
-    backend.load()
     done = {r["page"] for r in _rows(ROWS)}
     with ROWS.open("a", encoding="utf-8") as sink:
         for p, (kind, language, taste) in enumerate(_plans(args.pages, args.seed)):
@@ -365,13 +353,7 @@ def _today_rows(catalog: dict[int, Movie]) -> list[dict[str, Any]]:
     if not stored:
         return []
     config = json.loads(path.with_suffix(".json").read_text())["config"]
-    ratings = load_ratings(resolve_data_dir(), "ml-latest-small").frame
-    popular = [int(i) for i in ratings["item_id"].value_counts().index if int(i) in catalog][:300]
-    liked = ratings[ratings["rating"] >= 4].sort_values("timestamp")
-    histories = [
-        [int(i) for i in group["item_id"].tail(8) if int(i) in catalog]
-        for _, group in liked.groupby("user_id")
-    ]
+    popular, histories = request_pools(catalog)
     rng = np.random.default_rng(config["seed"])
     plans = request_plans(config["plans"], config["seed"])
     context = {}
