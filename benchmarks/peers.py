@@ -27,7 +27,7 @@ from peer_models import PEERS, build_peer
 from provenance import write_provenance
 
 from cinerec.data.paths import resolve_data_dir
-from cinerec.evaluation.cli import parse_models
+from cinerec.cli.evaluate import parse_models
 from cinerec.evaluation.harness import HarnessOptions, run_evaluation
 from cinerec.evaluation.protocols import build_task
 from cinerec.recommenders.base import TrainingOptions

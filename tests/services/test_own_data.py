@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 from typer.testing import CliRunner
 
-from cinerec.cli import app
+from cinerec.cli.main import app
 from cinerec.config import Settings
 from cinerec.data.interactions_file import load_interactions_file
 from cinerec.recommenders.artifacts import load_artifact, train_artifact

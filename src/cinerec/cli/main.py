@@ -255,7 +255,7 @@ def evaluate(
 
     With --interactions, the leave-one-out protocol runs on your own file.
     """
-    from cinerec.evaluation.cli import evaluate_command
+    from cinerec.cli.evaluate import evaluate_command
 
     try:
         lines = evaluate_command(
@@ -375,8 +375,8 @@ def chat(
 
 
 def _add_subcommands() -> None:
-    from cinerec.text.cli import reviews_app
-    from cinerec.text.embeddings.cli import embed_app
+    from cinerec.cli.reviews import reviews_app
+    from cinerec.cli.embed import embed_app
 
     app.add_typer(reviews_app, name="reviews", help="Review sentiment and aspects.")
     app.add_typer(embed_app, name="embed", help="Description embeddings and fine-tuning.")

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from cinerec.cli import app
+from cinerec.cli.main import app
 
 runner = CliRunner()
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from cinerec.errors import ConfigError
-from cinerec.evaluation.cli import evaluate_command, parse_models
+from cinerec.cli.evaluate import evaluate_command, parse_models
 
 
 def test_parse_models_with_labels_and_configs() -> None:

@@ -5,7 +5,7 @@ from pathlib import Path
 import typer
 from typer.testing import CliRunner
 
-from cinerec.text.cli import reviews_app
+from cinerec.cli.reviews import reviews_app
 
 
 def _app() -> typer.Typer:

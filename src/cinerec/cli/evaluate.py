@@ -1,7 +1,7 @@
 """What ``cinerec evaluate`` does, without the CLI library (the core never imports typer).
 
 :func:`evaluate_command` parses the command's plain arguments, runs the harness and returns
-the lines to print; ``cinerec/cli.py`` only wires options to it.
+the lines to print; ``cinerec/cli/main.py`` only wires options to it.
 
 Example:
     >>> lines = evaluate_command(protocol="loo", models="popularity,als",
