@@ -51,7 +51,7 @@ from cinerec.services.chat import ChatServiceConfig, chat_turn
 from cinerec.services.ingest import ensure_ready
 from cinerec.services.platform import Platform
 from cinerec.services.retrieval import load_catalog_movies
-from cinerec.text.metrics import wilson_interval
+from cinerec.reviews.metrics import wilson_interval
 from cinerec.text.title_index import title_keys
 
 KINDS = ("fact", "list", "follow_up", "compare", "unanswerable")

@@ -48,12 +48,12 @@ from cinerec.evaluation.splits import llamarec_leave_one_out
 from cinerec.recommenders.base import TrainingOptions
 from cinerec.recommenders.content import ContentConfig, ContentRecommender
 from cinerec.recommenders.popularity import PopularityRecommender
-from cinerec.text.embeddings.base import Embedder
-from cinerec.text.embeddings.cache import EmbeddingCache
-from cinerec.text.embeddings.finetune import FinetuneConfig, co_preference_pairs, finetune_minilm
-from cinerec.text.embeddings.index import ExactIndex, HNSWIndex
-from cinerec.text.embeddings.registry import build_embedder
-from cinerec.text.embeddings.taste_search import rank_for_taste
+from cinerec.embeddings.base import Embedder
+from cinerec.embeddings.cache import EmbeddingCache
+from cinerec.embeddings.finetune import FinetuneConfig, co_preference_pairs, finetune_minilm
+from cinerec.embeddings.index import ExactIndex, HNSWIndex
+from cinerec.embeddings.registry import build_embedder
+from cinerec.embeddings.taste_search import rank_for_taste
 
 ROOT = Path(__file__).resolve().parent
 K = 10

@@ -24,13 +24,13 @@ import numpy as np
 from provenance import markdown_header, provenance
 
 from cinerec.data.paths import resolve_data_dir
-from cinerec.text.metrics import accuracy_ci, accuracy_difference_ci, estimate_text
-from cinerec.text.sentiment import (
+from cinerec.reviews.metrics import accuracy_ci, accuracy_difference_ci, estimate_text
+from cinerec.reviews.sentiment import (
     EmbeddingHeadConfig,
     EmbeddingHeadSentimentModel,
     TfidfSentimentModel,
 )
-from cinerec.text.workflow import SENTIMENT_CONFIGS, load_corpus
+from cinerec.reviews.workflow import SENTIMENT_CONFIGS, load_corpus
 
 ROOT = Path(__file__).resolve().parent
 C_GRID = (0.5, 2.0, 8.0, 32.0)

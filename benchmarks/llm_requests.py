@@ -57,7 +57,7 @@ from cinerec.llm.grounding import find_unknown_titles  # noqa: E402 (the product
 from cinerec.llm.models import locate_gguf  # noqa: E402
 from cinerec.llm.persona import UserProfile, write_persona  # noqa: E402
 from cinerec.llm.reasons import write_reasons  # noqa: E402
-from cinerec.text.metrics import wilson_interval  # noqa: E402
+from cinerec.reviews.metrics import wilson_interval  # noqa: E402
 from tests.llm.redteam import FAKE_TITLES, REDTEAM  # noqa: E402
 
 ORDINARY = (

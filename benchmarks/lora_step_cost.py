@@ -33,7 +33,7 @@ from cinerec.data.paths import resolve_data_dir
 from cinerec.evaluation.protocols import build_task
 from cinerec.llm.models import locate_gguf
 from cinerec.llm.persona import UserProfile
-from cinerec.llm.verbalizer import LABELS, verbalizer_prefix, verbalizer_suffix
+from cinerec.llm.ranking.verbalizer import LABELS, verbalizer_prefix, verbalizer_suffix
 from cinerec.recommenders.base import TrainingOptions
 from cinerec.recommenders.ease import EASEConfig, EASERecommender
 

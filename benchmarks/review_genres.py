@@ -7,7 +7,7 @@ Run from the repository root::
 IMDB reviews are linked to ml-latest-small movies through ``links.csv`` (the review URLs carry
 the IMDb id). Each review is scored by a TF-IDF NB-LR model that never saw it (cross-fitted:
 the model trained on IMDB's train half scores the test half and the other way round; the halves
-are movie-disjoint). :func:`cinerec.text.genre_view.genre_table` then compares the score with
+are movie-disjoint). :func:`benchmarks.genre_view.genre_table` then compares the score with
 the reviewer's own 1-10 rating per genre. Results: ``results/review_genres.{json,md,png}``.
 """
 
@@ -25,9 +25,9 @@ from provenance import markdown_header, provenance
 from cinerec.data.movielens import load_links, load_movielens_movies
 from cinerec.data.paths import resolve_data_dir
 from cinerec.data.reviews import load_imdb
-from cinerec.text.genre_view import genre_table, link_reviews, plot_genre_view, score_by_rating
-from cinerec.text.sentiment import TfidfSentimentModel
-from cinerec.text.workflow import SENTIMENT_CONFIGS
+from benchmarks.genre_view import genre_table, link_reviews, plot_genre_view, score_by_rating
+from cinerec.reviews.sentiment import TfidfSentimentModel
+from cinerec.reviews.workflow import SENTIMENT_CONFIGS
 
 ROOT = Path(__file__).resolve().parent
 CURVE_GENRES = ["Drama", "Romance", "War", "Comedy", "Horror", "Action"]

@@ -33,14 +33,14 @@ from provenance import markdown_header, provenance
 
 from cinerec.config import default_cache_dir
 from cinerec.data.paths import resolve_data_dir
-from cinerec.text.metrics import accuracy_ci, accuracy_difference_ci, estimate_text
-from cinerec.text.sentiment import TfidfSentimentModel
-from cinerec.text.sentiment.onnx_serving import OnnxSentimentModel, export_onnx, quantize_int8
-from cinerec.text.transformer import (
+from cinerec.reviews.metrics import accuracy_ci, accuracy_difference_ci, estimate_text
+from cinerec.reviews.sentiment import TfidfSentimentModel
+from cinerec.reviews.sentiment.onnx_serving import OnnxSentimentModel, export_onnx, quantize_int8
+from cinerec.reviews.transformer import (
     TransformerClassifier,
     TransformerConfig,
 )
-from cinerec.text.workflow import SENTIMENT_CONFIGS, load_corpus
+from cinerec.reviews.workflow import SENTIMENT_CONFIGS, load_corpus
 
 ROOT = Path(__file__).resolve().parent
 

@@ -22,9 +22,9 @@ from provenance import markdown_header, provenance
 
 from cinerec.data.paths import resolve_data_dir
 from cinerec.data.reviews import load_semeval
-from cinerec.text.aspects.semeval import evaluate_semeval, evaluate_semeval_transformer
-from cinerec.text.metrics import estimate_text
-from cinerec.text.transformer import TransformerConfig
+from benchmarks.semeval import evaluate_semeval, evaluate_semeval_transformer
+from cinerec.reviews.metrics import estimate_text
+from cinerec.reviews.transformer import TransformerConfig
 
 ROOT = Path(__file__).resolve().parent
 

@@ -21,9 +21,9 @@ from pathlib import Path
 from provenance import markdown_header, provenance
 
 from cinerec.data.paths import resolve_data_dir
-from cinerec.text.sentiment.tuning import SearchConfig, asha_search, table_markdown
-from cinerec.text.transformer import TransformerConfig
-from cinerec.text.workflow import load_corpus
+from cinerec.reviews.sentiment.tuning import SearchConfig, asha_search, table_markdown
+from cinerec.reviews.transformer import TransformerConfig
+from cinerec.reviews.workflow import load_corpus
 
 ROOT = Path(__file__).resolve().parent
 

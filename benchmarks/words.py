@@ -49,7 +49,7 @@ from cinerec.data.catalog import load_catalog  # noqa: E402
 from cinerec.data.paths import resolve_data_dir  # noqa: E402
 from cinerec.data.types import Movie  # noqa: E402
 from cinerec.llm.facts import FactCatalog, check_text  # noqa: E402
-from cinerec.text.metrics import wilson_interval  # noqa: E402
+from cinerec.reviews.metrics import wilson_interval  # noqa: E402
 from tests.llm.redteam import REDTEAM  # noqa: E402
 
 RESULTS = Path("benchmarks/results")

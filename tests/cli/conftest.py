@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.text.conftest import write_imdb_archive
+from tests.reviews.conftest import write_imdb_archive
 
 
 @pytest.fixture

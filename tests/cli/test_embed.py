@@ -9,10 +9,10 @@ from cinerec.config import LLMBackendName, Settings
 from cinerec.data.types import Movie
 from cinerec.db.repository import upsert_movies
 from cinerec.services.platform import Platform
-from cinerec.text.embeddings import registry
+from cinerec.embeddings import registry
 from cinerec.cli.embed import embed_app
 
-from tests.text.embeddings.fakes import HashingEmbedder
+from tests.embeddings.fakes import HashingEmbedder
 
 
 def test_build_embeds_the_catalog(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

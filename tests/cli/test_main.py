@@ -54,7 +54,7 @@ def test_post_prints_the_json_and_writes_cards_on_the_real_catalog(
     from cinerec.services import similar
     from cinerec.services.platform import Platform
     from tests.llm.post_fakes import PostFake
-    from tests.text.embeddings.fakes import HashingEmbedder
+    from tests.embeddings.fakes import HashingEmbedder
 
     monkeypatch.setenv("CINEREC_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setattr(similar, "build_embedder", lambda name, **kw: HashingEmbedder(name))

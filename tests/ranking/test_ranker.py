@@ -14,7 +14,7 @@ from cinerec.ranking.ranker import LearnedRanker, LearnedRankerConfig
 from cinerec.recommenders.base import FeatureAware, TrainingOptions
 from cinerec.recommenders.registry import build
 from tests.ranking.conftest import ROMANCE, SCIFI, make_catalog, make_ratings
-from tests.text.embeddings.fakes import HashingEmbedder
+from tests.embeddings.fakes import HashingEmbedder
 
 MIXED_TICKS = [Rated(SCIFI[0]), Rated(ROMANCE[0]), Rated(SCIFI[1]), Rated(ROMANCE[1])]
 

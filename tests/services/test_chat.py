@@ -16,7 +16,7 @@ from cinerec.db import repository as repo
 from cinerec.db.repository import upsert_movies
 from cinerec.errors import LLMError, NotFoundError, ValidationError
 from cinerec.llm.backends.base import Message
-from cinerec.llm.chat import ChatConfig
+from cinerec.llm.chat.prompt import ChatConfig
 from cinerec.services import chat
 from cinerec.services.chat import ChatServiceConfig, chat_turn, run_turn, start_turn
 from cinerec.services.chat_facts import detect_intent, request_taste

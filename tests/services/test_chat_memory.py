@@ -13,7 +13,7 @@ from cinerec.db import conversations as conv
 from cinerec.db import repository as repo
 from cinerec.db.repository import upsert_movies
 from cinerec.errors import NotFoundError
-from cinerec.llm.chat import ChatConfig, ChatTurn
+from cinerec.llm.chat.prompt import ChatConfig, ChatTurn
 from cinerec.services import chat_memory
 from cinerec.services.platform import Platform
 from tests.llm.fakes import FakeBackend

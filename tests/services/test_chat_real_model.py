@@ -12,7 +12,7 @@ from sqlalchemy import select
 from cinerec.config import Settings
 from cinerec.db import repository as repo
 from cinerec.db.tables import MovieRow
-from cinerec.llm.chat_grounding import CITATION
+from cinerec.llm.chat.grounding import CITATION
 from cinerec.llm.grounding import find_unknown_titles
 from cinerec.services import users
 from cinerec.services.chat import ChatServiceConfig, chat_turn

@@ -11,7 +11,7 @@ import pytest
 from cinerec.data.types import Rated
 from cinerec.db import repository as repo
 from cinerec.errors import NotFoundError, ValidationError
-from cinerec.llm.rerank import Candidate
+from cinerec.llm.ranking.rerank import Candidate
 from cinerec.services import users
 from cinerec.services.feedback import (
     LIKED_RATING,

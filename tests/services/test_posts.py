@@ -25,7 +25,7 @@ from cinerec.services.posts import (
 )
 from tests.llm.fakes import FakeBackend
 from tests.llm.post_fakes import PostFake
-from tests.text.embeddings.fakes import HashingEmbedder
+from tests.embeddings.fakes import HashingEmbedder
 
 RAIN = "rain rainy day window storm"
 

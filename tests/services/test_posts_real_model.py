@@ -20,12 +20,12 @@ from cinerec.db import repository as repo
 from cinerec.db.tables import MovieRow
 from cinerec.llm.backends.registry import build_backend
 from cinerec.llm.grounding import find_unknown_titles
-from cinerec.llm.posts import Post
+from cinerec.llm.posts.compose import Post
 from cinerec.services.platform import Platform
 from cinerec.services.posts import make_post
 from cinerec.text.similarity import text_similarity
 from tests.llm.conftest import require_llama_cpp
-from tests.text.embeddings.fakes import HashingEmbedder
+from tests.embeddings.fakes import HashingEmbedder
 
 pytestmark = pytest.mark.slow
 

@@ -15,7 +15,7 @@ from cinerec.services import retrieval, similar
 from cinerec.services.platform import Platform
 from cinerec.services.retrieval import CatalogRetriever
 from cinerec.text.title_index import title_keys
-from tests.text.embeddings.fakes import HashingEmbedder
+from tests.embeddings.fakes import HashingEmbedder
 
 NOLAN = "Christopher Nolan"
 MOVIES = [

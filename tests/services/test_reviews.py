@@ -15,11 +15,11 @@ from cinerec.db.review_summaries import AspectRecord, ReviewQuote, ReviewSummary
 from cinerec.errors import DataError
 from cinerec.services import reviews
 from cinerec.services.platform import Platform
-from cinerec.text.aspects.classifier import AspectClassifier, AspectClassifierConfig
-from cinerec.text.aspects.weak_labels import MOVIE_LEXICON, weak_label_matrix
-from cinerec.text.sentiment import TfidfSentimentConfig, TfidfSentimentModel
-from cinerec.text.workflow import ReviewPaths
-from tests.text.aspects.test_summary import LABELS, TRAIN  # tiny labelled sentences
+from cinerec.reviews.aspects.classifier import AspectClassifier, AspectClassifierConfig
+from cinerec.reviews.aspects.weak_labels import MOVIE_LEXICON, weak_label_matrix
+from cinerec.reviews.sentiment import TfidfSentimentConfig, TfidfSentimentModel
+from cinerec.reviews.workflow import ReviewPaths
+from tests.reviews.aspects.test_summary import LABELS, TRAIN  # tiny labelled sentences
 
 # (IMDb id, review, positive): movie 1 is praised for its acting and panned for its ending,
 # movie 2 has too few reviews, movie 3's reviews belong to a film outside the catalog.

@@ -12,8 +12,8 @@ from fastapi.testclient import TestClient
 from cinerec.config import Settings
 from cinerec.services import reviews
 from cinerec.services.platform import Platform
-from cinerec.text.aspects.weak_labels import MOVIE_LEXICON
-from cinerec.text.workflow import train_task
+from cinerec.reviews.aspects.weak_labels import MOVIE_LEXICON
+from cinerec.reviews.workflow import train_task
 from cinerec.web.app import create_app
 
 pytestmark = pytest.mark.slow

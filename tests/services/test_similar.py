@@ -13,7 +13,7 @@ from cinerec.errors import DataError, NotFoundError
 from cinerec.services import similar
 from cinerec.services.platform import Platform
 from tests.conftest import PgvectorServer
-from tests.text.embeddings.fakes import HashingEmbedder
+from tests.embeddings.fakes import HashingEmbedder
 
 MOVIES = [
     Movie(1, "Alien", 1979, ("Horror", "Sci-Fi"), description="space creature horror ship crew"),

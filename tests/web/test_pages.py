@@ -12,7 +12,7 @@ from cinerec.errors import LLMError
 from cinerec.services import similar
 from cinerec.services.platform import Platform
 from tests.llm.fakes import FakeBackend
-from tests.text.embeddings.fakes import HashingEmbedder
+from tests.embeddings.fakes import HashingEmbedder
 from tests.web.conftest import make_profile
 
 

@@ -19,7 +19,7 @@ from cinerec.services.platform import Platform
 from cinerec.services.postcard import CARD_SIZE
 from tests.llm.fakes import FakeBackend
 from tests.llm.post_fakes import PostFake
-from tests.text.embeddings.fakes import HashingEmbedder
+from tests.embeddings.fakes import HashingEmbedder
 from tests.web.conftest import open_client
 
 MOVIES = [

@@ -2,4 +2,5 @@
 
 from cinerec.cli.main import app
 
-app()
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -42,7 +42,7 @@ def build(
 
     from cinerec.services.platform import Platform
     from cinerec.services.similar import catalog_index
-    from cinerec.text.embeddings.registry import build_embedder
+    from cinerec.embeddings.registry import build_embedder
 
     bar = tqdm(total=0, unit="text", desc="embedding", disable=None)
 
@@ -85,7 +85,7 @@ def finetune(
     from cinerec.data.movielens import load_ratings
     from cinerec.data.paths import resolve_data_dir
     from cinerec.evaluation.splits import llamarec_leave_one_out
-    from cinerec.text.embeddings.finetune import (
+    from cinerec.embeddings.finetune import (
         FinetuneConfig,
         co_preference_pairs,
         finetune_minilm,

@@ -1,7 +1,7 @@
 """``cinerec reviews train|select|import|audit|summarize``: the review-model loop and its use.
 
 Wired into the main CLI with ``app.add_typer(reviews_app, name="reviews")``.
-Each command builds Settings and calls :mod:`cinerec.text.workflow`, nothing more.
+Each command builds Settings and calls :mod:`cinerec.reviews.workflow`, nothing more.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from cinerec.config import Settings
 from cinerec.errors import CinerecError
 
 if TYPE_CHECKING:
-    from cinerec.text.workflow import TrainReport
+    from cinerec.reviews.workflow import TrainReport
 
 reviews_app = typer.Typer(
     add_completion=False,
@@ -63,7 +63,7 @@ def train(
     seed: int = 0,
 ) -> None:
     """Train a task's model (corpus + imported labels) and print held-out accuracy."""
-    from cinerec.text.workflow import train_task
+    from cinerec.reviews.workflow import train_task
 
     s = _settings(data_dir, home)
     try:
@@ -89,8 +89,8 @@ def finetune(
     seed: int = 0,
 ) -> None:
     """Fine-tune MiniLM for review sentiment, print held-out accuracy, export it to ONNX."""
-    from cinerec.text.transformer import TransformerConfig
-    from cinerec.text.workflow import finetune_task
+    from cinerec.reviews.transformer import TransformerConfig
+    from cinerec.reviews.workflow import finetune_task
 
     s = _settings(data_dir, home)
 
@@ -141,9 +141,9 @@ def tune(
     seed: int = 0,
 ) -> None:
     """Search learning rate, batch size and accumulation with Ray Tune's ASHA scheduler."""
-    from cinerec.text.sentiment.tuning import SearchConfig, table_markdown
-    from cinerec.text.transformer import TransformerConfig
-    from cinerec.text.workflow import tune_task
+    from cinerec.reviews.sentiment.tuning import SearchConfig, table_markdown
+    from cinerec.reviews.transformer import TransformerConfig
+    from cinerec.reviews.workflow import tune_task
 
     s = _settings(data_dir, home)
     try:
@@ -208,7 +208,7 @@ def select(
     home: HomeOpt = None,
 ) -> None:
     """Export the N most useful unlabelled reviews (uncertain, rare) for annotation."""
-    from cinerec.text.workflow import select_candidates
+    from cinerec.reviews.workflow import select_candidates
 
     s = _settings(data_dir, home)
     try:
@@ -236,7 +236,7 @@ def import_(
     home: HomeOpt = None,
 ) -> None:
     """Add annotated labels to the task's store (newer labels win) and retrain."""
-    from cinerec.text.workflow import import_labels, train_task
+    from cinerec.reviews.workflow import import_labels, train_task
 
     s = _settings(data_dir, home)
     try:
@@ -258,7 +258,7 @@ def audit(
     home: HomeOpt = None,
 ) -> None:
     """List human labels a cross-validated model doubts, and identical texts in conflict."""
-    from cinerec.text.workflow import audit_task
+    from cinerec.reviews.workflow import audit_task
 
     s = _settings(None, home)
     try:

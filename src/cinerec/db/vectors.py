@@ -58,7 +58,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import DBAPIError
 
-from cinerec.text.embeddings.index import check_vectors
+from cinerec.embeddings.index import check_vectors
 
 log = logging.getLogger(__name__)
 

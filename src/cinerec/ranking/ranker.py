@@ -37,7 +37,7 @@ from cinerec.ranking.features import COLUMNS, FAMILIES, Candidates, FeatureBuild
 from cinerec.ranking.statements import LANGUAGES
 from cinerec.ranking.viewers import DRAWS, simulate_viewer, statement_context, user_seed
 from cinerec.recommenders.base import BatchScorer, Recommender, TrainingOptions
-from cinerec.text.embeddings.base import Embedder, l2_normalize
+from cinerec.embeddings.base import Embedder, l2_normalize
 
 TRAINING_KS = (1, 3, 5, 10)
 DEFAULT_FAMILIES = ("retriever", "ticks", "statement", "taste", "popularity", "year")
@@ -50,7 +50,7 @@ class LearnedRankerConfig:
 
     Attributes:
         retriever: registry name of the first stage (trained on the training users).
-        embedder: description and statement embedder (:mod:`cinerec.text.embeddings`).
+        embedder: description and statement embedder (:mod:`cinerec.embeddings`).
         dataset: MovieLens variant whose catalog describes the items.
         data_dir: data sets (None: resolved as usual).
         cache_dir: embedding cache (None: the user cache).
@@ -142,14 +142,14 @@ class LearnedRanker:
 
     def _embedder_for(self, threads: int) -> Embedder:
         if self._embedder is None:
-            from cinerec.text.embeddings.registry import build_embedder
+            from cinerec.embeddings.registry import build_embedder
 
             self._embedder = build_embedder(self.config.embedder, threads=threads)
         return self._embedder
 
     def _item_vectors(self, items: Vocabulary, movies: Mapping[int, Movie], threads: int):
         from cinerec.config import default_cache_dir
-        from cinerec.text.embeddings.cache import EmbeddingCache
+        from cinerec.embeddings.cache import EmbeddingCache
 
         embedder = self._embedder_for(threads)
         root = Path(self.config.cache_dir) if self.config.cache_dir else default_cache_dir()

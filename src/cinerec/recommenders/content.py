@@ -34,9 +34,9 @@ from cinerec.recommenders._common import (
 )
 from cinerec.recommenders.base import TrainingOptions
 from cinerec.recommenders.popularity import popularity_scores
-from cinerec.text.embeddings.base import Embedder, l2_normalize
-from cinerec.text.embeddings.cache import EmbeddingCache
-from cinerec.text.embeddings.registry import build_embedder
+from cinerec.embeddings.base import Embedder, l2_normalize
+from cinerec.embeddings.cache import EmbeddingCache
+from cinerec.embeddings.registry import build_embedder
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +44,7 @@ class ContentConfig:
     """How items are embedded and how a history becomes a profile.
 
     Attributes:
-        embedder: registry name in :mod:`cinerec.text.embeddings.registry`.
+        embedder: registry name in :mod:`cinerec.embeddings.registry`.
         model_dir: a fine-tuned MiniLM directory (``embedder="minilm"`` only).
         cache_dir: embedding cache (None: ``<user cache>/cinerec/embeddings``).
         data_dir: data sets for the catalog descriptions (None: resolved as usual).

@@ -3,7 +3,7 @@
 For a single fact, a list, or a comparison (see :mod:`cinerec.services.chat_understand`) the
 facts come from structured catalog queries (:mod:`cinerec.db.movie_queries`) and a template
 writes a complete, cited answer from them: the *draft*. The model may then phrase the draft
-(:mod:`cinerec.llm.chat_phrase`); when it fails, or its text does not pass the checks, the draft
+(:mod:`cinerec.llm.chat.phrase`); when it fails, or its text does not pass the checks, the draft
 is the answer. When the catalog lacks the fact (no director stored, a movie it does not have,
 the future) the answer says so deterministically and the model is not asked: it would guess.
 

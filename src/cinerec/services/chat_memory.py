@@ -20,7 +20,7 @@ from cinerec.db import conversations as conv
 from cinerec.db import repository as repo
 from cinerec.errors import LLMError, NotFoundError
 from cinerec.llm.backends.base import LLMBackend
-from cinerec.llm.chat import (
+from cinerec.llm.chat.prompt import (
     ChatConfig,
     ChatContext,
     ChatMemory,

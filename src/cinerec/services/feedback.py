@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 from cinerec.data.types import Rated
 from cinerec.db import repository as repo
 from cinerec.errors import ModelError, ValidationError
-from cinerec.llm.rerank import Candidate
+from cinerec.llm.ranking.rerank import Candidate
 from cinerec.recommenders.base import Recommender
 from cinerec.services.platform import Platform
 

@@ -5,7 +5,7 @@ the catalog descriptions (:func:`cinerec.services.similar.taste_query_candidates
 Korean, stated dislikes filtered), blends that fit with a prior so the picks are well known and
 well liked (how many ratings a movie has in the database, and its shrunken mean rating from the
 MovieLens ratings when those can be read), and asks the model to write the post
-(:func:`cinerec.llm.posts.write_post`). Titles are re-read from the database by id before a
+(:func:`cinerec.llm.posts.compose.write_post`). Titles are re-read from the database by id before a
 post is accepted. A post that fails is reported (:attr:`PostOutcome.failure`), never published
 half-formed: :func:`save_post` writes the JSON and one PNG card per movie only for a valid post.
 
@@ -37,12 +37,12 @@ from cinerec.db.movies import chunks
 from cinerec.db.tables import MovieRow
 from cinerec.errors import CinerecError, ValidationError
 from cinerec.llm.persona import GENRES_KO
-from cinerec.llm.posts import Post, PostCandidate, PostConfig, PostDraft, write_post
+from cinerec.llm.posts.compose import Post, PostCandidate, PostConfig, PostDraft, write_post
 from cinerec.services import reviews
 from cinerec.services.platform import Platform
 from cinerec.services.postcard import CardContent, card_png
 from cinerec.services.similar import taste_query_candidates
-from cinerec.text.embeddings.base import Embedder
+from cinerec.embeddings.base import Embedder
 
 log = logging.getLogger(__name__)
 

@@ -43,7 +43,7 @@ from cinerec.services import similar
 from cinerec.services.platform import Platform
 from cinerec.services.reviews import aspect_line
 from cinerec.text.bm25 import BM25Index, fold, tokenize
-from cinerec.text.embeddings.base import Embedder
+from cinerec.embeddings.base import Embedder
 from cinerec.text.title_index import TitleIndex, TitleMatch, words_of
 
 log = logging.getLogger(__name__)

@@ -59,8 +59,8 @@ from cinerec.services.background import lower_thread_priority
 from cinerec.services.platform import Platform
 
 if TYPE_CHECKING:  # the review models load scikit-learn: only when a build runs
-    from cinerec.text.aspects.classifier import AspectClassifier
-    from cinerec.text.sentiment.tfidf import TfidfSentimentModel
+    from cinerec.reviews.aspects.classifier import AspectClassifier
+    from cinerec.reviews.sentiment.tfidf import TfidfSentimentModel
 
 log = logging.getLogger(__name__)
 
@@ -103,9 +103,9 @@ def _models(
     data_dir: Path, home: Path
 ) -> tuple[TfidfSentimentModel, AspectClassifier, tuple[str, ...]]:
     """The sentiment and aspect models, trained first when missing."""
-    from cinerec.text.aspects.classifier import AspectClassifier
-    from cinerec.text.sentiment.tfidf import TfidfSentimentModel
-    from cinerec.text.workflow import ReviewPaths, train_task
+    from cinerec.reviews.aspects.classifier import AspectClassifier
+    from cinerec.reviews.sentiment.tfidf import TfidfSentimentModel
+    from cinerec.reviews.workflow import ReviewPaths, train_task
 
     paths = ReviewPaths(home)
     trained = []
@@ -144,7 +144,7 @@ def summarize(
 ) -> ReviewSummary | None:
     """One movie's summary from its reviews and their positive (1) / negative (0) labels;
     None when it has fewer than ``config.min_reviews`` reviews."""
-    from cinerec.text.aspects.summary import summarize_movie
+    from cinerec.reviews.aspects.summary import summarize_movie
 
     texts = list(texts)[: config.max_reviews]
     labels = list(labels)[: len(texts)]

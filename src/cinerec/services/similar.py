@@ -8,7 +8,7 @@ When the database is PostgreSQL with pgvector, the vectors are also stored there
 by its HNSW index (:mod:`cinerec.db.vectors`); on any other database the index is in-process.
 
 The embedder is the ``embedder`` setting when Settings has one, else
-:data:`~cinerec.text.embeddings.registry.DEFAULT_EMBEDDER` (``fast-use``).
+:data:`~cinerec.embeddings.registry.DEFAULT_EMBEDDER` (``fast-use``).
 
 Example:
     >>> more_like_this(platform, movie_id=1, n=10)  # doctest: +SKIP
@@ -36,11 +36,11 @@ from cinerec.db.repository import count_movies
 from cinerec.db.tables import MovieRow
 from cinerec.errors import DataError, NotFoundError
 from cinerec.services.platform import Platform
-from cinerec.text.embeddings.base import Embedder
-from cinerec.text.embeddings.cache import EmbeddingCache, Progress
-from cinerec.text.embeddings.index import VectorIndex, build_index
-from cinerec.text.embeddings.registry import DEFAULT_EMBEDDER, build_embedder
-from cinerec.text.embeddings.taste_search import rank_for_taste
+from cinerec.embeddings.base import Embedder
+from cinerec.embeddings.cache import EmbeddingCache, Progress
+from cinerec.embeddings.index import VectorIndex, build_index
+from cinerec.embeddings.registry import DEFAULT_EMBEDDER, build_embedder
+from cinerec.embeddings.taste_search import rank_for_taste
 
 log = logging.getLogger(__name__)
 _ROWS_PER_QUERY = 2000
@@ -221,7 +221,7 @@ def taste_query_candidates(
     """Movies fitting a free-text taste (English, Korean, ...); stated dislikes filtered out.
 
     Useful as candidates for users with 0-3 ticked movies. See
-    :func:`cinerec.text.embeddings.taste_search.rank_for_taste` for how dislikes are handled.
+    :func:`cinerec.embeddings.taste_search.rank_for_taste` for how dislikes are handled.
     """
     index = catalog_index(platform, embedder=embedder)
     return rank_for_taste(

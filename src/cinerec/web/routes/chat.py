@@ -21,7 +21,7 @@ from cinerec.data.types import Movie
 from cinerec.db import conversations as conv
 from cinerec.db import repository as repo
 from cinerec.errors import CinerecError, NotFoundError, ValidationError
-from cinerec.llm.chat_grounding import CITATION
+from cinerec.llm.chat.grounding import CITATION
 from cinerec.services.chat import MAX_MESSAGE_CHARS, chat_turn, run_turn, start_turn
 from cinerec.services.chat_memory import warm_up
 from cinerec.web.deps import GateDep, PlatformDep, UserDep

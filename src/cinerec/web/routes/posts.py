@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
 from cinerec.errors import NotFoundError, ValidationError
-from cinerec.llm.posts import Post
+from cinerec.llm.posts.compose import Post
 from cinerec.services.posts import (
     MAX_POST_MOVIES,
     MAX_THEME_CHARS,

@@ -1,0 +1,115 @@
+"""The model phrases an answer that code already built from catalog facts, and is checked.
+
+The draft (a complete, cited answer from a template) and the facts it came from go to the
+model with the question; the model may only rephrase. :func:`check_phrasing` accepts the
+reply when the grounding check removes nothing (every title and person it names is among the
+facts: :class:`cinerec.llm.chat.grounding.AnswerGrounder`), it keeps every citation and every
+required string of the draft (names, years, counts), and it is in the question's language.
+Otherwise the caller shows the draft, flagged as a fallback.
+
+Example:
+    >>> from cinerec.data.types import Movie
+    >>> memento = Movie(1, "Memento", 2000, ("Thriller",), director="Christopher Nolan")
+    >>> draft = "Memento (2000) [#1] was directed by Christopher Nolan."
+    >>> check_phrasing("Christopher Nolan directed Memento (2000) [#1].", draft, [memento],
+    ...                required=["Christopher Nolan"], language="en").ok
+    True
+    >>> check_phrasing("Christopher Nolan directed Memento [#1] and Heat [#6].", draft,
+    ...                [memento], required=["Christopher Nolan"], language="en").reason
+    'unknown_citation'
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+from cinerec.data.types import Movie
+from cinerec.llm.backends.base import Message
+from cinerec.llm.chat.grounding import (
+    CITATION,
+    AnswerGrounder,
+    add_missing_citations,
+    name_key,
+    names_of,
+)
+from cinerec.llm.grounding import sanitize_user_text
+from cinerec.llm.persona import LANGUAGES
+from cinerec.llm.templates import render
+from cinerec.text.title_index import split_scripts
+
+_HANGUL = re.compile(r"[\uac00-\ud7a3]")
+
+
+def phrase_messages(
+    question: str, facts: Sequence[str], draft: str, *, language: str
+) -> list[Message]:
+    """The prompt: rules, then the facts, the question and the draft."""
+    return [
+        Message(
+            "system",
+            render("chat_phrase_system", language_name=LANGUAGES.get(language, "English")),
+        ),
+        Message(
+            "user",
+            render(
+                "chat_phrase_user",
+                facts="\n".join(facts) or "(none)",
+                question=sanitize_user_text(question, 500),
+                draft=draft,
+            ),
+        ),
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class PhraseCheck:
+    """The checked reply: ``ok`` with its ``text``, or the ``reason`` it was refused."""
+
+    ok: bool
+    text: str
+    reason: str = ""
+
+
+def check_phrasing(
+    reply: str,
+    draft: str,
+    movies: Sequence[Movie],
+    *,
+    required: Iterable[str],
+    language: str,
+    extra_names: Iterable[str] = (),
+    is_person: Callable[[str], bool] | None = None,
+    catalog_titles: Callable[[str], Iterable[tuple[str, int]]] | None = None,
+) -> PhraseCheck:
+    """Accept a phrasing only when it names nothing outside the facts and keeps the draft's
+    citations and required strings (see the module docstring)."""
+    grounder = AnswerGrounder(
+        allowed_ids={m.movie_id for m in movies},
+        known_titles=[m.title for m in movies],
+        allowed_names=[*names_of(movies), *extra_names],
+        is_person=is_person,
+        catalog_titles=catalog_titles,
+    )
+    # "Memento (2000)" named without its id is cited, as in free answers.
+    reply, _ = add_missing_citations(reply, movies)
+    grounder.feed(reply)
+    checked = grounder.finish()
+    if checked.flags:
+        return PhraseCheck(False, reply, checked.flags[0])
+    text = checked.text
+    if not text.strip():
+        return PhraseCheck(False, reply, "empty")
+    wanted = {int(i) for i in CITATION.findall(draft)}
+    if not wanted <= {int(i) for i in CITATION.findall(text)}:
+        return PhraseCheck(False, reply, "dropped_citation")
+    folded = f" {name_key(split_scripts(CITATION.sub(' ', text)))} "
+    for item in required:
+        if f" {name_key(item)} " not in folded:
+            return PhraseCheck(False, reply, "dropped_fact")
+    if language == "ko" and not _HANGUL.search(text):
+        return PhraseCheck(False, reply, "wrong_language")
+    if language != "ko" and _HANGUL.search(text):
+        return PhraseCheck(False, reply, "wrong_language")
+    return PhraseCheck(True, text)
