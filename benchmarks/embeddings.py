@@ -42,18 +42,18 @@ from cinerec.data.catalog import load_catalog
 from cinerec.data.movielens import load_ratings
 from cinerec.data.paths import resolve_data_dir
 from cinerec.data.types import Interactions, Rated
-from cinerec.evaluation.bootstrap import bootstrap_ci, paired_difference_ci
-from cinerec.evaluation.metrics import ndcg_at_k, recall_at_k, relevant_ranks
-from cinerec.evaluation.splits import llamarec_leave_one_out
-from cinerec.recommenders.base import TrainingOptions
-from cinerec.recommenders.content import ContentConfig, ContentRecommender
-from cinerec.recommenders.popularity import PopularityRecommender
 from cinerec.embeddings.base import Embedder
 from cinerec.embeddings.cache import EmbeddingCache
 from cinerec.embeddings.finetune import FinetuneConfig, co_preference_pairs, finetune_minilm
 from cinerec.embeddings.index import ExactIndex, HNSWIndex
 from cinerec.embeddings.registry import build_embedder
 from cinerec.embeddings.taste_search import rank_for_taste
+from cinerec.evaluation.bootstrap import bootstrap_ci, paired_difference_ci
+from cinerec.evaluation.metrics import ndcg_at_k, recall_at_k, relevant_ranks
+from cinerec.evaluation.splits import llamarec_leave_one_out
+from cinerec.recommenders.base import TrainingOptions
+from cinerec.recommenders.content import ContentConfig, ContentRecommender
+from cinerec.recommenders.popularity import PopularityRecommender
 
 ROOT = Path(__file__).resolve().parent
 K = 10

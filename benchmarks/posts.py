@@ -59,10 +59,10 @@ from cinerec.db import repository as repo  # noqa: E402
 from cinerec.evaluation.bootstrap import bootstrap_ci  # noqa: E402
 from cinerec.llm.posts.checks import repair_caption  # noqa: E402
 from cinerec.llm.posts.compose import PostConfig  # noqa: E402
+from cinerec.reviews.metrics import wilson_interval  # noqa: E402
 from cinerec.services.ingest import ingest  # noqa: E402
 from cinerec.services.platform import Platform  # noqa: E402
 from cinerec.services.posts import ThemeConfig, make_post  # noqa: E402
-from cinerec.reviews.metrics import wilson_interval  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent
 # The product's own checks, by the problem lines they leave: titles and unsupported names.

@@ -22,10 +22,10 @@ import numpy as np
 import pandas as pd
 from provenance import markdown_header, provenance
 
+from benchmarks.genre_view import genre_table, link_reviews, plot_genre_view, score_by_rating
 from cinerec.data.movielens import load_links, load_movielens_movies
 from cinerec.data.paths import resolve_data_dir
 from cinerec.data.reviews import load_imdb
-from benchmarks.genre_view import genre_table, link_reviews, plot_genre_view, score_by_rating
 from cinerec.reviews.sentiment import TfidfSentimentModel
 from cinerec.reviews.workflow import SENTIMENT_CONFIGS
 

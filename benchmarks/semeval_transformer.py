@@ -20,9 +20,9 @@ from pathlib import Path
 
 from provenance import markdown_header, provenance
 
+from benchmarks.semeval import evaluate_semeval, evaluate_semeval_transformer
 from cinerec.data.paths import resolve_data_dir
 from cinerec.data.reviews import load_semeval
-from benchmarks.semeval import evaluate_semeval, evaluate_semeval_transformer
 from cinerec.reviews.metrics import estimate_text
 from cinerec.reviews.transformer import TransformerConfig
 

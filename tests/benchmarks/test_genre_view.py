@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cinerec.errors import DataError
 from benchmarks.genre_view import genre_table, link_reviews, plot_genre_view, score_by_rating
+from cinerec.errors import DataError
 
 
 def _reviews(seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:

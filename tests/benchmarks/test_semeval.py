@@ -5,15 +5,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cinerec.data.reviews import AbsaSentence, load_semeval
-from cinerec.reviews.aspects.classifier import AspectClassifierConfig
-from cinerec.reviews.aspects.polarity import AspectPolarityConfig
 from benchmarks.semeval import (
     CATEGORIES,
     category_matrix,
     evaluate_semeval,
     polarity_pairs,
 )
+from cinerec.data.reviews import AbsaSentence, load_semeval
+from cinerec.reviews.aspects.classifier import AspectClassifierConfig
+from cinerec.reviews.aspects.polarity import AspectPolarityConfig
 from cinerec.reviews.aspects.weak_labels import RESTAURANT_LEXICON, weak_label_matrix
 from cinerec.reviews.metrics import micro_f1
 

@@ -5,13 +5,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from cinerec.cli.embed import embed_app
 from cinerec.config import LLMBackendName, Settings
 from cinerec.data.types import Movie
 from cinerec.db.repository import upsert_movies
-from cinerec.services.platform import Platform
 from cinerec.embeddings import registry
-from cinerec.cli.embed import embed_app
-
+from cinerec.services.platform import Platform
 from tests.embeddings.fakes import HashingEmbedder
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from cinerec.errors import ConfigError
 from cinerec.cli.evaluate import evaluate_command, parse_models
+from cinerec.errors import ConfigError
 
 
 def test_parse_models_with_labels_and_configs() -> None:

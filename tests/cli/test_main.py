@@ -53,8 +53,8 @@ def test_post_prints_the_json_and_writes_cards_on_the_real_catalog(
     from cinerec.db.repository import get_movies
     from cinerec.services import similar
     from cinerec.services.platform import Platform
-    from tests.llm.post_fakes import PostFake
     from tests.embeddings.fakes import HashingEmbedder
+    from tests.llm.post_fakes import PostFake
 
     monkeypatch.setenv("CINEREC_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setattr(similar, "build_embedder", lambda name, **kw: HashingEmbedder(name))

@@ -5,8 +5,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cinerec.errors import DataError
 from cinerec.embeddings.cache import EmbeddingCache, text_key
+from cinerec.errors import DataError
 
 from .fakes import HashingEmbedder
 

@@ -6,13 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cinerec.errors import ConfigError, DataError
 from cinerec.embeddings.finetune import (
     FinetuneConfig,
     batches_without_repeats,
     co_preference_pairs,
     finetune_minilm,
 )
+from cinerec.errors import ConfigError, DataError
 
 FRAME = pd.DataFrame(
     {

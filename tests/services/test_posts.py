@@ -23,9 +23,9 @@ from cinerec.services.posts import (
     save_post,
     theme_candidates,
 )
+from tests.embeddings.fakes import HashingEmbedder
 from tests.llm.fakes import FakeBackend
 from tests.llm.post_fakes import PostFake
-from tests.embeddings.fakes import HashingEmbedder
 
 RAIN = "rain rainy day window storm"
 

@@ -24,8 +24,8 @@ from cinerec.llm.posts.compose import Post
 from cinerec.services.platform import Platform
 from cinerec.services.posts import make_post
 from cinerec.text.similarity import text_similarity
-from tests.llm.conftest import require_llama_cpp
 from tests.embeddings.fakes import HashingEmbedder
+from tests.llm.conftest import require_llama_cpp
 
 pytestmark = pytest.mark.slow
 

@@ -13,12 +13,12 @@ from cinerec.data.types import Movie
 from cinerec.db import repository as repo
 from cinerec.db.review_summaries import AspectRecord, ReviewQuote, ReviewSummary
 from cinerec.errors import DataError
-from cinerec.services import reviews
-from cinerec.services.platform import Platform
 from cinerec.reviews.aspects.classifier import AspectClassifier, AspectClassifierConfig
 from cinerec.reviews.aspects.weak_labels import MOVIE_LEXICON, weak_label_matrix
 from cinerec.reviews.sentiment import TfidfSentimentConfig, TfidfSentimentModel
 from cinerec.reviews.workflow import ReviewPaths
+from cinerec.services import reviews
+from cinerec.services.platform import Platform
 from tests.reviews.aspects.test_summary import LABELS, TRAIN  # tiny labelled sentences
 
 # (IMDb id, review, positive): movie 1 is praised for its acting and panned for its ending,

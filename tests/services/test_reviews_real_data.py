@@ -10,10 +10,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from cinerec.config import Settings
-from cinerec.services import reviews
-from cinerec.services.platform import Platform
 from cinerec.reviews.aspects.weak_labels import MOVIE_LEXICON
 from cinerec.reviews.workflow import train_task
+from cinerec.services import reviews
+from cinerec.services.platform import Platform
 from cinerec.web.app import create_app
 
 pytestmark = pytest.mark.slow

@@ -28,8 +28,8 @@ from schemathesis.specs.openapi.checks import (
 
 from cinerec.services import similar
 from cinerec.services.platform import Platform
-from tests.llm.post_fakes import PostFake
 from tests.embeddings.fakes import HashingEmbedder
+from tests.llm.post_fakes import PostFake
 from tests.web.conftest import SchemaAwareFake, make_platform, open_client
 
 EXAMPLES = 12

@@ -11,8 +11,8 @@ from cinerec.db import repository as repo
 from cinerec.errors import LLMError
 from cinerec.services import similar
 from cinerec.services.platform import Platform
-from tests.llm.fakes import FakeBackend
 from tests.embeddings.fakes import HashingEmbedder
+from tests.llm.fakes import FakeBackend
 from tests.web.conftest import make_profile
 
 

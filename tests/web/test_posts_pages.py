@@ -17,9 +17,9 @@ from cinerec.db.repository import upsert_movies
 from cinerec.services import similar
 from cinerec.services.platform import Platform
 from cinerec.services.postcard import CARD_SIZE
+from tests.embeddings.fakes import HashingEmbedder
 from tests.llm.fakes import FakeBackend
 from tests.llm.post_fakes import PostFake
-from tests.embeddings.fakes import HashingEmbedder
 from tests.web.conftest import open_client
 
 MOVIES = [

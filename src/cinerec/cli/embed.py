@@ -40,9 +40,9 @@ def build(
     """Embed every catalog description in the database (only new or changed ones are computed)."""
     from tqdm import tqdm
 
+    from cinerec.embeddings.registry import build_embedder
     from cinerec.services.platform import Platform
     from cinerec.services.similar import catalog_index
-    from cinerec.embeddings.registry import build_embedder
 
     bar = tqdm(total=0, unit="text", desc="embedding", disable=None)
 
@@ -84,12 +84,12 @@ def finetune(
     from cinerec.data.catalog import load_catalog
     from cinerec.data.movielens import load_ratings
     from cinerec.data.paths import resolve_data_dir
-    from cinerec.evaluation.splits import llamarec_leave_one_out
     from cinerec.embeddings.finetune import (
         FinetuneConfig,
         co_preference_pairs,
         finetune_minilm,
     )
+    from cinerec.evaluation.splits import llamarec_leave_one_out
 
     settings = _settings(data_dir, home)
     target = out or settings.artifacts_dir / "minilm-cf"

@@ -375,8 +375,8 @@ def chat(
 
 
 def _add_subcommands() -> None:
-    from cinerec.cli.reviews import reviews_app
     from cinerec.cli.embed import embed_app
+    from cinerec.cli.reviews import reviews_app
 
     app.add_typer(reviews_app, name="reviews", help="Review sentiment and aspects.")
     app.add_typer(embed_app, name="embed", help="Description embeddings and fine-tuning.")

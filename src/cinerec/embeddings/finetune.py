@@ -24,8 +24,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cinerec.errors import ConfigError, DataError
 from cinerec.embeddings.minilm import load_sentence_transformer, shipped_model_dir
+from cinerec.errors import ConfigError, DataError
 
 RUN_FILE = "finetune.json"
 Progress = Callable[[int, int, float], None]

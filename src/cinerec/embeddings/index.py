@@ -26,8 +26,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from cinerec.errors import ModelError
 from cinerec.embeddings.base import l2_normalize
+from cinerec.errors import ModelError
 
 HNSW_MIN_ITEMS = 50_000
 """Below this many vectors :func:`build_index` (``kind="auto"``) picks exact search."""

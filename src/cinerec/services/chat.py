@@ -32,6 +32,8 @@ from cinerec.db import conversations as conv
 from cinerec.db import repository as repo
 from cinerec.errors import LLMError, ValidationError
 from cinerec.llm.backends.base import LLMBackend
+from cinerec.llm.chat.grounding import CITATION, AnswerGrounder, add_missing_citations, names_of
+from cinerec.llm.chat.phrase import check_phrasing, phrase_messages
 from cinerec.llm.chat.prompt import (
     ChatConfig,
     ChatContext,
@@ -46,8 +48,6 @@ from cinerec.llm.chat.prompt import (
     facts_answer,
     token_counter,
 )
-from cinerec.llm.chat.grounding import CITATION, AnswerGrounder, add_missing_citations, names_of
-from cinerec.llm.chat.phrase import check_phrasing, phrase_messages
 from cinerec.llm.grounding import sanitize_user_text
 from cinerec.llm.persona import TEMPLATE_MODEL
 from cinerec.services.chat_answers import PlannedAnswer, plan_answer

@@ -35,6 +35,7 @@ from cinerec.data.types import Movie
 from cinerec.db import repository as repo
 from cinerec.db.movies import chunks
 from cinerec.db.tables import MovieRow
+from cinerec.embeddings.base import Embedder
 from cinerec.errors import CinerecError, ValidationError
 from cinerec.llm.persona import GENRES_KO
 from cinerec.llm.posts.compose import Post, PostCandidate, PostConfig, PostDraft, write_post
@@ -42,7 +43,6 @@ from cinerec.services import reviews
 from cinerec.services.platform import Platform
 from cinerec.services.postcard import CardContent, card_png
 from cinerec.services.similar import taste_query_candidates
-from cinerec.embeddings.base import Embedder
 
 log = logging.getLogger(__name__)
 

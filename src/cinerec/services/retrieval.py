@@ -38,12 +38,12 @@ from cinerec.db.movies import movie_from_row
 from cinerec.db.repository import count_movies
 from cinerec.db.review_summaries import all_review_summaries, count_review_summaries
 from cinerec.db.tables import MovieRow
+from cinerec.embeddings.base import Embedder
 from cinerec.errors import CinerecError, DataError
 from cinerec.services import similar
 from cinerec.services.platform import Platform
 from cinerec.services.reviews import aspect_line
 from cinerec.text.bm25 import BM25Index, fold, tokenize
-from cinerec.embeddings.base import Embedder
 from cinerec.text.title_index import TitleIndex, TitleMatch, words_of
 
 log = logging.getLogger(__name__)

@@ -34,13 +34,13 @@ from cinerec.config import Settings
 from cinerec.data.types import ScoredItem
 from cinerec.db.repository import count_movies
 from cinerec.db.tables import MovieRow
-from cinerec.errors import DataError, NotFoundError
-from cinerec.services.platform import Platform
 from cinerec.embeddings.base import Embedder
 from cinerec.embeddings.cache import EmbeddingCache, Progress
 from cinerec.embeddings.index import VectorIndex, build_index
 from cinerec.embeddings.registry import DEFAULT_EMBEDDER, build_embedder
 from cinerec.embeddings.taste_search import rank_for_taste
+from cinerec.errors import DataError, NotFoundError
+from cinerec.services.platform import Platform
 
 log = logging.getLogger(__name__)
 _ROWS_PER_QUERY = 2000

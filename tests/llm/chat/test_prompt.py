@@ -6,6 +6,7 @@ import pytest
 
 from cinerec.data.types import Movie
 from cinerec.errors import LLMError
+from cinerec.llm.chat.grounding import AnswerGrounder, add_missing_citations, ground_answer
 from cinerec.llm.chat.prompt import (
     ChatConfig,
     ChatContext,
@@ -22,7 +23,6 @@ from cinerec.llm.chat.prompt import (
     template_summary,
     token_counter,
 )
-from cinerec.llm.chat.grounding import AnswerGrounder, add_missing_citations, ground_answer
 from cinerec.llm.persona import UserProfile
 from tests.llm.fakes import FakeBackend
 

@@ -8,7 +8,6 @@ import pytest
 from pydantic import ValidationError
 
 from cinerec.errors import LLMError
-from cinerec.llm.posts.prompts import EXAMPLE_LINES, post_messages, review_messages
 from cinerec.llm.posts.compose import (
     Post,
     PostCandidate,
@@ -17,6 +16,7 @@ from cinerec.llm.posts.compose import (
     review_schema,
     write_post,
 )
+from cinerec.llm.posts.prompts import EXAMPLE_LINES, post_messages, review_messages
 from cinerec.text.similarity import text_similarity
 from tests.llm.fakes import FakeBackend
 from tests.llm.movies import CANDIDATES

@@ -9,6 +9,7 @@ import pytest
 
 from cinerec.errors import LLMError
 from cinerec.evaluation.metrics import ndcg_of_ranking
+from cinerec.llm.persona import UserProfile
 from cinerec.llm.ranking.blend import (
     BlendRow,
     blend_order,
@@ -18,7 +19,6 @@ from cinerec.llm.ranking.blend import (
     rank_page,
     standardised,
 )
-from cinerec.llm.persona import UserProfile
 from cinerec.llm.ranking.rerank import Candidate
 from cinerec.llm.ranking.scoring import ScoreResult
 from cinerec.llm.ranking.yesno import PriorCache

@@ -11,8 +11,8 @@ import pytest
 from cinerec.errors import LLMError
 from cinerec.llm.persona import UserProfile
 from cinerec.llm.ranking.rerank import Candidate
-from cinerec.llm.viewer import compact_line, viewer_prefix
 from cinerec.llm.ranking.yesno import OPTIONS, PriorCache, warm_priors, yesno_scores
+from cinerec.llm.viewer import compact_line, viewer_prefix
 from tests.llm.fakes import FakeBackend
 from tests.llm.movies import CANDIDATES, HISTORY
 

@@ -7,10 +7,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cinerec.errors import ModelError
 from cinerec.embeddings.base import l2_normalize
+from cinerec.errors import ModelError
 from cinerec.reviews.sentiment import SENTIMENT_MODELS
-from cinerec.reviews.sentiment.embedding_head import EmbeddingHeadConfig, EmbeddingHeadSentimentModel
+from cinerec.reviews.sentiment.embedding_head import (
+    EmbeddingHeadConfig,
+    EmbeddingHeadSentimentModel,
+)
 from tests.reviews.conftest import NEGATIVE, POSITIVE
 
 

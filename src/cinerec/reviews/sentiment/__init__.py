@@ -8,7 +8,10 @@
 
 from typing import Any
 
-from cinerec.reviews.sentiment.embedding_head import EmbeddingHeadConfig, EmbeddingHeadSentimentModel
+from cinerec.reviews.sentiment.embedding_head import (
+    EmbeddingHeadConfig,
+    EmbeddingHeadSentimentModel,
+)
 from cinerec.reviews.sentiment.tfidf import TfidfSentimentConfig, TfidfSentimentModel
 from cinerec.reviews.transformer import TransformerClassifier
 
