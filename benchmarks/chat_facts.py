@@ -57,7 +57,7 @@ from cinerec.evaluation.bootstrap import paired_difference_ci  # noqa: E402
 from cinerec.llm.chat.grounding import CITATION  # noqa: E402
 from cinerec.llm.chat.prompt import ChatContext, ChatMemory, build_chat_prompt, token_counter  # noqa: E402
 from cinerec.llm.grounding import find_unknown_titles  # noqa: E402
-from cinerec.llm.persona import GENRES_KO, UserProfile  # noqa: E402
+from cinerec.llm.persona import UserProfile  # noqa: E402
 from cinerec.reviews.metrics import wilson_interval  # noqa: E402
 from cinerec.services import users  # noqa: E402
 from cinerec.services.chat import ChatServiceConfig, run_turn, start_turn  # noqa: E402
@@ -65,6 +65,7 @@ from cinerec.services.ingest import ensure_ready  # noqa: E402
 from cinerec.services.platform import Platform  # noqa: E402
 from cinerec.services.retrieval import load_catalog_movies  # noqa: E402
 from cinerec.text.bm25 import fold  # noqa: E402
+from cinerec.text.lang import GENRES_KO  # noqa: E402
 from cinerec.text.title_index import title_keys  # noqa: E402
 
 KINDS = ("director", "year", "cast", "genre")

@@ -45,13 +45,13 @@ from benchmarks.checks.chat_claims import (
 from benchmarks.provenance import provenance
 from cinerec.config import Settings
 from cinerec.data.types import Movie
-from cinerec.llm.persona import GENRES_KO
 from cinerec.reviews.metrics import wilson_interval
 from cinerec.services import users
 from cinerec.services.chat import ChatServiceConfig, chat_turn
 from cinerec.services.ingest import ensure_ready
 from cinerec.services.platform import Platform
 from cinerec.services.retrieval import load_catalog_movies
+from cinerec.text.lang import GENRES_KO
 from cinerec.text.title_index import title_keys
 
 KINDS = ("fact", "list", "follow_up", "compare", "unanswerable")

@@ -13,16 +13,15 @@ from cinerec.config import LLMBackendName, Settings
 from cinerec.data.types import Movie
 from cinerec.db.repository import upsert_movies
 from cinerec.errors import ValidationError
-from cinerec.llm.persona import GENRES_KO
 from cinerec.services import posts
 from cinerec.services.platform import Platform
 from cinerec.services.posts import (
     ThemeConfig,
-    detect_language,
     make_post,
     save_post,
     theme_candidates,
 )
+from cinerec.text.lang import GENRES_KO, detect_language
 from tests.embeddings.fakes import HashingEmbedder
 from tests.llm.fakes import FakeBackend
 from tests.llm.post_fakes import PostFake

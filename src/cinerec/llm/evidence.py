@@ -24,7 +24,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from cinerec.data.types import Movie
-from cinerec.llm.persona import GENRES_KO
+from cinerec.text.lang import GENRES_KO
 from cinerec.text.taste import parse_taste
 
 NON_TASTE_GENRES = frozenset({"IMAX", "(no genres listed)"})

@@ -25,6 +25,8 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from cinerec.text.lang import HANGUL, SYLLABLES
+
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 _TAG = re.compile(r"</?[A-Za-z][^<>]{0,200}>")
 _SPECIAL_TOKEN = re.compile(r"<\|[^|<>]{0,40}\|>")
@@ -47,12 +49,11 @@ _RUN = re.compile(
     r"(?:\s*\((?:18|19|20)\d{2}\))?"
 )
 _YEAR = re.compile(r"\s*\((?:18|19|20)\d{2}\)\s*$")
-_HANGUL = re.compile(r"[\uac00-\ud7a3]")
 _HANGUL_END = re.compile(r"(?:다|요|죠|까|네)$")  # a Korean sentence ending without a full stop
 # Korean words followed by a bare number ("가짜 영화 3000을"): a numbered title, unless the
 # number carries a unit (1999년, 30세, 5점, 2편...).
 _HANGUL_NUMBERED = re.compile(
-    r"(?<!\w)(?:[\uac00-\ud7a3]+[ ]+){1,3}\d{1,4}"
+    rf"(?<!\w)(?:[{SYLLABLES}]+[ ]+){{1,3}}\d{{1,4}}"
     r"(?![\d.,]*\s*[년월일세살분시초개편위명번회점대부장권층차주배억만천원%])"
 )
 # Sentence-initial words that make an ordinary word look like the start of a title.
@@ -201,7 +202,7 @@ def _unknown_runs(text: str, known: _Known) -> list[str]:
         numbered = any(t[:1].isdigit() for t in tokens) or _YEAR.search(match.group(0))
         # In Korean text a Latin name run that takes a particle ("Galactic Tacos를") is a title
         # or a name being talked about, not a stray English phrase.
-        particle = bool(_HANGUL.match(unquoted[match.end() : match.end() + 1]))
+        particle = bool(HANGUL.match(unquoted[match.end() : match.end() + 1]))
         if (
             numbered
             or len(heads) >= 3

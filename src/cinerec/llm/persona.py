@@ -21,25 +21,14 @@ from cinerec.llm.facts import check_text, false_sentences, split_sentences
 from cinerec.llm.grounding import end_at_sentence, ground_text, sanitize_user_text
 from cinerec.llm.schemas import PERSONA_MAX_CHARS, PersonaOut, parse_reply, persona_schema
 from cinerec.llm.templates import render
+from cinerec.text.lang import GENRES_KO, HANGUL_LETTER, LANGUAGES, OTHER_CJK, language_or_default
 from cinerec.text.taste import parse_taste
 
 log = logging.getLogger(__name__)
 
-LANGUAGES = {"en": "English", "ko": "Korean"}
 TEMPLATE_MODEL = "template"
 MAX_HISTORY = 20
 _MIN_CHARS = 20
-
-GENRES_KO = {
-    "Action": "액션", "Adventure": "모험", "Animation": "애니메이션", "Children": "가족",
-    "Comedy": "코미디", "Crime": "범죄", "Documentary": "다큐멘터리", "Drama": "드라마",
-    "Fantasy": "판타지", "Film-Noir": "필름 누아르", "Horror": "공포", "IMAX": "IMAX",
-    "Musical": "뮤지컬", "Mystery": "미스터리", "Romance": "로맨스", "Sci-Fi": "SF",
-    "Thriller": "스릴러", "War": "전쟁", "Western": "서부",
-}  # fmt: skip
-
-_HANGUL = re.compile(r"[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")
-_OTHER_CJK = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +100,7 @@ def template_persona(
         >>> template_persona(UserProfile("Ann", 30), [Movie(1, "Heat", 1995, ("Crime",))])
         'Ann is a 30-year-old viewer who mostly watches crime movies, such as Heat (1995).'
     """
-    language = profile.language if profile.language in LANGUAGES else "en"
+    language = language_or_default(profile.language)
     name = sanitize_user_text(profile.name, 40)
     taste = sanitize_user_text(profile.taste, max_taste_chars)
     genres = top_genres(history)
@@ -165,9 +154,9 @@ def _taste_genres(taste: str, language: str) -> tuple[str, str]:
 def language_ok(text: str, language: str, *, min_hangul: int = 10) -> bool:
     """Whether ``text`` is plausibly in ``language`` (small models drift into Chinese);
     Korean needs ``min_hangul`` Hangul letters."""
-    if _OTHER_CJK.search(text):
+    if OTHER_CJK.search(text):
         return False
-    hangul = len(_HANGUL.findall(text))
+    hangul = len(HANGUL_LETTER.findall(text))
     if language == "ko":
         return hangul >= min_hangul
     return hangul <= len(text) // 10
@@ -177,7 +166,7 @@ def persona_messages(
     profile: UserProfile, history: Sequence[Movie], *, max_taste_chars: int = 500
 ) -> list[Message]:
     """The system and user messages asking for a persona; only profile and history facts."""
-    language = profile.language if profile.language in LANGUAGES else "en"
+    language = language_or_default(profile.language)
     recent = list(history)[-MAX_HISTORY:]
     lines = []
     for m in recent:
@@ -233,7 +222,7 @@ def repair_persona(
     neither watched nor named, a movie they did not watch. ``problem`` says why the template
     must be used instead (too little left, wrong language), else None.
     """
-    language = profile.language if profile.language in LANGUAGES else "en"
+    language = language_or_default(profile.language)
     grounded = ground_text(
         persona,
         [m.title for m in history],
@@ -316,7 +305,7 @@ def write_persona(
 
     if backend is None:
         return fallback(None)
-    language = profile.language if profile.language in LANGUAGES else "en"
+    language = language_or_default(profile.language)
     messages = persona_messages(profile, history, max_taste_chars=max_taste_chars)
     try:
         completion = backend.complete(

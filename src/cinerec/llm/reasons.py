@@ -44,7 +44,7 @@ from cinerec.llm.evidence import (
 )
 from cinerec.llm.facts import check_text, false_sentences, split_sentences
 from cinerec.llm.grounding import finish_cut, ground_text
-from cinerec.llm.persona import LANGUAGES, UserProfile, language_ok
+from cinerec.llm.persona import UserProfile, language_ok
 from cinerec.llm.schemas import (
     REASON_MAX_CHARS,
     ReasonOut,
@@ -52,6 +52,7 @@ from cinerec.llm.schemas import (
     reason_schema,
 )
 from cinerec.llm.templates import render
+from cinerec.text.lang import LANGUAGES, language_or_default
 
 log = logging.getLogger(__name__)
 UNTRUSTED_CHARS = 500  # the most of the taste text any prompt carries (the persona's)
@@ -109,7 +110,7 @@ def reason_messages(
     viewer's taste matches); it stays in the signature so callers need not change. ``avoid``:
     lead-fact keys of earlier cards on the page, so this card leads with a different fact.
     The runtime's prefix cache covers the system message."""
-    language = profile.language if profile.language in LANGUAGES else "en"
+    language = language_or_default(profile.language)
     evidence = build_evidence(movie, history, taste=profile.taste, review=note)
     return _messages(evidence, language, avoid)
 
@@ -143,7 +144,7 @@ def warm_prefix(
     instead: its reason then needs no prompt evaluation at all. Returns False (and logs) when
     the model fails; nothing depends on the warm-up.
     """
-    language = profile.language if profile.language in LANGUAGES else "en"
+    language = language_or_default(profile.language)
     if movie is not None:
         messages = reason_messages(profile, persona, history, movie, note)
     else:

@@ -25,16 +25,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from cinerec.data.types import Movie
+from cinerec.text.lang import GENRES_KO as DISPLAY_GENRES_KO
 
 LIKED_RATING = 4.0
 DISLIKED_RATING = 2.5
 
 GENRES_KO: dict[str, str] = {
-    "Action": "액션", "Adventure": "모험", "Animation": "애니메이션", "Children": "가족",
-    "Children's": "가족", "Comedy": "코미디", "Crime": "범죄", "Documentary": "다큐멘터리",
-    "Drama": "드라마", "Fantasy": "판타지", "Film-Noir": "누아르", "Horror": "공포",
-    "IMAX": "아이맥스", "Musical": "뮤지컬", "Mystery": "미스터리", "Romance": "로맨스",
-    "Sci-Fi": "SF", "Thriller": "스릴러", "War": "전쟁", "Western": "서부극",
+    **DISPLAY_GENRES_KO,
+    # Where the taste parser's word differs from the display name.
+    "Children's": "가족", "Film-Noir": "누아르", "IMAX": "아이맥스", "Western": "서부극",
 }  # fmt: skip
 """Korean genre names the taste parser (:mod:`cinerec.text.taste`) understands."""
 

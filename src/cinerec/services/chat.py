@@ -43,7 +43,6 @@ from cinerec.llm.chat.prompt import (
     Fact,
     StreamTimer,
     build_chat_prompt,
-    detect_language,
     fact_line,
     facts_answer,
     token_counter,
@@ -57,6 +56,7 @@ from cinerec.services.chat_understand import ChatState, understand
 from cinerec.services.platform import Platform
 from cinerec.services.retrieval import CatalogRetriever, catalog_retriever
 from cinerec.services.reviews import review_notes
+from cinerec.text.lang import detect_language
 
 log = logging.getLogger(__name__)
 

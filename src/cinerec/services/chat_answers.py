@@ -22,8 +22,8 @@ from sqlalchemy.orm import Session
 
 from cinerec.data.types import Movie
 from cinerec.db.movie_queries import directors_of, movies_by_person, movies_matching
-from cinerec.llm.persona import GENRES_KO
 from cinerec.services.chat_understand import ChatState, Query
+from cinerec.text.lang import GENRES_KO
 
 #: Most movies an answer lists.
 MAX_LISTED = 8

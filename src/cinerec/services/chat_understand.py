@@ -28,9 +28,9 @@ from typing import Any, Literal
 
 from cinerec.data.types import Movie
 from cinerec.db.movie_queries import Role, directors_of
-from cinerec.llm.persona import GENRES_KO
 from cinerec.services.retrieval import CatalogRetriever
 from cinerec.text.bm25 import fold
+from cinerec.text.lang import GENRES_KO, HANGUL, HANGUL_RUN, LATIN
 
 Kind = Literal["fact", "list", "compare", "not_in_catalog", "future", "open"]
 Field = Literal["director", "cast", "year", "genre"]
@@ -146,9 +146,6 @@ ORDINALS = (
     (_rx(r"\bfourth one\b|\bthe fourth\b|\b4th\b|네 번째|네번째"), 3),
     (_rx(r"\blast one\b|\bthe last\b|마지막"), -1),
 )
-_HANGUL = re.compile(r"[\uac00-\ud7a3]")
-_HANGUL_RUN = re.compile(r"[\uac00-\ud7a3]+")
-_LATIN = re.compile(r"[A-Za-z]")
 _DECADE = re.compile(r"(?<!\d)(?:(19|20)?(\d)0)(?:'?s\b|\s*년대)", re.IGNORECASE)
 _YEAR_NUM = re.compile(r"(?<!\d)(1[89]\d\d|20\d\d)(?!\d)")
 _BEFORE = _rx(r"\bbefore\b|\bearlier than\b|\bprior to\b|이전|전에")
@@ -246,7 +243,7 @@ def _named_movies(retriever: CatalogRetriever, question: str) -> tuple[list[Movi
     folded = fold(question)
     # Hangul words next to a Latin title are no part of it ("Gremlins 몇" is one edit from
     # "Gremlins 2"): match the Latin words alone first, Hangul titles (메멘토) only after.
-    latin = _HANGUL_RUN.sub(" qqqqqqqq ", question) if len(_LATIN.findall(question)) >= 3 else ""
+    latin = HANGUL_RUN.sub(" qqqqqqqq ", question) if len(LATIN.findall(question)) >= 3 else ""
     matches = retriever.title_matches(latin) if latin else []
     if not matches:
         matches = retriever.title_matches(question)
@@ -311,7 +308,7 @@ def understand(
             i
             for i, p in enumerate(phrases)
             if not any(fold(p) in fold(person) for person in people)
-            and not (people and _HANGUL.search(p))  # a Hangul look-alike beside a named person
+            and not (people and HANGUL.search(p))  # a Hangul look-alike beside a named person
         ]
         movies, phrases = [movies[i] for i in kept], [phrases[i] for i in kept]
     asked = _mask(question, [*phrases, *people])

@@ -37,12 +37,12 @@ from cinerec.db.movies import chunks
 from cinerec.db.tables import MovieRow
 from cinerec.embeddings.base import Embedder
 from cinerec.errors import CinerecError, ValidationError
-from cinerec.llm.persona import GENRES_KO
 from cinerec.llm.posts.compose import Post, PostCandidate, PostConfig, PostDraft, write_post
 from cinerec.services import reviews
 from cinerec.services.platform import Platform
 from cinerec.services.postcard import CardContent, card_png
 from cinerec.services.similar import taste_query_candidates
+from cinerec.text.lang import GENRES_KO, detect_language
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,6 @@ THEME_WORD = r"[0-9A-Za-z\u00C0-\u024F\u0370-\u1FFF\u3040-\u9FFF\uAC00-\uD7A3]"
 """A theme needs at least one letter or digit (Latin, Greek, Cyrillic, kana, CJK, Hangul ...)."""
 MAX_POST_MOVIES = 10
 POSTER_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
-_HANGUL = re.compile(r"[\uac00-\ud7a3]")
 
 HighlightSource = Callable[[Movie], Sequence[str]]
 """Review highlights of a movie (short quotes), best first; empty when there are none."""
@@ -123,11 +122,6 @@ class PostOutcome:
             "similarity_after": d.similarity_after,
             "seconds": round(d.elapsed_s, 2),
         }
-
-
-def detect_language(text: str) -> str:
-    """``ko`` when the text contains Hangul, else ``en``."""
-    return "ko" if _HANGUL.search(text) else "en"
 
 
 def _check_request(theme: str, n: int, language: str | None) -> tuple[str, str]:

@@ -26,10 +26,9 @@ import numpy as np
 import scipy.sparse as sp
 
 from cinerec.errors import ModelError
+from cinerec.text.lang import HANGUL, HANGUL_RUN
 
-_HANGUL_RUN = re.compile(r"[\uac00-\ud7a3]+")
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
-_HANGUL = re.compile(r"[\uac00-\ud7a3]")
 
 #: English words too common to help a search (kept short: BM25's idf handles the rest).
 STOP_WORDS = frozenset(
@@ -65,12 +64,12 @@ def tokenize(text: str, *, stop_words: Collection[str] = STOP_WORDS) -> list[str
     """
     tokens: list[str] = []
     for word in _WORD.findall(fold(text).replace("'", "").replace("’", "")):
-        if not _HANGUL.search(word):
+        if not HANGUL.search(word):
             if word not in stop_words:
                 tokens.append(_stem(word))
             continue
         pos = 0
-        for run in _HANGUL_RUN.finditer(word):
+        for run in HANGUL_RUN.finditer(word):
             rest = word[pos : run.start()]
             if rest and rest not in stop_words:
                 tokens.append(_stem(rest))

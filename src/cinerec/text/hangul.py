@@ -26,11 +26,13 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from cinerec.text.lang import FIRST_SYLLABLE, LAST_SYLLABLE
+
 # Initial consonants of a Hangul syllable, in Unicode order, as skeleton classes.
 _INITIALS = "K K N T T L M P P S S _ S S S K T P H".split()
 # Final consonants (index 0: none).
 _FINALS = ["", *"K K KS N NS N T L LK LM LP LS LT LP L M P PS T T N T T K T P H".split()]
-_HANGUL_BASE, _HANGUL_LAST = 0xAC00, 0xD7A3
+_HANGUL_BASE, _HANGUL_LAST = ord(FIRST_SYLLABLE), ord(LAST_SYLLABLE)
 
 _VOWELS = set("aeiouy")
 _LETTER_CLASSES = {

@@ -19,8 +19,9 @@ import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 
+from cinerec.text.lang import HANGUL
+
 _TOKEN = re.compile(r"\w+")
-_HANGUL = re.compile(r"[\uac00-\ud7a3]")
 
 
 def plain_text(text: str, strip: Sequence[str] = ()) -> str:
@@ -62,7 +63,7 @@ def text_similarity(a: str, b: str, *, strip: Sequence[str] = ()) -> float:
     x, y = plain_text(a, strip), plain_text(b, strip)
     if not x or not y:
         return 0.0
-    n = 2 if _HANGUL.search(x) or _HANGUL.search(y) else 3
+    n = 2 if HANGUL.search(x) or HANGUL.search(y) else 3
     return round(max(token_jaccard(x, y), char_ngram_cosine(x, y, n)), 4)
 
 

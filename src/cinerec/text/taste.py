@@ -24,6 +24,8 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from cinerec.text.lang import SYLLABLES, is_syllable
+
 MAX_TASTE_CHARS = 2_000
 """Input beyond this many characters is ignored (before any parsing)."""
 MAX_FREE_TERMS = 16
@@ -179,7 +181,7 @@ def _alternation(phrases: Iterable[str], *, swallow_endings: bool = False) -> st
         if _LATIN.match(phrase[-1]):
             body += r"(?![a-z0-9])"
         elif swallow_endings:
-            body += r"[\uac00-\ud7a3]*"  # a Korean cue owns its verb ending: "싫어요", "좋아하고"
+            body += f"[{SYLLABLES}]*"  # a Korean cue owns its verb ending: "싫어요", "좋아하고"
         parts.append(body)
     return "|".join(parts)
 
@@ -236,7 +238,7 @@ def _normalize(text: str, max_chars: int) -> str:
 
 
 def _strip_particle(word: str) -> str:
-    if not ("\uac00" <= word[-1] <= "\ud7a3"):
+    if not is_syllable(word[-1]):
         return word
     for particle in _HANGUL_PARTICLES:
         if word.endswith(particle) and len(word) > len(particle) + 1:

@@ -25,11 +25,11 @@ from cinerec.data.types import Movie
 from cinerec.text.bm25 import STOP_WORDS, fold
 from cinerec.text.hangul import STOP_WORDS as KOREAN_STOP_WORDS
 from cinerec.text.hangul import hangul_skeleton, latin_skeleton, strip_particle
+from cinerec.text.lang import HANGUL_RUN, SYLLABLES
 
 _MAX_NGRAM = 10
 _WORDS = re.compile(r"[^\W_]+")
 _YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
-_HANGUL_WORD = re.compile(r"[\uac00-\ud7a3]+")
 _PREDICATE_ENDINGS = (
     "는데", "하는", "해요", "했어", "해줘", "합니다", "인가요", "나요", "어요", "아요", "세요",
     "습니다", "할까", "볼까", "줄래", "싶어", "싶은", "있는", "없는", "했던", "봤어", "봤는데",
@@ -62,8 +62,8 @@ class TitleMatch:
 
 # Korean particles attach to a Latin title ("Memento의", "Heat은"): split scripts apart.
 _SCRIPT_EDGE = re.compile(
-    r"(?<=[A-Za-z0-9\u00c0-\u024f])(?=[\uac00-\ud7a3])"
-    r"|(?<=[\uac00-\ud7a3])(?=[A-Za-z0-9\u00c0-\u024f])"
+    rf"(?<=[A-Za-z0-9\u00c0-\u024f])(?=[{SYLLABLES}])"
+    rf"|(?<=[{SYLLABLES}])(?=[A-Za-z0-9\u00c0-\u024f])"
 )
 
 
@@ -129,7 +129,7 @@ def is_title_word(word: str) -> bool:
     """A Hangul word that may be (part of) a title written in Hangul: not a common question
     word, genre or predicate ("좋아하는데", "추천해줘")."""
     return (
-        bool(_HANGUL_WORD.fullmatch(word))
+        bool(HANGUL_RUN.fullmatch(word))
         and word not in KOREAN_STOP_WORDS
         and strip_particle(word) not in KOREAN_STOP_WORDS
         and not word.endswith(_PREDICATE_ENDINGS)

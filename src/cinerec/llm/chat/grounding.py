@@ -22,8 +22,8 @@ from dataclasses import dataclass
 
 from cinerec.data.types import Movie
 from cinerec.llm.grounding import find_unknown_titles, strip_markup
-from cinerec.llm.persona import GENRES_KO
 from cinerec.text.bm25 import fold
+from cinerec.text.lang import GENRES_KO
 
 CITATION = re.compile(r"\[\s*#\s*(\d{1,9})\s*\]")
 _BOUNDARY = re.compile(r"(?<=[.!?。！？])[\"')\]]*\s+|\n+")

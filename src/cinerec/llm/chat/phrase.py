@@ -21,7 +21,6 @@ Example:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
@@ -35,11 +34,9 @@ from cinerec.llm.chat.grounding import (
     names_of,
 )
 from cinerec.llm.grounding import sanitize_user_text
-from cinerec.llm.persona import LANGUAGES
 from cinerec.llm.templates import render
+from cinerec.text.lang import HANGUL, LANGUAGES
 from cinerec.text.title_index import split_scripts
-
-_HANGUL = re.compile(r"[\uac00-\ud7a3]")
 
 
 def phrase_messages(
@@ -108,8 +105,8 @@ def check_phrasing(
     for item in required:
         if f" {name_key(item)} " not in folded:
             return PhraseCheck(False, reply, "dropped_fact")
-    if language == "ko" and not _HANGUL.search(text):
+    if language == "ko" and not HANGUL.search(text):
         return PhraseCheck(False, reply, "wrong_language")
-    if language != "ko" and _HANGUL.search(text):
+    if language != "ko" and HANGUL.search(text):
         return PhraseCheck(False, reply, "wrong_language")
     return PhraseCheck(True, text)

@@ -19,7 +19,6 @@ given movies is dropped (see :func:`cinerec.llm.grounding.find_unknown_titles`).
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -30,16 +29,15 @@ from cinerec.errors import LLMError
 from cinerec.llm.backends.base import LLMBackend, Message
 from cinerec.llm.chat.grounding import CITATION, AnswerGrounder
 from cinerec.llm.grounding import sanitize_user_text
-from cinerec.llm.persona import GENRES_KO, LANGUAGES, TEMPLATE_MODEL, UserProfile
+from cinerec.llm.persona import TEMPLATE_MODEL, UserProfile
 from cinerec.llm.templates import render
+from cinerec.text.lang import GENRES_KO, HANGUL, LANGUAGES
 
 log = logging.getLogger(__name__)
 
 ChatRole = Literal["user", "assistant"]
 TokenCounter = Callable[[str], int]
 
-_HANGUL = re.compile(r"[\uac00-\ud7a3]")
-_LATIN = re.compile(r"[A-Za-z]")
 _MESSAGE_OVERHEAD = 5  # ChatML tokens around each message
 
 
@@ -129,7 +127,7 @@ class ChatPrompt:
 
 def estimate_tokens(text: str) -> int:
     """A safe over-estimate of Qwen-style tokens: ~3.5 characters each, one per Hangul syllable."""
-    hangul = len(_HANGUL.findall(text))
+    hangul = len(HANGUL.findall(text))
     return int((len(text) - hangul) / 3.5 + hangul) + 1
 
 
@@ -146,15 +144,6 @@ def token_counter(backend: LLMBackend | None) -> TokenCounter:
             return estimate_tokens(text)
 
     return count
-
-
-def detect_language(text: str, fallback: str = "en") -> str:
-    """``ko`` when the text has Hangul, ``en`` when it has Latin letters, else ``fallback``."""
-    if _HANGUL.search(text):
-        return "ko"
-    if len(_LATIN.findall(text)) >= 3:
-        return "en"
-    return fallback if fallback in LANGUAGES else "en"
 
 
 def _cut(text: str, limit: int) -> str:

@@ -26,6 +26,8 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from cinerec.text.lang import SYLLABLES, is_syllable
+
 GENRE_WORDS_EN: dict[str, str] = {
     "action": "Action", "adventure": "Adventure", "adventures": "Adventure",
     "animated": "Animation", "animation": "Animation", "cartoon": "Animation",
@@ -60,7 +62,7 @@ _WORD = re.compile(r"[\w'’-]+")
 # Latin and Hangul runs apart, so "Matrix는" is the word "Matrix" and a particle.
 _TOKEN = re.compile(r"[A-Za-z0-9\u00C0-\u024F]+|[^\W_A-Za-z0-9\u00C0-\u024F]+")
 _NAME = r"[A-Z][\w.'’-]+(?:[ ][A-Z][\w.'’-]+){1,3}"
-_HANGUL_NAME = r"[\uac00-\ud7a3]{2,6}(?:[ ][\uac00-\ud7a3]{2,6}){0,2}"
+_HANGUL_NAME = rf"[{SYLLABLES}]{{2,6}}(?:[ ][{SYLLABLES}]{{2,6}}){{0,2}}"
 _ROLE_EN = (
     ("director", re.compile(rf"\b(?i:directed by) ({_NAME})")),
     ("director", re.compile(rf"\b(?i:director|filmmaker) ({_NAME})")),
@@ -133,7 +135,7 @@ _GENDER_WORDS = {
     "lady": "f",
 }  # fmt: skip
 _GENDER_KO = re.compile(r"(남성|남자|여성|여자)")
-_PRONOUN_KO = re.compile(r"(?<![\uac00-\ud7a3])(그녀|그)(?:는|가|의|를|에게|도|은)(?=\s|$|[.,])")
+_PRONOUN_KO = re.compile(rf"(?<![{SYLLABLES}])(그녀|그)(?:는|가|의|를|에게|도|은)(?=\s|$|[.,])")
 _BRACKETS = re.compile(r"\[[^\[\]\n]{1,80}\]|\{[^{}\n]{1,80}\}|<<<|>>>|^\s*[-*]\s", re.M)
 
 
@@ -230,7 +232,7 @@ class TitleIndex:
 
 
 def _is_hangul(word: str) -> bool:
-    return bool(word) and "\uac00" <= word[0] <= "\ud7a3"
+    return bool(word) and is_syllable(word[0])
 
 
 def _sentence_initial(text: str, start: int) -> bool:

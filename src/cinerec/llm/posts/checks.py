@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 
 from cinerec.data.types import Movie
 from cinerec.llm.grounding import clean_free_text, find_unknown_titles, sanitize_user_text
-from cinerec.llm.persona import GENRES_KO, LANGUAGES
+from cinerec.text.lang import GENRES_KO, HANGUL_LETTER, LANGUAGES, OTHER_CJK
 from cinerec.text.similarity import plain_text, text_similarity
 
 CAPTION_LINES = 3
@@ -28,7 +28,6 @@ MAX_CAPTION_LINE_CHARS = {"en": 90, "ko": 60}
 MAX_REVIEW_CHARS = {"en": 120, "ko": 80}
 MIN_TEXT_CHARS = 6
 
-_HANGUL = re.compile(r"[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")
 _ENDINGS = (".", "!", "?", "…", "。", '"', "'", "”", "’", ")")
 _ALIKE_LINES = 0.6
 # A review that near-copies an example is about the example's movie; a caption line may reuse an
@@ -39,15 +38,14 @@ _DANGLING = frozenset(
 )
 _NAME = re.compile(r"(?<![\w'’])[A-Z][a-zA-Z'’]{2,}")
 _COMMON_CAPITALIZED = frozenset({"The", "And", "But", "For", "With", "Hollywood", "Oscar"})
-_OTHER_CJK = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 
 
 def language_ok(text: str, language: str) -> bool:
     """Whether a short text is plausibly in ``language`` (small models drift into Chinese)."""
-    if _OTHER_CJK.search(text):
+    if OTHER_CJK.search(text):
         return False
     letters = sum(ch.isalpha() for ch in text)
-    hangul = len(_HANGUL.findall(text))
+    hangul = len(HANGUL_LETTER.findall(text))
     if language == "ko":
         return hangul >= max(2, 0.3 * letters)
     return hangul <= 0.25 * max(letters, 1)

@@ -37,7 +37,6 @@ from cinerec.data.types import Movie
 from cinerec.errors import LLMError
 from cinerec.llm.backends.base import Completion, LLMBackend, Message
 from cinerec.llm.grounding import sanitize_user_text
-from cinerec.llm.persona import LANGUAGES
 from cinerec.llm.posts.checks import (
     CAPTION_LINES,
     MAX_CAPTION_LINE_CHARS,
@@ -56,6 +55,7 @@ from cinerec.llm.posts.prompts import (
     review_messages,
 )
 from cinerec.llm.schemas import json_schema, parse_reply
+from cinerec.text.lang import language_or_default
 from cinerec.text.similarity import mean_pairwise_similarity, plain_text, text_similarity
 
 log = logging.getLogger(__name__)
@@ -432,7 +432,7 @@ def write_post(
     """
     start = time.perf_counter()
     config = config or PostConfig()
-    language = language if language in LANGUAGES else "en"
+    language = language_or_default(language)
     theme = sanitize_user_text(theme, 200)
     shown = list({c.movie.movie_id: c for c in candidates}.values())[: config.max_model_candidates]
     model = backend.model if backend is not None else "none"

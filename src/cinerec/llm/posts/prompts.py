@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from cinerec.data.types import Movie
 from cinerec.llm.backends.base import Message
 from cinerec.llm.grounding import sanitize_user_text
-from cinerec.llm.persona import GENRES_KO, LANGUAGES
 from cinerec.llm.templates import render
+from cinerec.text.lang import GENRES_KO, LANGUAGES
 
 REVIEW_WORDS = {"en": 14, "ko": 10}
 PLOT_CHARS = 100

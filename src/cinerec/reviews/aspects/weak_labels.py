@@ -21,8 +21,9 @@ from functools import cached_property
 
 import numpy as np
 
+from cinerec.text.lang import HANGUL
+
 _SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
-_HANGUL = re.compile(r"[\uac00-\ud7a3]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +55,7 @@ class AspectLexicon:
             parts = []
             for cue in sorted(cues, key=len, reverse=True):
                 body = re.escape(cue.lower()).replace(r"\ ", r"\s+")
-                parts.append(body if _HANGUL.search(cue) else rf"\b{body}\b")
+                parts.append(body if HANGUL.search(cue) else rf"\b{body}\b")
             out[aspect] = re.compile("|".join(parts), re.IGNORECASE)
         return out
 
