@@ -40,7 +40,7 @@ from cinerec.evaluation.harness import (
 from cinerec.evaluation.protocols import build_task
 from cinerec.evaluation.report import write_report
 from cinerec.recommenders.base import Recommender, TrainingOptions
-from cinerec.recommenders.blend import BlendConfig, BlendRecommender, drop_rare_items
+from cinerec.recommenders.ensemble import BlendConfig, BlendRecommender, drop_rare_items
 from cinerec.recommenders.registry import build
 
 log = logging.getLogger("blend")

@@ -48,8 +48,8 @@ from cinerec.evaluation.protocols import EvalCase, build_task
 from cinerec.llm.backends.llamacpp import LlamaCppBackend
 from cinerec.llm.models import locate_gguf
 from cinerec.llm.persona import UserProfile, template_persona
-from cinerec.llm.ranking.blend import BlendRow, blend_order, fit_blend_weight, rank_page
 from cinerec.llm.ranking.rerank import Candidate
+from cinerec.llm.ranking.score_mix import BlendRow, blend_order, fit_blend_weight, rank_page
 from cinerec.llm.ranking.verbalizer import verbalizer_scores
 from cinerec.llm.ranking.yesno import PriorCache, warm_priors, yesno_scores
 from cinerec.recommenders.base import TrainingOptions

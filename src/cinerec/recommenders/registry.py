@@ -17,10 +17,10 @@ from cinerec.ranking.ranker import LearnedRanker, LearnedRankerConfig
 from cinerec.recommenders.als import ALSConfig, ALSRecommender
 from cinerec.recommenders.base import Recommender
 from cinerec.recommenders.bert4rec import BERT4RecConfig, BERT4RecRecommender
-from cinerec.recommenders.blend import BlendConfig, BlendRecommender
 from cinerec.recommenders.bpr import BPRConfig, BPRRecommender
 from cinerec.recommenders.content import ContentConfig, ContentRecommender
 from cinerec.recommenders.ease import EASEConfig, EASERecommender
+from cinerec.recommenders.ensemble import BlendConfig, BlendRecommender
 from cinerec.recommenders.hybrid import HybridConfig, HybridRecommender
 from cinerec.recommenders.popularity import PopularityConfig, PopularityRecommender
 from cinerec.recommenders.sasrec import SASRecConfig, SASRecRecommender

@@ -22,8 +22,8 @@ from cinerec.db import repository as repo
 from cinerec.db.review_summaries import ReviewSummary, get_review_summaries
 from cinerec.errors import NotFoundError
 from cinerec.llm.persona import TEMPLATE_MODEL, UserProfile, template_persona, write_persona
-from cinerec.llm.ranking.blend import rank_page
 from cinerec.llm.ranking.rerank import Candidate, RankedItem, base_ranking
+from cinerec.llm.ranking.score_mix import rank_page
 from cinerec.llm.reasons import warm_prefix, write_reasons
 from cinerec.recommenders.base import FeatureAware
 from cinerec.services.feedback import PageFeedback, demote, page_feedback
@@ -164,7 +164,7 @@ def _ranked(
     candidates: Sequence[Candidate],
 ) -> tuple[list[RankedItem], str | None]:
     """The page order: the retriever's, or blended with the model's probabilities when
-    ``rank_method`` asks for it (see :func:`cinerec.llm.ranking.blend.rank_page`). Returns the
+    ``rank_method`` asks for it (see :func:`cinerec.llm.ranking.score_mix.rank_page`). Returns the
     items and the scorer's error (None when it worked or was not used)."""
     settings = platform.settings
     backend = platform.llm

@@ -110,8 +110,8 @@ def test_pages_rank_end_to_end_and_share_the_viewer_prefix(
     small_scorer: LlamaCppBackend,
 ) -> None:
     from cinerec.llm.persona import UserProfile
-    from cinerec.llm.ranking.blend import rank_page
     from cinerec.llm.ranking.rerank import Candidate
+    from cinerec.llm.ranking.score_mix import rank_page
     from cinerec.llm.ranking.yesno import PriorCache
     from tests.llm.movies import CANDIDATES, HISTORY
 

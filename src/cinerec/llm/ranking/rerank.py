@@ -5,7 +5,7 @@ The language model does not order the cards. The generative re-rank that used to
 protocol (``benchmarks/results/newviewer/``) the model's contribution to the ranking, its
 structured reading of the taste statement, stayed below the +5 % NDCG@10 it had to earn, and
 its Yes/No and verbalizer scores lose to the retriever (``benchmarks/results/llm_rerank.md``).
-:func:`base_ranking` keeps the candidates' own order; :mod:`cinerec.llm.ranking.blend` can
+:func:`base_ranking` keeps the candidates' own order; :mod:`cinerec.llm.ranking.score_mix` can
 still mix in the model's scores when ``rank_method`` asks for it (off by default).
 """
 

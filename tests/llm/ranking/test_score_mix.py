@@ -10,7 +10,8 @@ import pytest
 from cinerec.errors import LLMError
 from cinerec.evaluation.metrics import ndcg_of_ranking
 from cinerec.llm.persona import UserProfile
-from cinerec.llm.ranking.blend import (
+from cinerec.llm.ranking.rerank import Candidate
+from cinerec.llm.ranking.score_mix import (
     BlendRow,
     blend_order,
     blend_rerank,
@@ -19,7 +20,6 @@ from cinerec.llm.ranking.blend import (
     rank_page,
     standardised,
 )
-from cinerec.llm.ranking.rerank import Candidate
 from cinerec.llm.ranking.scoring import ScoreResult
 from cinerec.llm.ranking.yesno import PriorCache
 from tests.llm.fakes import FakeBackend

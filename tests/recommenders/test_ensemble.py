@@ -13,7 +13,8 @@ from cinerec.data.types import Interactions, Rated
 from cinerec.errors import ConfigError, ModelError
 from cinerec.recommenders.artifacts import load_artifact, train_artifact
 from cinerec.recommenders.base import Recommender, TrainingOptions
-from cinerec.recommenders.blend import (
+from cinerec.recommenders.ease import EASEConfig, EASERecommender
+from cinerec.recommenders.ensemble import (
     BlendConfig,
     BlendRecommender,
     blend_ndcg,
@@ -21,7 +22,6 @@ from cinerec.recommenders.blend import (
     drop_rare_items,
     normalize,
 )
-from cinerec.recommenders.ease import EASEConfig, EASERecommender
 from cinerec.recommenders.popularity import PopularityConfig, PopularityRecommender
 from cinerec.recommenders.registry import make_config
 
