@@ -40,7 +40,7 @@ from cinerec.evaluation.harness import (
 from cinerec.evaluation.protocols import build_task
 from cinerec.evaluation.report import write_report
 from cinerec.recommenders.base import Recommender, TrainingOptions
-from cinerec.recommenders.ensemble import BlendConfig, BlendRecommender, drop_rare_items
+from cinerec.recommenders.ensemble import EnsembleConfig, EnsembleRecommender, drop_rare_items
 from cinerec.recommenders.registry import build
 
 log = logging.getLogger("blend")
@@ -68,7 +68,7 @@ def fit_blend(
     train: Interactions,
     cases: list[tuple[tuple[Rated, ...], int]],
     normalizations: str,
-) -> tuple[BlendRecommender, float, list[dict[str, Any]]]:
+) -> tuple[EnsembleRecommender, float, list[dict[str, Any]]]:
     """Weights of a blend of fitted ``members`` on ``cases`` for each normalisation; the best.
 
     Returns:
@@ -77,11 +77,11 @@ def fit_blend(
     """
     names = tuple(m.name for m in members)
     configs = {k: v for k, v in member_configs.items() if k in names}
-    best: tuple[BlendRecommender, float] | None = None
+    best: tuple[EnsembleRecommender, float] | None = None
     trials = []
     for norm in normalizations.split(","):
-        config = BlendConfig(members=names, member_configs=configs, normalization=norm)
-        blend = BlendRecommender.from_fitted(config, members, train)
+        config = EnsembleConfig(members=names, member_configs=configs, normalization=norm)
+        blend = EnsembleRecommender.from_fitted(config, members, train)
         started = time.perf_counter()
         blend.fit_weights(cases, progress=True)
         seconds = time.perf_counter() - started
@@ -113,8 +113,8 @@ def main() -> None:
     training = TrainingOptions(seed=args.seed, threads=args.threads, progress=True)
     options = HarnessOptions(resamples=args.resamples, training=training)
 
-    # What BlendRecommender.fit does first (a no-op here: every training item has >= 3).
-    train = drop_rare_items(task.train, BlendConfig(members=tuple(names)).min_item_count)
+    # What EnsembleRecommender.fit does first (a no-op here: every training item has >= 3).
+    train = drop_rare_items(task.train, EnsembleConfig(members=tuple(names)).min_item_count)
     members, fit_seconds = [], {}
     for name in names:
         model = build(name, member_configs.get(name))

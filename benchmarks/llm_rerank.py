@@ -45,11 +45,12 @@ from cinerec.data.types import Movie, Rated
 from cinerec.evaluation import metrics
 from cinerec.evaluation.bootstrap import bootstrap_ci, paired_difference_ci
 from cinerec.evaluation.protocols import EvalCase, build_task
+from cinerec.evaluation.score_mix_weight import MixRow, fit_mix_weight
 from cinerec.llm.backends.llamacpp import LlamaCppBackend
 from cinerec.llm.models import locate_gguf
 from cinerec.llm.persona import UserProfile, template_persona
 from cinerec.llm.ranking.rerank import Candidate
-from cinerec.llm.ranking.score_mix import BlendRow, blend_order, fit_blend_weight, rank_page
+from cinerec.llm.ranking.score_mix import mix_order, rank_page
 from cinerec.llm.ranking.verbalizer import verbalizer_scores
 from cinerec.llm.ranking.yesno import PriorCache, warm_priors, yesno_scores
 from cinerec.recommenders.base import TrainingOptions
@@ -220,8 +221,8 @@ def _variants(
         variants[name] = lambda r, score=score: _order_by(score(r))
     for name in ("yesno_raw", "yesno", "verbalizer_debiased", "verbalizer_calibrated"):
         score = score_of[name]
-        rows = [BlendRow(tuple(score(r)), tuple(r["targets"])) for r in validation]
-        fit = fit_blend_weight(rows)
+        rows = [MixRow(tuple(score(r)), tuple(r["targets"])) for r in validation]
+        fit = fit_mix_weight(rows)
         fits[f"blend_{name}"] = {
             "weight": fit.weight,
             "validation_ndcg@10": {str(w): round(v, 5) for w, v in fit.table.items()},
@@ -229,7 +230,7 @@ def _variants(
             "best_weight": fit.best,
             "best_gain_ci95": [round(v, 5) for v in fit.best_gain_ci95],
         }
-        variants[f"blend_{name}"] = lambda r, s=score, w=fit.weight: blend_order(s(r), w)
+        variants[f"blend_{name}"] = lambda r, s=score, w=fit.weight: mix_order(s(r), w)
     return variants, fits
 
 

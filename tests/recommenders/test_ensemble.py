@@ -15,8 +15,8 @@ from cinerec.recommenders.artifacts import load_artifact, train_artifact
 from cinerec.recommenders.base import Recommender, TrainingOptions
 from cinerec.recommenders.ease import EASEConfig, EASERecommender
 from cinerec.recommenders.ensemble import (
-    BlendConfig,
-    BlendRecommender,
+    EnsembleConfig,
+    EnsembleRecommender,
     blend_ndcg,
     coordinate_ascent,
     drop_rare_items,
@@ -29,17 +29,19 @@ from .conftest import A_ITEMS, A_USERS
 from .test_contract import OPTIONS, RecommenderContract
 
 SMALL_ALS = {"factors": 8, "regularization": 0.1, "iterations": 10}
-FIXED = BlendConfig(members=("ease", "als"), weights=(1.0, 0.5), member_configs={"als": SMALL_ALS})
+FIXED = EnsembleConfig(
+    members=("ease", "als"), weights=(1.0, 0.5), member_configs={"als": SMALL_ALS}
+)
 
 
 class TestBlendContract(RecommenderContract):
     def make_model(self) -> Recommender:
-        return BlendRecommender(FIXED)
+        return EnsembleRecommender(FIXED)
 
 
 class TestLearnedBlendContract(RecommenderContract):
     def make_model(self) -> Recommender:
-        return BlendRecommender(BlendConfig(members=("ease", "popularity"), weights=None))
+        return EnsembleRecommender(EnsembleConfig(members=("ease", "popularity"), weights=None))
 
 
 def _a_cases(interactions: Interactions) -> list[tuple[list[Rated], int]]:
@@ -58,8 +60,8 @@ def test_fit_weights_prefers_the_member_that_finds_the_next_item(
     ease = EASERecommender(EASEConfig(regularization=10.0))
     for member in (pop, ease):
         member.fit(communities, OPTIONS)
-    config = BlendConfig(members=("popularity", "ease"))
-    blend = BlendRecommender.from_fitted(config, [pop, ease], communities)
+    config = EnsembleConfig(members=("popularity", "ease"))
+    blend = EnsembleRecommender.from_fitted(config, [pop, ease], communities)
     weights = blend.fit_weights(_a_cases(communities))
     # Popularity answers an A history with B movies, so it must not outweigh EASE.
     assert weights.sum() == pytest.approx(1.0)
@@ -73,7 +75,7 @@ def test_from_fitted_checks_member_names(communities: Interactions) -> None:
     ease = EASERecommender()
     ease.fit(communities, OPTIONS)
     with pytest.raises(ConfigError, match="do not match"):
-        BlendRecommender.from_fitted(FIXED, [ease], communities)
+        EnsembleRecommender.from_fitted(FIXED, [ease], communities)
 
 
 def test_zscore_and_rrf_normalisation_keep_order_and_nan() -> None:
@@ -124,11 +126,11 @@ def test_blend_ndcg_ignores_blocked_and_unknown_targets() -> None:
 )
 def test_invalid_config_rejected(values: dict, match: str) -> None:
     with pytest.raises(ConfigError, match=match):
-        BlendConfig(**values)
+        EnsembleConfig(**values)
 
 
 def test_default_config_is_the_validation_fit() -> None:
-    config = BlendConfig()
+    config = EnsembleConfig()
     assert config.members == ("sasrec", "ease")
     assert config.weights is not None and len(config.weights) == len(config.members)
     assert config.weights[0] > config.weights[1] > 0  # SASRec leads, EASE adds a little
@@ -136,8 +138,8 @@ def test_default_config_is_the_validation_fit() -> None:
 
 def test_other_members_need_their_own_weights() -> None:
     with pytest.raises(ConfigError, match="one weight per member, or weights null"):
-        BlendConfig(members=("sasrec", "ease", "als"))
-    assert BlendConfig(members=("sasrec", "ease", "als"), weights=None).weights is None
+        EnsembleConfig(members=("sasrec", "ease", "als"))
+    assert EnsembleConfig(members=("sasrec", "ease", "als"), weights=None).weights is None
 
 
 def test_config_survives_json() -> None:
@@ -153,14 +155,14 @@ def test_artifact_round_trip_keeps_members_and_weights(
                                  options=TrainingOptions(seed=3, threads=1))  # fmt: skip
     loaded, info2 = load_artifact(tmp_path / "blend")
     assert info2.version == info.version
-    assert isinstance(loaded, BlendRecommender)
+    assert isinstance(loaded, EnsembleRecommender)
     assert loaded.weights == pytest.approx({"ease": 2 / 3, "als": 1 / 3})
     history = [Rated(100, 5.0), Rated(205)]
     assert loaded.recommend(history, n=10) == model.recommend(history, n=10)
 
 
 def test_zero_weight_member_is_not_asked(communities: Interactions) -> None:
-    model = BlendRecommender(BlendConfig(members=("ease", "popularity"), weights=(1.0, 0.0)))
+    model = EnsembleRecommender(EnsembleConfig(members=("ease", "popularity"), weights=(1.0, 0.0)))
     model.fit(communities, OPTIONS)
     unused = model._members[1]  # type: ignore[index]
 
@@ -178,7 +180,7 @@ def test_rare_items_are_dropped_before_fitting(communities: Interactions) -> Non
     with_rare = Interactions(frame)
     assert len(drop_rare_items(with_rare, 1).items) == len(with_rare.items)
     assert 777 not in drop_rare_items(with_rare, 2).items
-    model = BlendRecommender(FIXED)
+    model = EnsembleRecommender(FIXED)
     model.fit(with_rare, OPTIONS)
     assert 777 not in {r.movie_id for r in model.recommend([Rated(100)], n=1000)}
     with pytest.raises(ModelError, match="min_item_count"):

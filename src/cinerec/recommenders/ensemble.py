@@ -7,15 +7,15 @@ item is ``sum_m weight_m * normalised_m(item)``.
 
 Weights come from the config (the defaults were fitted on the validation items of the
 leave-one-out protocol on ml-latest-small, see ``benchmarks/blend.py`` and
-:class:`BlendConfig`), or, with
-``weights=None``, are fitted during :meth:`BlendRecommender.fit` on an internal hold-out: each
+:class:`EnsembleConfig`), or, with
+``weights=None``, are fitted during :meth:`EnsembleRecommender.fit` on an internal hold-out: each
 user's last interaction is held out, the members are fitted on the rest, the weights are
 chosen by coordinate ascent on NDCG@10 of the held-out items, and the members are refitted on
-everything (so training costs twice as much). :meth:`BlendRecommender.fit_weights` fits them on
+everything (so training costs twice as much). :meth:`EnsembleRecommender.fit_weights` fits them on
 any given cases, e.g. a protocol's validation split.
 
 Example:
-    >>> model = BlendRecommender(BlendConfig(members=("ease", "als"), weights=(1.0, 0.5)))
+    >>> model = EnsembleRecommender(EnsembleConfig(members=("ease", "als"), weights=(1.0, 0.5)))
     >>> model.fit(interactions, TrainingOptions())  # doctest: +SKIP
     >>> model.recommend([Rated(1), Rated(260)], n=10)  # doctest: +SKIP
 """
@@ -51,7 +51,7 @@ _MEMBERS_DIR = "members"
 
 
 @dataclass(frozen=True, slots=True)
-class BlendConfig:
+class EnsembleConfig:
     """Which models are blended, how their scores are normalised, and their weights.
 
     The defaults are the weights fitted on the validation items of the leave-one-out protocol
@@ -114,7 +114,7 @@ class BlendConfig:
         if self.min_item_count < 1:
             problems.append(f"min_item_count must be >= 1 (got {self.min_item_count})")
         if problems:
-            raise ConfigError("Invalid BlendConfig: " + "; ".join(problems))
+            raise ConfigError("Invalid EnsembleConfig: " + "; ".join(problems))
 
 
 def normalize(scores: np.ndarray, method: str) -> np.ndarray:
@@ -228,13 +228,13 @@ def _holdout(interactions: Interactions) -> tuple[Interactions, list[tuple[list[
     return Interactions(pd.DataFrame(rest).reset_index(drop=True)), cases
 
 
-class BlendRecommender:
+class EnsembleRecommender:
     """Weighted sum of per-history normalised member scores."""
 
     name = "blend"
 
-    def __init__(self, config: BlendConfig | None = None) -> None:
-        self.config = config or BlendConfig()
+    def __init__(self, config: EnsembleConfig | None = None) -> None:
+        self.config = config or EnsembleConfig()
         self._members: list[Recommender] | None = None
         self._items: Vocabulary | None = None
         self._weights: np.ndarray | None = None
@@ -249,7 +249,7 @@ class BlendRecommender:
 
     @classmethod
     def from_fitted(
-        cls, config: BlendConfig, members: Sequence[Recommender], interactions: Interactions
+        cls, config: EnsembleConfig, members: Sequence[Recommender], interactions: Interactions
     ) -> Self:
         """A blend of members already fitted on ``interactions`` (e.g. to fit weights once).
 
@@ -410,7 +410,7 @@ class BlendRecommender:
 
         config, arrays = read_model(path, name=cls.name)
         try:
-            model = cls(BlendConfig(**config))
+            model = cls(EnsembleConfig(**config))
             ids, weights = arrays["item_ids"], arrays["weights"].astype(np.float64)
         except (TypeError, KeyError, CinerecError) as exc:
             raise ModelError(

@@ -20,7 +20,7 @@ from cinerec.recommenders.bert4rec import BERT4RecConfig, BERT4RecRecommender
 from cinerec.recommenders.bpr import BPRConfig, BPRRecommender
 from cinerec.recommenders.content import ContentConfig, ContentRecommender
 from cinerec.recommenders.ease import EASEConfig, EASERecommender
-from cinerec.recommenders.ensemble import BlendConfig, BlendRecommender
+from cinerec.recommenders.ensemble import EnsembleConfig, EnsembleRecommender
 from cinerec.recommenders.hybrid import HybridConfig, HybridRecommender
 from cinerec.recommenders.popularity import PopularityConfig, PopularityRecommender
 from cinerec.recommenders.sasrec import SASRecConfig, SASRecRecommender
@@ -33,7 +33,7 @@ RECOMMENDERS: dict[str, tuple[type[Any], type[Recommender]]] = {
     "content": (ContentConfig, ContentRecommender),  # needs the `embeddings` extra
     "sasrec": (SASRecConfig, SASRecRecommender),  # needs the `sequential` extra (torch)
     "bert4rec": (BERT4RecConfig, BERT4RecRecommender),  # needs the `sequential` extra (torch)
-    "blend": (BlendConfig, BlendRecommender),  # weighted sum of the members above
+    "blend": (EnsembleConfig, EnsembleRecommender),  # weighted sum of the members above
     "hybrid": (HybridConfig, HybridRecommender),  # user/item features; trains with torch
     "ltr": (LearnedRankerConfig, LearnedRanker),  # LightGBM second stage; reads the statement
 }

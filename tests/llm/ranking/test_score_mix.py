@@ -12,10 +12,8 @@ from cinerec.evaluation.metrics import ndcg_of_ranking
 from cinerec.llm.persona import UserProfile
 from cinerec.llm.ranking.rerank import Candidate
 from cinerec.llm.ranking.score_mix import (
-    BlendRow,
-    blend_order,
-    blend_rerank,
-    fit_blend_weight,
+    mix_order,
+    mix_rerank,
     rank_normalised,
     rank_page,
     standardised,
@@ -35,50 +33,10 @@ def test_parts_of_the_blend() -> None:
     assert z.mean() == pytest.approx(0.0) and z.std() == pytest.approx(1.0)
     assert standardised([4.0, 4.0]).tolist() == [0.0, 0.0]
     scores = [0.0, -1.0, 3.0, 1.0]
-    assert blend_order(scores, 0.0) == [0, 1, 2, 3]  # w = 0: the retriever exactly
-    assert blend_order(scores, 100.0) == [2, 3, 0, 1]  # large w: the model's order
+    assert mix_order(scores, 0.0) == [0, 1, 2, 3]  # w = 0: the retriever exactly
+    assert mix_order(scores, 100.0) == [2, 3, 0, 1]  # large w: the model's order
     assert ndcg_of_ranking([3, 0, 1], [0], 10) == pytest.approx(1 / np.log2(3))
     assert ndcg_of_ranking([3, 0, 1], [7], 10) == 0.0 and ndcg_of_ranking([0], [], 10) == 0.0
-
-
-def _rows(informative: bool, n_rows: int = 40, seed: int = 0) -> list[BlendRow]:
-    rng = np.random.default_rng(seed)
-    rows = []
-    for _ in range(n_rows):
-        target = int(rng.integers(5, 20))  # the retriever ranks the target low
-        scores = rng.normal(size=20)
-        scores[target] += 3.0 if informative else -3.0
-        rows.append(BlendRow(tuple(scores), (target,)))
-    return rows
-
-
-def test_fit_picks_a_positive_weight_when_the_model_helps() -> None:
-    fit = fit_blend_weight(_rows(informative=True))
-    assert fit.weight > 0 and fit.gain > 0
-    assert fit.table[fit.weight] == max(fit.table.values())
-    assert 0.0 in fit.table and fit.metric == "ndcg@10" and fit.n_rows == 40
-
-
-def test_fit_keeps_the_retriever_when_the_gain_is_noise() -> None:
-    # One validation row gains, nine lose nothing: the best weight helps on average, but the
-    # paired bootstrap interval of its gain reaches 0, so the retriever is kept.
-    rows = [BlendRow((0.0,) * 19 + (5.0,), (19,))] + [
-        BlendRow(tuple(float(i == 0) for i in range(20)), (0,)) for _ in range(9)
-    ]
-    fit = fit_blend_weight(rows)
-    assert fit.best > 0 and fit.table[fit.best] > fit.table[0.0]
-    assert fit.best_gain_ci95[0] <= 0 < fit.best_gain_ci95[1]
-    assert fit.weight == 0.0 and fit.gain == 0.0
-    assert fit_blend_weight(rows, significant=False).weight == fit.best
-
-
-def test_fit_keeps_the_retriever_when_the_model_hurts() -> None:
-    fit = fit_blend_weight(_rows(informative=False), grid=(0.5, 1.0, 5.0))
-    assert fit.weight == 0.0 and fit.gain == 0.0
-    assert set(fit.table) == {0.0, 0.5, 1.0, 5.0}
-    assert fit_blend_weight([]).weight == 0.0
-    with pytest.raises(ValueError, match=">= 0"):
-        fit_blend_weight(_rows(True), grid=(-1.0,))
 
 
 def _result(scores: Sequence[float], ids: Sequence[int], fallback: bool = False) -> ScoreResult:
@@ -89,7 +47,7 @@ def test_blend_rerank_is_a_permutation_with_unscored_candidates_last() -> None:
     ids = [c.movie.movie_id for c in CANDS]
     scores = [0.0] * 10
     scores[7] = 10.0
-    result = blend_rerank(CANDS, _result(scores, ids[:10]), weight=1.0)
+    result = mix_rerank(CANDS, _result(scores, ids[:10]), weight=1.0)
     order = [i.movie_id for i in result.items]
     assert sorted(order) == sorted(ids)
     assert order[0] == ids[7]
@@ -98,7 +56,7 @@ def test_blend_rerank_is_a_permutation_with_unscored_candidates_last() -> None:
     assert fits[0] == 1.0 and all(0 < f <= 1 for f in fits)
     assert fits == sorted(fits, reverse=True)
     assert result.items[0].base_rank == 7 and result.items[0].reason is None
-    same = blend_rerank(CANDS, _result(scores, ids[:10]), weight=0.0)
+    same = mix_rerank(CANDS, _result(scores, ids[:10]), weight=0.0)
     assert [i.movie_id for i in same.items] == ids
 
 

@@ -1,4 +1,4 @@
-"""Blend the retriever's order with a model score, and the weight fitted on validation users.
+"""Mix the retriever's order with a model score (the weight is fitted on validation users).
 
 For candidates in retriever order (position ``p`` of ``n``) with model scores ``s``::
 
@@ -6,20 +6,20 @@ For candidates in retriever order (position ``p`` of ``n``) with model scores ``
 
 The retriever part is rank-normalised (1 for the top candidate, 0 for the last), the model part
 standardised per viewer, so ``w`` means the same for every viewer and every scorer. ``w = 0`` is
-the retriever order exactly; :func:`fit_blend_weight` picks ``w`` from a grid that includes 0 by
-NDCG@10 on validation viewers, and keeps ``w = 0`` unless the best weight's gain over the
-retriever is significant (the lower end of a paired bootstrap 95% interval above 0): with 50
-validation viewers a noise-level gain picked ``w = 0.05`` for the verbalizer, which then lost
-3.3 NDCG points on test (``benchmarks/results/llm_rerank_1.5b.md``).
+the retriever order exactly; :func:`cinerec.evaluation.score_mix_weight.fit_mix_weight` picks
+``w`` from a grid that includes 0 by NDCG@10 on validation viewers, and keeps ``w = 0`` unless
+the best weight's gain over the retriever is significant (the lower end of a paired bootstrap
+95% interval above 0): with 50 validation viewers a noise-level gain picked ``w = 0.05`` for
+the verbalizer, which then lost 3.3 NDCG points on test (``benchmarks/results/llm_rerank_1.5b.md``).
 
 :func:`rank_page` is the one call a service needs: it scores a page of candidates with the
 chosen scorer and returns a :class:`~cinerec.llm.ranking.rerank.RerankResult` (a permutation of the
 candidates, fit scores in 0..1, no reasons), flagged as a fallback when the model failed.
 
 Example:
-    >>> blend_order([0.0, 0.0, 5.0], weight=0.0)
+    >>> mix_order([0.0, 0.0, 5.0], weight=0.0)
     [0, 1, 2]
-    >>> blend_order([0.0, 0.0, 5.0], weight=1.0)
+    >>> mix_order([0.0, 0.0, 5.0], weight=1.0)
     [2, 0, 1]
 """
 
@@ -28,14 +28,11 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
 
 from cinerec.data.types import Movie
-from cinerec.evaluation.bootstrap import paired_difference_ci
-from cinerec.evaluation.metrics import ndcg_of_ranking
 from cinerec.llm.backends.base import LLMBackend
 from cinerec.llm.persona import UserProfile
 from cinerec.llm.ranking.rerank import Candidate, RankedItem, RerankResult
@@ -44,7 +41,6 @@ from cinerec.llm.ranking.verbalizer import verbalizer_scores
 from cinerec.llm.ranking.yesno import PriorCache, yesno_scores
 
 Method = Literal["yesno", "verbalizer"]
-DEFAULT_GRID = (0.0, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0)
 # Fitted on 50 validation users of leave-one-out ml-latest-small, EASE top 20,
 # Qwen2.5-Coder-1.5B (benchmarks/llm_rerank.py; benchmarks/results/llm_rerank_1.5b.md): no
 # non-zero weight of the yes/no or the two-order verbalizer score gained significantly on
@@ -71,89 +67,19 @@ def standardised(scores: Sequence[float]) -> np.ndarray:
     return (values - values.mean()) / spread
 
 
-def blend_scores(model_scores: Sequence[float], weight: float) -> np.ndarray:
+def mix_scores(model_scores: Sequence[float], weight: float) -> np.ndarray:
     """The blended score of candidates given in retriever order."""
     return rank_normalised(len(model_scores)) + weight * standardised(model_scores)
 
 
-def blend_order(model_scores: Sequence[float], weight: float) -> list[int]:
+def mix_order(model_scores: Sequence[float], weight: float) -> list[int]:
     """Positions (in retriever order) sorted by blended score, best first; ties keep the
     retriever order."""
-    blended = blend_scores(model_scores, weight)
+    blended = mix_scores(model_scores, weight)
     return sorted(range(len(blended)), key=lambda i: (-blended[i], i))
 
 
-@dataclass(frozen=True, slots=True)
-class BlendRow:
-    """One validation viewer: model scores of the candidates in retriever order, and the
-    positions (in that order) of the items the viewer really watched next."""
-
-    model_scores: tuple[float, ...]
-    target_positions: tuple[int, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class BlendFit:
-    """The chosen weight and the validation metric of every weight tried."""
-
-    weight: float
-    metric: str
-    table: dict[float, float] = field(default_factory=dict)
-    n_rows: int = 0
-    best: float = 0.0
-    best_gain_ci95: tuple[float, float] = (0.0, 0.0)
-
-    @property
-    def gain(self) -> float:
-        """Validation metric at the chosen weight minus the retriever's (``w = 0``)."""
-        return self.table[self.weight] - self.table[0.0]
-
-
-def fit_blend_weight(
-    rows: Sequence[BlendRow],
-    *,
-    grid: Sequence[float] = DEFAULT_GRID,
-    k: int = 10,
-    significant: bool = True,
-    resamples: int = 2000,
-    seed: int = 0,
-) -> BlendFit:
-    """Pick ``w`` from ``grid`` (0 is always tried) by mean NDCG@k over ``rows``.
-
-    Ties go to the smaller weight, so ``w = 0`` (the retriever) wins unless the model helps.
-    With ``significant`` (the default) the best weight is kept only when the paired bootstrap
-    95% interval of its per-row gain over ``w = 0`` lies above 0; otherwise ``w = 0``. Rows whose
-    targets are not among the candidates score 0 for every weight and do not change the choice.
-
-    Raises:
-        ValueError: a negative or non-finite weight in ``grid``.
-    """
-    weights = sorted({0.0, *(float(w) for w in grid)})
-    if any(w < 0 or not math.isfinite(w) for w in weights):
-        raise ValueError(f"Blend weights must be finite and >= 0, got {list(grid)}")
-    per_row: dict[float, np.ndarray] = {}
-    for w in weights:
-        per_row[w] = np.array(
-            [ndcg_of_ranking(blend_order(r.model_scores, w), r.target_positions, k) for r in rows]
-        )
-    table = {w: float(v.mean()) if v.size else 0.0 for w, v in per_row.items()}
-    best = max(weights, key=lambda w: (round(table[w], 12), -w))
-    interval = (0.0, 0.0)
-    if best > 0:  # a positive best weight means some row, so the interval is defined
-        ci = paired_difference_ci(per_row[best], per_row[0.0], resamples=resamples, seed=seed)
-        interval = (ci.low, ci.high)
-    chosen = best if not significant or interval[0] > 0 else 0.0
-    return BlendFit(
-        weight=chosen,
-        metric=f"ndcg@{k}",
-        table=table,
-        n_rows=len(rows),
-        best=best,
-        best_gain_ci95=interval,
-    )
-
-
-def blend_rerank(
+def mix_rerank(
     candidates: Sequence[Candidate], scores: ScoreResult, *, weight: float
 ) -> RerankResult:
     """Re-order ``candidates`` (retriever order) by the blend of their positions and
@@ -168,7 +94,7 @@ def blend_rerank(
     scored = [c for c in candidates if c.movie.movie_id in by_id]
     rest = [c for c in candidates if c.movie.movie_id not in by_id]
     position = {c.movie.movie_id: i for i, c in enumerate(candidates)}
-    blended = blend_scores([by_id[c.movie.movie_id] for c in scored], weight)
+    blended = mix_scores([by_id[c.movie.movie_id] for c in scored], weight)
     order = sorted(range(len(scored)), key=lambda i: (-blended[i], i))
     low, high = (float(blended.min()), float(blended.max())) if len(blended) else (0.0, 0.0)
     items: list[RankedItem] = []
@@ -231,7 +157,7 @@ def rank_page(
         scores = verbalizer_scores(
             backend, profile, persona, history, candidates, timeout_s=timeout_s, debias=debias
         )
-    ranking = blend_rerank(candidates, scores, weight=w)
+    ranking = mix_rerank(candidates, scores, weight=w)
     elapsed = time.perf_counter() - start
     return (
         RerankResult(ranking.items, ranking.fallback, ranking.error, ranking.model, elapsed),
