@@ -36,6 +36,7 @@ from cinerec.errors import CinerecError, ConfigError, ModelError
 from cinerec.evaluation import metrics
 from cinerec.recommenders._common import blocked_indices, check_n, read_model, top_n, write_model
 from cinerec.recommenders.base import Recommender, TrainingOptions
+from cinerec.recommenders.members import MEMBERS, build
 
 NORMALIZATIONS = ("zscore", "rrf")
 WEIGHT_GRID = (0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0, 1.5, 2.0, 3.0, 5.0)
@@ -87,16 +88,14 @@ class EnsembleConfig:
             object.__setattr__(self, "weights", tuple(float(w) for w in self.weights))
         configs = {str(k): dict(v) for k, v in dict(self.member_configs).items()}
         object.__setattr__(self, "member_configs", configs)
-        from cinerec.recommenders.registry import RECOMMENDERS
-
         problems = []
         if not self.members:
             problems.append("name at least one member")
         if len(set(self.members)) != len(self.members):
             problems.append(f"members must differ (got {list(self.members)})")
         for name in self.members:
-            if name == "blend" or name not in RECOMMENDERS:
-                valid = sorted(set(RECOMMENDERS) - {"blend"})
+            if name not in MEMBERS:
+                valid = sorted(MEMBERS)
                 problems.append(f"unknown member {name!r} (choose from {valid})")
         if self.weights is not None:
             if len(self.weights) != len(self.members):
@@ -242,8 +241,6 @@ class EnsembleRecommender:
 
     # Members ----------------------------------------------------------------------------------
     def _build_members(self) -> list[Recommender]:
-        from cinerec.recommenders.registry import build
-
         configs = self.config.member_configs
         return [build(name, configs.get(name)) for name in self.config.members]
 
@@ -406,8 +403,6 @@ class EnsembleRecommender:
     @classmethod
     def load(cls, path: Path) -> Self:
         """Read a blend written by :meth:`save`; :class:`ModelError` if missing or corrupt."""
-        from cinerec.recommenders.registry import RECOMMENDERS
-
         config, arrays = read_model(path, name=cls.name)
         try:
             model = cls(EnsembleConfig(**config))
@@ -417,7 +412,7 @@ class EnsembleRecommender:
                 f"The blend model at {path} is incomplete ({exc}); retrain it"
             ) from exc
         members = [
-            RECOMMENDERS[name][1].load(path / _MEMBERS_DIR / f"{k}-{name}")
+            MEMBERS[name][1].load(path / _MEMBERS_DIR / f"{k}-{name}")
             for k, name in enumerate(model.config.members)
         ]
         model._set_state(members, Vocabulary(ids.tolist()), weights)

@@ -1,5 +1,9 @@
 """The recommenders cinerec knows, by name: an explicit dict, no import-by-string.
 
+The single models come from :data:`cinerec.recommenders.members.MEMBERS`; the ensemble
+(``blend``, :mod:`cinerec.recommenders.ensemble`) is made of them and is added here, so the
+ensemble never imports the registry.
+
 Example:
     >>> model = build("als", {"factors": 32})
     >>> model.name, model.config.factors
@@ -8,44 +12,18 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import fields, is_dataclass
-from typing import Any, cast
+from collections.abc import Mapping
+from typing import Any
 
-from cinerec.errors import ConfigError
-from cinerec.ranking.ranker import LearnedRanker, LearnedRankerConfig
-from cinerec.recommenders.als import ALSConfig, ALSRecommender
+from cinerec.recommenders import members
 from cinerec.recommenders.base import Recommender
-from cinerec.recommenders.bert4rec import BERT4RecConfig, BERT4RecRecommender
-from cinerec.recommenders.bpr import BPRConfig, BPRRecommender
-from cinerec.recommenders.content import ContentConfig, ContentRecommender
-from cinerec.recommenders.ease import EASEConfig, EASERecommender
 from cinerec.recommenders.ensemble import EnsembleConfig, EnsembleRecommender
-from cinerec.recommenders.hybrid import HybridConfig, HybridRecommender
-from cinerec.recommenders.popularity import PopularityConfig, PopularityRecommender
-from cinerec.recommenders.sasrec import SASRecConfig, SASRecRecommender
 
 RECOMMENDERS: dict[str, tuple[type[Any], type[Recommender]]] = {
-    "popularity": (PopularityConfig, PopularityRecommender),
-    "als": (ALSConfig, ALSRecommender),
-    "ease": (EASEConfig, EASERecommender),
-    "bpr": (BPRConfig, BPRRecommender),
-    "content": (ContentConfig, ContentRecommender),  # needs the `embeddings` extra
-    "sasrec": (SASRecConfig, SASRecRecommender),  # needs the `sequential` extra (torch)
-    "bert4rec": (BERT4RecConfig, BERT4RecRecommender),  # needs the `sequential` extra (torch)
-    "blend": (EnsembleConfig, EnsembleRecommender),  # weighted sum of the members above
-    "hybrid": (HybridConfig, HybridRecommender),  # user/item features; trains with torch
-    "ltr": (LearnedRankerConfig, LearnedRanker),  # LightGBM second stage; reads the statement
+    **members.MEMBERS,
+    "blend": (EnsembleConfig, EnsembleRecommender),  # weighted sum of the members
 }
 """Registry name -> (config class, recommender class)."""
-
-
-def _lookup(name: str) -> tuple[type[Any], type[Recommender]]:
-    try:
-        return RECOMMENDERS[name]
-    except KeyError:
-        valid = ", ".join(sorted(RECOMMENDERS))
-        raise ConfigError(f"Unknown recommender {name!r}; choose one of: {valid}") from None
 
 
 def make_config(name: str, values: Mapping[str, Any] | None = None) -> Any:
@@ -54,18 +32,7 @@ def make_config(name: str, values: Mapping[str, Any] | None = None) -> Any:
     Raises:
         ConfigError: unknown recommender, unknown field or invalid value.
     """
-    config_cls, _ = _lookup(name)
-    values = dict(values or {})
-    known = {f.name for f in fields(config_cls)}
-    unknown = sorted(set(values) - known)
-    if unknown:
-        raise ConfigError(
-            f"Unknown setting(s) {unknown} for recommender {name!r}; valid: {sorted(known)}"
-        )
-    try:
-        return config_cls(**values)
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(f"Invalid settings for recommender {name!r}: {exc}") from exc
+    return members.make_config(name, values, RECOMMENDERS)
 
 
 def build(name: str, config: object | Mapping[str, Any] | None = None) -> Recommender:
@@ -75,14 +42,4 @@ def build(name: str, config: object | Mapping[str, Any] | None = None) -> Recomm
         ConfigError: unknown name (the message lists the valid ones) or a config of the wrong
             type.
     """
-    config_cls, model_cls = _lookup(name)
-    if config is None or isinstance(config, Mapping):
-        config = make_config(name, config)
-    elif not isinstance(config, config_cls):
-        got = type(config).__name__ if is_dataclass(config) else repr(config)
-        raise ConfigError(
-            f"Recommender {name!r} takes a {config_cls.__name__} or a dict, not {got}"
-        )
-    # Every registered class takes its config as the one constructor argument.
-    model = cast(Callable[[Any], Recommender], model_cls)(config)
-    return model
+    return members.build(name, config, RECOMMENDERS)
