@@ -7,9 +7,10 @@ from pathlib import Path
 import pytest
 
 from cinerec.data.types import Interactions, Rated
-from cinerec.errors import ConfigError
-from cinerec.recommenders.base import Recommender, TrainingOptions
+from cinerec.errors import ConfigError, ModelError
+from cinerec.recommenders.base import Recommender, TextAware, TrainingOptions, give_texts
 from cinerec.recommenders.content import ContentConfig, ContentRecommender
+from cinerec.recommenders.popularity import PopularityRecommender
 from tests.embeddings.fakes import HashingEmbedder
 from tests.recommenders.conftest import A_ITEMS, B_ITEMS
 from tests.recommenders.test_contract import RecommenderContract
@@ -69,3 +70,35 @@ def test_items_without_text_still_rankable(communities: Interactions, tmp_path: 
 def test_config_validated() -> None:
     with pytest.raises(ConfigError, match="unrated_weight"):
         ContentConfig(unrated_weight=0)
+
+
+def test_fit_reads_no_data_from_disk(communities: Interactions, tmp_path: Path) -> None:
+    """Without descriptions the model says what it needs; it never loads a catalog itself."""
+    config = ContentConfig(cache_dir=str(tmp_path), data_dir=str(tmp_path / "no-such-dir"))
+    model = ContentRecommender(config, embedder=HashingEmbedder())
+    with pytest.raises(ModelError, match="descriptions"):
+        model.fit(communities, TrainingOptions(threads=1))
+
+
+def test_descriptions_passed_in_by_the_caller(communities: Interactions, tmp_path: Path) -> None:
+    calls: list[int] = []
+
+    def source() -> dict[int, str]:
+        calls.append(1)
+        return TEXTS
+
+    model = ContentRecommender(ContentConfig(cache_dir=str(tmp_path)), embedder=HashingEmbedder())
+    assert isinstance(model, TextAware)
+    give_texts(model, source)
+    assert calls == []  # called by fit, not before
+    model.fit(communities, TrainingOptions(threads=1))
+    assert calls == [1]
+    assert {r.movie_id for r in model.recommend([Rated(205)], n=5)} <= set(B_ITEMS)
+
+
+def test_other_models_never_load_descriptions() -> None:
+    def source() -> dict[int, str]:
+        raise AssertionError("a model that embeds nothing asked for descriptions")
+
+    give_texts(PopularityRecommender(), source)
+    give_texts(PopularityRecommender(), None)

@@ -11,15 +11,29 @@ Example:
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from cinerec.data.catalog import catalog_texts
 from cinerec.data.interactions_file import ColumnMap, load_interactions_file
 from cinerec.data.paths import resolve_data_dir
 from cinerec.errors import ConfigError
 from cinerec.evaluation.harness import HarnessOptions, ModelFactory, ModelSpec, run_evaluation
 from cinerec.evaluation.protocols import PROTOCOLS, EvaluationTask, build_task, leave_one_out_task
-from cinerec.recommenders.base import TrainingOptions
+from cinerec.recommenders.base import Recommender, TextSource, TrainingOptions, give_texts
+from cinerec.recommenders.registry import build as registry_build
+
+
+def _with_texts(build: ModelFactory, texts: TextSource) -> ModelFactory:
+    """``build``, then the catalog's descriptions for a model that needs them (content)."""
+
+    def make(name: str, config: Mapping[str, Any] | None) -> Recommender:
+        model = build(name, config)
+        give_texts(model, texts)
+        return model
+
+    return make
 
 
 def parse_models(models: str, configs: str | None = None) -> list[ModelSpec]:
@@ -136,8 +150,14 @@ def evaluate_command(
         training=TrainingOptions(seed=seed, threads=threads),
         max_users=max_users,
     )
-    kwargs = {"build": build} if build is not None else {}
-    result = run_evaluation(task, specs, out_dir=out_dir, options=options, **kwargs)
+    root = resolve_data_dir(data_dir)
+    result = run_evaluation(
+        task,
+        specs,
+        out_dir=out_dir,
+        options=options,
+        build=_with_texts(build or registry_build, lambda: catalog_texts(root, task.dataset)),
+    )
     lines = []
     for key, model in result["models"].items():
         for part, scores in model["results"].items():

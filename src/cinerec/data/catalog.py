@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -104,6 +105,16 @@ def load_catalog(
         )
         catalog.append(_finish(movie, max_description_chars))
     return catalog
+
+
+def texts_of(movies: Iterable[Movie]) -> dict[int, str]:
+    """Movie id -> description (what a content model embeds)."""
+    return {m.movie_id: m.description for m in movies}
+
+
+def catalog_texts(data_dir: Path, dataset: str = ML_LATEST_SMALL) -> dict[int, str]:
+    """Movie id -> description of every movie of ``dataset``."""
+    return texts_of(load_catalog(data_dir, dataset))
 
 
 def _finish(movie: Movie, max_chars: int) -> Movie:

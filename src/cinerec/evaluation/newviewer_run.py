@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from cinerec.data.catalog import texts_of
 from cinerec.data.types import Interactions, Movie, Vocabulary
 from cinerec.evaluation import metrics
 from cinerec.evaluation.bootstrap import (
@@ -46,7 +47,7 @@ from cinerec.ranking.features import COLUMNS, FAMILIES, Candidates
 from cinerec.ranking.ranker import LearnedRanker, LearnedRankerConfig, llm_match
 from cinerec.ranking.statements import LANGUAGES
 from cinerec.ranking.viewers import DRAWS
-from cinerec.recommenders.base import TrainingOptions
+from cinerec.recommenders.base import TrainingOptions, give_texts
 from cinerec.text.taste import DISLIKE_PENALTY, TASTE_WEIGHT
 
 log = logging.getLogger(__name__)
@@ -216,6 +217,7 @@ def run_newviewer(
     for name in options.retrievers:
         started = time.perf_counter()
         model = build(name)
+        give_texts(model, lambda: texts_of(catalog))
         model.fit(train, training)
         fit_seconds[name] = time.perf_counter() - started
         log.info("fitted %s in %.1f s", name, fit_seconds[name])

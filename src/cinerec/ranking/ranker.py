@@ -30,6 +30,7 @@ from typing import Any, Self
 
 import numpy as np
 
+from cinerec.data.catalog import texts_of
 from cinerec.data.types import Interactions, Movie, Rated, ScoredItem, Vocabulary
 from cinerec.embeddings.base import Embedder, l2_normalize
 from cinerec.errors import ConfigError, ModelError
@@ -37,7 +38,7 @@ from cinerec.llm.taste import StructuredTaste, TasteCache
 from cinerec.ranking.features import COLUMNS, FAMILIES, Candidates, FeatureBuilder, columns_of
 from cinerec.ranking.statements import LANGUAGES
 from cinerec.ranking.viewers import DRAWS, simulate_viewer, statement_context, user_seed
-from cinerec.recommenders.base import BatchScorer, Recommender, TrainingOptions
+from cinerec.recommenders.base import BatchScorer, Recommender, TrainingOptions, give_texts
 
 TRAINING_KS = (1, 3, 5, 10)
 DEFAULT_FAMILIES = ("retriever", "ticks", "statement", "taste", "popularity", "year")
@@ -239,6 +240,7 @@ class LearnedRanker:
         held = set(rng.choice(users, round(self.config.ranker_users * len(users)), replace=False))
         part_a = frame[~frame["user_id"].isin(held)]
         first = build(self.config.retriever)
+        give_texts(first, lambda: texts_of(catalog))
         first.fit(Interactions(part_a), options)
         popularity = part_a["item_id"].value_counts()
         pop_items = popularity.reindex(items.ids).fillna(0).to_numpy(np.float64)
@@ -256,6 +258,7 @@ class LearnedRanker:
         )
         self._booster = self._train_booster(self._training, self.config, options)
         full = build(self.config.retriever)
+        give_texts(full, lambda: texts_of(catalog))
         full.fit(interactions, options)
         self._retriever = full
         counts = frame["item_id"].value_counts().reindex(items.ids).fillna(0)

@@ -29,7 +29,7 @@ import cinerec
 from cinerec.data.fingerprint import fingerprint_interactions
 from cinerec.data.types import Interactions
 from cinerec.errors import CinerecError, ModelError
-from cinerec.recommenders.base import Recommender, TrainingOptions
+from cinerec.recommenders.base import Recommender, TextSource, TrainingOptions, give_texts
 from cinerec.recommenders.registry import RECOMMENDERS, build, make_config
 
 META_FILE = "meta.json"
@@ -174,12 +174,15 @@ def train_artifact(
     config: object | Mapping[str, Any] | None = None,
     options: TrainingOptions | None = None,
     extra: dict[str, Any] | None = None,
+    item_texts: TextSource | None = None,
 ) -> tuple[Recommender, ArtifactInfo]:
     """Build recommender ``name``, fit it on ``interactions`` and save it as an artifact.
 
-    The data fingerprint and the training time are recorded in ``meta.json``.
+    ``item_texts`` gives the movies' descriptions to a model that needs them (called only
+    then). The data fingerprint and the training time are recorded in ``meta.json``.
     """
     model = build(name, config)
+    give_texts(model, item_texts)
     started = time.perf_counter()
     model.fit(interactions, options or TrainingOptions())
     seconds = time.perf_counter() - started

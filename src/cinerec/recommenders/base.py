@@ -1,10 +1,10 @@
 """The protocol every recommender follows, the options that travel into training, and the
-optional capabilities: side information (:class:`FeatureAware`) and scoring many histories
-in one pass (:class:`BatchScorer`)."""
+optional capabilities: side information (:class:`FeatureAware`), item descriptions
+(:class:`TextAware`) and scoring many histories in one pass (:class:`BatchScorer`)."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, Self, runtime_checkable
@@ -75,6 +75,32 @@ class FeatureAware(Recommender, Protocol):
     ) -> list[ScoredItem]:
         """Like ``recommend``, for a user also described by ``features`` (may be empty)."""
         ...
+
+
+ItemTexts = Mapping[int, str]
+"""Movie id -> description (the catalog's text of the movie)."""
+TextSource = Callable[[], ItemTexts]
+"""Gives the descriptions when called (loading a catalog only when a model needs it)."""
+
+
+@runtime_checkable
+class TextAware(Recommender, Protocol):
+    """A recommender that needs the items' descriptions to fit (the content model).
+
+    It reads nothing from disk: whoever fits it passes where the descriptions come from
+    first, with :func:`give_texts` (a no-op for every other recommender).
+    """
+
+    def fit_texts(self, texts: TextSource) -> None:
+        """Remember where the items' descriptions come from; the next ``fit`` calls it."""
+        ...
+
+
+def give_texts(model: Recommender, texts: TextSource | None) -> None:
+    """Pass ``texts`` to ``model`` when it is :class:`TextAware`; it is called only by a model
+    that embeds descriptions, so other models never load a catalog."""
+    if texts is not None and isinstance(model, TextAware):
+        model.fit_texts(texts)
 
 
 @dataclass(frozen=True, slots=True)

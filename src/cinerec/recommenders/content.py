@@ -35,7 +35,7 @@ from cinerec.recommenders._common import (
     top_n,
     write_model,
 )
-from cinerec.recommenders.base import TrainingOptions
+from cinerec.recommenders.base import TextSource, TrainingOptions
 from cinerec.recommenders.popularity import popularity_scores
 
 
@@ -47,8 +47,9 @@ class ContentConfig:
         embedder: registry name in :mod:`cinerec.embeddings.registry`.
         model_dir: a fine-tuned MiniLM directory (``embedder="minilm"`` only).
         cache_dir: embedding cache (None: ``<user cache>/cinerec/embeddings``).
-        data_dir: data sets for the catalog descriptions (None: resolved as usual).
-        dataset: MovieLens variant whose catalog describes the items.
+        data_dir: unused (kept so that older saved configs still load); the caller passes the
+            descriptions (:meth:`ContentRecommender.fit_texts`).
+        dataset: MovieLens variant whose catalog the caller's descriptions come from.
         neutral_rating: ratings above it pull the profile, below it push.
         unrated_weight: weight of a movie ticked without a rating.
         popularity_weight: weight of the normalised log-popularity added to the cosine.
@@ -76,8 +77,8 @@ class ContentRecommender:
     Args:
         config: typed settings.
         embedder: an embedder instance (default: built from ``config.embedder``).
-        texts: movie id -> description (default: the MovieLens catalog of ``config.dataset``,
-            loaded at fit time). Items without a text get a zero vector (score 0).
+        texts: movie id -> description; or given later with :meth:`fit_texts` (the model reads
+            no data from disk). Items without a text get a zero vector (score 0).
     """
 
     name = "content"
@@ -92,27 +93,33 @@ class ContentRecommender:
         self.config = config or ContentConfig()
         self._embedder = embedder
         self._texts = texts
+        self._text_source: TextSource | None = None
         self._items: Vocabulary | None = None
         self._vectors: np.ndarray | None = None
         self._prior: np.ndarray | None = None
 
-    def _catalog_texts(self) -> Mapping[int, str]:
-        if self._texts is not None:
-            return self._texts
-        from cinerec.data.catalog import load_catalog
-        from cinerec.data.paths import resolve_data_dir
+    def fit_texts(self, texts: TextSource) -> None:
+        """Where the items' descriptions come from; the next :meth:`fit` calls it."""
+        self._text_source = texts
 
-        data_dir = resolve_data_dir(Path(self.config.data_dir) if self.config.data_dir else None)
-        return {m.movie_id: m.description for m in load_catalog(data_dir, self.config.dataset)}
+    def _catalog_texts(self) -> Mapping[int, str]:
+        if self._texts is None and self._text_source is not None:
+            self._texts = self._text_source()
+        if self._texts is None:
+            raise ModelError(
+                "The content model needs the movies' descriptions: pass texts= or call "
+                "fit_texts() (e.g. cinerec.recommenders.base.give_texts) before fit()"
+            )
+        return self._texts
 
     def fit(self, interactions: Interactions, options: TrainingOptions) -> None:
         """Embed the description of every item in ``interactions`` (cached on disk)."""
+        texts = self._catalog_texts()
         embedder = self._embedder or build_embedder(
             self.config.embedder,
             threads=options.threads,
             model_dir=Path(self.config.model_dir) if self.config.model_dir else None,
         )
-        texts = self._catalog_texts()
         items = interactions.items
         ids = items.ids.tolist()
         known = [i for i in ids if texts.get(i)]

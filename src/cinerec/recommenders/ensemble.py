@@ -35,7 +35,7 @@ from cinerec.data.types import Interactions, Rated, ScoredItem, Vocabulary
 from cinerec.errors import CinerecError, ConfigError, ModelError
 from cinerec.evaluation import metrics
 from cinerec.recommenders._common import blocked_indices, check_n, read_model, top_n, write_model
-from cinerec.recommenders.base import Recommender, TrainingOptions
+from cinerec.recommenders.base import Recommender, TextSource, TrainingOptions, give_texts
 from cinerec.recommenders.members import MEMBERS, build
 
 NORMALIZATIONS = ("zscore", "rrf")
@@ -238,11 +238,19 @@ class EnsembleRecommender:
         self._items: Vocabulary | None = None
         self._weights: np.ndarray | None = None
         self.validation_ndcg: float | None = None
+        self._texts: TextSource | None = None
 
     # Members ----------------------------------------------------------------------------------
     def _build_members(self) -> list[Recommender]:
         configs = self.config.member_configs
-        return [build(name, configs.get(name)) for name in self.config.members]
+        members = [build(name, configs.get(name)) for name in self.config.members]
+        for member in members:
+            give_texts(member, self._texts)
+        return members
+
+    def fit_texts(self, texts: TextSource) -> None:
+        """Where the items' descriptions come from, passed on to the members that need them."""
+        self._texts = texts
 
     @classmethod
     def from_fitted(

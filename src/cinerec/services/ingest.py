@@ -10,7 +10,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from cinerec.data.catalog import load_catalog
+from cinerec.data.catalog import catalog_texts, load_catalog
 from cinerec.data.movielens import load_ratings
 from cinerec.data.paths import resolve_data_dir
 from cinerec.db import repository as repo
@@ -84,13 +84,15 @@ def train(
     """
     settings = platform.settings
     name = name or settings.recommender
-    interactions = load_ratings(data_dir_for(platform), settings.dataset)
+    data_dir = data_dir_for(platform)
+    interactions = load_ratings(data_dir, settings.dataset)
     model, info = train_artifact(
         name,
         interactions,
         platform.artifact_dir(name),
         options=TrainingOptions(seed=settings.seed, threads=threads, progress=progress),
         extra={"dataset": settings.dataset},
+        item_texts=lambda: catalog_texts(data_dir, settings.dataset),
     )
     if name == settings.recommender:
         platform.set_recommender(model, info)
