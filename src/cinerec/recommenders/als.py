@@ -20,19 +20,16 @@ saved with the model, so a brand-new user with no ticks still gets a list.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
-from pathlib import Path
-from typing import Self
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
-from cinerec.data.types import Interactions, Rated, Vocabulary
-from cinerec.errors import ConfigError, ModelError
-from cinerec.recommenders._common import history_ratings, read_model, write_model
+from cinerec.data.types import Rated
+from cinerec.errors import ConfigError
+from cinerec.recommenders._common import history_ratings
 from cinerec.recommenders._factors import FactorRecommender
 from cinerec.recommenders.base import TrainingOptions
-from cinerec.recommenders.popularity import popularity_scores
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,59 +87,41 @@ class ALSRecommender(FactorRecommender):
     """
 
     name = "als"
+    label = "ALS"
+    config_class = ALSConfig
+    factor_dtype = np.float32
 
     def __init__(self, config: ALSConfig | None = None) -> None:
-        self.config = config or ALSConfig()
-        self._items: Vocabulary | None = None
-        self._factors: np.ndarray | None = None  # items x factors, float32
-        self._popularity: np.ndarray | None = None
+        super().__init__(config)
+        self.config: ALSConfig
         self._gram: np.ndarray | None = None  # YᵀY + λI, float64, cached
 
-    def fit(self, interactions: Interactions, options: TrainingOptions) -> None:
-        """Factorise the user x item matrix; ``options`` gives seed, threads and progress."""
+    def _implicit_model(self, options: TrainingOptions) -> Any:
         from implicit.cpu.als import AlternatingLeastSquares
 
         cfg = self.config
-        matrix = interactions.to_csr(binary=not cfg.use_ratings)
-        if matrix.nnz == 0:
-            raise ModelError("Cannot train ALS on zero interactions; load ratings first")
-        # implicit runs its own threads; a multi-threaded BLAS underneath slows it badly.
-        with threadpool_limits(limits=1, user_api="blas"):
-            model = AlternatingLeastSquares(
-                factors=cfg.factors,
-                regularization=cfg.regularization,
-                alpha=cfg.alpha,
-                iterations=cfg.iterations,
-                calculate_training_loss=cfg.calculate_training_loss,
-                num_threads=options.threads,
-                random_state=options.seed,
-            )
-            model.fit(matrix, show_progress=options.progress)
-        self._set_state(
-            interactions.items,
-            np.ascontiguousarray(model.item_factors, dtype=np.float32),
-            popularity_scores(interactions.frame, interactions.items),
+        return AlternatingLeastSquares(
+            factors=cfg.factors,
+            regularization=cfg.regularization,
+            alpha=cfg.alpha,
+            iterations=cfg.iterations,
+            calculate_training_loss=cfg.calculate_training_loss,
+            num_threads=options.threads,
+            random_state=options.seed,
         )
 
-    def _set_state(self, items: Vocabulary, factors: np.ndarray, popularity: np.ndarray) -> None:
-        if factors.shape != (len(items), self.config.factors) or popularity.shape != (len(items),):
-            raise ModelError(
-                f"ALS arrays do not fit together (factors {factors.shape}, "
-                f"{len(items)} items, popularity {popularity.shape}); retrain the model"
-            )
-        self._items, self._factors, self._popularity = items, factors, popularity
+    def _binary(self) -> bool:
+        return not self.config.use_ratings
+
+    def _prepare(self, factors: np.ndarray) -> None:
         y = factors.astype(np.float64)
         self._gram = y.T @ y + self.config.regularization * np.eye(self.config.factors)
 
-    def _fitted(self) -> tuple[Vocabulary, np.ndarray, np.ndarray, np.ndarray]:
-        if self._items is None or self._factors is None:
-            raise ModelError("The ALS model is not trained; call fit() or load an artifact")
-        assert self._popularity is not None and self._gram is not None
-        return self._items, self._factors, self._popularity, self._gram
-
     def user_factor(self, history: Sequence[Rated]) -> np.ndarray | None:
         """The folded-in latent vector of a history, or None when no movie in it is known."""
-        items, factors, _, gram = self._fitted()
+        items, factors, _ = self._fitted()
+        gram = self._gram
+        assert gram is not None
         known = history_ratings(history, items)
         if not known:
             return None
@@ -163,38 +142,8 @@ class ALSRecommender(FactorRecommender):
         except np.linalg.LinAlgError:  # only with regularization=0 and a degenerate history
             return np.linalg.lstsq(a, b, rcond=None)[0]
 
-    def _serving_state(self) -> tuple[Vocabulary, np.ndarray]:
-        items, _, popularity, _ = self._fitted()
-        return items, popularity
-
     def item_scores(self, users: np.ndarray) -> np.ndarray:
         """Dot products of the item factors with one ``(k,)`` or several ``(users, k)`` user
         factors (float32, as the factors are)."""
-        _, factors, _, _ = self._fitted()
+        _, factors, _ = self._fitted()
         return (factors @ users.astype(np.float32).T).T
-
-    def save(self, path: Path) -> None:
-        """Write item ids, item factors and the popularity fallback into directory ``path``."""
-        items, factors, popularity, _ = self._fitted()
-        write_model(
-            path,
-            name=self.name,
-            config=asdict(self.config),
-            item_ids=items.ids,
-            item_factors=factors,
-            popularity=popularity,
-        )
-
-    @classmethod
-    def load(cls, path: Path) -> Self:
-        """Read a model written by :meth:`save`; :class:`ModelError` if missing or corrupt."""
-        config, arrays = read_model(path, name=cls.name)
-        try:
-            model = cls(ALSConfig(**config))
-            ids = arrays["item_ids"]
-            factors = np.ascontiguousarray(arrays["item_factors"], dtype=np.float32)
-            popularity = arrays["popularity"].astype(np.float64)
-        except (TypeError, KeyError, ConfigError) as exc:
-            raise ModelError(f"The ALS model at {path} is incomplete ({exc}); retrain it") from exc
-        model._set_state(Vocabulary(ids.tolist()), factors, popularity)
-        return model

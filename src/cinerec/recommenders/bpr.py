@@ -15,19 +15,16 @@ An empty or all-unknown history falls back to the popularity order saved with th
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
-from pathlib import Path
-from typing import Self
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
-from cinerec.data.types import Interactions, Rated, Vocabulary
-from cinerec.errors import ConfigError, ModelError
-from cinerec.recommenders._common import history_ratings, read_model, write_model
+from cinerec.data.types import Rated
+from cinerec.errors import ConfigError
+from cinerec.recommenders._common import history_ratings
 from cinerec.recommenders._factors import FactorRecommender
 from cinerec.recommenders.base import TrainingOptions
-from cinerec.recommenders.popularity import popularity_scores
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,53 +66,33 @@ class BPRRecommender(FactorRecommender):
     """Pairwise-ranking matrix factorisation with exact fold-in of any history."""
 
     name = "bpr"
+    label = "BPR"
+    config_class = BPRConfig
+    factor_dtype = np.float64
+    bias_columns = 1  # implicit's item bias, the last column
 
     def __init__(self, config: BPRConfig | None = None) -> None:
-        self.config = config or BPRConfig()
-        self._items: Vocabulary | None = None
-        self._factors: np.ndarray | None = None  # items x (factors + 1); last column: bias
-        self._popularity: np.ndarray | None = None
+        super().__init__(config)
+        self.config: BPRConfig
         self._v32 = np.zeros((0, 0), np.float32)  # float32 copies for the fold-in
         self._b32 = np.zeros(0, np.float32)
 
-    def fit(self, interactions: Interactions, options: TrainingOptions) -> None:
-        """Train implicit's BPR on the binary user x item matrix."""
+    def _implicit_model(self, options: TrainingOptions) -> Any:
         from implicit.cpu.bpr import BayesianPersonalizedRanking
 
         cfg = self.config
-        matrix = interactions.to_csr(binary=True)
-        if matrix.nnz == 0:
-            raise ModelError("Cannot train BPR on zero interactions; load ratings first")
-        with threadpool_limits(limits=1, user_api="blas"):
-            model = BayesianPersonalizedRanking(
-                factors=cfg.factors,
-                learning_rate=cfg.learning_rate,
-                regularization=cfg.regularization,
-                iterations=cfg.iterations,
-                num_threads=options.threads,
-                random_state=options.seed,
-            )
-            model.fit(matrix, show_progress=options.progress)
-        self._set_state(
-            interactions.items,
-            np.ascontiguousarray(model.item_factors, dtype=np.float64),
-            popularity_scores(interactions.frame, interactions.items),
+        return BayesianPersonalizedRanking(
+            factors=cfg.factors,
+            learning_rate=cfg.learning_rate,
+            regularization=cfg.regularization,
+            iterations=cfg.iterations,
+            num_threads=options.threads,
+            random_state=options.seed,
         )
 
-    def _set_state(self, items: Vocabulary, factors: np.ndarray, popularity: np.ndarray) -> None:
-        if factors.shape != (len(items), self.config.factors + 1) or len(popularity) != len(items):
-            raise ModelError(
-                f"BPR arrays do not fit together ({factors.shape} factors, {len(items)} items); "
-                "retrain the model"
-            )
-        self._items, self._factors, self._popularity = items, factors, popularity
+    def _prepare(self, factors: np.ndarray) -> None:
         self._v32 = np.ascontiguousarray(factors[:, :-1], dtype=np.float32)
         self._b32 = np.ascontiguousarray(factors[:, -1], dtype=np.float32)
-
-    def _fitted(self) -> tuple[Vocabulary, np.ndarray, np.ndarray]:
-        if self._items is None or self._factors is None or self._popularity is None:
-            raise ModelError("The BPR model is not trained; call fit() or load an artifact")
-        return self._items, self._factors, self._popularity
 
     def user_factor(self, history: Sequence[Rated]) -> np.ndarray | None:
         """The folded-in user vector (without the bias column), or None if nothing is known."""
@@ -144,37 +121,8 @@ class BPRRecommender(FactorRecommender):
             x = x + np.linalg.solve(hessian, grad).astype(np.float32)
         return x.astype(np.float64)
 
-    def _serving_state(self) -> tuple[Vocabulary, np.ndarray]:
-        items, _, popularity = self._fitted()
-        return items, popularity
-
     def item_scores(self, users: np.ndarray) -> np.ndarray:
         """Item factors times one ``(k,)`` or several ``(users, k)`` user vectors, plus the
         item bias (float64)."""
         _, factors, _ = self._fitted()
         return (factors[:, :-1] @ users.T).T + factors[:, -1]
-
-    def save(self, path: Path) -> None:
-        """Write item ids, item factors (with bias) and the popularity fallback into ``path``."""
-        items, factors, popularity = self._fitted()
-        write_model(
-            path,
-            name=self.name,
-            config=asdict(self.config),
-            item_ids=items.ids,
-            item_factors=factors,
-            popularity=popularity,
-        )
-
-    @classmethod
-    def load(cls, path: Path) -> Self:
-        """Read a model written by :meth:`save`; :class:`ModelError` if missing or corrupt."""
-        config, arrays = read_model(path, name=cls.name)
-        try:
-            model = cls(BPRConfig(**config))
-            ids, factors = arrays["item_ids"], arrays["item_factors"].astype(np.float64)
-            popularity = arrays["popularity"].astype(np.float64)
-        except (TypeError, KeyError, ConfigError) as exc:
-            raise ModelError(f"The BPR model at {path} is incomplete ({exc}); retrain it") from exc
-        model._set_state(Vocabulary(ids.tolist()), factors, popularity)
-        return model
