@@ -22,6 +22,8 @@ SMALL = BERT4RecConfig(max_len=8, hidden=16, layers=1, heads=1, dropout=0.0,
 
 
 class TestBERT4RecContract(RecommenderContract):
+    registry_name = "bert4rec"
+
     def make_model(self) -> Recommender:
         return BERT4RecRecommender(SMALL)
 

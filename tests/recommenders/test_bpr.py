@@ -16,6 +16,8 @@ CONFIG = BPRConfig(factors=8, learning_rate=0.05, iterations=60, fold_in_regular
 
 
 class TestBPRContract(RecommenderContract):
+    registry_name = "bpr"
+
     def make_model(self) -> Recommender:
         return BPRRecommender(CONFIG)
 

@@ -23,6 +23,8 @@ TEXTS = {
 
 
 class TestContentContract(RecommenderContract):
+    registry_name = "content"
+
     @pytest.fixture(autouse=True)
     def _cache(self, tmp_path: Path) -> None:
         self.cache_dir = str(tmp_path / "embeddings")

@@ -26,6 +26,9 @@ UNKNOWN = 999_999
 class RecommenderContract:
     """Mixin: subclasses set ``make_model`` and ``personalized``."""
 
+    registry_name: str | None = None
+    """The entry of the family's registry this suite checks (None: a test double)."""
+
     personalized: bool = True
 
     def make_model(self) -> Recommender:
@@ -113,6 +116,7 @@ class RecommenderContract:
 
 
 class TestPopularityContract(RecommenderContract):
+    registry_name = "popularity"
     personalized = False
 
     def make_model(self) -> Recommender:
@@ -120,5 +124,7 @@ class TestPopularityContract(RecommenderContract):
 
 
 class TestALSContract(RecommenderContract):
+    registry_name = "als"
+
     def make_model(self) -> Recommender:
         return ALSRecommender(ALSConfig(factors=8, regularization=0.1, iterations=10))

@@ -15,6 +15,8 @@ from .test_contract import RecommenderContract
 
 
 class TestEASEContract(RecommenderContract):
+    registry_name = "ease"
+
     def make_model(self) -> Recommender:
         return EASERecommender(EASEConfig(regularization=10.0))
 

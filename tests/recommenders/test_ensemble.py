@@ -35,11 +35,15 @@ FIXED = EnsembleConfig(
 
 
 class TestBlendContract(RecommenderContract):
+    registry_name = "blend"
+
     def make_model(self) -> Recommender:
         return EnsembleRecommender(FIXED)
 
 
 class TestLearnedBlendContract(RecommenderContract):
+    registry_name = "blend"
+
     def make_model(self) -> Recommender:
         return EnsembleRecommender(EnsembleConfig(members=("ease", "popularity"), weights=None))
 

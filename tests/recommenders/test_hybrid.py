@@ -30,6 +30,8 @@ ITEM_FEATURES = {**{i: ("Drama",) for i in A_ITEMS}, **{i: ("Action",) for i in 
 
 
 class TestHybridContract(RecommenderContract):
+    registry_name = "hybrid"
+
     def make_model(self) -> Recommender:
         return HybridRecommender(SMALL)
 

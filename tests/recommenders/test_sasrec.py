@@ -21,6 +21,8 @@ SMALL = SASRecConfig(max_len=8, hidden=16, layers=1, heads=1, dropout=0.0, epoch
 
 
 class TestSASRecContract(RecommenderContract):
+    registry_name = "sasrec"
+
     def make_model(self) -> Recommender:
         return SASRecRecommender(SMALL)
 

@@ -32,6 +32,9 @@ VALID_REPLY = {
 class BackendContract:
     """Shared tests; see the module docstring."""
 
+    registry_name: str | None = None
+    """The entry of the family's registry this suite checks (None: a test double)."""
+
     timeout_s: float = 60.0
 
     @pytest.fixture

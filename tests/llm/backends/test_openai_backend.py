@@ -20,6 +20,7 @@ PROMPT = [Message("user", "hi")]
 
 
 class TestOpenAIBackendContract(BackendContract):
+    registry_name = "openai"
     timeout_s = 5.0
 
     server: StubServer

@@ -1,0 +1,86 @@
+"""The learned ranker keeps the recommender contract on two communities dense enough for its
+simulated viewers (the recommenders' community data gives each user only 8 movies)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cinerec.data.types import Interactions, Movie
+from cinerec.ranking.ranker import LearnedRanker, LearnedRankerConfig
+from cinerec.recommenders.base import Recommender
+from tests.embeddings.fakes import HashingEmbedder
+from tests.recommenders.conftest import A_ITEMS, B_ITEMS, community_items  # noqa: F401
+from tests.recommenders.test_contract import RecommenderContract
+
+pytest.importorskip("lightgbm")
+
+
+def community_catalog() -> list[Movie]:
+    """Community A movies are space westerns, community B movies Paris romances."""
+    space = [
+        Movie(i, f"Frontier {i}", 1990, ("Western",), description=f"space frontier alpha {i}")
+        for i in A_ITEMS
+    ]
+    paris = [
+        Movie(i, f"Paris {i}", 2000, ("Romance",), description=f"paris romance beta {i}")
+        for i in B_ITEMS
+    ]
+    return space + paris
+
+
+def dense_communities(seed: int = 0) -> Interactions:
+    """80 A users and 120 B users (B is more popular); each rates 18 of their own movies 4-5
+    stars and 4 of the other community 1-2 stars (enough for a simulated viewer)."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for user in range(1, 201):
+        mine, other = (A_ITEMS, B_ITEMS) if user <= 80 else (B_ITEMS, A_ITEMS)
+        for t, item in enumerate(rng.choice(mine, size=18, replace=False)):
+            rows.append((user, int(item), float(rng.choice([4.0, 5.0])), t))
+        for t, item in enumerate(rng.choice(other, size=4, replace=False)):
+            rows.append((user, int(item), float(rng.choice([1.0, 2.0])), 100 + t))
+    return Interactions(pd.DataFrame(rows, columns=["user_id", "item_id", "rating", "timestamp"]))
+
+
+class TestLearnedRankerContract(RecommenderContract):
+    registry_name = "ltr"
+
+    @pytest.fixture(scope="class")
+    @classmethod
+    def communities(cls) -> Interactions:
+        return dense_communities()
+
+    @pytest.fixture
+    def make_interactions(self) -> Callable[[int], Interactions]:
+        return dense_communities
+
+    @pytest.fixture(autouse=True)
+    def _cache(self, tmp_path: Path) -> None:
+        self.cache_dir = str(tmp_path / "embeddings")
+
+    def make_model(self) -> Recommender:
+        config = LearnedRankerConfig(
+            retriever="ease", cache_dir=getattr(self, "cache_dir", None), n_estimators=30
+        )
+        return LearnedRanker(config, embedder=HashingEmbedder(), catalog=community_catalog())
+
+    # Where the ranker breaks the contract today (strict: a fix makes these fail, then drop
+    # the override). Left to the ranker's owners, not changed here.
+    @pytest.mark.xfail(strict=True, reason="LearnedRanker.recommend does not reject n < 0")
+    def test_negative_n_rejected(self, model: Recommender) -> None:
+        super().test_negative_n_rejected(model)
+
+    @pytest.mark.xfail(strict=True, reason="a loaded ranker's scores differ in the 3rd decimal")
+    def test_save_load_round_trip(self, model: Recommender, tmp_path: Path) -> None:
+        super().test_save_load_round_trip(model, tmp_path)
+
+    @pytest.mark.xfail(
+        strict=True, reason="the missing-artifact message says 'retrain it', not 'cinerec train'"
+    )
+    def test_load_missing_directory_says_train(self, tmp_path: Path) -> None:
+        super().test_load_missing_directory_says_train(tmp_path)
