@@ -43,6 +43,7 @@ class RecommenderContract:
     def test_follows_protocol(self, model: Recommender) -> None:
         assert isinstance(model, Recommender)
         assert isinstance(model.name, str) and model.name
+        assert model.config is not None  # part of the protocol: the typed settings
 
     def test_known_right_answer(
         self, model: Recommender, community_items: dict[str, tuple[int, ...]]
@@ -93,7 +94,7 @@ class RecommenderContract:
     def test_save_load_round_trip(self, model: Recommender, tmp_path: Path) -> None:
         model.save(tmp_path / "m")
         loaded = type(model).load(tmp_path / "m")
-        assert loaded.config == model.config  # type: ignore[attr-defined]
+        assert loaded.config == model.config
         for history in (A_HISTORY, [], [Rated(205, 2.0)]):
             assert loaded.recommend(history, n=10, exclude=[201]) == model.recommend(
                 history, n=10, exclude=[201]

@@ -88,7 +88,7 @@ def _registry_build(name: str, config: Mapping[str, Any] | None) -> Recommender:
 
 
 def _config_dict(model: Recommender) -> dict[str, Any]:
-    config = getattr(model, "config", None)
+    config = model.config
     if isinstance(config, Mapping):
         return dict(config)
     return asdict(config) if is_dataclass(config) and not isinstance(config, type) else {}

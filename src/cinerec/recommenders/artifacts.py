@@ -161,7 +161,7 @@ def load_artifact(directory: Path) -> tuple[Recommender, ArtifactInfo]:
         raise ModelError(f"The artifact at {directory} is unusable ({exc}); {_HINT}") from exc
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ModelError(f"The artifact at {directory} is corrupt ({exc}); {_HINT}") from exc
-    if _config_dict(getattr(model, "config", {})) != expected:
+    if _config_dict(model.config) != expected:
         raise ModelError(f"{directory}: meta.json and the model disagree on the config; {_HINT}")
     return model, info
 
@@ -189,7 +189,7 @@ def train_artifact(
     info = save_artifact(
         model,
         directory,
-        config=getattr(model, "config", {}),
+        config=model.config,
         data_fingerprint=fingerprint_interactions(interactions),
         train_seconds=seconds,
         extra=extra,

@@ -29,10 +29,13 @@ class Recommender(Protocol):
 
     A new user is *folded in* from their history at recommend time; nothing is retrained.
     ``recommend`` returns at most ``n`` items, best first, never an item in ``exclude`` or in
-    the history, and only items the model knows.
+    the history, and only items the model knows. ``config`` is the typed settings it was built
+    with (a frozen dataclass; a registry entry takes it as its one constructor argument), saved
+    with its artifact and compared when the artifact is loaded.
     """
 
     name: str
+    config: Any
 
     def fit(self, interactions: Interactions, options: TrainingOptions) -> None: ...
 
