@@ -23,6 +23,7 @@ from cinerec.llm.backends.base import LLMBackend
 from cinerec.llm.backends.registry import build_backend
 from cinerec.recommenders.artifacts import META_FILE, ArtifactInfo, load_artifact
 from cinerec.recommenders.base import Recommender
+from cinerec.services.state import PlatformState
 from cinerec.services.streams import SharedStreams
 
 log = logging.getLogger(__name__)
@@ -52,6 +53,8 @@ class Platform:
         self._lock = threading.Lock()
         self.shared_streams: SharedStreams[Any] = SharedStreams()
         """Producers that several listeners share (a run's reasons stream)."""
+        self.state = PlatformState()
+        """The services' caches, indexes, build flags and warm-up queues (one holder each)."""
 
     # Database ---------------------------------------------------------------------------------
     @cached_property
