@@ -56,6 +56,18 @@ class Platform:
         self.state = PlatformState()
         """The services' caches, indexes, build flags and warm-up queues (one holder each)."""
 
+    def run_deferred(self) -> int:
+        """Run the work services asked for after a change (:class:`~cinerec.services.state.
+        DeferredWork`, e.g. reasons warm-ups); the web app calls it after each answer. A
+        failing task is logged, never raised. Returns how many tasks ran."""
+        tasks = self.state.deferred.take()
+        for task in tasks:
+            try:
+                task()
+            except Exception:  # deferred work must never break the request that ran it
+                log.exception("deferred task %r failed", task)
+        return len(tasks)
+
     # Database ---------------------------------------------------------------------------------
     @cached_property
     def engine(self) -> Engine:

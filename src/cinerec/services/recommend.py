@@ -29,6 +29,7 @@ from cinerec.recommenders.base import FeatureAware
 from cinerec.services.feedback import PageFeedback, demote, page_feedback
 from cinerec.services.platform import Platform
 from cinerec.services.reviews import review_note
+from cinerec.services.warm import request_reasons_warm_up
 from cinerec.text.taste import TASTE_WEIGHT, Taste, parse_taste, taste_genre_scores
 
 POOL_SIZE = 300  # retriever candidates before the taste filter
@@ -599,6 +600,9 @@ def _produce_reasons(
                 fallback=persona.fallback,
             )
         yield ReasonEvent("persona", text=persona.text, fallback=persona.fallback)
+    # The page shown (and a rewritten persona) change the next page's prompt: warm it after
+    # this answer has gone out.
+    request_reasons_warm_up(platform, user_id=user_id)
     yield ReasonEvent("done")
 
 

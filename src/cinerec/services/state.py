@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -106,6 +107,33 @@ class CardCache:
 
 
 @dataclass
+class DeferredWork:
+    """Work a service asks for after it changed something, to run once the answer has gone out
+    (the web app runs it after each request: ``Platform.run_deferred``).
+
+    One task per key: a newer request with the same key replaces the older one (e.g. one
+    reasons warm-up per user, whatever number of ticks asked for it).
+    """
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    tasks: dict[str, Callable[[], object]] = field(default_factory=dict)
+
+    def add(self, key: str, task: Callable[[], object]) -> None:
+        with self.lock:
+            self.tasks.pop(key, None)
+            self.tasks[key] = task
+
+    def pending(self) -> bool:
+        return bool(self.tasks)
+
+    def take(self) -> list[Callable[[], object]]:
+        """Every waiting task, oldest first; the queue is empty afterwards."""
+        with self.lock:
+            tasks, self.tasks = list(self.tasks.values()), {}
+        return tasks
+
+
+@dataclass
 class PlatformState:
     """Every piece of state the services keep for one platform."""
 
@@ -116,5 +144,6 @@ class PlatformState:
     reason_warm_ups: WarmQueue = field(default_factory=WarmQueue)
     rating_prior: RatingPrior = field(default_factory=RatingPrior)
     post_cards: CardCache = field(default_factory=CardCache)
+    deferred: DeferredWork = field(default_factory=DeferredWork)
     yesno_priors: PriorCache = field(default_factory=PriorCache)
     """The yes/no scorer's per-movie log-odds (:mod:`cinerec.llm.yesno`)."""
