@@ -264,5 +264,5 @@ def undo_feedback(
     """Undo the choice on a movie (nothing happens when there is none); answers the choices
     that remain."""
     user_id = _require(user).id
-    if card_feedback.undo_feedback(platform, user_id=user_id, movie_id=movie_id):
-        return list_feedback(platform, user)
+    card_feedback.undo_feedback(platform, user_id=user_id, movie_id=movie_id)
+    return list_feedback(platform, user)

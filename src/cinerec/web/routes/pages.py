@@ -257,8 +257,8 @@ def undo_feedback(
 ) -> Response:
     """Take back a card's choice; the card shows both buttons again."""
     current = _require_user(user)
-    if card_feedback.undo_feedback(platform, user_id=current.id, movie_id=movie_id):
-        return _feedback_fragment(request, movie_id, _parse_run_id(run_id), None)
+    card_feedback.undo_feedback(platform, user_id=current.id, movie_id=movie_id)
+    return _feedback_fragment(request, movie_id, _parse_run_id(run_id), None)
 
 
 def _parse_run_id(value: str) -> int | None:
