@@ -128,3 +128,20 @@ def test_fallback_lines_are_flagged_on_the_page(tmp_path: Path) -> None:
         assert page.status_code == 200 and 'id="post-fallback"' in page.text
         assert page.text.count(same[0]) == 2  # once as a card's line, once in the JSON
         assert "Plot 2 in the rain." in page.text  # the others came from the synopsis
+
+
+def test_a_post_is_still_there_after_a_restart(tmp_path: Path) -> None:
+    platform = _platform(tmp_path, PostFake())
+    with open_client(platform, profile=True) as client:
+        body = client.post("/api/posts", json={"theme": "rainy day", "n": 2}).json()
+        page = client.get(f"/posts/{body['post_id']}").text
+    platform.engine.dispose()
+    restarted = Platform(platform.settings, llm=FakeBackend([]))  # same database, empty memory
+    with open_client(restarted) as client:
+        again = client.get(f"/posts/{body['post_id']}")
+        assert again.status_code == 200
+        for movie in body["post"]["movies"]:
+            assert movie["one_line_review"] in again.text and movie["title"] in page
+        card = client.get(body["cards"][1])
+        assert card.status_code == 200 and card.headers["content-type"] == "image/png"
+    restarted.engine.dispose()

@@ -280,3 +280,25 @@ class ReviewSummaryRow(Base):
     source: Mapped[str] = mapped_column(String(64))
     model: Mapped[str] = mapped_column(String(255))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PostRow(Base):
+    """A curated post under its random id, or the report of one the model could not write.
+
+    ``post`` is the post JSON (``{caption, movies: [{id, title, one_line_review}]}``; None for a
+    failed one), ``draft`` how it was made (model, attempts, problems, counts) and
+    ``candidate_ids`` the movies the model chose from. ``user_id`` is the writer (None from the
+    command line); deleting the user deletes their posts.
+    """
+
+    __tablename__ = "posts"
+    __table_args__ = (MYSQL_TABLE_OPTIONS,)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(_user_fk(), index=True, nullable=True)
+    theme: Mapped[str] = mapped_column(Text)
+    language: Mapped[str] = mapped_column(String(8))
+    post: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    draft: Mapped[dict[str, Any]] = mapped_column(JSON)
+    candidate_ids: Mapped[list[int]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

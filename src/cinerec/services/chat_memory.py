@@ -184,9 +184,6 @@ def prefill(
     return True
 
 
-_WARMING = threading.Lock()
-
-
 def warm_up(
     platform: Platform,
     *,
@@ -202,7 +199,8 @@ def warm_up(
     backend = platform.llm
     if backend is None or getattr(backend, "name", "") != "llamacpp":
         return False
-    if not _WARMING.acquire(blocking=False):
+    flag = platform.state.chat_warm_up
+    if not flag.start():
         return False
 
     def work() -> None:
@@ -219,7 +217,7 @@ def warm_up(
         except Exception as exc:  # noqa: BLE001 - warming is best effort
             log.info("chat warm-up failed: %s", exc)
         finally:
-            _WARMING.release()
+            flag.finish()
 
     threading.Thread(target=work, name="cinerec-chat-warm", daemon=True).start()
     return True

@@ -34,6 +34,7 @@ from cinerec.errors import ModelError, ValidationError
 from cinerec.llm.ranking.rerank import Candidate
 from cinerec.recommenders.base import Recommender
 from cinerec.services.platform import Platform
+from cinerec.services.warm import request_reasons_warm_up
 
 LIKE = "like"
 DISLIKE = "dislike"
@@ -98,15 +99,20 @@ def give_feedback(
     with platform.session() as session:
         if kind in CHOICES:
             repo.remove_feedback(session, user_id=user_id, movie_id=movie_id, kinds=CHOICES)
-        return repo.add_feedback(
+        feedback_id = repo.add_feedback(
             session, user_id=user_id, movie_id=movie_id, kind=kind, run_id=run_id
         )
+    request_reasons_warm_up(platform, user_id=user_id)  # the next page's cards change
+    return feedback_id
 
 
 def undo_feedback(platform: Platform, *, user_id: int, movie_id: int) -> bool:
     """Remove the user's "More like this" / "Not for me" on a movie; False if there was none."""
     with platform.session() as session:
-        return repo.remove_feedback(session, user_id=user_id, movie_id=movie_id, kinds=CHOICES) > 0
+        removed = repo.remove_feedback(session, user_id=user_id, movie_id=movie_id, kinds=CHOICES)
+    if removed:
+        request_reasons_warm_up(platform, user_id=user_id)
+    return removed > 0
 
 
 def choices(platform: Platform, *, user_id: int) -> dict[int, str]:

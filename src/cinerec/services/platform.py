@@ -23,6 +23,7 @@ from cinerec.llm.backends.base import LLMBackend
 from cinerec.llm.backends.registry import build_backend
 from cinerec.recommenders.artifacts import META_FILE, ArtifactInfo, load_artifact
 from cinerec.recommenders.base import Recommender
+from cinerec.services.state import PlatformState
 from cinerec.services.streams import SharedStreams
 
 log = logging.getLogger(__name__)
@@ -52,6 +53,20 @@ class Platform:
         self._lock = threading.Lock()
         self.shared_streams: SharedStreams[Any] = SharedStreams()
         """Producers that several listeners share (a run's reasons stream)."""
+        self.state = PlatformState()
+        """The services' caches, indexes, build flags and warm-up queues (one holder each)."""
+
+    def run_deferred(self) -> int:
+        """Run the work services asked for after a change (:class:`~cinerec.services.state.
+        DeferredWork`, e.g. reasons warm-ups); the web app calls it after each answer. A
+        failing task is logged, never raised. Returns how many tasks ran."""
+        tasks = self.state.deferred.take()
+        for task in tasks:
+            try:
+                task()
+            except Exception:  # deferred work must never break the request that ran it
+                log.exception("deferred task %r failed", task)
+        return len(tasks)
 
     # Database ---------------------------------------------------------------------------------
     @cached_property

@@ -8,6 +8,8 @@ MovieLens ratings when those can be read), and asks the model to write the post
 (:func:`cinerec.llm.posts.compose.write_post`). Titles are re-read from the database by id before a
 post is accepted. A post that fails is reported (:attr:`PostOutcome.failure`), never published
 half-formed: :func:`save_post` writes the JSON and one PNG card per movie only for a valid post.
+:func:`store_post` keeps a post (or a failed post's report) in the database under its random id;
+:func:`stored_post` and :func:`post_card` read it back, also after a restart.
 
 Example:
     >>> outcome = make_post(platform, "비 오는 날", n=5)  # doctest: +SKIP
@@ -21,8 +23,6 @@ import logging
 import math
 import re
 import secrets
-import threading
-import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,11 +32,12 @@ from sqlalchemy import select
 
 from cinerec.data.movielens import load_ratings
 from cinerec.data.types import Movie
+from cinerec.db import posts as post_db
 from cinerec.db import repository as repo
 from cinerec.db.movies import chunks
 from cinerec.db.tables import MovieRow
 from cinerec.embeddings.base import Embedder
-from cinerec.errors import CinerecError, ValidationError
+from cinerec.errors import CinerecError, NotFoundError, ValidationError
 from cinerec.llm.posts.compose import Post, PostCandidate, PostConfig, PostDraft, write_post
 from cinerec.services import reviews
 from cinerec.services.platform import Platform
@@ -139,17 +140,15 @@ def _check_request(theme: str, n: int, language: str | None) -> tuple[str, str]:
 
 # Prior ----------------------------------------------------------------------------------------
 
-_RATINGS: weakref.WeakKeyDictionary[Platform, dict[int, float]] = weakref.WeakKeyDictionary()
-_RATINGS_LOCK = threading.Lock()
-
 
 def mean_ratings(platform: Platform, shrinkage: float = 20.0) -> dict[int, float]:
     """Each movie's mean rating shrunk towards the global mean (``shrinkage`` pseudo-ratings),
-    from the platform's MovieLens ratings; empty when they cannot be read (loaded once)."""
-    with _RATINGS_LOCK:
-        cached = _RATINGS.get(platform)
-        if cached is not None:
-            return cached
+    from the platform's MovieLens ratings; empty when they cannot be read (loaded once, kept in
+    ``platform.state.rating_prior``)."""
+    prior = platform.state.rating_prior
+    with prior.lock:
+        if prior.means is not None:
+            return prior.means
         from cinerec.services.ingest import data_dir_for
 
         try:
@@ -162,7 +161,7 @@ def mean_ratings(platform: Platform, shrinkage: float = 20.0) -> dict[int, float
             grouped = frame.groupby("item_id")["rating"].agg(["sum", "count"])
             shrunk = (grouped["sum"] + shrinkage * overall) / (grouped["count"] + shrinkage)
             means = {int(k): float(v) for k, v in shrunk.items()}
-        _RATINGS[platform] = means
+        prior.means = means
         return means
 
 
@@ -349,3 +348,95 @@ def save_post(outcome: PostOutcome, out_dir: Path, *, poster_dir: Path | None = 
         path.write_bytes(png)
         written.append(path)
     return written
+
+
+# Stored posts --------------------------------------------------------------------------------
+
+_DRAFT_FIELDS = (
+    "model",
+    "attempts",
+    "review_calls",
+    "rewritten",
+    "synopsis_reviews",
+    "template_lines",
+    "similarity_before",
+    "similarity_after",
+    "elapsed_s",
+)
+"""What a stored post keeps of its :class:`PostDraft`, besides ``problems`` and ``notes`` (the
+raw model replies and repairs are for measuring the model and are not kept)."""
+
+
+def store_post(platform: Platform, outcome: PostOutcome, *, user_id: int | None = None) -> None:
+    """Keep a post (or a failed post's report) in the database under ``outcome.post_id``.
+
+    Raises:
+        NotFoundError: ``user_id`` is given and does not exist.
+    """
+    draft = outcome.draft
+    record: dict[str, Any] = {name: getattr(draft, name) for name in _DRAFT_FIELDS}
+    record["problems"] = list(draft.problems)
+    record["notes"] = list(draft.notes)
+    with platform.session() as session:
+        post_db.save_post(
+            session,
+            post_id=outcome.post_id,
+            user_id=user_id,
+            theme=outcome.theme,
+            language=outcome.language,
+            post=outcome.post.model_dump() if outcome.post is not None else None,
+            draft=record,
+            candidate_ids=outcome.candidate_ids,
+        )
+
+
+def stored_post(platform: Platform, post_id: str) -> PostOutcome:
+    """A post stored by :func:`store_post`, with its movies re-read from the catalog.
+
+    Raises:
+        NotFoundError: there is no such post.
+    """
+    with platform.session() as session:
+        record = post_db.get_post(session, post_id=post_id)
+        if record is None:
+            raise NotFoundError("There is no such post; write it again.")
+        post = Post.model_validate(record.post) if record.post is not None else None
+        ids = [*record.candidate_ids, *(m.id for m in post.movies)] if post else []
+        ids = ids or list(record.candidate_ids)
+        movies = repo.get_movies(session, ids=list(dict.fromkeys(ids)))
+    if post is not None and any(m.id not in movies for m in post.movies):
+        raise NotFoundError("A movie of this post left the catalog; write the post again.")
+    saved = record.draft
+    draft = PostDraft(
+        post,
+        tuple(str(p) for p in saved.get("problems", ())),
+        str(saved.get("model", "")),
+        **{name: saved[name] for name in _DRAFT_FIELDS[1:] if name in saved},
+        notes=tuple(str(n) for n in saved.get("notes", ())),
+    )
+    return PostOutcome(
+        post_id=record.id,
+        theme=record.theme,
+        language=record.language,
+        post=post,
+        movies=movies,
+        draft=draft,
+        candidate_ids=tuple(i for i in record.candidate_ids if i in movies),
+    )
+
+
+def post_card(platform: Platform, post_id: str, k: int) -> bytes:
+    """Card ``k`` (1-based) of a stored post as PNG bytes, rendered once per post and kept in
+    ``platform.state.post_cards`` (the newest posts' cards).
+
+    Raises:
+        NotFoundError: no such post, or it has no card ``k``.
+    """
+    cache = platform.state.post_cards
+    cards = cache.get(post_id)
+    if cards is None:
+        cards = render_cards(stored_post(platform, post_id))
+        cache.put(post_id, cards)
+    if not 1 <= k <= len(cards):
+        raise NotFoundError(f"This post has no card {k}.")
+    return cards[k - 1]

@@ -10,10 +10,10 @@ for it (off by default: on the newviewer protocol it did not earn a place in the
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Collection, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
 
@@ -29,6 +29,7 @@ from cinerec.recommenders.base import FeatureAware
 from cinerec.services.feedback import PageFeedback, demote, page_feedback
 from cinerec.services.platform import Platform
 from cinerec.services.reviews import review_note
+from cinerec.services.warm import request_reasons_warm_up
 from cinerec.text.taste import TASTE_WEIGHT, Taste, parse_taste, taste_genre_scores
 
 POOL_SIZE = 300  # retriever candidates before the taste filter
@@ -182,6 +183,7 @@ def _ranked(
         method="yesno" if settings.rank_method == "yesno" else "verbalizer",
         weight=settings.rank_weight,
         timeout_s=settings.llm_timeout_s,
+        priors=platform.state.yesno_priors,
     )
     return ranking.items, ranking.error
 
@@ -216,6 +218,9 @@ def recommend_for_user(
     reasons (and a stale persona) afterwards; with ``reasons=True`` that happens before
     returning. The language model's failure never fails the page: the ranked list stays and the
     page is flagged ``fallback=True``.
+
+    The user, their history and persona are read once, and the page is built from what was
+    just computed (the stored run is not read back).
     """
     settings = platform.settings
     timings: dict[str, float] = {}
@@ -228,16 +233,27 @@ def recommend_for_user(
         history_movies = repo.get_movies(session, ids=[r.movie_id for r in history])
         persona_row = repo.latest_persona(session, user_id=user_id)
     timings["candidates"] = time.perf_counter() - t0
+    viewer = _viewer_of(user, history, history_movies, persona_row)
     _, info = platform.recommender if history else (None, None)
     retriever = f"{settings.recommender}:{info.version}" if info else "popularity+taste"
     t = time.perf_counter()
-    watched = [history_movies[r.movie_id] for r in history if r.movie_id in history_movies]
-    ranked_all, rank_error = _ranked(platform, user, persona_row, watched, candidates)
+    ranked_all, rank_error = _ranked(platform, user, persona_row, viewer.history, candidates)
     ranked = ranked_all[: settings.page_size]
     timings["rank"] = time.perf_counter() - t
     timings["ranked_list"] = time.perf_counter() - t0
     by_id = {c.movie.movie_id: c for c in candidates}
     backend = platform.llm
+    items = tuple(
+        repo.RunItem(
+            movie_id=item.movie_id,
+            base_score=by_id[item.movie_id].score,
+            fit_score=item.fit_score,
+            reason=None,
+        )
+        for item in ranked
+    )
+    run_timings = {**{k: round(v, 4) for k, v in timings.items()}, PENDING: 1.0}
+    llm_model = backend.model if backend is not None else TEMPLATE_MODEL
     with platform.session() as session:
         run_id = repo.save_run(
             session,
@@ -245,35 +261,49 @@ def recommend_for_user(
             page=page,
             retriever=retriever,
             retriever_version=info.version if info else "",
-            llm_model=backend.model if backend is not None else TEMPLATE_MODEL,
+            llm_model=llm_model,
             fallback=backend is None,
             error=rank_error,
-            timings={**{k: round(v, 4) for k, v in timings.items()}, PENDING: 1.0},
-            items=[
-                repo.RunItem(
-                    movie_id=item.movie_id,
-                    base_score=by_id[item.movie_id].score,
-                    fit_score=item.fit_score,
-                    reason=None,
-                )
-                for item in ranked
-            ],
+            timings=run_timings,
+            items=list(items),
         )
+        summaries = get_review_summaries(session, movie_ids=[i.movie_id for i in items])
+    run = repo.RunRecord(
+        id=run_id,
+        user_id=user_id,
+        created_at=datetime.now(UTC),
+        page=page,
+        retriever=retriever,
+        retriever_version=info.version if info else "",
+        llm_model=llm_model,
+        fallback=backend is None,
+        error=rank_error,
+        timings=run_timings,
+        items=items,
+    )
+    movies = {i.movie_id: by_id[i.movie_id].movie for i in items}
+    persona = (persona_row.text, persona_row.fallback) if persona_row else (None, False)
     if reasons:
-        for _ in stream_reasons(platform, user_id=user_id, run_id=run_id):
-            pass
-    with platform.session() as session:
-        run = repo.get_run(session, run_id=run_id)
-        assert run is not None
-        movies = repo.get_movies(session, ids=[i.movie_id for i in run.items])
-        summaries = get_review_summaries(session, movie_ids=list(movies))
-        persona_row = repo.latest_persona(session, user_id=user_id)
+        end = _ReasonsEnd()
+        notes = {i: review_note(s) for i, s in summaries.items()}
+        written: dict[int, str | None] = {}
+        for event in _produce_reasons(
+            platform, user_id=user_id, run=run, viewer=viewer, movies=movies, notes=notes, end=end
+        ):
+            if event.kind == "reason" and event.movie_id is not None:
+                written[event.movie_id] = event.text
+            elif event.kind == "persona":
+                persona = (event.text, event.fallback)
+        run = replace(
+            run,
+            items=tuple(replace(i, reason=written.get(i.movie_id, i.reason)) for i in items),
+            fallback=end.fallback,
+            error=end.error,
+            timings={**run.timings, **end.timings},
+            llm_model=end.model,
+        )
     return page_from_run(
-        run,
-        movies,
-        persona=persona_row.text if persona_row else None,
-        persona_fallback=persona_row.fallback if persona_row else False,
-        reviews=summaries,
+        run, movies, persona=persona[0], persona_fallback=persona[1], reviews=summaries
     )
 
 
@@ -340,29 +370,28 @@ class _Viewer:
     persona_text: str
 
 
+def _viewer_of(
+    user: repo.UserRecord,
+    history: Sequence[Rated],
+    found: Mapping[int, Movie],
+    persona: repo.PersonaRecord | None,
+) -> _Viewer:
+    """The viewer from what was read: the stored persona when fresh, else the template persona
+    (a fresh one is written after the reasons)."""
+    movies = [found[r.movie_id] for r in history if r.movie_id in found]
+    stale = persona_is_stale(persona, user)
+    text = template_persona(_profile(user), movies) if stale or persona is None else persona.text
+    return _Viewer(user, movies, stale, text)
+
+
 def _viewer(session: Session, user_id: int) -> _Viewer:
-    """The user, their watched movies and the persona the reasons use: the stored one when
-    fresh, else the template persona (a fresh one is written after the reasons)."""
+    """The user, their watched movies and the persona the reasons use, read in one session."""
     user = repo.get_user(session, user_id=user_id)
     if user is None:
         raise NotFoundError(f"There is no user {user_id}.")
     history = repo.list_watched(session, user_id=user_id)
     found = repo.get_movies(session, ids=[r.movie_id for r in history])
-    movies = [found[r.movie_id] for r in history if r.movie_id in found]
-    row = repo.latest_persona(session, user_id=user_id)
-    stale = persona_is_stale(row, user)
-    text = template_persona(_profile(user), movies) if stale or row is None else row.text
-    return _Viewer(user, movies, stale, text)
-
-
-@dataclass
-class _WarmState:
-    running: bool = False
-    wanted: int | None = None
-
-
-_WARM: dict[Platform, _WarmState] = {}
-_WARM_LOCK = threading.Lock()
+    return _viewer_of(user, history, found, repo.latest_persona(session, user_id=user_id))
 
 
 def warm_reasons(platform: Platform, *, user_id: int) -> int:
@@ -377,8 +406,8 @@ def warm_reasons(platform: Platform, *, user_id: int) -> int:
     """
     if platform.llm is None or not platform.settings.prefill_reasons:
         return 0
-    with _WARM_LOCK:
-        state = _WARM.setdefault(platform, _WarmState())
+    state = platform.state.reason_warm_ups
+    with state.lock:
         state.wanted = user_id
         if state.running:
             return 0
@@ -386,13 +415,13 @@ def warm_reasons(platform: Platform, *, user_id: int) -> int:
     done = 0
     try:
         while True:
-            with _WARM_LOCK:
+            with state.lock:
                 wanted, state.wanted = state.wanted, None
                 if wanted is None:
                     return done
             done += _warm_once(platform, wanted)
     finally:
-        with _WARM_LOCK:
+        with state.lock:
             state.running = False
 
 
@@ -459,7 +488,8 @@ def stream_reasons(platform: Platform, *, user_id: int, run_id: int) -> Iterator
     (:class:`~cinerec.services.streams.SharedStreams`): two tabs on the same run get the same
     events, and the model writes each reason once. The persona used in the reasons' prompt is
     the stored one when it is fresh, else the template persona (a fresh one is written after the
-    reasons, so the first reason is not delayed by it).
+    reasons, so the first reason is not delayed by it). The run, the viewer and the cards'
+    review notes are read in one session.
 
     Raises:
         NotFoundError: the run does not exist or belongs to someone else (raised here, before
@@ -467,23 +497,44 @@ def stream_reasons(platform: Platform, *, user_id: int, run_id: int) -> Iterator
     """
     with platform.session() as session:
         run = repo.get_run(session, run_id=run_id)
-    if run is None or run.user_id != user_id:
-        raise NotFoundError(f"There is no recommendation run {run_id} in this session.")
-    return platform.shared_streams.join(
-        ("reasons", run_id), lambda: _produce_reasons(platform, user_id=user_id, run_id=run_id)
-    )
-
-
-def _produce_reasons(platform: Platform, *, user_id: int, run_id: int) -> Iterator[ReasonEvent]:
-    settings = platform.settings
-    with platform.session() as session:
-        run = repo.get_run(session, run_id=run_id)
-        if run is None:
+        if run is None or run.user_id != user_id:
             raise NotFoundError(f"There is no recommendation run {run_id} in this session.")
         viewer = _viewer(session, user_id)
         movies = repo.get_movies(session, ids=[i.movie_id for i in run.items])
         notes = _reason_notes(session, list(movies))
+    return platform.shared_streams.join(
+        ("reasons", run_id),
+        lambda: _produce_reasons(
+            platform, user_id=user_id, run=run, viewer=viewer, movies=movies, notes=notes
+        ),
+    )
+
+
+@dataclass
+class _ReasonsEnd:
+    """How a run's reasons ended (what :func:`_produce_reasons` stored with ``finish_run``)."""
+
+    fallback: bool = False
+    error: str | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+    model: str = ""
+
+
+def _produce_reasons(
+    platform: Platform,
+    *,
+    user_id: int,
+    run: repo.RunRecord,
+    viewer: _Viewer,
+    movies: Mapping[int, Movie],
+    notes: Mapping[int, str],
+    end: _ReasonsEnd | None = None,
+) -> Iterator[ReasonEvent]:
+    settings = platform.settings
+    run_id = run.id
     user, history_movies = viewer.user, viewer.history
+    end = end if end is not None else _ReasonsEnd()
+    end.fallback, end.error, end.model = run.fallback, run.error, run.llm_model
     for item in run.items:
         if item.reason:
             yield ReasonEvent("reason", item.movie_id, item.reason)
@@ -509,7 +560,7 @@ def _produce_reasons(platform: Platform, *, user_id: int, run_id: int) -> Iterat
             history_movies,
             pending,
             timeout_s=settings.llm_timeout_s,
-            notes=notes,
+            notes=dict(notes),
         ):
             if reason.error is not None:
                 error = reason.error
@@ -524,12 +575,15 @@ def _produce_reasons(platform: Platform, *, user_id: int, run_id: int) -> Iterat
     timings = {PENDING: 0.0, "reasons": round(time.perf_counter() - t0, 4)}
     if first is not None:
         timings["first_reason"] = round(first, 4)
+    end.fallback = error is not None
+    end.error = (error if backend is not None else None) or run.error
+    end.timings, end.model = timings, model
     with platform.session() as session:
         repo.finish_run(
             session,
             run_id=run_id,
-            fallback=error is not None,
-            error=(error if backend is not None else None) or run.error,
+            fallback=end.fallback,
+            error=end.error,
             timings=timings,
             llm_model=model,
         )
@@ -546,6 +600,9 @@ def _produce_reasons(platform: Platform, *, user_id: int, run_id: int) -> Iterat
                 fallback=persona.fallback,
             )
         yield ReasonEvent("persona", text=persona.text, fallback=persona.fallback)
+    # The page shown (and a rewritten persona) change the next page's prompt: warm it after
+    # this answer has gone out.
+    request_reasons_warm_up(platform, user_id=user_id)
     yield ReasonEvent("done")
 
 

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import weakref
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -278,13 +277,7 @@ class CatalogRetriever:
         ]
 
 
-# Per-platform state -------------------------------------------------------------------------
-
-_RETRIEVERS: weakref.WeakKeyDictionary[Platform, tuple[tuple[int, int], CatalogRetriever]] = (
-    weakref.WeakKeyDictionary()
-)
-_LOCK = threading.Lock()
-_BUILDING: weakref.WeakSet[Platform] = weakref.WeakSet()
+# Per-platform state (kept in ``platform.state.retriever``) ----------------------------------
 
 
 def load_catalog_movies(platform: Platform) -> tuple[list[Movie], dict[int, int]]:
@@ -334,18 +327,19 @@ def catalog_retriever(platform: Platform, *, refresh: bool = False) -> CatalogRe
     Raises:
         DataError: the catalog is empty or unreadable.
     """
-    with _LOCK:
+    slot = platform.state.retriever
+    with slot.lock:
         with platform.session() as session:
             count = count_movies(session)
             reviewed = _count_reviewed(session)
         if count == 0:
             raise DataError("The catalog is empty; run `cinerec ingest` first.")
-        cached = _RETRIEVERS.get(platform)
+        cached = slot.entry
         if cached is not None and cached[0] == (count, reviewed) and not refresh:
             return cached[1]
         movies, popularity = load_catalog_movies(platform)
         retriever = CatalogRetriever(movies, popularity, reviews=_review_lines(platform))
-        _RETRIEVERS[platform] = ((count, reviewed), retriever)
+        slot.entry = ((count, reviewed), retriever)
         return retriever
 
 
@@ -355,8 +349,8 @@ def embedding_view(platform: Platform) -> EmbeddingView | None:
     Reads the cache of :func:`cinerec.services.similar.catalog_index` without taking its lock,
     which is held for the whole (long) first build.
     """
-    entry = similar._STATE.get(platform)  # read-only, lock-free peek
-    return EmbeddingView(entry[1]) if entry is not None else None
+    index = similar.built_catalog_index(platform)
+    return EmbeddingView(index) if index is not None else None
 
 
 def embeddings_ready(platform: Platform) -> bool:
@@ -367,10 +361,11 @@ def embeddings_ready(platform: Platform) -> bool:
 def start_embedding_build(platform: Platform, *, embedder: Embedder | None = None) -> bool:
     """Build the retriever, then the catalog embedding index, on a daemon thread (call it at
     server start); False when the index is built or being built."""
-    with _LOCK:
-        if embeddings_ready(platform) or platform in _BUILDING:
+    slot = platform.state.retriever
+    with slot.lock:
+        if embeddings_ready(platform) or slot.building:
             return False
-        _BUILDING.add(platform)
+        slot.building = True
 
     def build() -> None:
         try:
@@ -379,8 +374,8 @@ def start_embedding_build(platform: Platform, *, embedder: Embedder | None = Non
         except Exception as exc:  # noqa: BLE001 - a background failure leaves BM25-only search
             log.warning("catalog embedding index not built (chat stays BM25-only): %s", exc)
         finally:
-            with _LOCK:
-                _BUILDING.discard(platform)
+            with slot.lock:
+                slot.building = False
 
     threading.Thread(target=build, name="cinerec-embeddings", daemon=True).start()
     return True

@@ -29,7 +29,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -344,10 +343,6 @@ def highlight_source(
 # Background build ----------------------------------------------------------------------------
 
 
-_BUILDING: weakref.WeakSet[Platform] = weakref.WeakSet()
-_LOCK = threading.Lock()
-
-
 def start_review_build(platform: Platform, *, data_dir: Path | None = None) -> bool:
     """Build the review summaries on a daemon thread when none are stored and the IMDB reviews
     are at hand (call it at server start). False when there is nothing to do."""
@@ -365,10 +360,8 @@ def start_review_build(platform: Platform, *, data_dir: Path | None = None) -> b
         return False
     if stored or not (directory / IMDB_ARCHIVE).is_file():
         return False
-    with _LOCK:
-        if platform in _BUILDING:
-            return False
-        _BUILDING.add(platform)
+    if not platform.state.review_build.start():
+        return False
 
     def build() -> None:
         lower_thread_priority()  # the pages' model calls come first on a small machine
@@ -379,8 +372,7 @@ def start_review_build(platform: Platform, *, data_dir: Path | None = None) -> b
         except Exception as exc:  # noqa: BLE001 - cards simply show no review summary
             log.warning("review summaries not built: %s", exc)
         finally:
-            with _LOCK:
-                _BUILDING.discard(platform)
+            platform.state.review_build.finish()
 
     threading.Thread(target=build, name="cinerec-reviews", daemon=True).start()
     return True

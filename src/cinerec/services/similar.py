@@ -19,9 +19,7 @@ Example:
 from __future__ import annotations
 
 import logging
-import threading
 import time
-import weakref
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,10 +69,6 @@ class CatalogIndex:
         return cached
 
 
-_STATE: weakref.WeakKeyDictionary[Platform, tuple[int, CatalogIndex]] = weakref.WeakKeyDictionary()
-_LOCK = threading.Lock()
-
-
 def embedder_name(settings: Settings) -> str:
     """The configured embedder: ``settings.embedder`` when it exists, else the default."""
     return str(getattr(settings, "embedder", None) or DEFAULT_EMBEDDER)
@@ -119,7 +113,8 @@ def catalog_index(
         refresh: rebuild even if the movie count did not change.
         progress: called while new descriptions are embedded.
     """
-    with _LOCK:
+    slot = platform.state.catalog_index
+    with slot.lock:
         try:
             with platform.session() as session:
                 count = count_movies(session)
@@ -129,7 +124,7 @@ def catalog_index(
             ) from exc
         if count == 0:
             raise DataError("The catalog is empty; run `cinerec ingest` first")
-        cached = _STATE.get(platform)
+        cached = slot.entry
         wanted = embedder.name if embedder is not None else embedder_name(platform.settings)
         if (
             cached is not None
@@ -152,7 +147,7 @@ def catalog_index(
             index=_vector_index(platform, model.name, ids, vectors),
             build_seconds=time.perf_counter() - started,
         )
-        _STATE[platform] = (count, built)
+        slot.entry = (count, built)
         return built
 
 
@@ -173,10 +168,17 @@ def _vector_index(
         return build_index(ids, vectors)
 
 
+def built_catalog_index(platform: Platform) -> CatalogIndex | None:
+    """The last built catalog index, even if the catalog changed since (None before the first
+    build); never waits for a build in progress."""
+    entry = platform.state.catalog_index.entry  # replaced whole: a lock-free read is safe
+    return entry[1] if entry is not None else None
+
+
 def ready_catalog_index(platform: Platform) -> CatalogIndex | None:
     """The catalog index if it is already built for the current catalog, else None (never blocks
     on a build; a stale index, built before the catalog changed, counts as not ready)."""
-    cached = _STATE.get(platform)
+    cached = platform.state.catalog_index.entry
     if cached is None:
         return None
     try:

@@ -10,9 +10,12 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic import ValidationError as PydanticValidationError
 
 from cinerec.db import repository as repo
+from cinerec.db.repository import PersonaRecord as PersonaRecord
+from cinerec.db.repository import UserRecord as UserRecord
 from cinerec.errors import NotFoundError, ValidationError
 from cinerec.llm.grounding import sanitize_user_text
 from cinerec.services.platform import Platform
+from cinerec.services.warm import request_reasons_warm_up
 
 Gender = Literal["female", "male", "other", "unspecified"]
 Language = Literal["en", "ko"]
@@ -149,6 +152,7 @@ def save_profile(
             assert token is not None
             user_id = user.id
             repo.update_user_profile(session, user_id=user_id, **fields)
+    request_reasons_warm_up(platform, user_id=user_id)
     return token, user_id
 
 
@@ -188,9 +192,23 @@ def mark_watched(platform: Platform, *, user_id: int, movie_id: int, rating: flo
     """Add (or re-rate) a watched movie; unknown ids raise NotFoundError and change nothing."""
     with platform.session() as session:
         repo.set_watched(session, user_id=user_id, movie_id=movie_id, rating=rating)
+    request_reasons_warm_up(platform, user_id=user_id)
 
 
 def unmark_watched(platform: Platform, *, user_id: int, movie_id: int) -> None:
     """Remove a movie from the watched list (no error when it was not there)."""
     with platform.session() as session:
         repo.remove_watched(session, user_id=user_id, movie_id=movie_id)
+    request_reasons_warm_up(platform, user_id=user_id)
+
+
+def watched_ids(platform: Platform, *, user_id: int) -> set[int]:
+    """The ids of the user's watched movies."""
+    with platform.session() as session:
+        return {w.movie_id for w in repo.list_watched(session, user_id=user_id)}
+
+
+def latest_persona(platform: Platform, *, user_id: int) -> PersonaRecord | None:
+    """The user's newest persona, or None."""
+    with platform.session() as session:
+        return repo.latest_persona(session, user_id=user_id)

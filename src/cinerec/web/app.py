@@ -11,7 +11,9 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from cinerec import __version__
 from cinerec.config import Settings
@@ -24,6 +26,21 @@ from cinerec.web.security import CSRFError, SecurityMiddleware
 from cinerec.web.templating import render
 
 log = logging.getLogger(__name__)
+
+
+class DeferredWorkMiddleware:
+    """Runs the work services asked for during a request (reasons warm-ups after a profile,
+    watched-list or feedback change, or after a page's reasons) once the answer has gone out,
+    as a background task would: :meth:`~cinerec.services.platform.Platform.run_deferred`."""
+
+    def __init__(self, app: ASGIApp, *, platform: Platform) -> None:
+        self.app = app
+        self.platform = platform
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.app(scope, receive, send)
+        if scope["type"] == "http" and self.platform.state.deferred.pending():
+            await run_in_threadpool(self.platform.run_deferred)
 
 
 def create_app(settings: Settings, *, platform: Platform | None = None) -> FastAPI:
@@ -50,6 +67,7 @@ def create_app(settings: Settings, *, platform: Platform | None = None) -> FastA
     app.state.platform = platform
     app.state.model_gate = ModelGate(settings)
     app.add_middleware(SecurityMiddleware, secure_cookies=settings.cookie_secure)
+    app.add_middleware(DeferredWorkMiddleware, platform=platform)
     app.mount("/static", StaticFiles(directory=str(files("cinerec.web") / "static")), "static")
     app.include_router(pages.router)
     app.include_router(api.router)

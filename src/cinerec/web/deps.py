@@ -6,9 +6,9 @@ from typing import Annotated
 
 from fastapi import Depends, Request, Response
 
-from cinerec.db.repository import UserRecord
 from cinerec.services import users
 from cinerec.services.platform import Platform
+from cinerec.services.users import UserRecord
 from cinerec.web.fair_use import ModelGate
 
 RESTORE_ATTEMPTS_PER_MINUTE = 10

@@ -9,7 +9,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from cinerec.config import Settings
 from cinerec.data.types import Movie
-from cinerec.db.review_summaries import ReviewSummary
+from cinerec.services.catalog import ReviewSummary
 from cinerec.services.recommend import RecommendationPage
 from cinerec.services.reviews import verdict
 

@@ -11,8 +11,8 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from cinerec.services.catalog import GENRES_KO
 from cinerec.services.reviews import verdict
-from cinerec.text.lang import GENRES_KO
 from cinerec.web.i18n import LANGUAGES, translator
 from cinerec.web.security import csrf_token
 

@@ -139,7 +139,7 @@ def rank_page(
             (one labelled list, scored in both orders).
         weight: Blend weight ``w``; None takes :data:`DEFAULT_WEIGHTS` for the method.
         timeout_s: Wall-clock budget of the model.
-        priors: The yes/no scorer's per-movie cache (default: the module-wide one).
+        priors: The yes/no scorer's per-movie cache (default: a new one for this call).
         debias: The verbalizer also scores the reversed list (twice the prompt tokens).
 
     Returns:

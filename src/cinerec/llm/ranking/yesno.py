@@ -109,9 +109,6 @@ class PriorCache:
         return cache
 
 
-PRIORS = PriorCache()
-
-
 def _log_odds(logprobs: Sequence[dict[str, float]]) -> np.ndarray:
     with np.errstate(invalid="ignore"):
         yes = np.array([np.logaddexp.reduce([lp[o] for o in YES]) for lp in logprobs])
@@ -135,7 +132,7 @@ def warm_priors(
     Raises:
         LLMError: the backend cannot score, or failed.
     """
-    cache = PRIORS if priors is None else priors
+    cache = PriorCache() if priors is None else priors
     if not can_score(backend):
         raise LLMError(f"The {getattr(backend, 'name', '?')} backend cannot score candidates.")
     scorer = cast(TokenScorer, backend)
@@ -189,8 +186,8 @@ def yesno_scores(
         contrast: Subtract each movie's unknown-viewer log-odds (see the module docstring);
             movies not in ``priors`` are scored first, before the viewer's prompt, so the
             viewer's prefix stays in the KV cache for the next prompt.
-        priors: Where the unknown-viewer log-odds are kept (default: the module's
-            :data:`PRIORS`).
+        priors: Where the unknown-viewer log-odds are kept (the platform keeps one in
+            ``platform.state.yesno_priors``; default: a new, empty one for this call).
 
     Returns:
         A :class:`~cinerec.llm.ranking.scoring.ScoreResult` whose ``scores`` are the (contrasted)
@@ -210,7 +207,7 @@ def yesno_scores(
         error = f"The {getattr(backend, 'name', '?')} backend cannot score candidates."
         return fallback_result(candidates, METHOD, model, error, start)
     scorer = cast(TokenScorer, backend)
-    cache = PRIORS if priors is None else priors
+    cache = PriorCache() if priors is None else priors
     prefix = yesno_prefix(profile, persona, history)
     suffixes = [yesno_suffix(c.movie, plot_chars=plot_chars) for c in candidates]
     try:

@@ -7,16 +7,15 @@ import json
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
-from starlette.background import BackgroundTask
 
-from cinerec.db import repository as repo
-from cinerec.errors import NotFoundError, ValidationError
+from cinerec.errors import ValidationError
+from cinerec.services import catalog, users
 from cinerec.services import feedback as card_feedback
-from cinerec.services import reviews, users
 from cinerec.services.dashboard import load_dashboard
-from cinerec.services.recommend import recommend_for_user, stream_reasons, warm_reasons
+from cinerec.services.recommend import recommend_for_user, stream_reasons
+from cinerec.services.users import UserRecord
 from cinerec.web.deps import (
     GateDep,
     PlatformDep,
@@ -53,13 +52,13 @@ router = APIRouter(
 )
 
 
-def _require(user: repo.UserRecord | None) -> repo.UserRecord:
+def _require(user: UserRecord | None) -> UserRecord:
     if user is None:
         raise ValidationError("No profile for this session yet: POST /api/profile first.")
     return user
 
 
-def _public(user: repo.UserRecord) -> UserPublic:
+def _public(user: UserRecord) -> UserPublic:
     return UserPublic(
         name=user.name, age=user.age, gender=user.gender, taste=user.taste, language=user.language
     )
@@ -80,7 +79,6 @@ def put_profile(
     platform: PlatformDep,
     token: TokenDep,
     body: ProfileIn,
-    tasks: BackgroundTasks,
 ) -> UserPublic:
     """Create this session's user (sets the session cookie; the answer carries the recovery
     code, once) or update the profile."""
@@ -89,7 +87,6 @@ def put_profile(
     )
     new_token, user_id = users.save_profile(platform, token=token, profile=profile)
     code = users.issue_recovery_code(platform, user_id=user_id) if new_token != token else None
-    tasks.add_task(warm_reasons, platform, user_id=user_id)
     set_session_cookie(response, new_token, secure=cookies_secure(request))
     user = users.current_user(platform, new_token)
     assert user is not None
@@ -122,27 +119,19 @@ def search_movies(
     limit: Annotated[int, Query(ge=1, le=50)] = 10,
 ) -> list[MoviePublic]:
     """Type-ahead search over titles; a 4-digit year in the query filters by year."""
-    with platform.session() as session:
-        return [MoviePublic.of(m) for m in repo.search_movies(session, query=q, limit=limit)]
+    return [MoviePublic.of(m) for m in catalog.search_movies(platform, q, limit=limit)]
 
 
 @router.get("/movies/{movie_id}", response_model=MoviePublic)
 def get_movie(platform: PlatformDep, movie_id: MovieIdPath) -> MoviePublic:
-    with platform.session() as session:
-        movie = repo.get_movie(session, movie_id=movie_id)
-    if movie is None:
-        raise NotFoundError(f"There is no movie with id {movie_id} in the catalog.")
-    return MoviePublic.of(movie)
+    return MoviePublic.of(catalog.get_movie(platform, movie_id))
 
 
 @router.get("/movies/{movie_id}/reviews", response_model=ReviewsPublic | None)
 def get_movie_reviews(platform: PlatformDep, movie_id: MovieIdPath) -> ReviewsPublic | None:
     """What reviewers say about a movie (aspects, verdicts, quotes with highlights); null when
     no review summary is stored for it."""
-    with platform.session() as session:
-        if repo.get_movie(session, movie_id=movie_id) is None:
-            raise NotFoundError(f"There is no movie with id {movie_id} in the catalog.")
-    found = reviews.summaries_for(platform, [movie_id]).get(movie_id)
+    found = catalog.movie_reviews(platform, movie_id)
     return None if found is None else ReviewsPublic.of(found)
 
 
@@ -153,9 +142,7 @@ def list_watched(platform: PlatformDep, user: UserDep) -> list[WatchedPublic]:
 
 
 @router.post("/watched", response_model=list[WatchedPublic])
-def add_watched(
-    platform: PlatformDep, user: UserDep, body: WatchedIn, tasks: BackgroundTasks
-) -> list[WatchedPublic]:
+def add_watched(platform: PlatformDep, user: UserDep, body: WatchedIn) -> list[WatchedPublic]:
     current = _require(user)
     users.mark_watched(
         platform,
@@ -163,16 +150,14 @@ def add_watched(
         movie_id=users.parse_movie_id(body.movie_id),
         rating=users.parse_rating(body.rating),
     )
-    tasks.add_task(warm_reasons, platform, user_id=current.id)
     return list_watched(platform, user)
 
 
 @router.delete("/watched/{movie_id}", response_model=list[WatchedPublic])
 def remove_watched(
-    platform: PlatformDep, user: UserDep, movie_id: MovieIdPath, tasks: BackgroundTasks
+    platform: PlatformDep, user: UserDep, movie_id: MovieIdPath
 ) -> list[WatchedPublic]:
     users.unmark_watched(platform, user_id=_require(user).id, movie_id=movie_id)
-    tasks.add_task(warm_reasons, platform, user_id=_require(user).id)
     return list_watched(platform, user)
 
 
@@ -229,8 +214,6 @@ def reasons_stream(platform: PlatformDep, user: UserDep, run_id: RunIdPath) -> S
         body(),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-        # A rewritten persona changes the prompt prefix: evaluate it for the next page.
-        background=BackgroundTask(warm_reasons, platform, user_id=user_id),
     )
 
 
@@ -243,8 +226,7 @@ def past_recommendations(platform: PlatformDep, user: UserDep) -> list[Recommend
 
 @router.get("/persona", response_model=PersonaPublic | None)
 def get_persona(platform: PlatformDep, user: UserDep) -> PersonaPublic | None:
-    with platform.session() as session:
-        persona = repo.latest_persona(session, user_id=_require(user).id)
+    persona = users.latest_persona(platform, user_id=_require(user).id)
     return (
         PersonaPublic(text=persona.text, model=persona.model, fallback=persona.fallback)
         if persona
@@ -253,9 +235,7 @@ def get_persona(platform: PlatformDep, user: UserDep) -> PersonaPublic | None:
 
 
 @router.post("/feedback", response_model=FeedbackOut)
-def feedback(
-    platform: PlatformDep, user: UserDep, body: FeedbackIn, tasks: BackgroundTasks
-) -> FeedbackOut:
+def feedback(platform: PlatformDep, user: UserDep, body: FeedbackIn) -> FeedbackOut:
     """Record feedback about a movie. ``like`` ("More like this") and ``dislike`` ("Not for
     me") replace the movie's earlier choice and shape every next page at once: a liked movie
     joins the history the recommender reads, a disliked one and its close neighbours move down
@@ -264,7 +244,6 @@ def feedback(
     fid = card_feedback.give_feedback(
         platform, user_id=user_id, movie_id=body.movie_id, kind=body.kind, run_id=body.run_id
     )
-    tasks.add_task(warm_reasons, platform, user_id=user_id)
     return FeedbackOut(id=fid)
 
 
@@ -280,11 +259,10 @@ def list_feedback(platform: PlatformDep, user: UserDep) -> list[FeedbackPublic]:
 
 @router.delete("/feedback/{movie_id}", response_model=list[FeedbackPublic])
 def undo_feedback(
-    platform: PlatformDep, user: UserDep, movie_id: MovieIdPath, tasks: BackgroundTasks
+    platform: PlatformDep, user: UserDep, movie_id: MovieIdPath
 ) -> list[FeedbackPublic]:
     """Undo the choice on a movie (nothing happens when there is none); answers the choices
     that remain."""
     user_id = _require(user).id
-    if card_feedback.undo_feedback(platform, user_id=user_id, movie_id=movie_id):
-        tasks.add_task(warm_reasons, platform, user_id=user_id)
+    card_feedback.undo_feedback(platform, user_id=user_id, movie_id=movie_id)
     return list_feedback(platform, user)

@@ -17,13 +17,11 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field
 
-from cinerec.data.types import Movie
-from cinerec.db import conversations as conv
-from cinerec.db import repository as repo
 from cinerec.errors import CinerecError, NotFoundError, ValidationError
-from cinerec.llm.chat.grounding import CITATION
+from cinerec.services import conversations
 from cinerec.services.chat import MAX_MESSAGE_CHARS, chat_turn, run_turn, start_turn
 from cinerec.services.chat_memory import warm_up
+from cinerec.services.users import UserRecord
 from cinerec.web.deps import GateDep, PlatformDep, UserDep
 from cinerec.web.schemas import (
     COMMON_ERRORS,
@@ -37,8 +35,6 @@ from cinerec.web.security import require_csrf
 from cinerec.web.templating import page_language, render
 
 router = APIRouter(dependencies=[Depends(require_csrf)], responses=COMMON_ERRORS)
-
-MAX_HISTORY_MESSAGES = 200
 
 
 class ChatIn(BaseModel):
@@ -89,7 +85,7 @@ class MessagePublic(BaseModel):
     flags: list[str]
 
 
-def _require(user: repo.UserRecord | None) -> repo.UserRecord:
+def _require(user: UserRecord | None) -> UserRecord:
     if user is None:
         raise ValidationError("Fill in your profile first; it starts your private session.")
     return user
@@ -107,26 +103,10 @@ def _conversation_id(value: str | int | None) -> int | None:
     return number
 
 
-def answer_parts(text: str, movies: dict[int, Movie]) -> list[dict[str, Any]]:
-    """Answer text split into plain parts and citations (rendered as links to the movie)."""
-    parts: list[dict[str, Any]] = []
-    position = 0
-    for match in CITATION.finditer(text):
-        if match.start() > position:
-            parts.append({"text": text[position : match.start()]})
-        movie = movies.get(int(match.group(1)))
-        if movie is not None:
-            parts.append({"movie": movie})
-        position = match.end()
-    if position < len(text):
-        parts.append({"text": text[position:]})
-    return parts
-
-
 def _page(
     request: Request,
     platform: PlatformDep,
-    user: repo.UserRecord | None,
+    user: UserRecord | None,
     *,
     conversation_id: int | None = None,
     error: str | None = None,
@@ -144,35 +124,10 @@ def _page(
         "max_chars": MAX_MESSAGE_CHARS,
     }
     if user is not None:
-        with platform.session() as session:
-            context["conversations"] = conv.list_conversations(session, user_id=user.id, limit=30)
-            if conversation_id is not None:
-                record = conv.get_conversation(
-                    session, conversation_id=conversation_id, user_id=user.id
-                )
-                if record is None:
-                    raise NotFoundError(
-                        f"Conversation {conversation_id} does not exist for this session."
-                    )
-                stored = conv.list_messages(
-                    session,
-                    conversation_id=record.id,
-                    user_id=user.id,
-                    limit=MAX_HISTORY_MESSAGES,
-                )
-                movies = repo.get_movies(session, ids=[i for m in stored for i in m.cited_ids])
-                context["conversation"] = record
-                context["messages"] = [
-                    {
-                        "id": m.id,
-                        "role": m.role,
-                        "parts": answer_parts(m.content, movies)
-                        if m.role == "assistant"
-                        else [{"text": m.content}],
-                        "flags": m.flags,
-                    }
-                    for m in stored
-                ]
+        shown = conversations.chat_page(platform, user_id=user.id, conversation_id=conversation_id)
+        context["conversations"] = shown.conversations
+        context["conversation"] = shown.conversation
+        context["messages"] = shown.messages
     return render(request, "chat.html", context, status_code=status_code, language=lang)
 
 
@@ -285,8 +240,7 @@ def chat_stream(
 @router.get("/api/chat/conversations", response_model=list[ConversationPublic], tags=["chat"])
 def list_conversations(platform: PlatformDep, user: UserDep) -> list[ConversationPublic]:
     """The session's conversations, most recently active first."""
-    with platform.session() as session:
-        records = conv.list_conversations(session, user_id=_require(user).id, limit=100)
+    records = conversations.list_conversations(platform, user_id=_require(user).id, limit=100)
     return [
         ConversationPublic(id=r.id, title=r.title, updated_at=r.updated_at.isoformat())
         for r in records
@@ -302,13 +256,9 @@ def get_conversation(
     platform: PlatformDep, user: UserDep, conversation_id: ConversationIdPath
 ) -> list[MessagePublic]:
     """The messages of one of the session's conversations, oldest first."""
-    with platform.session() as session:
-        stored = conv.list_messages(
-            session,
-            conversation_id=conversation_id,
-            user_id=_require(user).id,
-            limit=MAX_HISTORY_MESSAGES,
-        )
+    stored = conversations.list_messages(
+        platform, conversation_id=conversation_id, user_id=_require(user).id
+    )
     return [
         MessagePublic(
             id=m.id,
@@ -331,10 +281,7 @@ def delete_conversation(
     platform: PlatformDep, user: UserDep, conversation_id: ConversationIdPath
 ) -> Response:
     """Delete one of the session's conversations with its messages."""
-    with platform.session() as session:
-        deleted = conv.delete_conversation(
-            session, conversation_id=conversation_id, user_id=_require(user).id
-        )
-    if not deleted:
-        raise NotFoundError(f"Conversation {conversation_id} does not exist for this session.")
+    conversations.delete_conversation(
+        platform, conversation_id=conversation_id, user_id=_require(user).id
+    )
     return Response(status_code=204)

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from cinerec.db import repository as repo
 from cinerec.errors import NotFoundError, ValidationError
+from cinerec.services import catalog, users
 from cinerec.services import feedback as card_feedback
-from cinerec.services import reviews, similar, users
 from cinerec.services.dashboard import load_dashboard
-from cinerec.services.recommend import recommend_for_user, warm_reasons
+from cinerec.services.recommend import recommend_for_user
+from cinerec.services.users import UserRecord
 from cinerec.web.deps import (
     LANG_COOKIE,
     ONE_YEAR,
@@ -41,7 +41,7 @@ def _is_htmx(request: Request) -> bool:
 
 
 def _home(
-    request: Request, platform: PlatformDep, user: repo.UserRecord | None, **extra: object
+    request: Request, platform: PlatformDep, user: UserRecord | None, **extra: object
 ) -> Response:
     lang = page_language(request, user.language if user else "en")
     context: dict[str, object] = {"user": user, "form": None, "error": None, **extra}
@@ -70,7 +70,6 @@ def save_profile(
     platform: PlatformDep,
     token: TokenDep,
     user: UserDep,
-    tasks: BackgroundTasks,
     name: Annotated[str, Form()] = "",
     age: Annotated[str, Form()] = "",
     gender: Annotated[str, Form()] = "unspecified",
@@ -88,7 +87,6 @@ def save_profile(
         kept = {k: v[:200] for k, v in raw.items()}  # echo a bounded copy of what was typed
         return _home(request, platform, user, error=str(exc), form=kept)
     new_token, user_id = users.save_profile(platform, token=token, profile=profile)
-    tasks.add_task(warm_reasons, platform, user_id=user_id)
     response = RedirectResponse("/", status_code=303)
     set_session_cookie(response, new_token, secure=cookies_secure(request))
     response.set_cookie(LANG_COOKIE, profile.language, max_age=ONE_YEAR, samesite="lax")
@@ -149,14 +147,8 @@ def search(
     request: Request, platform: PlatformDep, user: UserDep, q: Annotated[str, Query()] = ""
 ) -> Response:
     query = q.strip()[:MAX_QUERY]
-    results = []
-    if query:
-        with platform.session() as session:
-            results = repo.search_movies(session, query=query, limit=15)
-    watched: set[int] = set()
-    if user is not None:
-        with platform.session() as session:
-            watched = {w.movie_id for w in repo.list_watched(session, user_id=user.id)}
+    results = catalog.search_movies(platform, query, limit=15) if query else []
+    watched = users.watched_ids(platform, user_id=user.id) if user is not None else set()
     return render(
         request,
         "_search_results.html",
@@ -164,7 +156,7 @@ def search(
     )
 
 
-def _require_user(user: repo.UserRecord | None) -> repo.UserRecord:
+def _require_user(user: UserRecord | None) -> UserRecord:
     if user is None:
         raise ValidationError("Fill in your profile first; it starts your private session.")
     return user
@@ -175,7 +167,6 @@ def add_watched(
     request: Request,
     platform: PlatformDep,
     user: UserDep,
-    tasks: BackgroundTasks,
     movie_id: Annotated[str, Form()] = "",
     rating: Annotated[str, Form()] = "",
 ) -> Response:
@@ -186,7 +177,6 @@ def add_watched(
         movie_id=users.parse_movie_id(movie_id),
         rating=users.parse_rating(rating),
     )
-    tasks.add_task(warm_reasons, platform, user_id=current.id)
     return _watched_fragment(request, platform, current)
 
 
@@ -196,15 +186,13 @@ def delete_watched(
     platform: PlatformDep,
     user: UserDep,
     movie_id: MovieIdPath,
-    tasks: BackgroundTasks,
 ) -> Response:
     current = _require_user(user)
     users.unmark_watched(platform, user_id=current.id, movie_id=movie_id)
-    tasks.add_task(warm_reasons, platform, user_id=current.id)
     return _watched_fragment(request, platform, current)
 
 
-def _watched_fragment(request: Request, platform: PlatformDep, user: repo.UserRecord) -> Response:
+def _watched_fragment(request: Request, platform: PlatformDep, user: UserRecord) -> Response:
     if not _is_htmx(request):
         return RedirectResponse("/", status_code=303)
     dash = load_dashboard(platform, user_id=user.id, max_runs=0)
@@ -245,7 +233,6 @@ def give_feedback(
     request: Request,
     platform: PlatformDep,
     user: UserDep,
-    tasks: BackgroundTasks,
     movie_id: Annotated[str, Form()] = "",
     kind: Annotated[str, Form()] = "",
     run_id: Annotated[str, Form()] = "",
@@ -257,7 +244,6 @@ def give_feedback(
     movie = users.parse_movie_id(movie_id)
     run = _parse_run_id(run_id)
     card_feedback.give_feedback(platform, user_id=current.id, movie_id=movie, kind=kind, run_id=run)
-    tasks.add_task(warm_reasons, platform, user_id=current.id)
     return _feedback_fragment(request, movie, run, kind)
 
 
@@ -267,13 +253,11 @@ def undo_feedback(
     platform: PlatformDep,
     user: UserDep,
     movie_id: MovieIdPath,
-    tasks: BackgroundTasks,
     run_id: Annotated[str, Form()] = "",
 ) -> Response:
     """Take back a card's choice; the card shows both buttons again."""
     current = _require_user(user)
-    if card_feedback.undo_feedback(platform, user_id=current.id, movie_id=movie_id):
-        tasks.add_task(warm_reasons, platform, user_id=current.id)
+    card_feedback.undo_feedback(platform, user_id=current.id, movie_id=movie_id)
     return _feedback_fragment(request, movie_id, _parse_run_id(run_id), None)
 
 
@@ -295,23 +279,11 @@ def _feedback_fragment(
     )
 
 
-MORE_LIKE_THIS = 8
-
-
 @router.get("/movies/{movie_id}")
 def movie_page(request: Request, platform: PlatformDep, movie_id: MovieIdPath) -> Response:
-    with platform.session() as session:
-        movie = repo.get_movie(session, movie_id=movie_id)
-    if movie is None:
-        raise NotFoundError(f"There is no movie with id {movie_id} in the catalog.")
-    similar_movies = None  # None: the embedding index is still being built
-    ready = similar.ready_catalog_index(platform)
-    if ready is not None:
-        hits = similar.more_like_this(platform, movie_id, n=MORE_LIKE_THIS, embedder=ready.embedder)
-        with platform.session() as session:
-            found = repo.get_movies(session, ids=[h.movie_id for h in hits])
-        similar_movies = [found[h.movie_id] for h in hits if h.movie_id in found]
-    summary = reviews.summaries_for(platform, [movie_id]).get(movie_id)
+    details = catalog.movie_details(platform, movie_id)
     return render(
-        request, "movie.html", {"movie": movie, "similar": similar_movies, "reviews": summary}
+        request,
+        "movie.html",
+        {"movie": details.movie, "similar": details.similar, "reviews": details.reviews},
     )

@@ -1,31 +1,31 @@
 """Curated posts: a theme form, the post with its shareable cards, and ``POST /api/posts``.
 
-Posts live in memory (the newest :data:`MAX_STORED_POSTS` per app), under a random id: card URLs
-are ``/posts/<id>/card/<k>.png`` and never carry a machine path. The form posts, then redirects
+Posts are stored in the database (:func:`cinerec.services.posts.store_post`) under a random id, so
+they outlive a restart and any web worker can show them: card URLs are
+``/posts/<id>/card/<k>.png`` and never carry a machine path. The form posts, then redirects
 to the post's page, so reloading does not write the post again.
 """
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
-from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Form, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
-from cinerec.errors import NotFoundError, ValidationError
-from cinerec.llm.posts.compose import Post
+from cinerec.errors import ValidationError
 from cinerec.services.posts import (
     MAX_POST_MOVIES,
     MAX_THEME_CHARS,
     THEME_WORD,
+    Post,
     PostOutcome,
     make_post,
+    post_card,
+    store_post,
+    stored_post,
 )
-from cinerec.services.posts import render_cards as render_post_cards
 from cinerec.web.deps import GateDep, PlatformDep, UserDep
 from cinerec.web.schemas import COMMON_ERRORS, MODEL_ERRORS, STRICT_INPUT, WholeNumber
 from cinerec.web.security import require_csrf
@@ -34,57 +34,6 @@ from cinerec.web.templating import page_language, render
 router = APIRouter(dependencies=[Depends(require_csrf)], responses=COMMON_ERRORS)
 
 NEED_SESSION = "Fill in your profile first: writing a post takes the shared model a minute."
-
-MAX_STORED_POSTS = 50
-
-
-@dataclass
-class _Stored:
-    outcome: PostOutcome
-    cards: list[bytes] | None = None
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def card(self, k: int) -> bytes:
-        """Card ``k`` (1-based), rendered on first request."""
-        with self.lock:
-            if self.cards is None:
-                self.cards = render_post_cards(self.outcome)
-        if not 1 <= k <= len(self.cards):
-            raise NotFoundError(f"This post has no card {k}.")
-        return self.cards[k - 1]
-
-
-class PostStore:
-    """The newest posts of one app, by id (thread-safe, bounded)."""
-
-    def __init__(self, limit: int = MAX_STORED_POSTS) -> None:
-        self._items: OrderedDict[str, _Stored] = OrderedDict()
-        self._limit = limit
-        self._lock = threading.Lock()
-
-    def add(self, outcome: PostOutcome) -> None:
-        with self._lock:
-            self._items[outcome.post_id] = _Stored(outcome)
-            while len(self._items) > self._limit:
-                self._items.popitem(last=False)
-
-    def get(self, post_id: str) -> _Stored:
-        with self._lock:
-            stored = self._items.get(post_id)
-        if stored is None:
-            raise NotFoundError("This post is no longer kept in memory; write it again.")
-        return stored
-
-
-def _store(request: Request) -> PostStore:
-    state = request.app.state
-    with _STORE_LOCK:
-        if not hasattr(state, "post_store"):
-            state.post_store = PostStore()
-    return state.post_store  # type: ignore[no-any-return]
-
-
-_STORE_LOCK = threading.Lock()
 
 
 class PostIn(BaseModel):
@@ -156,13 +105,13 @@ def write_post_page(
             outcome = make_post(platform, theme, n=int(n), language=lang or None)
     except ValidationError as exc:
         return _page(request, 422, error=str(exc), form=form, user=user)
-    _store(request).add(outcome)
+    store_post(platform, outcome, user_id=user.id)
     return RedirectResponse(f"/posts/{outcome.post_id}", status_code=303)
 
 
 @router.get("/posts/{post_id}", include_in_schema=False)
-def post_page(request: Request, post_id: str) -> Response:
-    outcome = _store(request).get(post_id).outcome
+def post_page(request: Request, platform: PlatformDep, post_id: str) -> Response:
+    outcome = stored_post(platform, post_id)
     form = {"theme": outcome.theme, "n": str(len(outcome.post.movies) if outcome.post else 5)}
     lang = page_language(request, outcome.language)
     return render(
@@ -174,8 +123,8 @@ def post_page(request: Request, post_id: str) -> Response:
 
 
 @router.get("/posts/{post_id}/card/{k}.png", include_in_schema=False)
-def post_card(request: Request, post_id: str, k: int) -> Response:
-    png = _store(request).get(post_id).card(k)
+def post_card_png(platform: PlatformDep, post_id: str, k: int) -> Response:
+    png = post_card(platform, post_id, k)
     return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=3600"})
 
 
@@ -208,7 +157,7 @@ def api_write_post(
         raise ValidationError(NEED_SESSION + " POST /api/profile first.")
     with gate.hold(f"user:{user.id}"):
         outcome = make_post(platform, body.theme, n=body.n, language=body.lang)
-    _store(request).add(outcome)
+    store_post(platform, outcome, user_id=user.id)
     if outcome.post is None:
         return JSONResponse(
             {
