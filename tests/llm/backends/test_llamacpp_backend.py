@@ -30,6 +30,8 @@ def small_backend(smallest_model_path: Path) -> LlamaCppBackend:
 
 
 class TestLlamaCppContract(BackendContract):
+    backend_class = LlamaCppBackend
+
     @pytest.fixture
     def backend(self, small_backend: LlamaCppBackend) -> LlamaCppBackend:
         return small_backend

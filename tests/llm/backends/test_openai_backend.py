@@ -20,6 +20,7 @@ PROMPT = [Message("user", "hi")]
 
 
 class TestOpenAIBackendContract(BackendContract):
+    backend_class = OpenAICompatibleBackend
     timeout_s = 5.0
 
     server: StubServer
