@@ -175,6 +175,7 @@ class PriorityGate:
 
 
 _END = object()
+CLOSE_WAIT_S = 0.5  # how long a reader that stops early waits for the producer to let go
 
 
 class GatedBackend:
@@ -325,10 +326,13 @@ class GatedBackend:
             finally:
                 slot.__exit__(None, None, None)
 
-        threading.Thread(target=produce, name="cinerec-llm-stream", daemon=True).start()
-        return self._read(pieces, stop)
+        producer = threading.Thread(target=produce, name="cinerec-llm-stream", daemon=True)
+        producer.start()
+        return self._read(pieces, stop, producer)
 
-    def _read(self, pieces: queue.SimpleQueue[object], stop: threading.Event) -> Iterator[str]:
+    def _read(
+        self, pieces: queue.SimpleQueue[object], stop: threading.Event, producer: threading.Thread
+    ) -> Iterator[str]:
         try:
             while True:
                 try:
@@ -345,3 +349,6 @@ class GatedBackend:
                 yield str(item)
         finally:
             stop.set()
+            # A reader that stops early: the producer closes the backend's stream at its next
+            # piece (a token's time); wait that long so the model is free when this returns.
+            producer.join(CLOSE_WAIT_S)
