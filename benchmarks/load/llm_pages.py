@@ -33,7 +33,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +46,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # benchmarks.* as 
 
 from benchmarks.load.model_fair_use import prepare_home  # noqa: E402
 from benchmarks.provenance import markdown_header, provenance  # noqa: E402
-from tests.web.servers import cinerec_server  # noqa: E402
 
 TICKS = [2571, 541, 1196, 1198, 260, 1210, 589, 1240, 1200, 1214, 318, 858, 296, 593, 50, 47]
 TASTES = [
@@ -147,6 +148,41 @@ def viewer(base: str, k: int, args: argparse.Namespace, t_end: float) -> dict[st
                 errors.append(f"tick {p}: {exc!r}")
             time.sleep(args.think)
     return {"viewer": k, "pages": pages, "errors": errors}
+
+
+@contextmanager
+def cinerec_server(home: Path, env: Mapping[str, str], *, wait_s: float) -> Iterator[str]:
+    """``cinerec serve`` on a free 127.0.0.1 port; killed if it does not stop within 10 s (its
+    streams may still wait on the model). Output goes to ``home/server.log``."""
+    from cinerec.llm.server import free_port
+
+    port = free_port()
+    with (home / "server.log").open("w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "cinerec.cli", "serve", "--port", str(port)],
+            env={**os.environ, "CINEREC_HOME": str(home), **env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + wait_s
+            while True:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"cinerec serve did not come up; see {home}/server.log")
+                try:
+                    if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    time.sleep(0.5)
+            yield url
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(10)
 
 
 def _busiest_processes(n: int = 8) -> list[str]:
@@ -301,7 +337,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--runtime", default="auto", help="auto, llama-server or python")
     parser.add_argument("--binary", default=None, help="path of llama-server")
     parser.add_argument("--parallel", type=int, default=4, help="llama-server slots")
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1, help="model server threads")
     parser.add_argument("--context", type=int, default=4096)
     parser.add_argument("--timeout", type=float, default=90.0, help="CINEREC_LLM_TIMEOUT_S")
     parser.add_argument("--request-timeout", type=float, default=120.0)
