@@ -271,6 +271,7 @@ def run(args: argparse.Namespace, home: Path) -> dict[str, Any]:
             load_after = os.getloadavg()
             busy_after = _busiest_processes()
     return {
+        "niceness": os.nice(0),  # the model server and cinerec serve inherit it
         "runtime": server.runtime,
         "slots": slots,
         "server_start_s": round(server.start_s, 1),
@@ -318,6 +319,7 @@ def markdown(r: dict[str, Any]) -> str:
             f"Fallback messages: {s['fallback_messages'] or 'none'}.",
             f"Error samples: {s['error_samples'] or 'none'}.",
             "",
+            f"Niceness of the model server and cinerec serve: {r.get('niceness')}. "
             f"Machine: {os.cpu_count()} cores, load average (1, 5, 15 min) before "
             f"{r['load_average_before_after'][0]}, after {r['load_average_before_after'][1]}. "
             "Busiest processes before (pcpu, elapsed, name): "

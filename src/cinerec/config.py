@@ -133,6 +133,12 @@ class Settings(BaseSettings):
         description="Longest wait of a background warm-up for a model slot (pages and chat go "
         "first; a warm-up that cannot start soon is skipped).",
     )
+    llm_warmup_quiet_s: float = Field(
+        default=5.0,
+        ge=0,
+        description="Warm-ups run only when no page or chat call has used the model for this "
+        "long (a running call cannot be interrupted, so a warm-up must not start under load).",
+    )
     openai_base_url: str = "http://127.0.0.1:11434/v1"
     openai_model: str = "qwen2.5:1.5b-instruct"
     openai_api_key: SecretStr = SecretStr("")

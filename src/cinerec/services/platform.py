@@ -60,6 +60,7 @@ class Platform:
                 Priority.CHAT: settings.llm_chat_wait_s,
                 Priority.WARMUP: settings.llm_warmup_wait_s,
             },
+            warmup_quiet_s=settings.llm_warmup_quiet_s,
         )
         """Every model call of this process waits here: pages, then chat, then warm-ups."""
 

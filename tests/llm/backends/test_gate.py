@@ -131,6 +131,21 @@ def test_every_wait_has_a_deadline_and_a_timed_out_waiter_leaves_the_queue() -> 
         assert waited < 0.05
 
 
+def test_warmups_only_use_a_quiet_model() -> None:
+    gate = PriorityGate(2, warmup_quiet_s=0.2)
+    with gate.slot(Priority.PAGE):  # a page runs: a warm-up is refused at once, free slot or not
+        start = time.monotonic()
+        with pytest.raises(ModelBusy):
+            gate.acquire(Priority.WARMUP, wait_s=5)
+        assert time.monotonic() - start < 0.05
+    with pytest.raises(ModelBusy):  # just after it: still not quiet
+        gate.acquire(Priority.WARMUP)
+    time.sleep(0.25)
+    with gate.slot(Priority.WARMUP):  # quiet long enough
+        assert gate.busy == 1
+    assert gate.stats.busy[Priority.WARMUP] == 2
+
+
 def test_slots_run_calls_side_by_side() -> None:
     gate = PriorityGate(2)
     inside = threading.Barrier(2, timeout=2)

@@ -4,7 +4,8 @@ One model (an embedded llama.cpp, or a server with ``N`` parallel slots) serves 
 chat answers and background warm-ups. :class:`PriorityGate` hands out its ``slots`` to waiting
 calls in order of :class:`Priority` (a page reason before a chat turn before a warm-up), and
 within one class to the job that has had fewer calls so far, then first come first served: the
-first reason of a new page goes before the fourth reason of an older one. Every wait has a
+first reason of a new page goes before the fourth reason of an older one. Warm-ups only use a
+model that has been quiet (``warmup_quiet_s``). Every wait has a
 deadline (the call's own ``timeout_s``, capped by the class's ``max_wait_s``); past it the call
 raises :class:`ModelBusy`, an :class:`~cinerec.errors.LLMError`, so every caller's existing
 fallback applies (a page shows "reasons unavailable", never an error). A call that is already
@@ -91,14 +92,26 @@ class PriorityGate:
         slots: Calls the model serves at once (1 for the embedded model; a server's parallel
             slots, e.g. ``llama-server --parallel N``).
         max_wait_s: Longest wait per class (missing classes use :data:`DEFAULT_MAX_WAIT_S`).
+        warmup_quiet_s: A warm-up is refused at once (:class:`ModelBusy`) while a page or chat
+            call waits or runs, and for this long after the last one ended: a running call
+            cannot be interrupted, so warm-ups only use a model that has been quiet.
     """
 
-    def __init__(self, slots: int = 1, max_wait_s: Mapping[Priority, float] | None = None):
+    def __init__(
+        self,
+        slots: int = 1,
+        max_wait_s: Mapping[Priority, float] | None = None,
+        *,
+        warmup_quiet_s: float = 0.0,
+    ):
         if slots < 1:
             raise ValueError("A model gate needs at least one slot.")
         self.slots = slots
         self.max_wait_s = {**DEFAULT_MAX_WAIT_S, **(max_wait_s or {})}
+        self.warmup_quiet_s = warmup_quiet_s
         self.stats = GateStats()
+        self._active = 0  # page and chat calls waiting or running
+        self._last_active = float("-inf")  # when the last of them ended
         self._free = slots
         self._waiting: list[tuple[int, int, int]] = []  # heap of (priority, job calls, seq)
         self._seq = itertools.count()
@@ -131,7 +144,15 @@ class PriorityGate:
             limit = min(limit, wait_s)
         deadline = start + limit
         ticket = (int(priority), job_calls, next(self._seq))
+        high = priority < Priority.WARMUP
         with self._cond:
+            if not high and (
+                self._active or time.monotonic() - self._last_active < self.warmup_quiet_s
+            ):
+                self.stats.busy[priority] += 1
+                raise ModelBusy(priority, 0.0)
+            if high:
+                self._active += 1
             heapq.heappush(self._waiting, ticket)
             try:
                 while not (self._free > 0 and self._waiting[0] == ticket):
@@ -144,6 +165,8 @@ class PriorityGate:
             except BaseException:
                 self._waiting.remove(ticket)
                 heapq.heapify(self._waiting)
+                if high:
+                    self._end_active()
                 self._cond.notify_all()  # the next waiter may be first now
                 raise
             heapq.heappop(self._waiting)
@@ -154,13 +177,19 @@ class PriorityGate:
             self._cond.notify_all()  # another free slot may go to the next waiter
         return waited
 
-    def release(self) -> None:
-        """Give a slot back."""
+    def release(self, priority: Priority = Priority.WARMUP) -> None:
+        """Give back a slot taken at ``priority``."""
         with self._cond:
             if self._free >= self.slots:
                 raise RuntimeError("A model slot was released more often than acquired.")
             self._free += 1
+            if priority < Priority.WARMUP:
+                self._end_active()
             self._cond.notify_all()
+
+    def _end_active(self) -> None:
+        self._active -= 1
+        self._last_active = time.monotonic()
 
     @contextmanager
     def slot(
@@ -171,7 +200,7 @@ class PriorityGate:
         try:
             yield waited
         finally:
-            self.release()
+            self.release(priority)
 
 
 _END = object()
