@@ -136,8 +136,9 @@ class Settings(BaseSettings):
     llm_warmup_quiet_s: float = Field(
         default=5.0,
         ge=0,
-        description="Warm-ups run only when no page or chat call has used the model for this "
-        "long (a running call cannot be interrupted, so a warm-up must not start under load).",
+        description="Warm-ups are skipped while a page or chat call waits or runs and for this "
+        "long after one had to wait for the model (a running call cannot be interrupted, so "
+        "under contention warm-ups stay out of the way).",
     )
     openai_base_url: str = "http://127.0.0.1:11434/v1"
     openai_model: str = "qwen2.5:1.5b-instruct"

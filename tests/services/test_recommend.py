@@ -86,8 +86,7 @@ def test_warm_up_sends_the_shared_system_message_of_the_reasons_prompt(
 
 def test_warm_up_evaluates_the_whole_prompt_of_the_next_pages_first_card(tmp_path: Path) -> None:
     backend = FakeBackend(caches_prefix=True)
-    # llm_warmup_quiet_s=0: the warm-up right after the page is not refused as "not quiet"
-    platform = make_platform(tmp_path, backend, page_size=1, n_candidates=1, llm_warmup_quiet_s=0)
+    platform = make_platform(tmp_path, backend, page_size=1, n_candidates=1)
     profile = users.parse_profile({"name": "Ada", "taste": "quiet dramas"}, max_taste_chars=300)
     _, user_id = users.save_profile(platform, token=None, profile=profile)  # nothing watched
     shown: list[int] = []

@@ -131,17 +131,23 @@ def test_every_wait_has_a_deadline_and_a_timed_out_waiter_leaves_the_queue() -> 
         assert waited < 0.05
 
 
-def test_warmups_only_use_a_quiet_model() -> None:
-    gate = PriorityGate(2, warmup_quiet_s=0.2)
-    with gate.slot(Priority.PAGE):  # a page runs: a warm-up is refused at once, free slot or not
+def test_warmups_stay_out_of_the_way_under_contention() -> None:
+    gate = PriorityGate(1, warmup_quiet_s=0.3)
+    with gate.slot(Priority.PAGE):  # a page runs: a warm-up is refused at once
         start = time.monotonic()
         with pytest.raises(ModelBusy):
             gate.acquire(Priority.WARMUP, wait_s=5)
         assert time.monotonic() - start < 0.05
-    with pytest.raises(ModelBusy):  # just after it: still not quiet
+    with gate.slot(Priority.WARMUP):  # that page never waited: a lone viewer's warm-up runs
+        pass
+    holder = _hold(gate, 0.1)
+    with gate.slot(Priority.CHAT) as waited:  # this call had to wait: contention
+        assert waited > 0.05
+    holder.join(5)
+    with pytest.raises(ModelBusy):  # so warm-ups are refused for a while
         gate.acquire(Priority.WARMUP)
-    time.sleep(0.25)
-    with gate.slot(Priority.WARMUP):  # quiet long enough
+    time.sleep(0.35)
+    with gate.slot(Priority.WARMUP):
         assert gate.busy == 1
     assert gate.stats.busy[Priority.WARMUP] == 2
 

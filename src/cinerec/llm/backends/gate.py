@@ -5,7 +5,7 @@ chat answers and background warm-ups. :class:`PriorityGate` hands out its ``slot
 calls in order of :class:`Priority` (a page reason before a chat turn before a warm-up), and
 within one class to the job that has had fewer calls so far, then first come first served: the
 first reason of a new page goes before the fourth reason of an older one. Warm-ups only use a
-model that has been quiet (``warmup_quiet_s``). Every wait has a
+model without contention (``warmup_quiet_s``). Every wait has a
 deadline (the call's own ``timeout_s``, capped by the class's ``max_wait_s``); past it the call
 raises :class:`ModelBusy`, an :class:`~cinerec.errors.LLMError`, so every caller's existing
 fallback applies (a page shows "reasons unavailable", never an error). A call that is already
@@ -93,8 +93,9 @@ class PriorityGate:
             slots, e.g. ``llama-server --parallel N``).
         max_wait_s: Longest wait per class (missing classes use :data:`DEFAULT_MAX_WAIT_S`).
         warmup_quiet_s: A warm-up is refused at once (:class:`ModelBusy`) while a page or chat
-            call waits or runs, and for this long after the last one ended: a running call
-            cannot be interrupted, so warm-ups only use a model that has been quiet.
+            call waits or runs, and for this long after one last had to wait for a slot: a
+            running call cannot be interrupted, so under contention warm-ups stay out of the
+            way (a lone viewer's calls never wait, so their warm-ups still run).
     """
 
     def __init__(
@@ -111,7 +112,7 @@ class PriorityGate:
         self.warmup_quiet_s = warmup_quiet_s
         self.stats = GateStats()
         self._active = 0  # page and chat calls waiting or running
-        self._last_active = float("-inf")  # when the last of them ended
+        self._contended = float("-inf")  # when one of them last found no free slot
         self._free = slots
         self._waiting: list[tuple[int, int, int]] = []  # heap of (priority, job calls, seq)
         self._seq = itertools.count()
@@ -147,7 +148,7 @@ class PriorityGate:
         high = priority < Priority.WARMUP
         with self._cond:
             if not high and (
-                self._active or time.monotonic() - self._last_active < self.warmup_quiet_s
+                self._active or time.monotonic() - self._contended < self.warmup_quiet_s
             ):
                 self.stats.busy[priority] += 1
                 raise ModelBusy(priority, 0.0)
@@ -156,6 +157,8 @@ class PriorityGate:
             heapq.heappush(self._waiting, ticket)
             try:
                 while not (self._free > 0 and self._waiting[0] == ticket):
+                    if high:
+                        self._contended = time.monotonic()
                     left = deadline - time.monotonic()
                     if left <= 0:
                         waited = time.monotonic() - start
@@ -189,7 +192,6 @@ class PriorityGate:
 
     def _end_active(self) -> None:
         self._active -= 1
-        self._last_active = time.monotonic()
 
     @contextmanager
     def slot(
