@@ -356,6 +356,8 @@ def main(argv: list[str] | None = None) -> None:
             prepare_home(home, args.data_dir)
         result = run(args, home)
     result["args"] = {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}
+    if args.home is not None:
+        result["args"]["home"] = "<home>"  # a machine path stays out of the result
     result["provenance"] = provenance(sys.argv if argv is None else ["llm_pages.py", *argv])
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.with_suffix(".json").write_text(json.dumps(result, indent=2))
