@@ -111,9 +111,49 @@ class Settings(BaseSettings):
     llm_threads: int = Field(default=2, ge=1, le=64)
     llm_context: int = Field(default=4096, ge=512)
     llm_timeout_s: float = Field(default=90.0, gt=0)
+    llm_slots: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="Model calls served at once (this process): 1 for the embedded model; the "
+        "server's parallel slots for an out-of-process one (llama-server --parallel N, vLLM).",
+    )
+    llm_page_wait_s: float = Field(
+        default=10.0,
+        gt=0,
+        description="Longest wait of a page reason for a free model slot; past it the page shows "
+        "the ranked cards with 'reasons unavailable'.",
+    )
+    llm_chat_wait_s: float = Field(
+        default=20.0, gt=0, description="Longest wait of a chat turn or post for a model slot."
+    )
+    llm_warmup_wait_s: float = Field(
+        default=2.0,
+        gt=0,
+        description="Longest wait of a background warm-up for a model slot (pages and chat go "
+        "first; a warm-up that cannot start soon is skipped).",
+    )
+    llm_warmup_quiet_s: float = Field(
+        default=5.0,
+        ge=0,
+        description="Warm-ups are skipped while a page or chat call waits or runs and for this "
+        "long after one had to wait for the model (a running call cannot be interrupted, so "
+        "under contention warm-ups stay out of the way).",
+    )
     openai_base_url: str = "http://127.0.0.1:11434/v1"
     openai_model: str = "qwen2.5:1.5b-instruct"
     openai_api_key: SecretStr = SecretStr("")
+    openai_schema_format: str = Field(
+        default="json_schema",
+        pattern="^(json_schema|json_object)$",
+        description="How a JSON schema is sent: json_schema (OpenAI, vLLM, llama-server) or "
+        "json_object with a schema field (llama-cpp-python's server, llama-server).",
+    )
+    openai_caches_prefix: bool = Field(
+        default=True,
+        description="The server keeps a prompt-prefix cache (llama.cpp's servers, vLLM, Ollama "
+        "do), so reasons and chat warm-ups are sent to it; false skips them.",
+    )
 
     # Web.
     host: str = "127.0.0.1"

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cinerec.errors import LLMError
-from cinerec.llm.backends.base import Completion, Message, OptionScores
+from cinerec.llm.backends.base import Completion, Message, OptionScores, estimate_tokens
 
 Scorer = Callable[[str, Sequence[str]], dict[str, float]]
 
@@ -74,6 +74,7 @@ class FakeBackend:
     model: str = "fake-model"
     supports_schema: bool = True
     can_stream: bool = True
+    caches_prefix: bool = False
     name: str = "fake"
     calls: list[FakeCall] = field(default_factory=list)
     scorer: Scorer | None = None
@@ -116,6 +117,10 @@ class FakeBackend:
             evaluated_tokens=words,
             elapsed_s=time.perf_counter() - start,
         )
+
+    def count_tokens(self, text: str) -> int:
+        """The character estimate (a fake has no tokenizer)."""
+        return estimate_tokens(text)
 
     def queue(self, *replies: str | FakeReply | BaseException) -> None:
         """Append replies to the queue."""

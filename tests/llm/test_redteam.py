@@ -34,9 +34,13 @@ class ParrotBackend:
     model = "parrot"
     supports_schema = True
     can_stream = False
+    caches_prefix = False
 
     def __init__(self) -> None:
         self.prompts: list[str] = []
+
+    def count_tokens(self, text: str) -> int:
+        return len(text.split())
 
     def complete(
         self,

@@ -326,7 +326,7 @@ def test_bad_requests_are_refused_before_anything_is_stored(platform: Platform) 
 
 
 def test_prefill_warms_exactly_the_next_prompt_prefix(tmp_path: Path) -> None:
-    fake = FakeBackend(name="llamacpp")
+    fake = FakeBackend(caches_prefix=True)
     platform = _platform(tmp_path, fake)
     user_id = _user(platform)
     config = ChatServiceConfig(background_upkeep=False, summarize_with_model=False)

@@ -130,8 +130,8 @@ def test_folding_moves_the_summary_forward_only(tmp_path: Path) -> None:
     assert short == "s" and same == turns[:4]
 
 
-def test_warm_up_prefills_only_a_local_model(tmp_path: Path) -> None:
-    fake = FakeBackend(["x"], name="llamacpp")
+def test_warm_up_prefills_only_a_backend_that_caches_prefixes(tmp_path: Path) -> None:
+    fake = FakeBackend(["x"], caches_prefix=True)
     platform = _platform(tmp_path, fake)
     user_id = chat_memory.local_user(platform, watched=[1])
     cid, _ = _conversation(platform, user_id, 2)
@@ -143,5 +143,5 @@ def test_warm_up_prefills_only_a_local_model(tmp_path: Path) -> None:
     assert call.max_tokens == 1
     assert [m.role for m in call.messages] == ["system", "user", "assistant"]
     assert "Memento (2000)" in call.messages[0].content  # watched, in the stable prefix
-    remote = _platform(tmp_path / "other", FakeBackend(name="openai"))
+    remote = _platform(tmp_path / "other", FakeBackend(name="llamacpp", caches_prefix=False))
     assert chat_memory.warm_up(remote, user_id=1) is False

@@ -29,7 +29,7 @@ class GatedBackend(FakeBackend):
     """Answers every call with ``{``; the first call waits until ``release`` is set."""
 
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__(caches_prefix=True)
         self.entered, self.release = threading.Event(), threading.Event()
 
     def complete(self, messages: list[Message], **kwargs: Any) -> Completion:
@@ -85,7 +85,7 @@ def test_warm_up_sends_the_shared_system_message_of_the_reasons_prompt(
 
 
 def test_warm_up_evaluates_the_whole_prompt_of_the_next_pages_first_card(tmp_path: Path) -> None:
-    backend = FakeBackend()
+    backend = FakeBackend(caches_prefix=True)
     platform = make_platform(tmp_path, backend, page_size=1, n_candidates=1)
     profile = users.parse_profile({"name": "Ada", "taste": "quiet dramas"}, max_taste_chars=300)
     _, user_id = users.save_profile(platform, token=None, profile=profile)  # nothing watched
@@ -132,12 +132,16 @@ def test_requests_during_a_warm_up_coalesce_to_the_newest_user(
 def test_no_warm_up_without_a_model_when_switched_off_or_on_failure(tmp_path: Path) -> None:
     platform = make_platform(tmp_path / "a", None)
     assert warm_reasons(platform, user_id=add_user(platform, "Ada")) == 0
-    off = FakeBackend(["{"])
+    off = FakeBackend(["{"], caches_prefix=True)
     platform = make_platform(tmp_path / "b", off, prefill_reasons=False)
     assert warm_reasons(platform, user_id=add_user(platform, "Ada")) == 0 and not off.calls
-    failing = FakeBackend([])  # an empty queue raises LLMError
+    failing = FakeBackend([], caches_prefix=True)  # an empty queue raises LLMError
     platform = make_platform(tmp_path / "c", failing)
     assert warm_reasons(platform, user_id=add_user(platform, "Ada")) == 0
+    assert failing.calls  # it was tried
+    no_cache = FakeBackend(["{"], caches_prefix=False)  # nothing in this process to warm
+    platform = make_platform(tmp_path / "d", no_cache)
+    assert warm_reasons(platform, user_id=add_user(platform, "Ada")) == 0 and not no_cache.calls
     assert warm_reasons(platform, user_id=999) == 0  # unknown user: logged, not raised
 
 

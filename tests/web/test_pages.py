@@ -289,6 +289,7 @@ def test_profile_and_ticks_warm_the_reasons_prompt_in_the_background(
     client: TestClient, platform: Platform, fake_llm: FakeBackend
 ) -> None:
     platform.settings.prefill_reasons = True
+    fake_llm.caches_prefix = True
     fake_llm.queue("{", "{")  # the warm-up generates one token
     make_profile(client)
     client.post("/api/watched", json={"movie_id": 1})

@@ -226,6 +226,61 @@ def serve(
     )
 
 
+@app.command("model-server")
+def model_server(
+    llm_model: Annotated[
+        str | None, typer.Option("--model", help="Embedded model name or .gguf path.")
+    ] = None,
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8080,
+    parallel: Annotated[
+        int, typer.Option(help="Slots served at once (llama-server only; set CINEREC_LLM_SLOTS).")
+    ] = 1,
+    runtime: Annotated[
+        str, typer.Option(help="auto (llama-server if on PATH), llama-server or python.")
+    ] = "auto",
+    binary: Annotated[str | None, typer.Option(help="Path of llama-server.")] = None,
+    dry_run: Annotated[bool, typer.Option(help="Print the command, do not run it.")] = False,
+) -> None:
+    """Serve the embedded model over the OpenAI protocol for `CINEREC_LLM_BACKEND=openai`."""
+    import subprocess
+
+    from cinerec.llm.models import EMBEDDED_MODELS, locate_gguf
+    from cinerec.llm.server import SCHEMA_FORMATS, ServerSpec, server_command
+
+    settings = _settings(llm_model=llm_model)
+    name = settings.llm_model
+    try:
+        path = locate_gguf(name, settings.cache_dir)
+        alias = name if name in EMBEDDED_MODELS else path.stem
+        spec = ServerSpec(
+            path,
+            alias,
+            host=host,
+            port=port,
+            parallel=parallel,
+            n_ctx=settings.llm_context,
+            threads=settings.llm_threads,
+            runtime=runtime,
+            binary=binary,
+        )
+        command, used = server_command(spec)
+    except CinerecError as exc:
+        raise _fail(exc) from None
+    typer.echo(" ".join(command), err=True)
+    if used == "python" and parallel > 1:
+        typer.echo("note: llama-cpp-python's server answers one request at a time.", err=True)
+    slots = parallel if used == "llama-server" else 1
+    typer.echo(
+        f"web: CINEREC_LLM_BACKEND=openai CINEREC_OPENAI_BASE_URL={spec.base_url} "
+        f"CINEREC_OPENAI_MODEL={alias} CINEREC_LLM_SLOTS={slots} "
+        f"CINEREC_OPENAI_SCHEMA_FORMAT={SCHEMA_FORMATS[used]}",
+        err=True,
+    )
+    if not dry_run:
+        raise typer.Exit(subprocess.call(command))
+
+
 @app.command()
 def evaluate(
     protocol: Annotated[str, typer.Option(help="loo, ml100k, coldstart or newviewer")] = "loo",

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from cinerec.data.types import Movie
 from cinerec.errors import LLMError
-from cinerec.llm.backends.base import LLMBackend, Message
+from cinerec.llm.backends.base import LLMBackend, Message, guarded
 from cinerec.llm.facts import check_text, false_sentences, split_sentences
 from cinerec.llm.grounding import end_at_sentence, ground_text, sanitize_user_text
 from cinerec.llm.schemas import PERSONA_MAX_CHARS, PersonaOut, parse_reply, persona_schema
@@ -308,20 +308,18 @@ def write_persona(
     language = language_or_default(profile.language)
     messages = persona_messages(profile, history, max_taste_chars=max_taste_chars)
     try:
-        completion = backend.complete(
-            messages,
-            schema=persona_schema() if backend.supports_schema else None,
-            max_tokens=320 if language == "ko" else 200,
-            temperature=0.0,
-            timeout_s=timeout_s,
-        )
-        raw = completion.text
-        reply = parse_reply(completion.text, PersonaOut)
-    except LLMError as exc:
+        with guarded(backend, "persona"):
+            completion = backend.complete(
+                messages,
+                schema=persona_schema() if backend.supports_schema else None,
+                max_tokens=320 if language == "ko" else 200,
+                temperature=0.0,
+                timeout_s=timeout_s,
+            )
+            raw = completion.text
+            reply = parse_reply(completion.text, PersonaOut)
+    except LLMError as exc:  # a failure, or a broken contract: the page must still render
         return fallback(str(exc))
-    except Exception as exc:  # a backend broke its contract; the page must still render
-        log.exception("persona backend %s failed", getattr(backend, "name", "?"))
-        return fallback(f"{type(exc).__name__}: {exc}")
     text, cleaned, repairs, problem = repair_persona(reply.persona, profile, history)
     if problem:
         return fallback(problem)

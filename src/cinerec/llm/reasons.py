@@ -34,7 +34,7 @@ from typing import Any
 
 from cinerec.data.types import Movie
 from cinerec.errors import LLMError
-from cinerec.llm.backends.base import Completion, LLMBackend, Message
+from cinerec.llm.backends.base import Completion, LLMBackend, Message, guarded
 from cinerec.llm.evidence import (
     Evidence,
     build_evidence,
@@ -277,15 +277,16 @@ def write_reasons(
         led.extend(f.key for f in lead[:1])
         completion: Completion | None = None
         try:
-            completion = backend.complete(
-                messages,
-                schema=_schema(language) if backend.supports_schema else None,
-                max_tokens=_MAX_TOKENS[language],
-                temperature=0.0,
-                timeout_s=left,
-            )
-            raw = parse_reply(completion.text, ReasonOut).reason
-        except LLMError as exc:
+            with guarded(backend, "reason"):
+                completion = backend.complete(
+                    messages,
+                    schema=_schema(language) if backend.supports_schema else None,
+                    max_tokens=_MAX_TOKENS[language],
+                    temperature=0.0,
+                    timeout_s=left,
+                )
+                raw = parse_reply(completion.text, ReasonOut).reason
+        except LLMError as exc:  # a failure, or a broken contract: the page must still render
             reply = completion.text if completion is not None else None
             yield Reason(
                 movie.movie_id,
@@ -296,11 +297,6 @@ def write_reasons(
                 str(exc),
                 raw_text=reply,
             )
-            return
-        except Exception as exc:  # a backend broke its contract; the page must still render
-            log.exception("reason backend %s failed", getattr(backend, "name", "?"))
-            error = f"{type(exc).__name__}: {exc}"
-            yield Reason(movie.movie_id, None, False, time.perf_counter() - start, "?", error)
             return
         text, cleaned, repairs, template = repair_reason(
             raw,

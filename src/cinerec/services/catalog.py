@@ -14,9 +14,9 @@ from cinerec.db import repository as repo
 from cinerec.db.review_summaries import ReviewSummary as ReviewSummary
 from cinerec.db.review_summaries import get_review_summaries
 from cinerec.errors import NotFoundError
-from cinerec.text.lang import GENRES_KO as GENRES_KO
 from cinerec.services import similar
 from cinerec.services.platform import Platform
+from cinerec.text.lang import GENRES_KO as GENRES_KO
 
 MORE_LIKE_THIS = 8
 

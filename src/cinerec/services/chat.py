@@ -32,6 +32,7 @@ from cinerec.db import conversations as conv
 from cinerec.db import repository as repo
 from cinerec.errors import LLMError, ValidationError
 from cinerec.llm.backends.base import LLMBackend
+from cinerec.llm.backends.gate import Priority
 from cinerec.llm.chat.grounding import CITATION, AnswerGrounder, add_missing_citations, names_of
 from cinerec.llm.chat.phrase import check_phrasing, phrase_messages
 from cinerec.llm.chat.prompt import (
@@ -474,11 +475,22 @@ def _generate(
     *,
     timeout_s: float,
 ) -> Iterator[str]:
-    """Stream checked text; raises LLMError on failure, stops (flagged) at the deadline."""
-    pieces = backend.stream(
-        state.prompt.messages, max_tokens=state.config.chat.max_answer_tokens, temperature=0.0
-    )
+    """Stream checked text; raises LLMError on failure, stops (flagged) at the deadline.
+
+    A backend that cannot stream (``can_stream`` False) answers with one ``complete`` call, whose
+    text goes through the same checks as one piece.
+    """
     deadline = state.started + timeout_s
+    max_tokens = state.config.chat.max_answer_tokens
+    pieces: Iterator[str]
+    if backend.can_stream:
+        pieces = backend.stream(state.prompt.messages, max_tokens=max_tokens, temperature=0.0)
+    else:
+        left = max(deadline - time.perf_counter(), 0.001)
+        reply = backend.complete(
+            state.prompt.messages, max_tokens=max_tokens, temperature=0.0, timeout_s=left
+        )
+        pieces = iter([reply.text])
     try:
         for piece in pieces:
             timer.token()
@@ -651,7 +663,13 @@ def _upkeep(
             )
             if cfg.prefill:
                 memory = ChatMemory(summary=summary, recent=tuple(t for _, t in kept))
-                prefill(platform.llm, state.context, memory, state.language, cfg.chat)
+                prefill(
+                    platform.llm_at(Priority.WARMUP),
+                    state.context,
+                    memory,
+                    state.language,
+                    cfg.chat,
+                )
         except Exception as exc:  # noqa: BLE001 - upkeep never fails a turn already answered
             log.warning("chat upkeep failed: %s", exc)
 

@@ -20,6 +20,7 @@ from cinerec.db import conversations as conv
 from cinerec.db import repository as repo
 from cinerec.errors import LLMError, NotFoundError
 from cinerec.llm.backends.base import LLMBackend
+from cinerec.llm.backends.gate import Priority
 from cinerec.llm.chat.prompt import (
     ChatConfig,
     ChatContext,
@@ -169,10 +170,10 @@ def prefill(
 ) -> bool:
     """Evaluate the stable prompt prefix (system + recent turns) so the next turn reuses it.
 
-    Only for the embedded llama.cpp backend, whose automatic prefix cache this fills (a remote
-    server keeps its own). Returns True when the prefix was evaluated.
+    Only for a backend that ``caches_prefix`` (the embedded llama.cpp, whose automatic prefix
+    cache this fills; a remote server keeps its own). Returns True when the prefix was evaluated.
     """
-    if backend is None or getattr(backend, "name", "") != "llamacpp":
+    if backend is None or not backend.caches_prefix:
         return False
     messages = [system_message(context, memory.summary, language=language, config=config)]
     messages += turn_messages(memory.recent[-config.recent_max :], config)
@@ -194,10 +195,11 @@ def warm_up(
     """Prefill a viewer's conversation prefix on a thread (when the chat page opens), so that
     the first question only pays for its own facts.
 
-    At most one warm-up runs at a time; False when one is running or there is no local model.
+    At most one warm-up runs at a time, behind every page and chat call (``Priority.WARMUP``);
+    False when one is running or the backend keeps no prefix cache here.
     """
-    backend = platform.llm
-    if backend is None or getattr(backend, "name", "") != "llamacpp":
+    backend = platform.llm_at(Priority.WARMUP)
+    if backend is None or not backend.caches_prefix:
         return False
     flag = platform.state.chat_warm_up
     if not flag.start():

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from cinerec.config import Settings
 from cinerec.db.engine import make_engine, make_session_factory, upgrade
 from cinerec.llm.backends.base import LLMBackend
+from cinerec.llm.backends.gate import GatedBackend, Priority, PriorityGate
 from cinerec.llm.backends.registry import build_backend
 from cinerec.recommenders.artifacts import META_FILE, ArtifactInfo, load_artifact
 from cinerec.recommenders.base import Recommender
@@ -55,6 +56,17 @@ class Platform:
         """Producers that several listeners share (a run's reasons stream)."""
         self.state = PlatformState()
         """The services' caches, indexes, build flags and warm-up queues (one holder each)."""
+
+        self.llm_gate = PriorityGate(
+            settings.llm_slots,
+            {
+                Priority.PAGE: settings.llm_page_wait_s,
+                Priority.CHAT: settings.llm_chat_wait_s,
+                Priority.WARMUP: settings.llm_warmup_wait_s,
+            },
+            warmup_quiet_s=settings.llm_warmup_quiet_s,
+        )
+        """Every model call of this process waits here: pages, then chat, then warm-ups."""
 
     def run_deferred(self) -> int:
         """Run the work services asked for after a change (:class:`~cinerec.services.state.
@@ -136,9 +148,23 @@ class Platform:
 
     # Language model ---------------------------------------------------------------------------
     @property
-    def llm(self) -> LLMBackend | None:
-        """The configured backend, or None when ``llm_backend = "none"``."""
+    def llm(self) -> GatedBackend | None:
+        """The configured backend behind :attr:`llm_gate` at ``Priority.CHAT``, or None when
+        ``llm_backend = "none"``. Use :meth:`llm_at` for page reasons and warm-ups."""
         with self._lock:
             if self._llm is _UNSET:
-                self._llm = build_backend(self.settings)
+                built = build_backend(self.settings)
+                self._llm = None if built is None else self._gated(built)
+            elif self._llm is not None and not isinstance(self._llm, GatedBackend):
+                self._llm = self._gated(self._llm)  # type: ignore[arg-type]
             return self._llm  # type: ignore[return-value]
+
+    def _gated(self, backend: LLMBackend) -> GatedBackend:
+        return GatedBackend(
+            backend, self.llm_gate, Priority.CHAT, stall_s=self.settings.llm_timeout_s
+        )
+
+    def llm_at(self, priority: Priority) -> GatedBackend | None:
+        """The backend for one job at ``priority`` (a page's reasons, a warm-up), or None."""
+        backend = self.llm
+        return None if backend is None else backend.at(priority)

@@ -21,6 +21,7 @@ from cinerec.data.types import Movie, Rated
 from cinerec.db import repository as repo
 from cinerec.db.review_summaries import ReviewSummary, get_review_summaries
 from cinerec.errors import NotFoundError
+from cinerec.llm.backends.gate import Priority
 from cinerec.llm.persona import TEMPLATE_MODEL, UserProfile, template_persona, write_persona
 from cinerec.llm.ranking.rerank import Candidate, RankedItem, base_ranking
 from cinerec.llm.ranking.score_mix import rank_page
@@ -168,7 +169,7 @@ def _ranked(
     ``rank_method`` asks for it (see :func:`cinerec.llm.ranking.score_mix.rank_page`). Returns the
     items and the scorer's error (None when it worked or was not used)."""
     settings = platform.settings
-    backend = platform.llm
+    backend = platform.llm_at(Priority.PAGE)
     if settings.rank_method == "none" or backend is None or not candidates:
         return base_ranking(candidates), None
     profile = _profile(user)
@@ -402,9 +403,12 @@ def warm_reasons(platform: Platform, *, user_id: int) -> int:
     persona is rewritten. Requests coalesce: while one warm-up runs, later requests only leave
     the newest user to warm next, so a burst of ticks costs at most two warm-ups. Does nothing
     without a language model or with ``settings.prefill_reasons`` off; never raises (a failure
-    is logged). Returns how many warm-ups this call ran.
+    is logged), nor for a backend that keeps no prefix cache (``caches_prefix``). Warm-ups wait
+    behind every page and chat call (``Priority.WARMUP``) and are skipped when the model stays
+    busy. Returns how many warm-ups this call ran.
     """
-    if platform.llm is None or not platform.settings.prefill_reasons:
+    backend = platform.llm
+    if backend is None or not backend.caches_prefix or not platform.settings.prefill_reasons:
         return 0
     state = platform.state.reason_warm_ups
     with state.lock:
@@ -426,7 +430,7 @@ def warm_reasons(platform: Platform, *, user_id: int) -> int:
 
 
 def _warm_once(platform: Platform, user_id: int) -> int:
-    backend = platform.llm
+    backend = platform.llm_at(Priority.WARMUP)  # pages and chat go first; skipped when busy
     if backend is None:
         return 0
     try:
@@ -543,7 +547,7 @@ def _produce_reasons(
         yield ReasonEvent("done")
         return
     profile = _profile(user)
-    backend = platform.llm
+    backend = platform.llm_at(Priority.PAGE)
     stale = viewer.persona_stale
     persona_text = viewer.persona_text
     t0 = time.perf_counter()
@@ -590,7 +594,12 @@ def _produce_reasons(
     if error is not None:
         yield ReasonEvent("fallback", text=error, fallback=True)
     if stale:
-        persona = write_persona(backend, profile, history_movies, timeout_s=settings.llm_timeout_s)
+        persona = write_persona(
+            platform.llm_at(Priority.CHAT),  # after the reasons, behind other pages' reasons
+            profile,
+            history_movies,
+            timeout_s=settings.llm_timeout_s,
+        )
         with platform.session() as session:
             repo.save_persona(
                 session,

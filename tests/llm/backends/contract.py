@@ -2,7 +2,8 @@
 
 A subclass provides the ``backend`` fixture and the ``arrange_*`` hooks that make the next call
 behave as the test needs (queue a reply, switch the stub server's mode, or nothing at all for a
-real model).
+real model), and names the class it checks in ``backend_class``: ``test_backend_registry``
+requires one contract per backend class cinerec ships.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ class BackendContract:
     """The entry of the family's registry this suite checks (None: a test double)."""
 
     timeout_s: float = 60.0
+    backend_class: type | None = None
 
     @pytest.fixture
     def backend(self) -> LLMBackend:
@@ -61,6 +63,16 @@ class BackendContract:
         assert isinstance(backend.model, str) and backend.model
         assert backend.supports_schema is True
         assert backend.can_stream is True
+        assert isinstance(backend.caches_prefix, bool)
+        if self.backend_class is not None:
+            assert isinstance(backend, self.backend_class)
+
+    def test_counts_tokens(self, backend: LLMBackend) -> None:
+        short = backend.count_tokens("Heat")
+        long = backend.count_tokens("Heat (1995) is a crime thriller by Michael Mann. " * 4)
+        assert isinstance(short, int) and isinstance(long, int)
+        assert 0 < short < long
+        assert backend.count_tokens("") >= 0
 
     def test_schema_constrained_reply_parses(self, backend: LLMBackend) -> None:
         self.arrange_reply(backend, VALID_REPLY)

@@ -13,6 +13,8 @@ from tests.llm.fakes import FakeBackend, FakeReply
 
 
 class TestFakeBackendContract(BackendContract):
+    backend_class = FakeBackend
+
     @pytest.fixture
     def backend(self) -> FakeBackend:
         return FakeBackend()

@@ -31,6 +31,7 @@ def small_backend(smallest_model_path: Path) -> LlamaCppBackend:
 
 class TestLlamaCppContract(BackendContract):
     registry_name = "llamacpp"
+    backend_class = LlamaCppBackend
 
     @pytest.fixture
     def backend(self, small_backend: LlamaCppBackend) -> LlamaCppBackend:

@@ -21,6 +21,7 @@ PROMPT = [Message("user", "hi")]
 
 class TestOpenAIBackendContract(BackendContract):
     registry_name = "openai"
+    backend_class = OpenAICompatibleBackend
     timeout_s = 5.0
 
     server: StubServer

@@ -150,9 +150,14 @@ def test_recent_turns_are_capped_and_cut() -> None:
     assert max(len(m.content) for m in prompt.messages[1:-1]) <= ChatConfig().max_message_chars + 1
 
 
-def test_token_counter_falls_back_to_the_estimate() -> None:
+def test_token_counter_is_the_backends_own_else_the_estimate() -> None:
     assert token_counter(None) is estimate_tokens
-    assert token_counter(FakeBackend()) is estimate_tokens
+
+    class Counting(FakeBackend):
+        def count_tokens(self, text: str) -> int:
+            return 7
+
+    assert token_counter(Counting())("anything at all") == 7
     assert estimate_tokens("감독") > estimate_tokens("ab")
 
 

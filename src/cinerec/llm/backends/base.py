@@ -1,15 +1,27 @@
 """The protocols language-model runtimes implement.
 
-Every backend implements :class:`LLMBackend` (one ``complete`` call, plus ``stream``). A backend
-that can also read the model's next-token probabilities implements :class:`TokenScorer` and sets
-``supports_scoring = True``; :func:`can_score` checks both before a call.
+Every backend implements :class:`LLMBackend` (one ``complete`` call, plus ``stream`` and
+``count_tokens``). A backend that can also read the model's next-token probabilities implements
+:class:`TokenScorer` and sets ``supports_scoring = True``; :func:`can_score` checks both before a
+call. Callers decide by these capabilities, never by a backend's name.
+
+:func:`guarded` is the one place where a backend that broke its contract (raised something other
+than :class:`~cinerec.errors.LLMError`) is logged and turned into an LLMError, so every caller's
+fallback handles both alike.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
+
+from cinerec.errors import LLMError
+from cinerec.text.lang import HANGUL
+
+log = logging.getLogger(__name__)
 
 Role = Literal["system", "user", "assistant"]
 
@@ -38,8 +50,16 @@ class Completion:
 class LLMBackend(Protocol):
     """A language-model runtime.
 
-    Capabilities are class attributes, checked before a call:
-    ``supports_schema`` (JSON-schema constrained output) and ``can_stream``.
+    Capabilities are attributes, checked before a call:
+
+    - ``supports_schema``: ``complete(schema=...)`` constrains the output to the JSON schema.
+    - ``can_stream``: ``stream`` yields pieces as they are generated (when False it may yield
+      the whole answer at once; callers that show progress use ``complete`` instead).
+    - ``caches_prefix``: the runtime keeps the last prompt's evaluated prefix in this process,
+      so a warm-up call (``max_tokens=1``) makes the next call with the same start faster.
+
+    ``count_tokens(text)`` is the runtime's own token count of ``text`` (a safe over-estimate
+    when the runtime cannot tokenize locally); it never raises and is thread-safe.
     ``complete`` raises :class:`cinerec.errors.LLMError` on failure or timeout, never anything
     else.
     """
@@ -48,6 +68,9 @@ class LLMBackend(Protocol):
     model: str
     supports_schema: bool
     can_stream: bool
+    caches_prefix: bool
+
+    def count_tokens(self, text: str) -> int: ...
 
     def complete(
         self,
@@ -129,3 +152,39 @@ class TokenScorer(Protocol):
 def can_score(backend: object) -> bool:
     """Whether ``backend`` implements :class:`TokenScorer` and says it can score now."""
     return isinstance(backend, TokenScorer) and bool(getattr(backend, "supports_scoring", False))
+
+
+def estimate_tokens(text: str) -> int:
+    """A safe over-estimate of Qwen-style tokens: ~3.5 characters each, one per Hangul syllable.
+
+    Example:
+        >>> estimate_tokens("감독") > estimate_tokens("ab")
+        True
+    """
+    hangul = len(HANGUL.findall(text))
+    return int((len(text) - hangul) / 3.5 + hangul) + 1
+
+
+@contextmanager
+def guarded(backend: object, what: str) -> Iterator[None]:
+    """Turn a backend's broken contract into an :class:`~cinerec.errors.LLMError`.
+
+    LLMError passes as is; any other exception raised in the block is logged with its traceback
+    and re-raised as LLMError (``"TypeError: ..."``), so the caller's one ``except LLMError``
+    gives the flagged fallback (the page must still render; a post is reported, never published).
+
+    Example:
+        >>> try:
+        ...     with guarded(None, "demo"):
+        ...         raise KeyError("choices")
+        ... except LLMError as exc:
+        ...     print(exc)
+        KeyError: 'choices'
+    """
+    try:
+        yield
+    except LLMError:
+        raise
+    except Exception as exc:  # the backend broke its contract; callers fall back
+        log.exception("%s with backend %s failed", what, getattr(backend, "name", "?"))
+        raise LLMError(f"{type(exc).__name__}: {exc}") from exc

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from cinerec.errors import LLMError
-from cinerec.llm.backends.base import Completion, Message, OptionScores
+from cinerec.llm.backends.base import Completion, Message, OptionScores, estimate_tokens
 from cinerec.llm.backends.llamacpp_grammar import fast_grammar_llama_class
 
 
@@ -45,6 +45,7 @@ class LlamaCppBackend:
     supports_schema = True
     can_stream = True
     supports_scoring = True
+    caches_prefix = True  # one KV cache in this process: a warm-up helps the next call
 
     def __init__(
         self,
@@ -103,6 +104,25 @@ class LlamaCppBackend:
             raise LLMError(f"llama.cpp could not load {self.model_path.name}: {exc}") from exc
         self.load_s = time.perf_counter() - start
         return self._llm
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens of ``text`` by the model's own tokenizer (chat specials counted as one each).
+
+        Loads the model on first use. Tokenizing reads only the vocabulary, not the context, so
+        it does not wait for a running generation (llama.cpp's own server tokenizes while its
+        slots decode); if loading fails, the estimate is returned.
+        """
+        llm = self._llm
+        if llm is None:
+            try:
+                self.load()
+            except LLMError:
+                return estimate_tokens(text)
+            llm = self._llm
+        try:
+            return len(llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+        except Exception:  # noqa: BLE001 - a tokenizer hiccup must not fail the caller
+            return estimate_tokens(text)
 
     def _grammar(self, schema: dict[str, Any]) -> Any:
         """Compile (and cache) the grammar of a JSON schema; unsupported schemas fail loudly.

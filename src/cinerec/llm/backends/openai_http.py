@@ -24,7 +24,7 @@ import httpx
 import numpy as np
 
 from cinerec.errors import LLMError
-from cinerec.llm.backends.base import Completion, Message, OptionScores
+from cinerec.llm.backends.base import Completion, Message, OptionScores, estimate_tokens
 
 TOP_LOGPROBS = 20
 # An option outside the server's top-k gets (lowest log-probability seen) - this margin.
@@ -39,6 +39,10 @@ class OpenAICompatibleBackend:
         model: Model name the server knows, e.g. ``qwen2.5:1.5b-instruct``.
         api_key: Bearer token; empty for local servers.
         timeout_s: Default per-request timeout (connect and each read).
+        caches_prefix: The server keeps a prompt-prefix cache (llama.cpp's servers, vLLM and
+            Ollama do), so a warm-up call makes the next call with the same start faster.
+        schema_format: ``json_schema`` (OpenAI's ``response_format``, as vLLM and llama-server
+            take it) or ``json_object`` with a ``schema`` field (llama-cpp-python's server).
 
     Example:
         >>> b = OpenAICompatibleBackend("http://127.0.0.1:11434/v1", "qwen2.5:1.5b-instruct")
@@ -58,14 +62,24 @@ class OpenAICompatibleBackend:
         api_key: str = "",
         timeout_s: float = 90.0,
         *,
+        caches_prefix: bool = True,
+        schema_format: str = "json_schema",
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self.caches_prefix = caches_prefix
+        if schema_format not in ("json_schema", "json_object"):
+            raise ValueError(f"schema_format is json_schema or json_object, not {schema_format!r}")
+        self.schema_format = schema_format
         self.model = model
         self.timeout_s = timeout_s
         self._api_key = api_key
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self._client = httpx.Client(headers=headers, transport=transport)
+
+    def count_tokens(self, text: str) -> int:
+        """A safe over-estimate (the server's tokenizer is a round trip away)."""
+        return estimate_tokens(text)
 
     @property
     def url(self) -> str:
@@ -96,7 +110,9 @@ class OpenAICompatibleBackend:
             "temperature": temperature,
             "stream": stream,
         }
-        if schema is not None:
+        if schema is not None and self.schema_format == "json_object":
+            payload["response_format"] = {"type": "json_object", "schema": schema}
+        elif schema is not None:
             payload["response_format"] = {
                 "type": "json_schema",
                 "json_schema": {

@@ -34,6 +34,8 @@ def _build_openai(settings: Settings) -> LLMBackend:
         settings.openai_model,
         settings.openai_api_key.get_secret_value(),
         settings.llm_timeout_s,
+        caches_prefix=settings.openai_caches_prefix,
+        schema_format=settings.openai_schema_format,
     )
 
 

@@ -8,7 +8,7 @@ facts and the question). Only the new part is evaluated again, so the first toke
 Memory does not drift: the last ``recent_max`` messages stay verbatim; when there are more, all but
 the newest ``recent_min`` are folded into a short summary (written by the model, or by a template
 when the model fails), whose movie mentions are grounding-checked like any answer. The prompt's
-size is measured (with the model's tokenizer when loaded, else a character estimate) and bounded
+size is measured (with the backend's ``count_tokens``, else a character estimate) and bounded
 by dropping facts, then the oldest turns, then shortening the summary.
 
 Answers are checked sentence by sentence as they stream (:class:`AnswerGrounder`): citations
@@ -26,12 +26,12 @@ from typing import Literal
 
 from cinerec.data.types import Movie
 from cinerec.errors import LLMError
-from cinerec.llm.backends.base import LLMBackend, Message
+from cinerec.llm.backends.base import LLMBackend, Message, estimate_tokens
 from cinerec.llm.chat.grounding import CITATION, AnswerGrounder
 from cinerec.llm.grounding import sanitize_user_text
 from cinerec.llm.persona import TEMPLATE_MODEL, UserProfile
 from cinerec.llm.templates import render
-from cinerec.text.lang import GENRES_KO, HANGUL, LANGUAGES
+from cinerec.text.lang import GENRES_KO, LANGUAGES
 
 log = logging.getLogger(__name__)
 
@@ -125,25 +125,9 @@ class ChatPrompt:
 # Sizes ---------------------------------------------------------------------------------------
 
 
-def estimate_tokens(text: str) -> int:
-    """A safe over-estimate of Qwen-style tokens: ~3.5 characters each, one per Hangul syllable."""
-    hangul = len(HANGUL.findall(text))
-    return int((len(text) - hangul) / 3.5 + hangul) + 1
-
-
 def token_counter(backend: LLMBackend | None) -> TokenCounter:
-    """The backend's own tokenizer when its weights are loaded, else :func:`estimate_tokens`."""
-    llm = getattr(backend, "_llm", None) if getattr(backend, "loaded", False) else None
-    if llm is None or not hasattr(llm, "tokenize"):
-        return estimate_tokens
-
-    def count(text: str) -> int:
-        try:
-            return len(llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
-        except Exception:  # noqa: BLE001 - a tokenizer hiccup must not fail the turn
-            return estimate_tokens(text)
-
-    return count
+    """The backend's own ``count_tokens``, or :func:`estimate_tokens` without a model."""
+    return estimate_tokens if backend is None else backend.count_tokens
 
 
 def _cut(text: str, limit: int) -> str:

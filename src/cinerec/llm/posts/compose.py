@@ -35,7 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from cinerec.data.types import Movie
 from cinerec.errors import LLMError
-from cinerec.llm.backends.base import Completion, LLMBackend, Message
+from cinerec.llm.backends.base import Completion, LLMBackend, Message, guarded
 from cinerec.llm.grounding import sanitize_user_text
 from cinerec.llm.posts.checks import (
     CAPTION_LINES,
@@ -451,22 +451,23 @@ def write_post(
     n = max(1, min(n, len(shown)))
     writer = _Writer(backend, theme, shown, language, config)
     try:
-        planned = writer.plan(n)
-        if planned is None:
-            return failed(
-                writer.problems or ["the model gave no usable plan"],
-                attempts=writer.attempts,
-                raw_outputs=tuple(writer.raw),
-            )
-        return _finish(writer, *planned, n=n, start=start)
-    except Exception as exc:  # a backend broke its contract; report, never publish
-        log.exception("post backend %s failed", getattr(backend, "name", "?"))
+        with guarded(backend, "post"):
+            planned = writer.plan(n)
+            if planned is None:
+                return failed(
+                    writer.problems or ["the model gave no usable plan"],
+                    attempts=writer.attempts,
+                    raw_outputs=tuple(writer.raw),
+                )
+            return _finish(writer, *planned, n=n, start=start)
+    except LLMError as exc:  # a failure the writer did not absorb, or a broken contract: report
+        # it, never publish
         counts = {
             "attempts": writer.attempts,
             "review_calls": writer.review_calls,
             "raw_outputs": tuple(writer.raw),
         }
-        return failed([*writer.problems, f"{type(exc).__name__}: {exc}"], **counts)
+        return failed([*writer.problems, str(exc)], **counts)
 
 
 def _finish(writer: _Writer, caption: str, ids: list[int], *, n: int, start: float) -> PostDraft:

@@ -25,7 +25,7 @@ import numpy as np
 
 from cinerec.data.types import Movie
 from cinerec.errors import LLMError
-from cinerec.llm.backends.base import LLMBackend, Message, TokenScorer, can_score
+from cinerec.llm.backends.base import LLMBackend, Message, TokenScorer, can_score, guarded
 from cinerec.llm.persona import UserProfile
 from cinerec.llm.ranking.rerank import Candidate
 from cinerec.llm.ranking.scoring import (
@@ -118,19 +118,20 @@ def verbalizer_scores(
         suffixes.append(verbalizer_suffix(movies[::-1], plot_chars=plot_chars))
     prefix = verbalizer_prefix(profile, persona, history)
     try:
-        scorer = cast(TokenScorer, backend)
-        scored = scorer.score_next_tokens(prefix, suffixes, labels, timeout_s=timeout_s)
-        if len(scored.logprobs) != len(suffixes):
-            raise LLMError(f"The backend scored {len(scored.logprobs)} of {len(suffixes)} lists.")
-        forward = _normalised(scored.logprobs[0], labels)
-        mass = [
-            float(np.exp(np.logaddexp.reduce([lp[x] for x in labels]))) for lp in scored.logprobs
-        ]
-    except LLMError as exc:
+        with guarded(backend, "verbalizer scoring"):
+            scorer = cast(TokenScorer, backend)
+            scored = scorer.score_next_tokens(prefix, suffixes, labels, timeout_s=timeout_s)
+            if len(scored.logprobs) != len(suffixes):
+                raise LLMError(
+                    f"The backend scored {len(scored.logprobs)} of {len(suffixes)} lists."
+                )
+            forward = _normalised(scored.logprobs[0], labels)
+            mass = [
+                float(np.exp(np.logaddexp.reduce([lp[x] for x in labels])))
+                for lp in scored.logprobs
+            ]
+    except LLMError as exc:  # a failure, or a broken contract: the page must still render
         return fallback_result(candidates, METHOD, model, str(exc), start)
-    except Exception as exc:  # a backend broke its contract; the page must still render
-        log.exception("verbalizer scoring with %s failed", getattr(backend, "name", "?"))
-        return fallback_result(candidates, METHOD, model, f"{type(exc).__name__}: {exc}", start)
     details: dict[str, Sequence[float]] = {"forward": forward.tolist(), "label_mass": mass}
     scores = forward
     if len(suffixes) == 2:

@@ -31,7 +31,7 @@ import numpy as np
 
 from cinerec.data.types import Movie
 from cinerec.errors import LLMError
-from cinerec.llm.backends.base import LLMBackend, Message, TokenScorer, can_score
+from cinerec.llm.backends.base import LLMBackend, Message, TokenScorer, can_score, guarded
 from cinerec.llm.persona import UserProfile
 from cinerec.llm.ranking.rerank import Candidate
 from cinerec.llm.ranking.scoring import (
@@ -211,34 +211,34 @@ def yesno_scores(
     prefix = yesno_prefix(profile, persona, history)
     suffixes = [yesno_suffix(c.movie, plot_chars=plot_chars) for c in candidates]
     try:
-        if contrast:
+        with guarded(backend, "yes/no scoring"):
+            if contrast:
+                left = None if timeout_s is None else timeout_s - (time.perf_counter() - start)
+                warm_priors(
+                    scorer,
+                    [c.movie for c in candidates],
+                    priors=cache,
+                    plot_chars=plot_chars,
+                    timeout_s=left,
+                )
             left = None if timeout_s is None else timeout_s - (time.perf_counter() - start)
-            warm_priors(
-                scorer,
-                [c.movie for c in candidates],
-                priors=cache,
-                plot_chars=plot_chars,
-                timeout_s=left,
+            scored = scorer.score_next_tokens(prefix, suffixes, OPTIONS, timeout_s=left)
+            if len(scored.logprobs) != len(candidates):
+                raise LLMError(
+                    f"The backend scored {len(scored.logprobs)} of {len(candidates)} candidates."
+                )
+            with np.errstate(invalid="ignore"):  # non-finite scores are caught below
+                yes = np.array(
+                    [np.logaddexp.reduce([lp[o] for o in YES]) for lp in scored.logprobs]
+                )
+                no = np.array([np.logaddexp.reduce([lp[o] for o in NO]) for lp in scored.logprobs])
+            prior = np.array(
+                [cache.get(backend.model, s) for s in suffixes] if contrast else [], dtype=float
             )
-        left = None if timeout_s is None else timeout_s - (time.perf_counter() - start)
-        scored = scorer.score_next_tokens(prefix, suffixes, OPTIONS, timeout_s=left)
-        if len(scored.logprobs) != len(candidates):
-            raise LLMError(
-                f"The backend scored {len(scored.logprobs)} of {len(candidates)} candidates."
-            )
-        with np.errstate(invalid="ignore"):  # non-finite scores are caught below
-            yes = np.array([np.logaddexp.reduce([lp[o] for o in YES]) for lp in scored.logprobs])
-            no = np.array([np.logaddexp.reduce([lp[o] for o in NO]) for lp in scored.logprobs])
-        prior = np.array(
-            [cache.get(backend.model, s) for s in suffixes] if contrast else [], dtype=float
-        )
-        if contrast and not np.isfinite(prior).all():
-            raise LLMError("The model gave no usable score for a movie on its own.")
-    except LLMError as exc:
+            if contrast and not np.isfinite(prior).all():
+                raise LLMError("The model gave no usable score for a movie on its own.")
+    except LLMError as exc:  # a failure, or a broken contract: the page must still render
         return fallback_result(candidates, METHOD, model, str(exc), start)
-    except Exception as exc:  # a backend broke its contract; the page must still render
-        log.exception("yes/no scoring with %s failed", getattr(backend, "name", "?"))
-        return fallback_result(candidates, METHOD, model, f"{type(exc).__name__}: {exc}", start)
     with np.errstate(invalid="ignore"):
         log_odds = yes - no
         mass = np.exp(np.logaddexp(yes, no))
