@@ -26,6 +26,12 @@ from cinerec.web.templating import render
 log = logging.getLogger(__name__)
 
 
+def app_from_environment() -> FastAPI:
+    """The app of one web worker process, its Settings from the ``CINEREC_*`` variables
+    (``cinerec serve --workers N`` starts N processes, each calling this)."""
+    return create_app(Settings())
+
+
 def create_app(settings: Settings, *, platform: Platform | None = None) -> FastAPI:
     """Build the web app for one platform (a test passes its own, with a fake model)."""
     platform = platform or Platform(settings)
