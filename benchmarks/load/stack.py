@@ -94,6 +94,14 @@ def _alive(pid: int) -> bool:
     return not re.search(r"^State:\s+Z", status, re.M)
 
 
+def _is_worker(pid: int) -> bool:
+    """A uvicorn worker is a spawned multiprocessing child (not its resource tracker)."""
+    try:
+        return b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+
+
 class ProductionWeb:
     """``deploy/Procfile``'s web process with ``workers`` uvicorn workers on a free port.
 
@@ -190,7 +198,7 @@ class ProductionWeb:
         """The uvicorn worker processes (empty with one worker: the parent serves)."""
         if self.process is None:
             return []
-        return [p for p in _children(self.process.pid) if _alive(p)]
+        return [p for p in _children(self.process.pid) if _alive(p) and _is_worker(p)]
 
     def connections_by_worker(self) -> dict[int, int]:
         """Worker pid -> established TCP connections it holds on the port (Linux ``/proc``):
