@@ -5,7 +5,7 @@ clients mark movies watched (``POST /api/feedback``) as fast as they can for ``-
 while a web worker is SIGKILLed every ``--kill-every`` seconds (uvicorn starts a replacement).
 A request whose connection is cut is retried by the client (it may or may not have been
 stored: at least once); an answered one is never retried. Afterwards every acknowledged
-feedback id must be in the database. Writes ``<out>/result.json`` and ``<out>/report.md``.
+feedback id must be in the database. Writes ``<out>.json`` and ``<out>.md``.
 
     python benchmarks/load/fault_web.py --seconds 30 --kill-every 6
 """
@@ -111,14 +111,14 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--kill-every", type=float, default=6)
     parser.add_argument("--data-dir", type=Path, default=None)
-    parser.add_argument("--out", type=Path, default=Path("benchmarks/results/load-fault"))
+    parser.add_argument("--out", type=Path, default=Path("benchmarks/results/load_fault"))
     args = parser.parse_args()
     args.env = {"CINEREC_DATA_DIR": str(args.data_dir)} if args.data_dir else {}
     result = run(args)
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "result.json").write_text(json.dumps(result, indent=1) + "\n")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.with_suffix(".json").write_text(json.dumps(result, indent=1) + "\n")
     fields = {k: v for k, v in result.items() if k not in ("provenance", "error_examples")}
-    (args.out / "report.md").write_text(
+    args.out.with_suffix(".md").write_text(
         "# Fault: web workers killed mid-request under writes\n\n"
         + markdown_header(result["provenance"])
         + "\n"

@@ -3,7 +3,7 @@
 Starts the Procfile's web line on a fresh PostgreSQL database (the first start ingests the
 catalog; later starts reuse it), warms it for a few seconds, then runs locust headless on
 ``locustfile.py``: ``--users`` concurrent viewers for ``--seconds`` against 127.0.0.1, at most
-``--max-requests`` requests. Writes ``<out>/result.json`` and ``<out>/report.md``.
+``--max-requests`` requests. Writes ``<out>.json`` and ``<out>.md``.
 
     nice -n 10 python benchmarks/load/run_load.py --workers 1 2 --users 50 --seconds 60
 
@@ -94,7 +94,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 print(
                     f"{workers} worker(s): {figures['rps']} req/s, p50 {figures['p50_ms']} ms, "
                     f"p99 {figures['p99_ms']} ms, {figures['failures']} failures of "
-                    f"{figures['requests']}; load {figures['loadavg_after']}",
+                    f"{figures['requests']}; server CPU {figures['server_cpu_ms_per_request']} "
+                    f"ms/request on {figures['server_cores_used']} cores; "
+                    f"load {figures['loadavg_after']}",
                     flush=True,
                 )
     by_workers = {r["workers"]: r for r in runs}
@@ -138,13 +140,16 @@ def report(result: dict[str, Any]) -> str:
         markdown_header(result["provenance"]),
         f"Setup: {json.dumps(result['setup'])}",
         "",
-        "| workers | req/s | p50 ms | p95 ms | p99 ms | failures / requests | load avg after |",
-        "|---|---|---|---|---|---|---|",
+        "| workers | req/s | p50 ms | p95 ms | p99 ms | failures / requests "
+        "| server CPU ms/request "
+        "| server cores used | load avg after |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in result["runs"]:
         lines.append(
             f"| {r['workers']} | {r['rps']} | {r['p50_ms']:.0f} | {r['p95_ms']:.0f} | "
-            f"{r['p99_ms']:.0f} | {r['failures']} / {r['requests']} | {r['loadavg_after']} |"
+            f"{r['p99_ms']:.0f} | {r['failures']} / {r['requests']} | "
+            f"{r['server_cpu_ms_per_request']} | {r['server_cores_used']} | {r['loadavg_after']} |"
         )
     lines += ["", f"Summary against the targets: {json.dumps(result['summary'])}", ""]
     for r in result["runs"]:
@@ -169,13 +174,13 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--wait", default="0.05-0.15", help="Think time per user, low-high s.")
     parser.add_argument("--data-dir", type=Path, default=None)
-    parser.add_argument("--out", type=Path, default=Path("benchmarks/results/load"))
+    parser.add_argument("--out", type=Path, default=Path("benchmarks/results/load_web"))
     args = parser.parse_args()
     args.env = {"CINEREC_DATA_DIR": str(args.data_dir)} if args.data_dir else {}
     result = run(args)
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "result.json").write_text(json.dumps(result, indent=1) + "\n")
-    (args.out / "report.md").write_text(report(result) + "\n")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.with_suffix(".json").write_text(json.dumps(result, indent=1) + "\n")
+    args.out.with_suffix(".md").write_text(report(result) + "\n")
     print(json.dumps(result["summary"]))
 
 

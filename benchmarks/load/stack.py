@@ -227,6 +227,20 @@ class ProductionWeb:
             found[pid] = len(inodes & established)
         return found
 
+    def cpu_seconds(self) -> float:
+        """CPU seconds (user + system) the web parent and its live workers have used so far."""
+        if self.process is None:
+            return 0.0
+        ticks = os.sysconf("SC_CLK_TCK")
+        total = 0.0
+        for pid in (self.process.pid, *self.worker_pids()):
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+        return total
+
     def kill_worker(self, pid: int) -> None:
         """SIGKILL one worker, as a crash would (its requests in flight are cut)."""
         os.kill(pid, signal.SIGKILL)

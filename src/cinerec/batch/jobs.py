@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from cinerec.batch.cluster import ClusterConfig, map_shards, split
+from cinerec.batch.cluster import ClusterConfig, map_shards, ray_cluster, split
 from cinerec.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -48,7 +48,8 @@ class BatchReport:
         outputs: Results stored (summaries, scores, vectors, trials).
         shards: Ray tasks run.
         where: The cluster, in words (:meth:`ClusterConfig.describe`).
-        map_seconds: Seconds from the first task submitted to the last result (the Ray part).
+        map_seconds: Seconds from the first task submitted to the last result (the Ray part;
+            starting a local cluster is not counted, the workers' first imports are).
         seconds: Seconds for the whole job (reading inputs and storing included).
         details: Job-specific figures (e.g. an accuracy).
     """
@@ -87,9 +88,15 @@ def _timed_map(
     shared: Mapping[str, Any],
     progress: Progress | None,
 ) -> tuple[list[Any], float]:
-    started = time.perf_counter()
-    out = map_shards(fn, shards, cluster, shared=shared, on_result=_progress(len(shards), progress))
-    return out, time.perf_counter() - started
+    """The map's results and its seconds (starting a local cluster is not counted)."""
+    if not shards:
+        return [], 0.0
+    with ray_cluster(cluster):
+        started = time.perf_counter()
+        out = map_shards(
+            fn, shards, cluster, shared=shared, on_result=_progress(len(shards), progress)
+        )
+        return out, time.perf_counter() - started
 
 
 # Review summaries ----------------------------------------------------------------------------
