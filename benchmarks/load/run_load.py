@@ -80,10 +80,18 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 _locust(web.base_url, 10, args.warmup, 10**9, scratch / f"warm{workers}", args.wait)
                 load_before = os.getloadavg()
                 prefix = scratch / f"w{workers}"
+                cpu_before, wall_before = web.cpu_seconds(), time.perf_counter()
                 _locust(
                     web.base_url, args.users, args.seconds, args.max_requests, prefix, args.wait
                 )
+                cpu = web.cpu_seconds() - cpu_before
+                wall = time.perf_counter() - wall_before
                 figures = _stats(prefix)
+                figures["server_cpu_seconds"] = round(cpu, 1)
+                figures["server_cores_used"] = round(cpu / wall, 2)
+                figures["server_cpu_ms_per_request"] = (
+                    round(1000 * cpu / figures["requests"], 2) if figures["requests"] else None
+                )
                 figures.update(
                     workers=workers,
                     ready_seconds=round(ready_s, 1),
