@@ -17,6 +17,9 @@ from cinerec.batch.jobs import (
     review_scores_path,
     review_summaries,
 )
+from cinerec.config import Settings
+from cinerec.data.types import Movie
+from cinerec.db import repository as repo
 from cinerec.errors import ConfigError
 from cinerec.evaluation.harness import HarnessOptions
 from cinerec.evaluation.protocols import leave_one_out_task
@@ -77,10 +80,21 @@ def test_evaluation_grid_on_ray_equals_grid_search(ray_local: Any) -> None:
 
 
 @pytest.mark.slow
-def test_catalog_embeddings_fill_the_cache_the_index_reads(
-    ray_local: Any,
-    platform: Platform,  # noqa: F811 - the fixture
-) -> None:
+def test_catalog_embeddings_fill_the_cache_the_index_reads(ray_local: Any, tmp_path: Path) -> None:
+    platform = Platform(  # noqa: F811 - its own cache directory, not the user's
+        Settings(home=tmp_path / "home", cache_dir=tmp_path / "cache", llm_backend="none")
+    )
+    platform.migrate()
+    with platform.session() as session:
+        repo.upsert_movies(
+            session,
+            movies=[
+                Movie(1, "Heat", 1995, ("Crime",)),
+                Movie(2, "Tiny", 2001, ("Drama",)),
+                Movie(3, "Alien", 1979, ("Horror",)),
+            ],
+            popularity={},
+        )
     from cinerec.services.similar import embedding_cache_dir
     from cinerec.text.embeddings.cache import EmbeddingCache
     from cinerec.text.embeddings.registry import build_embedder
