@@ -16,7 +16,7 @@ LAYERS: dict[str, int] = {
     "db": 1, "recommenders": 1, "text": 1, "embeddings": 1, "reviews": 1, "llm": 1,
     "ranking": 1, "evaluation": 1,
     # 2: orchestration
-    "services": 2, "jobs": 2,
+    "services": 2, "jobs": 2, "batch": 2,
     # 3: the doors
     "web": 3, "cli": 3,
 }  # fmt: skip

@@ -134,3 +134,13 @@ def test_bulk_upsert_of_10k_movies(
         assert sample == {m.movie_id: m for m in (changed[0], changed[4999], changed[-1])}
         assert repo.popular_movie_ids(s, limit=1) == [499]  # popularity kept on update
         assert _ids(repo.search_movies(s, query="movie 9999 (restored)")) == [9999]
+
+
+def test_a_film_with_dozens_of_directors_is_stored_with_whole_names(session: Session) -> None:
+    directors = ", ".join(f"Director Number {k}" for k in range(40))  # 800+ characters
+    movie = Movie(7, "Anthology", 2012, ("Drama",), director=directors)
+    repo.upsert_movies(session, movies=[movie], popularity={})
+    stored = repo.get_movie(session, movie_id=7)
+    assert stored is not None and stored.director is not None
+    assert 200 < len(stored.director) <= 255
+    assert directors.startswith(stored.director + ", ")  # cut between names

@@ -79,3 +79,16 @@ def test_corrupt_shard_says_delete_it(tmp_path: Path) -> None:
 
 def test_text_key_is_sha256() -> None:
     assert text_key("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+
+
+def test_add_stores_vectors_computed_elsewhere_once(tmp_path: Path) -> None:
+    model = HashingEmbedder()
+    texts = ["a", "b"]
+    vectors = model.embed_passages(texts)
+    assert EmbeddingCache(tmp_path).add(model, texts, vectors) == 2
+    assert EmbeddingCache(tmp_path).add(model, texts, vectors) == 0  # already there
+    again = EmbeddingCache(tmp_path)
+    assert again.missing(model, ["a", "b", "c"]) == ["c"]
+    np.testing.assert_allclose(again.embed(model, ["b"])[0], vectors[1])
+    with pytest.raises(DataError, match="shape"):
+        again.add(model, ["c"], vectors)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from cinerec.cli import app
+from cinerec.cli.main import app
 from cinerec.errors import LLMError
 from cinerec.llm.server import SCHEMA_FORMATS, ServerSpec, server_command
 

@@ -201,8 +201,19 @@ def serve(
     llm_model: Annotated[
         str | None, typer.Option(help="Embedded model name or .gguf path.")
     ] = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Web worker processes on one port. Above 1, each worker builds its own app "
+            "from the CINEREC_* variables; share the database (PostgreSQL) and the rate limits "
+            "(CINEREC_RATE_LIMIT_STORAGE=redis://…) between them.",
+        ),
+    ] = 1,
 ) -> None:
     """Start the web app; on first run, ingest the data and train the default model."""
+    import os
+
     import uvicorn
 
     from cinerec.services.ingest import ensure_ready
@@ -212,14 +223,28 @@ def serve(
     platform = _platform(settings)
     try:
         ensure_ready(platform, progress=True)
-        typer.echo("Loading the language model …")
-        if platform.llm is not None and hasattr(platform.llm, "load"):
-            platform.llm.load()
+        if workers == 1:
+            typer.echo("Loading the language model …")
+            if platform.llm is not None and hasattr(platform.llm, "load"):
+                platform.llm.load()
     except CinerecError as exc:
         raise _fail(exc) from None
     typer.echo(f"cinerec is serving on http://{settings.host}:{settings.port}")
+    if workers == 1:
+        uvicorn.run(
+            create_app(settings, platform=platform),
+            host=settings.host,
+            port=settings.port,
+            log_level="warning",
+        )
+        return
+    platform.engine.dispose()  # the workers open their own connections
+    given = {"data_dir": data_dir, "home": home, "host": host, "port": port, "llm_model": llm_model}
+    os.environ.update({f"CINEREC_{k.upper()}": str(v) for k, v in given.items() if v is not None})
     uvicorn.run(
-        create_app(settings, platform=platform),
+        "cinerec.web.app:app_from_environment",
+        factory=True,
+        workers=workers,
         host=settings.host,
         port=settings.port,
         log_level="warning",
@@ -430,11 +455,13 @@ def chat(
 
 
 def _add_subcommands() -> None:
+    from cinerec.cli.batch import batch_app
     from cinerec.cli.embed import embed_app
     from cinerec.cli.reviews import reviews_app
 
     app.add_typer(reviews_app, name="reviews", help="Review sentiment and aspects.")
     app.add_typer(embed_app, name="embed", help="Description embeddings and fine-tuning.")
+    app.add_typer(batch_app, name="batch", help="Batch jobs on Ray (local or --address).")
 
 
 _add_subcommands()

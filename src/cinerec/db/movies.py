@@ -56,6 +56,23 @@ def movie_from_row(row: MovieRow) -> Movie:
     )
 
 
+def fit_names(names: str | None, limit: int) -> str | None:
+    """A ", "-joined list of names cut to whole names within ``limit`` characters (a film with
+    dozens of credited directors does not fit ``movies.director``; PostgreSQL and MariaDB
+    refuse what SQLite would store).
+
+    Example:
+        >>> fit_names("Ann Lee, Bo Kim, Cy Park", 16)
+        'Ann Lee, Bo Kim'
+        >>> fit_names("A very long single name", 6)
+        'A very'
+    """
+    if names is None or len(names) <= limit:
+        return names
+    kept = names[: limit + 2].rsplit(", ", 1)[0] if ", " in names[: limit + 2] else ""
+    return kept if kept and len(kept) <= limit else names[:limit]
+
+
 def _movie_values(movie: Movie) -> dict[str, Any]:
     return {
         "id": int(movie.movie_id),
@@ -65,7 +82,7 @@ def _movie_values(movie: Movie) -> dict[str, Any]:
         "genres": list(movie.genres),
         "overview": movie.overview,
         "keywords": list(movie.keywords),
-        "director": movie.director,
+        "director": fit_names(movie.director, MovieRow.__table__.c.director.type.length),
         "cast": list(movie.cast),
         "tmdb_id": movie.tmdb_id,
         "imdb_id": movie.imdb_id,

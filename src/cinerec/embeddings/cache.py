@@ -92,6 +92,31 @@ class EmbeddingCache:
             stored = self._stored(embedder.name, embedder.dim)
             return [t for t in dict.fromkeys(texts) if text_key(t) not in stored]
 
+    def add(self, embedder: Embedder, texts: Sequence[str], vectors: np.ndarray) -> int:
+        """Store vectors computed elsewhere (e.g. by a batch job) for ``texts``; texts already
+        cached are skipped. Returns how many were stored.
+
+        Raises:
+            DataError: ``vectors`` is not ``(len(texts), embedder.dim)``.
+        """
+        vectors = np.asarray(vectors, dtype=np.float32)
+        if vectors.shape != (len(texts), embedder.dim):
+            raise DataError(
+                f"{len(texts)} texts need vectors of shape ({len(texts)}, {embedder.dim}), "
+                f"got {vectors.shape}"
+            )
+        with self._lock:
+            stored = self._stored(embedder.name, embedder.dim)
+            new = {}
+            for text, vector in zip(texts, vectors, strict=True):
+                key = text_key(text)
+                if key not in stored:
+                    new[key] = vector
+            if new:
+                self._write_shard(embedder.name, list(new), np.stack(list(new.values())))
+                stored.update(new)
+            return len(new)
+
     def embed(
         self, embedder: Embedder, texts: Sequence[str], *, progress: Progress | None = None
     ) -> np.ndarray:

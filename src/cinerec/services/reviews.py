@@ -184,6 +184,56 @@ def _grouped(frame: pd.DataFrame, by_imdb: Mapping[int, int]) -> Iterator[tuple[
         yield by_imdb[int(imdb_id)], part.sort_values("review_id")
 
 
+MODEL_NAME = "tfidf-nb-lr+aspect-tfidf-lr"
+"""The models a stored summary was built with (the sentiment and the aspect classifier)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewWork:
+    """What a summary build summarises: each movie's reviews, and the two models to read them.
+
+    Attributes:
+        groups: (movie id, review texts, positive labels) per catalog movie with reviews.
+        sentiment: The review sentiment model.
+        aspects: The aspect classifier.
+        trained: Review models trained first because they were missing.
+    """
+
+    groups: list[tuple[int, list[str], list[int]]]
+    sentiment: TfidfSentimentModel
+    aspects: AspectClassifier
+    trained: tuple[str, ...]
+
+
+def review_work(platform: Platform, *, data_dir: Path, limit: int | None = None) -> ReviewWork:
+    """Every catalog movie's IMDB reviews and the review models (trained first when missing).
+
+    Raises:
+        DataError: the catalog is empty or has no IMDb ids, or the IMDB archive is missing.
+    """
+    from cinerec.data.reviews import load_imdb
+
+    by_imdb = _catalog_by_imdb(platform)
+    if not by_imdb:
+        raise DataError("The catalog has no IMDb ids; run `cinerec ingest` first.")
+    frame = load_imdb(data_dir)
+    sentiment, aspects, trained = _models(data_dir, platform.settings.home)
+    groups = [
+        (movie_id, part["text"].tolist(), part["label"].astype(int).tolist())
+        for movie_id, part in _grouped(frame, by_imdb)
+    ]
+    if limit is not None:
+        groups = groups[:limit]
+    return ReviewWork(groups, sentiment, aspects, trained)
+
+
+def store_review_summaries(platform: Platform, summaries: Sequence[ReviewSummary]) -> None:
+    """Replace the stored summaries with these and add their aspect lines to the descriptions."""
+    with platform.session() as session:
+        replace_review_summaries(session, summaries=summaries, source=SOURCE, model=MODEL_NAME)
+        _describe(session, {s.movie_id: s for s in summaries})
+
+
 def build_review_summaries(
     platform: Platform,
     *,
@@ -193,6 +243,9 @@ def build_review_summaries(
     limit: int | None = None,
 ) -> ReviewBuildReport:
     """Summarise the reviews of every catalog movie that has enough, and store the summaries.
+
+    In this process; ``cinerec batch reviews`` runs the same summaries as a Ray job
+    (:mod:`cinerec.batch`).
 
     Args:
         platform: Its catalog must be ingested (IMDb ids come from it).
@@ -204,37 +257,20 @@ def build_review_summaries(
     Raises:
         DataError: the catalog is empty or has no IMDb ids, or the IMDB archive is missing.
     """
-    from cinerec.data.reviews import load_imdb
-
     start = time.perf_counter()
-    by_imdb = _catalog_by_imdb(platform)
-    if not by_imdb:
-        raise DataError("The catalog has no IMDb ids; run `cinerec ingest` first.")
-    frame = load_imdb(data_dir)
-    sentiment, aspects, trained = _models(data_dir, platform.settings.home)
-    groups = list(_grouped(frame, by_imdb))
-    if limit is not None:
-        groups = groups[:limit]
+    work = review_work(platform, data_dir=data_dir, limit=limit)
     summaries: list[ReviewSummary] = []
-    n_reviews = 0
-    for movie_id, part in tqdm(groups, desc="review summaries", unit="movie", disable=not progress):
+    for movie_id, texts, labels in tqdm(
+        work.groups, desc="review summaries", unit="movie", disable=not progress
+    ):
         summary = summarize(
-            movie_id,
-            part["text"].tolist(),
-            part["label"].astype(int).tolist(),
-            sentiment=sentiment,
-            aspects=aspects,
-            config=config,
+            movie_id, texts, labels, sentiment=work.sentiment, aspects=work.aspects, config=config
         )
         if summary is not None:
             summaries.append(summary)
-            n_reviews += summary.n_reviews
-    with platform.session() as session:
-        replace_review_summaries(
-            session, summaries=summaries, source=SOURCE, model="tfidf-nb-lr+aspect-tfidf-lr"
-        )
-        _describe(session, {s.movie_id: s for s in summaries})
-    return ReviewBuildReport(len(summaries), n_reviews, trained, time.perf_counter() - start)
+    store_review_summaries(platform, summaries)
+    n_reviews = sum(s.n_reviews for s in summaries)
+    return ReviewBuildReport(len(summaries), n_reviews, work.trained, time.perf_counter() - start)
 
 
 def _describe(session: Session, summaries: Mapping[int, ReviewSummary]) -> None:

@@ -28,6 +28,12 @@ from cinerec.web.templating import render
 log = logging.getLogger(__name__)
 
 
+def app_from_environment() -> FastAPI:
+    """The app of one web worker process, its Settings from the ``CINEREC_*`` variables
+    (``cinerec serve --workers N`` starts N processes, each calling this)."""
+    return create_app(Settings())
+
+
 class DeferredWorkMiddleware:
     """Runs the work services asked for during a request (reasons warm-ups after a profile,
     watched-list or feedback change, or after a page's reasons) once the answer has gone out,

