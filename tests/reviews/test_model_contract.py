@@ -13,7 +13,7 @@ from cinerec.reviews.sentiment import (
     TfidfSentimentConfig,
     TfidfSentimentModel,
 )
-from cinerec.reviews.transformer import TransformerClassifier, TransformerConfig
+from cinerec.reviews.transformer import TransformerClassifier
 from tests.reviews.contract import ReviewModelContract
 from tests.reviews.sentiment.test_embedding_head import WordCountEmbedder
 
@@ -43,14 +43,6 @@ class TestTransformerContract(ReviewModelContract):
 
     @pytest.fixture
     def untrained(self, tiny_encoder: Path) -> Any:
-        config = TransformerConfig(
-            base_model=str(tiny_encoder),
-            max_tokens=32,
-            head_tokens=16,
-            learning_rate=3e-3,
-            batch_size=16,
-            epochs=6,
-            threads=1,
-            warmup_fraction=0.05,
-        )
-        return TransformerClassifier(config)
+        from tests.reviews.test_transformer import _config  # imports torch: only here
+
+        return TransformerClassifier(_config(tiny_encoder))

@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
+from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
 from cinerec.errors import ModelError
 
 FORMAT = "cinerec-text-v1"
+C = TypeVar("C")
 
 
 def fingerprint_labelled_texts(texts: Iterable[str], labels: Iterable[object]) -> str:
@@ -82,3 +84,26 @@ def load_artifact(path: Path, *, kind: str) -> dict[str, Any]:
             f"{sklearn.__version__}; retrain it."
         )
     return record
+
+
+def save_model(
+    path: Path,
+    *,
+    kind: str,
+    config: Any,
+    fingerprint: str | None,
+    metadata: dict[str, Any] | None = None,
+    **state: Any,
+) -> Path:
+    """Write a model: its config (a dataclass), data fingerprint, ``metadata`` and ``state``
+    (the fitted objects, by name)."""
+    payload = {"config": asdict(config), "fingerprint": fingerprint, "metadata": metadata or {}}
+    return save_artifact(path, kind=kind, payload={**payload, **state})
+
+
+def load_model(path: Path, *, kind: str, config_class: type[C]) -> tuple[C, dict[str, Any]]:
+    """Read a model written by :func:`save_model`: its config (lists back to tuples) and the
+    whole record (``record["fingerprint"]``, ``record["metadata"]``, the state by name)."""
+    record = load_artifact(path, kind=kind)
+    values = {k: tuple(v) if isinstance(v, list) else v for k, v in record["config"].items()}
+    return config_class(**values), record

@@ -15,7 +15,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from cinerec.errors import ModelError
-from cinerec.reviews.persist import fingerprint_labelled_texts, load_artifact, save_artifact
+from cinerec.reviews.persist import fingerprint_labelled_texts, load_model, save_model
 
 KIND = "aspects-ovr"
 
@@ -178,28 +178,23 @@ class AspectClassifier:
 
     def save(self, path: Path, *, metadata: dict[str, Any] | None = None) -> Path:
         """Write the classifier with its config, aspects, thresholds and data fingerprint."""
-        return save_artifact(
+        return save_model(
             path,
             kind=KIND,
-            payload={
-                "config": asdict(self.config),
-                "aspects": self.aspects,
-                "vectorizers": self.vectorizers,
-                "models": self.models,
-                "thresholds": self.thresholds,
-                "fingerprint": self.fingerprint,
-                "metadata": metadata or {},
-            },
+            config=self.config,
+            fingerprint=self.fingerprint,
+            metadata=metadata,
+            aspects=self.aspects,
+            vectorizers=self.vectorizers,
+            models=self.models,
+            thresholds=self.thresholds,
         )
 
     @classmethod
     def load(cls, path: Path) -> AspectClassifier:
         """Read a classifier written by :meth:`save`."""
-        record = load_artifact(path, kind=KIND)
-        cfg: dict[str, Any] = {
-            k: tuple(v) if isinstance(v, list) else v for k, v in record["config"].items()
-        }
-        model = cls(AspectClassifierConfig(**cfg))
+        config, record = load_model(path, kind=KIND, config_class=AspectClassifierConfig)
+        model = cls(config)
         model.aspects = tuple(record["aspects"])
         model.vectorizers = record["vectorizers"]
         model.models = record["models"]

@@ -16,7 +16,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,7 @@ import scipy.sparse as sp
 
 from cinerec.errors import ModelError
 from cinerec.reviews.aspects.classifier import build_vectorizers, transform
-from cinerec.reviews.persist import fingerprint_labelled_texts, load_artifact, save_artifact
+from cinerec.reviews.persist import fingerprint_labelled_texts, load_model, save_model
 
 KIND = "aspect-polarity"
 
@@ -111,27 +111,22 @@ class AspectPolarityClassifier:
 
     def save(self, path: Path, *, metadata: dict[str, Any] | None = None) -> Path:
         """Write the classifier with its config and data fingerprint."""
-        return save_artifact(
+        return save_model(
             path,
             kind=KIND,
-            payload={
-                "config": asdict(self.config),
-                "aspects": self.aspects,
-                "vectorizers": self.vectorizers,
-                "model": self.model,
-                "fingerprint": self.fingerprint,
-                "metadata": metadata or {},
-            },
+            config=self.config,
+            fingerprint=self.fingerprint,
+            metadata=metadata,
+            aspects=self.aspects,
+            vectorizers=self.vectorizers,
+            model=self.model,
         )
 
     @classmethod
     def load(cls, path: Path) -> AspectPolarityClassifier:
         """Read a classifier written by :meth:`save`."""
-        record = load_artifact(path, kind=KIND)
-        cfg: dict[str, Any] = {
-            k: tuple(v) if isinstance(v, list) else v for k, v in record["config"].items()
-        }
-        model = cls(AspectPolarityConfig(**cfg))
+        config, record = load_model(path, kind=KIND, config_class=AspectPolarityConfig)
+        model = cls(config)
         model.aspects = tuple(record["aspects"])
         model.vectorizers = record["vectorizers"]
         model.model = record["model"]

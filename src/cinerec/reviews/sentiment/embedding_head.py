@@ -22,7 +22,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -32,8 +32,8 @@ from cinerec.errors import ModelError
 from cinerec.reviews.persist import (
     check_labels,
     fingerprint_labelled_texts,
-    load_artifact,
-    save_artifact,
+    load_model,
+    save_model,
 )
 
 KIND = "sentiment-embedding-head"
@@ -132,22 +132,20 @@ class EmbeddingHeadSentimentModel:
     def save(self, path: Path, *, metadata: dict[str, Any] | None = None) -> Path:
         """Write the head with its config (the embedder is named, not stored)."""
         self._check_fitted()
-        return save_artifact(
+        return save_model(
             path,
             kind=KIND,
-            payload={
-                "config": asdict(self.config),
-                "fingerprint": self.fingerprint,
-                "metadata": metadata or {},
-                "classifier": self.classifier,
-            },
+            config=self.config,
+            fingerprint=self.fingerprint,
+            metadata=metadata,
+            classifier=self.classifier,
         )
 
     @classmethod
     def load(cls, path: Path) -> EmbeddingHeadSentimentModel:
         """Read a head written by :meth:`save`."""
-        record = load_artifact(path, kind=KIND)
-        model = cls(EmbeddingHeadConfig(**record["config"]))
+        config, record = load_model(path, kind=KIND, config_class=EmbeddingHeadConfig)
+        model = cls(config)
         model.classifier = record["classifier"]
         model.fingerprint = record["fingerprint"]
         model.metadata = record["metadata"]

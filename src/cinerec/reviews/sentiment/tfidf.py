@@ -15,7 +15,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +26,8 @@ from cinerec.errors import ModelError
 from cinerec.reviews.persist import (
     check_labels,
     fingerprint_labelled_texts,
-    load_artifact,
-    save_artifact,
+    load_model,
+    save_model,
 )
 
 KIND = "sentiment-tfidf"
@@ -137,27 +137,22 @@ class TfidfSentimentModel:
     def save(self, path: Path, *, metadata: dict[str, Any] | None = None) -> Path:
         """Write the model with its config, data fingerprint and ``metadata`` (e.g. scores)."""
         self._check_fitted()
-        return save_artifact(
+        return save_model(
             path,
             kind=KIND,
-            payload={
-                "config": asdict(self.config),
-                "fingerprint": self.fingerprint,
-                "metadata": metadata or {},
-                "vectorizers": self.vectorizers,
-                "nb_ratio": self.nb_ratio,
-                "classifier": self.classifier,
-            },
+            config=self.config,
+            fingerprint=self.fingerprint,
+            metadata=metadata,
+            vectorizers=self.vectorizers,
+            nb_ratio=self.nb_ratio,
+            classifier=self.classifier,
         )
 
     @classmethod
     def load(cls, path: Path) -> TfidfSentimentModel:
         """Read a model written by :meth:`save`."""
-        record = load_artifact(path, kind=KIND)
-        cfg: dict[str, Any] = {
-            k: tuple(v) if isinstance(v, list) else v for k, v in record["config"].items()
-        }
-        model = cls(TfidfSentimentConfig(**cfg))
+        config, record = load_model(path, kind=KIND, config_class=TfidfSentimentConfig)
+        model = cls(config)
         model.vectorizers = record["vectorizers"]
         model.nb_ratio = record["nb_ratio"]
         model.classifier = record["classifier"]
