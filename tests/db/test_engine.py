@@ -21,7 +21,7 @@ from cinerec.db.engine import (
 from cinerec.db.tables import Base
 from cinerec.errors import ConfigError
 
-HEAD = "0005_chat_state"
+HEAD = "0006_jobs"
 EXPECTED_TABLES = {
     "movies",
     "users",
@@ -33,6 +33,8 @@ EXPECTED_TABLES = {
     "conversations",
     "chat_messages",
     "review_summaries",
+    "jobs",
+    "model_versions",
 }
 
 
