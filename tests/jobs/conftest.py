@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -87,9 +88,10 @@ def tiny_ratings(seed: int = 0) -> pd.DataFrame:
 MakePlatform = Callable[..., Platform]
 
 
-@pytest.fixture
-def make_platform(tmp_path: Path) -> Iterator[MakePlatform]:
-    """Platforms sharing one home on the tiny data set, catalog already in the database."""
+@contextmanager
+def tiny_platforms(tmp_path: Path) -> Iterator[MakePlatform]:
+    """Makes platforms sharing one home on the tiny data set, catalog already in the database;
+    closes their job runners and engines at the end."""
     data = tmp_path / "data"
     (data / "ml-latest-small").mkdir(parents=True)
     tiny_ratings().to_csv(data / "ml-latest-small" / "ratings.csv", index=False)
@@ -106,8 +108,17 @@ def make_platform(tmp_path: Path) -> Iterator[MakePlatform]:
         made.append(platform)
         return platform
 
-    yield make
-    for platform in made:
-        if "jobs" in platform.__dict__:
-            platform.jobs.close()
-        platform.engine.dispose()
+    try:
+        yield make
+    finally:
+        for platform in made:
+            if "jobs" in platform.__dict__:
+                platform.jobs.close()
+            platform.engine.dispose()
+
+
+@pytest.fixture
+def make_platform(tmp_path: Path) -> Iterator[MakePlatform]:
+    """See :func:`tiny_platforms`."""
+    with tiny_platforms(tmp_path) as make:
+        yield make

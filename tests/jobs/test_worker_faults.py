@@ -22,7 +22,7 @@ from tests.jobs.conftest import MakePlatform
 
 REPO = Path(__file__).resolve().parents[2]
 QUICK = {"max_len": 8, "hidden": 16, "layers": 1, "heads": 1, "epochs": 1}
-SLOW = {**QUICK, "epochs": 400}  # long enough to be killed in the middle (about a minute)
+SLOW = {**QUICK, "epochs": 3000}  # about 40 s of fitting on a quiet 2-core machine
 HEARTBEAT_S = 2.0
 
 
@@ -102,10 +102,11 @@ def test_a_killed_worker_leaves_the_served_model_and_a_retry_publishes(workers: 
     first = workers.start()
     job_id = web.jobs.enqueue("train", {"name": "sasrec", "config": SLOW, "threads": 1})
     _until(lambda: web.jobs.get(job_id).state == "running", 120, "the worker to start the job")
-    time.sleep(3.0)  # in the middle of the training
+    time.sleep(12.0)  # past loading the ratings and torch (about 8 s): in the middle of fitting
     assert web.jobs.get(job_id).state == "running", "training ended before the kill"
     first.send_signal(signal.SIGKILL)
     first.wait(10)
+    killed = time.monotonic()
 
     # The served model is unchanged, nothing new is published, the state is visible.
     with web.session() as session:
@@ -123,7 +124,11 @@ def test_a_killed_worker_leaves_the_served_model_and_a_retry_publishes(workers: 
 
     # A new worker gets the unacknowledged message again and finishes the job.
     workers.start()
+    _until(lambda: web.jobs.get(job_id).job.attempts == 2, 180, "the retry to start")
+    restarted = time.monotonic()
     _until(lambda: web.jobs.get(job_id).state in ("done", "failed"), 420, "the retry to finish")
+    print(f"retry started {restarted - killed:.1f} s after the kill, "
+          f"done {time.monotonic() - restarted:.1f} s later")  # fmt: skip
     done = web.jobs.get(job_id)
     assert done.state == "done", done.job.error
     assert done.job.attempts == 2
