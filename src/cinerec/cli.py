@@ -128,11 +128,13 @@ def train(
     try:
         platform = _platform(_settings(data_dir, home))
         if interactions is None:
-            from cinerec.services.ingest import train as run
+            from cinerec.services.ingest import train_version
 
-            info = run(platform, name=model)
+            platform.migrate()
+            info, published = train_version(platform, name=model)
             typer.echo(
-                f"Trained {info.name} (version {info.version}) in {info.train_seconds or 0:.1f} s"
+                f"Trained {info.name} (version {info.version}) in {info.train_seconds or 0:.1f} s; "
+                f"published as {info.name} v{published.version} (servers pick it up)"
             )
             return
         from cinerec.services.own_data import train_on_file
