@@ -81,3 +81,20 @@ def test_a_corrupt_new_version_keeps_the_current_model_serving(
     _, v2 = versions.publish(worker, "ease", lambda d: _ease(d, seed=1))
     (worker.settings.artifacts_dir / v2.path / "meta.json").write_text("{broken")
     assert web.recommender[0] is served and web.served_version == ("ease", 1)
+
+
+def test_a_killed_job_s_old_staging_directory_is_swept(
+    platforms: tuple[Platform, Platform],
+) -> None:
+    import os
+
+    worker, _ = platforms
+    root = worker.settings.artifacts_dir / "versions" / "ease"
+    old, fresh = root / ".staging-old", root / ".staging-fresh"
+    for directory in (old, fresh):
+        directory.mkdir(parents=True)
+        (directory / "model.npz").write_bytes(b"half")
+    two_days_ago = os.stat(old).st_mtime - 2 * 86400
+    os.utime(old, (two_days_ago, two_days_ago))
+    versions.publish(worker, "ease", _ease)
+    assert not old.exists() and fresh.exists()  # a recent one may belong to a running job

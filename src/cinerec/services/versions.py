@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import shutil
+import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -30,6 +31,7 @@ from cinerec.services.platform import Platform
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 VERSIONS = "versions"
+STAGING_TTL_S = 24 * 3600.0
 
 
 def directory_digest(directory: Path) -> str:
@@ -51,6 +53,7 @@ def publish(
     artifacts = platform.settings.artifacts_dir
     root = artifacts / VERSIONS / name
     root.mkdir(parents=True, exist_ok=True)
+    _sweep(root)
     token = f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
     staging, final = root / f".staging-{token}", root / token
     try:
@@ -75,6 +78,18 @@ def publish(
         raise RuntimeError(f"could not record a new version of {name}")
     log.info("published %s version %d (%s)", name, record.version, record.path)
     return out, record
+
+
+def _sweep(root: Path, *, older_than_s: float = STAGING_TTL_S) -> None:
+    """Remove staging directories that killed jobs left behind (older than a day: a job still
+    writing one is never that slow)."""
+    now = time.time()
+    for staging in root.glob(".staging-*"):
+        try:
+            if now - staging.stat().st_mtime > older_than_s:
+                shutil.rmtree(staging, ignore_errors=True)
+        except OSError:
+            continue
 
 
 def _meta(directory: Path) -> dict[str, object]:
