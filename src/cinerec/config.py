@@ -186,6 +186,32 @@ class Settings(BaseSettings):
         "URI): memory:// for one process, redis://host:6379 for several web workers.",
     )
 
+    # Jobs (cinerec.jobs).
+    broker_url: str | None = Field(
+        default=None,
+        description="Job queue broker: redis://host:6379/0 or amqp://user:pw@host:5672/; "
+        "`cinerec worker` runs the jobs. Unset: jobs run in threads of the process that "
+        "enqueues them (one command, nothing else to start).",
+    )
+    job_queue: str = Field(
+        default="cinerec",
+        pattern=r"^[A-Za-z0-9_\-]{1,64}$",
+        description="Queue name (and Redis key namespace) of the jobs; web and workers share it.",
+    )
+    job_heartbeat_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="A worker silent this long is taken as dead: its unfinished job is handed "
+        "to another worker (Redis), and a running job without a heartbeat for this long shows "
+        "as interrupted.",
+    )
+    model_poll_s: float = Field(
+        default=2.0,
+        ge=0,
+        description="How often (at most) a request checks the database for a newly published "
+        "model version.",
+    )
+
     @property
     def resolved_database_url(self) -> str:
         """The configured database URL, or a SQLite file under ``home``."""

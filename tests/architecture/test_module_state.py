@@ -58,9 +58,6 @@ MUTATING_METHODS = frozenset(
 MEMO_DECORATORS = frozenset({"lru_cache", "cache"})
 
 ALLOWED: dict[str, str] = {
-    # Moved to jobs by the jobs branch: the training flags of ingest.py go to the job queue.
-    "services/ingest.py:_TRAINING": "moved to jobs by the jobs branch",
-    "services/ingest.py:_TRAINING_LOCK": "moved to jobs by the jobs branch",
     # Memos of pure functions of read-only files (the prompt templates shipped inside the
     # package; the fonts installed on the machine): the same for every platform, never stale
     # while the process runs, so there is nothing for a platform to own.

@@ -73,3 +73,40 @@ def test_post_prints_the_json_and_writes_cards_on_the_real_catalog(
     assert len(list(out.glob("*.json"))) == 1 and len(list(out.glob("*.png"))) == 5
     bad = runner.invoke(app, [*args, "--theme", "   ", "--out", str(out)])
     assert bad.exit_code == 2 and "Give a theme" in bad.output
+
+
+def test_worker_without_a_broker_says_what_to_set(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CINEREC_BROKER_URL", raising=False)
+    result = runner.invoke(app, ["worker", "--home", str(tmp_path)])
+    assert result.exit_code == 2 and "CINEREC_BROKER_URL" in result.output
+
+
+def test_jobs_enqueue_runs_in_process_and_jobs_lists_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    from tests.jobs.conftest import tiny_ratings
+
+    monkeypatch.delenv("CINEREC_BROKER_URL", raising=False)
+    monkeypatch.setenv("CINEREC_LLM_BACKEND", "none")
+    data = tmp_path / "data" / "ml-latest-small"
+    data.mkdir(parents=True)
+    tiny_ratings().to_csv(data / "ratings.csv", index=False)
+    home = ["--home", str(tmp_path / "home")]
+    args = ["jobs", "enqueue", "train", "--args", '{"name": "popularity"}', *home,
+            "--data-dir", str(tmp_path / "data")]  # fmt: skip
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "job 1 queued" in result.output and "done" in result.output
+    listed = runner.invoke(app, ["jobs", *home])
+    assert listed.exit_code == 0 and listed.output.split()[:3] == ["1", "train", "done"]
+    shown = json.loads(runner.invoke(app, ["jobs", "show", "1", *home]).output)
+    assert shown["state"] == "done" and shown["result"]["version"] == 1
+    assert runner.invoke(app, ["jobs", "show", "9", *home]).exit_code == 2
+    bad = runner.invoke(app, ["jobs", "enqueue", "train", "--args", "[1]", *home])
+    assert bad.exit_code == 2 and "JSON object" in bad.output
+    unknown = runner.invoke(app, ["jobs", "enqueue", "nope", *home])
+    assert unknown.exit_code == 2 and "no job named" in unknown.output

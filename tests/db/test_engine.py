@@ -21,7 +21,7 @@ from cinerec.db.engine import (
 from cinerec.db.tables import Base
 from cinerec.errors import ConfigError
 
-HEAD = "0006_posts"
+HEAD = "0007_jobs"
 EXPECTED_TABLES = {
     "movies",
     "users",
@@ -34,6 +34,8 @@ EXPECTED_TABLES = {
     "chat_messages",
     "review_summaries",
     "posts",
+    "jobs",
+    "model_versions",
 }
 
 

@@ -21,7 +21,6 @@ COMPOSE = REPO / "deploy" / "compose.yaml"
 PROCFILE = REPO / "deploy" / "Procfile"
 
 PENDING = {
-    "worker": "branch jobs adds `cinerec worker`",
 }
 """Subcommands the deployment names before their branch is merged (remove at merge)."""
 

@@ -38,7 +38,7 @@ def test_missing_matplotlib_keeps_result_and_report(
 def test_evaluate_command_prints_the_note_as_one_line(
     ratings: pd.DataFrame, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from cinerec.cli import evaluate as cli
+    from cinerec.evaluation import commands as cli
 
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     monkeypatch.setattr(cli, "build_task", lambda *a, **k: leave_one_out_task(ratings))

@@ -1,8 +1,7 @@
-"""First start: a quick stand-in serves at once, the configured model trains in the background."""
+"""First start: a quick stand-in serves at once, the configured model trains as a job."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -63,18 +62,19 @@ def test_slow_recommender_serves_the_fallback_then_swaps_in(make_platform: MakeP
     ingest.ensure_ready(platform, progress=False)
     assert platform.recommender[1].name == FALLBACK_RECOMMENDER
     assert platform.serving_fallback
-    assert not (platform.artifact_dir() / "meta.json").exists()
+    assert platform.served_version == (FALLBACK_RECOMMENDER, 1)
 
-    thread = ingest.start_background_training(platform, progress=False)
-    assert thread is not None
-    assert ingest.start_background_training(platform, progress=False) is None  # one at a time
-    thread.join(timeout=300)
-    assert not thread.is_alive()
+    job_id = ingest.start_background_training(platform)
+    assert job_id is not None
+    assert ingest.start_background_training(platform) == job_id  # one at a time
+    view = platform.jobs.wait(job_id, timeout_s=300)
+    assert view.state == "done" and view.job.attempts == 1
+    assert view.job.result and view.job.result["name"] == name
     model, info = platform.recommender
     assert info.name == name and not platform.serving_fallback
-    assert (platform.artifact_dir() / "meta.json").exists()
+    assert platform.served_version == (name, 1)
     assert len(model.recommend([], n=3)) == 3
-    assert ingest.start_background_training(platform, progress=False) is None  # nothing to do
+    assert ingest.start_background_training(platform) is None  # nothing to do
 
 
 def test_fast_recommender_trains_during_ensure_ready(make_platform: MakePlatform) -> None:
@@ -86,7 +86,7 @@ def test_fast_recommender_trains_during_ensure_ready(make_platform: MakePlatform
 
 
 def test_artifact_trained_elsewhere_replaces_the_fallback(make_platform: MakePlatform) -> None:
-    platform = make_platform(recommender="sasrec")
+    platform = make_platform(recommender="sasrec", model_poll_s=0)
     ingest.ensure_ready(platform, progress=False)
     assert platform.recommender[1].name == FALLBACK_RECOMMENDER
     # As if `cinerec train` had run in another process.
@@ -99,7 +99,7 @@ def test_artifact_trained_elsewhere_replaces_the_fallback(make_platform: MakePla
 
 
 def test_failed_background_training_keeps_the_fallback(
-    make_platform: MakePlatform, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    make_platform: MakePlatform, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     platform = make_platform(recommender="sasrec")
     ingest.ensure_ready(platform, progress=False)
@@ -107,12 +107,11 @@ def test_failed_background_training_keeps_the_fallback(
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("out of memory")
 
-    monkeypatch.setattr(ingest, "train", broken)
-    with caplog.at_level(logging.ERROR, logger="cinerec.services.ingest"):
-        thread = ingest.start_background_training(platform, progress=False)
-        assert thread is not None
-        thread.join(timeout=30)
-    assert "keeps serving" in caplog.text
+    monkeypatch.setattr(ingest, "train_version", broken)
+    job_id = ingest.start_background_training(platform)
+    assert job_id is not None
+    view = platform.jobs.wait(job_id, timeout_s=30)
+    assert view.state == "failed" and view.job.error == "RuntimeError: out of memory"
     assert platform.serving_fallback
     assert platform.recommender[1].name == FALLBACK_RECOMMENDER
 

@@ -128,11 +128,13 @@ def train(
     try:
         platform = _platform(_settings(data_dir, home))
         if interactions is None:
-            from cinerec.services.ingest import train as run
+            from cinerec.services.ingest import train_version
 
-            info = run(platform, name=model)
+            platform.migrate()
+            info, published = train_version(platform, name=model)
             typer.echo(
-                f"Trained {info.name} (version {info.version}) in {info.train_seconds or 0:.1f} s"
+                f"Trained {info.name} (version {info.version}) in {info.train_seconds or 0:.1f} s; "
+                f"published as {info.name} v{published.version} (servers pick it up)"
             )
             return
         from cinerec.services.own_data import train_on_file
@@ -335,7 +337,7 @@ def evaluate(
 
     With --interactions, the leave-one-out protocol runs on your own file.
     """
-    from cinerec.cli.evaluate import evaluate_command
+    from cinerec.evaluation.commands import evaluate_command
 
     try:
         lines = evaluate_command(
@@ -452,6 +454,105 @@ def chat(
         typer.echo(f"  conversation {conversation} · {done['model']}", err=True)
         if question is not None:
             return
+
+
+@app.command()
+def worker(
+    threads: Annotated[int, typer.Option(min=1, max=64, help="Jobs run at once.")] = 1,
+    data_dir: DataDirOpt = None,
+    home: HomeOpt = None,
+) -> None:
+    """Run jobs (ingest, training, review summaries, embeddings, evaluation) from the queue
+    at CINEREC_BROKER_URL until Ctrl-C or SIGTERM (a running job is finished first)."""
+    from cinerec.jobs.broker import run_worker
+
+    settings = _settings(data_dir, home)
+    if not settings.broker_url:
+        raise _fail(CinerecError(
+            "No broker: set CINEREC_BROKER_URL (redis://127.0.0.1:6379/0 or "
+            "amqp://guest:guest@127.0.0.1:5672/). Without one, `cinerec serve` runs jobs itself."
+        ))  # fmt: skip
+    try:
+        run_worker(_platform(settings), threads=threads)
+    except CinerecError as exc:
+        raise _fail(exc) from None
+
+
+jobs_app = typer.Typer(add_completion=False, help="Background jobs: list, show, enqueue.")
+
+
+@jobs_app.callback(invoke_without_command=True)
+def jobs_list(
+    ctx: typer.Context,
+    limit: Annotated[int, typer.Option("-n", "--limit", min=1, help="How many.")] = 20,
+    home: HomeOpt = None,
+) -> None:
+    """The newest jobs: id, name, state (interrupted: running, but its worker went silent)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    platform = _platform(_settings(home=home))
+    platform.migrate()
+    for view in platform.jobs.list(limit=limit):
+        typer.echo(_job_line(view))
+
+
+def _job_line(view) -> str:  # noqa: ANN001 - a cinerec.jobs.JobView, imported lazily
+    job = view.job
+    when = (job.finished_at or job.heartbeat_at or job.created_at).isoformat(timespec="seconds")
+    line = f"{job.id:5d}  {job.name:16s} {view.state:11s} attempts={job.attempts}  {when}"
+    if job.error:
+        line += f"  error: {job.error.splitlines()[0][:160]}"
+    return line
+
+
+@jobs_app.command("show")
+def jobs_show(job_id: int, home: HomeOpt = None) -> None:
+    """One job as JSON: args, state, attempts, error, result, worker, timestamps."""
+    import json
+    from dataclasses import asdict
+
+    platform = _platform(_settings(home=home))
+    try:
+        view = platform.jobs.get(job_id)
+    except CinerecError as exc:
+        raise _fail(exc) from None
+    typer.echo(json.dumps({**asdict(view.job), "state": view.state}, default=str, indent=2))
+
+
+@jobs_app.command("enqueue")
+def jobs_enqueue(
+    name: Annotated[
+        str, typer.Argument(help="ingest, train, review_summaries, embeddings, evaluate")
+    ],  # fmt: skip
+    args: Annotated[str, typer.Option("--args", help='JSON, e.g. {"name": "als"}')] = "{}",
+    wait: Annotated[bool, typer.Option(help="Wait until it is done or failed.")] = False,
+    data_dir: DataDirOpt = None,
+    home: HomeOpt = None,
+) -> None:
+    """Queue a job (run by `cinerec worker`, or here without a broker: then it waits)."""
+    import json
+
+    try:
+        payload = json.loads(args)
+        if not isinstance(payload, dict):
+            raise ValueError("not an object")
+    except ValueError as exc:
+        raise _fail(CinerecError(f"--args must be a JSON object ({exc}).")) from None
+    platform = _platform(_settings(data_dir, home))
+    try:
+        platform.migrate()
+        job_id = platform.jobs.enqueue(name, payload)
+        typer.echo(f"job {job_id} queued")
+        if wait or platform.jobs.in_process:  # a thread of this process: it must stay alive
+            view = platform.jobs.wait(job_id, timeout_s=24 * 3600, poll_s=0.5)
+            typer.echo(_job_line(view))
+            if view.state != "done":
+                raise typer.Exit(1)
+    except CinerecError as exc:
+        raise _fail(exc) from None
+
+
+app.add_typer(jobs_app, name="jobs")
 
 
 def _add_subcommands() -> None:

@@ -1,10 +1,15 @@
-"""First-run work: load the data sets into the database and train the default recommender."""
+"""First-run work: load the data sets into the database and train the default recommender.
+
+Training publishes a new model version (:mod:`cinerec.services.versions`); web processes
+load it on their next request. On a server, the slow parts run as jobs (:mod:`cinerec.jobs`):
+on a ``cinerec worker`` when a broker is configured, else on a thread of the server.
+"""
 
 from __future__ import annotations
 
 import logging
-import threading
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,18 +19,19 @@ from cinerec.data.catalog import catalog_texts, load_catalog
 from cinerec.data.movielens import load_ratings
 from cinerec.data.paths import resolve_data_dir
 from cinerec.db import repository as repo
+from cinerec.db.jobs import ModelVersionRecord
 from cinerec.errors import CinerecError
 from cinerec.recommenders.artifacts import META_FILE, ArtifactInfo, train_artifact
 from cinerec.recommenders.base import TrainingOptions
-from cinerec.services.background import lower_thread_priority
+from cinerec.services import versions
 from cinerec.services.platform import FALLBACK_RECOMMENDER, Platform
 
 log = logging.getLogger(__name__)
 
 SLOW_RECOMMENDERS = frozenset({"sasrec", "blend"})
 """Minutes to train on 2 cores: a first start serves the fallback while they train."""
-_TRAINING: set[Platform] = set()
-_TRAINING_LOCK = threading.Lock()
+FIRST_RUN_WAIT_S = 4 * 3600.0
+"""How long ``cinerec serve`` waits for a worker to do the first ingest and training."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,31 +81,53 @@ def ingest(platform: Platform, *, download: bool = False, progress: bool = True)
     return IngestReport(data_dir, n, len(ratings), time.perf_counter() - start)
 
 
-def train(
-    platform: Platform, *, name: str | None = None, progress: bool = True, threads: int = 2
-) -> ArtifactInfo:
-    """Train the configured (or named) recommender on all ratings and store the artifact.
+def train_version(
+    platform: Platform,
+    *,
+    name: str | None = None,
+    progress: bool = True,
+    threads: int = 2,
+    config: Mapping[str, object] | None = None,
+) -> tuple[ArtifactInfo, ModelVersionRecord]:
+    """Train the configured (or named) recommender on all ratings and publish it as a new
+    version; its metadata and the version row.
 
-    Training the configured recommender also makes the platform serve it at once.
+    Training the configured recommender also makes this platform serve it at once (other
+    processes load it on their next request).
     """
     settings = platform.settings
     name = name or settings.recommender
     data_dir = data_dir_for(platform)
     interactions = load_ratings(data_dir, settings.dataset)
-    model, info = train_artifact(
+    (model, info), version = versions.publish(
+        platform,
         name,
-        interactions,
-        platform.artifact_dir(name),
-        options=TrainingOptions(seed=settings.seed, threads=threads, progress=progress),
-        extra={"dataset": settings.dataset},
-        item_texts=lambda: catalog_texts(data_dir, settings.dataset),
+        lambda directory: train_artifact(
+            name,
+            interactions,
+            directory,
+            config=None if config is None else dict(config),
+            options=TrainingOptions(seed=settings.seed, threads=threads, progress=progress),
+            extra={"dataset": settings.dataset},
+            item_texts=lambda: catalog_texts(data_dir, settings.dataset),
+        ),
     )
     if name == settings.recommender:
-        platform.set_recommender(model, info)
-    return info
+        platform.set_recommender(model, info, version=version.version)
+    return info, version
+
+
+def train(
+    platform: Platform, *, name: str | None = None, progress: bool = True, threads: int = 2
+) -> ArtifactInfo:
+    """:func:`train_version` without the version row."""
+    return train_version(platform, name=name, progress=progress, threads=threads)[0]
 
 
 def _trained(platform: Platform, name: str | None = None) -> bool:
+    name = name or platform.settings.recommender
+    if versions.newest(platform, name) is not None:
+        return True
     return (platform.artifact_dir(name) / META_FILE).exists()
 
 
@@ -115,33 +143,49 @@ def ensure_ready(platform: Platform, *, progress: bool = True) -> None:
         empty = repo.count_movies(session) == 0
     if empty:
         log.info("First run: loading the catalog into the database")
-        ingest(platform, progress=progress)
+        _now(platform, "ingest", {}, lambda: ingest(platform, progress=progress))
     name = platform.settings.recommender
     if _trained(platform):
         return
     if name not in SLOW_RECOMMENDERS:
         log.info("First run: training the %s recommender", name)
-        train(platform, progress=progress)
+        _now(platform, "train", {"name": name}, lambda: train(platform, progress=progress))
         return
     if not _trained(platform, FALLBACK_RECOMMENDER):
         log.info("First run: training %s to serve while %s trains", FALLBACK_RECOMMENDER, name)
-        train(platform, name=FALLBACK_RECOMMENDER, progress=progress)
+        _now(platform, "train", {"name": FALLBACK_RECOMMENDER},
+             lambda: train(platform, name=FALLBACK_RECOMMENDER, progress=progress))  # fmt: skip
     platform.recommender  # noqa: B018 - loads the stand-in now, not on the first request
 
 
-def start_background_training(
-    platform: Platform, *, progress: bool = True, threads: int = 1
-) -> threading.Thread | None:
-    """Train the configured recommender in a daemon thread while a stand-in serves.
+def _now(platform: Platform, job: str, args: dict[str, object], here: Callable[[], object]) -> None:
+    """Do first-run work before serving: here (with its progress bar) without a broker, else
+    as a job on a worker, waited for."""
+    runner = platform.jobs
+    if runner.in_process:
+        here()
+        return
+    job_id = runner.enqueue(job, args, unique=True)
+    log.warning("waiting for a cinerec worker to run job %d (%s %s)", job_id, job, args)
+    view = runner.wait(job_id, timeout_s=FIRST_RUN_WAIT_S, poll_s=1.0)
+    if view.state != "done":
+        raise CinerecError(f"First-run job {job_id} ({job}) failed: {view.job.error}")
+
+
+def start_background_training(platform: Platform, *, threads: int = 1) -> int | None:
+    """Enqueue the training of the configured recommender while a stand-in serves; the job id.
 
     Does nothing (returns None) unless the platform is serving the fallback model, e.g. after
-    :func:`ensure_ready` on a first start with a slow recommender; at most one training runs
-    per platform. When training ends the new model is swapped in with
-    :meth:`Platform.set_recommender`; a failure is logged and the stand-in keeps serving.
-    ``threads=1`` leaves a core to the web server and the language model.
+    :func:`ensure_ready` on a first start with a slow recommender; a queued or running
+    training of the same model is not enqueued twice (its id is returned). The job publishes
+    a new version that every web process swaps in; a failure is stored on the job and the
+    stand-in keeps serving. ``threads=1`` leaves a core to the web server and the language
+    model.
 
     Example (in the web app's lifespan, after ``ensure_ready``):
-        >>> start_background_training(platform)  # doctest: +SKIP
+        >>> job_id = start_background_training(platform)  # doctest: +SKIP
+        >>> platform.jobs.wait(job_id, timeout_s=3600).state  # doctest: +SKIP
+        'done'
     """
     try:
         platform.recommender  # noqa: B018 - resolves which model serves
@@ -149,26 +193,7 @@ def start_background_training(
         return None
     if not platform.serving_fallback:
         return None
-    with _TRAINING_LOCK:
-        if platform in _TRAINING:
-            return None
-        _TRAINING.add(platform)
     name = platform.settings.recommender
-
-    def run() -> None:
-        lower_thread_priority()  # ALS serves meanwhile; the page's model calls come first
-        started = time.perf_counter()
-        try:
-            info = train(platform, progress=progress, threads=threads)
-            log.info("%s trained in the background in %.0f s; now serving %s",
-                     name, time.perf_counter() - started, info.version)  # fmt: skip
-        except Exception:  # a background job must not crash the server
-            log.exception("training %s in the background failed; %s keeps serving",
-                          name, FALLBACK_RECOMMENDER)  # fmt: skip
-        finally:
-            with _TRAINING_LOCK:
-                _TRAINING.discard(platform)
-
-    thread = threading.Thread(target=run, name=f"cinerec-train-{name}", daemon=True)
-    thread.start()
-    return thread
+    job_id = platform.jobs.enqueue("train", {"name": name, "threads": threads}, unique=True)
+    log.info("training %s as job %d; %s serves meanwhile", name, job_id, FALLBACK_RECOMMENDER)
+    return job_id

@@ -8,17 +8,21 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from cinerec.config import Settings
 from cinerec.db.engine import make_engine, make_session_factory, upgrade
+from cinerec.db.jobs import ModelVersionRecord, latest_version
+from cinerec.errors import ModelError
 from cinerec.llm.backends.base import LLMBackend
 from cinerec.llm.backends.gate import GatedBackend, Priority, PriorityGate
 from cinerec.llm.backends.registry import build_backend
@@ -26,6 +30,9 @@ from cinerec.recommenders.artifacts import META_FILE, ArtifactInfo, load_artifac
 from cinerec.recommenders.base import Recommender
 from cinerec.services.state import PlatformState
 from cinerec.services.streams import SharedStreams
+
+if TYPE_CHECKING:
+    from cinerec.jobs.base import JobRunner
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +57,10 @@ class Platform:
         self.settings = settings
         self._llm = llm
         self._recommender = recommender
+        self._pinned = recommender is not None  # an injected model is never swapped
         self._fallback_in_use = False
+        self._served_version: tuple[str, int] | None = None
+        self._polled = float("-inf")
         self._lock = threading.Lock()
         self.shared_streams: SharedStreams[Any] = SharedStreams()
         """Producers that several listeners share (a run's reasons stream)."""
@@ -112,24 +122,68 @@ class Platform:
     def recommender(self) -> tuple[Recommender, ArtifactInfo]:
         """The trained candidate generator and its metadata (loaded on first use).
 
-        While the configured recommender has no artifact yet (it trains in the background on
-        a first start), the quick :data:`FALLBACK_RECOMMENDER` serves if it is trained, and the
-        configured one takes over as soon as its artifact appears; ``info.name`` says which
-        one is in use.
+        The newest *published* version of the configured recommender serves (a training job
+        publishes one, :mod:`cinerec.services.versions`); at most every ``model_poll_s`` a
+        call looks for a newer one and swaps it in, so every web process follows the jobs.
+        Without a published version, the artifact under :meth:`artifact_dir` serves (``cinerec
+        train`` of older releases). While the configured recommender is not trained yet, the
+        quick :data:`FALLBACK_RECOMMENDER` serves if it is, and the configured one takes over
+        as soon as it appears; ``info.name`` says which one is in use.
         """
         with self._lock:
-            directory = self.artifact_dir()
-            trained = (directory / META_FILE).exists()
-            if self._recommender is None or (self._fallback_in_use and trained):
-                fallback = self.artifact_dir(FALLBACK_RECOMMENDER)
-                if trained or not (fallback / META_FILE).exists():
-                    self._set(load_artifact(directory))  # if missing: "run cinerec train"
-                else:
-                    log.warning("%s is not trained yet; serving %s meanwhile",
-                                self.settings.recommender, FALLBACK_RECOMMENDER)  # fmt: skip
-                    self._set(load_artifact(fallback))
+            now = time.monotonic()
+            if self._recommender is None or (
+                not self._pinned and now - self._polled >= self.settings.model_poll_s
+            ):
+                self._polled = now
+                self._refresh()
             assert self._recommender is not None
             return self._recommender
+
+    def _newest(self, name: str) -> ModelVersionRecord | None:
+        try:
+            with self.session() as session:
+                return latest_version(session, name=name)
+        except SQLAlchemyError:  # no such table yet (an old database before `migrate`)
+            return None
+
+    def _load_version(self, version: ModelVersionRecord) -> bool:
+        """Serve ``version``; False (the current model keeps serving) if it cannot be loaded."""
+        try:
+            loaded = load_artifact(self.settings.artifacts_dir / version.path)
+        except ModelError:
+            if self._recommender is None:
+                raise
+            log.exception("%s version %d not loaded; the current model keeps serving",
+                          version.name, version.version)  # fmt: skip
+            return False
+        self._set(loaded, (version.name, version.version))
+        return True
+
+    def _refresh(self) -> None:
+        name = self.settings.recommender
+        published = self._newest(name)
+        if published is not None:
+            if self._served_version != (name, published.version):
+                self._load_version(published)
+            return
+        if self._recommender is not None and not self._fallback_in_use:
+            return
+        directory = self.artifact_dir()
+        if (directory / META_FILE).exists():
+            self._set(load_artifact(directory))
+            return
+        if self._recommender is not None:
+            return  # the fallback keeps serving
+        fallback = self._newest(FALLBACK_RECOMMENDER)
+        legacy = self.artifact_dir(FALLBACK_RECOMMENDER)
+        if fallback is None and not (legacy / META_FILE).exists():
+            self._set(load_artifact(directory))  # missing: "run cinerec train"
+            return
+        log.warning("%s is not trained yet; serving %s meanwhile",
+                    name, FALLBACK_RECOMMENDER)  # fmt: skip
+        if fallback is None or not self._load_version(fallback):
+            self._set(load_artifact(legacy))
 
     @property
     def serving_fallback(self) -> bool:
@@ -137,14 +191,39 @@ class Platform:
         with self._lock:
             return self._fallback_in_use
 
-    def _set(self, loaded: tuple[Recommender, ArtifactInfo]) -> None:
+    @property
+    def served_version(self) -> tuple[str, int] | None:
+        """(name, version number) of the published version serving now; None for an
+        unversioned artifact or an injected model."""
+        with self._lock:
+            return self._served_version
+
+    def _set(
+        self, loaded: tuple[Recommender, ArtifactInfo], version: tuple[str, int] | None = None
+    ) -> None:
         self._recommender = loaded
+        self._served_version = version
         self._fallback_in_use = loaded[1].name != self.settings.recommender
 
-    def set_recommender(self, model: Recommender, info: ArtifactInfo) -> None:
-        """Serve ``model`` from now on (e.g. when background training finishes)."""
+    def set_recommender(
+        self, model: Recommender, info: ArtifactInfo, *, version: int | None = None
+    ) -> None:
+        """Serve ``model`` from now on (e.g. when this process has just trained it);
+        ``version``: its published version number."""
         with self._lock:
-            self._set((model, info))
+            self._set((model, info), None if version is None else (info.name, version))
+
+    # Jobs -------------------------------------------------------------------------------------
+    @cached_property
+    def jobs(self) -> JobRunner:
+        """The job runner: Dramatiq on ``broker_url``, else threads of this process."""
+        if self.settings.broker_url:
+            from cinerec.jobs.broker import BrokerRunner
+
+            return BrokerRunner(self)
+        from cinerec.jobs.inprocess import InProcessRunner
+
+        return InProcessRunner(self)
 
     # Language model ---------------------------------------------------------------------------
     @property

@@ -18,7 +18,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from cinerec import __version__
 from cinerec.config import Settings
 from cinerec.errors import CinerecError, NotFoundError, ValidationError
-from cinerec.services import ingest, retrieval, reviews
+from cinerec.services import background
 from cinerec.services.platform import Platform
 from cinerec.web.fair_use import ModelGate, TooManyRequests
 from cinerec.web.routes import api, chat, pages, posts
@@ -56,11 +56,9 @@ def create_app(settings: Settings, *, platform: Platform | None = None) -> FastA
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         platform.migrate()
-        ingest.start_background_training(platform)  # only when a stand-in model is serving
-        if settings.warm_embeddings:  # chat retrieval, then the embedding index, in background
-            retrieval.start_embedding_build(platform)
-        if settings.review_summaries:  # aspect summaries from IMDB reviews, in background
-            reviews.start_review_build(platform)
+        # Training (only while a stand-in serves), review summaries, the embedding index: jobs
+        # on a `cinerec worker` with a broker, else on low-priority threads of this process.
+        background.start_server_jobs(platform)
         yield
 
     app = FastAPI(

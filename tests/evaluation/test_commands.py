@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from cinerec.cli.evaluate import evaluate_command, parse_models
+from cinerec.evaluation.commands import evaluate_command, parse_models
 from cinerec.errors import ConfigError
 
 

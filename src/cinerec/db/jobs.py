@@ -1,0 +1,185 @@
+"""Job state and published model versions: keyword-only functions, like :mod:`repository`.
+
+Functions never commit (the caller owns the transaction) and return frozen records.
+
+Example::
+
+    with Session.begin() as session:
+        job = create_job(session, name="train", args={"name": "als"})
+    with Session.begin() as session:
+        start_job(session, job_id=job.id, worker="host:123")
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from cinerec.db.tables import JobRow, ModelVersionRow, utcnow
+from cinerec.errors import NotFoundError
+
+QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
+STATES = (QUEUED, RUNNING, DONE, FAILED)
+
+
+@dataclass(frozen=True, slots=True)
+class JobRecord:
+    """One job as stored."""
+
+    id: int
+    name: str
+    args: dict[str, Any]
+    state: str
+    attempts: int
+    error: str | None
+    result: dict[str, Any] | None
+    worker: str | None
+    created_at: datetime
+    started_at: datetime | None
+    heartbeat_at: datetime | None
+    finished_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class ModelVersionRecord:
+    """One published model version; ``path`` is relative to the artifacts directory."""
+
+    name: str
+    version: int
+    path: str
+    digest: str
+    info: dict[str, Any]
+    created_at: datetime
+
+
+def _job(row: JobRow) -> JobRecord:
+    return JobRecord(
+        id=row.id, name=row.name, args=dict(row.args or {}), state=row.state,
+        attempts=row.attempts, error=row.error, result=row.result, worker=row.worker,
+        created_at=row.created_at, started_at=row.started_at, heartbeat_at=row.heartbeat_at,
+        finished_at=row.finished_at,
+    )  # fmt: skip
+
+
+def _version(row: ModelVersionRow) -> ModelVersionRecord:
+    return ModelVersionRecord(
+        name=row.name, version=row.version, path=row.path, digest=row.digest,
+        info=dict(row.info or {}), created_at=row.created_at,
+    )  # fmt: skip
+
+
+def create_job(session: Session, *, name: str, args: dict[str, Any]) -> JobRecord:
+    """A new queued job."""
+    row = JobRow(name=name, args=dict(args), state=QUEUED, attempts=0, created_at=utcnow())
+    session.add(row)
+    session.flush()
+    return _job(row)
+
+
+def _row(session: Session, job_id: int, *, lock: bool = False) -> JobRow:
+    query = select(JobRow).where(JobRow.id == job_id)
+    row = session.scalars(query.with_for_update() if lock else query).one_or_none()
+    if row is None:
+        raise NotFoundError(f"There is no job {job_id}.")
+    return row
+
+
+def get_job(session: Session, *, job_id: int) -> JobRecord:
+    """The job; NotFoundError when there is none."""
+    return _job(_row(session, job_id))
+
+
+def list_jobs(session: Session, *, limit: int = 20, name: str | None = None) -> list[JobRecord]:
+    """The newest jobs first."""
+    query = select(JobRow).order_by(JobRow.id.desc()).limit(limit)
+    if name is not None:
+        query = query.where(JobRow.name == name)
+    return [_job(row) for row in session.scalars(query)]
+
+
+def find_active_job(
+    session: Session, *, name: str, args: dict[str, Any], alive_since: datetime
+) -> JobRecord | None:
+    """A queued job with these ``name`` and ``args``, or a running one whose heartbeat is not
+    older than ``alive_since`` (None: nothing of the kind is pending)."""
+    rows = session.scalars(
+        select(JobRow).where(JobRow.name == name, JobRow.state.in_((QUEUED, RUNNING)))
+    )
+    for row in rows:
+        if dict(row.args or {}) != dict(args):
+            continue
+        beat = row.heartbeat_at
+        if row.state == QUEUED or (beat is not None and beat >= alive_since):
+            return _job(row)
+    return None
+
+
+def start_job(session: Session, *, job_id: int, worker: str) -> JobRecord | None:
+    """Mark the job running (one more attempt); None when it is already done."""
+    row = _row(session, job_id, lock=True)
+    if row.state == DONE:
+        return None
+    now = utcnow()
+    row.state, row.worker, row.error = RUNNING, worker, None
+    row.attempts += 1
+    row.started_at = row.heartbeat_at = now
+    row.finished_at = None
+    session.flush()
+    return _job(row)
+
+
+def heartbeat_job(session: Session, *, job_id: int) -> None:
+    """Say the running job's worker is alive."""
+    _row(session, job_id).heartbeat_at = utcnow()
+
+
+def finish_job(
+    session: Session, *, job_id: int, result: dict[str, Any] | None = None, error: str | None = None
+) -> JobRecord:
+    """Mark the job done (with its ``result``) or, with ``error``, failed."""
+    row = _row(session, job_id, lock=True)
+    row.state = FAILED if error is not None else DONE
+    row.result, row.error = result, error
+    row.finished_at = utcnow()
+    session.flush()
+    return _job(row)
+
+
+def publish_version(
+    session: Session, *, name: str, path: str, digest: str, info: dict[str, Any]
+) -> ModelVersionRecord:
+    """Record a new version of ``name`` (one more than the newest). Two publishers at once: the
+    second one's commit fails on the unique (name, version) constraint and it tries again."""
+    newest = session.scalar(
+        select(func.max(ModelVersionRow.version)).where(ModelVersionRow.name == name)
+    )
+    row = ModelVersionRow(
+        name=name, version=(newest or 0) + 1, path=path, digest=digest, info=dict(info),
+        created_at=utcnow(),
+    )  # fmt: skip
+    session.add(row)
+    session.flush()
+    return _version(row)
+
+
+def latest_version(session: Session, *, name: str) -> ModelVersionRecord | None:
+    """The newest published version of ``name``, or None."""
+    row = session.scalars(
+        select(ModelVersionRow)
+        .where(ModelVersionRow.name == name)
+        .order_by(ModelVersionRow.version.desc())
+        .limit(1)
+    ).one_or_none()
+    return None if row is None else _version(row)
+
+
+def list_versions(session: Session, *, name: str | None = None) -> list[ModelVersionRecord]:
+    """Published versions, newest first."""
+    query = select(ModelVersionRow).order_by(ModelVersionRow.id.desc())
+    if name is not None:
+        query = query.where(ModelVersionRow.name == name)
+    return [_version(row) for row in session.scalars(query)]

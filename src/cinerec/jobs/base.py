@@ -1,0 +1,169 @@
+"""The job interface: enqueue by name, state in the database, one way to run a job.
+
+A runner only decides *where* a job runs (:meth:`JobRunner._dispatch`); :meth:`JobRunner.run`
+is the same everywhere: mark the job running (one more attempt), keep its heartbeat fresh,
+call the task, store its result or its error.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from cinerec.db import jobs as store
+from cinerec.errors import CinerecError, ValidationError
+
+if TYPE_CHECKING:
+    from cinerec.services.platform import Platform
+
+log = logging.getLogger(__name__)
+
+Task = Callable[["Platform", dict[str, Any]], dict[str, Any] | None]
+"""A job's work: gets the platform and the job's JSON arguments, returns a JSON result."""
+
+INTERRUPTED = "interrupted"
+"""Shown (never stored) for a running job whose heartbeat is older than ``job_heartbeat_s``."""
+
+
+class JobError(CinerecError):
+    """A job failed, or did not finish in time."""
+
+
+@dataclass(frozen=True, slots=True)
+class JobView:
+    """A job as people see it: the stored record plus the state shown (``interrupted``)."""
+
+    job: store.JobRecord
+    state: str
+
+    @property
+    def finished(self) -> bool:
+        return self.state in (store.DONE, store.FAILED)
+
+
+def describe(job: store.JobRecord, *, heartbeat_s: float, now: datetime | None = None) -> JobView:
+    """The shown state: ``interrupted`` for a running job whose worker stopped beating."""
+    now = now or datetime.now(UTC)
+    stale = job.heartbeat_at is None or now - job.heartbeat_at > timedelta(seconds=heartbeat_s)
+    return JobView(job, INTERRUPTED if job.state == store.RUNNING and stale else job.state)
+
+
+def worker_name() -> str:
+    """``host:pid`` of this process (stored with the job it runs)."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+class JobRunner:
+    """Enqueue, inspect and run jobs; subclasses say where a job runs."""
+
+    in_process: bool = False
+
+    def __init__(self, platform: Platform, tasks: Mapping[str, Task] | None = None) -> None:
+        from cinerec.jobs.tasks import TASKS
+
+        self.platform = platform
+        self.tasks: dict[str, Task] = dict(TASKS if tasks is None else tasks)
+        self.heartbeat_s = platform.settings.job_heartbeat_s
+
+    # Enqueue and inspect ---------------------------------------------------------------------
+    def enqueue(
+        self, name: str, args: Mapping[str, Any] | None = None, *, unique: bool = False
+    ) -> int:
+        """Queue job ``name`` with JSON ``args``; its id. With ``unique``, a queued or live
+        running job of the same name and args is returned instead of a second one."""
+        if name not in self.tasks:
+            known = ", ".join(sorted(self.tasks))
+            raise ValidationError(f"There is no job named {name!r} (known: {known}).")
+        try:
+            payload = json.loads(json.dumps(dict(args or {})))
+        except (TypeError, ValueError) as exc:
+            raise ValidationError(f"Job arguments must be JSON ({exc}).") from None
+        with self.platform.session() as session:
+            if unique:
+                alive = datetime.now(UTC) - timedelta(seconds=self.heartbeat_s)
+                found = store.find_active_job(session, name=name, args=payload, alive_since=alive)
+                if found is not None:
+                    return found.id
+            job = store.create_job(session, name=name, args=payload)
+        self._dispatch(job.id)
+        return job.id
+
+    def get(self, job_id: int) -> JobView:
+        """The job now; NotFoundError when there is none."""
+        with self.platform.session() as session:
+            return describe(store.get_job(session, job_id=job_id), heartbeat_s=self.heartbeat_s)
+
+    def list(self, *, limit: int = 20) -> list[JobView]:
+        """The newest jobs first."""
+        with self.platform.session() as session:
+            jobs = store.list_jobs(session, limit=limit)
+        return [describe(job, heartbeat_s=self.heartbeat_s) for job in jobs]
+
+    def wait(self, job_id: int, *, timeout_s: float, poll_s: float = 0.2) -> JobView:
+        """Block until the job is done or failed (JobError after ``timeout_s``)."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            view = self.get(job_id)
+            if view.finished:
+                return view
+            if time.monotonic() >= deadline:
+                raise JobError(f"Job {job_id} ({view.job.name}) is still {view.state} after "
+                               f"{timeout_s:.0f} s.")  # fmt: skip
+            time.sleep(poll_s)
+
+    # Run ---------------------------------------------------------------------------------------
+    def run(self, job_id: int) -> store.JobRecord | None:
+        """Run the job here and now; None when it was already done (a redelivered message).
+
+        The task's exception is stored as the job's error and raised again (so a broker can
+        retry it).
+        """
+        with self.platform.session() as session:
+            job = store.start_job(session, job_id=job_id, worker=worker_name())
+        if job is None:
+            log.info("job %d is already done; skipped", job_id)
+            return None
+        log.info("job %d (%s, attempt %d) started", job.id, job.name, job.attempts)
+        stop = threading.Event()
+        beat = threading.Thread(
+            target=self._beat, args=(job_id, stop), name=f"cinerec-job-{job_id}-beat", daemon=True
+        )
+        beat.start()
+        try:
+            result = self.tasks[job.name](self.platform, job.args)
+        except BaseException as exc:
+            stop.set()
+            error = f"{type(exc).__name__}: {exc}"
+            with self.platform.session() as session:
+                store.finish_job(session, job_id=job_id, error=error[:4000])
+            log.warning("job %d (%s) failed: %s", job_id, job.name, error)
+            raise
+        finally:
+            stop.set()
+            beat.join()
+        with self.platform.session() as session:
+            done = store.finish_job(session, job_id=job_id, result=dict(result or {}))
+        log.info("job %d (%s) done", job_id, job.name)
+        return done
+
+    def _beat(self, job_id: int, stop: threading.Event) -> None:
+        while not stop.wait(max(0.5, self.heartbeat_s / 4)):
+            try:
+                with self.platform.session() as session:
+                    store.heartbeat_job(session, job_id=job_id)
+            except Exception as exc:  # noqa: BLE001 - a missed beat must not stop the job
+                log.warning("job %d heartbeat not stored: %s", job_id, exc)
+
+    def _dispatch(self, job_id: int) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Release connections (a broker's)."""

@@ -1,0 +1,107 @@
+"""Versioned model artifacts: a training job publishes a new version; web processes load it.
+
+A version is written into a staging directory, renamed to its final name (atomic on one file
+system) and only then recorded in the ``model_versions`` table. Readers load only recorded
+versions, so nobody ever sees a half-written model: a job killed mid-training leaves at most
+a ``.staging-*`` directory that no row points to, and the served version stays what it was.
+
+Layout: ``<artifacts>/versions/<name>/<UTC time>-<random>/`` (the model's files and
+``meta.json``); the row keeps that path relative to ``<artifacts>``, so web and workers that
+mount the same directory at different places agree.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import shutil
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TypeVar
+
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+from cinerec.db.jobs import ModelVersionRecord, latest_version, publish_version
+from cinerec.recommenders.artifacts import META_FILE
+from cinerec.services.platform import Platform
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+VERSIONS = "versions"
+STAGING_TTL_S = 24 * 3600.0
+
+
+def directory_digest(directory: Path) -> str:
+    """SHA-256 over the files of ``directory`` (relative paths and contents, sorted)."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in directory.rglob("*") if p.is_file()):
+        digest.update(path.relative_to(directory).as_posix().encode() + b"\0")
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()
+
+
+def publish(
+    platform: Platform, name: str, write: Callable[[Path], T]
+) -> tuple[T, ModelVersionRecord]:
+    """Call ``write(directory)`` to fill a fresh directory, then publish it as the next
+    version of ``name``; what ``write`` returned and the version row."""
+    artifacts = platform.settings.artifacts_dir
+    root = artifacts / VERSIONS / name
+    root.mkdir(parents=True, exist_ok=True)
+    _sweep(root)
+    token = f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
+    staging, final = root / f".staging-{token}", root / token
+    try:
+        out = write(staging)
+        if not (staging / META_FILE).is_file():
+            raise RuntimeError(f"{staging} has no {META_FILE}; nothing was published")
+        digest = directory_digest(staging)
+        staging.rename(final)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    info = _meta(final)
+    platform.migrate()
+    for _ in range(5):
+        try:
+            with platform.session() as session:
+                record = publish_version(session, name=name, digest=digest, info=info,
+                                         path=final.relative_to(artifacts).as_posix())  # fmt: skip
+            break
+        except IntegrityError:  # another job published the same version number first
+            continue
+    else:  # pragma: no cover - five publishers in a row
+        raise RuntimeError(f"could not record a new version of {name}")
+    log.info("published %s version %d (%s)", name, record.version, record.path)
+    return out, record
+
+
+def _sweep(root: Path, *, older_than_s: float = STAGING_TTL_S) -> None:
+    """Remove staging directories that killed jobs left behind (older than a day: a job still
+    writing one is never that slow)."""
+    now = time.time()
+    for staging in root.glob(".staging-*"):
+        try:
+            if now - staging.stat().st_mtime > older_than_s:
+                shutil.rmtree(staging, ignore_errors=True)
+        except OSError:
+            continue
+
+
+def _meta(directory: Path) -> dict[str, object]:
+    import json
+
+    return json.loads((directory / META_FILE).read_text(encoding="utf-8"))
+
+
+def newest(platform: Platform, name: str) -> ModelVersionRecord | None:
+    """The newest published version of ``name`` (None: none, or no such table yet)."""
+    try:
+        with platform.session() as session:
+            return latest_version(session, name=name)
+    except SQLAlchemyError:
+        return None
