@@ -41,6 +41,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "benchmarks" / "data"
 OUT = ROOT / "benchmarks" / "results" / "newviewer"
 LLM_MODEL = "qwen2.5-coder-0.5b"
+log = logging.getLogger("newviewer")
 PACKAGES = ("numpy", "scipy", "pandas", "lightgbm", "implicit", "torch", "llama_cpp_python")
 
 
@@ -93,6 +94,53 @@ def latency(ranker: LearnedRanker, data, tastes: TasteCache | None, n: int = 30)
     return out
 
 
+def yesno_hook(model: str, catalog, threads: int = 1):
+    """The language model's Yes/No log-odds (contrasted with an unknown viewer's, as on the
+    page) of a case's candidates: the viewer's statement is its taste text, the ticks its
+    history; None when the model fell back."""
+    from cinerec.config import Settings
+    from cinerec.llm.backends.llamacpp import LlamaCppBackend
+    from cinerec.llm.models import locate_gguf
+    from cinerec.llm.persona import UserProfile
+    from cinerec.llm.rerank import Candidate
+    from cinerec.llm.yesno import PriorCache, yesno_scores
+
+    path = locate_gguf(model, Settings(llm_backend="none").cache_dir)
+    backend = LlamaCppBackend(path, n_threads=threads, n_ctx=4096, seed=42, model_name=model)
+    backend.load()
+    movies = {m.movie_id: m for m in catalog}
+    priors = PriorCache()
+    memo: dict[tuple, np.ndarray | None] = {}
+
+    def score(case, ids):
+        key = (case.user_id, case.features["statement"], tuple(h.movie_id for h in case.history))
+        if (key, tuple(ids)) not in memo:
+            memo[key, tuple(ids)] = _score(case, ids)
+            log.info("yes/no %d: user %s %s", len(memo), case.user_id, case.features["language"])
+        return memo[key, tuple(ids)]
+
+    def _score(case, ids):
+        profile = UserProfile(
+            name="", taste=case.features["statement"], language=case.features["language"]
+        )
+        history = [movies[h.movie_id] for h in case.history if h.movie_id in movies]
+        cands = [Candidate(movies[i], 0.0) for i in ids]
+        result = yesno_scores(backend, profile, "", history, cands, timeout_s=300, priors=priors)
+        if result.fallback:
+            return None
+        by_id = dict(zip(result.movie_ids, result.scores, strict=True))
+        return np.array([by_id[i] for i in ids], np.float64)
+
+    first = [m.movie_id for m in catalog[:3]]
+    from cinerec.data.types import Rated
+    from cinerec.evaluation.protocols import EvalCase
+
+    probe = EvalCase(0, (Rated(first[0]),), (), {"statement": "sci-fi", "language": "en"})
+    if _score(probe, first[1:]) is None:
+        raise SystemExit("The Yes/No model fell back on a probe; not running")
+    return score
+
+
 def main() -> None:
     """Run one data set and write its results."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
@@ -114,6 +162,10 @@ def main() -> None:
     parser.add_argument(
         "--sasrec-epochs", type=int, default=None, help="bound SASRec's training (default 20)"
     )
+    parser.add_argument(
+        "--yesno-model", default=None, help="add the Yes/No rows with this embedded model"
+    )
+    parser.add_argument("--yesno-top", type=int, default=10)
     parser.add_argument("--no-ablations", action="store_true", help="skip the ltr-<family> rows")
     args = parser.parse_args()
     prov = provenance(sys.argv[1:])
@@ -144,6 +196,8 @@ def main() -> None:
         taste_cache=tastes,
         measure=lambda ranker: latency(ranker, data, tastes),
         ablations=not args.no_ablations,
+        yesno=yesno_hook(args.yesno_model, catalog) if args.yesno_model else None,
+        yesno_top=args.yesno_top,
     )
     result, arrays = run_newviewer(data, catalog, options)
     result["provenance"] = prov
