@@ -12,6 +12,11 @@ labelled; the retriever is then refitted on every training user for serving.
 The language model's structured taste (:mod:`cinerec.llm.taste`) is not a training feature
 (training users have no parses); when ``llm_weight`` is above 0 its match count is added to
 the ranker's score, with the weight tuned on validation users (``benchmarks/newviewer.py``).
+Validation chose 0, so nothing from the language model orders the cards: the ranker's order
+is LightGBM's over the retriever, tick, statement-embedding, rule-based taste, popularity and
+year features (plus ``e5`` and ``reviews`` where configured). The model's Yes/No score is not a
+feature either: ``benchmarks/newviewer.py --yesno-model`` measures it as a re-order of the
+ranker's top on the users with parses, off the page's path.
 
 Example:
     >>> ranker = LearnedRanker(LearnedRankerConfig(retriever="ease"))  # doctest: +SKIP
