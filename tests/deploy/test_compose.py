@@ -20,8 +20,7 @@ REPO = Path(__file__).resolve().parents[2]
 COMPOSE = REPO / "deploy" / "compose.yaml"
 PROCFILE = REPO / "deploy" / "Procfile"
 
-PENDING = {
-}
+PENDING = {}
 """Subcommands the deployment names before their branch is merged (remove at merge)."""
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from cinerec.evaluation.commands import evaluate_command, parse_models
 from cinerec.errors import ConfigError
+from cinerec.evaluation.commands import evaluate_command, parse_models
 
 
 def test_parse_models_with_labels_and_configs() -> None:
@@ -51,3 +51,24 @@ def test_real_ml100k_run(real_data_dir: Path, tmp_path: Path) -> None:
     # Most-popular on ua with train positives excluded: P@10 about 0.10, AUC about 0.86.
     assert 0.05 < scores["precision@10"]["mean"] < 0.2
     assert 0.8 < scores["auc"]["mean"] < 0.95
+
+
+@pytest.mark.parametrize(
+    ("configs", "message"),
+    [
+        ('{"ltr": {"families": ["nope"]}}', "families must be some of"),
+        ('{"sasrec": {"epochs": 0}}', "epochs must be >= 1"),
+        ('{"ltr": {"taste_pools": 5}}', "Unknown setting"),
+    ],
+)
+def test_newviewer_settings_are_checked_before_the_data_load(
+    tmp_path: Path, configs: str, message: str
+) -> None:
+    with pytest.raises(ConfigError, match=message):
+        evaluate_command(
+            protocol="newviewer",
+            models="popularity,sasrec,ltr",
+            out_dir=tmp_path / "out",
+            configs=configs,
+            data_dir=tmp_path / "no-data-here",
+        )

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from cinerec.data.types import Interactions, Rated
 from cinerec.errors import ConfigError, ModelError
 from cinerec.evaluation.newviewer import newviewer_data
+from cinerec.ranking.features import COLUMNS
 from cinerec.ranking.ranker import LearnedRanker, LearnedRankerConfig
 from cinerec.recommenders.base import FeatureAware, TrainingOptions
 from cinerec.recommenders.registry import build
@@ -89,3 +91,33 @@ def test_an_ablation_retrains_without_the_family(trained: LearnedRanker) -> None
 def test_loading_nothing_says_to_retrain(tmp_path: Path) -> None:
     with pytest.raises(ModelError, match="retrain"):
         LearnedRanker.load(tmp_path / "missing")
+
+
+def test_the_e5_family_and_taste_pool_train_save_and_load(tmp_path: Path) -> None:
+    data = newviewer_data(make_ratings(200), make_catalog(), dataset="synthetic", seed=1)
+    config = LearnedRankerConfig(
+        retriever="ease",
+        cache_dir=str(tmp_path / "emb"),
+        n_estimators=30,
+        families=("retriever", "ticks", "statement", "taste", "popularity", "e5"),
+        retriever_pool=10,
+        statement_pool=2,
+        taste_pool=20,
+    )
+    ranker = LearnedRanker(
+        config, embedder=HashingEmbedder(), catalog=make_catalog(), e5=HashingEmbedder()
+    )
+    ranker.fit(Interactions(data.train), TrainingOptions(seed=0, threads=1))
+    statement = "romance and weddings in paris, no sci-fi"
+    cands = ranker.candidates([SCIFI[0], SCIFI[1]], statement)
+    assert cands.from_pools is not None and (~cands.from_pools).any()
+    assert np.any(cands.features[:, COLUMNS.index("e5_sim")] != 0)
+    ranker.save(tmp_path / "ltr")
+    loaded = LearnedRanker.load(
+        tmp_path / "ltr", embedder=HashingEmbedder(), catalog=make_catalog(), e5=HashingEmbedder()
+    )
+    ticks = [Rated(SCIFI[0]), Rated(SCIFI[1])]
+    before = ranker.recommend_for(ticks, 10, features={"statement": statement})
+    after = loaded.recommend_for(ticks, 10, features={"statement": statement})
+    assert [r.movie_id for r in after] == [r.movie_id for r in before]
+    assert sum(r.movie_id in ROMANCE for r in after) >= 8

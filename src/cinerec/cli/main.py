@@ -194,6 +194,10 @@ def recommend(
         )
 
 
+SHUTDOWN_GRACE_S = 5
+"""Seconds ``cinerec serve`` waits for open requests on SIGTERM before it closes them."""
+
+
 @app.command()
 def serve(
     data_dir: DataDirOpt = None,
@@ -250,6 +254,8 @@ def serve(
         host=settings.host,
         port=settings.port,
         log_level="warning",
+        # a stop must not wait on open browser connections or a streamed reason
+        timeout_graceful_shutdown=SHUTDOWN_GRACE_S,
     )
 
 

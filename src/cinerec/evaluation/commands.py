@@ -127,6 +127,7 @@ def evaluate_command(
     if protocol == "newviewer" and interactions is None:
         return newviewer_command(
             [s.name for s in specs],
+            configs={s.name: dict(s.config) for s in specs if s.config},
             out_dir=out_dir,
             dataset=dataset,
             data_dir=data_dir,
@@ -183,10 +184,13 @@ def newviewer_command(
     resamples: int,
     max_users: int | None,
     taste_cache: Path | None,
+    configs: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> list[str]:
     """The newviewer side-by-side run (:mod:`cinerec.evaluation.newviewer_run`): ``models``
     names the retrievers on the ticks (``ltr`` and the page pipelines always run); returns the
-    lines to print.
+    lines to print. ``configs`` holds registry settings per name: a retriever's (e.g.
+    ``{"sasrec": {"epochs": 6}}``) and the ranker's under ``ltr`` (e.g. its ``families`` and
+    ``taste_pool``).
 
     Raises:
         ConfigError: a model that is not a newviewer retriever.
@@ -197,7 +201,7 @@ def newviewer_command(
     from cinerec.evaluation.newviewer_report import write_newviewer
     from cinerec.evaluation.newviewer_run import RETRIEVERS, NewViewerOptions, run_newviewer
     from cinerec.llm.taste import TasteCache
-    from cinerec.ranking.ranker import LearnedRankerConfig
+    from cinerec.recommenders.registry import make_config
 
     unknown = [m for m in models if m not in (*RETRIEVERS, "ltr")]
     if unknown:
@@ -205,12 +209,17 @@ def newviewer_command(
             f"newviewer runs the retrievers {list(RETRIEVERS)} (+ ltr); not {unknown}"
         )
     name = dataset or ML_LATEST_SMALL
+    ranker = make_config("ltr", {"dataset": name, **dict((configs or {}).get("ltr", {}))})
+    retriever_configs = {k: v for k, v in (configs or {}).items() if k != "ltr"}
+    for key, values in retriever_configs.items():
+        make_config(key, values)  # a wrong setting fails before the data load
     root = resolve_data_dir(data_dir)
     catalog = load_catalog(root, name)
     data = newviewer_data(load_ratings(root, name).frame, catalog, dataset=name, seed=seed)
     options = NewViewerOptions(
         retrievers=tuple(m for m in models if m != "ltr"),
-        ranker=LearnedRankerConfig(dataset=name),
+        ranker=ranker,
+        retriever_configs=retriever_configs,
         resamples=resamples,
         seed=seed,
         threads=threads,

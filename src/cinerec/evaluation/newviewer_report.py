@@ -56,7 +56,9 @@ def markdown(result: Mapping[str, Any]) -> str:
             "| model | set | " + " | ".join(f"k={k}" for k in NEWVIEWER_KS) + " |",
             "|---|---|" + "---|" * len(NEWVIEWER_KS),
         ]
-        for m in ("ltr", "ltr+llm", "page-genre", "llm-taste"):
+        for m in ("ltr", "ltr+llm", "ltr+yesno", "ltr+model", "page-genre", "llm-taste"):
+            if m not in table:
+                continue
             for lang in LANGUAGES:
                 cells = [
                     _cell(table, m, set_name(k, "popular", lang) + "@llm") for k in NEWVIEWER_KS
@@ -69,6 +71,21 @@ def markdown(result: Mapping[str, Any]) -> str:
         for name, value in val.get("ndcg@10", {}).items():
             lines.append(f"- {name}: NDCG@10 {value:.4f}")
         lines.append(f"- language-model weight chosen: {val.get('llm_weight')}")
+        yesno = val.get("yesno")
+        if yesno:
+            grid = ", ".join(f"{w}: {v:.4f}" for w, v in yesno.get("grid", {}).items())
+            calls = yesno.get("calls", {})
+            lines.append(
+                f"- Yes/No weight chosen: {yesno.get('weight')} (top {yesno.get('top')}; "
+                f"validation k=3 cases {yesno.get('validation_cases')}, NDCG@10 by weight: "
+                f"{grid}); model calls {calls.get('n')}, fallbacks {calls.get('fallbacks')}, "
+                f"{calls.get('seconds', 0.0):.0f} s"
+            )
+        lines.append("")
+    if result.get("latency"):
+        lines += ["## latency (seconds)", ""]
+        lines += [f"- {k}: {v:.3f}" if isinstance(v, float) else f"- {k}: {v}"
+                  for k, v in result["latency"].items()]  # fmt: skip
         lines.append("")
     lines += ["## targets", ""]
     for name, t in result.get("targets", {}).items():

@@ -11,12 +11,14 @@ intervals, paired differences and the issue's targets, checked. Rows:
 * ``page-genre`` - today's page: the retriever's top 300 re-weighted by the rule-based genre
   match of the statement (``TASTE_WEIGHT``), disliked genres dropped.
 * ``statement-sim`` - the candidates ordered by the statement's similarity to each movie's
-  description (the embedder's cosine).
+  description (the embedder's cosine); ``statement-sim-e5`` the same with the ``e5`` family's
+  multilingual embedder on short passages (when the ranker uses that family).
 * ``llm-taste`` - the page's pipeline with the language model's structured taste instead of
   the rules (only users whose statements were parsed).
 * ``ltr`` - LightGBM lambdarank (:class:`cinerec.ranking.ranker.LearnedRanker`); ``ltr-<f>``
   the same without feature family ``f``; ``ltr+llm`` adds the model's structured taste with a
-  weight tuned on validation users.
+  weight tuned on validation users; ``ltr-taste-pool`` is ``ltr`` on the retriever and
+  statement pools only (the candidates found by the statement's rule-based taste removed).
 
 Example:
     >>> result = run_newviewer(data, catalog, out_dir=Path("runs/nv"))  # doctest: +SKIP
@@ -56,6 +58,9 @@ RETRIEVERS = ("popularity", "ease", "als", "content", "sasrec")
 PAGE_POOL = 300
 LLM_WEIGHTS = (0.0, 0.05, 0.1, 0.2, 0.5, 1.0)
 """Grid for the language model's structured-taste weight, chosen on validation users."""
+YESNO_WEIGHTS = (0.0, 0.25, 0.5, 1.0, 2.0)
+"""Grid for the Yes/No weight (on z-scored log-odds within the top), chosen on validation."""
+YESNO_K = 3
 METRICS = ("ndcg@10", "recall@10")
 
 
@@ -69,9 +74,18 @@ class NewViewerOptions:
     seed: int = 42
     threads: int = 2
     max_users: int | None = None
+    retriever_configs: Mapping[str, Mapping[str, Any]] | None = None
+    """Registry settings per retriever row, e.g. ``{"sasrec": {"epochs": 8}}`` (bounded)."""
     taste_cache: TasteCache | None = None
     measure: Callable[[LearnedRanker], dict[str, Any]] | None = None
     """Called with the fitted ranker; what it returns is stored as ``result["latency"]``."""
+    yesno: Callable[[Any, Sequence[int]], np.ndarray | None] | None = None
+    """The language model's Yes/No log-odds of a case's candidate ids (None: its fallback).
+    Called for the ranker's top :attr:`yesno_top` on the parsed users only (k=3 popular,
+    both languages; validation users for the weight)."""
+    yesno_top: int = 10
+    ablations: bool = True
+    """Retrain the ranker without each feature family (``ltr-<family>`` rows)."""
 
 
 def _ranks(order_ids: Sequence[np.ndarray], targets: Sequence[Sequence[int]]) -> np.ndarray:
@@ -169,17 +183,33 @@ class _Scorer:
 Pipeline = Callable[[Candidates], tuple[np.ndarray, np.ndarray]]
 
 
+def _all(c: Candidates) -> np.ndarray:
+    return np.ones(len(c.ids), bool)
+
+
+def _pools(c: Candidates) -> np.ndarray:
+    return _all(c) if c.from_pools is None else c.from_pools
+
+
 def _pipelines(variants: Mapping[str, LearnedRanker]) -> dict[str, Pipeline]:
     out: dict[str, Pipeline] = {
         "page-genre": page_genre_scores,
         "statement-sim": lambda c: (
             c.features[:, COLUMNS.index("stmt_sim")].astype(np.float64),
-            np.ones(len(c.ids), bool),
+            _all(c),
         ),
         "llm-taste": _llm_taste_scores,
     }
+    ranker = variants["ltr"]
+    if "e5" in ranker.config.families:
+        out["statement-sim-e5"] = lambda c: (
+            c.features[:, COLUMNS.index("e5_sim")].astype(np.float64),
+            _all(c),
+        )
     for name, model in variants.items():
-        out[name] = lambda c, m=model: (m.score(c), np.ones(len(c.ids), bool))
+        out[name] = lambda c, m=model: (m.score(c), _all(c))
+    if ranker.config.taste_pool:
+        out["ltr-taste-pool"] = lambda c, m=ranker: (m.score(c), _pools(c))
     return out
 
 
@@ -216,7 +246,7 @@ def run_newviewer(
     fit_seconds: dict[str, float] = {}
     for name in options.retrievers:
         started = time.perf_counter()
-        model = build(name)
+        model = build(name, dict((options.retriever_configs or {}).get(name, {})))
         give_texts(model, lambda: texts_of(catalog))
         model.fit(train, training)
         fit_seconds[name] = time.perf_counter() - started
@@ -237,7 +267,7 @@ def run_newviewer(
     fit_seconds["ltr"] = time.perf_counter() - started
     log.info("fitted ltr in %.1f s (%d rows)", fit_seconds["ltr"], ranker.training_rows)
     variants: dict[str, LearnedRanker] = {"ltr": ranker}
-    for family in options.ranker.families:
+    for family in options.ranker.families if options.ablations else ():
         rest = tuple(f for f in options.ranker.families if f != family)
         variants[f"ltr-{family}"] = ranker.with_config(families=rest)
     scorer = _Scorer(ranker, options.taste_cache)
@@ -260,6 +290,8 @@ def run_newviewer(
             for name in ("ltr", "page-genre", "llm-taste", "ltr+llm"):
                 for metric, values in _score_pipeline(pipes[name], sub, sub_cases).items():
                     arrays[f"{name}/{set_key}@llm/{metric}"] = values
+    if options.yesno is not None and parsed:
+        validation["yesno"] = _yesno_rows(arrays, scorer, variants, data, test, parsed, options)
     result = _result(arrays, options, fit_seconds, validation, data, len(test), len(parsed))
     if options.measure is not None:
         result["latency"] = options.measure(ranker)
@@ -276,6 +308,94 @@ def run_newviewer(
         ),
     }
     return result, arrays
+
+
+def _with_yesno(
+    scores: np.ndarray, top: np.ndarray, log_odds: np.ndarray | None, weight: float
+) -> np.ndarray:
+    """``scores`` with the top candidates re-ordered among themselves by z(score) + weight *
+    z(log-odds); they stay above the rest. A fallback (None) leaves the order as it was."""
+    if log_odds is None or weight == 0 or len(top) < 2:
+        return scores
+    out = scores.copy()
+
+    def z(v: np.ndarray) -> np.ndarray:
+        sd = v.std()
+        return (v - v.mean()) / sd if sd > 0 else v * 0.0
+
+    mixed = z(scores[top]) + weight * z(np.asarray(log_odds, np.float64))
+    floor = np.delete(scores, top).max() if len(scores) > len(top) else 0.0
+    out[top] = floor + 1.0 + (mixed - mixed.min())
+    return out
+
+
+def _yesno_rows(
+    arrays: dict[str, np.ndarray],
+    scorer: _Scorer,
+    variants: Mapping[str, LearnedRanker],
+    data: NewViewerData,
+    test: Sequence[Any],
+    parsed: set[int],
+    options: NewViewerOptions,
+) -> dict[str, Any]:
+    """``ltr+yesno`` and ``ltr+model`` (the structured-taste weight and the Yes/No weight,
+    both chosen on validation users) on the parsed test users, k=3 popular, both languages."""
+    assert options.yesno is not None
+    ranker = variants["ltr"]
+    model = variants["ltr+llm"]
+    calls = {"n": 0, "fallbacks": 0, "seconds": 0.0}
+
+    def scored(cases: Sequence[Any], base: LearnedRanker):
+        out = []
+        for case, cands in zip(cases, scorer.candidates(cases), strict=True):
+            scores = base.score(cands)
+            top = np.lexsort((cands.retriever_rank, -scores))[: options.yesno_top]
+            started = time.perf_counter()
+            log_odds = options.yesno(case, [int(i) for i in cands.ids[top]])
+            calls["seconds"] += time.perf_counter() - started
+            calls["n"] += 1
+            calls["fallbacks"] += log_odds is None
+            out.append((cands, scores, top, log_odds))
+        return out
+
+    def per_user(rows, cases, weight: float) -> dict[str, np.ndarray]:
+        orders = [
+            _order(c.ids, _with_yesno(s, t, lo, weight), c.retriever_rank, _all(c))
+            for c, s, t, lo in rows
+        ]
+        return _per_user(_ranks(orders, [c.targets for c in cases]), [c.targets for c in cases])
+
+    out: dict[str, Any] = {"grid": {}, "weight": 0.0, "top": options.yesno_top}
+    val_parsed = _parsed_users(data.validation, options.taste_cache)
+    val_viewers = [v for v in data.validation if v.user_id in val_parsed]
+    val_cases = [
+        c
+        for lang in LANGUAGES
+        for c in viewer_cases(val_viewers, k=YESNO_K, draw="popular", language=lang)
+    ]
+    if val_cases:
+        rows = scored(val_cases, ranker)
+        best, best_value = 0.0, -1.0
+        for w in YESNO_WEIGHTS:
+            value = float(per_user(rows, val_cases, w)["ndcg@10"].mean())
+            out["grid"][str(w)] = value
+            if value > best_value + 1e-9:
+                best, best_value = w, value
+        out["weight"] = best
+    out["validation_cases"] = len(val_cases)
+    for lang in LANGUAGES:
+        set_key = f"{set_name(YESNO_K, 'popular', lang)}@llm"
+        cases = [
+            c
+            for c in viewer_cases(test, k=YESNO_K, draw="popular", language=lang)
+            if c.user_id in parsed
+        ]
+        for name, base in (("ltr+yesno", ranker), ("ltr+model", model)):
+            rows = scored(cases, base)
+            for metric, values in per_user(rows, cases, out["weight"]).items():
+                arrays[f"{name}/{set_key}/{metric}"] = values
+    out["calls"] = calls
+    return out
 
 
 def _cols(options: NewViewerOptions) -> set[str]:
@@ -305,7 +425,9 @@ def _validate(
     ]
     cands = scorer.candidates(cases)
     pipes = _pipelines(variants)
-    for name in ("page-genre", "statement-sim", *variants):
+    for name in pipes:
+        if name in ("llm-taste", "ltr+llm"):
+            continue
         out["ndcg@10"][name] = float(_score_pipeline(pipes[name], cands, cases)["ndcg@10"].mean())
     parsed = _parsed_users(data.validation, options.taste_cache)
     rows = [i for i, c in enumerate(cases) if c.user_id in parsed]
@@ -378,7 +500,7 @@ def _best(
 def check_targets(arrays: Mapping[str, np.ndarray], options: NewViewerOptions) -> dict[str, Any]:
     """The issue's quality targets, each with its numbers and a pass flag."""
     rs, seed = options.resamples, options.seed
-    statement_models = ["ltr", "page-genre", "statement-sim"]
+    statement_models = ["ltr", "page-genre", "statement-sim", "statement-sim-e5"]
     retrievers = [r for r in options.retrievers if r != "popularity"]
     no_statement = [*options.retrievers]
     out: dict[str, Any] = {}
@@ -419,6 +541,18 @@ def check_targets(arrays: Mapping[str, np.ndarray], options: NewViewerOptions) -
             out[f"k={k} {draw}: ltr Korean within 10% of English"] = {
                 "ratio": rel,
                 "met": rel["mean"] >= 0.9,
+            }
+    for lang in LANGUAGES:
+        key = f"{set_name(YESNO_K, 'popular', lang)}@llm"
+        if f"ltr+model/{key}/ndcg@10" in arrays:
+            a, b = arrays[f"ltr+model/{key}/ndcg@10"], arrays[f"ltr/{key}/ndcg@10"]
+            rel = _ratio_ci(a, b, rs, seed)
+            label = f"k={YESNO_K} popular {lang}: the model (taste + Yes/No) adds >= +5%"
+            out[f"{label} (ltr+model vs ltr)"] = {
+                "ratio": rel,
+                "paired_difference": paired_difference_ci(a, b, resamples=rs, seed=seed).as_dict(),
+                "users": len(a),
+                "met": rel["mean"] >= 1.05,
             }
     for k in NEWVIEWER_KS:
         key = f"{set_name(k, 'popular', 'en')}@llm"

