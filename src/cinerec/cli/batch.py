@@ -68,6 +68,21 @@ def _echo(report: BatchReport) -> None:
         typer.echo(f"  {key}: {value}")
 
 
+def _run_on_home(job: str, data_dir: Path | None, home: Path | None, **kwargs: object) -> None:
+    """Run the batch job ``job`` of :mod:`cinerec.batch.jobs` on the home's platform, print its
+    report, and turn a :class:`CinerecError` into a red line and exit code 2."""
+    from cinerec.batch import jobs
+
+    try:
+        settings = _settings(data_dir, home)
+        if job != "catalog_embeddings":
+            kwargs["data_dir"] = _data_dir(settings)
+        report = getattr(jobs, job)(_platform(settings), **kwargs)
+    except CinerecError as exc:
+        raise _fail(exc) from None
+    _echo(report)
+
+
 @batch_app.command("reviews")
 def reviews(
     workers: WorkersOpt = 2,
@@ -77,19 +92,8 @@ def reviews(
     home: HomeOpt = None,
 ) -> None:
     """Summarise every catalog movie's IMDB reviews and store the summaries."""
-    from cinerec.batch.jobs import review_summaries
-
-    try:
-        settings = _settings(data_dir, home)
-        report = review_summaries(
-            _platform(settings),
-            data_dir=_data_dir(settings),
-            cluster=ClusterConfig(workers=workers, address=address),
-            limit=limit,
-        )
-    except CinerecError as exc:
-        raise _fail(exc) from None
-    _echo(report)
+    cluster = ClusterConfig(workers=workers, address=address)
+    _run_on_home("review_summaries", data_dir, home, cluster=cluster, limit=limit)
 
 
 @batch_app.command("scores")
@@ -103,19 +107,8 @@ def scores(
     home: HomeOpt = None,
 ) -> None:
     """Score every IMDB review with the sentiment model; save the scores under home/batch."""
-    from cinerec.batch.jobs import review_scores
-
-    try:
-        settings = _settings(data_dir, home)
-        report = review_scores(
-            _platform(settings),
-            data_dir=_data_dir(settings),
-            cluster=ClusterConfig(workers=workers, address=address),
-            limit=limit,
-        )
-    except CinerecError as exc:
-        raise _fail(exc) from None
-    _echo(report)
+    cluster = ClusterConfig(workers=workers, address=address)
+    _run_on_home("review_scores", data_dir, home, cluster=cluster, limit=limit)
 
 
 @batch_app.command("embeddings")
@@ -129,17 +122,8 @@ def embeddings(
     home: HomeOpt = None,
 ) -> None:
     """Embed the catalog descriptions the embedding cache lacks."""
-    from cinerec.batch.jobs import catalog_embeddings
-
-    try:
-        report = catalog_embeddings(
-            _platform(_settings(data_dir, home)),
-            cluster=ClusterConfig(workers=workers, address=address),
-            embedder=embedder,
-        )
-    except CinerecError as exc:
-        raise _fail(exc) from None
-    _echo(report)
+    cluster = ClusterConfig(workers=workers, address=address)
+    _run_on_home("catalog_embeddings", data_dir, home, cluster=cluster, embedder=embedder)
 
 
 @batch_app.command("grid")
