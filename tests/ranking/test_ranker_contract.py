@@ -10,12 +10,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cinerec.data.types import Interactions, Movie
+from cinerec.data.types import Interactions, Movie, Rated
 from cinerec.ranking.ranker import LearnedRanker, LearnedRankerConfig
 from cinerec.recommenders.base import Recommender
 from tests.embeddings.fakes import HashingEmbedder
 from tests.recommenders.conftest import A_ITEMS, B_ITEMS, community_items  # noqa: F401
-from tests.recommenders.test_contract import RecommenderContract
+from tests.recommenders.test_contract import A_HISTORY, RecommenderContract
 
 pytest.importorskip("lightgbm")
 
@@ -69,18 +69,16 @@ class TestLearnedRankerContract(RecommenderContract):
         )
         return LearnedRanker(config, embedder=HashingEmbedder(), catalog=community_catalog())
 
-    # Where the ranker breaks the contract today (strict: a fix makes these fail, then drop
-    # the override). Left to the ranker's owners, not changed here.
-    @pytest.mark.xfail(strict=True, reason="LearnedRanker.recommend does not reject n < 0")
-    def test_negative_n_rejected(self, model: Recommender) -> None:
-        super().test_negative_n_rejected(model)
-
-    @pytest.mark.xfail(strict=True, reason="a loaded ranker's scores differ in the 3rd decimal")
     def test_save_load_round_trip(self, model: Recommender, tmp_path: Path) -> None:
-        super().test_save_load_round_trip(model, tmp_path)
-
-    @pytest.mark.xfail(
-        strict=True, reason="the missing-artifact message says 'retrain it', not 'cinerec train'"
-    )
-    def test_load_missing_directory_says_train(self, tmp_path: Path) -> None:
-        super().test_load_missing_directory_says_train(tmp_path)
+        """The contract's round trip, with the embedder and catalog the ranker is built with
+        (they are not part of the artifact: the platform passes them to ``load``)."""
+        model.save(tmp_path / "m")
+        loaded = LearnedRanker.load(
+            tmp_path / "m", embedder=HashingEmbedder(), catalog=community_catalog()
+        )
+        assert loaded.config == model.config
+        for history in (A_HISTORY, [], [Rated(205, 2.0)]):
+            got = loaded.recommend(history, n=10, exclude=[201])
+            want = model.recommend(history, n=10, exclude=[201])
+            assert [r.movie_id for r in got] == [r.movie_id for r in want]
+            assert [r.score for r in got] == pytest.approx([r.score for r in want], abs=1e-9)

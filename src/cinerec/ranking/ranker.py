@@ -50,6 +50,7 @@ from cinerec.ranking.features import (
 )
 from cinerec.ranking.statements import LANGUAGES
 from cinerec.ranking.viewers import DRAWS, simulate_viewer, statement_context, user_seed
+from cinerec.recommenders._common import check_n
 from cinerec.recommenders.base import BatchScorer, Recommender, TrainingOptions, give_texts
 
 TRAINING_KS = (1, 3, 5, 10)
@@ -464,6 +465,7 @@ class LearnedRanker:
     ) -> list[ScoredItem]:
         """The ranker's order of the candidates for ``history`` and ``features["statement"]``
         (a :class:`StructuredTaste` under ``features["taste"]`` feeds the ``llm_weight``)."""
+        check_n(n)
         statement = str((features or {}).get("statement", ""))
         taste = (features or {}).get("taste") or self._taste(statement)
         cands = self.candidates(
@@ -522,7 +524,9 @@ class LearnedRanker:
                 verdict_rows = npz["verdicts"]
                 e5_vectors = npz["e5_vectors"] if "e5_vectors" in npz.files else None
         except (FileNotFoundError, OSError, ValueError, KeyError) as exc:
-            raise ModelError(f"No readable learned ranker at {path} ({exc}); retrain it") from exc
+            raise ModelError(
+                f"No readable learned ranker at {path} ({exc}); run `cinerec train ltr` first"
+            ) from exc
         if meta.get("name") != cls.name or meta.get("columns") != list(COLUMNS):
             raise ModelError(f"{path} holds a different ranker or feature layout; retrain it")
         config = LearnedRankerConfig(**meta["config"])
