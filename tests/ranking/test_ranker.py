@@ -88,8 +88,8 @@ def test_an_ablation_retrains_without_the_family(trained: LearnedRanker) -> None
     assert len(recs) == 10
 
 
-def test_loading_nothing_says_to_retrain(tmp_path: Path) -> None:
-    with pytest.raises(ModelError, match="retrain"):
+def test_loading_nothing_says_to_train(tmp_path: Path) -> None:
+    with pytest.raises(ModelError, match="cinerec train ltr"):
         LearnedRanker.load(tmp_path / "missing")
 
 
