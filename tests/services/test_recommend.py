@@ -150,6 +150,7 @@ class StatementReader:
     the movie's number (so the test can tell its order from the genre lift)."""
 
     name = "ltr"
+    config = None  # the Recommender protocol: its typed settings (none here)
 
     def __init__(self) -> None:
         self.statements: list[str] = []
