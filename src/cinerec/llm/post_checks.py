@@ -19,6 +19,7 @@ import re
 from collections.abc import Mapping, Sequence
 
 from cinerec.data.types import Movie
+from cinerec.llm.facts import false_facts
 from cinerec.llm.grounding import clean_free_text, find_unknown_titles, sanitize_user_text
 from cinerec.llm.persona import GENRES_KO, LANGUAGES
 from cinerec.text.similarity import plain_text, text_similarity
@@ -155,7 +156,9 @@ def check_review(
         ``(cleaned text, problem)``; ``problem`` is None when the line is usable: non-empty after
         grounding (no unknown title, no other candidate's title), in ``language``, bounded,
         not a copy of a ``forbidden`` line (the prompt's examples), and naming no person or
-        place the movie's facts lack (see :func:`unknown_names`).
+        place the movie's facts lack (see :func:`unknown_names`), and holding no false genre,
+        person role or year by the fact checker (:func:`cinerec.llm.facts.false_facts`); the
+        writer then asks again, warmer, and at last shows the synopsis line (flagged).
     """
     cleaned, removed = clean_free_text(
         tidy_cut(text, MAX_REVIEW_CHARS[language]),
@@ -180,6 +183,11 @@ def check_review(
     allowed = f"{movie_facts_text(movie)} {theme.casefold()}"
     if names := unknown_names(cleaned, allowed, markers):
         return "", f"the review of {movie.movie_id} names {names[0]!r}, which its facts lack"
+    if wrong := false_facts(cleaned, [movie, *others], language=language, subject=movie):
+        claim = wrong[0].claim
+        return "", (
+            f"the review of {movie.movie_id} says {claim.kind} {claim.span!r} ({wrong[0].why})"
+        )
     return cleaned, None
 
 
@@ -194,7 +202,8 @@ def caption_line_problems(
     """Cleaned caption lines and what is wrong with each bad one (by 0-based index).
 
     A line must be non-empty, name no movie outside ``picks``, be in ``language``, not copy a
-    ``forbidden`` line (the prompt's example) and not repeat an earlier line.
+    ``forbidden`` line (the prompt's example), not repeat an earlier line, and say nothing
+    false about a pick it names (:func:`cinerec.llm.facts.false_facts`).
     """
     limit = MAX_CAPTION_LINE_CHARS[language]
     titles = [m.title for m in picks]
@@ -214,6 +223,8 @@ def caption_line_problems(
             bad[k] = f"caption line {k + 1} copies the example"
         elif same := [j for j in range(k) if text_similarity(line, cleaned[j]) >= _ALIKE_LINES]:
             bad[k] = f"caption lines {same[0] + 1} and {k + 1} say the same thing"
+        elif wrong := false_facts(line, picks, language=language):
+            bad[k] = f"caption line {k + 1} says {wrong[0].claim.span!r} ({wrong[0].why})"
     return cleaned, bad
 
 

@@ -218,6 +218,31 @@ def _check(
     return Checked(claim, False, "prompt formatting")
 
 
+FACT_KINDS = ("genre", "director", "cast", "year")
+
+
+def false_facts(
+    text: str,
+    movies: Sequence[Movie],
+    *,
+    language: str = "en",
+    subject: Movie | None = None,
+) -> list[Checked]:
+    """The false claims about a movie's genre, people or year in a text that may name any of
+    ``movies`` (a chat answer, a post line): each claim is about the movie named nearest to it,
+    else ``subject``. Titles are not judged here (who may be named differs by product; the
+    product's grounding judges them).
+
+    Example:
+        >>> from cinerec.data.types import Movie
+        >>> heat = Movie(6, "Heat", 1995, ("Crime",), director="Michael Mann")
+        >>> [c.why for c in false_facts("Heat (1995) is a horror film by Michael Mann.", [heat])]
+        ['Heat: Crime']
+    """
+    checked = check_text(text, subject=subject, watched=(), language=language, page=movies)
+    return [c for c in checked if c.ok is False and c.claim.kind in FACT_KINDS]
+
+
 def false_sentences(checked: Iterable[Checked]) -> set[int]:
     """Indexes of the sentences holding a false claim."""
     return {c.claim.sentence for c in checked if c.ok is False}
