@@ -437,29 +437,38 @@ def _score(
     return out
 
 
-def _post_rows() -> list[dict[str, Any]]:
-    """One-line reviews of the stored post runs: raw reply and shown line, about one movie."""
+def _post_rows(catalog: dict[int, Movie]) -> list[dict[str, Any]]:
+    """One-line reviews of the stored post runs: the raw reply, and what this commit's checks
+    (:func:`cinerec.llm.post_checks.check_review`, the fact checker included) make of it: the
+    cleaned line, or the synopsis line the product shows when a line stays unusable (flagged
+    ``template``; the product first asks again, warmer, which a re-score cannot replay)."""
+    from cinerec.llm.post_checks import check_review, synopsis_review
+
     path = RESULTS / "posts_rerun10.json"
     if not path.exists():
         return []
     rows = []
     for k, run in enumerate(json.loads(path.read_text())["rows"]):
-        shown = {
-            m["id"]: m.get("one_line_review") for m in (run.get("post") or {}).get("movies", [])
-        }
+        ids = [int(n.split()[1]) for n, _ in run.get("raw_outputs", []) if n.startswith("review ")]
         for name, raw in run.get("raw_outputs", []):
             if not name.startswith("review "):
                 continue
             movie_id = int(name.split()[1])
+            movie, language = catalog[movie_id], run["language"]
+            others = [catalog[i] for i in ids if i != movie_id and i in catalog]
+            cleaned, problem = check_review(
+                raw_prose(raw) or "", movie, others, theme=run["theme"], language=language
+            )
             rows.append(
                 {
                     "page": f"post{k}",
                     "type": "post_line",
                     "kind": "ordinary",
-                    "language": run["language"],
+                    "language": language,
                     "movie_id": movie_id,
                     "raw_text": raw,
-                    "shown": shown.get(movie_id),
+                    "shown": synopsis_review(movie, language) if problem else cleaned,
+                    "template": bool(problem),
                 }
             )
     return rows
@@ -557,6 +566,8 @@ def _chat_rows(paths: Sequence[Path], catalog: dict[int, Movie]) -> list[dict[st
                     "raw_text": q["raw"],
                     "shown": q["shown"],
                     "model_written": q.get("model_written", False),
+                    # the chat showed its template (flagged), or a deterministic "unknown"
+                    "template": not q.get("model_written", False),
                     "chat_kind": q["kind"],
                     "source": path.name,
                 }
@@ -574,7 +585,7 @@ def _scored_rows(args: argparse.Namespace) -> tuple[list[dict[str, Any]], dict[i
     facts = FactCatalog(catalog.values())
     rows = _rows(_rows_path(args.tag))
     _shown(rows, catalog)
-    rows += _post_rows() + _chat_rows(args.chat, catalog) + _today_rows(catalog)
+    rows += _post_rows(catalog) + _chat_rows(args.chat, catalog) + _today_rows(catalog)
     for row in rows:
         schema = PersonaOut if row["type"].endswith("persona") else ReasonOut
         try:
@@ -740,6 +751,9 @@ def _summary(rows: list[dict[str, Any]], args: argparse.Namespace) -> dict[str, 
             "threads": generated[0]["threads"] if generated else None,
             "pages": len({r["page"] for r in generated}),
             "machine": f"{os.cpu_count()} CPUs, shared",
+            "tag": getattr(args, "tag", ""),
+            "chat": [str(p) for p in getattr(args, "chat", [])],
+            "sample": str(args.sample) if getattr(args, "sample", None) else None,
         },
         "counts": {
             name: {"texts": len(g), "ko": sum(r["language"] == "ko" for r in g)}
@@ -750,6 +764,13 @@ def _summary(rows: list[dict[str, Any]], args: argparse.Namespace) -> dict[str, 
         "templates_shown": _interval(
             sum(bool(r.get("template")) for r in generated), len(generated)
         ),
+        "templates_shown_by_type": {
+            kind: _interval(
+                sum(bool(r.get("template")) for r in rows if r["type"] == kind),
+                sum(r["type"] == kind for r in rows),
+            )
+            for kind in ("reason", "persona", "post_line", "chat_answer")
+        },
         "page_overlap": overlap,
         "reason_seconds_p50": seconds[len(seconds) // 2] if seconds else None,
         "first_reason_seconds_p50": firsts[len(firsts) // 2] if firsts else None,
@@ -828,7 +849,11 @@ def _markdown(s: dict[str, Any]) -> str:
         markdown_header(s["provenance"]),
         f"Model `{c['model']}`, {c['threads']} thread(s), {c['pages']} pages (a persona and 5 "
         "reasons each, evidence-first prompts), plus the one-line reviews of the stored post "
-        "runs (`posts_rerun10.json`, raw replies). RAW: the model's reply before any repair; "
+        "runs (`posts_rerun10.json`, raw replies, Qwen 0.5B; SHOWN recomputed with this "
+        "commit's post checks) and the answers of the chat runs named by `--chat` (RAW: the "
+        "model's phrasing, or the template when it wrote none; SHOWN: what the chat showed; "
+        "checked for genre, person and year claims only, since an answer may name any catalog "
+        "movie). RAW: the model's reply before any repair; "
         "SHOWN: what the product shows after its repairs (recomputed from the raw reply with "
         "this commit's code; review notes were not available to the benchmark, so no card had "
         "review evidence). Checked by `cinerec.llm.facts` against the whole catalog. 95% Wilson "
@@ -859,6 +884,12 @@ def _markdown(s: dict[str, Any]) -> str:
     lines += [
         "",
         f"Evidence templates shown instead of the model's text: {_cell(s['templates_shown'])}.",
+        "",
+        "Shown text not written by the model (flagged templates: the evidence sentence, the "
+        "template persona, the synopsis line, the chat's template answer or its deterministic "
+        "'the catalog does not know'), by type: "
+        + ", ".join(f"{k} {_cell(v)}" for k, v in s["templates_shown_by_type"].items())
+        + ".",
         "",
         "Page overlap (mean pairwise token Jaccard of one page's reasons; lower is more specific):",
         "",
@@ -913,11 +944,29 @@ def _markdown(s: dict[str, Any]) -> str:
             if e["type"] != "none"
             else "- none"
         )
+    h = s.get("hand_sample")
+    if h:
+        lines += [
+            "",
+            f"Hand-checked sample (`{h['file']}`, {h['labelled']} raw texts, {h['korean']} "
+            f"Korean; labeller: {h['labeller']}): false by the reader "
+            f"{_cell(h['false_by_reader'])}; false factual claim by the checker on the same "
+            f"texts {_cell(h['false_by_checker'])}. False ones: "
+            + ("; ".join(f"{i['id']} ({i['note']})" for i in h["false_items"]) or "none")
+            + ".",
+        ]
+    tag = c.get("tag") or ""
     lines += [
         "",
-        "Commands: `nice -n 10 python benchmarks/words.py generate --pages 60 --threads 1` "
-        "(stopped when its time was up; rows are resumable), then "
-        "`python benchmarks/words.py report`.",
+        "Commands: rows `nice -n 10 python benchmarks/words.py generate --model "
+        f"{c['model']} --threads {c['threads']} --pages N"
+        + (f" --tag {tag}" if tag else "")
+        + "` (resumable; stopped when the session's time was up), then `python "
+        "benchmarks/words.py report"
+        + (f" --tag {tag}" if tag else "")
+        + "".join(f" --chat {p}" for p in c.get("chat", []))
+        + (f" --sample {c['sample']}" if c.get("sample") else "")
+        + "`.",
     ]
     return "\n".join(lines) + "\n"
 

@@ -146,3 +146,9 @@ def test_a_review_with_a_false_genre_is_refused_by_the_fact_checker() -> None:
         ["Heat is a musical.", "Warm picks.", "Press play."], [HEAT], theme="x", language="en"
     )
     assert list(bad) == [0]
+
+
+def test_the_synopsis_line_never_calls_imax_a_genre() -> None:
+    movie = Movie(9, "Interstellar", 2014, ("Sci-Fi", "IMAX"), director="Christopher Nolan")
+    assert "IMAX" not in synopsis_review(movie, "ko")
+    assert "imax" not in synopsis_review(movie, "en").lower()

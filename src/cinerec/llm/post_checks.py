@@ -271,10 +271,11 @@ def repair_caption(
 
 def synopsis_review(movie: Movie, language: str) -> str:
     """A factual one-liner from the catalog, used when the model's stay unusable."""
+    genres = [g for g in movie.genres if g in GENRES_KO and g != "IMAX"]  # a format, not a genre
     if language == "ko":
         parts = [
             f"{movie.year}년" if movie.year else "",
-            ", ".join(GENRES_KO[g] for g in movie.genres[:3] if g in GENRES_KO),
+            ", ".join(GENRES_KO[g] for g in genres[:3]),
             "영화",
         ]
         line = " ".join(p for p in parts if p)
@@ -284,6 +285,6 @@ def synopsis_review(movie: Movie, language: str) -> str:
     first = re.split(r"(?<=[.!?])\s", " ".join(movie.overview.split()), maxsplit=1)[0]
     if first:
         return bounded(first, MAX_REVIEW_CHARS["en"])
-    kinds = "/".join(g for g in movie.genres[:2] if g in GENRES_KO).lower() or "feature"
+    kinds = "/".join(genres[:2]).lower() or "feature"
     by = f" directed by {movie.director}" if movie.director else ""
     return bounded(f"A {movie.year or ''} {kinds} film{by}.".replace("  ", " "), 110)
