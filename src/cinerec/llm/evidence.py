@@ -83,6 +83,39 @@ class Evidence:
             return self.facts
         return (pick, *(f for f in self.facts if f is not pick))
 
+    def cited_in(self, text: str, history: Sequence[Movie] = ()) -> bool:
+        """Whether ``text`` cites one of the specific facts: the name, taste word (or its Korean
+        genre name), keyword, theme or review words, or a ticked movie sharing a fact (one of
+        the evidence's, or any of ``history`` sharing a genre, person or keyword with the
+        card). True when there is no specific fact to cite."""
+        specific = [f for f in self.facts if f.specific]
+        if not specific:
+            return True
+        folded = " ".join(text.casefold().split())
+        card = self.movie
+        own = {p for p, _ in _people(card)} | set(card.keywords)
+        own |= set(card.genres) - NON_TASTE_GENRES
+        for m in history:
+            theirs = {p for p, _ in _people(m)} | set(m.keywords) | set(m.genres)
+            if own & theirs and _names(natural_title(m.title).casefold(), folded):
+                return True
+        for fact in specific:
+            names = {fact.value.casefold()}
+            if fact.kind == "taste" and fact.value in GENRES_KO:
+                names.add(GENRES_KO[fact.value].casefold())
+            names.update(natural_title(t).casefold() for t in fact.watched)
+            names.update(t.casefold() for t in fact.watched)
+            if fact.kind == "review":
+                names = {" ".join(fact.value.casefold().split()[:4])}
+            if any(n and _names(n, folded) for n in names):
+                return True
+        return False
+
+
+def _names(name: str, text: str) -> bool:
+    """Whether ``text`` holds ``name`` as whole words (a Korean particle may follow)."""
+    return re.search(rf"(?<![^\W_]){re.escape(name)}(?![A-Za-z0-9])", text) is not None
+
 
 def _people(movie: Movie) -> list[tuple[str, str]]:
     directors = [d.strip() for d in (movie.director or "").split(",") if d.strip()]

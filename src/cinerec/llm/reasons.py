@@ -195,9 +195,10 @@ def repair_reason(
     clause; the fact checker
     (:mod:`cinerec.llm.facts`, not the grounding code) removes every sentence with a false
     claim (a wrong genre, person, year or ticked movie, or arguing against the card). When
-    nothing is left, the reply is in the wrong language, it still ends cut, or it repeats an
-    earlier card's (``seen``, updated here), the evidence template phrases the card's lead
-    fact instead, and ``template`` is True.
+    nothing is left, the reply is in the wrong language, it still ends cut, it repeats an
+    earlier card's (``seen``, updated here), or it cites none of the card's specific facts
+    (:meth:`Evidence.cited_in`: "a thrilling film" says nothing of this card), the evidence
+    template phrases the card's lead fact instead, and ``template`` is True.
     """
     movie = evidence.movie
     language = profile.language if profile.language in _MAX_TOKENS else "en"
@@ -232,6 +233,8 @@ def repair_reason(
         why = f"not in {LANGUAGES[language]}"
     elif seen is not None and key in seen:
         why = "repeats an earlier reason"
+    elif not evidence.cited_in(text, history):
+        why = "cites no fact of its card"
     if seen is not None:
         seen.add(key)
     if why:
