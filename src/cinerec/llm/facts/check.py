@@ -51,12 +51,16 @@ class FactCatalog:
         self.movies = list(movies)
         titles = [m.title for m in self.movies]
         self.index = TitleIndex((), trusted=titles) if trusted else TitleIndex(titles)
-        self._by_title = {m.title: m for m in self.movies}
+        self._by_title: dict[str, list[Movie]] = {}
+        for m in self.movies:
+            self._by_title.setdefault(m.title, []).append(m)
 
     def get(self, title: str) -> Movie | None:
-        """The movie ``title`` names."""
+        """The movie ``title`` names; None when several movies share the title (Heat of 1986
+        and of 1995): the records cannot say which one is meant."""
         canonical = self.index.canonical(title)
-        return self._by_title.get(canonical) if canonical else None
+        found = self._by_title.get(canonical, []) if canonical else []
+        return found[0] if len(found) == 1 else None
 
 
 def _fold(name: str) -> str:
@@ -122,8 +126,10 @@ def check_text(
         (), trusted=[m.title for m in page if subject is None or m.movie_id != subject.movie_id]
     )
 
+    subject_title = TitleIndex((), trusted=[subject.title]) if subject is not None else None
+
     def movie_of(title: str | None) -> Movie | None:
-        if title is None:
+        if title is None or (subject_title is not None and title in subject_title):
             return subject
         return known.get(title) or (catalog.get(title) if catalog else None)
 
