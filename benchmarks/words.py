@@ -450,10 +450,12 @@ def _post_rows(catalog: dict[int, Movie]) -> list[dict[str, Any]]:
     rows = []
     for k, run in enumerate(json.loads(path.read_text())["rows"]):
         ids = [int(n.split()[1]) for n, _ in run.get("raw_outputs", []) if n.startswith("review ")]
+        tries: dict[int, int] = {}
         for name, raw in run.get("raw_outputs", []):
             if not name.startswith("review "):
                 continue
             movie_id = int(name.split()[1])
+            tries[movie_id] = tries.get(movie_id, 0) + 1  # a movie's second try is "#1"
             movie, language = catalog[movie_id], run["language"]
             others = [catalog[i] for i in ids if i != movie_id and i in catalog]
             cleaned, problem = check_review(
@@ -469,6 +471,7 @@ def _post_rows(catalog: dict[int, Movie]) -> list[dict[str, Any]]:
                     "raw_text": raw,
                     "shown": synopsis_review(movie, language) if problem else cleaned,
                     "template": bool(problem),
+                    "attempt": tries[movie_id] - 1,
                 }
             )
     return rows
@@ -604,7 +607,8 @@ def _scored_rows(args: argparse.Namespace) -> tuple[list[dict[str, Any]], dict[i
 
 def _key(row: dict[str, Any]) -> str:
     """A text's id across runs: page, type and card (or the chat question)."""
-    return f"{row['page']}/{row['type']}/{row.get('movie_id') or ''}"
+    attempt = f"#{row['attempt']}" if row.get("attempt") else ""
+    return f"{row['page']}/{row['type']}/{row.get('movie_id') or ''}{attempt}"
 
 
 def sample(args: argparse.Namespace) -> None:
@@ -631,7 +635,12 @@ def sample(args: argparse.Namespace) -> None:
                 "gender": row.get("gender"),
                 "text": row["raw"],
                 "card": facts(row["movie_id"]) if row.get("movie_id") else None,
-                "ticked": [catalog[i].title for i in row.get("history", [])],
+                "taste": row.get("taste", ""),
+                "ticked": [
+                    f"{catalog[i].title} ({', '.join(catalog[i].genres)}; "
+                    f"{catalog[i].director or '?'})"
+                    for i in row.get("history", [])
+                ],
                 "about": [facts(i) for i in row.get("cards", [])][:6],
                 "checker": row["raw_score"]["false_any"] if row["raw_score"] else [],
                 "false": None,
