@@ -261,6 +261,9 @@ def main() -> None:
         help="chat_qa rows (*.rows.jsonl) whose answers are scored too (repeatable)",
     )
     rep.add_argument(
+        "--no-posts", action="store_true", help="leave out the stored post runs' lines"
+    )
+    rep.add_argument(
         "--sample",
         type=Path,
         default=None,
@@ -588,7 +591,8 @@ def _scored_rows(args: argparse.Namespace) -> tuple[list[dict[str, Any]], dict[i
     facts = FactCatalog(catalog.values())
     rows = _rows(_rows_path(args.tag))
     _shown(rows, catalog)
-    rows += _post_rows(catalog) + _chat_rows(args.chat, catalog) + _today_rows(catalog)
+    posts = _post_rows(catalog) if not getattr(args, "no_posts", False) else []
+    rows += posts + _chat_rows(args.chat, catalog) + _today_rows(catalog)
     for row in rows:
         schema = PersonaOut if row["type"].endswith("persona") else ReasonOut
         try:
@@ -761,6 +765,7 @@ def _summary(rows: list[dict[str, Any]], args: argparse.Namespace) -> dict[str, 
             "pages": len({r["page"] for r in generated}),
             "machine": f"{os.cpu_count()} CPUs, shared",
             "tag": getattr(args, "tag", ""),
+            "no_posts": getattr(args, "no_posts", False),
             "chat": [str(p) for p in getattr(args, "chat", [])],
             "sample": str(args.sample) if getattr(args, "sample", None) else None,
         },
@@ -974,6 +979,7 @@ def _markdown(s: dict[str, Any]) -> str:
         "benchmarks/words.py report"
         + (f" --tag {tag}" if tag else "")
         + "".join(f" --chat {p}" for p in c.get("chat", []))
+        + (" --no-posts" if c.get("no_posts") else "")
         + (f" --sample {c['sample']}" if c.get("sample") else "")
         + "`.",
     ]
