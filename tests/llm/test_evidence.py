@@ -67,3 +67,9 @@ def test_a_used_specific_fact_leads_again_before_a_year() -> None:
     evidence = build_evidence(card, [])
     assert evidence.lead(["theme:balloon"])[0].kind == "theme"
     assert build_evidence(Movie(3, "X", 2001, ()), []).lead(["year:2001"])[0].kind == "year"
+
+
+def test_credit_stingers_are_no_theme_even_when_shared() -> None:
+    card = Movie(1, "Up", 2009, ("Animation",), keywords=("aftercreditsstinger", "balloon"))
+    seen = Movie(2, "Cars", 2006, ("Comedy",), keywords=("aftercreditsstinger",))
+    assert [f.value for f in build_evidence(card, [seen]).facts] == ["balloon", "2009"]

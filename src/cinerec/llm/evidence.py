@@ -155,7 +155,7 @@ def build_evidence(
                 facts.append(Fact("taste", term))
     for keyword in movie.keywords[:12]:
         titles = sharing(lambda m, k=keyword: k in m.keywords)
-        if titles and keyword != "woman director":
+        if titles and keyword.casefold() not in NON_THEMES:
             facts.append(Fact("keyword", keyword, titles))
     cited = {f.value.casefold() for f in facts}
     themes = [
