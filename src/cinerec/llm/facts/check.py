@@ -58,7 +58,7 @@ class FactCatalog:
     def get(self, title: str) -> Movie | None:
         """The movie ``title`` names; None when several movies share the title (Heat of 1986
         and of 1995): the records cannot say which one is meant."""
-        canonical = self.index.canonical(title)
+        canonical = title if title in self._by_title else self.index.canonical(title)
         found = self._by_title.get(canonical, []) if canonical else []
         return found[0] if len(found) == 1 else None
 
