@@ -62,11 +62,12 @@ def test_a_card_sharing_nothing_still_leads_with_a_theme_of_its_own() -> None:
     assert "- theme 'balloon'" in evidence_lines(evidence, "en")
 
 
-def test_a_used_specific_fact_leads_again_before_a_year() -> None:
+def test_specific_facts_lead_first_and_a_used_one_only_when_all_were_used() -> None:
     card = Movie(1, "Up", 2009, ("Animation",), keywords=("balloon",))
     evidence = build_evidence(card, [])
-    assert evidence.lead(["theme:balloon"])[0].kind == "theme"
-    assert build_evidence(Movie(3, "X", 2001, ()), []).lead(["year:2001"])[0].kind == "year"
+    assert evidence.lead([])[0].kind == "theme"
+    assert evidence.lead(["theme:balloon"])[0].kind == "year"  # not the same fact again
+    assert evidence.lead(["theme:balloon", "year:2009"])[0].kind == "theme"
 
 
 def test_credit_stingers_are_no_theme_even_when_shared() -> None:

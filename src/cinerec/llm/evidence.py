@@ -73,14 +73,13 @@ class Evidence:
     def lead(self, avoid: Iterable[str] = ()) -> tuple[Fact, ...]:
         """The facts with the first one not in ``avoid`` (keys of earlier cards' lead facts)
         moved to the front, so the cards of one page lead with different facts. A specific fact
-        leads whenever there is one (an already used one before a year)."""
+        leads whenever an unused one is left; then an unused year; a fact already used leads
+        again only when every fact was used."""
+        if not self.facts:
+            return self.facts
         skip = set(avoid)
         order = [f for f in self.facts if f.specific] + [f for f in self.facts if not f.specific]
-        pick = next((f for f in order if f.key not in skip), None)
-        if pick is None or (not pick.specific and order and order[0].specific):
-            pick = order[0] if order else None
-        if pick is None:
-            return self.facts
+        pick = next((f for f in order if f.key not in skip), order[0])
         return (pick, *(f for f in self.facts if f is not pick))
 
     def cited_in(self, text: str, history: Sequence[Movie] = ()) -> bool:
