@@ -53,7 +53,6 @@ from cinerec.reviews.metrics import wilson_interval  # noqa: E402
 from tests.llm.redteam import REDTEAM  # noqa: E402
 
 RESULTS = Path("benchmarks/results")
-ROWS = RESULTS / "words.jsonl"
 GOLD = Path("benchmarks/data/words_gold.jsonl")
 GENDERS = ("unspecified", "female", "male", "other")
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
@@ -86,8 +85,9 @@ def generate(args: argparse.Namespace) -> None:
 
     catalog, popular, histories, backend = request_inputs(args.model, args.threads)
     rng = np.random.default_rng(args.seed)
-    done = {r["page"] for r in _rows(ROWS)}
-    with ROWS.open("a", encoding="utf-8") as sink:
+    rows_path = _rows_path(args.tag)
+    done = {r["page"] for r in _rows(rows_path)}
+    with rows_path.open("a", encoding="utf-8") as sink:
         for p, (kind, language, taste) in enumerate(_plans(args.pages, args.seed)):
             history = histories[int(rng.integers(len(histories)))]
             seen = {m.movie_id for m in history}
@@ -144,6 +144,98 @@ def generate(args: argparse.Namespace) -> None:
             )
 
 
+def latency(args: argparse.Namespace) -> None:
+    """Seconds to the first complete (checked) reason of a page, English and Korean pages in
+    turn, the product's default model on ``--threads`` threads, in-process (no server): per
+    page, once after warming only the shared system prompt, once after the product's warm-up
+    of the predicted first card's whole prompt (what the page does while the viewer reads).
+    Writes ``words_latency.json``/``.md``; the machine's load average is recorded beside."""
+    os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
+    from cinerec.llm.persona import UserProfile
+    from cinerec.llm.reasons import warm_prefix, write_reasons
+
+    catalog, popular, histories, backend = request_inputs(args.model, args.threads)
+    rng = np.random.default_rng(args.seed)
+    out: list[dict[str, Any]] = []
+    for p, (kind, language, taste) in enumerate(_plans(args.pages, args.seed)):
+        history = histories[int(rng.integers(len(histories)))]
+        seen = {m.movie_id for m in history}
+        cards = [catalog[int(i)] for i in rng.permutation(popular) if int(i) not in seen][:5]
+        profile = UserProfile("Viewer", 30, "unspecified", taste, language)
+        row: dict[str, Any] = {"page": p, "language": language, "kind": kind}
+        for mode in ("system_only", "first_card"):
+            # a different first card each mode, so the second is not served from the first's cache
+            first = cards[0] if mode == "first_card" else cards[1]
+            order = [first, *[c for c in cards if c is not first]]
+            warm_prefix(
+                backend, profile, "", history, movie=first if mode == "first_card" else None
+            )
+            load = os.getloadavg()[0]
+            start = time.perf_counter()
+            reason = next(write_reasons(backend, profile, "", history, order, timeout_s=120))
+            row[mode] = round(time.perf_counter() - start, 3)
+            row[f"{mode}_load1"] = round(load, 2)
+            row[f"{mode}_template"] = reason.template
+            row[f"{mode}_text"] = reason.text
+        out.append(row)
+        print(json.dumps(row, ensure_ascii=False), flush=True)
+
+    def pct(values: list[float], q: float) -> float:
+        return float(np.percentile(values, q))
+
+    summary: dict[str, Any] = {"model": args.model, "threads": args.threads, "pages": len(out)}
+    for mode in ("system_only", "first_card"):
+        for language in ("en", "ko", "all"):
+            vals = [r[mode] for r in out if language in ("all", r["language"])]
+            if vals:
+                boots = [
+                    np.median(rng.choice(vals, len(vals))) for _ in range(2000)
+                ]  # bootstrap interval of the median
+                summary[f"{mode}_{language}"] = {
+                    "n": len(vals),
+                    "p50": pct(vals, 50),
+                    "p95": pct(vals, 95),
+                    "p50_ci95": [pct(boots, 2.5), pct(boots, 97.5)],
+                }
+    summary["load1_mean"] = float(np.mean([r["first_card_load1"] for r in out]))
+    summary["rows"] = out
+    summary["provenance"] = provenance()
+    (RESULTS / "words_latency.json").write_text(
+        json.dumps(summary, indent=1, ensure_ascii=False) + "\n"
+    )
+    lines = [
+        "# First complete reason of a page",
+        "",
+        markdown_header(summary["provenance"]),
+        f"Model `{args.model}`, {args.threads} threads, {len(out)} pages (English and Korean in "
+        "turn, red-team and ordinary tastes), in-process. *system_only*: only the shared system "
+        "prompt was warm; *first_card*: the product's warm-up had evaluated the first card's "
+        "whole prompt (as it does while the viewer reads). Seconds from asking to the first "
+        "checked reason; the median's 95% bootstrap interval. Machine load average (1 min) "
+        f"while timed: mean {summary['load1_mean']:.1f} on {os.cpu_count()} CPUs shared with "
+        "other jobs, so these are upper bounds of a quiet machine's times.",
+        "",
+        "| warm-up | language | n | p50 s [95% CI] | p95 s |",
+        "|---|---|---|---|---|",
+    ]
+    for mode in ("system_only", "first_card"):
+        for language in ("en", "ko", "all"):
+            c = summary.get(f"{mode}_{language}")
+            if c:
+                lines.append(
+                    f"| {mode} | {language} | {c['n']} | {c['p50']:.2f} "
+                    f"[{c['p50_ci95'][0]:.2f}, {c['p50_ci95'][1]:.2f}] | {c['p95']:.2f} |"
+                )
+    (RESULTS / "words_latency.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+def _rows_path(tag: str) -> Path:
+    """Where a run's rows go: ``words.jsonl`` (the first run, Qwen 1.5B) or
+    ``words_<tag>.jsonl``."""
+    return RESULTS / (f"words_{tag}.jsonl" if tag else "words.jsonl")
+
+
 def _rows(path: Path) -> list[dict[str, Any]]:
     return [json.loads(x) for x in path.read_text().splitlines()] if path.exists() else []
 
@@ -158,10 +250,43 @@ def main() -> None:
     gen.add_argument("--threads", type=int, default=1)
     gen.add_argument("--seed", type=int, default=11)
     gen.add_argument("--timeout", type=float, default=120.0)
-    sub.add_parser("report")
+    gen.add_argument("--tag", default="", help="rows go to words_<tag>.jsonl")
+    rep = sub.add_parser("report")
+    rep.add_argument("--tag", default="", help="score words_<tag>.jsonl into words_<tag>.json/.md")
+    rep.add_argument(
+        "--chat",
+        type=Path,
+        action="append",
+        default=[],
+        help="chat_qa rows (*.rows.jsonl) whose answers are scored too (repeatable)",
+    )
+    rep.add_argument(
+        "--no-posts", action="store_true", help="leave out the stored post runs' lines"
+    )
+    rep.add_argument(
+        "--sample",
+        type=Path,
+        default=None,
+        help="hand labels of a sample of this run's raw texts (see the `sample` command)",
+    )
+    lat = sub.add_parser("latency", help="time the first complete reason of a page")
+    lat.add_argument("--model", default="qwen2.5-coder-1.5b")
+    lat.add_argument("--threads", type=int, default=2)
+    lat.add_argument("--pages", type=int, default=12)
+    lat.add_argument("--seed", type=int, default=23)
+    smp = sub.add_parser("sample", help="draw raw texts of a run for hand labelling")
+    smp.add_argument("--tag", default="")
+    smp.add_argument("--chat", type=Path, action="append", default=[])
+    smp.add_argument("--n", type=int, default=100)
+    smp.add_argument("--seed", type=int, default=5)
+    smp.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
     if args.command == "generate":
         generate(args)
+    elif args.command == "sample":
+        sample(args)
+    elif args.command == "latency":
+        latency(args)
     else:
         report(args)
 
@@ -296,10 +421,11 @@ def _score(
         gender=row.get("gender"),
         taste=row.get("taste", ""),
     )
+    chat = row["type"] == "chat_answer"  # names any movie: titles are the grounding's job
     out = {
         "claims": len(checked),
-        "false_facts": _false(checked, FACT_KINDS),
-        "false_any": _false(checked),
+        "false_facts": _false(checked, FACT_KINDS[:-1] if chat else FACT_KINDS),
+        "false_any": _false(checked, FACT_KINDS[:-1]) if chat else _false(checked),
         "against": bool(_false(checked, ("against",))),
         "wrong_movie": any(
             c.claim.kind == "title" and c.ok is False and "ticked" not in c.why for c in checked
@@ -314,29 +440,41 @@ def _score(
     return out
 
 
-def _post_rows() -> list[dict[str, Any]]:
-    """One-line reviews of the stored post runs: raw reply and shown line, about one movie."""
+def _post_rows(catalog: dict[int, Movie]) -> list[dict[str, Any]]:
+    """One-line reviews of the stored post runs: the raw reply, and what this commit's checks
+    (:func:`cinerec.llm.posts.checks.check_review`, the fact checker included) make of it: the
+    cleaned line, or the synopsis line the product shows when a line stays unusable (flagged
+    ``template``; the product first asks again, warmer, which a re-score cannot replay)."""
+    from cinerec.llm.posts.checks import check_review, synopsis_review
+
     path = RESULTS / "posts_rerun10.json"
     if not path.exists():
         return []
     rows = []
     for k, run in enumerate(json.loads(path.read_text())["rows"]):
-        shown = {
-            m["id"]: m.get("one_line_review") for m in (run.get("post") or {}).get("movies", [])
-        }
+        ids = [int(n.split()[1]) for n, _ in run.get("raw_outputs", []) if n.startswith("review ")]
+        tries: dict[int, int] = {}
         for name, raw in run.get("raw_outputs", []):
             if not name.startswith("review "):
                 continue
             movie_id = int(name.split()[1])
+            tries[movie_id] = tries.get(movie_id, 0) + 1  # a movie's second try is "#1"
+            movie, language = catalog[movie_id], run["language"]
+            others = [catalog[i] for i in ids if i != movie_id and i in catalog]
+            cleaned, problem = check_review(
+                raw_prose(raw) or "", movie, others, theme=run["theme"], language=language
+            )
             rows.append(
                 {
                     "page": f"post{k}",
                     "type": "post_line",
                     "kind": "ordinary",
-                    "language": run["language"],
+                    "language": language,
                     "movie_id": movie_id,
                     "raw_text": raw,
-                    "shown": shown.get(movie_id),
+                    "shown": synopsis_review(movie, language) if problem else cleaned,
+                    "template": bool(problem),
+                    "attempt": tries[movie_id] - 1,
                 }
             )
     return rows
@@ -407,15 +545,54 @@ def _stored_reason_pages() -> dict[str, dict[str, list[list[str]]]]:
     return {"today": out}
 
 
-def report(args: argparse.Namespace) -> None:
-    """Score the stored texts and write ``words.json`` and ``words.md``."""
+_CITATION = re.compile(r"\[\s*#\s*(\d{1,9})\s*\]")
+
+
+def _chat_rows(paths: Sequence[Path], catalog: dict[int, Movie]) -> list[dict[str, Any]]:
+    """The scored answers of ``benchmarks/chat_qa.py`` runs (turn 2 of a follow-up): RAW is
+    the model's reply (``raw``; the template when it wrote none), SHOWN what the chat showed.
+    The movies an answer is about are the ones it cites or the question's gold names."""
+    rows = []
+    for path in paths:
+        for q in _rows(path):
+            gold = q.get("gold") or {}
+            about = [int(i) for i in _CITATION.findall(q["shown"] or "")]
+            about += [int(i) for i in gold.get("ids", [])[:20]]
+            about += [int(gold[k]) for k in ("movie", "a", "b") if isinstance(gold.get(k), int)]
+            rows.append(
+                {
+                    "page": f"chat{q['qid']}",
+                    "type": "chat_answer",
+                    "kind": "ordinary",
+                    "language": q["language"],
+                    "gender": None,
+                    "history": [],
+                    "cards": [i for i in dict.fromkeys(about) if i in catalog],
+                    "movie_id": None,
+                    "raw_text": q["raw"],
+                    "shown": q["shown"],
+                    "model_written": q.get("model_written", False),
+                    # the chat showed its template (flagged), or a deterministic "unknown"
+                    "template": not q.get("model_written", False),
+                    "chat_kind": q["kind"],
+                    "source": path.name,
+                }
+            )
+    return rows
+
+
+def _scored_rows(args: argparse.Namespace) -> tuple[list[dict[str, Any]], dict[int, Movie]]:
+    """Every text of a run (its pages, the stored post lines, the chat answers named by
+    ``--chat``, and the stored request rerun's texts), each with ``raw``, ``raw_score`` and
+    ``shown_score``."""
     from cinerec.llm.schemas import PersonaOut, ReasonOut, parse_reply
 
     catalog = {m.movie_id: m for m in load_catalog(resolve_data_dir())}
     facts = FactCatalog(catalog.values())
-    rows = _rows(ROWS)
+    rows = _rows(_rows_path(args.tag))
     _shown(rows, catalog)
-    rows += _post_rows() + _today_rows(catalog)
+    posts = _post_rows(catalog) if not getattr(args, "no_posts", False) else []
+    rows += posts + _chat_rows(args.chat, catalog) + _today_rows(catalog)
     for row in rows:
         schema = PersonaOut if row["type"].endswith("persona") else ReasonOut
         try:
@@ -429,11 +606,86 @@ def report(args: argparse.Namespace) -> None:
         row["raw"] = raw
         row["raw_score"] = _score(raw, row, catalog, facts)
         row["shown_score"] = _score(row["shown"], row, catalog, facts)
+    return rows, catalog
+
+
+def _key(row: dict[str, Any]) -> str:
+    """A text's id across runs: page, type and card (or the chat question)."""
+    attempt = f"#{row['attempt']}" if row.get("attempt") else ""
+    return f"{row['page']}/{row['type']}/{row.get('movie_id') or ''}{attempt}"
+
+
+def sample(args: argparse.Namespace) -> None:
+    """Draw ``--n`` raw texts of the run (reasons, personas, chat answers, post lines, in
+    proportion) for hand labelling; each line carries the facts a reader needs."""
+    rows, catalog = _scored_rows(args)
+    pool = [r for r in rows if not r["type"].startswith("today_") and r["raw"]]
+    rng = np.random.default_rng(args.seed)
+    picked = [pool[int(i)] for i in sorted(rng.choice(len(pool), args.n, replace=False))]
+
+    def facts(movie_id: int) -> str:
+        m = catalog[movie_id]
+        return (
+            f"{m.title} ({m.year}): {', '.join(m.genres)}; director {m.director or '?'}; "
+            f"cast {', '.join(m.cast[:5]) or '?'}; keywords {', '.join(m.keywords[:12])}"
+        )
+
+    with args.out.open("w", encoding="utf-8") as sink:
+        for row in picked:
+            item = {
+                "id": _key(row),
+                "type": row["type"],
+                "language": row["language"],
+                "gender": row.get("gender"),
+                "text": row["raw"],
+                "card": facts(row["movie_id"]) if row.get("movie_id") else None,
+                "taste": row.get("taste", ""),
+                "ticked": [
+                    f"{catalog[i].title} ({', '.join(catalog[i].genres)}; "
+                    f"{catalog[i].director or '?'})"
+                    for i in row.get("history", [])
+                ],
+                "about": [facts(i) for i in row.get("cards", [])][:6],
+                "checker": row["raw_score"]["false_any"] if row["raw_score"] else [],
+                "false": None,
+                "note": "",
+            }
+            sink.write(json.dumps(item, ensure_ascii=False) + "\n")
+    print(f"{len(picked)} texts -> {args.out}")
+
+
+def report(args: argparse.Namespace) -> None:
+    """Score the stored texts and write ``words[_tag].json`` and ``words[_tag].md``."""
+    rows, catalog = _scored_rows(args)
+    facts = FactCatalog(catalog.values())
     summary = _summary(rows, args)
     summary["gold"] = _gold(catalog, facts)
-    (RESULTS / "words.json").write_text(json.dumps(summary, indent=1, ensure_ascii=False) + "\n")
-    (RESULTS / "words.md").write_text(_markdown(summary))
-    print((RESULTS / "words.md").read_text())
+    if args.sample and args.sample.exists():
+        summary["hand_sample"] = _hand_sample(args.sample, rows)
+    stem = f"words_{args.tag}" if args.tag else "words"
+    (RESULTS / f"{stem}.json").write_text(json.dumps(summary, indent=1, ensure_ascii=False) + "\n")
+    (RESULTS / f"{stem}.md").write_text(_markdown(summary))
+    print((RESULTS / f"{stem}.md").read_text())
+
+
+def _hand_sample(path: Path, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The hand labels of a drawn sample: false texts by the reader, and by the checker."""
+    items = [i for i in _rows(path) if i.get("false") is not None]
+    by_key = {_key(r): r for r in rows}
+    flagged = [
+        bool(by_key[i["id"]]["raw_score"] and by_key[i["id"]]["raw_score"]["false_facts"])
+        for i in items
+        if i["id"] in by_key
+    ]
+    return {
+        "file": str(path),
+        "labelled": len(items),
+        "korean": sum(i["language"] == "ko" for i in items),
+        "false_by_reader": _interval(sum(bool(i["false"]) for i in items), len(items)),
+        "false_by_checker": _interval(sum(flagged), len(flagged)),
+        "false_items": [{"id": i["id"], "note": i["note"]} for i in items if i["false"]],
+        "labeller": _rows(path)[0].get("labeller", "") if items else "",
+    }
 
 
 def _rates(rows: list[dict[str, Any]], side: str) -> dict[str, Any]:
@@ -481,6 +733,7 @@ def _summary(rows: list[dict[str, Any]], args: argparse.Namespace) -> dict[str, 
         "reasons": [r for r in rows if r["type"] == "reason"],
         "personas": [r for r in rows if r["type"] == "persona"],
         "post_lines": [r for r in rows if r["type"] == "post_line"],
+        "chat_answers": [r for r in rows if r["type"] == "chat_answer"],
         "en": [r for r in rows if r["language"] == "en"],
         "ko": [r for r in rows if r["language"] == "ko"],
         "red_team": [r for r in rows if r["kind"] != "ordinary"],
@@ -511,6 +764,10 @@ def _summary(rows: list[dict[str, Any]], args: argparse.Namespace) -> dict[str, 
             "threads": generated[0]["threads"] if generated else None,
             "pages": len({r["page"] for r in generated}),
             "machine": f"{os.cpu_count()} CPUs, shared",
+            "tag": getattr(args, "tag", ""),
+            "no_posts": getattr(args, "no_posts", False),
+            "chat": [str(p) for p in getattr(args, "chat", [])],
+            "sample": str(args.sample) if getattr(args, "sample", None) else None,
         },
         "counts": {
             name: {"texts": len(g), "ko": sum(r["language"] == "ko" for r in g)}
@@ -521,6 +778,13 @@ def _summary(rows: list[dict[str, Any]], args: argparse.Namespace) -> dict[str, 
         "templates_shown": _interval(
             sum(bool(r.get("template")) for r in generated), len(generated)
         ),
+        "templates_shown_by_type": {
+            kind: _interval(
+                sum(bool(r.get("template")) for r in rows if r["type"] == kind),
+                sum(r["type"] == kind for r in rows),
+            )
+            for kind in ("reason", "persona", "post_line", "chat_answer")
+        },
         "page_overlap": overlap,
         "reason_seconds_p50": seconds[len(seconds) // 2] if seconds else None,
         "first_reason_seconds_p50": firsts[len(firsts) // 2] if firsts else None,
@@ -599,7 +863,11 @@ def _markdown(s: dict[str, Any]) -> str:
         markdown_header(s["provenance"]),
         f"Model `{c['model']}`, {c['threads']} thread(s), {c['pages']} pages (a persona and 5 "
         "reasons each, evidence-first prompts), plus the one-line reviews of the stored post "
-        "runs (`posts_rerun10.json`, raw replies). RAW: the model's reply before any repair; "
+        "runs (`posts_rerun10.json`, raw replies, Qwen 0.5B; SHOWN recomputed with this "
+        "commit's post checks) and the answers of the chat runs named by `--chat` (RAW: the "
+        "model's phrasing, or the template when it wrote none; SHOWN: what the chat showed; "
+        "checked for genre, person and year claims only, since an answer may name any catalog "
+        "movie). RAW: the model's reply before any repair; "
         "SHOWN: what the product shows after its repairs (recomputed from the raw reply with "
         "this commit's code; review notes were not available to the benchmark, so no card had "
         "review evidence). Checked by `cinerec.llm.facts` against the whole catalog. 95% Wilson "
@@ -630,6 +898,12 @@ def _markdown(s: dict[str, Any]) -> str:
     lines += [
         "",
         f"Evidence templates shown instead of the model's text: {_cell(s['templates_shown'])}.",
+        "",
+        "Shown text not written by the model (flagged templates: the evidence sentence, the "
+        "template persona, the synopsis line, the chat's template answer or its deterministic "
+        "'the catalog does not know'), by type: "
+        + ", ".join(f"{k} {_cell(v)}" for k, v in s["templates_shown_by_type"].items())
+        + ".",
         "",
         "Page overlap (mean pairwise token Jaccard of one page's reasons; lower is more specific):",
         "",
@@ -684,11 +958,30 @@ def _markdown(s: dict[str, Any]) -> str:
             if e["type"] != "none"
             else "- none"
         )
+    h = s.get("hand_sample")
+    if h:
+        lines += [
+            "",
+            f"Hand-checked sample (`{h['file']}`, {h['labelled']} raw texts, {h['korean']} "
+            f"Korean; labeller: {h['labeller']}): false by the reader "
+            f"{_cell(h['false_by_reader'])}; false factual claim by the checker on the same "
+            f"texts {_cell(h['false_by_checker'])}. False ones: "
+            + ("; ".join(f"{i['id']} ({i['note']})" for i in h["false_items"]) or "none")
+            + ".",
+        ]
+    tag = c.get("tag") or ""
     lines += [
         "",
-        "Commands: `nice -n 10 python benchmarks/words.py generate --pages 60 --threads 1` "
-        "(stopped when its time was up; rows are resumable), then "
-        "`python benchmarks/words.py report`.",
+        "Commands: rows `nice -n 10 python benchmarks/words.py generate --model "
+        f"{c['model']} --threads {c['threads']} --pages N"
+        + (f" --tag {tag}" if tag else "")
+        + "` (resumable; stopped when the session's time was up), then `python "
+        "benchmarks/words.py report"
+        + (f" --tag {tag}" if tag else "")
+        + "".join(f" --chat {p}" for p in c.get("chat", []))
+        + (" --no-posts" if c.get("no_posts") else "")
+        + (f" --sample {c['sample']}" if c.get("sample") else "")
+        + "`.",
     ]
     return "\n".join(lines) + "\n"
 

@@ -146,3 +146,38 @@ def test_chat_flags_and_titles_are_failures() -> None:
     assert checks["retrieval_raw"]["count"] == 1 and checks["retrieval_shown"]["count"] == 0
     assert checks["no_retrieval_raw"]["count"] == 1
     assert checks["retrieval_raw_accuracy"]["accuracy"] == 0.5
+
+
+def test_words_a_reason_that_drops_its_fact_or_lies_fails() -> None:
+    from benchmarks import words
+    from cinerec.data.types import Movie
+    from cinerec.llm.evidence import build_evidence
+    from cinerec.llm.facts import FactCatalog
+
+    heat = Movie(6, "Heat", 1995, ("Crime",), director="Michael Mann")
+    card = Movie(1, "Collateral", 2004, ("Crime", "Thriller"), director="Michael Mann")
+    catalog = {m.movie_id: m for m in (heat, card)}
+    row = {
+        "type": "reason",
+        "language": "en",
+        "movie_id": 1,
+        "history": [6],
+        "cards": [1],
+        "gender": None,
+        "taste": "",
+        "evidence": build_evidence(card, [heat]),
+    }
+
+    def score(text: str) -> dict[str, Any]:
+        out = words._score(text, row, catalog, FactCatalog(catalog.values()))
+        assert out is not None
+        return out
+
+    good = score("Directed by Michael Mann, like Heat, which you watched.")
+    assert good["specific"] and not good["false_facts"]
+    vague = score("A thrilling film you will enjoy.")
+    assert not vague["specific"]
+    false = score("Collateral is a horror film.")
+    assert false["false_facts"] and not false["specific"]
+    assert words.page_overlap(["a b c", "a b c"]) == 1.0
+    assert words.page_overlap(["a b", "c d"]) == 0.0

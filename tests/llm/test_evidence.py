@@ -50,3 +50,27 @@ def test_the_evidence_template_is_true_by_the_fact_checker_in_both_languages() -
             assert text and all(c.ok is not False for c in checked), (text, checked)
     ko = evidence_reason(build_evidence(GODFATHER_II, HISTORY), "ko")
     assert ko == "보신 The Godfather와 같은 Francis Ford Coppola 감독의 영화예요."
+
+
+def test_a_card_sharing_nothing_still_leads_with_a_theme_of_its_own() -> None:
+    card = Movie(1, "Up", 2009, ("Animation",), keywords=("duringcreditsstinger", "balloon"))
+    seen = Movie(2, "Heat", 1995, ("Crime",))
+    evidence = build_evidence(card, [seen])
+    assert [(f.kind, f.value) for f in evidence.facts] == [("theme", "balloon"), ("year", "2009")]
+    assert evidence_reason(evidence, "en") == "A film about balloon."
+    assert evidence_reason(evidence, "ko") == "'balloon'를 다루는 영화예요."
+    assert "- theme 'balloon'" in evidence_lines(evidence, "en")
+
+
+def test_specific_facts_lead_first_and_a_used_one_only_when_all_were_used() -> None:
+    card = Movie(1, "Up", 2009, ("Animation",), keywords=("balloon",))
+    evidence = build_evidence(card, [])
+    assert evidence.lead([])[0].kind == "theme"
+    assert evidence.lead(["theme:balloon"])[0].kind == "year"  # not the same fact again
+    assert evidence.lead(["theme:balloon", "year:2009"])[0].kind == "theme"
+
+
+def test_credit_stingers_are_no_theme_even_when_shared() -> None:
+    card = Movie(1, "Up", 2009, ("Animation",), keywords=("aftercreditsstinger", "balloon"))
+    seen = Movie(2, "Cars", 2006, ("Comedy",), keywords=("aftercreditsstinger",))
+    assert [f.value for f in build_evidence(card, [seen]).facts] == ["balloon", "2009"]

@@ -182,3 +182,24 @@ def test_arguing_against_in_korean_and_gender_words_inside_titles() -> None:
         gender="female",
     )
     assert all(c.ok is not False for c in got)
+
+
+def test_movies_sharing_a_title_are_told_apart_by_the_subject_or_left_undecided() -> None:
+    from cinerec.llm.facts import false_facts
+
+    heat95 = Movie(4, "Heat", 1995, ("Action", "Crime"), director="Michael Mann")
+    heat86 = Movie(5, "Heat", 1986, ("Action",))
+    both = [heat95, heat86]
+    assert false_facts("Heat (1995) is a crime film.", both, subject=heat95) == []
+    assert false_facts("Heat (1995) is a crime film.", both) == []  # which Heat: undecided
+    wrong = false_facts("Heat (1986) is a crime film.", both, subject=heat86)
+    assert [c.claim.kind for c in wrong] == ["genre"]
+
+
+def test_a_sequel_titled_after_its_first_film_is_judged_by_its_own_record() -> None:
+    from cinerec.llm.facts import false_facts
+
+    first = Movie(1, "The Hunger Games", 2012, ("Action",))
+    second = Movie(2, "The Hunger Games: Catching Fire", 2013, ("Action",))
+    text = "The Hunger Games (2012) [#1] and The Hunger Games: Catching Fire (2013) [#2]."
+    assert false_facts(text, [first, second]) == []

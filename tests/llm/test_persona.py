@@ -196,3 +196,9 @@ def test_persona_ends_at_a_sentence_without_tags_or_brackets(fake_backend: FakeB
     # the prompt itself carries no bracketed genre lists and no IMAX tag
     user = fake_backend.calls[0].messages[1].content
     assert "[" not in user.split("Watched movies:")[1] and "IMAX" not in user
+
+
+def test_the_persona_grammar_asks_for_more_than_a_name() -> None:
+    from cinerec.llm.persona import PERSONA_MIN_CHARS, _schema
+
+    assert _schema()["properties"]["persona"]["minLength"] == PERSONA_MIN_CHARS >= 40

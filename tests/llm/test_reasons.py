@@ -168,3 +168,18 @@ def test_warm_up_with_a_predicted_card_evaluates_exactly_that_cards_prompt() -> 
     (call,) = backend.calls
     assert call.messages == reason_messages(PROFILE, PERSONA, HISTORY, MOVIES[1], "praised acting")
     assert call.max_tokens == 1 and call.schema is None
+
+
+def test_a_vague_reason_citing_no_fact_of_its_card_becomes_the_evidence_sentence() -> None:
+    backend = FakeBackend([reply("A thrilling film you will surely enjoy tonight.")])
+    (reason,) = write_reasons(backend, PROFILE, PERSONA, HISTORY, MOVIES[1:2])
+    assert reason.template and reason.text
+    assert "Francis Ford Coppola" in reason.text
+    assert any("cites no fact of its card" in r for r in reason.repairs)
+
+
+def test_the_prompt_ends_with_a_draft_stating_the_lead_fact() -> None:
+    (_, user) = reason_messages(PROFILE, PERSONA, HISTORY, MOVIES[1])
+    assert user.content.splitlines()[-1] == (
+        "Draft: Directed by Francis Ford Coppola, like The Godfather, which you watched."
+    )

@@ -171,3 +171,64 @@ def test_whole_flow_in_chromium(server: str) -> None:
         assert other.locator(".watched-list li").count() == 0
         assert "Mina" not in other.content()
         browser.close()
+
+
+def test_korean_page_reasons_hold_no_claim_the_fact_checker_rejects(
+    server: str, real_data_dir: Path
+) -> None:
+    """A Korean viewer's page in Chromium: every shown reason is Korean and the separate fact
+    checker (:mod:`cinerec.llm.facts`) rejects none of its claims, checked against the catalog
+    records of its card, the ticked movies and the page's other cards."""
+    from playwright.sync_api import expect, sync_playwright
+
+    from cinerec.data.catalog import load_catalog
+    from cinerec.llm.facts import FactCatalog, check_text
+
+    require_chromium()
+    catalog = {m.movie_id: m for m in load_catalog(real_data_dir)}
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_context(viewport={"width": 1200, "height": 1600}).new_page()
+        page.set_default_timeout(20_000)
+        page.goto(f"{server}/?lang=ko")
+        page.fill("input[name=name]", "지민")
+        page.fill("input[name=age]", "31")
+        page.select_option("select[name=gender]", "unspecified")
+        page.select_option("select[name=language]", "ko")
+        page.fill("input[name=taste]", "범죄 영화와 반전 있는 스릴러를 좋아해요, 공포는 싫어요")
+        page.click("#save-profile")
+        for query in ("Godfather", "Memento", "Heat"):
+            page.fill("#q", query)
+            first = page.locator(".search-results li").first
+            expect(first).to_contain_text(query)
+            first.locator("button.tick").click()
+            expect(page.locator("#watched")).to_contain_text(query)
+        page.click("#recommend-btn")
+        cards = page.locator("#rec-pages .card")
+        expect(cards.first).to_be_visible(timeout=60_000)
+        expect(page.locator("#rec-pages .reason.pending")).to_have_count(0, timeout=420_000)
+        ids = card_ids(cards)
+        reasons = {
+            int(el.get_attribute("data-reason-for")): el.inner_text()
+            for el in page.locator("#rec-pages .reason").all()
+        }
+        watched = [
+            catalog[w["movie"]["id"]] for w in page.request.get(f"{server}/api/watched").json()
+        ]
+        page.screenshot(path=str(SCREENSHOTS / "browser-korean-reasons.png"), full_page=True)
+        browser.close()
+    assert len(watched) == 3
+    assert len(reasons) >= PAGE // 2, reasons
+    facts = FactCatalog(catalog.values())
+    for movie_id, text in reasons.items():
+        assert re.search(r"[\uac00-\ud7a3]", text), text
+        checked = check_text(
+            text,
+            subject=catalog[movie_id],
+            watched=watched,
+            language="ko",
+            catalog=facts,
+            page=[catalog[i] for i in ids],
+        )
+        rejected = [(c.claim.kind, c.claim.span, c.why) for c in checked if c.ok is False]
+        assert not rejected, (catalog[movie_id].title, text, rejected)

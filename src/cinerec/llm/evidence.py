@@ -29,13 +29,23 @@ from cinerec.text.taste import parse_taste
 
 NON_TASTE_GENRES = frozenset({"IMAX", "(no genres listed)"})
 MAX_TITLES = 2
+MAX_THEMES = 2
+# Keywords that say nothing a viewer would call a theme of the movie.
+NON_THEMES = frozenset(
+    {"woman director", "duringcreditsstinger", "aftercreditsstinger", "independent film",
+     "sequel", "remake", "3d", "imax"}
+)  # fmt: skip
+# Kinds a reason can cite as something that belongs to its card (the benchmark's "specific
+# fact"); a genre counts only with the ticked movie that shares it.
+SPECIFIC = frozenset({"director", "cast", "taste", "keyword", "theme", "review"})
 
 
 @dataclass(frozen=True, slots=True)
 class Fact:
-    """One piece of evidence: ``kind`` is ``director``, ``cast``, ``taste``, ``keyword``,
-    ``genre``, ``review`` or ``year``; ``value`` the fact (a name, genre, keyword, review line or
-    year); ``watched`` the ticked movies that share it (empty for taste, review and year)."""
+    """One piece of evidence: ``kind`` is ``director``, ``cast``, ``taste``, ``keyword`` (shared
+    with a ticked movie), ``genre``, ``theme`` (a keyword of the card alone), ``review`` or
+    ``year``; ``value`` the fact (a name, genre, keyword, review line or year); ``watched`` the
+    ticked movies that share it (empty for taste, theme, review and year)."""
 
     kind: str
     value: str
@@ -45,6 +55,12 @@ class Fact:
     def key(self) -> str:
         """What makes two facts the same across a page (used to vary the lead fact)."""
         return f"{self.kind}:{self.value.casefold()}"
+
+    @property
+    def specific(self) -> bool:
+        """Whether the fact belongs to the card: a person, a matched taste word, a keyword or
+        theme, a review line, or a genre together with the ticked movie that shares it."""
+        return self.kind in SPECIFIC or (self.kind == "genre" and bool(self.watched))
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,12 +72,48 @@ class Evidence:
 
     def lead(self, avoid: Iterable[str] = ()) -> tuple[Fact, ...]:
         """The facts with the first one not in ``avoid`` (keys of earlier cards' lead facts)
-        moved to the front, so the cards of one page lead with different facts."""
+        moved to the front, so the cards of one page lead with different facts. A specific fact
+        leads whenever an unused one is left; then an unused year; a fact already used leads
+        again only when every fact was used."""
+        if not self.facts:
+            return self.facts
         skip = set(avoid)
-        for i, fact in enumerate(self.facts):
-            if fact.key not in skip:
-                return (fact, *self.facts[:i], *self.facts[i + 1 :])
-        return self.facts
+        order = [f for f in self.facts if f.specific] + [f for f in self.facts if not f.specific]
+        pick = next((f for f in order if f.key not in skip), order[0])
+        return (pick, *(f for f in self.facts if f is not pick))
+
+    def cited_in(self, text: str, history: Sequence[Movie] = ()) -> bool:
+        """Whether ``text`` cites one of the specific facts: the name, taste word (or its Korean
+        genre name), keyword, theme or review words, or a ticked movie sharing a fact (one of
+        the evidence's, or any of ``history`` sharing a genre, person or keyword with the
+        card). True when there is no specific fact to cite."""
+        specific = [f for f in self.facts if f.specific]
+        if not specific:
+            return True
+        folded = " ".join(text.casefold().split())
+        card = self.movie
+        own = {p for p, _ in _people(card)} | set(card.keywords)
+        own |= set(card.genres) - NON_TASTE_GENRES
+        for m in history:
+            theirs = {p for p, _ in _people(m)} | set(m.keywords) | set(m.genres)
+            if own & theirs and _names(natural_title(m.title).casefold(), folded):
+                return True
+        for fact in specific:
+            names = {fact.value.casefold()}
+            if fact.kind == "taste" and fact.value in GENRES_KO:
+                names.add(GENRES_KO[fact.value].casefold())
+            names.update(natural_title(t).casefold() for t in fact.watched)
+            names.update(t.casefold() for t in fact.watched)
+            if fact.kind == "review":
+                names = {" ".join(fact.value.casefold().split()[:4])}
+            if any(n and _names(n, folded) for n in names):
+                return True
+        return False
+
+
+def _names(name: str, text: str) -> bool:
+    """Whether ``text`` holds ``name`` as whole words (a Korean particle may follow)."""
+    return re.search(rf"(?<![^\W_]){re.escape(name)}(?![A-Za-z0-9])", text) is not None
 
 
 def _people(movie: Movie) -> list[tuple[str, str]]:
@@ -75,8 +127,9 @@ def build_evidence(
     """What ``movie`` shares with the ticked ``history``, matches in ``taste``, and what
     reviewers say (``review``, one line of its review summary).
 
-    Order: shared people, matched taste words, shared keywords, shared genres, the review line,
-    the year. A genre the taste says to avoid is left out everywhere.
+    Order: shared people, matched taste words, shared keywords, the card's own themes (its first
+    keywords), shared genres, the review line, the year. A genre the taste says to avoid is left
+    out everywhere.
     """
     parsed = parse_taste(taste) if taste else None
     disliked = set(parsed.disliked_genres) if parsed else set()
@@ -101,8 +154,15 @@ def build_evidence(
                 facts.append(Fact("taste", term))
     for keyword in movie.keywords[:12]:
         titles = sharing(lambda m, k=keyword: k in m.keywords)
-        if titles and keyword != "woman director":
+        if titles and keyword.casefold() not in NON_THEMES:
             facts.append(Fact("keyword", keyword, titles))
+    cited = {f.value.casefold() for f in facts}
+    themes = [
+        k
+        for k in movie.keywords
+        if k.casefold() not in NON_THEMES and k.casefold() not in cited and len(k) > 3
+    ]
+    facts.extend(Fact("theme", k) for k in themes[:MAX_THEMES])
     for genre in genres:
         titles = sharing(lambda m, g=genre: g in m.genres)
         if titles and Fact("taste", genre) not in facts:
@@ -130,16 +190,22 @@ def natural_title(title: str) -> str:
     return f"{match.group(2)} {match.group(1)}{match.group(3) or ''}" if match else title
 
 
+def _a(word: str) -> str:
+    return "an" if word[:1].lower() in "aeiou" else "a"
+
+
 def _titles(titles: Sequence[str]) -> str:
     return " and ".join(natural_title(t) for t in titles)
 
 
-def evidence_lines(evidence: Evidence, language: str, *, avoid: Iterable[str] = ()) -> str:
+def evidence_lines(
+    evidence: Evidence, language: str, *, avoid: Iterable[str] = (), limit: int = 4
+) -> str:
     """The evidence as prompt lines in the viewer's language (titles and names as in the
-    catalog); at most four facts, the lead fact first."""
+    catalog); at most ``limit`` facts, the lead fact first."""
     lines = []
     ko = language == "ko"
-    for fact in evidence.lead(avoid)[:4]:
+    for fact in evidence.lead(avoid)[:limit]:
         watched = _titles(fact.watched)
         if fact.kind == "director":
             lines.append(
@@ -166,12 +232,14 @@ def evidence_lines(evidence: Evidence, language: str, *, avoid: Iterable[str] = 
                 if ko
                 else f"- theme '{fact.value}', shared with {watched} (watched)"
             )
+        elif fact.kind == "theme":
+            lines.append(f"- 주제 '{fact.value}'" if ko else f"- theme '{fact.value}'")
         elif fact.kind == "genre":
             name = genre_name(fact.value, language)
             lines.append(
                 f"- {name} 장르 (보신 {watched}와 같음)"
                 if ko
-                else f"- a {name} film, like {watched} (watched)"
+                else f"- {_a(name)} {name} film, like {watched} (watched)"
             )
         elif fact.kind == "review":
             lines.append(f"- 리뷰: {fact.value}" if ko else f"- reviewers say: {fact.value}")
@@ -217,11 +285,13 @@ def evidence_reason(evidence: Evidence, language: str, *, avoid: Iterable[str] =
             if ko
             else f"About {fact.value}, like {first}, which you watched."
         )
+    if fact.kind == "theme":
+        return f"'{fact.value}'를 다루는 영화예요." if ko else f"A film about {fact.value}."
     if fact.kind == "genre":
         name = genre_name(fact.value, language)
         return (
             f"보신 {first}처럼 {name} 영화예요."
             if ko
-            else f"A {name} film, like {first}, which you watched."
+            else f"{_a(name).capitalize()} {name} film, like {first}, which you watched."
         )
     return f"{fact.value}년 작품이에요." if ko else f"A film from {fact.value}."

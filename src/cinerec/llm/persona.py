@@ -13,6 +13,7 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from cinerec.data.types import Movie
 from cinerec.errors import LLMError
@@ -264,6 +265,18 @@ def repair_persona(
     return text, cleaned, repairs, None
 
 
+PERSONA_MIN_CHARS = 40
+
+
+def _schema() -> dict[str, Any]:
+    """The persona's JSON schema with a floor on its length: left free, Qwen 0.5B answered
+    ``{"persona": "Viewer"}`` (the profile's name) for every page of
+    ``benchmarks/results/words_0.5b.md``."""
+    schema = persona_schema()
+    schema["properties"]["persona"]["minLength"] = PERSONA_MIN_CHARS
+    return schema
+
+
 def write_persona(
     backend: LLMBackend | None,
     profile: UserProfile,
@@ -311,7 +324,7 @@ def write_persona(
         with guarded(backend, "persona"):
             completion = backend.complete(
                 messages,
-                schema=persona_schema() if backend.supports_schema else None,
+                schema=_schema() if backend.supports_schema else None,
                 max_tokens=320 if language == "ko" else 200,
                 temperature=0.0,
                 timeout_s=timeout_s,

@@ -527,6 +527,7 @@ def run_turn(platform: Platform, state: TurnState) -> Iterator[ChatEvent]:
         is_person=retriever.is_person,
         catalog_titles=retriever.titles_in_text,
         max_chars=state.config.chat.max_answer_chars,
+        facts=list(state.known.values()),
     )
     backend = platform.llm
     model = backend.model if backend is not None else TEMPLATE_MODEL

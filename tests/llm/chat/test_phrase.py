@@ -54,3 +54,16 @@ def test_the_prompt_carries_facts_question_and_draft() -> None:
     messages = phrase_messages("what else?", ["[#1] Memento (2000)"], DRAFT, language="ko")
     assert "Korean" in messages[0].content
     assert "[#1] Memento (2000)" in messages[1].content and DRAFT in messages[1].content
+
+
+def test_a_phrasing_with_a_false_genre_or_role_fails_the_fact_checker() -> None:
+    assert (
+        check(
+            "Christopher Nolan directed Memento (2000) [#1], a horror film, and The Prestige "
+            "(2006) [#3]."
+        ).reason
+        == "false_claim"
+    )
+    assert check(
+        "Christopher Nolan directed the thriller Memento (2000) [#1] and The Prestige (2006) [#3]."
+    ).ok

@@ -226,6 +226,21 @@ def test_grounder_releases_checked_sentences_while_streaming() -> None:
     assert "Fake Movie 3000" in answer.removed
 
 
+def test_grounder_drops_a_sentence_the_fact_checker_rejects() -> None:
+    memento = Movie(4226, "Memento", 2000, ("Mystery", "Thriller"), director="Christopher Nolan")
+    grounder = AnswerGrounder(
+        allowed_ids={4226},
+        known_titles=["Memento"],
+        allowed_names=["Christopher Nolan"],
+        facts=[memento],
+    )
+    grounder.feed("Memento (2000) [#4226] is a thriller by Christopher Nolan. ")
+    grounder.feed("Memento [#4226] is a romantic comedy. 메멘토 [#4226]는 공포 영화예요.")
+    answer = grounder.finish()
+    assert answer.text == "Memento (2000) [#4226] is a thriller by Christopher Nolan."
+    assert answer.flags == ("false_claim",)
+
+
 def test_grounder_bounds_the_length() -> None:
     answer = ground_answer("Fine. " * 100, allowed_ids=(), known_titles=(), max_chars=50)
     assert len(answer.text) <= 50 and "truncated" in answer.flags

@@ -133,3 +133,22 @@ def test_bad_caption_lines_are_named_and_can_be_replaced() -> None:
     assert fixed[2].endswith("?") and len(set(fixed)) == 3
     korean = repair_caption(["a", "b", "c"], {0: "x"}, theme="비 오는 날", language="ko")
     assert korean[0] == "비 오는 날, 이런 영화 어때요?" and korean[1:] == ["b", "c"]
+
+
+def test_a_review_with_a_false_genre_is_refused_by_the_fact_checker() -> None:
+    _, problem = check_review(
+        "Heat is a horror film about a detective.", HEAT, OTHERS, theme="x", language="en"
+    )
+    assert problem is not None and "Horror" not in HEAT.genres and "genre" in problem
+    _, problem = check_review("범죄 영화의 긴장감.", HEAT, OTHERS, theme="x", language="ko")
+    assert problem is None
+    _, bad = caption_line_problems(
+        ["Heat is a musical.", "Warm picks.", "Press play."], [HEAT], theme="x", language="en"
+    )
+    assert list(bad) == [0]
+
+
+def test_the_synopsis_line_never_calls_imax_a_genre() -> None:
+    movie = Movie(9, "Interstellar", 2014, ("Sci-Fi", "IMAX"), director="Christopher Nolan")
+    assert "IMAX" not in synopsis_review(movie, "ko")
+    assert "imax" not in synopsis_review(movie, "en").lower()

@@ -176,7 +176,7 @@ def test_bad_reviews_are_written_again_then_taken_from_the_synopsis() -> None:
 
 
 def test_alike_one_liners_are_rewritten_with_what_to_avoid() -> None:
-    template = "{} is a gripping crime thriller you must watch tonight."
+    template = "{} is a gripping crime drama you must watch tonight."
     backend = PostFake()
     backend.queue(plan(IDS[:3]), *(review(template.format(TITLE[i])) for i in IDS[:3]))
     draft = write_post(backend, "crime", CANDS, n=3)
@@ -204,7 +204,7 @@ def test_a_rewrite_that_borrows_the_other_reviews_words_is_refused() -> None:
 
 
 def test_one_liners_that_stay_alike_fall_back_to_the_synopsis() -> None:
-    line = "A gripping crime thriller you must watch tonight."
+    line = "A gripping crime drama you must watch tonight."
     backend = FakeBackend([plan(IDS[:2]), *[review(line)] * 4])
     draft = write_post(backend, "crime", CANDS, n=2, config=PostConfig(max_rewrites=2))
     assert draft.post is not None

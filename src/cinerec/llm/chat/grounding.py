@@ -3,8 +3,9 @@
 :class:`AnswerGrounder` checks an answer sentence by sentence while it streams, so that nothing
 unchecked reaches the page: a sentence is dropped when it cites ``[#id]`` a movie the model was
 not given, names a title that is not among the given movies (see
-:func:`cinerec.llm.grounding.find_unknown_titles`), or names a catalog person who is not in the
-given facts.
+:func:`cinerec.llm.grounding.find_unknown_titles`), names a catalog person who is not in the
+given facts, or (given the movies' records) says something false about a given movie's genre,
+people or year by the separate fact checker (:mod:`cinerec.llm.facts`).
 
 Example:
     >>> g = AnswerGrounder(allowed_ids={6}, known_titles=["Heat"], allowed_names=["Michael Mann"])
@@ -17,13 +18,14 @@ Example:
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 
 from cinerec.data.types import Movie
+from cinerec.llm.facts import false_facts
 from cinerec.llm.grounding import find_unknown_titles, strip_markup
 from cinerec.text.bm25 import fold
-from cinerec.text.lang import GENRES_KO
+from cinerec.text.lang import GENRES_KO, HANGUL
 
 CITATION = re.compile(r"\[\s*#\s*(\d{1,9})\s*\]")
 _BOUNDARY = re.compile(r"(?<=[.!?。！？])[\"')\]]*\s+|\n+")
@@ -69,6 +71,9 @@ class AnswerGrounder:
         known_titles: Titles it may name (the same movies, watched and earlier cited ones).
         allowed_names: People, genres and the viewer's name (not titles, but capitalized).
         max_chars: Length bound of the answer.
+        facts: The given movies' records: a sentence the fact checker
+            (:func:`cinerec.llm.facts.false_facts`) finds a false genre, person role or year
+            in, about a movie it names, is dropped (flag ``false_claim``).
     """
 
     def __init__(
@@ -80,8 +85,10 @@ class AnswerGrounder:
         is_person: Callable[[str], bool] | None = None,
         catalog_titles: Callable[[str], Iterable[tuple[str, int]]] | None = None,
         max_chars: int = 1500,
+        facts: Sequence[Movie] = (),
     ) -> None:
         self.allowed_ids = {int(i) for i in allowed_ids}
+        self.facts = list(facts)
         self.known_titles = list(known_titles)
         self.allowed_names = [n for n in allowed_names if n]
         self._allowed_keys = {name_key(n) for n in self.allowed_names}
@@ -141,6 +148,15 @@ class AnswerGrounder:
             self.flag("unknown_person")
             self._removed.extend(people)
             return None
+        if self.facts:
+            language = "ko" if HANGUL.search(plain) else "en"
+            # a sentence citing one movie is about it, whatever name it gives the movie
+            about = [m for m in self.facts if m.movie_id in cited]
+            subject = about[0] if len(about) == 1 else None
+            if wrong := false_facts(plain, self.facts, language=language, subject=subject):
+                self.flag("false_claim")
+                self._removed.extend(c.claim.span for c in wrong)
+                return None
         return ("- " if bullet else "") + text
 
     def other_catalog_titles(self, text: str) -> list[str]:

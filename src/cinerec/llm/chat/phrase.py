@@ -4,8 +4,9 @@ The draft (a complete, cited answer from a template) and the facts it came from 
 model with the question; the model may only rephrase. :func:`check_phrasing` accepts the
 reply when the grounding check removes nothing (every title and person it names is among the
 facts: :class:`cinerec.llm.chat.grounding.AnswerGrounder`), it keeps every citation and every
-required string of the draft (names, years, counts), and it is in the question's language.
-Otherwise the caller shows the draft, flagged as a fallback.
+required string of the draft (names, years, counts), it is in the question's language, and the
+separate fact checker (:func:`cinerec.llm.facts.false_facts`) finds no false genre, person
+role or year in it. Otherwise the caller shows the draft, flagged as a fallback.
 
 Example:
     >>> from cinerec.data.types import Movie
@@ -17,6 +18,9 @@ Example:
     >>> check_phrasing("Christopher Nolan directed Memento [#1] and Heat [#6].", draft,
     ...                [memento], required=["Christopher Nolan"], language="en").reason
     'unknown_citation'
+    >>> check_phrasing("Memento (2000) [#1], a horror film, was directed by Christopher Nolan.",
+    ...                draft, [memento], required=["Christopher Nolan"], language="en").reason
+    'false_claim'
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from cinerec.llm.chat.grounding import (
     name_key,
     names_of,
 )
+from cinerec.llm.facts import false_facts
 from cinerec.llm.grounding import sanitize_user_text
 from cinerec.llm.templates import render
 from cinerec.text.lang import HANGUL, LANGUAGES
@@ -109,4 +114,7 @@ def check_phrasing(
         return PhraseCheck(False, reply, "wrong_language")
     if language != "ko" and HANGUL.search(text):
         return PhraseCheck(False, reply, "wrong_language")
+    subject = movies[0] if len(movies) == 1 else None
+    if false_facts(text, movies, language=language, subject=subject):
+        return PhraseCheck(False, reply, "false_claim")
     return PhraseCheck(True, text)

@@ -8,16 +8,25 @@ against the card, gendered pronouns, non-taste tags) with its own English and Ko
 product's repairs are judged by it, and the product calls it to drop a false sentence.
 """
 
-from cinerec.llm.facts.check import Checked, FactCatalog, check_text, false_sentences
+from cinerec.llm.facts.check import (
+    FACT_KINDS,
+    Checked,
+    FactCatalog,
+    check_text,
+    false_facts,
+    false_sentences,
+)
 from cinerec.llm.facts.claims import Claim, TitleIndex, extract_claims, split_sentences
 
 __all__ = [
+    "FACT_KINDS",
     "Checked",
     "Claim",
     "FactCatalog",
     "TitleIndex",
     "check_text",
     "extract_claims",
+    "false_facts",
     "false_sentences",
     "split_sentences",
 ]

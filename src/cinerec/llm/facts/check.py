@@ -51,12 +51,16 @@ class FactCatalog:
         self.movies = list(movies)
         titles = [m.title for m in self.movies]
         self.index = TitleIndex((), trusted=titles) if trusted else TitleIndex(titles)
-        self._by_title = {m.title: m for m in self.movies}
+        self._by_title: dict[str, list[Movie]] = {}
+        for m in self.movies:
+            self._by_title.setdefault(m.title, []).append(m)
 
     def get(self, title: str) -> Movie | None:
-        """The movie ``title`` names."""
-        canonical = self.index.canonical(title)
-        return self._by_title.get(canonical) if canonical else None
+        """The movie ``title`` names; None when several movies share the title (Heat of 1986
+        and of 1995): the records cannot say which one is meant."""
+        canonical = title if title in self._by_title else self.index.canonical(title)
+        found = self._by_title.get(canonical, []) if canonical else []
+        return found[0] if len(found) == 1 else None
 
 
 def _fold(name: str) -> str:
@@ -122,8 +126,10 @@ def check_text(
         (), trusted=[m.title for m in page if subject is None or m.movie_id != subject.movie_id]
     )
 
+    subject_title = TitleIndex((), trusted=[subject.title]) if subject is not None else None
+
     def movie_of(title: str | None) -> Movie | None:
-        if title is None:
+        if title is None or (subject_title is not None and title in subject_title):
             return subject
         return known.get(title) or (catalog.get(title) if catalog else None)
 
@@ -216,6 +222,31 @@ def _check(
     if kind == "tag":
         return Checked(claim, False, "a tag, not a taste or genre")
     return Checked(claim, False, "prompt formatting")
+
+
+FACT_KINDS = ("genre", "director", "cast", "year")
+
+
+def false_facts(
+    text: str,
+    movies: Sequence[Movie],
+    *,
+    language: str = "en",
+    subject: Movie | None = None,
+) -> list[Checked]:
+    """The false claims about a movie's genre, people or year in a text that may name any of
+    ``movies`` (a chat answer, a post line): each claim is about the movie named nearest to it,
+    else ``subject``. Titles are not judged here (who may be named differs by product; the
+    product's grounding judges them).
+
+    Example:
+        >>> from cinerec.data.types import Movie
+        >>> heat = Movie(6, "Heat", 1995, ("Crime",), director="Michael Mann")
+        >>> [c.why for c in false_facts("Heat (1995) is a horror film by Michael Mann.", [heat])]
+        ['Heat: Crime']
+    """
+    checked = check_text(text, subject=subject, watched=(), language=language, page=movies)
+    return [c for c in checked if c.ok is False and c.claim.kind in FACT_KINDS]
 
 
 def false_sentences(checked: Iterable[Checked]) -> set[int]:

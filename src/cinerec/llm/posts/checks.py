@@ -19,6 +19,7 @@ import re
 from collections.abc import Mapping, Sequence
 
 from cinerec.data.types import Movie
+from cinerec.llm.facts import false_facts
 from cinerec.llm.grounding import clean_free_text, find_unknown_titles, sanitize_user_text
 from cinerec.text.lang import GENRES_KO, HANGUL_LETTER, LANGUAGES, OTHER_CJK
 from cinerec.text.similarity import plain_text, text_similarity
@@ -153,7 +154,9 @@ def check_review(
         ``(cleaned text, problem)``; ``problem`` is None when the line is usable: non-empty after
         grounding (no unknown title, no other candidate's title), in ``language``, bounded,
         not a copy of a ``forbidden`` line (the prompt's examples), and naming no person or
-        place the movie's facts lack (see :func:`unknown_names`).
+        place the movie's facts lack (see :func:`unknown_names`), and holding no false genre,
+        person role or year by the fact checker (:func:`cinerec.llm.facts.false_facts`); the
+        writer then asks again, warmer, and at last shows the synopsis line (flagged).
     """
     cleaned, removed = clean_free_text(
         tidy_cut(text, MAX_REVIEW_CHARS[language]),
@@ -178,6 +181,11 @@ def check_review(
     allowed = f"{movie_facts_text(movie)} {theme.casefold()}"
     if names := unknown_names(cleaned, allowed, markers):
         return "", f"the review of {movie.movie_id} names {names[0]!r}, which its facts lack"
+    if wrong := false_facts(cleaned, [movie, *others], language=language, subject=movie):
+        claim = wrong[0].claim
+        return "", (
+            f"the review of {movie.movie_id} says {claim.kind} {claim.span!r} ({wrong[0].why})"
+        )
     return cleaned, None
 
 
@@ -192,7 +200,8 @@ def caption_line_problems(
     """Cleaned caption lines and what is wrong with each bad one (by 0-based index).
 
     A line must be non-empty, name no movie outside ``picks``, be in ``language``, not copy a
-    ``forbidden`` line (the prompt's example) and not repeat an earlier line.
+    ``forbidden`` line (the prompt's example), not repeat an earlier line, and say nothing
+    false about a pick it names (:func:`cinerec.llm.facts.false_facts`).
     """
     limit = MAX_CAPTION_LINE_CHARS[language]
     titles = [m.title for m in picks]
@@ -212,6 +221,8 @@ def caption_line_problems(
             bad[k] = f"caption line {k + 1} copies the example"
         elif same := [j for j in range(k) if text_similarity(line, cleaned[j]) >= _ALIKE_LINES]:
             bad[k] = f"caption lines {same[0] + 1} and {k + 1} say the same thing"
+        elif wrong := false_facts(line, picks, language=language):
+            bad[k] = f"caption line {k + 1} says {wrong[0].claim.span!r} ({wrong[0].why})"
     return cleaned, bad
 
 
@@ -258,10 +269,11 @@ def repair_caption(
 
 def synopsis_review(movie: Movie, language: str) -> str:
     """A factual one-liner from the catalog, used when the model's stay unusable."""
+    genres = [g for g in movie.genres if g in GENRES_KO and g != "IMAX"]  # a format, not a genre
     if language == "ko":
         parts = [
             f"{movie.year}년" if movie.year else "",
-            ", ".join(GENRES_KO[g] for g in movie.genres[:3] if g in GENRES_KO),
+            ", ".join(GENRES_KO[g] for g in genres[:3]),
             "영화",
         ]
         line = " ".join(p for p in parts if p)
@@ -271,6 +283,6 @@ def synopsis_review(movie: Movie, language: str) -> str:
     first = re.split(r"(?<=[.!?])\s", " ".join(movie.overview.split()), maxsplit=1)[0]
     if first:
         return bounded(first, MAX_REVIEW_CHARS["en"])
-    kinds = "/".join(g for g in movie.genres[:2] if g in GENRES_KO).lower() or "feature"
+    kinds = "/".join(genres[:2]).lower() or "feature"
     by = f" directed by {movie.director}" if movie.director else ""
     return bounded(f"A {movie.year or ''} {kinds} film{by}.".replace("  ", " "), 110)
