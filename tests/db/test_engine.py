@@ -21,7 +21,7 @@ from cinerec.db.engine import (
 from cinerec.db.tables import Base
 from cinerec.errors import ConfigError
 
-HEAD = "0007_jobs"
+HEAD = "0008_run_reasons_pending"
 EXPECTED_TABLES = {
     "movies",
     "users",

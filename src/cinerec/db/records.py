@@ -72,3 +72,5 @@ class RunRecord:
     error: str | None
     timings: dict[str, float]
     items: tuple[RunItem, ...] = field(default=())
+    reasons_pending: bool = False
+    """The ranked list is stored and its reasons are still to be written."""

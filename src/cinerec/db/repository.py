@@ -296,8 +296,10 @@ def save_run(
     error: str | None,
     timings: Mapping[str, float],
     items: Sequence[RunItem],
+    reasons_pending: bool = False,
 ) -> int:
-    """Store one recommendation run with its ranked items (``items[0]`` gets rank 1).
+    """Store one recommendation run with its ranked items (``items[0]`` gets rank 1);
+    ``reasons_pending`` when its reasons are written later (:func:`finish_run` clears it).
 
     Raises:
         NotFoundError: the user, or a recommended movie, does not exist.
@@ -318,6 +320,7 @@ def save_run(
         fallback=fallback,
         error=error,
         timings={str(k): float(v) for k, v in timings.items()},
+        reasons_pending=reasons_pending,
     )
     session.add(run)
     session.flush()
@@ -374,6 +377,7 @@ def finish_run(
         raise NotFoundError(f"There is no recommendation run {run_id}.")
     run.fallback = fallback
     run.error = error
+    run.reasons_pending = False
     if llm_model is not None:
         run.llm_model = llm_model
     run.timings = {**(run.timings or {}), **{str(k): float(v) for k, v in timings.items()}}
@@ -427,6 +431,7 @@ def _run_records(session: Session, runs: Sequence[RecommendationRunRow]) -> list
             error=run.error,
             timings={str(k): float(v) for k, v in (run.timings or {}).items()},
             items=tuple(items[run.id]),
+            reasons_pending=bool(run.reasons_pending),
         )
         for run in runs
     ]

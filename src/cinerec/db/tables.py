@@ -190,6 +190,8 @@ class RecommendationRunRow(Base):
     fallback: Mapped[bool] = mapped_column(Boolean)
     error: Mapped[str | None] = mapped_column(Text)
     timings: Mapped[dict[str, Any]] = mapped_column(JSON)
+    reasons_pending: Mapped[bool] = mapped_column(Boolean, default=False)
+    """The ranked list is stored and its reasons are still to be written (until finish_run)."""
 
 
 class RecommendationItemRow(Base):

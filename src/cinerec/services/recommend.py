@@ -36,8 +36,6 @@ from cinerec.text.taste import TASTE_WEIGHT, Taste, parse_taste, taste_genre_sco
 POOL_SIZE = 300  # retriever candidates before the taste filter
 log = logging.getLogger(__name__)
 
-PENDING = "reasons_pending"  # run timing flag: 1 while the reasons are still to be written
-
 
 @dataclass(frozen=True, slots=True)
 class Card:
@@ -253,7 +251,7 @@ def recommend_for_user(
         )
         for item in ranked
     )
-    run_timings = {**{k: round(v, 4) for k, v in timings.items()}, PENDING: 1.0}
+    run_timings = {k: round(v, 4) for k, v in timings.items()}
     llm_model = backend.model if backend is not None else TEMPLATE_MODEL
     with platform.session() as session:
         run_id = repo.save_run(
@@ -267,6 +265,7 @@ def recommend_for_user(
             error=rank_error,
             timings=run_timings,
             items=list(items),
+            reasons_pending=True,
         )
         summaries = get_review_summaries(session, movie_ids=[i.movie_id for i in items])
     run = repo.RunRecord(
@@ -281,6 +280,7 @@ def recommend_for_user(
         error=rank_error,
         timings=run_timings,
         items=items,
+        reasons_pending=True,
     )
     movies = {i.movie_id: by_id[i.movie_id].movie for i in items}
     persona = (persona_row.text, persona_row.fallback) if persona_row else (None, False)
@@ -302,6 +302,7 @@ def recommend_for_user(
             error=end.error,
             timings={**run.timings, **end.timings},
             llm_model=end.model,
+            reasons_pending=False,
         )
     return page_from_run(
         run, movies, persona=persona[0], persona_fallback=persona[1], reviews=summaries
@@ -342,7 +343,7 @@ def page_from_run(
         retriever=run.retriever,
         llm_model=run.llm_model,
         timings=timings,
-        reasons_pending=bool(timings.get(PENDING)) and not run.fallback,
+        reasons_pending=run.reasons_pending and not run.fallback,
     )
 
 
@@ -543,7 +544,7 @@ def _produce_reasons(
         if item.reason:
             yield ReasonEvent("reason", item.movie_id, item.reason)
     pending = [movies[i.movie_id] for i in run.items if not i.reason and i.movie_id in movies]
-    if not run.timings.get(PENDING):
+    if not run.reasons_pending:
         yield ReasonEvent("done")
         return
     profile = _profile(user)
@@ -576,7 +577,7 @@ def _produce_reasons(
                     session, run_id=run_id, movie_id=reason.movie_id, reason=reason.text
                 )
             yield ReasonEvent("reason", reason.movie_id, reason.text)
-    timings = {PENDING: 0.0, "reasons": round(time.perf_counter() - t0, 4)}
+    timings = {"reasons": round(time.perf_counter() - t0, 4)}
     if first is not None:
         timings["first_reason"] = round(first, 4)
     end.fallback = error is not None
