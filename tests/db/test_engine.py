@@ -157,3 +157,39 @@ def test_mariadb_url_gets_utf8mb4_and_ping() -> None:
 def test_invalid_url_raises_config_error() -> None:
     with pytest.raises(ConfigError, match="Invalid database URL"):
         make_engine("not a url")
+
+
+def test_0008_moves_reasons_pending_out_of_the_timings(tmp_path: Path) -> None:
+    """A run stored before 0008 with ``reasons_pending`` in its timings keeps the flag as the
+    new column, and the timings lose it; the other timings stay."""
+    import json
+
+    from sqlalchemy import select
+
+    from cinerec.db.tables import RecommendationRunRow
+
+    eng = make_engine(f"sqlite:///{tmp_path / 'runs.db'}")
+    try:
+        upgrade(eng, "0007_jobs")
+        with eng.begin() as conn:
+            conn.execute(text("PRAGMA foreign_keys=OFF"))
+            for pending in (1.0, 0.0):
+                conn.execute(
+                    text(
+                        "INSERT INTO recommendation_runs (user_id, created_at, page, retriever,"
+                        " retriever_version, llm_model, fallback, error, timings) VALUES (1,"
+                        " '2026-12-06 00:00:00', 1, 'als', 'v1', 'm', 0, NULL, :t)"
+                    ),
+                    {"t": json.dumps({"ranked_list": 0.2, "reasons_pending": pending})},
+                )
+        upgrade(eng)
+        with eng.connect() as conn:
+            rows = conn.execute(
+                select(RecommendationRunRow.reasons_pending, RecommendationRunRow.timings).order_by(
+                    RecommendationRunRow.id
+                )
+            ).all()
+        assert [bool(r[0]) for r in rows] == [True, False]
+        assert [r[1] for r in rows] == [{"ranked_list": 0.2}, {"ranked_list": 0.2}]
+    finally:
+        eng.dispose()
