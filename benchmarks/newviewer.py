@@ -5,64 +5,68 @@ the language model's committed parses, the page's latency, and provenance.
         --retrievers popularity,ease,als,content,sasrec
     CINEREC_DATA_DIR=... python benchmarks/newviewer.py --dataset ml-100k
 
-Writes benchmarks/results/newviewer/<dataset>/ (result.json with command, git_sha, packages,
-cpu_count, date_utc; per_user.npz; report.md; ndcg.png). The statements come from
-benchmarks/data/newviewer_statements.py (checked here against the committed file's digest);
-the language model's parses from benchmarks/data/newviewer_taste_qwen2.5-coder-0.5b.json
+Writes benchmarks/results/newviewer/<dataset>/ (result.json with its provenance from
+benchmarks/provenance.py: command, git_sha, packages, cpu_count, threads, date_utc;
+per_user.npz; report.md; ndcg.png). ``--retarget`` rechecks the targets of a written run with
+the current code (the with-statement model picked on validation users) from its result.json and
+per_user.npz, without refitting; the rescoring's own provenance goes under ``retargeted``.
+The statements come from benchmarks/data/newviewer_statements.py (checked here against the
+committed file's digest); the language model's parses from
+benchmarks/data/newviewer_taste_qwen2.5-coder-0.5b.json
 (ml-latest-small only: no model call here).
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib.metadata
 import json
 import logging
-import os
-import subprocess
 import sys
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from cinerec.data.catalog import load_catalog
-from cinerec.data.movielens import ML_LATEST_SMALL, load_ratings
-from cinerec.data.paths import resolve_data_dir
-from cinerec.evaluation.newviewer import newviewer_data, statements_digest, viewer_cases
-from cinerec.evaluation.newviewer_report import write_newviewer
-from cinerec.evaluation.newviewer_run import NewViewerOptions, run_newviewer
-from cinerec.llm.taste import TasteCache
-from cinerec.ranking.ranker import DEFAULT_FAMILIES, LearnedRanker, LearnedRankerConfig
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks.* as a script
+
+from benchmarks.provenance import PACKAGES as SHARED_PACKAGES  # noqa: E402
+from benchmarks.provenance import markdown_header, package_versions, provenance  # noqa: E402
+from cinerec.data.catalog import load_catalog  # noqa: E402
+from cinerec.data.movielens import ML_LATEST_SMALL, load_ratings  # noqa: E402
+from cinerec.data.paths import resolve_data_dir  # noqa: E402
+from cinerec.evaluation.newviewer import (  # noqa: E402
+    newviewer_data,
+    statements_digest,
+    viewer_cases,
+)
+from cinerec.evaluation.newviewer_report import write_newviewer  # noqa: E402
+from cinerec.evaluation.newviewer_run import (  # noqa: E402
+    NewViewerOptions,
+    check_targets,
+    run_newviewer,
+)
+from cinerec.llm.taste import TasteCache  # noqa: E402
+from cinerec.ranking.ranker import (  # noqa: E402
+    DEFAULT_FAMILIES,
+    LearnedRanker,
+    LearnedRankerConfig,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "benchmarks" / "data"
 OUT = ROOT / "benchmarks" / "results" / "newviewer"
 LLM_MODEL = "qwen2.5-coder-0.5b"
 log = logging.getLogger("newviewer")
-PACKAGES = ("numpy", "scipy", "pandas", "lightgbm", "implicit", "torch", "llama_cpp_python")
+PACKAGES = (*SHARED_PACKAGES, "lightgbm", "threadpoolctl")
 
 
-def provenance(argv: list[str]) -> dict[str, object]:
-    """command, git_sha, packages, cpu_count, date_utc."""
-    sha = subprocess.run(
-        ["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=False
-    ).stdout.strip()
-    packages = {}
-    for name in PACKAGES:
-        try:
-            packages[name] = importlib.metadata.version(name.replace("_", "-"))
-        except importlib.metadata.PackageNotFoundError:
-            packages[name] = None
-    return {
-        "command": "python benchmarks/newviewer.py " + " ".join(argv),
-        "git_sha": sha,
-        "packages": packages,
-        "cpu_count": os.cpu_count(),
-        "date_utc": datetime.now(UTC).isoformat(timespec="seconds"),
-    }
+def run_provenance(argv: list[str]) -> dict[str, object]:
+    """The shared record (:func:`benchmarks.provenance.provenance`) of this script's command,
+    with LightGBM's version beside the shared package list."""
+    record = provenance(["benchmarks/newviewer.py", *argv])
+    record["packages"] = package_versions(PACKAGES)
+    return record
 
 
 def latency(ranker: LearnedRanker, data, tastes: TasteCache | None, n: int = 30) -> dict:
@@ -167,8 +171,16 @@ def main() -> None:
     )
     parser.add_argument("--yesno-top", type=int, default=10)
     parser.add_argument("--no-ablations", action="store_true", help="skip the ltr-<family> rows")
+    parser.add_argument(
+        "--retarget",
+        action="store_true",
+        help="recheck the targets of the written run in --out/--dataset with the current code",
+    )
     args = parser.parse_args()
-    prov = provenance(sys.argv[1:])
+    if args.retarget:
+        retarget(args.out / args.dataset, args.resamples, sys.argv[1:])
+        return
+    prov = run_provenance(sys.argv[1:])
     root = resolve_data_dir(None)
     catalog = load_catalog(root, args.dataset)
     data = newviewer_data(
@@ -207,10 +219,35 @@ def main() -> None:
         "llm_parses": taste_path.name if tastes is not None else None,
         "llm_model": LLM_MODEL if tastes is not None else None,
     }
-    out = args.out / args.dataset
+    write(result, arrays, args.out / args.dataset)
+
+
+def write(result: dict, arrays: dict[str, np.ndarray], out: Path) -> None:
+    """The run's four files, the provenance header on top of report.md."""
     for note in write_newviewer(result, arrays, out):
         print(note)
-    print((out / "report.md").read_text())
+    report = out / "report.md"
+    header = markdown_header(result["provenance"])
+    if "retargeted" in result:
+        header += "Targets rechecked without refitting: " + markdown_header(
+            result["retargeted"]
+        ).replace("Command:", "command", 1)
+    report.write_text(header + "\n" + report.read_text(encoding="utf-8"), encoding="utf-8")
+    print(report.read_text(encoding="utf-8"))
+
+
+def retarget(out: Path, resamples: int, argv: list[str]) -> None:
+    """Recompute ``targets`` of the run written in ``out`` with the current
+    :func:`check_targets` (the with-statement model picked on the validation users) from its
+    per-user arrays and validation scores; nothing is refitted or rescored."""
+    result = json.loads((out / "result.json").read_text(encoding="utf-8"))
+    with np.load(out / "per_user.npz") as stored:
+        arrays = {k: stored[k] for k in stored.files}
+    retrievers = tuple(k for k in result["fit_seconds"] if k != "ltr")
+    options = NewViewerOptions(retrievers=retrievers, resamples=resamples, seed=42)
+    result["targets"] = check_targets(arrays, options, result["validation"]["ndcg@10"])
+    result["retargeted"] = run_provenance(argv)
+    write(result, arrays, out)
 
 
 if __name__ == "__main__":

@@ -22,3 +22,50 @@ def test_a_fallback_or_zero_weight_changes_nothing() -> None:
     top = np.array([0, 1])
     assert _with_yesno(scores, top, None, 1.0) is scores
     assert np.array_equal(_with_yesno(scores, top, np.array([0.0, 5.0]), 0.0), scores)
+
+
+def _arrays(models: dict[str, float]) -> dict[str, np.ndarray]:
+    """Per-user NDCG@10 of each model on every newviewer set: a constant ``value`` over ten
+    users, with a little spread so the bootstrap has something to resample."""
+    from cinerec.evaluation.newviewer import NEWVIEWER_KS, set_name
+    from cinerec.ranking.statements import LANGUAGES
+    from cinerec.ranking.viewers import DRAWS
+
+    spread = np.linspace(-0.01, 0.01, 10)
+    return {
+        f"{m}/{set_name(k, d, lang)}/ndcg@10": value + spread
+        for m, value in models.items()
+        for k in NEWVIEWER_KS
+        for d in DRAWS
+        for lang in LANGUAGES
+    }
+
+
+def test_the_statement_model_is_picked_on_validation_and_reported_on_test() -> None:
+    from cinerec.evaluation.newviewer_run import NewViewerOptions, check_targets
+
+    arrays = _arrays({"popularity": 0.1, "ease": 0.2, "ltr": 0.3, "page-genre": 0.5})
+    options = NewViewerOptions(retrievers=("popularity", "ease"), resamples=50)
+    # page-genre is best on the test users, ltr on the validation users: ltr is reported
+    targets = check_targets(arrays, options, {"ltr": 0.4, "page-genre": 0.2})
+    k3 = targets["k=3 popular: statement model >= 2.0x popularity"]
+    assert k3["model"] == "ltr" and k3["picked_on"] == "validation"
+    assert abs(k3["ratio"]["mean"] - 3.0) < 1e-6
+    k10 = targets["k=10 popular: >= 1.2x best retriever on ticks (ease)"]
+    assert k10["model"] == "ltr" and abs(k10["ratio"]["mean"] - 1.5) < 1e-6
+    # without validation scores (older runs) the pick is the best on test, and says so
+    old = check_targets(arrays, options)
+    k3 = old["k=3 popular: statement model >= 2.0x popularity"]
+    assert k3["model"] == "page-genre" and k3["picked_on"] == "test"
+
+
+def test_a_validation_pick_must_have_been_scored_on_test() -> None:
+    import pytest
+
+    from cinerec.evaluation.newviewer_run import pick_on_validation
+
+    arrays = _arrays({"ltr": 0.3, "page-genre": 0.2})
+    # statement-sim was best on validation but has no test rows: it cannot be the pick
+    assert pick_on_validation(arrays, ["ltr", "statement-sim"], {"statement-sim": 0.9}) == "ltr"
+    with pytest.raises(ValueError, match="scored"):
+        pick_on_validation(arrays, ["statement-sim-e5"], {})

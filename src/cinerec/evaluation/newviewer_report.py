@@ -94,8 +94,9 @@ def markdown(result: Mapping[str, Any]) -> str:
         if "paired_difference" in t:
             d = t["paired_difference"]
             extra = f"; paired difference {d['mean']:+.4f} [{d['low']:+.4f}, {d['high']:+.4f}]"
+        picked = f" (picked on {t['picked_on']} users)" if "picked_on" in t else ""
         lines.append(
-            f"- {'MET' if t['met'] else 'MISSED'}: {name}: {t.get('model', '')} ratio "
+            f"- {'MET' if t['met'] else 'MISSED'}: {name}: {t.get('model', '')}{picked} ratio "
             f"{ratio['mean']:.2f} [{ratio['low']:.2f}, {ratio['high']:.2f}]{extra}"
         )
     return "\n".join(lines) + "\n"

@@ -478,7 +478,7 @@ def _result(
         "validation": dict(validation),
         "ranker_config": _dataclass_dict(options.ranker),
         "table": table,
-        "targets": check_targets(arrays, options),
+        "targets": check_targets(arrays, options, validation.get("ndcg@10")),
     }
 
 
@@ -497,16 +497,62 @@ def _best(
     return max(found, key=lambda kv: kv[1].mean())
 
 
-def check_targets(arrays: Mapping[str, np.ndarray], options: NewViewerOptions) -> dict[str, Any]:
-    """The issue's quality targets, each with its numbers and a pass flag."""
+STATEMENT_MODELS = ("ltr", "page-genre", "statement-sim", "statement-sim-e5")
+"""The with-statement pipelines the targets choose from."""
+
+
+def pick_on_validation(
+    arrays: Mapping[str, np.ndarray], names: Sequence[str], validation: Mapping[str, float]
+) -> str:
+    """The name in ``names`` with the highest validation NDCG@10 (the run's validation users:
+    k=3 and 10, popular ticks, both languages) among those scored on the test users; the
+    first such name when none has a validation score.
+
+    Example:
+        >>> arrays = {"ltr/k=3/popular/en/ndcg@10": np.ones(2),
+        ...           "page-genre/k=3/popular/en/ndcg@10": np.ones(2)}
+        >>> pick_on_validation(arrays, ["ltr", "page-genre"], {"ltr": 0.1, "page-genre": 0.2})
+        'page-genre'
+    """
+    scored = {key.split("/", 1)[0] for key in arrays}
+    present = [n for n in names if n in scored]
+    if not present:
+        raise ValueError(f"none of {list(names)} was scored")
+    with_value = [n for n in present if n in validation]
+    if not with_value:
+        return present[0]
+    return max(with_value, key=lambda n: validation[n])
+
+
+def check_targets(
+    arrays: Mapping[str, np.ndarray],
+    options: NewViewerOptions,
+    validation: Mapping[str, float] | None = None,
+) -> dict[str, Any]:
+    """The issue's quality targets, each with its numbers and a pass flag.
+
+    The with-statement model is chosen on the validation users (``validation``: NDCG@10 by
+    pipeline, from :func:`_validate`) and reported on the test users; without ``validation``
+    (older runs) it is the best on the test users, flagged ``picked_on: test``. The baselines
+    (popularity, the best pipeline without the statement, the best retriever on the ticks) are
+    the best on the test users, which only makes a target harder to meet.
+    """
     rs, seed = options.resamples, options.seed
-    statement_models = ["ltr", "page-genre", "statement-sim", "statement-sim-e5"]
+    statement_models = list(STATEMENT_MODELS)
     retrievers = [r for r in options.retrievers if r != "popularity"]
     no_statement = [*options.retrievers]
+    picked_on = "validation" if validation else "test"
+    chosen = pick_on_validation(arrays, statement_models, validation) if validation else None
     out: dict[str, Any] = {}
+
+    def statement_model(set_key: str) -> tuple[str, np.ndarray]:
+        if chosen is None:
+            return _best(arrays, statement_models, set_key)
+        return chosen, arrays[f"{chosen}/{set_key}/ndcg@10"]
+
     for draw in DRAWS:
         s3 = set_name(3, draw, "en")
-        best_name, best = _best(arrays, statement_models, s3)
+        best_name, best = statement_model(s3)
         pop = arrays[f"popularity/{s3}/ndcg@10"]
         base_name, base = _best(arrays, no_statement, s3)
         ratio_pop = _ratio_ci(best, pop, rs, seed)
@@ -514,21 +560,24 @@ def check_targets(arrays: Mapping[str, np.ndarray], options: NewViewerOptions) -
         diff = paired_difference_ci(best, base, resamples=rs, seed=seed).as_dict()
         out[f"k=3 {draw}: statement model >= 2.0x popularity"] = {
             "model": best_name,
+            "picked_on": picked_on,
             "ratio": ratio_pop,
             "met": ratio_pop["mean"] >= 2.0,
         }
         out[f"k=3 {draw}: >= +25% over best without statement ({base_name})"] = {
             "model": best_name,
+            "picked_on": picked_on,
             "ratio": gain,
             "paired_difference": diff,
             "met": gain["mean"] >= 1.25 and diff["low"] > 0,
         }
         s10 = set_name(10, draw, "en")
-        best10_name, best10 = _best(arrays, statement_models, s10)
+        best10_name, best10 = statement_model(s10)
         ret_name, ret = _best(arrays, retrievers, s10)
         r10 = _ratio_ci(best10, ret, rs, seed)
         out[f"k=10 {draw}: >= 1.2x best retriever on ticks ({ret_name})"] = {
             "model": best10_name,
+            "picked_on": picked_on,
             "ratio": r10,
             "met": r10["mean"] >= 1.2,
         }
