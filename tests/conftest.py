@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -53,15 +54,33 @@ def _required_under_ci(message: str) -> None:
 class PgvectorServer:
     """A real PostgreSQL server with pgvector; hands out fresh databases with the extension."""
 
-    def __init__(self, admin_url: str) -> None:
+    def __init__(self, admin_url: str, restart: Callable[[], object] | None = None) -> None:
         self.admin_url = admin_url
         self._created = 0
+        self._restart = restart
+
+    def _alive(self) -> bool:
+        from sqlalchemy import create_engine
+        from sqlalchemy.exc import OperationalError
+
+        admin = create_engine(self.admin_url, isolation_level="AUTOCOMMIT")
+        try:
+            with admin.connect():
+                return True
+        except OperationalError:
+            return False
+        finally:
+            admin.dispose()
 
     def new_database(self) -> str:
         """The SQLAlchemy URL of a new, empty database where ``vector`` is installed."""
         from sqlalchemy import create_engine
         from sqlalchemy.engine import make_url
 
+        if self._restart is not None and not self._alive():
+            # A process that ended during the session (a forked child running pgserver's exit
+            # hook) can stop the session's server; start it again on the same data directory.
+            self._restart()
         self._created += 1
         name = f"cinerec_vectors_{os.getpid()}_{self._created}"
         admin = create_engine(self.admin_url, isolation_level="AUTOCOMMIT")
@@ -80,13 +99,11 @@ class PgvectorServer:
         return url
 
 
-def _start_pgserver(pgserver: Any, tmp_path_factory: pytest.TempPathFactory) -> Any:
+def _start_pgserver(pgserver: Any, data_dir: Path) -> Any:
     """pgserver gives ``pg_ctl start`` 10 s; on a busy machine that can pass, so try 3 times."""
     for attempt in range(3):
         try:
-            return pgserver.get_server(
-                tmp_path_factory.mktemp("pgserver") / "data", cleanup_mode="delete"
-            )
+            return pgserver.get_server(data_dir, cleanup_mode="delete")
         except Exception:  # noqa: BLE001 - retried, then raised
             if attempt == 2:
                 raise
@@ -108,14 +125,32 @@ def pgvector_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pgvect
             warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")
             import pgserver
 
-        server = _start_pgserver(pgserver, tmp_path_factory)
+        data_dir = tmp_path_factory.mktemp("pgserver") / "data"
+        server = _start_pgserver(pgserver, data_dir)
     except Exception as exc:  # noqa: BLE001 - any failure means "no pgvector server here"
         _required_under_ci(
             f"no pgvector server: pgserver could not start PostgreSQL "
             f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}); "
             "install the test extra or set CINEREC_TEST_PGVECTOR_URL"
         )
+    servers = [server]
+
+    def restart() -> None:
+        """Start the server again on ``data_dir``: the same handle when its files are there
+        (after a shutdown has finished), else a new cluster (its files were deleted)."""
+        for _ in range(60):
+            if not (data_dir / "postmaster.pid").exists():
+                break
+            time.sleep(0.5)  # a shutdown in progress: wait for it to finish
+        if (data_dir / "PG_VERSION").exists():
+            server.ensure_postgres_running()
+        else:
+            pgserver.PostgresServer._instances.pop(data_dir.resolve(), None)
+            servers.append(_start_pgserver(pgserver, data_dir))
+
     try:
-        yield PgvectorServer(server.get_uri().replace("postgresql://", "postgresql+psycopg://", 1))
+        uri = server.get_uri().replace("postgresql://", "postgresql+psycopg://", 1)
+        yield PgvectorServer(uri, restart)
     finally:
-        server.cleanup()
+        for started in reversed(servers):
+            started.cleanup()
