@@ -15,6 +15,9 @@ import typer
 
 from cinerec.batch.cluster import ClusterConfig
 from cinerec.batch.jobs import BatchReport
+from cinerec.cli.common import data_dir_of as _data_dir
+from cinerec.cli.common import fail as _fail
+from cinerec.cli.common import settings_from as _settings
 from cinerec.config import Settings
 from cinerec.errors import CinerecError, ConfigError
 
@@ -34,28 +37,12 @@ DataDirOpt = Annotated[Path | None, typer.Option("--data-dir", help="Data sets d
 HomeOpt = Annotated[Path | None, typer.Option("--home", help="State directory.")]
 
 
-def _settings(data_dir: Path | None, home: Path | None) -> Settings:
-    values = {k: v for k, v in {"data_dir": data_dir, "home": home}.items() if v is not None}
-    return Settings(**values)  # type: ignore[arg-type]
-
-
-def _data_dir(settings: Settings) -> Path:
-    from cinerec.data.paths import resolve_data_dir
-
-    return resolve_data_dir(settings.data_dir, cache_dir=settings.cache_dir)
-
-
 def _platform(settings: Settings):  # noqa: ANN202 - imported lazily to keep `--help` fast
     from cinerec.services.platform import Platform
 
     platform = Platform(settings)
     platform.migrate()
     return platform
-
-
-def _fail(exc: CinerecError) -> typer.Exit:
-    typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
-    return typer.Exit(2)
 
 
 def _echo(report: BatchReport) -> None:

@@ -10,23 +10,14 @@ from typing import Annotated
 
 import typer
 
-from cinerec.config import Settings
+from cinerec.cli.common import fail as _fail
+from cinerec.cli.common import settings_from as _settings
 from cinerec.errors import CinerecError
 
 embed_app = typer.Typer(add_completion=False, help="Description embeddings: build, fine-tune.")
 
 DataDirOpt = Annotated[Path | None, typer.Option("--data-dir", help="Data sets directory.")]
 HomeOpt = Annotated[Path | None, typer.Option("--home", help="State directory.")]
-
-
-def _settings(data_dir: Path | None, home: Path | None) -> Settings:
-    values = {k: v for k, v in {"data_dir": data_dir, "home": home}.items() if v is not None}
-    return Settings(**values)  # type: ignore[arg-type]
-
-
-def _fail(exc: CinerecError) -> typer.Exit:
-    typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
-    return typer.Exit(2)
 
 
 @embed_app.command("build")

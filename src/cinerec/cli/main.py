@@ -8,6 +8,8 @@ from typing import Annotated
 
 import typer
 
+from cinerec.cli.common import fail as _fail
+from cinerec.cli.common import settings_from as _settings
 from cinerec.config import Settings
 from cinerec.data.types import Rated
 from cinerec.errors import CinerecError
@@ -59,22 +61,10 @@ def _columns(user: str, item: str, time: str, rating: str):  # noqa: ANN202 - la
     return ColumnMap(user=user, item=item, time=time, rating=rating)
 
 
-def _settings(data_dir: Path | None = None, home: Path | None = None, **kw: object) -> Settings:
-    overrides = {
-        k: v for k, v in {"data_dir": data_dir, "home": home, **kw}.items() if v is not None
-    }
-    return Settings(**overrides)  # type: ignore[arg-type]
-
-
 def _platform(settings: Settings):  # noqa: ANN202 - imported lazily to keep `--help` fast
     from cinerec.services.platform import Platform
 
     return Platform(settings)
-
-
-def _fail(exc: CinerecError) -> typer.Exit:
-    typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
-    return typer.Exit(2)
 
 
 @app.callback()

@@ -11,7 +11,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from cinerec.config import Settings
+from cinerec.cli.common import data_dir_of as _data_dir
+from cinerec.cli.common import fail as _fail
+from cinerec.cli.common import settings_from as _settings
 from cinerec.errors import CinerecError
 
 if TYPE_CHECKING:
@@ -25,22 +27,6 @@ reviews_app = typer.Typer(
 TaskArg = Annotated[str, typer.Argument(help="imdb, nsmc (sentiment) or aspects.")]
 DataDirOpt = Annotated[Path | None, typer.Option("--data-dir", help="Data sets directory.")]
 HomeOpt = Annotated[Path | None, typer.Option("--home", help="State directory.")]
-
-
-def _settings(data_dir: Path | None, home: Path | None) -> Settings:
-    values = {k: v for k, v in {"data_dir": data_dir, "home": home}.items() if v is not None}
-    return Settings(**values)  # type: ignore[arg-type]
-
-
-def _data_dir(settings: Settings) -> Path:
-    from cinerec.data.paths import resolve_data_dir
-
-    return resolve_data_dir(settings.data_dir, cache_dir=settings.cache_dir)
-
-
-def _fail(exc: CinerecError) -> typer.Exit:
-    typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
-    return typer.Exit(2)
 
 
 def _echo_report(verb: str, report: TrainReport) -> None:
