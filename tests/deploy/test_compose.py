@@ -20,9 +20,6 @@ REPO = Path(__file__).resolve().parents[2]
 COMPOSE = REPO / "deploy" / "compose.yaml"
 PROCFILE = REPO / "deploy" / "Procfile"
 
-PENDING = {}
-"""Subcommands the deployment names before their branch is merged (remove at merge)."""
-
 
 def _compose_commands() -> dict[str, list[str]]:
     yaml = pytest.importorskip("yaml")
@@ -52,13 +49,7 @@ def _procfile_commands() -> dict[str, list[str]]:
 def _cases() -> list[object]:
     cases = []
     for key, argv in {**_compose_commands(), **_procfile_commands()}.items():
-        sub = argv[1] if len(argv) > 1 else ""
-        marks = (
-            [pytest.mark.xfail(reason=PENDING[sub], raises=NotInCli, strict=True)]
-            if sub in PENDING
-            else []
-        )
-        cases.append(pytest.param(argv, id=key, marks=marks))
+        cases.append(pytest.param(argv, id=key))
     return cases
 
 
