@@ -11,7 +11,8 @@ and resumed.
 ``report`` scores every stored text, RAW (the model's reply before any repair) and SHOWN (what
 the product's repair makes of it, recomputed from the raw reply with the current code), with the
 fact checker (:mod:`cinerec.llm.facts`) against the whole catalog; adds the one-line reviews
-of stored post runs (``benchmarks/results/posts_rerun10.json``, raw replies); scores the
+of stored post runs (``--posts``, by default ``benchmarks/results/posts_rerun10.json``; raw
+replies); scores the
 hand-labelled gold set (``benchmarks/data/words_gold.jsonl``) for the checker's precision and
 recall; and measures page overlap and the specific-fact rate (defined in :func:`page_overlap`
 and :func:`cites_specific_fact`) beside the same measures on the stored reasons of the earlier
@@ -54,6 +55,7 @@ from tests.llm.redteam import REDTEAM  # noqa: E402
 
 RESULTS = Path("benchmarks/results")
 GOLD = Path("benchmarks/data/words_gold.jsonl")
+DEFAULT_POSTS = RESULTS / "posts_rerun10.json"
 GENDERS = ("unspecified", "female", "male", "other")
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
 
@@ -264,6 +266,12 @@ def main() -> None:
         "--no-posts", action="store_true", help="leave out the stored post runs' lines"
     )
     rep.add_argument(
+        "--posts",
+        type=Path,
+        default=DEFAULT_POSTS,
+        help="a posts.py run (with raw replies) whose one-line reviews are scored too",
+    )
+    rep.add_argument(
         "--sample",
         type=Path,
         default=None,
@@ -277,6 +285,7 @@ def main() -> None:
     smp = sub.add_parser("sample", help="draw raw texts of a run for hand labelling")
     smp.add_argument("--tag", default="")
     smp.add_argument("--chat", type=Path, action="append", default=[])
+    smp.add_argument("--posts", type=Path, default=DEFAULT_POSTS)
     smp.add_argument("--n", type=int, default=100)
     smp.add_argument("--seed", type=int, default=5)
     smp.add_argument("--out", type=Path, required=True)
@@ -440,14 +449,13 @@ def _score(
     return out
 
 
-def _post_rows(catalog: dict[int, Movie]) -> list[dict[str, Any]]:
+def _post_rows(catalog: dict[int, Movie], path: Path = DEFAULT_POSTS) -> list[dict[str, Any]]:
     """One-line reviews of the stored post runs: the raw reply, and what this commit's checks
     (:func:`cinerec.llm.posts.checks.check_review`, the fact checker included) make of it: the
     cleaned line, or the synopsis line the product shows when a line stays unusable (flagged
     ``template``; the product first asks again, warmer, which a re-score cannot replay)."""
     from cinerec.llm.posts.checks import check_review, synopsis_review
 
-    path = RESULTS / "posts_rerun10.json"
     if not path.exists():
         return []
     rows = []
@@ -591,7 +599,11 @@ def _scored_rows(args: argparse.Namespace) -> tuple[list[dict[str, Any]], dict[i
     facts = FactCatalog(catalog.values())
     rows = _rows(_rows_path(args.tag))
     _shown(rows, catalog)
-    posts = _post_rows(catalog) if not getattr(args, "no_posts", False) else []
+    posts = (
+        _post_rows(catalog, getattr(args, "posts", DEFAULT_POSTS))
+        if not getattr(args, "no_posts", False)
+        else []
+    )
     rows += posts + _chat_rows(args.chat, catalog) + _today_rows(catalog)
     for row in rows:
         schema = PersonaOut if row["type"].endswith("persona") else ReasonOut
@@ -766,6 +778,7 @@ def _summary(rows: list[dict[str, Any]], args: argparse.Namespace) -> dict[str, 
             "machine": f"{os.cpu_count()} CPUs, shared",
             "tag": getattr(args, "tag", ""),
             "no_posts": getattr(args, "no_posts", False),
+            "posts": str(getattr(args, "posts", DEFAULT_POSTS)),
             "chat": [str(p) for p in getattr(args, "chat", [])],
             "sample": str(args.sample) if getattr(args, "sample", None) else None,
         },
@@ -863,7 +876,8 @@ def _markdown(s: dict[str, Any]) -> str:
         markdown_header(s["provenance"]),
         f"Model `{c['model']}`, {c['threads']} thread(s), {c['pages']} pages (a persona and 5 "
         "reasons each, evidence-first prompts), plus the one-line reviews of the stored post "
-        "runs (`posts_rerun10.json`, raw replies, Qwen 0.5B; SHOWN recomputed with this "
+        f"run (`{Path(c.get('posts') or DEFAULT_POSTS).name}`, raw replies, Qwen 0.5B; SHOWN "
+        "recomputed with this "
         "commit's post checks) and the answers of the chat runs named by `--chat` (RAW: the "
         "model's phrasing, or the template when it wrote none; SHOWN: what the chat showed; "
         "checked for genre, person and year claims only, since an answer may name any catalog "
@@ -980,6 +994,11 @@ def _markdown(s: dict[str, Any]) -> str:
         + (f" --tag {tag}" if tag else "")
         + "".join(f" --chat {p}" for p in c.get("chat", []))
         + (" --no-posts" if c.get("no_posts") else "")
+        + (
+            f" --posts {c['posts']}"
+            if c.get("posts") and Path(c["posts"]) != DEFAULT_POSTS and not c.get("no_posts")
+            else ""
+        )
         + (f" --sample {c['sample']}" if c.get("sample") else "")
         + "`.",
     ]

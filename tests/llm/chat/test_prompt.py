@@ -264,6 +264,17 @@ def test_missing_citations_are_added_for_given_movies_only() -> None:
         assert add_missing_citations(text, [remake]) == (text, [])
 
 
+def test_missing_citations_see_a_title_before_a_korean_particle() -> None:
+    text, added = add_missing_citations(
+        "Memento (2000)의 감독은 Christopher Nolan입니다.", [MEMENTO]
+    )
+    assert text == "Memento (2000) [#4226]의 감독은 Christopher Nolan입니다." and added == [4226]
+    text, added = add_missing_citations("Heat는 범죄 영화예요.", [HEAT])
+    assert text == "Heat [#6]는 범죄 영화예요." and added == [6]
+    # A longer Latin word is still a different word.
+    assert add_missing_citations("Heatwave는 다른 영화예요.", [HEAT])[1] == []
+
+
 def test_facts_answer_lists_the_facts_in_both_languages() -> None:
     en = facts_answer([Fact(MEMENTO)], "en")
     assert "unavailable" in en and "Memento (2000) [#4226]" in en

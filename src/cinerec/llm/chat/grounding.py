@@ -25,7 +25,7 @@ from cinerec.data.types import Movie
 from cinerec.llm.facts import false_facts
 from cinerec.llm.grounding import find_unknown_titles, strip_markup
 from cinerec.text.bm25 import fold
-from cinerec.text.lang import GENRES_KO, HANGUL
+from cinerec.text.lang import GENRES_KO, HANGUL, SYLLABLES
 
 CITATION = re.compile(r"\[\s*#\s*(\d{1,9})\s*\]")
 _BOUNDARY = re.compile(r"(?<=[.!?。！？])[\"')\]]*\s+|\n+")
@@ -274,7 +274,8 @@ def add_missing_citations(text: str, movies: Iterable[Movie]) -> tuple[str, list
     """Cite given movies the answer names without their id: ``Heat (1995)`` -> ``... [#6]``.
 
     Titles match case-sensitively on word boundaries (with an optional ``(year)``); a title of
-    three letters or fewer ("Up", "It") only when the year follows it.
+    three letters or fewer ("Up", "It") only when the year follows it. A Korean particle written
+    onto the title ("Memento (2000)의 감독") is not part of it: Hangul ends a Latin title.
 
     Returns:
         The text and the ids that were added.
@@ -290,7 +291,7 @@ def add_missing_citations(text: str, movies: Iterable[Movie]) -> tuple[str, list
         # Not when another year or another citation follows: that is a different movie.
         pattern = (
             rf"(?<![\w'’]){re.escape(movie.title)}{year if short else optional_year}"
-            r"(?![\w'’])(?!\s*\((?:18|19|20)\d\d\))(?!\s*\[\s*#)"
+            rf"(?![^\W{SYLLABLES}]|['’])(?!\s*\((?:18|19|20)\d\d\))(?!\s*\[\s*#)"
         )
         if short and not year:
             continue
