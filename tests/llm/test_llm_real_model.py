@@ -6,6 +6,7 @@ permutation, reasons name no unknown quoted title. Prints the wall time and an e
 
 from __future__ import annotations
 
+import json
 import re
 import time
 
@@ -64,3 +65,19 @@ def test_korean_viewer_gets_korean_reasons_from_the_real_model(best_model_name: 
     assert shown, reasons
     # Before the Korean task and the Hangul-first grammar, 141 of 144 such reasons were English.
     assert all(_HANGUL.match(text) and len(_HANGUL.findall(text)) >= 5 for text in shown), shown
+
+
+def test_english_reasons_from_the_real_model_are_one_whole_sentence(best_model_name: str) -> None:
+    require_llama_cpp()
+    path = locate_gguf(best_model_name, Settings(llm_backend="none").cache_dir)
+    backend = LlamaCppBackend(path, n_threads=1, n_ctx=4096, seed=42, model_name=best_model_name)
+    profile = UserProfile(name="Mina", age=29, taste="tense crime stories and heist thrillers")
+    reasons = list(write_reasons(backend, profile, "", HISTORY, CANDIDATES[:2], timeout_s=240))
+    print("\n".join(f"  {r.movie_id}: {r.raw_text!r} -> {r.text!r}" for r in reasons))
+    # The grammar compiled and was used (a grammar llama.cpp rejects is an error here).
+    assert all(r.error is None for r in reasons), reasons
+    for r in reasons:
+        raw = json.loads(r.raw_text or "{}").get("reason", "")
+        # One sentence, closed by its own mark: no second, unchecked sentence, no cut.
+        assert re.fullmatch(r"[^\n]*[^.!?\s][.!?]", raw), raw
+        assert not re.search(r"[a-z][.!?] +[A-Z]", raw), raw

@@ -106,12 +106,19 @@ def test_korean_viewer_gets_korean_instructions_and_a_larger_budget() -> None:
     assert pattern.fullmatch("히트처럼 긴장감이 넘치는 범죄 영화입니다.")
     assert not pattern.fullmatch("A tense crime film.")
     assert not pattern.fullmatch("가" * (REASON_MAX_CHARS + 1))
+    assert not pattern.fullmatch("히트처럼 긴장감이 넘쳐요. 공포 영화입니다.")
 
 
-def test_english_viewer_gets_no_pattern() -> None:
+def test_the_grammar_asks_for_one_whole_sentence() -> None:
     backend = FakeBackend([reply("A tense crime film.")])
     list(write_reasons(backend, PROFILE, PERSONA, HISTORY, MOVIES[:1]))
-    assert "pattern" not in backend.calls[0].schema["properties"]["reason"]
+    pattern = re.compile(backend.calls[0].schema["properties"]["reason"]["pattern"])
+    assert pattern.fullmatch("It shares Al Pacino with Heat, which you watched.")
+    assert pattern.fullmatch("Like J. R. R. Tolkien's tale, Dr. Strangelove is 93.5 minutes!")
+    # A second sentence (where small models add unchecked genres) and a cut are both refused.
+    assert not pattern.fullmatch("It stars Al Pacino. It is a crime thriller.")
+    assert not pattern.fullmatch("It stars Al Pacino and explores themes,")
+    assert not pattern.fullmatch("x" * REASON_MAX_CHARS + ".")
 
 
 def test_a_reason_cut_by_the_length_limit_is_never_shown_cut() -> None:

@@ -91,14 +91,31 @@ class Reason:
     template: bool = False
 
 
+#: One character of a one-sentence reason: not a quote, backslash or newline, and a sentence
+#: mark only inside a word ("E.T", "3.5") or after an initial or a short title ("J. ", "Dr. ").
+_SENTENCE_CHAR = r'([^"\\\n.!?]|[.!?][^"\\\n .!?]|([A-Z]|Mr|Mrs|Ms|Dr|St|Jr|Sr|Vol|vs)[.] )'
+
+
 def _schema(language: str) -> dict[str, Any]:
-    """The reason's JSON schema; in Korean the reason starts with a Hangul syllable (the grammar
-    then keeps a small model from drifting into English) and stays within the length limit."""
+    """The reason's JSON schema: one sentence that ends with ``.``, ``!`` or ``?`` within the
+    length limit (the grammar then cannot add a second, unchecked sentence, or be cut by the
+    length limit mid-word); in Korean it starts with a Hangul syllable (the grammar then keeps
+    a small model from drifting into English).
+
+    >>> import re
+    >>> pattern = re.compile(_schema("en")["properties"]["reason"]["pattern"])
+    >>> bool(pattern.match("Dr. Strangelove stars Peter Sellers, as The Party does."))
+    True
+    >>> bool(pattern.match("It stars Al Pacino. It is a crime thriller."))
+    False
+    >>> bool(re.match(_schema("ko")["properties"]["reason"]["pattern"], "반전이 있는 스릴러예요."))
+    True
+    """
     schema = reason_schema()
-    if language == "ko":
-        schema["properties"]["reason"]["pattern"] = (
-            rf'^[\uac00-\ud7a3][^"\\]{{0,{REASON_MAX_CHARS - 1}}}$'
-        )
+    first = "[\uac00-\ud7a3]" if language == "ko" else _SENTENCE_CHAR
+    schema["properties"]["reason"]["pattern"] = (
+        rf"^{first}{_SENTENCE_CHAR}{{4,{REASON_MAX_CHARS - 6}}}[.!?]$"
+    )
     return schema
 
 
