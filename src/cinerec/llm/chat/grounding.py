@@ -39,7 +39,14 @@ def name_key(name: str) -> str:
     return " ".join(_NAME_WORDS.findall(fold(name).replace("'", "").replace("’", "")))
 
 
-def _cut(text: str, limit: int) -> str:
+def cut_words(text: str, limit: int) -> str:
+    """``text`` with white space folded, cut at a word boundary to ``limit`` characters and an
+    ellipsis (a single over-long word is cut where the limit falls).
+
+    Example:
+        >>> cut_words("a quiet  film, slowly told", 14)
+        'a quiet film…'
+    """
     text = " ".join(text.split())
     if len(text) <= limit:
         return text
@@ -202,7 +209,7 @@ class AnswerGrounder:
             self.flag("truncated")
             if room < 20:
                 return ""
-            checked = _cut(checked, room - 1)
+            checked = cut_words(checked, room - 1)
         self._cited.extend(int(i) for i in CITATION.findall(checked))
         self._kept.append(piece + checked)
         self._length += len(piece) + len(checked)
