@@ -253,23 +253,8 @@ def recommend_for_user(
     )
     run_timings = {k: round(v, 4) for k, v in timings.items()}
     llm_model = backend.model if backend is not None else TEMPLATE_MODEL
-    with platform.session() as session:
-        run_id = repo.save_run(
-            session,
-            user_id=user_id,
-            page=page,
-            retriever=retriever,
-            retriever_version=info.version if info else "",
-            llm_model=llm_model,
-            fallback=backend is None,
-            error=rank_error,
-            timings=run_timings,
-            items=list(items),
-            reasons_pending=True,
-        )
-        summaries = get_review_summaries(session, movie_ids=[i.movie_id for i in items])
-    run = repo.RunRecord(
-        id=run_id,
+    draft = repo.RunRecord(
+        id=0,
         user_id=user_id,
         created_at=datetime.now(UTC),
         page=page,
@@ -282,6 +267,9 @@ def recommend_for_user(
         items=items,
         reasons_pending=True,
     )
+    with platform.session() as session:
+        run = repo.add_run(session, draft)
+        summaries = get_review_summaries(session, movie_ids=[i.movie_id for i in items])
     movies = {i.movie_id: by_id[i.movie_id].movie for i in items}
     persona = (persona_row.text, persona_row.fallback) if persona_row else (None, False)
     if reasons:
