@@ -229,6 +229,11 @@ class AnswerGrounder:
             released.append(self._accept(sentence.strip(), separator))
         return "".join(released)
 
+    def ground(self, text: str) -> GroundedAnswer:
+        """A whole answer at once: :meth:`feed` it, then :meth:`finish`."""
+        self.feed(text)
+        return self.finish()
+
     def finish(self) -> GroundedAnswer:
         """Check what is left and return the whole grounded answer."""
         if self._buffer.strip():
@@ -240,29 +245,6 @@ class AnswerGrounder:
             flags=tuple(self._flags),
             removed=tuple(dict.fromkeys(self._removed)),
         )
-
-
-def ground_answer(
-    text: str,
-    *,
-    allowed_ids: Collection[int],
-    known_titles: Iterable[str],
-    allowed_names: Iterable[str] = (),
-    is_person: Callable[[str], bool] | None = None,
-    catalog_titles: Callable[[str], Iterable[tuple[str, int]]] | None = None,
-    max_chars: int = 1500,
-) -> GroundedAnswer:
-    """Check a whole answer at once (see :class:`AnswerGrounder`)."""
-    grounder = AnswerGrounder(
-        allowed_ids=allowed_ids,
-        known_titles=known_titles,
-        allowed_names=allowed_names,
-        is_person=is_person,
-        catalog_titles=catalog_titles,
-        max_chars=max_chars,
-    )
-    grounder.feed(text)
-    return grounder.finish()
 
 
 def names_of(movies: Iterable[Movie]) -> list[str]:
