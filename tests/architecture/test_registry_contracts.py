@@ -1,8 +1,10 @@
-"""Every registry entry runs its family's contract suite.
+"""Every registry entry, and every wrapper that stands in for one, runs its family's contract.
 
 A contract suite is a mixin class; a test class that inherits it (directly or through another
 test class) and sets ``registry_name = "<entry>"`` runs the suite for that entry. Found with
-``ast``, so nothing heavy is imported to check it.
+``ast``, so nothing heavy is imported to check it. A wrapper has no registry entry of its own
+but is what callers hold instead of the entry it wraps (the priority gate around the built
+backend), so it runs the contract too, under the name given in :data:`WRAPPERS`.
 """
 
 from __future__ import annotations
@@ -16,6 +18,11 @@ TESTS = Path(__file__).resolve().parents[1]
 # Entries that have nothing to run a contract on.
 EXEMPT = {("backends", "none")}  # the "no model" setting builds no backend at all
 
+# Family -> name -> the wrapper class (module:Class) that runs the contract under that name.
+WRAPPERS = {
+    "backends": {"gate": "cinerec.llm.backends.gate:GatedBackend"},  # every model call passes it
+}
+
 
 def _registries() -> dict[str, tuple[str, set[str]]]:
     """Family -> (its contract mixin, the names in its registry)."""
@@ -24,11 +31,15 @@ def _registries() -> dict[str, tuple[str, set[str]]]:
     from cinerec.recommenders.registry import RECOMMENDERS
     from cinerec.reviews.sentiment import SENTIMENT_MODELS
 
-    return {
+    families = {
         "recommenders": ("RecommenderContract", set(RECOMMENDERS)),
         "embedders": ("EmbedderContract", set(EMBEDDERS)),
         "review models": ("ReviewModelContract", set(SENTIMENT_MODELS)),
         "backends": ("BackendContract", {str(getattr(k, "value", k)) for k in BACKENDS}),
+    }
+    return {
+        family: (mixin, names | set(WRAPPERS.get(family, {})))
+        for family, (mixin, names) in families.items()
     }
 
 
@@ -92,6 +103,15 @@ def test_every_registry_entry_runs_its_contract() -> None:
     assert missing_contracts(TESTS.rglob("*.py")) == []
 
 
+def test_every_wrapper_exists() -> None:
+    import importlib
+
+    for family, wrappers in WRAPPERS.items():
+        for name, target in wrappers.items():
+            module, _, cls = target.partition(":")
+            assert hasattr(importlib.import_module(module), cls), f"{family}: {name} -> {target}"
+
+
 def test_an_entry_without_a_contract_is_reported(tmp_path: Path) -> None:
     suite = tmp_path / "test_some.py"
     suite.write_text(
@@ -105,3 +125,4 @@ def test_an_entry_without_a_contract_is_reported(tmp_path: Path) -> None:
     missing = missing_contracts([suite])
     assert "recommenders: 'bpr' has no RecommenderContract subclass" in missing
     assert "recommenders: 'als' has no RecommenderContract subclass" not in missing
+    assert "backends: 'gate' has no BackendContract subclass" in missing

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -210,6 +211,29 @@ def test_run_items_may_lack_llm_fields(session: Session, catalog: dict[int, Movi
     (run,) = repo.list_runs(session, user_id=user_id)
     assert run.items == (repo.RunItem(7, 3.0, None, None), repo.RunItem(8, 2.0, None, KOREAN))
     assert run.timings == {}
+
+
+def test_a_run_built_as_a_record_is_stored_as_it_is(
+    session: Session, catalog: dict[int, Movie]
+) -> None:
+    draft = repo.RunRecord(
+        id=0,
+        user_id=_user(session),
+        created_at=datetime.now(UTC),
+        page=2,
+        retriever="als:1",
+        retriever_version="1",
+        llm_model="qwen2.5-1.5b",
+        fallback=False,
+        error=None,
+        timings={"rank": 0.5},
+        items=(repo.RunItem(7, 0.9, 0.4), repo.RunItem(8, 0.8)),
+        reasons_pending=True,
+    )
+    run = repo.add_run(session, draft)
+    stored = repo.get_run(session, run_id=run.id)
+    assert run.id > 0 and run == replace(draft, id=run.id)
+    assert stored is not None and replace(stored, created_at=draft.created_at) == run
 
 
 def test_run_with_unknown_movie_raises_not_found(

@@ -59,6 +59,31 @@ def test_the_statement_model_is_picked_on_validation_and_reported_on_test() -> N
     assert k3["model"] == "page-genre" and k3["picked_on"] == "test"
 
 
+def test_what_the_language_model_adds_is_checked_against_plain_ltr() -> None:
+    from cinerec.evaluation.newviewer import NEWVIEWER_KS, set_name
+    from cinerec.evaluation.newviewer_run import YESNO_K, NewViewerOptions, check_targets
+
+    arrays = _arrays({"popularity": 0.1, "ease": 0.2, "ltr": 0.4})
+    spread = np.linspace(-0.01, 0.01, 10)
+    for lang, model in (("en", 0.5), ("ko", 0.41)):
+        key = f"{set_name(YESNO_K, 'popular', lang)}@llm"
+        arrays[f"ltr/{key}/ndcg@10"] = 0.4 + spread
+        arrays[f"ltr+model/{key}/ndcg@10"] = model + spread
+    key = f"{set_name(NEWVIEWER_KS[0], 'popular', 'en')}@llm"
+    arrays.setdefault(f"ltr/{key}/ndcg@10", 0.4 + spread)
+    arrays[f"ltr+llm/{key}/ndcg@10"] = 0.44 + spread
+    options = NewViewerOptions(retrievers=("popularity", "ease"), resamples=50)
+    targets = check_targets(arrays, options)
+    label = f"k={YESNO_K} popular {{}}: the model (taste + Yes/No) adds >= +5% (ltr+model vs ltr)"
+    en, ko = targets[label.format("en")], targets[label.format("ko")]
+    assert abs(en["ratio"]["mean"] - 1.25) < 1e-6 and en["met"] and en["users"] == 10
+    assert abs(ko["ratio"]["mean"] - 1.025) < 1e-6 and not ko["met"]
+    assert en["paired_difference"]["mean"] > 0.09
+    k = NEWVIEWER_KS[0]
+    llm = targets[f"k={k} popular en: language model adds >= +5% (ltr+llm vs ltr)"]
+    assert abs(llm["ratio"]["mean"] - 1.1) < 1e-6 and llm["met"]
+
+
 def test_a_validation_pick_must_have_been_scored_on_test() -> None:
     import pytest
 

@@ -12,7 +12,7 @@ from cinerec.data.types import Rated
 from cinerec.db import repository as repo
 from cinerec.errors import NotFoundError, ValidationError
 from cinerec.llm.ranking.rerank import Candidate
-from cinerec.services import users
+from cinerec.services import recommend, users
 from cinerec.services.feedback import (
     LIKED_RATING,
     PageFeedback,
@@ -197,3 +197,19 @@ def test_the_next_page_uses_the_feedback_at_once(platform: Platform) -> None:
         c.movie.movie_id for c in expected[:page_size]
     ]
     assert not {c.movie.movie_id for c in second.cards} & set(shown)
+
+
+def test_a_page_carries_its_cards_standing_choices(
+    platform: Platform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A chosen movie never comes back as a card (it is folded into the history or excluded), so
+    # a card has a choice only when one is given while its page is made: here the pool's read
+    # of the feedback is made to miss it.
+    user_id = add_user(platform, "Ada")
+    shown = [c.movie.movie_id for c in recommend_for_user(platform, user_id=user_id).cards]
+    give_feedback(platform, user_id=user_id, movie_id=shown[0], kind="like")
+    give_feedback(platform, user_id=user_id, movie_id=1, kind="dislike")  # watched: no card
+    monkeypatch.setattr(recommend, "page_feedback", lambda session, user_id: PageFeedback())
+    page = recommend_for_user(platform, user_id=user_id, reasons=False)
+    assert shown[0] in {c.movie.movie_id for c in page.cards}
+    assert page.choices == {shown[0]: "like"}

@@ -17,6 +17,7 @@ and the rest as the frozen records of :mod:`cinerec.db.records`.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
+from dataclasses import replace
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -73,6 +74,7 @@ __all__ = [
     "remove_watched",
     "save_persona",
     "save_run",
+    "add_run",
     "search_movies",
     "set_watched",
     "update_user_profile",
@@ -337,6 +339,29 @@ def save_run(
     )
     session.flush()
     return run.id
+
+
+def add_run(session: Session, draft: RunRecord) -> RunRecord:
+    """:func:`save_run` for a run built as a record; returns it with its stored ``id`` (the
+    draft's own ``id`` is ignored).
+
+    Raises:
+        NotFoundError: the user, or a recommended movie, does not exist.
+    """
+    run_id = save_run(
+        session,
+        user_id=draft.user_id,
+        page=draft.page,
+        retriever=draft.retriever,
+        retriever_version=draft.retriever_version,
+        llm_model=draft.llm_model,
+        fallback=draft.fallback,
+        error=draft.error,
+        timings=draft.timings,
+        items=draft.items,
+        reasons_pending=draft.reasons_pending,
+    )
+    return replace(draft, id=run_id)
 
 
 def set_run_item_reason(

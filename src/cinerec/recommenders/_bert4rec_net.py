@@ -11,6 +11,7 @@ position with a label) are SASRec's.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -25,27 +26,10 @@ class BERT4RecNet(SASRecNet):
     every other real token, before and after it.
     """
 
-    def __init__(
-        self,
-        n_items: int,
-        *,
-        max_len: int,
-        hidden: int,
-        layers: int,
-        heads: int,
-        dropout: float,
-        attention_dropout: float | None = None,
-    ) -> None:
+    def __init__(self, n_items: int, **shape: Any) -> None:
+        """``shape``: :class:`~cinerec.recommenders._sasrec_net.SASRecNet`'s keywords."""
         # One extra embedding row, the last, is the [MASK] token.
-        super().__init__(
-            n_items + 1,
-            max_len=max_len,
-            hidden=hidden,
-            layers=layers,
-            heads=heads,
-            dropout=dropout,
-            attention_dropout=attention_dropout,
-        )
+        super().__init__(n_items + 1, **shape)
         self.mask_token = n_items + 1
         # SASRecNet lets a position see the positions its `causal` buffer allows (and the
         # real tokens among them): all of them makes the attention bidirectional.

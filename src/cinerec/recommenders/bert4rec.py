@@ -21,17 +21,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from cinerec.data.types import Interactions, Rated
-from cinerec.errors import ConfigError
-from cinerec.recommenders.sasrec import SASRecRecommender, _sequences
+from cinerec.recommenders.sasrec import SASRecRecommender, SequenceConfig, _sequences
 
 
 @dataclass(frozen=True, slots=True)
-class BERT4RecConfig:
+class BERT4RecConfig(SequenceConfig):
     """Hyperparameters of :class:`BERT4RecRecommender`.
 
     Sizes, dropout and learning rate are SASRec's defaults and ``mask_prob`` the paper's 0.2.
@@ -59,38 +58,16 @@ class BERT4RecConfig:
         length_buckets: batch windows of similar length and trim their padding (faster).
     """
 
-    max_len: int = 100
-    hidden: int = 64
-    layers: int = 2
-    heads: int = 2
-    dropout: float = 0.2
-    attention_dropout: float = 0.2
-    mask_prob: float = 0.2
     epochs: int = 30
-    batch_size: int = 128
-    learning_rate: float = 5e-3
-    weight_decay: float = 0.0
-    window_stride: int = 100
-    length_buckets: bool = True
+    mask_prob: float = 0.2
 
-    def __post_init__(self) -> None:
-        problems = []
-        for name in ("hidden", "layers", "heads", "epochs", "batch_size"):
-            if getattr(self, name) < 1:
-                problems.append(f"{name} must be >= 1 (got {getattr(self, name)})")
-        if self.max_len < 2:
-            problems.append(f"max_len must be >= 2: history and [MASK] (got {self.max_len})")
-        if self.hidden % max(self.heads, 1):
-            problems.append(f"heads ({self.heads}) must divide hidden ({self.hidden})")
-        for name in ("dropout", "attention_dropout"):
-            if not 0.0 <= getattr(self, name) < 1.0:
-                problems.append(f"{name} must lie in [0, 1) (got {getattr(self, name)})")
+    min_len: ClassVar[int] = 2
+    min_len_why: ClassVar[str] = ": history and [MASK]"
+
+    def _own_problems(self) -> list[str]:
         if not 0.0 < self.mask_prob < 1.0:
-            problems.append(f"mask_prob must lie in (0, 1) (got {self.mask_prob})")
-        if self.learning_rate <= 0 or self.weight_decay < 0 or self.window_stride < 1:
-            problems.append("learning_rate > 0, weight_decay >= 0 and window_stride >= 1 needed")
-        if problems:
-            raise ConfigError("Invalid BERT4RecConfig: " + "; ".join(problems))
+            return [f"mask_prob must lie in (0, 1) (got {self.mask_prob})"]
+        return []
 
 
 class BERT4RecRecommender(SASRecRecommender):

@@ -26,7 +26,7 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Self
+from typing import Any, ClassVar, Self
 
 import numpy as np
 from tqdm import tqdm
@@ -52,7 +52,56 @@ EpochMonitor = Callable[[int, "SASRecRecommender"], bool]
 
 
 @dataclass(frozen=True, slots=True)
-class SASRecConfig:
+class SequenceConfig:
+    """The hyperparameters SASRec and BERT4Rec share, and their checks (see
+    :class:`SASRecConfig` for what each means).
+
+    A subclass sets ``min_len`` (and ``min_len_why``, said after it) and adds the checks of its
+    own fields in :meth:`_own_problems`.
+    """
+
+    max_len: int = 100
+    hidden: int = 64
+    layers: int = 2
+    heads: int = 2
+    dropout: float = 0.2
+    attention_dropout: float = 0.2
+    epochs: int = 20
+    batch_size: int = 128
+    learning_rate: float = 5e-3
+    weight_decay: float = 0.0
+    window_stride: int = 100
+    length_buckets: bool = True
+
+    min_len: ClassVar[int] = 1
+    min_len_why: ClassVar[str] = ""
+
+    def _own_problems(self) -> list[str]:
+        return []
+
+    def __post_init__(self) -> None:
+        problems = []
+        if self.max_len < self.min_len:
+            problems.append(
+                f"max_len must be >= {self.min_len}{self.min_len_why} (got {self.max_len})"
+            )
+        for name in ("hidden", "layers", "heads", "epochs", "batch_size"):
+            if getattr(self, name) < 1:
+                problems.append(f"{name} must be >= 1 (got {getattr(self, name)})")
+        if self.hidden % max(self.heads, 1):
+            problems.append(f"heads ({self.heads}) must divide hidden ({self.hidden})")
+        for name in ("dropout", "attention_dropout"):
+            if not 0.0 <= getattr(self, name) < 1.0:
+                problems.append(f"{name} must lie in [0, 1) (got {getattr(self, name)})")
+        problems.extend(self._own_problems())
+        if self.learning_rate <= 0 or self.weight_decay < 0 or self.window_stride < 1:
+            problems.append("learning_rate > 0, weight_decay >= 0 and window_stride >= 1 needed")
+        if problems:
+            raise ConfigError(f"Invalid {type(self).__name__}: " + "; ".join(problems))
+
+
+@dataclass(frozen=True, slots=True)
+class SASRecConfig(SequenceConfig):
     """Hyperparameters of :class:`SASRecRecommender`.
 
     Defaults chosen on the leave-one-out validation items of ml-latest-small: with
@@ -79,36 +128,12 @@ class SASRecConfig:
             :func:`cinerec.recommenders._sasrec_net.train_epoch`).
     """
 
-    max_len: int = 100
-    hidden: int = 64
-    layers: int = 2
-    heads: int = 2
-    dropout: float = 0.2
-    attention_dropout: float = 0.2
-    epochs: int = 20
-    batch_size: int = 128
-    learning_rate: float = 5e-3
-    weight_decay: float = 0.0
-    window_stride: int = 100
     lr_schedule: str = "constant"
-    length_buckets: bool = True
 
-    def __post_init__(self) -> None:
-        problems = []
-        for name in ("max_len", "hidden", "layers", "heads", "epochs", "batch_size"):
-            if getattr(self, name) < 1:
-                problems.append(f"{name} must be >= 1 (got {getattr(self, name)})")
-        if self.hidden % max(self.heads, 1):
-            problems.append(f"heads ({self.heads}) must divide hidden ({self.hidden})")
-        for name in ("dropout", "attention_dropout"):
-            if not 0.0 <= getattr(self, name) < 1.0:
-                problems.append(f"{name} must lie in [0, 1) (got {getattr(self, name)})")
+    def _own_problems(self) -> list[str]:
         if self.lr_schedule not in LR_SCHEDULES:
-            problems.append(f"lr_schedule must be one of {LR_SCHEDULES} (got {self.lr_schedule!r})")
-        if self.learning_rate <= 0 or self.weight_decay < 0 or self.window_stride < 1:
-            problems.append("learning_rate > 0, weight_decay >= 0 and window_stride >= 1 needed")
-        if problems:
-            raise ConfigError("Invalid SASRecConfig: " + "; ".join(problems))
+            return [f"lr_schedule must be one of {LR_SCHEDULES} (got {self.lr_schedule!r})"]
+        return []
 
 
 def _torch() -> ModuleType:

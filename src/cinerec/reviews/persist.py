@@ -10,7 +10,7 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, ClassVar, Self, TypeVar
 
 import numpy as np
 
@@ -107,3 +107,47 @@ def load_model(path: Path, *, kind: str, config_class: type[C]) -> tuple[C, dict
     record = load_artifact(path, kind=kind)
     values = {k: tuple(v) if isinstance(v, list) else v for k, v in record["config"].items()}
     return config_class(**values), record
+
+
+class SavedTextModel:
+    """:meth:`save` and :meth:`load` of a text model whose fitted state is a few attributes.
+
+    A subclass names its artifact kind (``artifact_kind``), its config dataclass
+    (``config_class``) and the attributes that hold its fitted state (``state_names``); its
+    ``__init__`` takes the config first and sets ``config``, ``fingerprint`` and ``metadata``.
+    :meth:`_check_fitted` (default: nothing to check) guards :meth:`save`.
+    """
+
+    artifact_kind: ClassVar[str]
+    config_class: ClassVar[type[Any]]
+    state_names: ClassVar[tuple[str, ...]]
+    config: Any
+    fingerprint: str | None
+    metadata: dict[str, Any]
+
+    def _check_fitted(self) -> None:
+        """Raise :class:`ModelError` when there is nothing to save or predict with."""
+
+    def save(self, path: Path, *, metadata: dict[str, Any] | None = None) -> Path:
+        """Write the model with its config, data fingerprint and ``metadata`` (e.g. scores)."""
+        self._check_fitted()
+        state = {name: getattr(self, name) for name in self.state_names}
+        return save_model(
+            path,
+            kind=self.artifact_kind,
+            config=self.config,
+            fingerprint=self.fingerprint,
+            metadata=metadata,
+            **state,
+        )
+
+    @classmethod
+    def load(cls, path: Path) -> Self:
+        """Read a model written by :meth:`save`."""
+        config, record = load_model(path, kind=cls.artifact_kind, config_class=cls.config_class)
+        model = cls(config)  # type: ignore[call-arg]  # subclasses take the config first
+        for name in cls.state_names:
+            setattr(model, name, record[name])
+        model.fingerprint = record["fingerprint"]
+        model.metadata = record["metadata"]
+        return model

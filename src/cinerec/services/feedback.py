@@ -118,7 +118,12 @@ def undo_feedback(platform: Platform, *, user_id: int, movie_id: int) -> bool:
 def choices(platform: Platform, *, user_id: int) -> dict[int, str]:
     """Movie id -> ``like`` or ``dislike``: the user's standing card choices."""
     with platform.session() as session:
-        return repo.latest_feedback(session, user_id=user_id, kinds=CHOICES)
+        return session_choices(session, user_id=user_id)
+
+
+def session_choices(session: Session, *, user_id: int) -> dict[int, str]:
+    """:func:`choices`, read in the caller's session."""
+    return repo.latest_feedback(session, user_id=user_id, kinds=CHOICES)
 
 
 def neighbour_penalties(

@@ -27,7 +27,7 @@ from cinerec.llm.ranking.rerank import Candidate, RankedItem, base_ranking
 from cinerec.llm.ranking.score_mix import rank_page
 from cinerec.llm.reasons import warm_prefix, write_reasons
 from cinerec.recommenders.base import FeatureAware
-from cinerec.services.feedback import PageFeedback, demote, page_feedback
+from cinerec.services.feedback import PageFeedback, demote, page_feedback, session_choices
 from cinerec.services.platform import Platform
 from cinerec.services.reviews import review_note
 from cinerec.services.warm import request_reasons_warm_up
@@ -64,6 +64,9 @@ class RecommendationPage:
     llm_model: str
     timings: dict[str, float] = field(default_factory=dict)
     reasons_pending: bool = False
+    choices: dict[int, str] = field(default_factory=dict)
+    """The cards' standing "More like this" / "Not for me" (movie id -> ``like`` or
+    ``dislike``), read with a freshly made page; empty on a page rebuilt from a stored run."""
 
 
 def candidate_pool(
@@ -253,23 +256,8 @@ def recommend_for_user(
     )
     run_timings = {k: round(v, 4) for k, v in timings.items()}
     llm_model = backend.model if backend is not None else TEMPLATE_MODEL
-    with platform.session() as session:
-        run_id = repo.save_run(
-            session,
-            user_id=user_id,
-            page=page,
-            retriever=retriever,
-            retriever_version=info.version if info else "",
-            llm_model=llm_model,
-            fallback=backend is None,
-            error=rank_error,
-            timings=run_timings,
-            items=list(items),
-            reasons_pending=True,
-        )
-        summaries = get_review_summaries(session, movie_ids=[i.movie_id for i in items])
-    run = repo.RunRecord(
-        id=run_id,
+    draft = repo.RunRecord(
+        id=0,
         user_id=user_id,
         created_at=datetime.now(UTC),
         page=page,
@@ -282,6 +270,10 @@ def recommend_for_user(
         items=items,
         reasons_pending=True,
     )
+    with platform.session() as session:
+        run = repo.add_run(session, draft)
+        summaries = get_review_summaries(session, movie_ids=[i.movie_id for i in items])
+        choices = session_choices(session, user_id=user_id)
     movies = {i.movie_id: by_id[i.movie_id].movie for i in items}
     persona = (persona_row.text, persona_row.fallback) if persona_row else (None, False)
     if reasons:
@@ -304,9 +296,10 @@ def recommend_for_user(
             llm_model=end.model,
             reasons_pending=False,
         )
-    return page_from_run(
+    built = page_from_run(
         run, movies, persona=persona[0], persona_fallback=persona[1], reviews=summaries
     )
+    return replace(built, choices={m: c for m, c in choices.items() if m in movies})
 
 
 def page_from_run(

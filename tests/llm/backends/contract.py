@@ -2,8 +2,9 @@
 
 A subclass provides the ``backend`` fixture and the ``arrange_*`` hooks that make the next call
 behave as the test needs (queue a reply, switch the stub server's mode, or nothing at all for a
-real model), and names the class it checks in ``backend_class``: ``test_backend_registry``
-requires one contract per backend class cinerec ships.
+real model), names the class it checks in ``backend_class`` and, for a backend cinerec ships,
+its entry in ``registry_name`` (``gate`` for the priority-gate wrapper):
+``tests/architecture/test_registry_contracts.py`` requires one contract per entry.
 """
 
 from __future__ import annotations

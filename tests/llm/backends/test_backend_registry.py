@@ -49,20 +49,3 @@ def test_llamacpp_with_a_gguf_path_is_not_loaded_yet(tmp_path: Path) -> None:
 def test_llamacpp_unknown_model_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(LLMError, match="Unknown model 'gpt-9'"):
         build_backend(Settings(home=tmp_path, cache_dir=tmp_path, llm_model="gpt-9"))
-
-
-def test_every_backend_class_runs_the_shared_contract() -> None:
-    import tests.llm.backends.test_fake_backend
-    import tests.llm.backends.test_gate
-    import tests.llm.backends.test_llamacpp_backend
-    import tests.llm.backends.test_openai_backend
-    import tests.llm.backends.test_openai_server  # noqa: F401 - registers its contract
-    from cinerec.llm.backends.gate import GatedBackend
-    from tests.llm.backends.contract import BackendContract
-
-    def subclasses(cls: type) -> list[type]:
-        return [c for sub in cls.__subclasses__() for c in (sub, *subclasses(sub))]
-
-    checked = {c.backend_class for c in subclasses(BackendContract)}
-    assert {LlamaCppBackend, OpenAICompatibleBackend, GatedBackend} <= checked
-    assert None not in checked, "a contract subclass does not say which class it checks"

@@ -23,6 +23,7 @@ PROMPT = [Message("user", "hi")]
 
 
 class TestGatedBackendContract(BackendContract):
+    registry_name = "gate"  # a wrapper: see tests/architecture/test_registry_contracts.py
     backend_class = GatedBackend
 
     @pytest.fixture

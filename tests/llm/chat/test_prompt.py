@@ -6,7 +6,7 @@ import pytest
 
 from cinerec.data.types import Movie
 from cinerec.errors import LLMError
-from cinerec.llm.chat.grounding import AnswerGrounder, add_missing_citations, ground_answer
+from cinerec.llm.chat.grounding import AnswerGrounder, add_missing_citations
 from cinerec.llm.chat.prompt import (
     ChatConfig,
     ChatContext,
@@ -242,7 +242,8 @@ def test_grounder_drops_a_sentence_the_fact_checker_rejects() -> None:
 
 
 def test_grounder_bounds_the_length() -> None:
-    answer = ground_answer("Fine. " * 100, allowed_ids=(), known_titles=(), max_chars=50)
+    grounder = AnswerGrounder(allowed_ids=(), known_titles=(), max_chars=50)
+    answer = grounder.ground("Fine. " * 100)
     assert len(answer.text) <= 50 and "truncated" in answer.flags
 
 
@@ -286,7 +287,7 @@ def test_facts_answer_lists_the_facts_in_both_languages() -> None:
 
 @pytest.mark.parametrize("text", ["", "   "])
 def test_empty_model_output_grounds_to_nothing(text: str) -> None:
-    assert ground_answer(text, allowed_ids=(), known_titles=()).text == ""
+    assert AnswerGrounder(allowed_ids=(), known_titles=()).ground(text).text == ""
 
 
 def test_catalog_people_outside_the_facts_are_dropped() -> None:
@@ -310,11 +311,7 @@ def test_catalog_movies_that_were_not_given_are_dropped() -> None:
     def titles(text: str) -> list[tuple[str, int]]:
         return [(w.lower(), catalog[w.lower()]) for w in text.split() if w.lower() in catalog]
 
-    answer = ground_answer(
-        "Heat [#6] is tense. Inception is lighter. Heat is long.",
-        allowed_ids={6},
-        known_titles=["Heat"],
-        catalog_titles=titles,
-    )
+    grounder = AnswerGrounder(allowed_ids={6}, known_titles=["Heat"], catalog_titles=titles)
+    answer = grounder.ground("Heat [#6] is tense. Inception is lighter. Heat is long.")
     assert answer.text == "Heat [#6] is tense. Heat is long."
     assert answer.flags == ("unknown_title",) and answer.removed == ("inception",)

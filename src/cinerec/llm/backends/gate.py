@@ -282,22 +282,16 @@ class GatedBackend:
         return None if timeout_s is None else max(timeout_s - waited, 0.001)
 
     def complete(
-        self,
-        messages: list[Message],
-        *,
-        schema: dict[str, Any] | None = None,
-        max_tokens: int = 256,
-        temperature: float = 0.0,
-        timeout_s: float | None = None,
+        self, messages: list[Message], *, timeout_s: float | None = None, **generation: Any
     ) -> Completion:
-        """The backend's ``complete`` once a slot is free; the wait counts toward ``timeout_s``."""
+        """The backend's ``complete`` once a slot is free; the wait counts toward ``timeout_s``.
+
+        ``generation`` (``schema``, ``max_tokens``, ``temperature``) goes to the backend as
+        given, so its own defaults apply.
+        """
         with self._slot(timeout_s) as waited:
             completion = self.inner.complete(
-                messages,
-                schema=schema,
-                max_tokens=max_tokens,
-                temperature=temperature,
-                timeout_s=self._left(timeout_s, waited),
+                messages, timeout_s=self._left(timeout_s, waited), **generation
             )
         completion.extra["queue_s"] = waited
         return completion
@@ -320,14 +314,9 @@ class GatedBackend:
         scored.extra["queue_s"] = waited
         return scored
 
-    def stream(
-        self,
-        messages: list[Message],
-        *,
-        max_tokens: int = 256,
-        temperature: float = 0.0,
-    ) -> Iterator[str]:
-        """Stream from the backend, holding a slot only while it generates.
+    def stream(self, messages: list[Message], **generation: Any) -> Iterator[str]:
+        """Stream from the backend (``max_tokens``, ``temperature`` passed on as given), holding
+        a slot only while it generates.
 
         A producer thread reads the backend into a queue and releases the slot when generation
         ends; closing this iterator early stops the producer at its next piece. Raises
@@ -341,7 +330,7 @@ class GatedBackend:
 
         def produce() -> None:
             try:
-                source = self.inner.stream(messages, max_tokens=max_tokens, temperature=temperature)
+                source = self.inner.stream(messages, **generation)
                 try:
                     for piece in source:
                         pieces.put(piece)

@@ -39,7 +39,14 @@ def name_key(name: str) -> str:
     return " ".join(_NAME_WORDS.findall(fold(name).replace("'", "").replace("’", "")))
 
 
-def _cut(text: str, limit: int) -> str:
+def cut_words(text: str, limit: int) -> str:
+    """``text`` with white space folded, cut at a word boundary to ``limit`` characters and an
+    ellipsis (a single over-long word is cut where the limit falls).
+
+    Example:
+        >>> cut_words("a quiet  film, slowly told", 14)
+        'a quiet film…'
+    """
     text = " ".join(text.split())
     if len(text) <= limit:
         return text
@@ -202,7 +209,7 @@ class AnswerGrounder:
             self.flag("truncated")
             if room < 20:
                 return ""
-            checked = _cut(checked, room - 1)
+            checked = cut_words(checked, room - 1)
         self._cited.extend(int(i) for i in CITATION.findall(checked))
         self._kept.append(piece + checked)
         self._length += len(piece) + len(checked)
@@ -222,6 +229,11 @@ class AnswerGrounder:
             released.append(self._accept(sentence.strip(), separator))
         return "".join(released)
 
+    def ground(self, text: str) -> GroundedAnswer:
+        """A whole answer at once: :meth:`feed` it, then :meth:`finish`."""
+        self.feed(text)
+        return self.finish()
+
     def finish(self) -> GroundedAnswer:
         """Check what is left and return the whole grounded answer."""
         if self._buffer.strip():
@@ -233,29 +245,6 @@ class AnswerGrounder:
             flags=tuple(self._flags),
             removed=tuple(dict.fromkeys(self._removed)),
         )
-
-
-def ground_answer(
-    text: str,
-    *,
-    allowed_ids: Collection[int],
-    known_titles: Iterable[str],
-    allowed_names: Iterable[str] = (),
-    is_person: Callable[[str], bool] | None = None,
-    catalog_titles: Callable[[str], Iterable[tuple[str, int]]] | None = None,
-    max_chars: int = 1500,
-) -> GroundedAnswer:
-    """Check a whole answer at once (see :class:`AnswerGrounder`)."""
-    grounder = AnswerGrounder(
-        allowed_ids=allowed_ids,
-        known_titles=known_titles,
-        allowed_names=allowed_names,
-        is_person=is_person,
-        catalog_titles=catalog_titles,
-        max_chars=max_chars,
-    )
-    grounder.feed(text)
-    return grounder.finish()
 
 
 def names_of(movies: Iterable[Movie]) -> list[str]:

@@ -27,7 +27,7 @@ from typing import Literal
 from cinerec.data.types import Movie
 from cinerec.errors import LLMError
 from cinerec.llm.backends.base import LLMBackend, Message, estimate_tokens
-from cinerec.llm.chat.grounding import CITATION, AnswerGrounder
+from cinerec.llm.chat.grounding import CITATION, AnswerGrounder, cut_words
 from cinerec.llm.grounding import sanitize_user_text
 from cinerec.llm.persona import TEMPLATE_MODEL, UserProfile
 from cinerec.llm.templates import render
@@ -130,14 +130,6 @@ def token_counter(backend: LLMBackend | None) -> TokenCounter:
     return estimate_tokens if backend is None else backend.count_tokens
 
 
-def _cut(text: str, limit: int) -> str:
-    text = " ".join(text.split())
-    if len(text) <= limit:
-        return text
-    head = text[:limit].rsplit(" ", 1)[0] if " " in text[:limit] else text[:limit]
-    return head.rstrip(" ,;:") + "…"
-
-
 # Facts ---------------------------------------------------------------------------------------
 
 
@@ -158,9 +150,9 @@ def fact_line(fact: Fact, *, keywords: int = 0, plot_chars: int = 0) -> str:
     if keywords and movie.keywords:
         parts.append("about " + ", ".join(movie.keywords[:keywords]))
     if plot_chars and movie.overview:
-        parts.append(_cut(movie.overview, plot_chars))
+        parts.append(cut_words(movie.overview, plot_chars))
     if fact.note:
-        parts.append(_cut(fact.note, 120))
+        parts.append(cut_words(fact.note, 120))
     return "; ".join(" ".join(p.split()) for p in parts)
 
 
@@ -244,7 +236,7 @@ def system_message(
         max_sentences=config.max_sentences,
         viewer=_viewer(context),
         watched="; ".join(recent) or "(nothing yet)",
-        summary=_cut(summary, config.summary_max_chars) or "(nothing yet)",
+        summary=cut_words(summary, config.summary_max_chars) or "(nothing yet)",
     )
     return Message("system", text)
 
@@ -256,7 +248,7 @@ def turn_messages(turns: Sequence[ChatTurn], config: ChatConfig) -> list[Message
         content = turn.content
         if turn.role == "user":
             content = sanitize_user_text(content, config.max_message_chars)
-        messages.append(Message(turn.role, _cut(content, config.max_message_chars)))
+        messages.append(Message(turn.role, cut_words(content, config.max_message_chars)))
     return messages
 
 
@@ -351,7 +343,7 @@ def template_summary(
     max_chars: int = 500,
 ) -> str:
     """A deterministic summary: the viewer's questions and the movies the answers cited."""
-    asked = "; ".join(_cut(t.content, 80) for t in turns if t.role == "user")
+    asked = "; ".join(cut_words(t.content, 80) for t in turns if t.role == "user")
     end = "" if asked.endswith((".", "?", "!", "…", "。", "？", "！")) else "."
     cited = _titles_line((i for t in turns for i in t.cited_ids), titles)
     if language == "ko":
@@ -402,7 +394,8 @@ def summarize_turns(
     if backend is None or not turns:
         return SummaryResult(fallback, TEMPLATE_MODEL, True)
     lines = [
-        f"{'Viewer' if t.role == 'user' else 'Assistant'}: {_cut(t.content, 300)}" for t in turns
+        f"{'Viewer' if t.role == 'user' else 'Assistant'}: {cut_words(t.content, 300)}"
+        for t in turns
     ]
     messages = [
         Message("system", render("chat_summary_system", language_name=LANGUAGES[language])),
@@ -410,7 +403,7 @@ def summarize_turns(
             "user",
             render(
                 "chat_summary_user",
-                summary=_cut(previous, config.summary_max_chars) or "(none)",
+                summary=cut_words(previous, config.summary_max_chars) or "(none)",
                 messages="\n".join(lines),
             ),
         ),
@@ -436,7 +429,7 @@ def summarize_turns(
     text = checked.text
     if missing:
         text += (" 언급된 영화: " if language == "ko" else " Movies discussed: ") + cited + "."
-    return SummaryResult(_cut(text, config.summary_max_chars), reply.model, False)
+    return SummaryResult(cut_words(text, config.summary_max_chars), reply.model, False)
 
 
 @dataclass

@@ -12,7 +12,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from cinerec.llm.backends.base import OptionScores
+from cinerec.llm.backends.base import OptionScores, can_score
 from cinerec.llm.persona import TEMPLATE_MODEL
 from cinerec.llm.ranking.rerank import Candidate
 
@@ -86,6 +86,27 @@ def fallback_result(
         error=error,
         elapsed_s=time.perf_counter() - start,
     )
+
+
+def cannot_score(backend: object) -> str:
+    """Why ``backend`` gives no scores: it cannot score candidates."""
+    return f"The {getattr(backend, 'name', '?')} backend cannot score candidates."
+
+
+def unscored_result(
+    backend: object, candidates: Sequence[Candidate], method: str, start: float
+) -> ScoreResult | None:
+    """The result when there is nothing to score with: no candidates (:func:`empty_result`),
+    no backend or one that cannot score (:func:`fallback_result`); None when scoring can go on.
+    """
+    model = getattr(backend, "model", None)
+    if not candidates:
+        return empty_result(method, model, start)
+    if backend is None:
+        return fallback_result(candidates, method, None, None, start)
+    if not can_score(backend):
+        return fallback_result(candidates, method, model, cannot_score(backend), start)
+    return None
 
 
 def from_option_scores(

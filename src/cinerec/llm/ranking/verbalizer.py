@@ -25,15 +25,15 @@ import numpy as np
 
 from cinerec.data.types import Movie
 from cinerec.errors import LLMError
-from cinerec.llm.backends.base import LLMBackend, Message, TokenScorer, can_score, guarded
+from cinerec.llm.backends.base import LLMBackend, Message, TokenScorer, guarded
 from cinerec.llm.persona import UserProfile
 from cinerec.llm.ranking.rerank import Candidate
 from cinerec.llm.ranking.scoring import (
     ScoreResult,
-    empty_result,
     fallback_result,
     from_option_scores,
     unique,
+    unscored_result,
 )
 from cinerec.llm.templates import render
 from cinerec.llm.viewer import PLOT_CHARS, compact_line, viewer_messages
@@ -103,14 +103,10 @@ def verbalizer_scores(
     start = time.perf_counter()
     candidates = unique(candidates)[:MAX_CANDIDATES]
     model = getattr(backend, "model", None)
+    early = unscored_result(backend, candidates, METHOD, start)
+    if early is not None:
+        return early
     n = len(candidates)
-    if n == 0:
-        return empty_result(METHOD, model, start)
-    if backend is None:
-        return fallback_result(candidates, METHOD, None, None, start)
-    if not can_score(backend):
-        error = f"The {getattr(backend, 'name', '?')} backend cannot score candidates."
-        return fallback_result(candidates, METHOD, model, error, start)
     labels = LABELS[:n]
     movies = [c.movie for c in candidates]
     suffixes = [verbalizer_suffix(movies, plot_chars=plot_chars)]

@@ -36,10 +36,11 @@ from cinerec.llm.persona import UserProfile
 from cinerec.llm.ranking.rerank import Candidate
 from cinerec.llm.ranking.scoring import (
     ScoreResult,
-    empty_result,
+    cannot_score,
     fallback_result,
     from_option_scores,
     unique,
+    unscored_result,
 )
 from cinerec.llm.templates import render
 from cinerec.llm.viewer import PLOT_CHARS, compact_line, viewer_messages
@@ -134,7 +135,7 @@ def warm_priors(
     """
     cache = PriorCache() if priors is None else priors
     if not can_score(backend):
-        raise LLMError(f"The {getattr(backend, 'name', '?')} backend cannot score candidates.")
+        raise LLMError(cannot_score(backend))
     scorer = cast(TokenScorer, backend)
     model = str(getattr(backend, "model", ""))
     lines = list(
@@ -199,13 +200,9 @@ def yesno_scores(
     start = time.perf_counter()
     candidates = unique(candidates)
     model = getattr(backend, "model", None)
-    if not candidates:
-        return empty_result(METHOD, model, start)
-    if backend is None:
-        return fallback_result(candidates, METHOD, None, None, start)
-    if not can_score(backend):
-        error = f"The {getattr(backend, 'name', '?')} backend cannot score candidates."
-        return fallback_result(candidates, METHOD, model, error, start)
+    early = unscored_result(backend, candidates, METHOD, start)
+    if early is not None:
+        return early
     scorer = cast(TokenScorer, backend)
     cache = PriorCache() if priors is None else priors
     prefix = yesno_prefix(profile, persona, history)

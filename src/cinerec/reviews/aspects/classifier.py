@@ -16,14 +16,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
 
 from cinerec.errors import ModelError
-from cinerec.reviews.persist import fingerprint_labelled_texts, load_model, save_model
+from cinerec.reviews.features import fit_vectorizers, transform
+from cinerec.reviews.persist import SavedTextModel, fingerprint_labelled_texts
 
 KIND = "aspects-ovr"
 
@@ -69,33 +68,15 @@ class AspectClassifierConfig:
     seed: int = 0
 
 
-def build_vectorizers(
-    word_ngrams: tuple[int, int] | None,
-    char_ngrams: tuple[int, int] | None,
-    min_df: int,
-    max_features: int | None,
-) -> list[Any]:
-    """Unfitted TF-IDF vectorizers (word and/or ``char_wb``) with sublinear tf."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
+class AspectClassifier(SavedTextModel):
+    """One logistic regression per aspect over shared TF-IDF features.
 
-    common = {"sublinear_tf": True, "min_df": min_df, "max_features": max_features}
-    out: list[Any] = []
-    if word_ngrams:
-        out.append(TfidfVectorizer(ngram_range=word_ngrams, token_pattern=r"(?u)\b\w+\b", **common))
-    if char_ngrams:
-        out.append(TfidfVectorizer(analyzer="char_wb", ngram_range=char_ngrams, **common))
-    if not out:
-        raise ModelError("The config has neither word nor char n-grams; enable one.")
-    return out
+    Saved with its config, aspects, thresholds and data fingerprint.
+    """
 
-
-def transform(vectorizers: Sequence[Any], texts: Sequence[str]) -> sp.csr_matrix:
-    """Stack the vectorizers' features side by side."""
-    return sp.hstack([v.transform(texts) for v in vectorizers], format="csr")
-
-
-class AspectClassifier:
-    """One logistic regression per aspect over shared TF-IDF features."""
+    artifact_kind = KIND
+    config_class = AspectClassifierConfig
+    state_names = ("aspects", "vectorizers", "models", "thresholds")
 
     def __init__(self, config: AspectClassifierConfig | None = None) -> None:
         self.config = config or AspectClassifierConfig()
@@ -104,6 +85,7 @@ class AspectClassifier:
         self.models: list[Any] = []
         self.thresholds = np.zeros(0)
         self.fingerprint: str | None = None
+        self.metadata: dict[str, Any] = {}
 
     def fit(
         self, texts: Sequence[str], labels: np.ndarray, aspects: Sequence[str]
@@ -125,11 +107,7 @@ class AspectClassifier:
             )
         cfg = self.config
         self.aspects = tuple(aspects)
-        self.vectorizers = build_vectorizers(
-            cfg.word_ngrams, cfg.char_ngrams, cfg.min_df, cfg.max_features
-        )
-        for v in self.vectorizers:
-            v.fit(texts)
+        self.vectorizers = fit_vectorizers(cfg, texts)
         x = transform(self.vectorizers, texts)
         self.models = []
         for k in range(len(aspects)):
@@ -175,29 +153,3 @@ class AspectClassifier:
         """Set each aspect's threshold to the F1-best value on held-out ``(proba, labels)``."""
         self.thresholds = f1_thresholds(proba, labels, grid)
         return self.thresholds
-
-    def save(self, path: Path, *, metadata: dict[str, Any] | None = None) -> Path:
-        """Write the classifier with its config, aspects, thresholds and data fingerprint."""
-        return save_model(
-            path,
-            kind=KIND,
-            config=self.config,
-            fingerprint=self.fingerprint,
-            metadata=metadata,
-            aspects=self.aspects,
-            vectorizers=self.vectorizers,
-            models=self.models,
-            thresholds=self.thresholds,
-        )
-
-    @classmethod
-    def load(cls, path: Path) -> AspectClassifier:
-        """Read a classifier written by :meth:`save`."""
-        config, record = load_model(path, kind=KIND, config_class=AspectClassifierConfig)
-        model = cls(config)
-        model.aspects = tuple(record["aspects"])
-        model.vectorizers = record["vectorizers"]
-        model.models = record["models"]
-        model.thresholds = np.asarray(record["thresholds"])
-        model.fingerprint = record["fingerprint"]
-        return model

@@ -17,15 +17,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
 from cinerec.errors import ModelError
-from cinerec.reviews.aspects.classifier import build_vectorizers, transform
-from cinerec.reviews.persist import fingerprint_labelled_texts, load_model, save_model
+from cinerec.reviews.features import fit_vectorizers, transform
+from cinerec.reviews.persist import SavedTextModel, fingerprint_labelled_texts
 
 KIND = "aspect-polarity"
 
@@ -43,8 +42,15 @@ class AspectPolarityConfig:
     seed: int = 0
 
 
-class AspectPolarityClassifier:
-    """Polarity of a text towards an aspect; classes are whatever labels it was fitted on."""
+class AspectPolarityClassifier(SavedTextModel):
+    """Polarity of a text towards an aspect; classes are whatever labels it was fitted on.
+
+    Saved with its config, aspects and data fingerprint.
+    """
+
+    artifact_kind = KIND
+    config_class = AspectPolarityConfig
+    state_names = ("aspects", "vectorizers", "model")
 
     def __init__(self, config: AspectPolarityConfig | None = None) -> None:
         self.config = config or AspectPolarityConfig()
@@ -52,6 +58,7 @@ class AspectPolarityClassifier:
         self.vectorizers: list[Any] = []
         self.model: Any = None
         self.fingerprint: str | None = None
+        self.metadata: dict[str, Any] = {}
 
     @property
     def classes_(self) -> np.ndarray:
@@ -86,11 +93,7 @@ class AspectPolarityClassifier:
             raise ModelError("Training needs at least two polarities; add examples of another.")
         cfg = self.config
         self.aspects = tuple(sorted(set(aspects)))
-        self.vectorizers = build_vectorizers(
-            cfg.word_ngrams, cfg.char_ngrams, cfg.min_df, cfg.max_features
-        )
-        for v in self.vectorizers:
-            v.fit(texts)
+        self.vectorizers = fit_vectorizers(cfg, texts)
         self.model = LogisticRegression(
             C=cfg.c, class_weight=cfg.class_weight, max_iter=2000, random_state=cfg.seed
         )
@@ -108,27 +111,3 @@ class AspectPolarityClassifier:
     def predict(self, texts: Sequence[str], aspects: Sequence[str]) -> np.ndarray:
         """The most probable polarity of each pair."""
         return self.classes_[self.predict_proba(texts, aspects).argmax(axis=1)]
-
-    def save(self, path: Path, *, metadata: dict[str, Any] | None = None) -> Path:
-        """Write the classifier with its config and data fingerprint."""
-        return save_model(
-            path,
-            kind=KIND,
-            config=self.config,
-            fingerprint=self.fingerprint,
-            metadata=metadata,
-            aspects=self.aspects,
-            vectorizers=self.vectorizers,
-            model=self.model,
-        )
-
-    @classmethod
-    def load(cls, path: Path) -> AspectPolarityClassifier:
-        """Read a classifier written by :meth:`save`."""
-        config, record = load_model(path, kind=KIND, config_class=AspectPolarityConfig)
-        model = cls(config)
-        model.aspects = tuple(record["aspects"])
-        model.vectorizers = record["vectorizers"]
-        model.model = record["model"]
-        model.fingerprint = record["fingerprint"]
-        return model

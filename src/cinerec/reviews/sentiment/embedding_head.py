@@ -23,18 +23,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from cinerec.errors import ModelError
-from cinerec.reviews.persist import (
-    check_labels,
-    fingerprint_labelled_texts,
-    load_model,
-    save_model,
-)
+from cinerec.reviews.persist import check_labels, fingerprint_labelled_texts
+from cinerec.reviews.sentiment.base import SklearnSentimentModel
 
 KIND = "sentiment-embedding-head"
 
@@ -56,8 +50,16 @@ class EmbeddingHeadConfig:
     max_iter: int = 2000
 
 
-class EmbeddingHeadSentimentModel:
-    """Logistic regression on frozen, L2-normalised sentence embeddings; any number of classes."""
+class EmbeddingHeadSentimentModel(SklearnSentimentModel):
+    """Logistic regression on frozen, L2-normalised sentence embeddings; any number of classes.
+
+    Saved with its config: the embedder is named, not stored.
+    """
+
+    artifact_kind = KIND
+    config_class = EmbeddingHeadConfig
+    state_names = ("classifier",)
+    untrained = "The sentiment head is not trained; call fit() or load() first."
 
     def __init__(self, config: EmbeddingHeadConfig | None = None, *, embedder: Any = None) -> None:
         self.config = config or EmbeddingHeadConfig()
@@ -74,16 +76,6 @@ class EmbeddingHeadSentimentModel:
 
             self._embedder = build_embedder(self.config.embedder, threads=self.config.threads)
         return self._embedder
-
-    @property
-    def classes_(self) -> np.ndarray:
-        """Class labels in the column order of :meth:`predict_proba`."""
-        self._check_fitted()
-        return self.classifier.classes_
-
-    def _check_fitted(self) -> None:
-        if self.classifier is None:
-            raise ModelError("The sentiment head is not trained; call fit() or load() first.")
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """The frozen vectors of ``texts``, ``(len(texts), dim)``."""
@@ -124,29 +116,3 @@ class EmbeddingHeadSentimentModel:
         if not len(texts):
             return np.zeros((0, len(self.classes_)))
         return self.predict_proba_vectors(self.embed(texts))
-
-    def predict(self, texts: Sequence[str]) -> np.ndarray:
-        """The most probable class of each text."""
-        return self.classes_[self.predict_proba(texts).argmax(axis=1)]
-
-    def save(self, path: Path, *, metadata: dict[str, Any] | None = None) -> Path:
-        """Write the head with its config (the embedder is named, not stored)."""
-        self._check_fitted()
-        return save_model(
-            path,
-            kind=KIND,
-            config=self.config,
-            fingerprint=self.fingerprint,
-            metadata=metadata,
-            classifier=self.classifier,
-        )
-
-    @classmethod
-    def load(cls, path: Path) -> EmbeddingHeadSentimentModel:
-        """Read a head written by :meth:`save`."""
-        config, record = load_model(path, kind=KIND, config_class=EmbeddingHeadConfig)
-        model = cls(config)
-        model.classifier = record["classifier"]
-        model.fingerprint = record["fingerprint"]
-        model.metadata = record["metadata"]
-        return model

@@ -16,19 +16,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
-from cinerec.errors import ModelError
-from cinerec.reviews.persist import (
-    check_labels,
-    fingerprint_labelled_texts,
-    load_model,
-    save_model,
-)
+from cinerec.reviews.features import fit_vectorizers
+from cinerec.reviews.persist import check_labels, fingerprint_labelled_texts
+from cinerec.reviews.sentiment.base import SklearnSentimentModel
 
 KIND = "sentiment-tfidf"
 
@@ -58,8 +53,13 @@ class TfidfSentimentConfig:
     seed: int = 0
 
 
-class TfidfSentimentModel:
+class TfidfSentimentModel(SklearnSentimentModel):
     """TF-IDF features + (optionally NB-weighted) logistic regression; any number of classes."""
+
+    artifact_kind = KIND
+    config_class = TfidfSentimentConfig
+    state_names = ("vectorizers", "nb_ratio", "classifier")
+    untrained = "The sentiment model is not trained; call fit() or load() first."
 
     def __init__(self, config: TfidfSentimentConfig | None = None) -> None:
         self.config = config or TfidfSentimentConfig()
@@ -67,16 +67,7 @@ class TfidfSentimentModel:
         self.nb_ratio: np.ndarray | None = None
         self.classifier: Any = None
         self.fingerprint: str | None = None
-
-    @property
-    def classes_(self) -> np.ndarray:
-        """Class labels in the column order of :meth:`predict_proba`."""
-        self._check_fitted()
-        return self.classifier.classes_
-
-    def _check_fitted(self) -> None:
-        if self.classifier is None:
-            raise ModelError("The sentiment model is not trained; call fit() or load() first.")
+        self.metadata: dict[str, Any] = {}
 
     def _features(self, texts: Sequence[str]) -> sp.csr_matrix:
         blocks = [v.transform(texts) for v in self.vectorizers]
@@ -90,25 +81,11 @@ class TfidfSentimentModel:
             ModelError: no texts, a length mismatch, fewer than two classes, or a config
                 without any features.
         """
-        from sklearn.feature_extraction.text import TfidfVectorizer
         from sklearn.linear_model import LogisticRegression
 
         cfg = self.config
         y = check_labels(len(texts), labels)
-        common = {"sublinear_tf": True, "min_df": cfg.min_df, "max_features": cfg.max_features}
-        self.vectorizers = []
-        if cfg.word_ngrams:
-            self.vectorizers.append(
-                TfidfVectorizer(ngram_range=cfg.word_ngrams, token_pattern=r"(?u)\b\w+\b", **common)
-            )
-        if cfg.char_ngrams:
-            self.vectorizers.append(
-                TfidfVectorizer(analyzer="char_wb", ngram_range=cfg.char_ngrams, **common)
-            )
-        if not self.vectorizers:
-            raise ModelError("The config has neither word nor char n-grams; enable one.")
-        for v in self.vectorizers:
-            v.fit(texts)
+        self.vectorizers = fit_vectorizers(cfg, texts)
         self.nb_ratio = None
         x = self._features(texts)
         if cfg.nb_weighting and len(np.unique(y)) == 2:
@@ -129,35 +106,3 @@ class TfidfSentimentModel:
         """Class probabilities, shape ``(len(texts), n_classes)``."""
         self._check_fitted()
         return self.classifier.predict_proba(self._features(list(texts)))
-
-    def predict(self, texts: Sequence[str]) -> np.ndarray:
-        """The most probable class of each text."""
-        return self.classes_[self.predict_proba(texts).argmax(axis=1)]
-
-    def save(self, path: Path, *, metadata: dict[str, Any] | None = None) -> Path:
-        """Write the model with its config, data fingerprint and ``metadata`` (e.g. scores)."""
-        self._check_fitted()
-        return save_model(
-            path,
-            kind=KIND,
-            config=self.config,
-            fingerprint=self.fingerprint,
-            metadata=metadata,
-            vectorizers=self.vectorizers,
-            nb_ratio=self.nb_ratio,
-            classifier=self.classifier,
-        )
-
-    @classmethod
-    def load(cls, path: Path) -> TfidfSentimentModel:
-        """Read a model written by :meth:`save`."""
-        config, record = load_model(path, kind=KIND, config_class=TfidfSentimentConfig)
-        model = cls(config)
-        model.vectorizers = record["vectorizers"]
-        model.nb_ratio = record["nb_ratio"]
-        model.classifier = record["classifier"]
-        model.fingerprint = record["fingerprint"]
-        model.metadata = record["metadata"]
-        return model
-
-    metadata: dict[str, Any] = {}

@@ -223,7 +223,7 @@ def recommend(
             "fresh": True,
             "persona": page.persona,
             "persona_fallback": page.persona_fallback,
-            "choices": card_feedback.choices(platform, user_id=current.id),
+            "choices": page.choices,
         },
     )
 
