@@ -93,11 +93,15 @@ def get_job(session: Session, *, job_id: int) -> JobRecord:
     return _job(_row(session, job_id))
 
 
-def list_jobs(session: Session, *, limit: int = 20, name: str | None = None) -> list[JobRecord]:
-    """The newest jobs first."""
+def list_jobs(
+    session: Session, *, limit: int = 20, name: str | None = None, before: int | None = None
+) -> list[JobRecord]:
+    """The newest jobs first; with ``before``, only jobs with a smaller id (the next page)."""
     query = select(JobRow).order_by(JobRow.id.desc()).limit(limit)
     if name is not None:
         query = query.where(JobRow.name == name)
+    if before is not None:
+        query = query.where(JobRow.id < before)
     return [_job(row) for row in session.scalars(query)]
 
 

@@ -21,7 +21,7 @@ from cinerec.errors import CinerecError, NotFoundError, ValidationError
 from cinerec.services import background
 from cinerec.services.platform import Platform
 from cinerec.web.fair_use import ModelGate, TooManyRequests
-from cinerec.web.routes import api, chat, pages, posts
+from cinerec.web.routes import api, chat, jobs, pages, posts
 from cinerec.web.security import CSRFError, SecurityMiddleware
 from cinerec.web.templating import render
 
@@ -77,6 +77,7 @@ def create_app(settings: Settings, *, platform: Platform | None = None) -> FastA
     app.include_router(api.router)
     app.include_router(chat.router)
     app.include_router(posts.router)
+    app.include_router(jobs.router)
 
     def _wants_json(request: Request) -> bool:
         return request.url.path.startswith("/api/")
