@@ -153,6 +153,16 @@ def finish_job(
     return _job(row)
 
 
+def requeue_job(session: Session, *, job_id: int, error: str) -> JobRecord:
+    """Put a failed attempt's job back in the queue for another attempt; its ``error`` stays
+    visible until the next attempt starts."""
+    row = _row(session, job_id, lock=True)
+    row.state, row.error, row.result = QUEUED, error, None
+    row.finished_at = None
+    session.flush()
+    return _job(row)
+
+
 def publish_version(
     session: Session, *, name: str, path: str, digest: str, info: dict[str, Any]
 ) -> ModelVersionRecord:
