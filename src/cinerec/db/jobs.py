@@ -197,3 +197,21 @@ def list_versions(session: Session, *, name: str | None = None) -> list[ModelVer
     if name is not None:
         query = query.where(ModelVersionRow.name == name)
     return [_version(row) for row in session.scalars(query)]
+
+
+def delete_versions(session: Session, *, name: str, versions: list[int]) -> int:
+    """Forget these published versions of ``name`` (their files are the caller's to remove);
+    how many rows went."""
+    if not versions:
+        return 0
+    rows = list(
+        session.scalars(
+            select(ModelVersionRow).where(
+                ModelVersionRow.name == name, ModelVersionRow.version.in_(versions)
+            )
+        )
+    )
+    for row in rows:
+        session.delete(row)
+    session.flush()
+    return len(rows)
