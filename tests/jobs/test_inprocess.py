@@ -91,3 +91,22 @@ def test_max_attempts_is_the_number_of_runs(make_platform: MakePlatform, attempt
 def test_max_attempts_below_one_is_refused(make_platform: MakePlatform) -> None:
     with pytest.raises(ValueError, match="at least 1"):
         InProcessRunner(make_platform(), {}, max_attempts=0)
+
+
+def test_a_job_waiting_for_its_retry_fails_when_the_platform_closes(
+    make_platform: MakePlatform,
+) -> None:
+    tasks, seen = _flaky(fails=1)
+    platform = make_platform()
+    runner = InProcessRunner(platform, tasks, backoff=(30.0, 30.0))
+    job_id = runner.enqueue("flaky")
+    for _ in range(300):  # until the first attempt has failed
+        if runner.get(job_id).job.error is not None:
+            break
+        time.sleep(0.02)
+    platform.close()
+    view = runner.wait(job_id, timeout_s=5, poll_s=0.02)  # not after the 30 s backoff
+    assert view.state == "failed" and view.job.attempts == 1 and seen == [1]
+    assert view.job.error == "RuntimeError: run 1 fails (not retried: the process stopped)"
+    again = runner.enqueue("flaky", unique=True)  # the next start queues it anew
+    assert again != job_id

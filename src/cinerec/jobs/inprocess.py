@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from cinerec.db.jobs import QUEUED
+from cinerec.db import jobs as store
 from cinerec.jobs.base import MAX_ATTEMPTS, MAX_BACKOFF_S, MIN_BACKOFF_S, JobRunner, Task, backoff_s
 from cinerec.services.background import lower_thread_priority
 
@@ -24,7 +23,8 @@ class InProcessRunner(JobRunner):
     A job that raises is retried on the same thread with the brokers' policy: at most
     ``max_attempts`` runs (:data:`~cinerec.jobs.base.MAX_ATTEMPTS`), waiting
     :func:`~cinerec.jobs.base.backoff_s` between them; meanwhile it shows ``queued`` with the
-    last error, and after the last attempt ``failed``. The server goes on either way (as the
+    last error, and after the last attempt ``failed`` (also when the platform closes during the
+    wait: no thread would be left to retry it). The server goes on either way (as the
     background threads of ``cinerec serve`` always did). A process that exits takes its running
     jobs with it; their state then shows ``interrupted``.
     """
@@ -55,10 +55,16 @@ class InProcessRunner(JobRunner):
                 return
             except Exception:  # noqa: BLE001 - stored on the job; the server keeps serving
                 job = self.get(job_id).job
-                if job.state != QUEUED:
+                if job.state != store.QUEUED:
                     log.exception("job %d failed after %d attempt(s)", job_id, job.attempts)
                     return
             wait = backoff_s(job.attempts, first_s=self.backoff[0], most_s=self.backoff[1])
             log.info("job %d is retried in %.1f s (attempt %d of %d)", job_id, wait,
                      job.attempts + 1, self.max_attempts)  # fmt: skip
-            time.sleep(wait)
+            if self.platform.state.closing.wait(wait):
+                # No thread will be left to retry it: failed, so the next start queues it anew
+                # (a queued job would look pending to a unique enqueue forever).
+                error = f"{job.error} (not retried: the process stopped)"
+                with self.platform.session() as session:
+                    store.finish_job(session, job_id=job_id, error=error)
+                return
