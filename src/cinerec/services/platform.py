@@ -101,12 +101,11 @@ class Platform:
 
     def close(self) -> None:
         """The process is stopping: warm-ups and deferred work stop before their next model
-        call (a call already running is not interrupted), and work still waiting is dropped,
-        so a shutdown never waits for a queue of warm-ups. Requests are still answered."""
-        if not self.closing:
-            log.info("platform closing: background warm-ups stop")
+        call (a call already running is not interrupted), and work still waiting is dropped
+        when its turn comes, so a shutdown never waits for a queue of warm-ups. Requests are
+        still answered. Only sets an event (none of the services' locks), so a signal handler
+        may call it."""
         self.state.closing.set()
-        self.state.deferred.take()
 
     # Database ---------------------------------------------------------------------------------
     @cached_property
