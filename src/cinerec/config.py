@@ -211,6 +211,12 @@ class Settings(BaseSettings):
         description="How often (at most) a request checks the database for a newly published "
         "model version.",
     )
+    keep_model_versions: int = Field(
+        default=3,
+        ge=1,
+        description="Published versions of each model kept (files and rows): after each "
+        "publish the older ones are deleted, except the one this process serves.",
+    )
 
     @property
     def resolved_database_url(self) -> str:

@@ -40,8 +40,8 @@ TASKS = {"add": _add, "boom": _boom, "held": _held}
 def runner(request: pytest.FixtureRequest, make_platform: MakePlatform) -> Iterator[JobRunner]:
     RELEASE.clear()
     kind = request.param
-    if kind == "inprocess":
-        yield InProcessRunner(make_platform(), TASKS)
+    if kind == "inprocess":  # one attempt, as the brokers below (tests/jobs/test_inprocess.py
+        yield InProcessRunner(make_platform(), TASKS, max_attempts=1)  # retries)
         return
     from tests.conftest import _required_under_ci
 

@@ -16,7 +16,8 @@ from cinerec.llm.backends.base import Completion, Message
 from cinerec.llm.persona import UserProfile
 from cinerec.llm.reasons import reason_messages
 from cinerec.recommenders.artifacts import ArtifactInfo
-from cinerec.services import users
+from cinerec.services import recommend, users
+from cinerec.services.chat_memory import warm_up as chat_warm_up
 from cinerec.services.platform import Platform
 from cinerec.services.recommend import candidate_pool, recommend_for_user, warm_reasons
 from cinerec.text.taste import parse_taste
@@ -127,6 +128,68 @@ def test_requests_during_a_warm_up_coalesce_to_the_newest_user(
     assert done == [2]
     warmed = [c.messages[0].content for c in backend.calls]
     assert all("English" in w for w in warmed) and not any("한국어" in w for w in warmed)
+
+
+def test_a_newer_request_stops_a_warm_up_before_its_model_call(
+    gated: tuple[Platform, GatedBackend], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    platform, backend = gated
+    backend.release.set()
+    first, second = add_user(platform, "Ada", "en"), add_user(platform, "Bo", "ko")
+    platform.state.deferred.take()  # this test calls warm_reasons itself
+    reading, go_on = threading.Event(), threading.Event()
+    predict = recommend._predicted_first_card
+
+    def slow_prediction(platform_: Platform, session: Any, user: Any) -> Any:
+        if user.id == first:  # Ada's warm-up is between its reads and its model call
+            reading.set()
+            assert go_on.wait(10)
+        return predict(platform_, session, user)
+
+    monkeypatch.setattr(recommend, "_predicted_first_card", slow_prediction)
+    done: list[int] = []
+    worker = threading.Thread(target=lambda: done.append(warm_reasons(platform, user_id=first)))
+    worker.start()
+    assert reading.wait(10)
+    assert warm_reasons(platform, user_id=second) == 0  # supersedes Ada's
+    go_on.set()
+    worker.join(10)
+    assert done == [1]
+    (call,) = backend.calls  # Ada's prompt was never sent: only Bo's (Korean) was warmed
+    assert "한국어" in call.messages[0].content
+
+
+def test_shutdown_does_not_wait_for_the_queued_warm_ups(
+    gated: tuple[Platform, GatedBackend],
+) -> None:
+    platform, backend = gated
+    for name in ("Ada", "Bo", "Cy", "Di"):
+        add_user(platform, name)  # each profile queues a warm-up for after the answer
+    assert len(platform.state.deferred.tasks) == 4
+    ran: list[int] = []
+    worker = threading.Thread(target=lambda: ran.append(platform.run_deferred()))
+    worker.start()
+    assert backend.entered.wait(10)  # the first warm-up is in its model call
+    platform.close()
+    backend.release.set()  # the call running is not interrupted
+    worker.join(5)
+    assert not worker.is_alive() and ran == [1]
+    assert len(backend.calls) == 1  # the three queued after it were dropped
+    add_user(platform, "Ed")
+    assert platform.run_deferred() == 0 and len(backend.calls) == 1  # nothing starts any more
+    assert warm_reasons(platform, user_id=1) == 0
+    assert chat_warm_up(platform, user_id=1) is False
+
+
+def test_without_shutdown_the_queued_warm_ups_all_run(
+    gated: tuple[Platform, GatedBackend],
+) -> None:
+    platform, backend = gated
+    backend.release.set()
+    for name in ("Ada", "Bo", "Cy", "Di"):
+        add_user(platform, name)
+    assert platform.run_deferred() == 4 and len(backend.calls) == 4
+    assert not platform.closing
 
 
 def test_no_warm_up_without_a_model_when_switched_off_or_on_failure(tmp_path: Path) -> None:

@@ -26,6 +26,7 @@ from schemathesis.specs.openapi.checks import (
     unsupported_method,
 )
 
+from cinerec.db import jobs as store
 from cinerec.services import similar
 from cinerec.services.platform import Platform
 from tests.embeddings.fakes import HashingEmbedder
@@ -67,8 +68,15 @@ def make_contract_platform(home: Path) -> Platform:
 
 @pytest.fixture
 def session_client(tmp_path: Path) -> Iterator[TestClient]:
-    """A browser-like client with a profile and a watched movie; the model is faked."""
+    """A browser-like client with a profile, a watched movie and two jobs (one done, one
+    failed); the model is faked."""
     platform = make_contract_platform(tmp_path)
+    with platform.session() as session:
+        for error in (None, "RuntimeError: out of memory"):
+            job = store.create_job(session, name="train", args={"name": "als"})
+            store.start_job(session, job_id=job.id, worker="host:1")
+            store.finish_job(session, job_id=job.id, result=None if error else {"version": 1},
+                             error=error)  # fmt: skip
     with open_client(platform, profile=True) as client:
         client.post("/api/watched", json={"movie_id": 1})
         yield client
@@ -99,6 +107,8 @@ OPERATIONS = [
     ("GET", "/api/chat/conversations/{conversation_id}"),
     ("DELETE", "/api/chat/conversations/{conversation_id}"),
     ("POST", "/api/posts"),
+    ("GET", "/api/jobs"),
+    ("GET", "/api/jobs/{job_id}"),
 ]
 
 

@@ -93,11 +93,15 @@ def get_job(session: Session, *, job_id: int) -> JobRecord:
     return _job(_row(session, job_id))
 
 
-def list_jobs(session: Session, *, limit: int = 20, name: str | None = None) -> list[JobRecord]:
-    """The newest jobs first."""
+def list_jobs(
+    session: Session, *, limit: int = 20, name: str | None = None, before: int | None = None
+) -> list[JobRecord]:
+    """The newest jobs first; with ``before``, only jobs with a smaller id (the next page)."""
     query = select(JobRow).order_by(JobRow.id.desc()).limit(limit)
     if name is not None:
         query = query.where(JobRow.name == name)
+    if before is not None:
+        query = query.where(JobRow.id < before)
     return [_job(row) for row in session.scalars(query)]
 
 
@@ -149,6 +153,16 @@ def finish_job(
     return _job(row)
 
 
+def requeue_job(session: Session, *, job_id: int, error: str) -> JobRecord:
+    """Put a failed attempt's job back in the queue for another attempt; its ``error`` stays
+    visible until the next attempt starts."""
+    row = _row(session, job_id, lock=True)
+    row.state, row.error, row.result = QUEUED, error, None
+    row.finished_at = None
+    session.flush()
+    return _job(row)
+
+
 def publish_version(
     session: Session, *, name: str, path: str, digest: str, info: dict[str, Any]
 ) -> ModelVersionRecord:
@@ -183,3 +197,21 @@ def list_versions(session: Session, *, name: str | None = None) -> list[ModelVer
     if name is not None:
         query = query.where(ModelVersionRow.name == name)
     return [_version(row) for row in session.scalars(query)]
+
+
+def delete_versions(session: Session, *, name: str, versions: list[int]) -> int:
+    """Forget these published versions of ``name`` (their files are the caller's to remove);
+    how many rows went."""
+    if not versions:
+        return 0
+    rows = list(
+        session.scalars(
+            select(ModelVersionRow).where(
+                ModelVersionRow.name == name, ModelVersionRow.version.in_(versions)
+            )
+        )
+    )
+    for row in rows:
+        session.delete(row)
+    session.flush()
+    return len(rows)

@@ -7,7 +7,8 @@ One small interface, :class:`~cinerec.jobs.base.JobRunner`, with two runners beh
   processes run the jobs.
 * **In-process** (:mod:`cinerec.jobs.inprocess`) when no broker is configured: each job runs on
   a low-priority daemon thread of the process that enqueued it, so ``make run`` stays one
-  command and a machine without Redis works.
+  command and a machine without Redis works. It retries a failed job with the actors' policy
+  (:data:`~cinerec.jobs.base.MAX_ATTEMPTS`).
 
 Either way a job's state (queued, running, done, failed; attempts, error, timestamps and a
 heartbeat) lives in the ``jobs`` table, so ``cinerec jobs`` shows it from any process.

@@ -3,6 +3,10 @@
 A runner only decides *where* a job runs (:meth:`JobRunner._dispatch`); :meth:`JobRunner.run`
 is the same everywhere: mark the job running (one more attempt), keep its heartbeat fresh,
 call the task, store its result or its error.
+
+One retry policy for every runner: a job that raises runs at most :data:`MAX_ATTEMPTS` times,
+waiting :func:`backoff_s` between attempts (Dramatiq's ``Retries`` on a broker, the runner's
+own thread in-process).
 """
 
 from __future__ import annotations
@@ -28,6 +32,12 @@ log = logging.getLogger(__name__)
 
 Task = Callable[["Platform", dict[str, Any]], dict[str, Any] | None]
 """A job's work: gets the platform and the job's JSON arguments, returns a JSON result."""
+
+MAX_ATTEMPTS = 3
+"""A job that raises runs at most this many times, then stays failed."""
+MIN_BACKOFF_S, MAX_BACKOFF_S = 1.0, 60.0
+"""The wait before a retry: the first after one failure, doubling with each further one, never
+more than the second (Dramatiq's ``min_backoff`` and ``max_backoff``; Dramatiq adds jitter)."""
 
 INTERRUPTED = "interrupted"
 """Shown (never stored) for a running job whose heartbeat is older than ``job_heartbeat_s``."""
@@ -56,6 +66,12 @@ def describe(job: store.JobRecord, *, heartbeat_s: float, now: datetime | None =
     return JobView(job, INTERRUPTED if job.state == store.RUNNING and stale else job.state)
 
 
+def backoff_s(attempts: int, *, first_s: float = MIN_BACKOFF_S,
+              most_s: float = MAX_BACKOFF_S) -> float:  # fmt: skip
+    """The wait before the next attempt of a job that has failed ``attempts`` times."""
+    return float(min(most_s, first_s * 2 ** max(0, attempts - 1)))
+
+
 def worker_name() -> str:
     """``host:pid`` of this process (stored with the job it runs)."""
     return f"{socket.gethostname()}:{os.getpid()}"
@@ -66,12 +82,21 @@ class JobRunner:
 
     in_process: bool = False
 
-    def __init__(self, platform: Platform, tasks: Mapping[str, Task] | None = None) -> None:
+    def __init__(
+        self,
+        platform: Platform,
+        tasks: Mapping[str, Task] | None = None,
+        *,
+        max_attempts: int = MAX_ATTEMPTS,
+    ) -> None:
         from cinerec.jobs.tasks import TASKS
 
+        if max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1")
         self.platform = platform
         self.tasks: dict[str, Task] = dict(TASKS if tasks is None else tasks)
         self.heartbeat_s = platform.settings.job_heartbeat_s
+        self.max_attempts = max_attempts
 
     # Enqueue and inspect ---------------------------------------------------------------------
     def enqueue(
@@ -120,11 +145,12 @@ class JobRunner:
             time.sleep(poll_s)
 
     # Run ---------------------------------------------------------------------------------------
-    def run(self, job_id: int) -> store.JobRecord | None:
+    def run(self, job_id: int, *, retry: bool = False) -> store.JobRecord | None:
         """Run the job here and now; None when it was already done (a redelivered message).
 
         The task's exception is stored as the job's error and raised again (so a broker can
-        retry it).
+        retry it). With ``retry`` (a runner that retries itself), a failed attempt short of
+        ``max_attempts`` leaves the job queued, its error shown, instead of failed.
         """
         with self.platform.session() as session:
             job = store.start_job(session, job_id=job_id, worker=worker_name())
@@ -141,10 +167,15 @@ class JobRunner:
             result = self.tasks[job.name](self.platform, job.args)
         except BaseException as exc:
             stop.set()
-            error = f"{type(exc).__name__}: {exc}"
+            error = f"{type(exc).__name__}: {exc}"[:4000]
+            again = retry and isinstance(exc, Exception) and job.attempts < self.max_attempts
             with self.platform.session() as session:
-                store.finish_job(session, job_id=job_id, error=error[:4000])
-            log.warning("job %d (%s) failed: %s", job_id, job.name, error)
+                if again:
+                    store.requeue_job(session, job_id=job_id, error=error)
+                else:
+                    store.finish_job(session, job_id=job_id, error=error)
+            log.warning("job %d (%s, attempt %d of %d) failed: %s", job_id, job.name,
+                        job.attempts, self.max_attempts, error)  # fmt: skip
             raise
         finally:
             stop.set()

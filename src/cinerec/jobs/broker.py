@@ -23,7 +23,7 @@ from dramatiq.broker import Broker
 from dramatiq.brokers.redis import MAINTENANCE_SCALE
 
 from cinerec.errors import ConfigError
-from cinerec.jobs.base import JobRunner, Task
+from cinerec.jobs.base import MAX_ATTEMPTS, MAX_BACKOFF_S, MIN_BACKOFF_S, JobRunner, Task
 from cinerec.services.background import lower_thread_priority
 
 if TYPE_CHECKING:
@@ -34,8 +34,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 ACTOR = "cinerec_job"
-MAX_RETRIES = 2
-"""A job that raises runs at most three times (then it stays failed)."""
+MAX_RETRIES = MAX_ATTEMPTS - 1
+"""A job that raises runs at most :data:`~cinerec.jobs.base.MAX_ATTEMPTS` times (then it stays
+failed), as in-process."""
 TIME_LIMIT_MS = 6 * 3600 * 1000
 """Dramatiq's default limit is 10 minutes; SASRec on a busy 2-core machine took 35."""
 MAINTENANCE_CHANCE = MAINTENANCE_SCALE // 10
@@ -78,7 +79,7 @@ class BrokerRunner(JobRunner):
         broker: Broker | None = None,
         max_retries: int = MAX_RETRIES,
     ) -> None:
-        super().__init__(platform, tasks)
+        super().__init__(platform, tasks, max_attempts=max_retries + 1)
         settings = platform.settings
         if broker is None and not settings.broker_url:
             raise ConfigError("No job broker: set CINEREC_BROKER_URL (redis://… or amqp://…).")
@@ -92,8 +93,8 @@ class BrokerRunner(JobRunner):
             actor_name=ACTOR,
             queue_name=self.queue,
             priority=0,
-            options={"max_retries": max_retries, "min_backoff": 1000, "max_backoff": 60_000,
-                     "time_limit": TIME_LIMIT_MS},
+            options={"max_retries": max_retries, "min_backoff": int(MIN_BACKOFF_S * 1000),
+                     "max_backoff": int(MAX_BACKOFF_S * 1000), "time_limit": TIME_LIMIT_MS},
         )  # fmt: skip
 
     def _perform(self, job_id: int) -> None:

@@ -662,7 +662,7 @@ def _upkeep(
                 config=cfg.chat,
                 with_model=cfg.summarize_with_model,
             )
-            if cfg.prefill:
+            if cfg.prefill and not platform.closing:  # shutting down: no further model call
                 memory = ChatMemory(summary=summary, recent=tuple(t for _, t in kept))
                 prefill(
                     platform.llm_at(Priority.WARMUP),

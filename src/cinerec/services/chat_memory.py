@@ -196,10 +196,11 @@ def warm_up(
     the first question only pays for its own facts.
 
     At most one warm-up runs at a time, behind every page and chat call (``Priority.WARMUP``);
-    False when one is running or the backend keeps no prefix cache here.
+    False when one is running, the backend keeps no prefix cache here or the platform is
+    closing (then a started one also skips its model call).
     """
     backend = platform.llm_at(Priority.WARMUP)
-    if backend is None or not backend.caches_prefix:
+    if backend is None or not backend.caches_prefix or platform.closing:
         return False
     flag = platform.state.chat_warm_up
     if not flag.start():
@@ -214,6 +215,8 @@ def warm_up(
                     memory = load_memory(
                         session, conversation_id=conversation_id, user_id=user_id
                     ).memory
+            if platform.closing:  # shutting down: no model call any more
+                return
             language = viewer.user.language
             prefill(backend, viewer.context, memory, language, config or ChatConfig())
         except Exception as exc:  # noqa: BLE001 - warming is best effort

@@ -81,14 +81,31 @@ class Platform:
     def run_deferred(self) -> int:
         """Run the work services asked for after a change (:class:`~cinerec.services.state.
         DeferredWork`, e.g. reasons warm-ups); the web app calls it after each answer. A
-        failing task is logged, never raised. Returns how many tasks ran."""
+        failing task is logged, never raised; once the platform is closing the tasks left are
+        dropped. Returns how many tasks ran."""
         tasks = self.state.deferred.take()
-        for task in tasks:
+        for ran, task in enumerate(tasks):
+            if self.closing:
+                log.info("shutting down: %d deferred task(s) dropped", len(tasks) - ran)
+                return ran
             try:
                 task()
             except Exception:  # deferred work must never break the request that ran it
                 log.exception("deferred task %r failed", task)
         return len(tasks)
+
+    @property
+    def closing(self) -> bool:
+        """True once :meth:`close` was called: background work stops at its next check."""
+        return self.state.closing.is_set()
+
+    def close(self) -> None:
+        """The process is stopping: warm-ups and deferred work stop before their next model
+        call (a call already running is not interrupted), and work still waiting is dropped
+        when its turn comes, so a shutdown never waits for a queue of warm-ups. Requests are
+        still answered. Only sets an event (none of the services' locks), so a signal handler
+        may call it."""
+        self.state.closing.set()
 
     # Database ---------------------------------------------------------------------------------
     @cached_property

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
@@ -395,11 +395,13 @@ def warm_reasons(platform: Platform, *, user_id: int) -> int:
 
     Meant for a background task after the profile or the watched list changes, and after a
     persona is rewritten. Requests coalesce: while one warm-up runs, later requests only leave
-    the newest user to warm next, so a burst of ticks costs at most two warm-ups. Does nothing
-    without a language model or with ``settings.prefill_reasons`` off; never raises (a failure
-    is logged), nor for a backend that keeps no prefix cache (``caches_prefix``). Warm-ups wait
-    behind every page and chat call (``Priority.WARMUP``) and are skipped when the model stays
-    busy. Returns how many warm-ups this call ran.
+    the newest user to warm next, so a burst of ticks costs at most two warm-ups; a running
+    warm-up that a newer request supersedes, or that the platform's shutdown
+    (:meth:`~cinerec.services.platform.Platform.close`) overtakes, stops before its model
+    call. Does nothing without a language model or with ``settings.prefill_reasons`` off;
+    never raises (a failure is logged), nor for a backend that keeps no prefix cache
+    (``caches_prefix``). Warm-ups wait behind every page and chat call (``Priority.WARMUP``)
+    and are skipped when the model stays busy. Returns how many warm-ups this call ran.
     """
     backend = platform.llm
     if backend is None or not backend.caches_prefix or not platform.settings.prefill_reasons:
@@ -415,15 +417,19 @@ def warm_reasons(platform: Platform, *, user_id: int) -> int:
         while True:
             with state.lock:
                 wanted, state.wanted = state.wanted, None
-                if wanted is None:
+                if wanted is None or platform.closing:
                     return done
-            done += _warm_once(platform, wanted)
+            done += _warm_once(
+                platform, wanted, stop=lambda: platform.closing or state.superseded()
+            )
     finally:
         with state.lock:
             state.running = False
 
 
-def _warm_once(platform: Platform, user_id: int) -> int:
+def _warm_once(platform: Platform, user_id: int, *, stop: Callable[[], bool]) -> int:
+    """One user's warm-up; 0 without its model call when ``stop()`` says so first (a newer
+    request waits, or the platform is closing)."""
     backend = platform.llm_at(Priority.WARMUP)  # pages and chat go first; skipped when busy
     if backend is None:
         return 0
@@ -435,6 +441,9 @@ def _warm_once(platform: Platform, user_id: int) -> int:
             except Exception as exc:  # e.g. no trained recommender yet: warm the viewer block
                 log.info("no predicted first card for user %s: %s", user_id, exc)
                 movie, note = None, ""
+        if stop():
+            log.info("warm-up for user %s stopped: superseded or shutting down", user_id)
+            return 0
         ok = warm_prefix(
             backend,
             _profile(viewer.user),

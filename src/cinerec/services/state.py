@@ -68,11 +68,17 @@ class BuildFlag:
 @dataclass
 class WarmQueue:
     """Coalesced reasons warm-ups (:func:`cinerec.services.recommend.warm_reasons`): while one
-    runs, later requests only leave the newest user in ``wanted``."""
+    runs, later requests only leave the newest user in ``wanted``, and the running one stops
+    before its next model call (:meth:`superseded`)."""
 
     lock: threading.Lock = field(default_factory=threading.Lock)
     running: bool = False
     wanted: int | None = None
+
+    def superseded(self) -> bool:
+        """A newer warm-up request waits: the running one's prompt would be evicted by it (one
+        prefix cache), so it should stop."""
+        return self.wanted is not None
 
 
 @dataclass
@@ -147,3 +153,6 @@ class PlatformState:
     deferred: DeferredWork = field(default_factory=DeferredWork)
     yesno_priors: PriorCache = field(default_factory=PriorCache)
     """The yes/no scorer's per-movie log-odds (:mod:`cinerec.llm.ranking.yesno`)."""
+    closing: threading.Event = field(default_factory=threading.Event)
+    """Set once the platform shuts down (:meth:`~cinerec.services.platform.Platform.close`):
+    warm-ups and deferred work check it between model calls and stop."""

@@ -8,6 +8,11 @@ a ``.staging-*`` directory that no row points to, and the served version stays w
 Layout: ``<artifacts>/versions/<name>/<UTC time>-<random>/`` (the model's files and
 ``meta.json``); the row keeps that path relative to ``<artifacts>``, so web and workers that
 mount the same directory at different places agree.
+
+After each publish, :func:`prune` keeps the newest ``keep_model_versions`` versions of the model
+(3) and deletes the older ones, row first and then directory, so no row ever points at missing
+files; the version this process serves is never deleted. Web processes load only the newest
+version and hold a loaded model in memory, so a web worker a poll behind still serves.
 """
 
 from __future__ import annotations
@@ -24,7 +29,13 @@ from typing import TypeVar
 
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from cinerec.db.jobs import ModelVersionRecord, latest_version, publish_version
+from cinerec.db.jobs import (
+    ModelVersionRecord,
+    delete_versions,
+    latest_version,
+    list_versions,
+    publish_version,
+)
 from cinerec.recommenders.artifacts import META_FILE
 from cinerec.services.platform import Platform
 
@@ -77,7 +88,45 @@ def publish(
     else:  # pragma: no cover - five publishers in a row
         raise RuntimeError(f"could not record a new version of {name}")
     log.info("published %s version %d (%s)", name, record.version, record.path)
+    try:
+        prune(platform, name)
+    except (OSError, SQLAlchemyError) as exc:  # the new version is published all the same
+        log.warning("old versions of %s not pruned: %s", name, exc)
     return out, record
+
+
+def prune(platform: Platform, name: str, *, keep: int | None = None) -> list[int]:
+    """Delete the published versions of ``name`` older than the newest ``keep`` (default:
+    ``settings.keep_model_versions``), except the one this process serves; the version numbers
+    deleted, oldest first.
+
+    Rows go first (in one transaction), then the directories: a reader never finds a row whose
+    files are gone, and a directory that cannot be removed is only logged.
+    """
+    keep = platform.settings.keep_model_versions if keep is None else keep
+    if keep < 1:
+        raise ValueError("keep must be at least 1: the newest version is always kept")
+    served = platform.served_version
+    with platform.session() as session:
+        published = sorted(list_versions(session, name=name), key=lambda v: -v.version)
+        old = [v for v in published[keep:] if served != (name, v.version)]
+        delete_versions(session, name=name, versions=[v.version for v in old])
+    artifacts = platform.settings.artifacts_dir.resolve()
+    for version in old:
+        directory = (artifacts / version.path).resolve()
+        if not directory.is_relative_to(artifacts / VERSIONS):  # a row must not reach elsewhere
+            log.warning("%s version %d: %s is outside the versions directory; left in place",
+                        name, version.version, version.path)  # fmt: skip
+            continue
+        try:
+            shutil.rmtree(directory)
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            log.warning("%s version %d: %s not removed: %s", name, version.version, directory, exc)
+    if old:
+        log.info("pruned %s versions %s", name, [v.version for v in reversed(old)])
+    return [v.version for v in reversed(old)]
 
 
 def _sweep(root: Path, *, older_than_s: float = STAGING_TTL_S) -> None:

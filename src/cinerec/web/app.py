@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+import signal
+import threading
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from importlib.resources import files
 
@@ -21,7 +23,7 @@ from cinerec.errors import CinerecError, NotFoundError, ValidationError
 from cinerec.services import background
 from cinerec.services.platform import Platform
 from cinerec.web.fair_use import ModelGate, TooManyRequests
-from cinerec.web.routes import api, chat, pages, posts
+from cinerec.web.routes import api, chat, jobs, pages, posts
 from cinerec.web.security import CSRFError, SecurityMiddleware
 from cinerec.web.templating import render
 
@@ -49,6 +51,37 @@ class DeferredWorkMiddleware:
             await run_in_threadpool(self.platform.run_deferred)
 
 
+def close_on_exit_signals(platform: Platform) -> Callable[[], None]:
+    """Close ``platform`` as soon as SIGINT or SIGTERM arrives, then let the server's own
+    handler (uvicorn's) go on; returns the function that puts the server's handlers back.
+
+    The server waits for open requests before it tells the app to shut down, and a request's
+    deferred warm-ups run inside it (:class:`DeferredWorkMiddleware`): closing the platform at
+    the signal stops them before their next model call, so the stop does not wait for them.
+    Only the main thread may set handlers; elsewhere (a test client) nothing changes.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+    chained: dict[int, Callable[..., object]] = {}
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        previous = signal.getsignal(sig)
+        if not callable(previous):  # no Python handler to pass the signal on to
+            continue
+
+        def handler(signum: int, frame: object, previous: Callable[..., object] = previous) -> None:
+            platform.close()
+            previous(signum, frame)
+
+        signal.signal(sig, handler)
+        chained[sig] = previous
+
+    def restore() -> None:
+        for sig, previous in chained.items():
+            signal.signal(sig, previous)  # type: ignore[arg-type]
+
+    return restore
+
+
 def create_app(settings: Settings, *, platform: Platform | None = None) -> FastAPI:
     """Build the web app for one platform (a test passes its own, with a fake model)."""
     platform = platform or Platform(settings)
@@ -59,7 +92,12 @@ def create_app(settings: Settings, *, platform: Platform | None = None) -> FastA
         # Training (only while a stand-in serves), review summaries, the embedding index: jobs
         # on a `cinerec worker` with a broker, else on low-priority threads of this process.
         background.start_server_jobs(platform)
-        yield
+        restore = close_on_exit_signals(platform)
+        try:
+            yield
+        finally:
+            restore()
+            platform.close()  # warm-ups still running stop before their next model call
 
     app = FastAPI(
         title="cinerec",
@@ -77,6 +115,7 @@ def create_app(settings: Settings, *, platform: Platform | None = None) -> FastA
     app.include_router(api.router)
     app.include_router(chat.router)
     app.include_router(posts.router)
+    app.include_router(jobs.router)
 
     def _wants_json(request: Request) -> bool:
         return request.url.path.startswith("/api/")

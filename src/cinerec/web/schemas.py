@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import Path
@@ -10,6 +11,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from cinerec.config import Settings
 from cinerec.data.types import Movie
 from cinerec.services.catalog import ReviewSummary
+from cinerec.services.job_state import JobStatus
 from cinerec.services.recommend import RecommendationPage
 from cinerec.services.reviews import verdict
 
@@ -23,6 +25,7 @@ STRICT_INPUT = ConfigDict(extra="forbid", strict=True)
 MovieIdPath = Annotated[int, Path(ge=1, le=MAX_ID, description="A catalog movie id.")]
 RunIdPath = Annotated[int, Path(ge=1, le=MAX_ID, description="A recommendation run id.")]
 ConversationIdPath = Annotated[int, Path(ge=1, le=MAX_ID, description="A conversation id.")]
+JobIdPath = Annotated[int, Path(ge=1, le=MAX_ID, description="A background job id.")]
 
 
 def _whole_number(value: object) -> object:
@@ -269,3 +272,35 @@ class FeedbackPublic(BaseModel):
 
     movie_id: int
     kind: Literal["like", "dislike"]
+
+
+class JobPublic(BaseModel):
+    """A background job (ingest, training, review summaries, embeddings, evaluation).
+
+    Its arguments, result, error message and worker are not shown here (this API needs no
+    session); ``cinerec jobs show`` has them.
+    """
+
+    id: int
+    name: str
+    state: Literal["queued", "running", "done", "failed", "interrupted"] = Field(
+        description="interrupted: running, but its worker stopped sending heartbeats "
+        "(it will be retried by another worker, or stays so when none is left to)."
+    )
+    attempts: int = Field(ge=0, description="How many times the job was started.")
+    error_type: str | None = Field(
+        description="The exception type of the last failed attempt (a queued job with one "
+        "waits for its retry); null when none failed."
+    )
+    created_at: datetime
+    started_at: datetime | None
+    heartbeat_at: datetime | None
+    finished_at: datetime | None
+
+    @classmethod
+    def of(cls, j: JobStatus) -> JobPublic:
+        return cls(
+            id=j.id, name=j.name, state=j.state, attempts=j.attempts,  # type: ignore[arg-type]
+            error_type=j.error_type, created_at=j.created_at, started_at=j.started_at,
+            heartbeat_at=j.heartbeat_at, finished_at=j.finished_at,
+        )  # fmt: skip
