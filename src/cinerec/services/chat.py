@@ -399,6 +399,7 @@ def _phrase(
         required=planned.required,
         language=state.language,
         extra_names=planned.extra_names,
+        verdict=planned.verdict,
         is_person=retriever.is_person,
         catalog_titles=retriever.titles_in_text,
     )

@@ -44,6 +44,8 @@ class PlannedAnswer:
         state: What this turn resolved, for follow-ups.
         kind: The question's kind (``fact``, ``list``, ``compare``, ``unknown``).
         extra_names: People the answer may name besides the facts' own (the asked person).
+        verdict: For a comparison, ``(winner, other)``: the movie the answer says is older,
+            newer or more rated, and the other one; a phrasing must keep that order.
     """
 
     text: str
@@ -54,6 +56,7 @@ class PlannedAnswer:
     state: ChatState
     kind: str
     extra_names: tuple[str, ...] = ()
+    verdict: tuple[int, int] | None = None
 
 
 def _ref(movie: Movie) -> str:
@@ -328,7 +331,14 @@ def compare_answer(query: Query, language: str, popularity: dict[int, int]) -> P
             )
         state = ChatState(movie_ids=(win.movie_id, lose.movie_id), listed_ids=ids)
         return PlannedAnswer(
-            text, (a, b), ids, (str(win.year), str(lose.year)), False, state, "compare"
+            text,
+            (a, b),
+            ids,
+            (str(win.year), str(lose.year)),
+            False,
+            state,
+            "compare",
+            verdict=(win.movie_id, lose.movie_id),
         )
     pa, pb = popularity.get(a.movie_id, 0), popularity.get(b.movie_id, 0)
     if pa == pb:
@@ -341,14 +351,25 @@ def compare_answer(query: Query, language: str, popularity: dict[int, int]) -> P
     (win, nw), (lose, nl) = sorted([(a, pa), (b, pb)], key=lambda x: -x[1])
     if query.order == "less_rated":
         (win, nw), (lose, nl) = (lose, nl), (win, nw)
+    more = query.order != "less_rated"
     text = (
-        f"카탈로그에서 {_ref(win)}의 평가 수가 더 많습니다: {nw}개, "
+        f"카탈로그에서 {_ref(win)}의 평가 수가 더 {'많' if more else '적'}습니다: {nw}개, "
         f"{_ref(lose)}은(는) {nl}개입니다."
         if ko
-        else f"{_ref(win)} has more ratings in the catalog: {nw}, against {nl} for {_ref(lose)}."
+        else f"{_ref(win)} has {'more' if more else 'fewer'} ratings in the catalog: {nw}, "
+        f"against {nl} for {_ref(lose)}."
     )
     state = ChatState(movie_ids=(win.movie_id, lose.movie_id), listed_ids=ids)
-    return PlannedAnswer(text, (a, b), ids, (str(nw), str(nl)), False, state, "compare")
+    return PlannedAnswer(
+        text,
+        (a, b),
+        ids,
+        (str(nw), str(nl)),
+        False,
+        state,
+        "compare",
+        verdict=(win.movie_id, lose.movie_id),
+    )
 
 
 def unknown_answer(query: Query, language: str, *, newest_year: int) -> PlannedAnswer:

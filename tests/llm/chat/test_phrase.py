@@ -67,3 +67,28 @@ def test_a_phrasing_with_a_false_genre_or_role_fails_the_fact_checker() -> None:
     assert check(
         "Christopher Nolan directed the thriller Memento (2000) [#1] and The Prestige (2006) [#3]."
     ).ok
+
+
+HEAT = Movie(6, "Heat", 1995, ("Crime",), director="Michael Mann")
+UP = Movie(7, "Up", 2009, ("Animation",))
+OLDER_DRAFT = "Heat (1995) [#6] is older: it came out in 1995, and Up (2009) [#7] in 2009."
+
+
+def compare(reply: str, language: str = "en"):  # type: ignore[no-untyped-def]
+    return check_phrasing(
+        reply, OLDER_DRAFT, [HEAT, UP], required=["1995", "2009"], language=language,
+        verdict=(6, 7),
+    )  # fmt: skip
+
+
+def test_a_comparison_keeps_its_verdict_the_right_way_round() -> None:
+    assert compare("Heat (1995) is older than Up (2009), which came out in 2009.").ok
+    assert compare("Up (2009) [#7]보다 Heat (1995) [#6]이(가) 더 오래됐습니다.", "ko").ok
+    # The 0.5B model's inversions seen in the chat benchmark are refused (the draft is shown).
+    flipped = compare("Up (2009) [#7] is older than Heat (1995) [#6].")
+    assert not flipped.ok and flipped.reason == "verdict"
+    ko = compare("Up (2009) [#7]은(는) Heat (1995) [#6]보다 오래됐습니다.", "ko")
+    assert not ko.ok and ko.reason == "verdict"
+    # Both years but no verdict: it no longer answers "which is older?".
+    silent = compare("Heat (1995) [#6] came out in 1995. Up (2009) [#7] came out in 2009.")
+    assert not silent.ok and silent.reason == "verdict"

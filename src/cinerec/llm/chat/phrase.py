@@ -25,6 +25,7 @@ Example:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
@@ -82,11 +83,13 @@ def check_phrasing(
     required: Iterable[str],
     language: str,
     extra_names: Iterable[str] = (),
+    verdict: tuple[int, int] | None = None,
     is_person: Callable[[str], bool] | None = None,
     catalog_titles: Callable[[str], Iterable[tuple[str, int]]] | None = None,
 ) -> PhraseCheck:
     """Accept a phrasing only when it names nothing outside the facts and keeps the draft's
-    citations and required strings (see the module docstring)."""
+    citations and required strings (see the module docstring); for a comparison, ``verdict``
+    (winner id, other id) must stay the way round the draft has it (:func:`keeps_verdict`)."""
     grounder = AnswerGrounder(
         allowed_ids={m.movie_id for m in movies},
         known_titles=[m.title for m in movies],
@@ -110,6 +113,8 @@ def check_phrasing(
     for item in required:
         if f" {name_key(item)} " not in folded:
             return PhraseCheck(False, reply, "dropped_fact")
+    if verdict is not None and not keeps_verdict(text, *verdict):
+        return PhraseCheck(False, reply, "verdict")
     if language == "ko" and not HANGUL.search(text):
         return PhraseCheck(False, reply, "wrong_language")
     if language != "ko" and HANGUL.search(text):
@@ -118,3 +123,41 @@ def check_phrasing(
     if false_facts(text, movies, language=language, subject=subject):
         return PhraseCheck(False, reply, "false_claim")
     return PhraseCheck(True, text)
+
+
+#: Words that state a comparison's verdict ("older", "more ratings"; "더 오래", "많습니다").
+_VERDICT_WORD = re.compile(
+    r"\b(?:older|newer|more recent|earlier|later|more|fewer|less)\b|오래|최근|먼저|나중|많|적",
+    re.IGNORECASE,
+)
+_THAN_CITED = re.compile(r"\bthan\b[^\[.]*\[#(\d+)\]", re.IGNORECASE)
+_CITED_THAN_KO = re.compile(r"\[#(\d+)\]\s*(?:은\(는\)|은|는|이\(가\)|이|가)?\s*보다")
+
+
+def keeps_verdict(text: str, winner: int, other: int) -> bool:
+    """Whether a comparison's phrasing says what the draft says: ``winner`` is the older (or
+    newer, or more rated) one. The movie after "than" / before "보다" must be ``other``; with
+    neither, the first movie cited in the sentence that states the verdict must be ``winner``.
+    A phrasing that states no verdict at all fails too (it no longer answers the question).
+
+    >>> keeps_verdict("Heat (1995) [#6] is older than Up (2009) [#7].", 6, 7)
+    True
+    >>> keeps_verdict("Up (2009) [#7] is older than Heat (1995) [#6].", 6, 7)
+    False
+    >>> keeps_verdict("Up (2009) [#7]보다 Heat (1995) [#6]이(가) 더 오래됐습니다.", 6, 7)
+    True
+    >>> keeps_verdict("Up (2009) [#7]은(는) Heat (1995) [#6]보다 오래됐습니다.", 6, 7)
+    False
+    >>> keeps_verdict("Heat (1995) [#6] came out in 1995 and Up (2009) [#7] in 2009.", 6, 7)
+    False
+    """
+    for sentence in re.split(r"(?<=[.!?])\s+|(?<=다\.)", text):
+        if not _VERDICT_WORD.search(CITATION.sub(" ", sentence)):
+            continue
+        than = [int(i) for i in _THAN_CITED.findall(sentence)]
+        than += [int(i) for i in _CITED_THAN_KO.findall(sentence)]
+        if than:
+            return than[0] == other and winner not in than
+        cited = [int(i) for i in CITATION.findall(sentence)]
+        return bool(cited) and cited[0] == winner
+    return False
