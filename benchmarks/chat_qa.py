@@ -404,6 +404,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--tag", default="", help="suffix of the result file names")
     parser.add_argument("--no-model", action="store_true", help="templates only (no model)")
     parser.add_argument(
+        "--kinds",
+        default=",".join(KINDS),
+        help="comma-separated kinds to ask (default: all five); a rerun of one kind after a fix",
+    )
+    parser.add_argument(
         "--report-only",
         action="store_true",
         help="write the report from the rows stored so far (a run cut short: any prefix is mixed)",
@@ -435,7 +440,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     ensure_ready(platform, progress=False)
     movies, popularity = load_catalog_movies(platform)
     catalog = _claim_catalog(movies)
-    questions = build_questions(movies, popularity, args.per_cell, args.seed)
+    kinds = {k.strip() for k in args.kinds.split(",") if k.strip()}
+    if not kinds <= set(KINDS):
+        parser.error(f"--kinds: unknown kind(s) {sorted(kinds - set(KINDS))}; known: {KINDS}")
+    questions = [
+        q for q in build_questions(movies, popularity, args.per_cell, args.seed) if q.kind in kinds
+    ]
     # Interleave kinds and languages so that any prefix is mixed.
     order = sorted(questions, key=lambda q: (q.qid % args.per_cell, q.qid))
     _, user_id = users.save_profile(
