@@ -20,6 +20,7 @@ from cinerec.errors import LLMError
 from cinerec.llm.backends.base import LLMBackend, Message, guarded
 from cinerec.llm.facts import check_text, false_sentences, split_sentences
 from cinerec.llm.grounding import end_at_sentence, ground_text, sanitize_user_text
+from cinerec.llm.persona_pattern import persona_max_tokens, persona_pattern
 from cinerec.llm.schemas import PERSONA_MAX_CHARS, PersonaOut, parse_reply, persona_schema
 from cinerec.llm.templates import render
 from cinerec.text.lang import GENRES_KO, HANGUL_LETTER, LANGUAGES, OTHER_CJK, language_or_default
@@ -183,7 +184,9 @@ def persona_messages(
         top_genres=", ".join(top_genres(history)) or "(none yet)",
     )
     system = render(
-        "persona_system", language_name=LANGUAGES[language], pronoun_rule=pronoun_rule(profile)
+        "persona_system",
+        language_name=LANGUAGES[language],
+        pronoun_rule=pronoun_rule(profile),
     )
     return [Message("system", system), Message("user", user)]
 
@@ -195,17 +198,17 @@ def viewer_gender(profile: UserProfile) -> str | None:
 
 
 def pronoun_rule(profile: UserProfile) -> str:
-    """The persona prompt's pronoun rule: the profile's gender, or none at all."""
-    gender = viewer_gender(profile)
+    """The persona prompt's pronoun rule: no gendered pronoun for anyone, so none can contradict
+    the profile (the grammar of :mod:`cinerec.llm.persona_pattern` forbids them too)."""
     if profile.language == "ko":
-        if gender is None:
-            return "Refer to the viewer by name or as 이 관객; never use 그 or 그녀."
-        return "Refer to the viewer by name; " + (
-            "그녀 may be used." if gender == "female" else "그 may be used."
+        return (
+            "Start with 이 관객은 and call the viewer only 이 관객; never use 그, 그는, 그녀 "
+            "or words for the viewer's gender, whatever the profile says."
         )
-    if gender is None:
-        return "Refer to the viewer by name or as they; never use he, she, his or her."
-    return "Refer to the viewer by name or as " + ("she/her." if gender == "female" else "he/him.")
+    return (
+        'Start with "This viewer" and call the viewer only "this viewer" or "they"; never use '
+        "he, she, him, his or her, whatever the profile says."
+    )
 
 
 _BRACKETED = re.compile(r"\s*[\[{][^\[\]{}\n]{0,120}[\]}]")
@@ -268,12 +271,15 @@ def repair_persona(
 PERSONA_MIN_CHARS = 40
 
 
-def _schema() -> dict[str, Any]:
-    """The persona's JSON schema with a floor on its length: left free, Qwen 0.5B answered
-    ``{"persona": "Viewer"}`` (the profile's name) for every page of
-    ``benchmarks/results/words_0.5b.md``."""
+def _schema(language: str = "en") -> dict[str, Any]:
+    """The persona's JSON schema: a floor on its length (left free, Qwen 0.5B answered
+    ``{"persona": "Viewer"}`` for every page of ``benchmarks/results/words_0.5b.md``) and the
+    :func:`~cinerec.llm.persona_pattern.persona_pattern` of the viewer's language (whole
+    sentences, bounded length, no gendered words or tags), which grammar backends enforce."""
     schema = persona_schema()
-    schema["properties"]["persona"]["minLength"] = PERSONA_MIN_CHARS
+    prop = schema["properties"]["persona"]
+    prop["minLength"] = PERSONA_MIN_CHARS
+    prop["pattern"] = persona_pattern(language_or_default(language))
     return schema
 
 
@@ -324,8 +330,8 @@ def write_persona(
         with guarded(backend, "persona"):
             completion = backend.complete(
                 messages,
-                schema=_schema() if backend.supports_schema else None,
-                max_tokens=320 if language == "ko" else 200,
+                schema=_schema(language) if backend.supports_schema else None,
+                max_tokens=persona_max_tokens(language),
                 temperature=0.0,
                 timeout_s=timeout_s,
             )
