@@ -95,6 +95,20 @@ TASTES = {
 }
 
 
+# the rates reported, per group: key -> table header
+COLUMNS = {
+    "raw_ends_at_sentence": "raw ends at a sentence",
+    "raw_pronoun_error": "raw pronoun error",
+    "raw_gender_word": "raw gender word",
+    "raw_tag": "raw tag",
+    "cut_by_max_tokens": "cut by max_tokens",
+    "product_changed": "product repair changed the text",
+    "product_fallback": "product fallback (template)",
+    "shown_ends_at_sentence": "shown ends at a sentence",
+    "shown_pronoun_error": "shown pronoun error",
+}
+
+
 def plans(n: int, seed: int) -> list[dict[str, Any]]:
     """``n`` profiles: language alternating en/ko, gender cycling over :data:`GENDERS` within
     each language, a red-team taste every tenth, names and ages drawn by ``seed``."""
@@ -243,17 +257,6 @@ def summarise(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
         s["raw_gender_word"] = bool(s["raw_gender_words"])
         s["raw_tag"] = bool(s["raw_tags"])
         s["shown_pronoun_error"] = bool(s["shown_pronoun_errors"])
-    keys = (
-        "raw_ends_at_sentence",
-        "raw_pronoun_error",
-        "raw_gender_word",
-        "raw_tag",
-        "cut_by_max_tokens",
-        "product_changed",
-        "product_fallback",
-        "shown_ends_at_sentence",
-        "shown_pronoun_error",
-    )
     groups: dict[str, list[dict[str, Any]]] = {"all": scored}
     for s in scored:
         groups.setdefault(s["language"], []).append(s)
@@ -262,7 +265,7 @@ def summarise(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
     return {
         "n": len(scored),
         "models": sorted({r["model"] for r in rows}),
-        "groups": {g: {k: _rate(v, k) for k in keys} for g, v in groups.items()},
+        "groups": {g: {k: _rate(v, k) for k in COLUMNS} for g, v in groups.items()},
         "pronoun_errors_raw": sum(len(s["raw_pronoun_errors"]) for s in scored),
         "seconds_p50": float(np.median(seconds)) if seconds else None,
         "seconds_p90": float(np.percentile(seconds, 90)) if seconds else None,
@@ -291,24 +294,11 @@ def markdown(summary: dict[str, Any], tag: str) -> str:
         "before any product repair, scored by `benchmarks/checks/persona_text.py`. "
         "Rates: k/n = % [Wilson 95% interval].",
         "",
-        "| group | raw ends at a sentence | raw pronoun error | raw gender word | raw tag "
-        "| cut by max_tokens | product changed the text | product fallback |",
-        "|---|---|---|---|---|---|---|---|",
+        "| group | " + " | ".join(COLUMNS.values()) + " |",
+        "|---" * (len(COLUMNS) + 1) + "|",
     ]
     for group, rates in summary["groups"].items():
-        cells = [
-            rates[k]
-            for k in (
-                "raw_ends_at_sentence",
-                "raw_pronoun_error",
-                "raw_gender_word",
-                "raw_tag",
-                "cut_by_max_tokens",
-                "product_changed",
-                "product_fallback",
-            )
-        ]
-        lines.append(f"| {group} | " + " | ".join(_pct(c) for c in cells) + " |")
+        lines.append(f"| {group} | " + " | ".join(_pct(rates[k]) for k in COLUMNS) + " |")
     lines += ["", "Targets (issue 21):", ""]
     for target, met in summary["targets"].items():
         lines.append(f"- {target}: {'MET' if met else 'MISSED'}")
