@@ -167,9 +167,13 @@ def _rows_path(tag: str) -> Path:
 
 
 def _rows(path: Path) -> list[dict[str, Any]]:
-    if not path.exists():
-        return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    """The rows of ``path`` and of its shards (``<tag>.shardKofN.jsonl``), ordered by plan."""
+    rows = []
+    for part in [path, *sorted(path.parent.glob(path.stem + ".shard*.jsonl"))]:
+        if part.exists():
+            text = part.read_text(encoding="utf-8")
+            rows += [json.loads(line) for line in text.splitlines() if line]
+    return sorted(rows, key=lambda r: r["i"])
 
 
 def generate(args: argparse.Namespace) -> None:
@@ -180,11 +184,14 @@ def generate(args: argparse.Namespace) -> None:
 
     _, _, histories, backend = request_inputs(args.model, args.threads)
     recorder = _Recorder(backend)
+    shard, shards = (int(x) for x in args.shard.split("/"))
     path = _rows_path(args.tag)
     done = {r["i"] for r in _rows(path)}
+    if shards > 1:
+        path = path.with_suffix(f".shard{shard}of{shards}.jsonl")
     with path.open("a", encoding="utf-8") as sink:
         for plan in plans(args.n, args.seed):
-            if plan["i"] in done:
+            if plan["i"] in done or plan["i"] % shards != shard:
                 continue
             history = histories[plan["history_draw"] % len(histories)]
             profile = UserProfile(
@@ -346,6 +353,12 @@ def main() -> None:
     gen.add_argument("--seed", type=int, default=21)
     gen.add_argument("--timeout", type=float, default=600.0)
     gen.add_argument("--tag", required=True)
+    gen.add_argument(
+        "--shard",
+        default="0/1",
+        help="K/N: only plans i with i %% N == K (one-thread processes side by side); rows go "
+        "to <tag>.shardKofN.jsonl, and report reads them all",
+    )
     rep = sub.add_parser("report", help="score the stored rows")
     rep.add_argument("--tag", required=True)
     args = parser.parse_args()

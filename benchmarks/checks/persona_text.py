@@ -34,15 +34,15 @@ _KO_MASC_GLUED = r"그(?:는|가|의|를|에게)(?=[가-힣])"  # 그는반전 (
 _KO_FEM = r"그녀\w*"
 # Words that state a gender (not pronouns; titles such as Iron Man are left alone): counted apart
 _GENDER_WORDS = re.compile(
-    r"(?<![A-Za-z'-])(male|female|woman|lady|gentleman|guy)(?![A-Za-z-])|(남성|여성|남자|여자)"
-    r"|(?:year-old|young|old) (?:man|boy|girl)\b",
-    re.IGNORECASE,
+    r"(?<![A-Za-z'-])(?i:(male|female|woman|lady|gentleman|guy))(?![a-z-])|(남성|여성|남자|여자)"
+    r"|(?i:(?:year-old|young|old) (?:man|boy|girl))\b",
 )
 _PARTICLE_FREE = re.compile(r"^그$")  # "그" alone is "that" (그 영화), not a pronoun
 
 
 def _english(words: tuple[str, ...]) -> re.Pattern[str]:
-    return re.compile(r"(?<![A-Za-z'-])(" + "|".join(words) + r")(?![A-Za-z-])", re.IGNORECASE)
+    # a capital or digit right after counts: "HeLikes", a word glued to the pronoun
+    return re.compile(r"(?<![A-Za-z'-])(?i:(" + "|".join(words) + r"))(?![a-z-])")
 
 
 _PATTERNS = {
@@ -108,7 +108,7 @@ def tags(text: str | None) -> list[str]:
     """Catalog tags that are no taste (IMAX) and bracketed lists (``[Action, Crime]``)."""
     if not text:
         return []
-    return re.findall(r"\bIMAX\b|\[[^\]]*\]", text, flags=re.IGNORECASE)
+    return re.findall(r"\bIMAX|\[[^\]]*\]", text, flags=re.IGNORECASE)  # IMAXlists too
 
 
 def wilson(successes: int, n: int, z: float = 1.96) -> tuple[float, float]:

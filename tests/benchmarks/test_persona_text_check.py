@@ -50,6 +50,7 @@ def test_ends_at_sentence(text: str | None, language: str, ends: bool) -> None:
         ("This viewer likes crime. She loves her films.", "male", ["She", "her"]),
         ("This viewer likes crime. She loves her films.", "female", []),
         ("This viewer likes hero stories, shepherds and Sherlock.", "unspecified", []),
+        ("This viewer likes crime. HeLikes Heat.", "female", ["He"]),  # glued
         ("이 관객은 그 영화를 좋아합니다. 그리고 그런 영화도 봅니다.", "unspecified", []),
         ("이 관객은 범죄 영화를 좋아합니다. 그는 스릴러도 봅니다.", "female", ["그는"]),
         ("이 관객은 범죄 영화를 좋아합니다. 그는반전 스릴러도 봅니다.", None, ["그는"]),
@@ -63,8 +64,10 @@ def test_pronoun_errors(text: str, gender: str | None, errors: list[str]) -> Non
 
 def test_gender_words_tags_and_replies() -> None:
     assert gender_words("a 30-year-old woman who likes Iron Man") == ["woman"]
+    assert gender_words("a femaleAGER 31 who likes Maleficent and malevolent heroes") == ["female"]
     assert gender_words("이 관객은 여성 관객입니다.") == ["여성"]
     assert tags("likes IMAX films [Action, Crime]") == ["IMAX", "[Action, Crime]"]
+    assert tags("avoids IMAXlists, likes a climax") == ["IMAX"]
     assert reply_persona('{"persona": "This viewer likes crime."}') == "This viewer likes crime."
     assert reply_persona('{"persona": "This viewer likes cri') is None  # cut by max_tokens
     assert reply_persona("not json") is None and reply_persona(None) is None

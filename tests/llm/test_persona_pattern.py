@@ -30,6 +30,7 @@ GOOD = [
     ("en", "This viewer enjoys Heat (1995) and Michael Mann's crime films. They like tension!"),
     ("en", "This viewer likes hero stories, shepherds and heroes. Here, they smile."),
     ("en", "This viewer watches Amélie and other whimsical romances."),
+    ("en", "This viewer likes Maleficent, Hermione and malevolent heroes in the heat."),
     ("ko", "이 관객은 잔잔한 로맨스 영화를 좋아합니다. 공포 영화는 피하고 싶어 해요."),
     ("ko", "이 관객은 Heat (1995) 같은 범죄 영화를 좋아합니다. 그리고 그런 영화가 좋아요."),
 ]
@@ -50,6 +51,9 @@ BAD = [
     ("en", "Viewer loves crime dramas. They like tension.", "not the subject"),
     ("en", "This viewer. Loves crime dramas a lot.", "an empty first sentence"),
     ("en", "This viewer likes crime.\nThey like tension.", "a line break"),
+    ("en", "This viewer is a femaleAGER who likes crime.", "a forbidden word glued to another"),
+    ("en", "This viewer likes crime films. HeLikes tense thrillers.", "a glued pronoun"),
+    ("en", "This viewer avoids IMAXlists and likes crime.", "a glued tag"),
     ("ko", "이 관객은 범죄 영화를 좋아합니다. 스릴러도 즐겨 봅", "cut"),
     ("ko", "이 관객은 30岁 범죄 영화를 좋아합니다.", "Chinese"),
     ("ko", "이 관객은 범죄 영화를 좋아합니까.", "no 다/요 before the end"),

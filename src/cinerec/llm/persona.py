@@ -167,7 +167,10 @@ def language_ok(text: str, language: str, *, min_hangul: int = 10) -> bool:
 def persona_messages(
     profile: UserProfile, history: Sequence[Movie], *, max_taste_chars: int = 500
 ) -> list[Message]:
-    """The system and user messages asking for a persona; only profile and history facts."""
+    """The system and user messages asking for a persona; only profile and history facts.
+
+    The gender stays out: the persona uses no gendered word, and given the gender Qwen 1.5B
+    wrote it anyway ("a femaleAGER 31", glued where the grammar forbids "female")."""
     language = language_or_default(profile.language)
     recent = list(history)[-MAX_HISTORY:]
     lines = []
@@ -178,7 +181,6 @@ def persona_messages(
         "persona_user",
         name=sanitize_user_text(profile.name, 40) or "unknown",
         age=profile.age if profile.age else "unknown",
-        gender=sanitize_user_text(profile.gender or "", 20) or "unknown",
         taste=sanitize_user_text(profile.taste, max_taste_chars) or "(none given)",
         history="\n".join(lines) or "(none yet)",
         top_genres=", ".join(top_genres(history)) or "(none yet)",

@@ -44,7 +44,7 @@ FORBIDDEN_WORDS: tuple[str, ...] = (
     "lady",
     "gentleman",
     "guy",
-    "imax",
+    "imax*",
     "그는*",
     "그가*",
     "그의*",
@@ -62,6 +62,7 @@ FORBIDDEN_WORDS: tuple[str, ...] = (
 _LATIN = ((ord("0"), ord("9")), (ord("A"), ord("Z")), (ord("a"), ord("z")), (0xC0, 0xD6))
 _LATIN += ((0xD8, 0xF6), (0xF8, 0xFF))
 _HANGUL = ((0xAC00, 0xD7A3),)
+_LOWER = ((ord("a"), ord("z")), (0xDF, 0xF6), (0xF8, 0xFF))
 MAX_WORD = 16  # letters in one word (longer words split at a hyphen)
 SUBJECT = {"en": "This viewer", "ko": "이 관객은"}
 # (fewest, most) words after the subject, the whole persona: the prompt asks for at most 50
@@ -111,7 +112,7 @@ def _char_class(ranges: tuple[tuple[int, int], ...], without: set[int] = frozens
     return "[" + "".join(parts) + "]"
 
 
-def _word(node: _Node, depth: int, ranges: tuple[tuple[int, int], ...]) -> str:
+def _word(node: _Node, depth: int, ranges: tuple[tuple[int, int], ...], last: str = "") -> str:
     """Words of 1..MAX_WORD characters (after ``depth`` already matched) that are not forbidden."""
     left = MAX_WORD - depth  # characters this node may still add (>= 1)
     taken: set[int] = set()
@@ -126,8 +127,11 @@ def _word(node: _Node, depth: int, ranges: tuple[tuple[int, int], ...]) -> str:
         if left < 2:
             alts.append(head)
         else:
-            alts.append(head + _word(child, depth + 1, ranges))
-    free = _char_class(ranges, taken)
+            alts.append(head + _word(child, depth + 1, ranges, ch))
+    # after a whole forbidden word only lowercase may follow (heat, hero, malevolent), never a
+    # capital or digit: Qwen glued a forbidden word to the next one ("maleAGER", "HeLikes")
+    lower_only = node.word and last.isascii()
+    free = _char_class(_LOWER if lower_only else ranges, taken)
     alts.insert(0, free + (f"{_char_class(ranges)}{{0,{left - 1}}}" if left > 1 else ""))
     group = "(" + "|".join(alts) + ")"
     optional = depth > 0 and not node.word
