@@ -49,6 +49,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks.*, te
 from benchmarks.checks.persona_text import (  # noqa: E402
     ends_at_sentence,
     gender_words,
+    glued_words,
     pronoun_errors,
     reply_persona,
     tags,
@@ -101,6 +102,7 @@ COLUMNS = {
     "raw_pronoun_error": "raw pronoun error",
     "raw_gender_word": "raw gender word",
     "raw_tag": "raw tag",
+    "raw_glued_word": "raw glued words",
     "cut_by_max_tokens": "cut by max_tokens",
     "product_changed": "product repair changed the text",
     "product_fallback": "product fallback (template)",
@@ -240,6 +242,7 @@ def score(row: dict[str, Any]) -> dict[str, Any]:
         "raw_pronoun_errors": pronoun_errors(raw, row["gender"]),
         "raw_gender_words": gender_words(raw),
         "raw_tags": tags(raw),
+        "raw_glued_words": glued_words(raw),
         "raw_words": len(raw.split()) if raw else 0,
         "raw_chars": len(raw) if raw else 0,
         "product_changed": row["fallback"] or raw is None or row["text"] != raw,
@@ -263,6 +266,7 @@ def summarise(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
         s["raw_pronoun_error"] = bool(s["raw_pronoun_errors"])
         s["raw_gender_word"] = bool(s["raw_gender_words"])
         s["raw_tag"] = bool(s["raw_tags"])
+        s["raw_glued_word"] = bool(s["raw_glued_words"])
         s["shown_pronoun_error"] = bool(s["shown_pronoun_errors"])
     groups: dict[str, list[dict[str, Any]]] = {"all": scored}
     for s in scored:
@@ -297,6 +301,8 @@ def markdown(summary: dict[str, Any], tag: str) -> str:
         f"# Personas: end at a sentence, pronouns ({tag})",
         "",
         markdown_header(summary["provenance"]),
+        f"Rows generated at commit {summary.get('rows_commit') or 'unknown'}.",
+        "",
         f"{summary['n']} personas by {', '.join(summary['models'])}; raw = the model's reply "
         "before any product repair, scored by `benchmarks/checks/persona_text.py`. "
         "Rates: k/n = % [Wilson 95% interval].",
@@ -332,7 +338,7 @@ def report(args: argparse.Namespace) -> dict[str, Any]:
     rows = _rows(_rows_path(args.tag))
     if not rows:
         raise SystemExit(f"no rows in {_rows_path(args.tag)}; run generate first")
-    summary = {"provenance": provenance(), **summarise(rows)}
+    summary = {"provenance": provenance(), "rows_commit": args.rows_commit, **summarise(rows)}
     base = RESULTS / f"persona_sentences_{args.tag}"
     base.with_suffix(".json").write_text(
         json.dumps(summary, indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
@@ -361,6 +367,7 @@ def main() -> None:
     )
     rep = sub.add_parser("report", help="score the stored rows")
     rep.add_argument("--tag", required=True)
+    rep.add_argument("--rows-commit", help="the commit the rows were generated at, for the record")
     args = parser.parse_args()
     if args.command == "generate":
         generate(args)

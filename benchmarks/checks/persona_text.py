@@ -34,7 +34,8 @@ _KO_MASC_GLUED = r"그(?:는|가|의|를|에게)(?=[가-힣])"  # 그는반전 (
 _KO_FEM = r"그녀\w*"
 # Words that state a gender (not pronouns; titles such as Iron Man are left alone): counted apart
 _GENDER_WORDS = re.compile(
-    r"(?<![A-Za-z'-])(?i:(male|female|woman|lady|gentleman|guy))(?![a-z-])|(남성|여성|남자|여자)"
+    r"(?<![A-Za-z'-])(?i:(male|lady|gentleman|guy))(?![a-z-])|(남성|여성|남자|여자)"
+    r"|(?<![A-Za-z'-])(?i:female|woman)(?!s\b|izer)"  # glued too: "femalewho"
     r"|(?i:(?:year-old|young|old) (?:man|boy|girl))\b",
 )
 _PARTICLE_FREE = re.compile(r"^그$")  # "그" alone is "that" (그 영화), not a pronoun
@@ -102,6 +103,16 @@ def gender_words(text: str | None) -> list[str]:
     if not text:
         return []
     return [m.group(0) for m in _GENDER_WORDS.finditer(text)]
+
+
+_GLUED = re.compile(r"\b[A-Za-z]*[a-z]{2}[A-Z][A-Za-z]*|[가-힣]{10,}")
+
+
+def glued_words(text: str | None) -> list[str]:
+    """Words run together, the cost of a grammar that forbids the space the model wanted:
+    a capital after two lowercase letters inside a word ("TheyEnjoying", "femaleAGER"; not
+    "DiCaprio", "McQueen") or a Korean word of 10 or more syllables."""
+    return _GLUED.findall(text or "")
 
 
 def tags(text: str | None) -> list[str]:

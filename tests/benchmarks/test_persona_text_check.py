@@ -14,6 +14,7 @@ from benchmarks import persona_sentences
 from benchmarks.checks.persona_text import (
     ends_at_sentence,
     gender_words,
+    glued_words,
     pronoun_errors,
     reply_persona,
     tags,
@@ -65,9 +66,17 @@ def test_pronoun_errors(text: str, gender: str | None, errors: list[str]) -> Non
 def test_gender_words_tags_and_replies() -> None:
     assert gender_words("a 30-year-old woman who likes Iron Man") == ["woman"]
     assert gender_words("a femaleAGER 31 who likes Maleficent and malevolent heroes") == ["female"]
+    assert gender_words("a 40-year-old femalewho likes females and womanizers") == ["female"]
     assert gender_words("이 관객은 여성 관객입니다.") == ["여성"]
     assert tags("likes IMAX films [Action, Crime]") == ["IMAX", "[Action, Crime]"]
     assert tags("avoids IMAXlists, likes a climax") == ["IMAX"]
+    assert glued_words("TheyEnjoying DiCaprio, McQueen and TheThinRedLine.") == [
+        "TheyEnjoying",
+        "TheThinRedLine",
+    ]
+    assert glued_words("이 관객은 수아는수아가의감정을는수아가의감다.") == [
+        "수아는수아가의감정을는수아가의감다"
+    ]
     assert reply_persona('{"persona": "This viewer likes crime."}') == "This viewer likes crime."
     assert reply_persona('{"persona": "This viewer likes cri') is None  # cut by max_tokens
     assert reply_persona("not json") is None and reply_persona(None) is None

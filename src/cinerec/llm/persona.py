@@ -169,8 +169,10 @@ def persona_messages(
 ) -> list[Message]:
     """The system and user messages asking for a persona; only profile and history facts.
 
-    The gender stays out: the persona uses no gendered word, and given the gender Qwen 1.5B
-    wrote it anyway ("a femaleAGER 31", glued where the grammar forbids "female")."""
+    The name and gender stay out: the persona is about "this viewer" and uses no gendered word.
+    Given the gender, Qwen 1.5B wrote it anyway ("a femaleAGER 31", glued where the grammar
+    forbids "female"); given the name, it guessed one ("a 68-year-old man" for an unspecified
+    Noah) and Qwen 0.5B repeated the name in loops ("서연은 서연이 좋아하는 ...")."""
     language = language_or_default(profile.language)
     recent = list(history)[-MAX_HISTORY:]
     lines = []
@@ -179,7 +181,6 @@ def persona_messages(
         lines.append(f"- {m.display_title}" + (f": {', '.join(genres).lower()}" if genres else ""))
     user = render(
         "persona_user",
-        name=sanitize_user_text(profile.name, 40) or "unknown",
         age=profile.age if profile.age else "unknown",
         taste=sanitize_user_text(profile.taste, max_taste_chars) or "(none given)",
         history="\n".join(lines) or "(none yet)",
