@@ -339,12 +339,12 @@ def report(args: argparse.Namespace) -> dict[str, Any]:
     if not rows:
         raise SystemExit(f"no rows in {_rows_path(args.tag)}; run generate first")
     summary = {"provenance": provenance(), "rows_commit": args.rows_commit, **summarise(rows)}
-    base = RESULTS / f"persona_sentences_{args.tag}"
-    base.with_suffix(".json").write_text(
+    base = RESULTS / f"persona_sentences_{args.tag}"  # tags hold dots (0.5b): no with_suffix
+    Path(f"{base}.json").write_text(
         json.dumps(summary, indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
     )
     text = markdown(summary, args.tag)
-    base.with_suffix(".md").write_text(text, encoding="utf-8")
+    Path(f"{base}.md").write_text(text, encoding="utf-8")
     print(text)
     return summary
 
