@@ -24,6 +24,7 @@ pytestmark = pytest.mark.slow
 
 _QUOTED = re.compile(r'"([^"]+)"|“([^”]+)”')
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
+_GENDERED = re.compile(r"\b(he|she|him|his|her|hers|himself|herself)\b", re.IGNORECASE)
 
 
 def test_persona_with_the_real_model(best_model_name: str) -> None:
@@ -50,6 +51,22 @@ def test_persona_with_the_real_model(best_model_name: str) -> None:
 
     assert not persona.fallback, persona.error
     assert "Fake Movie 3000" not in persona.text
+    # the raw reply itself ends at a sentence and calls the viewer neither he nor she
+    raw = json.loads(persona.raw_text or "")["persona"]
+    assert raw.startswith("This viewer") and raw.rstrip()[-1] in ".!?", raw
+    assert not _GENDERED.search(raw), raw
+
+
+def test_korean_persona_with_the_real_model(best_model_name: str) -> None:
+    require_llama_cpp()
+    path = locate_gguf(best_model_name, Settings(llm_backend="none").cache_dir)
+    backend = LlamaCppBackend(path, n_threads=1, n_ctx=4096, seed=42, model_name=best_model_name)
+    profile = UserProfile("민지", 29, "unspecified", "반전 있는 스릴러와 범죄 영화", "ko")
+    persona = write_persona(backend, profile, HISTORY, timeout_s=300)
+    print("persona:", persona)
+    raw = json.loads(persona.raw_text or "")["persona"]
+    assert raw.startswith("이 관객은") and re.search(r"[다요][.!?]$", raw), raw
+    assert not re.search(r"그녀|(?<![가-힣])그(는|가|의|를|에게)", raw), raw
 
 
 def test_korean_viewer_gets_korean_reasons_from_the_real_model(best_model_name: str) -> None:

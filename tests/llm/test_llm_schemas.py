@@ -8,6 +8,7 @@ import pytest
 
 from cinerec.errors import LLMError
 from cinerec.llm.schemas import (
+    PERSONA_MAX_CHARS,
     REASON_MAX_CHARS,
     PersonaOut,
     RerankOut,
@@ -21,7 +22,7 @@ def test_persona_schema_is_flat_and_strict() -> None:
     schema = persona_schema()
     assert schema["type"] == "object" and schema["additionalProperties"] is False
     assert schema["required"] == ["persona"]
-    assert schema["properties"]["persona"]["maxLength"] == 400
+    assert schema["properties"]["persona"]["maxLength"] == PERSONA_MAX_CHARS == 600
     assert "$defs" not in json.dumps(schema) and "description" not in schema
 
 
@@ -47,7 +48,7 @@ def test_parse_is_lenient_where_safe() -> None:
     )
     assert reply.items[0].fit == 100
     assert len(reply.items[0].reason) == REASON_MAX_CHARS
-    assert parse_reply('{"persona": "' + "y" * 900 + '"}', PersonaOut).persona == "y" * 400
+    assert parse_reply('{"persona": "' + "y" * 900 + '"}', PersonaOut).persona == "y" * 600
 
 
 def test_reply_cut_at_max_tokens_keeps_complete_items() -> None:

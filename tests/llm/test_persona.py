@@ -179,8 +179,9 @@ def test_pronouns_follow_the_profile_or_none_are_used(
     assert not result.fallback
     assert result.text.count(".") == kept
     assert not any(w in result.text.split() for w in ("He", "그는") if gender != "male")
+    # the prompt asks for no gendered pronoun at all, whatever the profile says
     rule = fake_backend.calls[0].messages[0].content
-    assert ("never use" in rule) == (gender not in ("female", "male"))
+    assert "never use" in rule and ("그녀" in rule if language == "ko" else "she" in rule)
 
 
 def test_persona_ends_at_a_sentence_without_tags_or_brackets(fake_backend: FakeBackend) -> None:
@@ -202,3 +203,18 @@ def test_the_persona_grammar_asks_for_more_than_a_name() -> None:
     from cinerec.llm.persona import PERSONA_MIN_CHARS, _schema
 
     assert _schema()["properties"]["persona"]["minLength"] == PERSONA_MIN_CHARS >= 40
+
+
+@pytest.mark.parametrize("language", ["en", "ko"])
+def test_the_request_carries_the_languages_pattern_and_room_to_close_it(
+    fake_backend: FakeBackend, language: str
+) -> None:
+    from cinerec.llm.persona_pattern import persona_max_tokens, persona_pattern
+
+    fake_backend.queue(reply("This viewer likes tense crime dramas. They enjoy thrillers."))
+    write_persona(fake_backend, UserProfile("Minji", 29, "female", "crime", language), HISTORY)
+    call = fake_backend.calls[0]
+    assert call.schema is not None
+    assert call.schema["properties"]["persona"]["pattern"] == persona_pattern(language)
+    assert call.max_tokens == persona_max_tokens(language)
+    assert ("이 관객은" if language == "ko" else '"This viewer"') in call.messages[0].content

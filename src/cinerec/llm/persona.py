@@ -20,6 +20,7 @@ from cinerec.errors import LLMError
 from cinerec.llm.backends.base import LLMBackend, Message, guarded
 from cinerec.llm.facts import check_text, false_sentences, split_sentences
 from cinerec.llm.grounding import end_at_sentence, ground_text, sanitize_user_text
+from cinerec.llm.persona_pattern import persona_max_tokens, persona_pattern
 from cinerec.llm.schemas import PERSONA_MAX_CHARS, PersonaOut, parse_reply, persona_schema
 from cinerec.llm.templates import render
 from cinerec.text.lang import GENRES_KO, HANGUL_LETTER, LANGUAGES, OTHER_CJK, language_or_default
@@ -166,7 +167,12 @@ def language_ok(text: str, language: str, *, min_hangul: int = 10) -> bool:
 def persona_messages(
     profile: UserProfile, history: Sequence[Movie], *, max_taste_chars: int = 500
 ) -> list[Message]:
-    """The system and user messages asking for a persona; only profile and history facts."""
+    """The system and user messages asking for a persona; only profile and history facts.
+
+    The name and gender stay out: the persona is about "this viewer" and uses no gendered word.
+    Given the gender, Qwen 1.5B wrote it anyway ("a femaleAGER 31", glued where the grammar
+    forbids "female"); given the name, it guessed one ("a 68-year-old man" for an unspecified
+    Noah) and Qwen 0.5B repeated the name in loops ("서연은 서연이 좋아하는 ...")."""
     language = language_or_default(profile.language)
     recent = list(history)[-MAX_HISTORY:]
     lines = []
@@ -175,15 +181,15 @@ def persona_messages(
         lines.append(f"- {m.display_title}" + (f": {', '.join(genres).lower()}" if genres else ""))
     user = render(
         "persona_user",
-        name=sanitize_user_text(profile.name, 40) or "unknown",
         age=profile.age if profile.age else "unknown",
-        gender=sanitize_user_text(profile.gender or "", 20) or "unknown",
         taste=sanitize_user_text(profile.taste, max_taste_chars) or "(none given)",
         history="\n".join(lines) or "(none yet)",
         top_genres=", ".join(top_genres(history)) or "(none yet)",
     )
     system = render(
-        "persona_system", language_name=LANGUAGES[language], pronoun_rule=pronoun_rule(profile)
+        "persona_system",
+        language_name=LANGUAGES[language],
+        pronoun_rule=pronoun_rule(profile),
     )
     return [Message("system", system), Message("user", user)]
 
@@ -195,17 +201,17 @@ def viewer_gender(profile: UserProfile) -> str | None:
 
 
 def pronoun_rule(profile: UserProfile) -> str:
-    """The persona prompt's pronoun rule: the profile's gender, or none at all."""
-    gender = viewer_gender(profile)
+    """The persona prompt's pronoun rule: no gendered pronoun for anyone, so none can contradict
+    the profile (the grammar of :mod:`cinerec.llm.persona_pattern` forbids them too)."""
     if profile.language == "ko":
-        if gender is None:
-            return "Refer to the viewer by name or as 이 관객; never use 그 or 그녀."
-        return "Refer to the viewer by name; " + (
-            "그녀 may be used." if gender == "female" else "그 may be used."
+        return (
+            "Start with 이 관객은 and call the viewer only 이 관객; never use 그, 그는, 그녀 "
+            "or words for the viewer's gender, whatever the profile says."
         )
-    if gender is None:
-        return "Refer to the viewer by name or as they; never use he, she, his or her."
-    return "Refer to the viewer by name or as " + ("she/her." if gender == "female" else "he/him.")
+    return (
+        'Start with "This viewer" and call the viewer only "this viewer" or "they"; never use '
+        "he, she, him, his or her, whatever the profile says."
+    )
 
 
 _BRACKETED = re.compile(r"\s*[\[{][^\[\]{}\n]{0,120}[\]}]")
@@ -268,12 +274,15 @@ def repair_persona(
 PERSONA_MIN_CHARS = 40
 
 
-def _schema() -> dict[str, Any]:
-    """The persona's JSON schema with a floor on its length: left free, Qwen 0.5B answered
-    ``{"persona": "Viewer"}`` (the profile's name) for every page of
-    ``benchmarks/results/words_0.5b.md``."""
+def _schema(language: str = "en") -> dict[str, Any]:
+    """The persona's JSON schema: a floor on its length (left free, Qwen 0.5B answered
+    ``{"persona": "Viewer"}`` for every page of ``benchmarks/results/words_0.5b.md``) and the
+    :func:`~cinerec.llm.persona_pattern.persona_pattern` of the viewer's language (whole
+    sentences, bounded length, no gendered words or tags), which grammar backends enforce."""
     schema = persona_schema()
-    schema["properties"]["persona"]["minLength"] = PERSONA_MIN_CHARS
+    prop = schema["properties"]["persona"]
+    prop["minLength"] = PERSONA_MIN_CHARS
+    prop["pattern"] = persona_pattern(language_or_default(language))
     return schema
 
 
@@ -324,8 +333,8 @@ def write_persona(
         with guarded(backend, "persona"):
             completion = backend.complete(
                 messages,
-                schema=_schema() if backend.supports_schema else None,
-                max_tokens=320 if language == "ko" else 200,
+                schema=_schema(language) if backend.supports_schema else None,
+                max_tokens=persona_max_tokens(language),
                 temperature=0.0,
                 timeout_s=timeout_s,
             )

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from cinerec.errors import LLMError
 
-PERSONA_MAX_CHARS = 400
+PERSONA_MAX_CHARS = 600  # room for the 64 words the persona grammar allows (llm.persona_pattern)
 REASON_MAX_CHARS = 120
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
