@@ -218,3 +218,19 @@ def test_the_request_carries_the_languages_pattern_and_room_to_close_it(
     assert call.schema["properties"]["persona"]["pattern"] == persona_pattern(language)
     assert call.max_tokens == persona_max_tokens(language)
     assert ("이 관객은" if language == "ko" else '"This viewer"') in call.messages[0].content
+
+
+def test_run_together_and_repeated_sentences_are_dropped(fake_backend: FakeBackend) -> None:
+    # What the 64-word grammar made the 1.5B write at its word budget, and the 0.5B's loops.
+    text = (
+        "This viewer enjoys tense crime dramas like Heat. This viewer enjoys tense crime dramas "
+        "like Heat. This viewer also watched Memento, withaddActionDra."
+    )
+    fake_backend.queue(reply(text))
+    result = write_persona(fake_backend, PROFILE, HISTORY)
+    assert result.text == "This viewer enjoys tense crime dramas like Heat."
+    assert any(r.startswith("removed run-together") for r in result.repairs)
+    # A joined word that is a known name is not a run-together word.
+    fine = "This viewer enjoys tense crime dramas like Heat with Al Pacino, as in Memento."
+    fake_backend.queue(reply(fine))
+    assert write_persona(fake_backend, PROFILE, HISTORY).text == fine

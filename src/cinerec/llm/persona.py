@@ -215,6 +215,35 @@ def pronoun_rule(profile: UserProfile) -> str:
 
 
 _BRACKETED = re.compile(r"\s*[\[{][^\[\]{}\n]{0,120}[\]}]")
+_JOINED = re.compile(r"[a-z][A-Z]")
+_LATIN_WORD = re.compile(r"[A-Za-z']+")
+
+
+def _whole_sentences(text: str, known: Sequence[str]) -> str:
+    """``text`` without its sentences that run words together ("withaddActionDra", "aWoman":
+    what a small model writes when the grammar stops a word or the word budget runs out),
+    unless the joined word belongs to a known name or title ("McAvoy", "DiCaprio"), and without
+    a sentence that repeats an earlier one word for word (a small model's loop).
+
+    >>> _whole_sentences("This viewer likes heists. This viewer likes heists. It is aWoman.", [])
+    'This viewer likes heists.'
+    >>> _whole_sentences("This viewer likes James McAvoy.", ["James McAvoy"])
+    'This viewer likes James McAvoy.'
+    """
+    known_text = " ".join(known)
+    kept: list[str] = []
+    seen: set[str] = set()
+    sentences = split_sentences(text)
+    for sentence in sentences:
+        key = " ".join(sentence.split()).casefold()
+        joined = [
+            w for w in _LATIN_WORD.findall(sentence) if _JOINED.search(w) and w not in known_text
+        ]
+        if joined or key in seen:
+            continue
+        seen.add(key)
+        kept.append(sentence)
+    return text if len(kept) == len(sentences) else " ".join(kept)
 
 
 def repair_persona(
@@ -246,6 +275,10 @@ def repair_persona(
     if ended != text:
         repairs += (f"cut end: {text!r} -> {ended!r}",)
         text = ended
+    kept = _whole_sentences(text, [*_names(profile, history), *(m.title for m in history)])
+    if kept != text:
+        repairs += (f"removed run-together or repeated sentences: {text!r} -> {kept!r}",)
+        text = kept
     checked = check_text(
         text,
         subject=None,
