@@ -105,17 +105,21 @@ class ClaimCatalog:
         return found
 
     def named_movies(self, text: str) -> tuple[list[int], list[str]]:
-        """Movie ids the text names (citations, then ``Title (Year)`` pairs) and problems."""
-        ids: list[int] = []
+        """Movie ids the text names (citations and ``Title (Year)`` pairs), in the order the
+        text names them (a comparison's answer is read by which movie comes first), and
+        problems."""
+        found: list[tuple[int, int]] = []  # (position in the text, movie id)
         problems: list[str] = []
-        for cited in CITE.findall(text):
-            movie_id = int(cited)
+        for cited in CITE.finditer(text):
+            movie_id = int(cited.group(1))
             if movie_id not in self.movies:
                 problems.append(f"[#{movie_id}] is not a catalog movie")
             else:
-                ids.append(movie_id)
-        plain = CITE.sub(" | ", text)
-        for raw_title, year in TITLE_YEAR.findall(plain):
+                found.append((cited.start(), movie_id))
+        # Same length as the text, so a pair's position is its position in the text.
+        plain = CITE.sub(lambda m: " | ".ljust(len(m.group(0))), text)
+        for pair in TITLE_YEAR.finditer(plain):
+            raw_title, year = pair.group(1), pair.group(2)
             key = norm(raw_title)
             hits = []
             words = key.split()
@@ -127,13 +131,14 @@ class ClaimCatalog:
                 if hits:
                     break
             if hits:
-                ids.append(hits[0])
+                found.append((pair.start(), hits[0]))
         for m in re.finditer(r"([^\[\]\n]{1,100}?)\s*\((\d{4})\)\s*\[#(\d+)\]", text):
             movie = self.movies.get(int(m.group(3)))
             if movie is not None and movie.year != int(m.group(2)):
                 problems.append(
                     f"[#{movie.movie_id}] is {movie.title} ({movie.year}), not {m.group(2)}"
                 )
+        ids = [movie_id for _, movie_id in sorted(found, key=lambda f: f[0])]
         return list(dict.fromkeys(ids)), problems
 
 

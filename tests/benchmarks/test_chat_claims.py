@@ -36,6 +36,17 @@ def test_guesses_wrong_ids_and_wrong_years_are_flagged() -> None:
     assert not says_unknown("Heat (1995) [#6] was directed by Michael Mann.")
 
 
+def test_named_movies_come_in_the_order_the_text_names_them() -> None:
+    # A raw comparison whose winner has no citation: before, cited movies came first, so the
+    # correct "Heat (1995) is older" read as naming Inception first.
+    text = "Heat (1995) is older: it came out in 1995, and Inception (2010) [#79132] in 2010."
+    assert CAT.named_movies(text) == ([6, 79132], [])
+    assert CAT.named_movies("Inception (2010) [#79132] is newer than Heat (1995) [#6].")[0] == [
+        79132,
+        6,
+    ]
+
+
 def test_the_checker_imports_nothing_from_the_products_grounding() -> None:
     path = Path(__file__).resolve().parents[2] / "benchmarks" / "checks" / "chat_claims.py"
     code = f"import runpy, sys; runpy.run_path({str(path)!r}); print(sorted(m for m in sys.modules if m.startswith('cinerec')))"  # noqa: E501
