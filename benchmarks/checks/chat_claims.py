@@ -104,6 +104,18 @@ class ClaimCatalog:
                         taken[j] = True
         return found
 
+    def titled_in_both(self, first: str, second: str) -> list[int]:
+        """Ids of catalog movies whose title (two words or more, or one of 5+ letters) both
+        texts name as whole words, with or without a year."""
+        a = f" {norm(HANGUL_RUN.sub(' ', first))} "
+        b = f" {norm(HANGUL_RUN.sub(' ', second))} "
+        return [
+            movie_id
+            for key, movie_ids in self.by_title.items()
+            if (" " in key or len(key) >= 5) and f" {key} " in a and f" {key} " in b
+            for movie_id in movie_ids
+        ]
+
     def named_movies(self, text: str) -> tuple[list[int], list[str]]:
         """Movie ids the text names (citations and ``Title (Year)`` pairs), in the order the
         text names them (a comparison's answer is read by which movie comes first), and
@@ -176,6 +188,9 @@ def false_claims(catalog: ClaimCatalog, answer: str, *, asked: str) -> list[str]
                 for i in strangers
             ]
     years = {catalog.movies[i].year for i in ids} | {int(y) for y in YEAR.findall(asked)}
+    # "In what year was Galaxy Quest released?" -> "Galaxy Quest was released in 1999": a title
+    # both the question and the answer name, without its year, names that movie too.
+    years |= {catalog.movies[i].year for i in catalog.titled_in_both(asked, answer)}
     plain = CITE.sub(" ", answer)
     for year in YEAR.findall(plain):
         if int(year) not in years and not _decade_word(plain, year):

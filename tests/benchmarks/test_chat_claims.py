@@ -47,6 +47,18 @@ def test_named_movies_come_in_the_order_the_text_names_them() -> None:
     ]
 
 
+def test_a_year_for_the_asked_title_without_its_year_is_checked_against_it() -> None:
+    asked = "In what year was Memento released?"
+    assert false_claims(CAT, "Memento was released in 2000.", asked=asked) == []
+    assert (
+        false_claims(CAT, "Memento은(는) 2000년에 개봉했습니다.", asked="Memento은(는) 몇 년에?")
+        == []
+    )
+    assert false_claims(CAT, "Memento was released in 2001.", asked=asked) == [
+        "2001 is no named movie's year"
+    ]
+
+
 def test_the_checker_imports_nothing_from_the_products_grounding() -> None:
     path = Path(__file__).resolve().parents[2] / "benchmarks" / "checks" / "chat_claims.py"
     code = f"import runpy, sys; runpy.run_path({str(path)!r}); print(sorted(m for m in sys.modules if m.startswith('cinerec')))"  # noqa: E501

@@ -74,3 +74,20 @@ def test_credit_stingers_are_no_theme_even_when_shared() -> None:
     card = Movie(1, "Up", 2009, ("Animation",), keywords=("aftercreditsstinger", "balloon"))
     seen = Movie(2, "Cars", 2006, ("Comedy",), keywords=("aftercreditsstinger",))
     assert [f.value for f in build_evidence(card, [seen]).facts] == ["balloon", "2009"]
+
+
+def test_a_person_is_shared_only_in_the_same_role() -> None:
+    # The words run's evidence sentence "Directed by Tim Robbins, like Code 46, which you
+    # watched." was false: he acts in Code 46.
+    card = Movie(1, "Dead Man Walking", 1995, ("Crime", "Drama"), director="Tim Robbins")
+    seen = Movie(2, "Code 46", 2003, ("Sci-Fi",), director="Michael Winterbottom",
+                 cast=("Tim Robbins", "Samantha Morton"))  # fmt: skip
+    evidence = build_evidence(card, [seen])
+    assert not [f for f in evidence.facts if f.value == "Tim Robbins"]
+    text = evidence_reason(evidence, "en")
+    assert "Tim Robbins" not in text
+    both = Movie(3, "Bob Roberts", 1992, ("Comedy",), director="Tim Robbins")
+    shared = build_evidence(card, [seen, both])
+    assert [(f.kind, f.value, f.watched) for f in shared.facts][:1] == [
+        ("director", "Tim Robbins", ("Bob Roberts",))
+    ]

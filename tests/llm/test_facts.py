@@ -167,6 +167,15 @@ def test_a_movie_cited_as_watched_must_be_ticked_and_years_belong_to_the_card() 
     assert ("genre", "Thriller", False) in line
 
 
+def test_a_citation_id_is_no_year() -> None:
+    # The chat showed "Gremlins [#2003]은(는) 1984년에 개봉했습니다." and the checker read 2003.
+    gremlins = Movie(2003, "Gremlins", 1984, ("Comedy", "Horror"))
+    claims = verdicts(
+        "Gremlins [#2003]은(는) 1984년에 개봉했습니다.", subject=gremlins, language="ko"
+    )
+    assert [c for c in claims if c[0] == "year"] == [("year", "1984", True)]
+
+
 def test_arguing_against_in_korean_and_gender_words_inside_titles() -> None:
     for text in (
         "1989년 작품으로서 보지 말 수 있습니다.",

@@ -140,7 +140,8 @@ def build_evidence(
 
     facts: list[Fact] = []
     for name, role in _people(movie):
-        titles = sharing(lambda m, n=name: n in {p for p, _ in _people(m)})
+        # In the same role: "directed by Tim Robbins, like Code 46" was false (he acts in it).
+        titles = sharing(lambda m, person=(name, role): person in _people(m))
         if titles:
             facts.append(Fact(role, name, titles))
     genres = [g for g in movie.genres if g not in NON_TASTE_GENRES and g not in disliked]

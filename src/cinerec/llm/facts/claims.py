@@ -79,7 +79,7 @@ _ROLE_KO = (
     ("cast", re.compile(rf"({_NAME})(?:이|가|의|와|과)? ?(?:주연|출연)")),
     ("cast", re.compile(rf"(?:주연|출연)(?:한|하는|의|배우)? ({_NAME})")),
 )
-_YEAR = re.compile(r"(?<![\d])((?:18|19|20)\d{2})(?:년)?(?![\d]|s\b|'s|년대)")
+_YEAR = re.compile(r"(?<![\d#])((?:18|19|20)\d{2})(?:년)?(?![\d]|s\b|'s|년대)")
 # Words before a genre that make it the viewer's taste, not a movie's genre.
 _CUE_BEFORE_EN = re.compile(
     r"\b(?:taste|tastes|fan|fans|love|loves|lover|lovers|like|likes|enjoy|enjoys|prefer|"
