@@ -49,6 +49,19 @@ def test_follow_ups_resolve_from_the_stored_state(retriever: CatalogRetriever) -
     assert understand("and what else did he direct?", retriever=retriever).kind == "open"
 
 
+def test_a_new_list_of_its_own_does_not_inherit_the_last_person(
+    retriever: CatalogRetriever,
+) -> None:
+    # Seen on the Korean chat page: after two questions about Nolan, "2000년대 로맨스 영화
+    # 알려줘" answered "no 2000s romance by or with Christopher Nolan".
+    after = ChatState(movie_ids=(1,), person="Christopher Nolan", role="director")
+    for question in ("2000년대 로맨스 영화 알려줘", "list some comedies from the 90s"):
+        q = understand(question, retriever=retriever, state=after)
+        assert q.kind == "list" and q.person is None and not q.follow_up, (question, q)
+    # A list that says nothing new still goes on about him.
+    assert understand("what else?", retriever=retriever, state=after).person == "Christopher Nolan"
+
+
 def test_comparisons_and_what_the_catalog_cannot_know(retriever: CatalogRetriever) -> None:
     q = understand("Which is older, The Departed or Memento?", retriever=retriever)
     assert (q.kind, q.order, {m.movie_id for m in q.movies}) == ("compare", "older", {9, 1})

@@ -205,6 +205,12 @@ def _genre(text: str) -> str | None:
     return GENRE_WORDS[match.group(0).casefold()] if match else None
 
 
+def _self_contained(question: str, asked: str) -> bool:
+    """A list question that says what it lists by itself (a genre or years): it starts anew
+    rather than going on about the conversation's last person."""
+    return _genre(asked) is not None or _years(question) != (None, None)
+
+
 def _mask(text: str, phrases: list[str]) -> str:
     """``text`` without the phrases (folded): "Star Wars" asks nothing about stars."""
     folded = fold(text)
@@ -345,7 +351,11 @@ def understand(
         elif MOVIE_REF.search(asked) and state.movie_ids:
             movies = [known[i] for i in state.movie_ids[:1] if i in known]
             follow = bool(movies)
-        elif (LIST.search(asked) or ELSE.search(asked)) and state.person:
+        elif state.person and (
+            ELSE.search(asked) or (LIST.search(asked) and not _self_contained(question, asked))
+        ):
+            # "what else?" and "list them" go on about the last person; "2000년대 로맨스 영화
+            # 알려줘" after a question about Nolan is a new list of its own, not Nolan's.
             people, follow = [state.person], True
 
     order: Order | None = None
