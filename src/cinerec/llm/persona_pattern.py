@@ -23,6 +23,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from cinerec.text.lang import FIRST_SYLLABLE, LAST_SYLLABLE
+
 # Words a persona never uses, whatever the profile says: the viewer is "this viewer" (or
 # "they"), never he or she, so a pronoun can never contradict the profile. Matched whole-word,
 # ASCII case-insensitively. A trailing "*" forbids every word that starts with the stem: kept
@@ -61,7 +63,7 @@ FORBIDDEN_WORDS: tuple[str, ...] = (
 
 _LATIN = ((ord("0"), ord("9")), (ord("A"), ord("Z")), (ord("a"), ord("z")), (0xC0, 0xD6))
 _LATIN += ((0xD8, 0xF6), (0xF8, 0xFF))
-_HANGUL = ((0xAC00, 0xD7A3),)
+_HANGUL = ((ord(FIRST_SYLLABLE), ord(LAST_SYLLABLE)),)
 _LOWER = ((ord("a"), ord("z")), (0xDF, 0xF6), (0xF8, 0xFF))
 MAX_WORD = 16  # letters in one word (longer words split at a hyphen)
 SUBJECT = {"en": "This viewer", "ko": "이 관객은"}
