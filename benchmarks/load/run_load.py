@@ -42,8 +42,14 @@ def _locust(
         "--csv", str(prefix), "--only-summary", "--stop-timeout", "5", "--loglevel", "WARNING",
     ]  # fmt: skip
     env = {**os.environ, "CINEREC_LOAD_MAX_REQUESTS": str(max_requests), "CINEREC_LOAD_WAIT": wait}
-    subprocess.run(command, env=env, check=False, timeout=seconds + 120,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
+    done = subprocess.run(command, env=env, check=False, timeout=seconds + 120,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
+    if not Path(f"{prefix}_stats.csv").exists():
+        tail = done.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["no output"]
+        raise SystemExit(
+            f"locust wrote no statistics ({tail[0]}); it comes with the `load` extra: "
+            "pip install -e '.[load]'"
+        )
 
 
 def _stats(prefix: Path) -> dict[str, Any]:
