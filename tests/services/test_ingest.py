@@ -2,57 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
 import pytest
 
-from cinerec.config import Settings
-from cinerec.data.types import Interactions, Movie
-from cinerec.db import repository as repo
+from cinerec.data.types import Interactions
 from cinerec.recommenders.artifacts import train_artifact
 from cinerec.recommenders.base import TrainingOptions
 from cinerec.services import ingest
 from cinerec.services.platform import FALLBACK_RECOMMENDER, Platform
-
-N_MOVIES, N_USERS = 30, 50
-MakePlatform = Callable[..., Platform]
-
-
-def _ratings(seed: int = 0) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    rows = []
-    for user in range(1, N_USERS + 1):
-        pool = [i for i in range(1, N_MOVIES + 1) if i % 3 == user % 3]
-        for t, item in enumerate(rng.choice(pool, size=7, replace=False)):
-            rows.append((user, int(item), float(rng.integers(3, 6)), 1_000_000 + 60 * t))
-    return pd.DataFrame(rows, columns=["userId", "movieId", "rating", "timestamp"])
+from tests.jobs.conftest import MakePlatform, tiny_platforms, tiny_ratings
 
 
 @pytest.fixture
 def make_platform(tmp_path: Path) -> Iterator[MakePlatform]:
     """Platforms on a tiny ml-latest-small look-alike, catalog already in the database."""
-    data = tmp_path / "data"
-    (data / "ml-latest-small").mkdir(parents=True)
-    _ratings().to_csv(data / "ml-latest-small" / "ratings.csv", index=False)
-    made: list[Platform] = []
-
-    def make(**settings: object) -> Platform:
-        s = Settings(home=tmp_path / "home", data_dir=data, llm_backend="none",
-                     warm_embeddings=False, **settings)  # type: ignore[arg-type]  # fmt: skip
-        platform = Platform(s)
-        platform.migrate()
-        movies = [Movie(movie_id=i, title=f"Film {i}") for i in range(1, N_MOVIES + 1)]
-        with platform.session() as session:
-            repo.upsert_movies(session, movies=movies, popularity={})
-        made.append(platform)
-        return platform
-
-    yield make
-    for platform in made:
-        platform.engine.dispose()
+    with tiny_platforms(tmp_path) as make:
+        yield make
 
 
 def test_slow_recommender_serves_the_fallback_then_swaps_in(make_platform: MakePlatform) -> None:
@@ -90,7 +57,7 @@ def test_artifact_trained_elsewhere_replaces_the_fallback(make_platform: MakePla
     ingest.ensure_ready(platform, progress=False)
     assert platform.recommender[1].name == FALLBACK_RECOMMENDER
     # As if `cinerec train` had run in another process.
-    frame = _ratings().rename(columns={"userId": "user_id", "movieId": "item_id"})
+    frame = tiny_ratings().rename(columns={"userId": "user_id", "movieId": "item_id"})
     small = {"max_len": 8, "hidden": 16, "layers": 1, "heads": 1, "epochs": 2}
     train_artifact("sasrec", Interactions(frame), platform.artifact_dir(), config=small,
                    options=TrainingOptions(threads=1))  # fmt: skip
@@ -118,7 +85,7 @@ def test_failed_background_training_keeps_the_fallback(
 
 def test_no_background_training_for_an_injected_model(make_platform: MakePlatform) -> None:
     base = make_platform(recommender="sasrec")
-    frame = _ratings().rename(columns={"userId": "user_id", "movieId": "item_id"})
+    frame = tiny_ratings().rename(columns={"userId": "user_id", "movieId": "item_id"})
     model, info = train_artifact("ease", Interactions(frame), base.artifact_dir("ease"))
     platform = Platform(base.settings, recommender=(model, info))
     assert ingest.start_background_training(platform) is None
