@@ -38,7 +38,7 @@ from cinerec.llm.chat.grounding import (
     name_key,
     names_of,
 )
-from cinerec.llm.facts import false_facts
+from cinerec.llm.facts import false_facts, split_sentences
 from cinerec.llm.grounding import sanitize_user_text
 from cinerec.llm.templates import render
 from cinerec.text.lang import HANGUL, LANGUAGES
@@ -151,7 +151,7 @@ def keeps_verdict(text: str, winner: int, other: int) -> bool:
     >>> keeps_verdict("Heat (1995) [#6] came out in 1995 and Up (2009) [#7] in 2009.", 6, 7)
     False
     """
-    for sentence in re.split(r"(?<=[.!?])\s+|(?<=다\.)", text):
+    for sentence in split_sentences(text):
         if not _VERDICT_WORD.search(CITATION.sub(" ", sentence)):
             continue
         than = [int(i) for i in _THAN_CITED.findall(sentence)]
