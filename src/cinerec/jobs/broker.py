@@ -3,7 +3,10 @@
 The web process enqueues a message carrying only the job id (the job's name and arguments are
 in the ``jobs`` table); ``cinerec worker`` (:func:`run_worker`) takes messages off the queue and
 runs them with :meth:`JobRunner.run`. A job that raises is retried by Dramatiq's ``Retries``
-(``max_retries``, exponential backoff); a worker killed mid-job never acknowledged its message,
+(``max_retries``, exponential backoff). Between attempts the job shows ``queued`` with its last
+error, as in-process, never ``failed`` for a moment; the jobs table decides when it has run out
+of attempts (a redelivered message counts too), and then the actor raises :class:`JobFailed`,
+which Dramatiq does not retry. A worker killed mid-job never acknowledged its message,
 so the broker hands it to the next worker: RabbitMQ as soon as the connection drops, Redis once
 the dead worker's heartbeat is older than ``job_heartbeat_s``.
 
@@ -22,6 +25,7 @@ import dramatiq
 from dramatiq.broker import Broker
 from dramatiq.brokers.redis import MAINTENANCE_SCALE
 
+from cinerec.db import jobs as store
 from cinerec.errors import ConfigError
 from cinerec.jobs.base import MAX_ATTEMPTS, MAX_BACKOFF_S, MIN_BACKOFF_S, JobRunner, Task
 from cinerec.services.background import lower_thread_priority
@@ -68,6 +72,10 @@ def make_broker(url: str, *, queue: str, heartbeat_s: float) -> Broker:
     )
 
 
+class JobFailed(Exception):
+    """The job ran out of attempts and is stored ``failed``: Dramatiq must not retry it."""
+
+
 class BrokerRunner(JobRunner):
     """Enqueues job ids on a Dramatiq queue; :func:`run_worker` runs them."""
 
@@ -94,12 +102,18 @@ class BrokerRunner(JobRunner):
             queue_name=self.queue,
             priority=0,
             options={"max_retries": max_retries, "min_backoff": int(MIN_BACKOFF_S * 1000),
-                     "max_backoff": int(MAX_BACKOFF_S * 1000), "time_limit": TIME_LIMIT_MS},
+                     "max_backoff": int(MAX_BACKOFF_S * 1000), "time_limit": TIME_LIMIT_MS,
+                     "throws": (JobFailed,)},
         )  # fmt: skip
 
     def _perform(self, job_id: int) -> None:
         lower_thread_priority(10)
-        self.run(job_id)
+        try:
+            self.run(job_id, retry=True)
+        except Exception as exc:
+            if self.get(job_id).state == store.FAILED:  # out of attempts: stored failed, no retry
+                raise JobFailed(f"job {job_id} failed after its last attempt: {exc}") from exc
+            raise  # stored queued with its error; Dramatiq's Retries sends it again
 
     def _dispatch(self, job_id: int) -> None:
         self.actor.send(job_id)

@@ -1,0 +1,97 @@
+"""Dramatiq retries on the real brokers: between attempts a job shows ``queued`` with its last
+error (as in-process), never ``failed`` for a moment; after its last attempt it is ``failed`` and
+Dramatiq sends it no more."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from cinerec.jobs.broker import BrokerRunner, JobFailed
+from cinerec.services.platform import Platform
+from tests.jobs.conftest import MakePlatform
+
+
+def _flaky(fails: int) -> tuple[dict[str, Any], list[int]]:
+    """A task that raises on its first ``fails`` runs, then succeeds, and its runs so far."""
+    runs: list[int] = []
+    lock = threading.Lock()
+
+    def task(platform: Platform, args: dict[str, Any]) -> dict[str, Any]:
+        with lock:
+            runs.append(len(runs) + 1)
+            if len(runs) <= fails:
+                raise RuntimeError(f"run {len(runs)} fails")
+        return {"runs": len(runs)}
+
+    return {"flaky": task}, runs
+
+
+def _watch(runner: BrokerRunner, job_id: int, until: Callable[[], bool], timeout_s: float) -> set:
+    """Every (state, has error) the jobs table shows until ``until()``, polled every 20 ms."""
+    seen: set[tuple[str, bool]] = set()
+    deadline = time.monotonic() + timeout_s
+    while not until():
+        assert time.monotonic() < deadline, f"job {job_id} still {runner.get(job_id).state}"
+        view = runner.get(job_id)
+        seen.add((view.state, view.job.error is not None))
+        time.sleep(0.02)
+    return seen
+
+
+@pytest.fixture
+def make_runner(
+    broker_url: tuple[str, str], make_platform: MakePlatform
+) -> Callable[[dict[str, Any]], BrokerRunner]:
+    url, queue = broker_url
+    made: list[tuple[BrokerRunner, Any]] = []
+
+    def make(tasks: dict[str, Any]) -> BrokerRunner:
+        platform = make_platform(broker_url=url, job_queue=queue, job_heartbeat_s=2)
+        runner = BrokerRunner(platform, tasks, max_retries=2)
+        made.append((runner, runner.worker(threads=1)))
+        return runner
+
+    yield make
+    for runner, worker in made:
+        worker.stop(timeout=10_000)
+        runner.close()
+
+
+def test_a_job_waiting_for_its_retry_shows_queued_then_done(make_runner) -> None:
+    tasks, runs = _flaky(fails=1)
+    runner = make_runner(tasks)
+    job_id = runner.enqueue("flaky")
+    seen = _watch(runner, job_id, lambda: runner.get(job_id).finished, timeout_s=60)
+    view = runner.get(job_id)
+    assert view.state == "done" and view.job.result == {"runs": 2} and runs == [1, 2]
+    assert ("queued", True) in seen  # the wait for the retry, with the first run's error
+    assert not any(state == "failed" for state, _ in seen)
+
+
+def test_a_job_out_of_attempts_is_failed_and_not_sent_again(make_runner) -> None:
+    tasks, runs = _flaky(fails=99)
+    runner = make_runner(tasks)
+    job_id = runner.enqueue("flaky")
+    seen = _watch(runner, job_id, lambda: runner.get(job_id).finished, timeout_s=60)
+    assert not any(state == "failed" for state, _ in seen)  # failed only at the end
+    view = runner.get(job_id)
+    assert view.state == "failed" and view.job.error == "RuntimeError: run 3 fails"
+    assert runs == [1, 2, 3] and view.job.attempts == 3
+
+
+def test_the_actor_tells_dramatiq_not_to_retry_a_failed_job(make_platform: MakePlatform) -> None:
+    tasks, runs = _flaky(fails=99)
+    runner = BrokerRunner(make_platform(broker_url="stub://"), tasks, max_retries=1)
+    job_id = runner.enqueue("flaky")  # the stub broker has no worker: run the actor by hand
+    with pytest.raises(RuntimeError, match="run 1 fails"):  # retried by Dramatiq
+        runner._perform(job_id)
+    assert runner.get(job_id).state == "queued"
+    with pytest.raises(JobFailed, match="after its last attempt"):
+        runner._perform(job_id)
+    assert runner.get(job_id).state == "failed"
+    assert JobFailed in runner.actor.options["throws"]
