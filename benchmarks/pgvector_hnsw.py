@@ -19,8 +19,18 @@ process (single client, SQL round trip over the Unix socket included): p50 and p
 (Not ``benchmarks/pgvector.py``: run as a script, that name would shadow the ``pgvector``
 package it imports.)
 
-Usage (about 12 minutes on 2 shared cores with the defaults):
-    python benchmarks/pgvector_hnsw.py --out benchmarks/results/pgvector.json
+While a build runs, a thread reads PostgreSQL's ``pg_stat_progress_create_index`` every
+``--progress-s`` seconds and prints the vectors inserted so far, the rate and the load average
+(the samples are kept in the result); with ``--build-timeout-s`` it cancels a build still
+running that long after its data set's write began, and the run records how far the build got
+(``finished: false``) instead of failing. Server notices (such as pgvector's "hnsw graph no
+longer fits into maintenance_work_mem") are kept with each data set. The result files are
+rewritten after each data set, so a stopped run keeps the data sets it finished.
+
+Usage (the 100k runs take about 12 minutes on 2 shared cores; the 1M run is separate):
+    python benchmarks/pgvector_hnsw.py --big-n 0 --out benchmarks/results/pgvector.json
+    python benchmarks/pgvector_hnsw.py --n 0 --big-n 1000000 --workers 1 \
+        --build-memory-mb 4096 --build-timeout-s 3600 --out benchmarks/results/pgvector_1m.json
 """
 
 from __future__ import annotations
@@ -29,8 +39,10 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import sys
 import tempfile
+import threading
 import time
 import warnings
 from datetime import UTC, datetime
@@ -39,7 +51,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks.* as a script
 import numpy as np
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.exc import DBAPIError
 
 from benchmarks.provenance import package_versions, provenance  # noqa: E402
 from cinerec.db.vectors import (
@@ -78,8 +91,103 @@ def exact_top_k(vectors: np.ndarray, queries: np.ndarray, k: int) -> np.ndarray:
     return out
 
 
+PROGRESS_SQL = (
+    "SELECT p.pid, p.phase, p.tuples_done, p.tuples_total FROM pg_stat_progress_create_index p "
+    "JOIN pg_database d ON d.oid = p.datid WHERE d.datname = current_database()"
+)
+
+
+class BuildMonitor(threading.Thread):
+    """Samples the running CREATE INDEX of this database; cancels it past ``deadline``.
+
+    Each sample is ``{"t_s", "phase", "tuples_done", "load_1m"}`` (seconds since the monitor
+    started; ``tuples_done`` as pgvector reports it to the leader). Use as a context manager
+    around the write and build; ``cancelled`` says whether it cancelled the build.
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        interval_s: float,
+        timeout_s: float | None = None,
+        label: str = "build",
+    ) -> None:
+        super().__init__(daemon=True)
+        self.engine = engine
+        self.interval_s = interval_s
+        self.timeout_s = timeout_s
+        self.label = label
+        self.samples: list[dict[str, Any]] = []
+        self.cancelled = False
+        self._stop_event = threading.Event()
+        self._started_at = time.perf_counter()
+
+    def __enter__(self) -> BuildMonitor:
+        self._started_at = time.perf_counter()
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop_event.set()
+        self.join()
+
+    def run(self) -> None:
+        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            while not self._stop_event.wait(self.interval_s):
+                elapsed = time.perf_counter() - self._started_at
+                building = conn.execute(text(PROGRESS_SQL)).all()
+                for pid, phase, done, _total in building:
+                    self.samples.append(
+                        {
+                            "t_s": round(elapsed, 1),
+                            "phase": phase,
+                            "tuples_done": int(done),
+                            "load_1m": load_average(),
+                        }
+                    )
+                    print(f"[{self.label}] {progress_line(self.samples)}", flush=True)
+                    if self.timeout_s is not None and elapsed > self.timeout_s:
+                        conn.execute(text("SELECT pg_cancel_backend(:pid)"), {"pid": pid})
+                        self.cancelled = True
+                        self._stop_event.set()
+
+
+def progress_line(samples: list[dict[str, Any]]) -> str:
+    """``"<t> s: <done> vectors (<rate>/s since the last sample), load <l>"`` for the last one."""
+    last = samples[-1]
+    line = f"{last['t_s']:.0f} s: {last['tuples_done']:,} vectors ({last['phase']})"
+    if len(samples) > 1 and last["t_s"] > samples[-2]["t_s"]:
+        rate = (last["tuples_done"] - samples[-2]["tuples_done"]) / (
+            last["t_s"] - samples[-2]["t_s"]
+        )
+        line += f", {rate:,.0f}/s since {samples[-2]['t_s']:.0f} s"
+    return line + f", load {last['load_1m']}"
+
+
+def unfinished_row(kind: str, n: int, dim: int, samples: list[dict[str, Any]]) -> dict:
+    """The record of a build stopped by the time bound: how far it got and how fast."""
+    loading = [s for s in samples if s["tuples_done"] > 0]
+    row: dict[str, Any] = {"data": kind, "n": n, "dim": dim, "finished": False}
+    if loading:
+        first, last = loading[0], loading[-1]
+        row["stopped_at_s"] = last["t_s"]
+        row["vectors_inserted"] = last["tuples_done"]
+        if last["t_s"] > first["t_s"]:
+            row["build_vectors_per_s"] = round(
+                (last["tuples_done"] - first["tuples_done"]) / (last["t_s"] - first["t_s"])
+            )
+    return row
+
+
+def load_average() -> float:
+    """The 1-minute load average, rounded."""
+    return round(os.getloadavg()[0], 2)
+
+
 def measure(index: PgVectorIndex, queries: np.ndarray, truth: np.ndarray, ef: int) -> dict:
-    """Recall@10 and per-call latency at one ``ef_search``."""
+    """Recall@10 and per-call latency at one ``ef_search`` (and the load average around it)."""
+    load_before = load_average()
     index.ef_search = ef
     for q in queries[:50]:  # warm the connection pool and the index pages
         index.search(q, 10)
@@ -95,42 +203,78 @@ def measure(index: PgVectorIndex, queries: np.ndarray, truth: np.ndarray, ef: in
     return {
         "ef_search": ef,
         "recall_at_10": round(float(r.mean()), 4),
-        "recall_ci95": [round(float(r.mean() - half), 4), round(float(r.mean() + half), 4)],
+        "recall_ci95": [
+            round(float(max(r.mean() - half, 0.0)), 4),
+            round(float(min(r.mean() + half, 1.0)), 4),
+        ],
         "latency_ms_p50": round(float(np.percentile(ms, 50)), 2),
         "latency_ms_p99": round(float(np.percentile(ms, 99)), 2),
         "latency_ms_max": round(float(ms.max()), 2),
+        "load_1m": [load_before, load_average()],
     }
 
 
 def run_one(
-    engine: Engine, kind: str, n: int, dim: int, args: argparse.Namespace, efs: list[int]
+    engine: Engine,
+    kind: str,
+    n: int,
+    dim: int,
+    args: argparse.Namespace,
+    efs: list[int],
+    notices: list[str],
 ) -> dict:
-    """Write, build and query one data set; the model's rows are deleted afterwards."""
+    """Write, build and query one data set; the model's rows are deleted afterwards.
+
+    A build cancelled by ``args.build_timeout_s`` is rolled back (the write with it) and
+    recorded by :func:`unfinished_row`.
+    """
     vectors, queries = make_vectors(kind, n, args.queries, dim, args.seed)
     ids = np.arange(1, n + 1)
     truth = ids[exact_top_k(vectors, queries, 10)]
     model = f"bench-{kind}-{n}-{dim}"
+    label = f"{kind} {n:,} x {dim}"
+    print(f"[{label}] truth computed; writing and building, load {load_average()}", flush=True)
+    seen = len(notices)
     started = time.perf_counter()
-    index = sync_vectors(
-        engine,
-        model=model,
-        ids=ids.tolist(),
-        vectors=vectors,
-        build_workers=args.workers,
-        build_memory_cap_mb=args.build_memory_mb,
+    monitor = BuildMonitor(
+        engine, interval_s=args.progress_s, timeout_s=args.build_timeout_s or None, label=label
     )
+    try:
+        with monitor:
+            index = sync_vectors(
+                engine,
+                model=model,
+                ids=ids.tolist(),
+                vectors=vectors,
+                build_workers=args.workers,
+                build_memory_cap_mb=args.build_memory_mb,
+            )
+    except DBAPIError as exc:
+        if not monitor.cancelled:
+            raise
+        row = unfinished_row(kind, n, dim, monitor.samples)
+        row["stopped_because"] = (
+            f"--build-timeout-s {args.build_timeout_s} ({str(exc.orig).splitlines()[0]})"
+        )
+        row["build_progress"] = monitor.samples
+        row["server_notices"] = notices[seen:]
+        print(json.dumps({k: v for k, v in row.items() if k != "build_progress"}), flush=True)
+        return row
     total = time.perf_counter() - started
     report = index.sync_report
     assert report is not None and report.index_built
     plan = index.plan(queries[0], 10)
+    print(f"[{label}] built in {report.build_seconds:.0f} s; querying", flush=True)
     row: dict[str, Any] = {
         "data": kind,
         "n": n,
         "dim": dim,
+        "finished": True,
         "write_s": round(report.write_seconds, 1),
         "build_s": round(report.build_seconds, 1),
         "sync_total_s": round(total, 1),
         "build_vectors_per_s": round(n / report.build_seconds),
+        "build_load_1m": _load_summary(monitor.samples),
         "plan_uses_hnsw": "Index Scan using ix_movie_vectors_" in plan,
         "by_ef_search": [measure(index, queries, truth, ef) for ef in efs],
     }
@@ -148,8 +292,17 @@ def run_one(
         ).scalars():
             conn.exec_driver_sql(f'DROP INDEX "{name}"')
     conn_vacuum(engine)
-    print(json.dumps(row), flush=True)
+    row["build_progress"] = monitor.samples
+    row["server_notices"] = notices[seen:]
+    print(json.dumps({k: v for k, v in row.items() if k != "build_progress"}), flush=True)
     return row
+
+
+def _load_summary(samples: list[dict[str, Any]]) -> dict[str, float] | None:
+    loads = [s["load_1m"] for s in samples]
+    if not loads:
+        return None
+    return {"min": min(loads), "median": float(np.median(loads)), "max": max(loads)}
 
 
 def conn_vacuum(engine: Engine) -> None:
@@ -164,13 +317,30 @@ def _server(url: str | None, stack: list[Any]) -> Engine:
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")
         import pgserver
-    directory = tempfile.mkdtemp(prefix="cinerec-pgvector-bench-")
-    server = pgserver.get_server(Path(directory) / "data", cleanup_mode="delete")
+    directory = Path(tempfile.mkdtemp(prefix="cinerec-pgvector-bench-"))
+    server = pgserver.get_server(directory / "data", cleanup_mode="delete")
     stack.append(server)
+    stack.append(directory)
     engine = create_engine(server.get_uri().replace("postgresql://", "postgresql+psycopg://", 1))
     with engine.begin() as conn:
         conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS vector")
     return engine
+
+
+def keep_notices(engine: Engine) -> list[str]:
+    """The server notices of every connection ``engine`` opens from now on (a growing list),
+    each also printed as it arrives."""
+    notices: list[str] = []
+
+    def keep(diag: Any) -> None:
+        notices.append(" ".join(p for p in (diag.message_primary, diag.message_detail) if p))
+        print(f"[server notice] {notices[-1]}", flush=True)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.add_notice_handler(keep)
+
+    return notices
 
 
 def to_markdown(result: dict) -> str:
@@ -187,23 +357,44 @@ def to_markdown(result: dict) -> str:
         f"{result['workers']} (leader + workers); {result['queries']} queries, k = 10; latency "
         "is one `PgVectorIndex.search` call from Python (SQL round trip over the Unix socket, "
         "SET LOCAL of ef_search included), single client. Recall@10 is against exact numpy "
-        "search, with a 95% interval over queries.",
+        "search, with a 95% interval over queries. Load is the 1-minute load average "
+        "(build: median of the progress samples; queries: before and after each ef_search).",
         "",
-        "| data | n | dim | write s | build s | build vectors/s | index MB | ef_search "
-        "| recall@10 [95% CI] | p50 ms | p99 ms |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| data | n | dim | write s | build s | build vectors/s | build load | index MB "
+        "| ef_search | recall@10 [95% CI] | p50 ms | p99 ms | query load |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in result["runs"]:
+        load = row.get("build_load_1m")
+        build_load = f"{load['median']:.1f}" if load else "-"
+        if not row.get("finished", True):
+            lines.append(
+                f"| {row['data']} | {row['n']:,} | {row['dim']} | - | stopped at "
+                f"{row.get('stopped_at_s', '-')} s, {row.get('vectors_inserted', 0):,} inserted | "
+                f"{row.get('build_vectors_per_s', '-')} | {build_load} | - | - | - | - | - | - |"
+            )
+            continue
         for m in row["by_ef_search"]:
             ci = m["recall_ci95"]
+            query_load = "-".join(f"{x:.1f}" for x in m.get("load_1m", [])) or "-"
             lines.append(
                 f"| {row['data']} | {row['n']:,} | {row['dim']} | {row['write_s']} | "
-                f"{row['build_s']} | {row['build_vectors_per_s']:,} | {row['index_mb']} | "
-                f"{m['ef_search']} | {m['recall_at_10']:.3f} [{ci[0]:.3f}, {ci[1]:.3f}] | "
-                f"{m['latency_ms_p50']} | {m['latency_ms_p99']} |"
+                f"{row['build_s']} | {row['build_vectors_per_s']:,} | {build_load} | "
+                f"{row['index_mb']} | {m['ef_search']} | "
+                f"{m['recall_at_10']:.3f} [{ci[0]:.3f}, {ci[1]:.3f}] | "
+                f"{m['latency_ms_p50']} | {m['latency_ms_p99']} | {query_load} |"
             )
-    lines += ["", *(f"- {note}" for note in result.get("notes", []))]
+    notices = sorted({n for row in result["runs"] for n in row.get("server_notices", [])})
+    lines += ["", *(f"- Server notice: {n}" for n in notices)]
+    lines += [f"- {note}" for note in result.get("notes", [])]
     return "\n".join(lines) + "\n"
+
+
+def write_result(result: dict, out: Path) -> None:
+    """``out`` (JSON) and the same name with ``.md``."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    out.with_suffix(".md").write_text(to_markdown(result), encoding="utf-8")
 
 
 def main() -> None:
@@ -219,12 +410,20 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=1000)
     parser.add_argument("--workers", type=int, default=1, help="parallel build workers")
     parser.add_argument("--build-memory-mb", type=int, default=BUILD_MEMORY_CAP_MB)
+    parser.add_argument(
+        "--build-timeout-s",
+        type=float,
+        default=0,
+        help="cancel a data set's write + build still running after this long (0: never)",
+    )
+    parser.add_argument("--progress-s", type=float, default=30, help="build progress interval")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/pgvector.json"))
     args = parser.parse_args()
     efs = [int(e) for e in args.ef.split(",")]
     stack: list[Any] = []
     engine = _server(args.url, stack)
+    notices = keep_notices(engine)
     with engine.connect() as conn:
         server = conn.exec_driver_sql("SHOW server_version").scalar()
         extension = conn.exec_driver_sql(
@@ -232,7 +431,13 @@ def main() -> None:
         ).scalar()
         settings = {
             name: conn.exec_driver_sql(f"SHOW {name}").scalar()
-            for name in ("shared_buffers", "max_parallel_maintenance_workers")
+            for name in (
+                "shared_buffers",
+                "max_parallel_maintenance_workers",
+                "max_worker_processes",
+                "max_parallel_workers",
+                "dynamic_shared_memory_type",
+            )
         }
     result: dict[str, Any] = {
         "provenance": (record := provenance()),
@@ -249,23 +454,25 @@ def main() -> None:
         "hnsw": {"m": HNSW_M, "ef_construction": HNSW_EF_CONSTRUCTION},
         "workers": args.workers,
         "build_memory_cap_mb": args.build_memory_mb,
+        "build_timeout_s": args.build_timeout_s or None,
         "queries": args.queries,
         "seed": args.seed,
+        "load_1m_at_start": load_average(),
         "runs": [],
     }
+    sets = [(kind, args.n, args.dim) for kind in args.data.split(",") if args.n]
+    sets += [(kind, args.big_n, args.big_dim) for kind in args.big_data.split(",") if args.big_n]
     try:
-        for kind in args.data.split(",") if args.n else []:
-            result["runs"].append(run_one(engine, kind, args.n, args.dim, args, efs))
-        if args.big_n:
-            for kind in args.big_data.split(","):
-                result["runs"].append(run_one(engine, kind, args.big_n, args.big_dim, args, efs))
+        for kind, n, dim in sets:
+            result["runs"].append(run_one(engine, kind, n, dim, args, efs, notices))
+            write_result(result, args.out)
     finally:
         engine.dispose()
-        for server_handle in stack:
-            server_handle.cleanup()
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    args.out.with_suffix(".md").write_text(to_markdown(result), encoding="utf-8")
+        for item in stack:
+            if isinstance(item, Path):
+                shutil.rmtree(item, ignore_errors=True)
+            else:
+                item.cleanup()
 
 
 if __name__ == "__main__":
