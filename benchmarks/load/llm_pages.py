@@ -33,11 +33,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import httpx
 import numpy as np
@@ -46,6 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # benchmarks.* as 
 
 from benchmarks.load.model_fair_use import prepare_home  # noqa: E402
 from benchmarks.provenance import markdown_header, provenance  # noqa: E402
+from tests.web.servers import cinerec_server  # noqa: E402
 
 TICKS = [2571, 541, 1196, 1198, 260, 1210, 589, 1240, 1200, 1214, 318, 858, 296, 593, 50, 47]
 TASTES = [
@@ -150,39 +149,8 @@ def viewer(base: str, k: int, args: argparse.Namespace, t_end: float) -> dict[st
     return {"viewer": k, "pages": pages, "errors": errors}
 
 
-@contextmanager
-def cinerec_server(home: Path, env: Mapping[str, str], *, wait_s: float) -> Iterator[str]:
-    """``cinerec serve`` on a free 127.0.0.1 port; killed if it does not stop within 10 s (its
-    streams may still wait on the model). Output goes to ``home/server.log``."""
-    from cinerec.llm.server import free_port
-
-    port = free_port()
-    with (home / "server.log").open("w") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "cinerec.cli", "serve", "--port", str(port)],
-            env={**os.environ, "CINEREC_HOME": str(home), **env},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + wait_s
-            while True:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"cinerec serve did not come up; see {home}/server.log")
-                try:
-                    if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    time.sleep(0.5)
-            yield url
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(10)
+def _raise(message: str) -> NoReturn:
+    raise RuntimeError(f"cinerec serve failed: {message}")
 
 
 def _busiest_processes(n: int = 8) -> list[str]:
@@ -235,7 +203,8 @@ def run(args: argparse.Namespace, home: Path) -> dict[str, Any]:
     from cinerec.llm.models import EMBEDDED_MODELS, locate_gguf
     from cinerec.llm.server import SCHEMA_FORMATS, ServerSpec, running_server
 
-    path = locate_gguf(args.model, Settings(llm_backend="none").cache_dir)
+    cache_dir = Settings(llm_backend="none").cache_dir
+    path = locate_gguf(args.model, cache_dir)
     spec = ServerSpec(
         path,
         args.model if args.model in EMBEDDED_MODELS else path.stem,
@@ -245,6 +214,7 @@ def run(args: argparse.Namespace, home: Path) -> dict[str, Any]:
         threads=args.threads,
         runtime=args.runtime,
         binary=args.binary,
+        cache_dir=cache_dir,
     )
     with running_server(spec, timeout_s=300, log_path=home / "model_server.log") as server:
         slots = args.parallel if server.runtime == "llama-server" else 1
@@ -260,7 +230,8 @@ def run(args: argparse.Namespace, home: Path) -> dict[str, Any]:
             "CINEREC_WARM_EMBEDDINGS": "false",
             "CINEREC_REVIEW_SUMMARIES": "false",
         }
-        with cinerec_server(home, env, wait_s=300) as base:
+        # its streams may still wait on the model at the end: killed after 10 s
+        with cinerec_server(home, env, wait_s=300, grace_s=10, fail=_raise) as base:
             load_before = os.getloadavg()
             busy_before = _busiest_processes()
             t0 = time.perf_counter()
