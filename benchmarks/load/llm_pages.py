@@ -159,9 +159,8 @@ def _llama_server_build(binary: str | None) -> dict[str, str] | None:
     if binary is None:
         return None
     try:
-        out = subprocess.run(
-            [binary, "--version"], capture_output=True, text=True, timeout=30
-        ).stdout.strip()
+        done = subprocess.run([binary, "--version"], capture_output=True, text=True, timeout=30)
+        out = (done.stdout + done.stderr).strip()  # llama-server writes it to stderr
     except (OSError, subprocess.SubprocessError):
         out = ""
     stamp = Path(binary).with_name("llama-server.source")
@@ -409,8 +408,10 @@ def main(argv: list[str] | None = None) -> None:
         result["args"]["home"] = "<home>"  # a machine path stays out of the result
     result["provenance"] = provenance(sys.argv if argv is None else ["llm_pages.py", *argv])
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.with_suffix(".json").write_text(json.dumps(result, indent=2))
-    args.out.with_suffix(".md").write_text(markdown(result))
+    # --out names both files without their suffix ("..._1.5b" must not lose its ".5b")
+    base = args.out.with_suffix("") if args.out.suffix in (".json", ".md") else args.out
+    base.with_name(base.name + ".json").write_text(json.dumps(result, indent=2))
+    base.with_name(base.name + ".md").write_text(markdown(result))
     print(markdown(result))
 
 
