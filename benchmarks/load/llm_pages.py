@@ -33,11 +33,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import httpx
 import numpy as np
@@ -46,6 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # benchmarks.* as 
 
 from benchmarks.load.model_fair_use import prepare_home  # noqa: E402
 from benchmarks.provenance import markdown_header, provenance  # noqa: E402
+from tests.web.servers import cinerec_server  # noqa: E402
 
 TICKS = [2571, 541, 1196, 1198, 260, 1210, 589, 1240, 1200, 1214, 318, 858, 296, 593, 50, 47]
 TASTES = [
@@ -150,39 +149,25 @@ def viewer(base: str, k: int, args: argparse.Namespace, t_end: float) -> dict[st
     return {"viewer": k, "pages": pages, "errors": errors}
 
 
-@contextmanager
-def cinerec_server(home: Path, env: Mapping[str, str], *, wait_s: float) -> Iterator[str]:
-    """``cinerec serve`` on a free 127.0.0.1 port; killed if it does not stop within 10 s (its
-    streams may still wait on the model). Output goes to ``home/server.log``."""
-    from cinerec.llm.server import free_port
+def _raise(message: str) -> NoReturn:
+    raise RuntimeError(f"cinerec serve failed: {message}")
 
-    port = free_port()
-    with (home / "server.log").open("w") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "cinerec.cli", "serve", "--port", str(port)],
-            env={**os.environ, "CINEREC_HOME": str(home), **env},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + wait_s
-            while True:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"cinerec serve did not come up; see {home}/server.log")
-                try:
-                    if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    time.sleep(0.5)
-            yield url
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(10)
+
+def _llama_server_build(binary: str | None) -> dict[str, str] | None:
+    """Which llama-server served: its ``--version`` line and, when scripts/build-llama-server.sh
+    built it, the source it was built from (the stamp beside it)."""
+    if binary is None:
+        return None
+    try:
+        done = subprocess.run([binary, "--version"], capture_output=True, text=True, timeout=30)
+        out = (done.stdout + done.stderr).strip()  # llama-server writes it to stderr
+    except (OSError, subprocess.SubprocessError):
+        out = ""
+    stamp = Path(binary).with_name("llama-server.source")
+    return {
+        "version": " ".join(out.splitlines()[:2]),
+        "built_from": stamp.read_text().strip() if stamp.is_file() else "unknown",
+    }
 
 
 def _busiest_processes(n: int = 8) -> list[str]:
@@ -203,12 +188,31 @@ def _pct(values: list[float], q: float) -> float | None:
     return round(float(np.percentile(values, q)), 3) if values else None
 
 
+def _pct_ci(values: list[float], q: float) -> list[float] | None:
+    """Bootstrap 95% interval of the ``q``-th percentile over pages (None under 2 pages)."""
+    from cinerec.evaluation.bootstrap import bootstrap_statistic_ci
+
+    if len(values) < 2:
+        return None
+    data = np.asarray(values, dtype=np.float64)
+    ci = bootstrap_statistic_ci(
+        lambda idx: np.percentile(data[idx], q, axis=1),
+        float(np.percentile(data, q)),
+        len(data),
+        resamples=2000,
+    )
+    return [round(ci.low, 3), round(ci.high, 3)]
+
+
 def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    from cinerec.evaluation.bootstrap import wilson_interval
+
     pages = [p for r in rows for p in r["pages"] if p.get("status") == 200]
     errors = [e for r in rows for e in r["errors"]]
     ranked = [p["ranked_s"] for p in pages]
     first = [p["first_reason_s"] for p in pages if "first_reason_s" in p]
     cards = sum(p.get("cards", 0) for p in pages)
+    arrived = sum(p.get("reasons", 0) for p in pages)
     return {
         "pages": len(pages),
         "errors": len(errors),
@@ -218,13 +222,17 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "ranked_s_max": max(ranked, default=None),
         "pages_ranked_within_target": sum(1 for x in ranked if x <= RANKED_TARGET_S),
         "cards": cards,
-        "reasons_arrived": sum(p.get("reasons", 0) for p in pages),
+        "reasons_arrived": arrived,
+        # Wilson interval over cards (cards of one page are not independent: a floor on its width)
+        "reasons_arrived_share_ci95": [round(x, 3) for x in wilson_interval(arrived, cards)],
         "reasons_flagged_unavailable": sum(p.get("flagged", 0) for p in pages),
         "reasons_unaccounted": sum(p.get("unaccounted", 0) for p in pages),
         "pages_with_a_first_reason": len(first),
         "pages_flagged_before_any_reason": sum(1 for p in pages if "first_reason_s" not in p),
         "first_reason_s_p50": _pct(first, 50),
+        "first_reason_s_p50_ci95": _pct_ci(first, 50),
         "first_reason_s_p95": _pct(first, 95),
+        "first_reason_s_p95_ci95": _pct_ci(first, 95),
         "first_reason_s_max": max(first, default=None),
         "fallback_messages": sorted({p["fallback"][:80] for p in pages if "fallback" in p}),
     }
@@ -233,9 +241,15 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
 def run(args: argparse.Namespace, home: Path) -> dict[str, Any]:
     from cinerec.config import Settings
     from cinerec.llm.models import EMBEDDED_MODELS, locate_gguf
-    from cinerec.llm.server import SCHEMA_FORMATS, ServerSpec, running_server
+    from cinerec.llm.server import (
+        SCHEMA_FORMATS,
+        ServerSpec,
+        llama_server_binary,
+        running_server,
+    )
 
-    path = locate_gguf(args.model, Settings(llm_backend="none").cache_dir)
+    cache_dir = Settings(llm_backend="none").cache_dir
+    path = locate_gguf(args.model, cache_dir)
     spec = ServerSpec(
         path,
         args.model if args.model in EMBEDDED_MODELS else path.stem,
@@ -245,6 +259,7 @@ def run(args: argparse.Namespace, home: Path) -> dict[str, Any]:
         threads=args.threads,
         runtime=args.runtime,
         binary=args.binary,
+        cache_dir=cache_dir,
     )
     with running_server(spec, timeout_s=300, log_path=home / "model_server.log") as server:
         slots = args.parallel if server.runtime == "llama-server" else 1
@@ -260,7 +275,8 @@ def run(args: argparse.Namespace, home: Path) -> dict[str, Any]:
             "CINEREC_WARM_EMBEDDINGS": "false",
             "CINEREC_REVIEW_SUMMARIES": "false",
         }
-        with cinerec_server(home, env, wait_s=300) as base:
+        # its streams may still wait on the model at the end: killed after 10 s
+        with cinerec_server(home, env, wait_s=300, grace_s=10, fail=_raise) as base:
             load_before = os.getloadavg()
             busy_before = _busiest_processes()
             t0 = time.perf_counter()
@@ -273,6 +289,9 @@ def run(args: argparse.Namespace, home: Path) -> dict[str, Any]:
     return {
         "niceness": os.nice(0),  # the model server and cinerec serve inherit it
         "runtime": server.runtime,
+        "llama_server": _llama_server_build(llama_server_binary(spec.binary, spec.cache_dir))
+        if server.runtime == "llama-server"
+        else None,
         "slots": slots,
         "server_start_s": round(server.start_s, 1),
         "wall_s": round(wall, 1),
@@ -299,7 +318,13 @@ def markdown(r: dict[str, Any]) -> str:
             "",
             f"{a['viewers']} viewers x up to {a['pages']} pages, {a['think']} s between pages, "
             f"warm-ups from every tick; model {a['model']} served by **{r['runtime']}** "
-            f"({r['slots']} slot(s), {a['threads']} thread(s)); cinerec serve with "
+            f"({r['slots']} slot(s), {a['threads']} thread(s)"
+            + (
+                f"; llama.cpp of {r['llama_server']['built_from'].split()[0]}"
+                if r.get("llama_server")
+                else ""
+            )
+            + "); cinerec serve with "
             f"`CINEREC_LLM_BACKEND=openai`; wall {r['wall_s']} s.",
             "",
             "| target | measured | |",
@@ -309,13 +334,17 @@ def markdown(r: dict[str, Any]) -> str:
             f"{s['pages_ranked_within_target']} of {s['pages']} pages; p50 {s['ranked_s_p50']} s, "
             f"p95 {s['ranked_s_p95']} s, max {s['ranked_s_max']} s | {ranked_ok} |",
             f"| each reason arrives or is flagged | {s['cards']} cards: {s['reasons_arrived']} "
-            f"arrived, {s['reasons_flagged_unavailable']} flagged unavailable, "
+            f"arrived {s.get('reasons_arrived_share_ci95')}, "
+            f"{s['reasons_flagged_unavailable']} flagged unavailable, "
             f"{s['reasons_unaccounted']} unaccounted | {accounted_ok} |",
             f"| first reason p95 <= {FIRST_REASON_P95_TARGET_S:.0f} s | p50 "
-            f"{s['first_reason_s_p50']} s, p95 {p95} s, max {s['first_reason_s_max']} s over "
+            f"{s['first_reason_s_p50']} s {s.get('first_reason_s_p50_ci95')}, p95 {p95} s "
+            f"{s.get('first_reason_s_p95_ci95')}, max {s['first_reason_s_max']} s over "
             f"{s['pages_with_a_first_reason']} pages; {s['pages_flagged_before_any_reason']} "
             f"pages flagged before any reason | {first_ok} |",
             "",
+            "Bracketed: 95% intervals (bootstrap over pages; the arrived share's Wilson interval "
+            "over cards).",
             f"Fallback messages: {s['fallback_messages'] or 'none'}.",
             f"Error samples: {s['error_samples'] or 'none'}.",
             "",
@@ -327,6 +356,16 @@ def markdown(r: dict[str, Any]) -> str:
             "",
         ]
     )
+
+
+def resummarise(path: Path) -> None:
+    """Rewrite ``path`` (.json and .md) with the summary this code computes from its stored
+    rows; the run's provenance is kept and the rewrite's commit is recorded beside it."""
+    result = json.loads(path.read_text())
+    result["summary"] = summarise(result["rows"])
+    result["summary_recomputed_at"] = provenance(["llm_pages.py"])["git_sha"]
+    path.write_text(json.dumps(result, indent=2))
+    path.with_suffix(".md").write_text(markdown(result))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -348,7 +387,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--home", type=Path, default=None, help="a prepared home to reuse")
     parser.add_argument("--data-dir", default=os.environ.get("CINEREC_DATA_DIR", "../shared/data"))
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/load/llm_pages"))
+    parser.add_argument(
+        "--resummarise",
+        type=Path,
+        default=None,
+        help="recompute the summary of a stored result (.json) from its rows and rewrite it",
+    )
     args = parser.parse_args(argv)
+    if args.resummarise is not None:
+        resummarise(args.resummarise)
+        return
     with tempfile.TemporaryDirectory() as tmp:
         home = args.home or Path(tmp)
         home.mkdir(parents=True, exist_ok=True)
@@ -360,8 +408,10 @@ def main(argv: list[str] | None = None) -> None:
         result["args"]["home"] = "<home>"  # a machine path stays out of the result
     result["provenance"] = provenance(sys.argv if argv is None else ["llm_pages.py", *argv])
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.with_suffix(".json").write_text(json.dumps(result, indent=2))
-    args.out.with_suffix(".md").write_text(markdown(result))
+    # --out names both files without their suffix ("..._1.5b" must not lose its ".5b")
+    base = args.out.with_suffix("") if args.out.suffix in (".json", ".md") else args.out
+    base.with_name(base.name + ".json").write_text(json.dumps(result, indent=2))
+    base.with_name(base.name + ".md").write_text(markdown(result))
     print(markdown(result))
 
 

@@ -7,9 +7,10 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import NoReturn
 
 import httpx
 import pytest
@@ -38,10 +39,23 @@ def require_chromium() -> None:
         )
 
 
+def _fail_test(message: str) -> NoReturn:
+    pytest.fail(message)
+
+
 @contextmanager
-def cinerec_server(home: Path, env: Mapping[str, str], *, wait_s: float = 180) -> Iterator[str]:
+def cinerec_server(
+    home: Path,
+    env: Mapping[str, str],
+    *,
+    wait_s: float = 180,
+    grace_s: float = 30,
+    fail: Callable[[str], NoReturn] = _fail_test,
+) -> Iterator[str]:
     """``cinerec serve`` on a free port with ``home`` and ``env``; yields its base URL and stops
-    it afterwards. The server's output goes to ``home/server.log``."""
+    it afterwards (:func:`stop_server`, SIGKILL after ``grace_s``). The server's output goes to
+    ``home/server.log``. A server that exits or is not up within ``wait_s`` calls ``fail`` with
+    the reason and the log's tail: the test fails; a benchmark passes a ``fail`` that raises."""
     port = free_port()
     log = (home / "server.log").open("w")
     proc = subprocess.Popen(
@@ -55,17 +69,20 @@ def cinerec_server(home: Path, env: Mapping[str, str], *, wait_s: float = 180) -
         deadline = time.monotonic() + wait_s
         while time.monotonic() < deadline:
             if proc.poll() is not None:
-                pytest.fail(f"server exited: {(home / 'server.log').read_text()[-2000:]}")
+                fail(f"server exited: {(home / 'server.log').read_text()[-2000:]}")
             try:
                 if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
                     break
             except httpx.HTTPError:
                 time.sleep(0.5)
         else:
-            pytest.fail(f"server did not come up within {wait_s:.0f} s")
+            fail(
+                f"server did not come up within {wait_s:.0f} s: "
+                f"{(home / 'server.log').read_text()[-2000:]}"
+            )
         yield url
     finally:
-        stop_server(proc)
+        stop_server(proc, grace_s=grace_s)
         log.close()
 
 

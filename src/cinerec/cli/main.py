@@ -260,7 +260,11 @@ def model_server(
         int, typer.Option(help="Slots served at once (llama-server only; set CINEREC_LLM_SLOTS).")
     ] = 1,
     runtime: Annotated[
-        str, typer.Option(help="auto (llama-server if on PATH), llama-server or python.")
+        str,
+        typer.Option(
+            help="auto (llama-server if found: --binary, PATH, or built by "
+            "scripts/build-llama-server.sh), llama-server or python."
+        ),
     ] = "auto",
     binary: Annotated[str | None, typer.Option(help="Path of llama-server.")] = None,
     dry_run: Annotated[bool, typer.Option(help="Print the command, do not run it.")] = False,
@@ -286,6 +290,7 @@ def model_server(
             threads=settings.llm_threads,
             runtime=runtime,
             binary=binary,
+            cache_dir=settings.cache_dir,
         )
         command, used = server_command(spec)
     except CinerecError as exc:

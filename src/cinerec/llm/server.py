@@ -4,7 +4,10 @@ Two llama.cpp servers speak the protocol that
 :class:`~cinerec.llm.backends.openai_http.OpenAICompatibleBackend` talks:
 
 - ``llama-server`` (llama.cpp's C++ server) serves ``--parallel N`` slots at once, each with its
-  own prompt cache; used when the binary is on ``PATH`` (or given).
+  own prompt cache; used when the binary is given, on ``PATH``, or where
+  ``scripts/build-llama-server.sh`` installs it (:func:`built_llama_server`:
+  ``<cache dir>/bin/llama-server``, the cache dir being ``CINEREC_CACHE_DIR`` or
+  ``~/.cache/cinerec``).
 - ``python -m llama_cpp.server`` (llama-cpp-python's server, the ``server`` extra) runs one model
   and serializes requests: one at a time, whatever ``parallel`` says. It is what ``pip install``
   brings, so it is the fallback and what the tests start.
@@ -32,6 +35,7 @@ from pathlib import Path
 
 import httpx
 
+from cinerec.config import default_cache_dir
 from cinerec.errors import LLMError
 
 SCHEMA_FORMATS = {"llama-server": "json_schema", "python": "json_object"}
@@ -53,6 +57,9 @@ class ServerSpec:
         runtime: ``auto`` (``llama-server`` when found, else the Python server),
             ``llama-server`` or ``python``.
         binary: Path of ``llama-server`` when not on ``PATH``.
+        cache_dir: cinerec's cache directory (``Settings.cache_dir``), where
+            ``scripts/build-llama-server.sh`` installs ``bin/llama-server``; ``None`` means the
+            default (``~/.cache/cinerec``).
     """
 
     model_path: Path
@@ -64,6 +71,7 @@ class ServerSpec:
     threads: int = 2
     runtime: str = "auto"
     binary: str | None = None
+    cache_dir: Path | None = None
 
     @property
     def base_url(self) -> str:
@@ -71,11 +79,19 @@ class ServerSpec:
         return f"http://{self.host}:{self.port}/v1"
 
 
-def llama_server_binary(binary: str | None = None) -> str | None:
-    """The ``llama-server`` executable: ``binary`` if it exists, else the one on ``PATH``."""
+def built_llama_server(cache_dir: Path | None = None) -> Path:
+    """Where ``scripts/build-llama-server.sh`` installs ``llama-server`` (it may not be there)."""
+    return (cache_dir or default_cache_dir()) / "bin" / "llama-server"
+
+
+def llama_server_binary(binary: str | None = None, cache_dir: Path | None = None) -> str | None:
+    """The ``llama-server`` executable: ``binary`` if given (a path or a name on ``PATH``), else
+    the one on ``PATH``, else the one ``scripts/build-llama-server.sh`` built into ``cache_dir``;
+    ``None`` when there is none."""
     if binary:
         return binary if Path(binary).is_file() else shutil.which(binary)
-    return shutil.which("llama-server")
+    built = built_llama_server(cache_dir)
+    return shutil.which("llama-server") or shutil.which(built.name, path=str(built.parent))
 
 
 def python_server_available() -> bool:
@@ -93,7 +109,8 @@ def server_command(spec: ServerSpec) -> tuple[list[str], str]:
     Raises:
         LLMError: the asked runtime is not installed (the message says how to get one).
     """
-    binary = llama_server_binary(spec.binary) if spec.runtime in ("auto", "llama-server") else None
+    wanted = spec.runtime in ("auto", "llama-server")
+    binary = llama_server_binary(spec.binary, spec.cache_dir) if wanted else None
     if binary is not None:
         return [
             binary,
@@ -109,13 +126,13 @@ def server_command(spec: ServerSpec) -> tuple[list[str], str]:
         ], "llama-server"  # fmt: skip
     if spec.runtime == "llama-server":
         raise LLMError(
-            "llama-server was not found; put llama.cpp's server on PATH or pass --binary "
-            "(or use --runtime python)."
+            "llama-server was not found; build it with scripts/build-llama-server.sh, put "
+            "llama.cpp's server on PATH or pass --binary (or use --runtime python)."
         )
     if not python_server_available():
         raise LLMError(
             "No model server is installed: `pip install 'llama-cpp-python[server]==0.3.36'` "
-            "(or put llama.cpp's llama-server on PATH)."
+            "(or build llama.cpp's llama-server with scripts/build-llama-server.sh)."
         )
     return [
         sys.executable, "-m", "llama_cpp.server",
