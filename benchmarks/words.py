@@ -39,6 +39,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks.*, tests.llm.redteam
 
+from benchmarks.checks.keywords import own_keyword  # noqa: E402
 from benchmarks.llm_requests import (  # noqa: E402
     ORDINARY,
     raw_prose,
@@ -430,6 +431,19 @@ def _score(
         gender=row.get("gender"),
         taste=row.get("taste", ""),
     )
+    if subject is not None:  # the card's own keyword ("San Francisco") names no other movie,
+        # unless the text cites it as a watched movie ("like San Francisco, which you watched")
+        cited = {(c.claim.value, c.claim.sentence) for c in checked if c.claim.kind == "watched"}
+        checked = [
+            c
+            for c in checked
+            if not (
+                c.claim.kind == "title"
+                and c.claim.value != subject.title
+                and (c.claim.value, c.claim.sentence) not in cited
+                and own_keyword(c.claim.span, subject.keywords)
+            )
+        ]
     chat = row["type"] == "chat_answer"  # names any movie: titles are the grounding's job
     out = {
         "claims": len(checked),
