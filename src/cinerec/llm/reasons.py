@@ -96,10 +96,11 @@ class Reason:
 # The one-sentence grammar, in words (so that words can be banned, cinerec.llm.word_ban): a
 # word is 1.._WORD_CHARS letters; between two words 1-3 other characters (no quote, backslash or
 # newline) or one sentence mark inside a word ("E.T", "3.5"); an initial or short title may end
-# with ". " ("J. ", "Dr. "). (fewest, most) words: the most keep a reason near REASON_MAX_CHARS
-# (the longest raw reasons of words_0.5b_v3 had 22 English, 16 Korean words).
+# with ". " ("J. ", "Dr. "). (fewest, most) words: the most keep a reason within
+# REASON_MAX_CHARS (raw reasons of words_0.5b_v3 had up to 6.4 characters a word, p95, in
+# English; with 22 words Qwen ran past 120 characters and the cut reason became the template).
 _WORD_CHARS = 16
-_WORDS = {"en": (3, 22), "ko": (2, 16)}
+_WORDS = {"en": (3, 18), "ko": (2, 16)}
 _ABBREVIATION = "([A-Z]|Mr|Mrs|Ms|Dr|St|Jr|Sr|Vol|vs)[.] "
 
 

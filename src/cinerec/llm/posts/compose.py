@@ -67,7 +67,7 @@ ONE_LINER_MAX_CHARS = max(MAX_REVIEW_CHARS.values())
 _PLAN_TOKENS = {"en": 90, "ko": 150}
 _REVIEW_TOKENS = {"en": 50, "ko": 80}
 # A one-liner's grammar in words: about MAX_REVIEW_CHARS (120 English, 80 Korean characters).
-_REVIEW_WORDS = {"en": 24, "ko": 18}
+_REVIEW_WORDS = {"en": 18, "ko": 14}
 _REVIEW_WORD_CHARS = 16
 
 _STOP = frozenset(
