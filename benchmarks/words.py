@@ -257,6 +257,11 @@ def main() -> None:
     rep = sub.add_parser("report")
     rep.add_argument("--tag", default="", help="score words_<tag>.jsonl into words_<tag>.json/.md")
     rep.add_argument(
+        "--out-tag",
+        default=None,
+        help="write words_<out-tag>.json/.md instead (an earlier run re-scored by this commit)",
+    )
+    rep.add_argument(
         "--chat",
         type=Path,
         action="append",
@@ -688,7 +693,8 @@ def report(args: argparse.Namespace) -> None:
     summary["gold"] = _gold(catalog, facts)
     if args.sample and args.sample.exists():
         summary["hand_sample"] = _hand_sample(args.sample, rows)
-    stem = f"words_{args.tag}" if args.tag else "words"
+    tag = args.tag if args.out_tag is None else args.out_tag
+    stem = f"words_{tag}" if tag else "words"
     (RESULTS / f"{stem}.json").write_text(json.dumps(summary, indent=1, ensure_ascii=False) + "\n")
     (RESULTS / f"{stem}.md").write_text(_markdown(summary))
     print((RESULTS / f"{stem}.md").read_text())
@@ -791,6 +797,7 @@ def _summary(rows: list[dict[str, Any]], args: argparse.Namespace) -> dict[str, 
             "pages": len({r["page"] for r in generated}),
             "machine": f"{os.cpu_count()} CPUs, shared",
             "tag": getattr(args, "tag", ""),
+            "out_tag": getattr(args, "out_tag", None),
             "no_posts": getattr(args, "no_posts", False),
             "posts": str(getattr(args, "posts", DEFAULT_POSTS)),
             "chat": [str(p) for p in getattr(args, "chat", [])],
@@ -1016,6 +1023,7 @@ def _markdown(s: dict[str, Any]) -> str:
             else ""
         )
         + (f" --sample {c['sample']}" if c.get("sample") else "")
+        + (f" --out-tag {c['out_tag']}" if c.get("out_tag") is not None else "")
         + "`.",
     ]
     return "\n".join(lines) + "\n"
