@@ -294,6 +294,7 @@ def main() -> None:
     smp.add_argument("--posts", type=Path, default=DEFAULT_POSTS)
     smp.add_argument("--n", type=int, default=100)
     smp.add_argument("--seed", type=int, default=5)
+    smp.add_argument("--korean", type=int, default=None, help="draw exactly this many Korean")
     smp.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
     if args.command == "generate":
@@ -652,7 +653,13 @@ def sample(args: argparse.Namespace) -> None:
     rows, catalog = _scored_rows(args)
     pool = [r for r in rows if not r["type"].startswith("today_") and r["raw"]]
     rng = np.random.default_rng(args.seed)
-    picked = [pool[int(i)] for i in sorted(rng.choice(len(pool), args.n, replace=False))]
+    if args.korean is None:
+        picked = [pool[int(i)] for i in sorted(rng.choice(len(pool), args.n, replace=False))]
+    else:  # exactly --korean Korean texts, the rest English, each drawn at random
+        picked = []
+        for language, k in (("ko", args.korean), ("en", args.n - args.korean)):
+            part = [r for r in pool if r["language"] == language]
+            picked += [part[int(i)] for i in sorted(rng.choice(len(part), k, replace=False))]
 
     def facts(movie_id: int) -> str:
         m = catalog[movie_id]
