@@ -66,8 +66,11 @@ ONE_LINER_MAX_CHARS = max(MAX_REVIEW_CHARS.values())
 # Generation budgets: the plan (ids are added per pick) and one review; Korean needs more.
 _PLAN_TOKENS = {"en": 90, "ko": 150}
 _REVIEW_TOKENS = {"en": 50, "ko": 80}
-# A one-liner's grammar in words: about MAX_REVIEW_CHARS (120 English, 80 Korean characters).
-_REVIEW_WORDS = {"en": 18, "ko": 14}
+# A one-liner's grammar in words, a little over MAX_REVIEW_CHARS (120 English, 80 Korean
+# characters): check_review cuts a longer line at a clean end, as it did the grammar's cut at
+# maxLength. A tighter cap ended lines mid-thought: at 18 words Qwen 0.5B turned "from a German
+# army." into "from a Germanic" and Chinese (any non-letter may close a line).
+_REVIEW_WORDS = {"en": 24, "ko": 18}
 _REVIEW_WORD_CHARS = 16
 
 _STOP = frozenset(
