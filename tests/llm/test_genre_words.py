@@ -101,3 +101,12 @@ def test_llama_cpp_compiles_the_card_grammars(pattern, language: str) -> None:
     schema = {"type": "string", "pattern": pattern(SNATCH, language)}
     gbnf = llama_grammar.json_schema_to_gbnf(json.dumps(schema))
     assert "[.!?]" in gbnf or pattern is review_pattern
+
+
+@pytest.mark.parametrize("pattern", PATTERNS)
+def test_words_are_separated_by_spaces_and_light_punctuation_only(pattern) -> None:
+    built = pattern(SNATCH, "en")
+    assert re.fullmatch(built, "A heist (boxing, gypsies) with Brad Pitt – a 2000 film!")
+    # forced to stop at its word cap, Qwen 0.5B wrote Chinese between words
+    assert not re.fullmatch(built, "A great choice for一看.")
+    assert not re.fullmatch(built, 'A "heist" film.')

@@ -57,7 +57,7 @@ from cinerec.llm.schemas import (
     reason_schema,
 )
 from cinerec.llm.templates import render
-from cinerec.llm.word_ban import HANGUL, LETTERS, not_letters, unbanned_word
+from cinerec.llm.word_ban import HANGUL, LETTERS, separator, unbanned_word
 from cinerec.text.lang import LANGUAGES, language_or_default
 
 log = logging.getLogger(__name__)
@@ -94,11 +94,12 @@ class Reason:
 
 
 # The one-sentence grammar, in words (so that words can be banned, cinerec.llm.word_ban): a
-# word is 1.._WORD_CHARS letters; between two words 1-3 other characters (no quote, backslash or
-# newline) or one sentence mark inside a word ("E.T", "3.5"); an initial or short title may end
-# with ". " ("J. ", "Dr. "). (fewest, most) words: the most keep a reason within
-# REASON_MAX_CHARS (raw reasons of words_0.5b_v3 had up to 6.4 characters a word, p95, in
-# English; with 22 words Qwen ran past 120 characters and the cut reason became the template).
+# word is 1.._WORD_CHARS letters; between two words 1-3 separators (a space, light
+# punctuation: word_ban.SEPARATORS) or one sentence mark inside a word ("E.T", "3.5"); an
+# initial or short title may end with ". " ("J. ", "Dr. "). (fewest, most) words: the most
+# keep a reason within REASON_MAX_CHARS (raw reasons of words_0.5b_v3 had up to 6.4 characters
+# a word, p95, in English; with 22 words Qwen ran past 120 characters and the cut reason became
+# the template).
 _WORD_CHARS = 16
 _WORDS = {"en": (3, 18), "ko": (2, 16)}
 _ABBREVIATION = "([A-Z]|Mr|Mrs|Ms|Dr|St|Jr|Sr|Vol|vs)[.] "
@@ -109,7 +110,7 @@ def _sentence_pattern(language: str, banned: Iterable[str] = ()) -> str:
     (:func:`cinerec.llm.word_ban.unbanned_word`); in Korean it starts with a Hangul word."""
     low, high = _WORDS[language]
     word = unbanned_word(banned, LETTERS, _WORD_CHARS)
-    other = not_letters(".!?")
+    other = separator()
     token = f"({word}({other}{{1,3}}|[.!?])|{_ABBREVIATION})"
     if language == "ko":
         lead = f"{unbanned_word(banned, HANGUL, _WORD_CHARS)}({other}{{1,3}}|[.!?])"

@@ -56,7 +56,7 @@ from cinerec.llm.posts.prompts import (
     review_messages,
 )
 from cinerec.llm.schemas import json_schema, parse_reply
-from cinerec.llm.word_ban import LETTERS, not_letters, unbanned_word
+from cinerec.llm.word_ban import LETTERS, separator, unbanned_word
 from cinerec.text.lang import language_or_default
 from cinerec.text.similarity import mean_pairwise_similarity, plain_text, text_similarity
 
@@ -173,10 +173,10 @@ def plan_schema(candidate_ids: Sequence[int], *, n: int, language: str = "en") -
 
 def review_pattern(language: str = "en", banned: Sequence[str] = ()) -> str:
     """One line of at most ``_REVIEW_WORDS[language]`` words, none of them in ``banned``
-    (:func:`cinerec.llm.word_ban.unbanned_word`), with 1-3 other characters (no quote,
-    backslash or newline) between two words."""
+    (:func:`cinerec.llm.word_ban.unbanned_word`), with 1-3 separators (a space, light
+    punctuation, a sentence mark: :data:`cinerec.llm.word_ban.SEPARATORS`) between two words."""
     word = unbanned_word(banned, LETTERS, _REVIEW_WORD_CHARS)
-    other = not_letters()
+    other = separator(".!?")
     most = _REVIEW_WORDS[language]
     return f"^{other}{{0,3}}({word}{other}{{1,3}}){{0,{most - 1}}}{word}{other}{{0,3}}$"
 
