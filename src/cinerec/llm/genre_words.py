@@ -13,10 +13,12 @@ The rule, for words that are both a genre and an ordinary word:
   (``comedic``, ``romantic``, ``animated``) are banned, case-insensitively. A name that starts
   no ordinary word bans every word that starts with it (``mystery*``: Qwen 0.5B, kept from
   "mystery", wrote "mysteryous"), while ``mysterious``, ``thrilling``, ``horrific``,
-  ``adventurous`` stay allowed; ``drama`` and ``war`` are banned as whole words only
-  (``dramatic``, ``warm``, ``warrior`` stay allowed). ``sci`` (of sci-fi), ``scifi``, ``sf`` and
-  ``fiction`` (of "science fiction") stand for Sci-Fi, ``noir`` for Film-Noir, ``war`` for War:
-  a drama set in a war says "conflict" unless "war" is one of its keywords (below).
+  ``adventurous`` stay allowed; ``drama`` bans every word that starts with it but
+  ``dramat...`` (``dramatic`` stays allowed; kept from "drama", Qwen 0.5B wrote "action,
+  dramaand suspense"), and ``war`` is banned as a whole word only (``warm``, ``warrior``).
+  ``sci`` (of sci-fi), ``scifi``, ``sf`` and ``fiction`` (of "science fiction") stand for
+  Sci-Fi, ``noir`` for Film-Noir, ``war`` for War: a drama set in a war says "conflict" unless
+  "war" is one of its keywords (below).
 - Korean: a word carries its particles (드라마를, 스릴러예요), so a Korean genre name bans
   every word that starts with it (``드라마*`` also bans 드라마틱한, ``공포*`` 공포스러운, ``범죄*``
   범죄자). A genre name glued after another word (블랙코미디) is not caught here; the fact
@@ -38,9 +40,17 @@ Example:
 from __future__ import annotations
 
 import re
+import string
 from collections.abc import Iterable
 
 from cinerec.data.types import Movie
+
+
+def _all_but(stem: str, allowed: str) -> tuple[str, ...]:
+    """Every word that continues ``stem`` with a lowercase letter other than those of
+    ``allowed``: ``drama`` then anything but ``t`` (dramatic stays allowed, dramaand does not)."""
+    return tuple(f"{stem}{c}*" for c in string.ascii_lowercase if c not in allowed)
+
 
 #: Per catalog genre, the words that claim it (a trailing ``*``: every word starting so).
 GENRE_WORDS: dict[str, tuple[str, ...]] = {
@@ -51,7 +61,7 @@ GENRE_WORDS: dict[str, tuple[str, ...]] = {
     "Comedy": ("comedy*", "comedies", "comedic", "코미디*", "코메디*"),
     "Crime": ("crime*", "범죄*"),
     "Documentary": ("documentary*", "documentaries", "다큐*"),
-    "Drama": ("drama", "dramas", "드라마*"),
+    "Drama": ("drama", *_all_but("drama", "t"), "드라마*"),
     "Fantasy": ("fantasy*", "fantasies", "판타지*"),
     "Film-Noir": ("noir*", "누아르*", "느와르*"),
     "Horror": ("horror*", "공포*", "호러*"),
