@@ -71,7 +71,10 @@ def test_ordinary_words_that_start_like_a_genre_stay_allowed() -> None:
     # a genre name that starts no ordinary word bans its every form (Qwen wrote "mysteryous")
     assert not re.fullmatch(built, "A mysteryous heist about boxing.")
     assert not re.fullmatch(built, "A heist with horrors and dramas.")
-    assert not re.fullmatch(built, "It combines action, dramaand suspense.")  # Qwen 0.5B, v4
+    # glued forms Qwen 0.5B wrote in words_0.5b_v4 and its replays
+    for glued in ("dramaand", "dramaístico", "fictionistry", "warand", "romantically"):
+        assert not re.fullmatch(built, f"It combines action, {glued} suspense."), glued
+    assert re.fullmatch(built, "A fictional, warm heist with scissors and warriors.")
     # a genre word glued to the next word is still the genre word
     assert not re.fullmatch(built, "A DramaComedy heist about boxing.")
     assert not re.fullmatch(built, "A drama-comedy heist about boxing.")

@@ -10,15 +10,15 @@ have (:func:`banned_genre_words`), through the same trie as the persona's banned
 The rule, for words that are both a genre and an ordinary word:
 
 - English: a genre's name, its plural, and the adjectives the fact checker reads as that genre
-  (``comedic``, ``romantic``, ``animated``) are banned, case-insensitively. A name that starts
-  no ordinary word bans every word that starts with it (``mystery*``: Qwen 0.5B, kept from
-  "mystery", wrote "mysteryous"), while ``mysterious``, ``thrilling``, ``horrific``,
-  ``adventurous`` stay allowed; ``drama`` bans every word that starts with it but
-  ``dramat...`` (``dramatic`` stays allowed; kept from "drama", Qwen 0.5B wrote "action,
-  dramaand suspense"), and ``war`` is banned as a whole word only (``warm``, ``warrior``).
-  ``sci`` (of sci-fi), ``scifi``, ``sf`` and ``fiction`` (of "science fiction") stand for
-  Sci-Fi, ``noir`` for Film-Noir, ``war`` for War: a drama set in a war says "conflict" unless
-  "war" is one of its keywords (below).
+  (``comedic``, ``romantic``, ``animated``) are banned, case-insensitively, with every word that
+  continues them: a small model kept from a word glues letters to it (Qwen 0.5B wrote
+  "mysteryous", "dramaand suspense", "dramaístico", "science fictionistry"). Words that merely
+  start like a genre stay allowed (``mysterious``, ``thrilling``, ``horrific``,
+  ``adventurous``). Four names start ordinary words, so they ban every continuation but those:
+  ``drama`` (``dramatic``), ``war`` (``ward``, ``warm``, ``warn``, ``warrior``, ``wars`` ...),
+  ``sci`` of sci-fi (``science``, ``scissors`` ...) and ``fiction`` of "science fiction"
+  (``fictional``). So a drama set in a war says "conflict" unless "war" is one of its keywords
+  (below); ``sf``, ``scifi`` stand for Sci-Fi, ``noir`` for Film-Noir.
 - Korean: a word carries its particles (드라마를, 스릴러예요), so a Korean genre name bans
   every word that starts with it (``드라마*`` also bans 드라마틱한, ``공포*`` 공포스러운, ``범죄*``
   범죄자). A genre name glued after another word (블랙코미디) is not caught here; the fact
@@ -45,32 +45,35 @@ from collections.abc import Iterable
 
 from cinerec.data.types import Movie
 
+# Lowercase letters that may continue a word: ASCII and Latin-1 (Qwen wrote "dramaístico").
+_LOWER = string.ascii_lowercase + "".join(map(chr, [*range(0xDF, 0xF7), *range(0xF8, 0x100)]))
+
 
 def _all_but(stem: str, allowed: str) -> tuple[str, ...]:
-    """Every word that continues ``stem`` with a lowercase letter other than those of
-    ``allowed``: ``drama`` then anything but ``t`` (dramatic stays allowed, dramaand does not)."""
-    return tuple(f"{stem}{c}*" for c in string.ascii_lowercase if c not in allowed)
+    """``stem`` and every word that continues it with a lowercase letter not in ``allowed``:
+    ``drama`` then anything but ``t`` (dramatic stays allowed; dramaand, dramaístico do not)."""
+    return (stem, *(f"{stem}{c}*" for c in _LOWER if c not in allowed))
 
 
 #: Per catalog genre, the words that claim it (a trailing ``*``: every word starting so).
 GENRE_WORDS: dict[str, tuple[str, ...]] = {
     "Action": ("action*", "액션*"),
     "Adventure": ("adventure*", "모험*", "어드벤처*"),
-    "Animation": ("animation*", "animated", "cartoon*", "애니*"),
+    "Animation": ("animation*", "animated*", "cartoon*", "애니*"),
     "Children": (),
-    "Comedy": ("comedy*", "comedies", "comedic", "코미디*", "코메디*"),
+    "Comedy": ("comedy*", "comedies*", "comedic*", "코미디*", "코메디*"),
     "Crime": ("crime*", "범죄*"),
-    "Documentary": ("documentary*", "documentaries", "다큐*"),
-    "Drama": ("drama", *_all_but("drama", "t"), "드라마*"),
-    "Fantasy": ("fantasy*", "fantasies", "판타지*"),
+    "Documentary": ("documentary*", "documentaries*", "다큐*"),
+    "Drama": (*_all_but("drama", "t"), "드라마*"),
+    "Fantasy": ("fantasy*", "fantasies*", "판타지*"),
     "Film-Noir": ("noir*", "누아르*", "느와르*"),
     "Horror": ("horror*", "공포*", "호러*"),
     "Musical": ("musical*", "뮤지컬*"),
-    "Mystery": ("mystery*", "mysteries", "미스터리*", "미스테리*"),
-    "Romance": ("romance*", "romantic", "로맨스*", "로맨틱*", "멜로*"),
-    "Sci-Fi": ("sci", "scifi", "sf", "fiction", "공상*"),
+    "Mystery": ("mystery*", "mysteries*", "미스터리*", "미스테리*"),
+    "Romance": ("romance*", "romantic*", "로맨스*", "로맨틱*", "멜로*"),
+    "Sci-Fi": (*_all_but("sci", "eilmnopst"), "sf*", *_all_but("fiction", "a"), "공상*"),
     "Thriller": ("thriller*", "스릴러*"),
-    "War": ("war", "전쟁*"),
+    "War": (*_all_but("war", "bdefhlmnprstwy"), "전쟁*"),
     "Western": ("western*", "서부*"),
 }
 _TOKEN = re.compile(r"[^\W_]+")

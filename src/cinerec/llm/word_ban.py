@@ -57,7 +57,7 @@ def _trie(words: Iterable[str]) -> _Node:
 
 
 def _variants(ch: str) -> set[int]:
-    return {ord(ch), ord(ch.upper()), ord(ch.lower())}
+    return {ord(c) for c in (ch, ch.upper(), ch.lower()) if len(c) == 1}  # "ß".upper() is "SS"
 
 
 def char_class(ranges: Ranges, without: Iterable[int] = (), *, negated: bool = False) -> str:
