@@ -15,10 +15,11 @@ The rule, for words that are both a genre and an ordinary word:
   "mysteryous", "dramaand suspense", "dramaístico", "science fictionistry"). Words that merely
   start like a genre stay allowed (``mysterious``, ``thrilling``, ``horrific``,
   ``adventurous``). Four names start ordinary words, so they ban every continuation but those:
-  ``drama`` (``dramatic``), ``war`` (``ward``, ``warm``, ``warn``, ``warrior``, ``wars`` ...),
-  ``sci`` of sci-fi (``science``, ``scissors`` ...) and ``fiction`` of "science fiction"
-  (``fictional``). So a drama set in a war says "conflict" unless "war" is one of its keywords
-  (below); ``sf``, ``scifi`` stand for Sci-Fi, ``noir`` for Film-Noir.
+  ``drama`` (only ``dramati...``: dramatic, dramatize; Qwen also tried "dramatherapy"),
+  ``war`` (``ward``, ``warm``, ``warn``, ``warrior``, ``wars`` ...), ``sci`` of sci-fi
+  (``science``, ``scissors`` ...) and ``fiction`` of "science fiction" (``fictional``). So a
+  drama set in a war says "conflict" unless "war" is one of its keywords (below); ``sf``,
+  ``scifi`` stand for Sci-Fi, ``noir`` for Film-Noir.
 - Korean: a word carries its particles (드라마를, 스릴러예요), so a Korean genre name bans
   every word that starts with it (``드라마*`` also bans 드라마틱한, ``공포*`` 공포스러운, ``범죄*``
   범죄자). A genre name glued after another word (블랙코미디) is not caught here; the fact
@@ -64,7 +65,7 @@ GENRE_WORDS: dict[str, tuple[str, ...]] = {
     "Comedy": ("comedy*", "comedies*", "comedic*", "코미디*", "코메디*"),
     "Crime": ("crime*", "범죄*"),
     "Documentary": ("documentary*", "documentaries*", "다큐*"),
-    "Drama": (*_all_but("drama", "t"), "드라마*"),
+    "Drama": (*_all_but("drama", "t"), *_all_but("dramat", "i"), "드라마*"),
     "Fantasy": ("fantasy*", "fantasies*", "판타지*"),
     "Film-Noir": ("noir*", "누아르*", "느와르*"),
     "Horror": ("horror*", "공포*", "호러*"),

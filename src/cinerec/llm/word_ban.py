@@ -107,7 +107,8 @@ def _word(node: _Node, depth: int, ranges: Ranges, max_chars: int, last: str = "
             alts.append(head + _word(child, depth + 1, ranges, max_chars, ch))
     lower_only = node.word and last.isascii()
     free = char_class(_LOWER if lower_only else ranges, taken)
-    alts.insert(0, free + (f"{char_class(ranges)}{{0,{left - 1}}}" if left > 1 else ""))
+    if free != "[]":  # every letter may be taken ("drama" then only "dramat...": genre_words)
+        alts.insert(0, free + (f"{char_class(ranges)}{{0,{left - 1}}}" if left > 1 else ""))
     group = "(" + "|".join(alts) + ")"
     optional = depth > 0 and not node.word
     return group + ("?" if optional else "")
