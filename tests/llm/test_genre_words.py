@@ -72,7 +72,14 @@ def test_ordinary_words_that_start_like_a_genre_stay_allowed() -> None:
     assert not re.fullmatch(built, "A mysteryous heist about boxing.")
     assert not re.fullmatch(built, "A heist with horrors and dramas.")
     # glued forms Qwen 0.5B wrote in words_0.5b_v4 and its replays
-    for glued in ("dramaand", "dramaístico", "dramatherapy", "fictionistry", "warand"):
+    for glued in (
+        "dramaand",
+        "dramaístico",
+        "dramatherapy",
+        "dramaTie",
+        "fictionistry",
+        "warMovie",
+    ):
         assert not re.fullmatch(built, f"It combines action, {glued} suspense."), glued
     assert re.fullmatch(built, "A fictional, warm heist with scissors and warriors.")
     # a genre word glued to the next word is still the genre word

@@ -10,7 +10,7 @@ A banned entry is matched whole-word and ASCII case-insensitively; a trailing ``
 word that starts with it (a Korean word carries its particles: ``드라마*`` bans 드라마를,
 드라마예요). After a whole banned word only a lowercase letter may follow (``heat``, ``hero``,
 ``dramatic``), never a capital or a digit: Qwen glued a banned word to the next one
-("maleAGER", "HeLikes").
+("maleAGER", "HeLikes", "dramaTie").
 
 Example:
     >>> import re
@@ -92,6 +92,7 @@ def separator(marks: str = "") -> str:
 
 def _word(node: _Node, depth: int, ranges: Ranges, max_chars: int, last: str = "") -> str:
     left = max_chars - depth  # characters this node may still add (>= 1)
+    lower_only = node.word and last.isascii()
     taken: set[int] = set()
     alts: list[str] = []
     for ch, child in node.children.items():
@@ -100,12 +101,13 @@ def _word(node: _Node, depth: int, ranges: Ranges, max_chars: int, last: str = "
         taken |= _variants(ch)
         if child.stem or left < 2 and child.word:
             continue  # nothing through this character is allowed
-        head = char_class(tuple((c, c) for c in sorted(_variants(ch))))
+        # after a whole banned word, a longer word goes on in lowercase too ("dramaTie")
+        cases = {ord(ch)} if lower_only else _variants(ch)
+        head = char_class(tuple((c, c) for c in sorted(cases)))
         if left < 2:
             alts.append(head)
         else:
             alts.append(head + _word(child, depth + 1, ranges, max_chars, ch))
-    lower_only = node.word and last.isascii()
     free = char_class(_LOWER if lower_only else ranges, taken)
     if free != "[]":  # every letter may be taken ("drama" then only "dramat...": genre_words)
         alts.insert(0, free + (f"{char_class(ranges)}{{0,{left - 1}}}" if left > 1 else ""))
