@@ -51,6 +51,7 @@ CASES = [
     (SNATCH, "ko", "복싱을 다룬 SF영화예요.", "복싱을 다룬 코미디 영화예요."),
     (INCREDIBLES, "ko", "가족이 함께 보는 로맨스 영화예요.", "가족이 함께 보는 애니메이션이에요."),
     (CHILDHOOD, "en", "A war film about a crime.", "A dramatic story set in World War II."),
+    (SNATCH, "en", "A dramatic heist about boxing.", "A comic heist about boxing."),
 ]
 
 
@@ -66,22 +67,16 @@ def test_a_foreign_genre_word_cannot_be_written_and_the_cards_own_can(
 
 def test_ordinary_words_that_start_like_a_genre_stay_allowed() -> None:
     built = reason_pattern(SNATCH, "en")
-    text = "A dramatic, mysterious and horrific heist, thrilling and adventurous, warm at heart."
+    text = "A mysterious and horrific heist, thrilling and adventurous, warm at heart."
     assert re.fullmatch(built, text)
     # a genre name that starts no ordinary word bans its every form (Qwen wrote "mysteryous")
     assert not re.fullmatch(built, "A mysteryous heist about boxing.")
     assert not re.fullmatch(built, "A heist with horrors and dramas.")
     # glued forms Qwen 0.5B wrote in words_0.5b_v4 and its replays
-    for glued in (
-        "dramaand",
-        "dramaístico",
-        "dramatherapy",
-        "dramaTie",
-        "fictionistry",
-        "warMovie",
-    ):
+    glued_forms = ("dramaand", "dramaístico", "dramaTie", "dramatism", "fictionavorably")
+    for glued in (*glued_forms, "dramatic", "warMovie", "sciencefiction"):
         assert not re.fullmatch(built, f"It combines action, {glued} suspense."), glued
-    assert re.fullmatch(built, "A fictional, warm heist with scissors and warriors.")
+    assert re.fullmatch(built, "A warm heist with scissors, science and warriors.")
     # a genre word glued to the next word is still the genre word
     assert not re.fullmatch(built, "A DramaComedy heist about boxing.")
     assert not re.fullmatch(built, "A drama-comedy heist about boxing.")

@@ -14,12 +14,13 @@ The rule, for words that are both a genre and an ordinary word:
   continues them: a small model kept from a word glues letters to it (Qwen 0.5B wrote
   "mysteryous", "dramaand suspense", "dramaístico", "science fictionistry"). Words that merely
   start like a genre stay allowed (``mysterious``, ``thrilling``, ``horrific``,
-  ``adventurous``). Four names start ordinary words, so they ban every continuation but those:
-  ``drama`` (only ``dramati...``: dramatic, dramatize; Qwen also tried "dramatherapy"),
-  ``war`` (``ward``, ``warm``, ``warn``, ``warrior``, ``wars`` ...), ``sci`` of sci-fi
-  (``science``, ``scissors`` ...) and ``fiction`` of "science fiction" (``fictional``). So a
-  drama set in a war says "conflict" unless "war" is one of its keywords (below); ``sf``,
-  ``scifi`` stand for Sci-Fi, ``noir`` for Film-Noir.
+  ``adventurous``). ``drama`` and ``fiction`` (of "science fiction") ban every continuation,
+  ``dramatic`` and ``fictional`` included: given any, Qwen wrote "dramaTie", "dramatism",
+  "dramatherapy", "fictionavorably". Two names start common ordinary words and keep those:
+  ``war`` (``ward``, ``warm``, ``warn``, ``warrior``, ``wars`` ...) and ``sci`` of sci-fi
+  (``science``, ``scissors`` ...; ``sciencefiction`` banned). So a drama set in a war says
+  "conflict" unless "war" is one of its keywords (below); ``sf``, ``scifi`` stand for Sci-Fi,
+  ``noir`` for Film-Noir.
 - Korean: a word carries its particles (드라마를, 스릴러예요), so a Korean genre name bans
   every word that starts with it (``드라마*`` also bans 드라마틱한, ``공포*`` 공포스러운, ``범죄*``
   범죄자). A genre name glued after another word (블랙코미디) is not caught here; the fact
@@ -52,7 +53,7 @@ _LOWER = string.ascii_lowercase + "".join(map(chr, [*range(0xDF, 0xF7), *range(0
 
 def _all_but(stem: str, allowed: str) -> tuple[str, ...]:
     """``stem`` and every word that continues it with a lowercase letter not in ``allowed``:
-    ``drama`` then anything but ``t`` (dramatic stays allowed; dramaand, dramaístico do not)."""
+    ``war`` then anything but the letters of ward, warm, warrior ... (warand does not)."""
     return (stem, *(f"{stem}{c}*" for c in _LOWER if c not in allowed))
 
 
@@ -65,14 +66,14 @@ GENRE_WORDS: dict[str, tuple[str, ...]] = {
     "Comedy": ("comedy*", "comedies*", "comedic*", "코미디*", "코메디*"),
     "Crime": ("crime*", "범죄*"),
     "Documentary": ("documentary*", "documentaries*", "다큐*"),
-    "Drama": (*_all_but("drama", "t"), *_all_but("dramat", "i"), "드라마*"),
+    "Drama": ("drama*", "드라마*"),
     "Fantasy": ("fantasy*", "fantasies*", "판타지*"),
     "Film-Noir": ("noir*", "누아르*", "느와르*"),
     "Horror": ("horror*", "공포*", "호러*"),
     "Musical": ("musical*", "뮤지컬*"),
     "Mystery": ("mystery*", "mysteries*", "미스터리*", "미스테리*"),
     "Romance": ("romance*", "romantic*", "로맨스*", "로맨틱*", "멜로*"),
-    "Sci-Fi": (*_all_but("sci", "eilmnopst"), "sf*", *_all_but("fiction", "a"), "공상*"),
+    "Sci-Fi": (*_all_but("sci", "eilmnopst"), "sciencef*", "sf*", "fiction*", "공상*"),
     "Thriller": ("thriller*", "스릴러*"),
     "War": (*_all_but("war", "bdefhlmnprstwy"), "전쟁*"),
     "Western": ("western*", "서부*"),
