@@ -39,6 +39,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks.*, tests.llm.redteam
 
+from benchmarks.checks.keywords import own_keyword  # noqa: E402
 from benchmarks.llm_requests import (  # noqa: E402
     ORDINARY,
     raw_prose,
@@ -256,6 +257,11 @@ def main() -> None:
     rep = sub.add_parser("report")
     rep.add_argument("--tag", default="", help="score words_<tag>.jsonl into words_<tag>.json/.md")
     rep.add_argument(
+        "--out-tag",
+        default=None,
+        help="write words_<out-tag>.json/.md instead (an earlier run re-scored by this commit)",
+    )
+    rep.add_argument(
         "--chat",
         type=Path,
         action="append",
@@ -288,6 +294,7 @@ def main() -> None:
     smp.add_argument("--posts", type=Path, default=DEFAULT_POSTS)
     smp.add_argument("--n", type=int, default=100)
     smp.add_argument("--seed", type=int, default=5)
+    smp.add_argument("--korean", type=int, default=None, help="draw exactly this many Korean")
     smp.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
     if args.command == "generate":
@@ -430,6 +437,19 @@ def _score(
         gender=row.get("gender"),
         taste=row.get("taste", ""),
     )
+    if subject is not None:  # the card's own keyword ("San Francisco") names no other movie,
+        # unless the text cites it as a watched movie ("like San Francisco, which you watched")
+        cited = {(c.claim.value, c.claim.sentence) for c in checked if c.claim.kind == "watched"}
+        checked = [
+            c
+            for c in checked
+            if not (
+                c.claim.kind == "title"
+                and c.claim.value != subject.title
+                and (c.claim.value, c.claim.sentence) not in cited
+                and own_keyword(c.claim.span, subject.keywords)
+            )
+        ]
     chat = row["type"] == "chat_answer"  # names any movie: titles are the grounding's job
     out = {
         "claims": len(checked),
@@ -633,7 +653,13 @@ def sample(args: argparse.Namespace) -> None:
     rows, catalog = _scored_rows(args)
     pool = [r for r in rows if not r["type"].startswith("today_") and r["raw"]]
     rng = np.random.default_rng(args.seed)
-    picked = [pool[int(i)] for i in sorted(rng.choice(len(pool), args.n, replace=False))]
+    if args.korean is None:
+        picked = [pool[int(i)] for i in sorted(rng.choice(len(pool), args.n, replace=False))]
+    else:  # exactly --korean Korean texts, the rest English, each drawn at random
+        picked = []
+        for language, k in (("ko", args.korean), ("en", args.n - args.korean)):
+            part = [r for r in pool if r["language"] == language]
+            picked += [part[int(i)] for i in sorted(rng.choice(len(part), k, replace=False))]
 
     def facts(movie_id: int) -> str:
         m = catalog[movie_id]
@@ -674,7 +700,8 @@ def report(args: argparse.Namespace) -> None:
     summary["gold"] = _gold(catalog, facts)
     if args.sample and args.sample.exists():
         summary["hand_sample"] = _hand_sample(args.sample, rows)
-    stem = f"words_{args.tag}" if args.tag else "words"
+    tag = args.tag if args.out_tag is None else args.out_tag
+    stem = f"words_{tag}" if tag else "words"
     (RESULTS / f"{stem}.json").write_text(json.dumps(summary, indent=1, ensure_ascii=False) + "\n")
     (RESULTS / f"{stem}.md").write_text(_markdown(summary))
     print((RESULTS / f"{stem}.md").read_text())
@@ -777,6 +804,7 @@ def _summary(rows: list[dict[str, Any]], args: argparse.Namespace) -> dict[str, 
             "pages": len({r["page"] for r in generated}),
             "machine": f"{os.cpu_count()} CPUs, shared",
             "tag": getattr(args, "tag", ""),
+            "out_tag": getattr(args, "out_tag", None),
             "no_posts": getattr(args, "no_posts", False),
             "posts": str(getattr(args, "posts", DEFAULT_POSTS)),
             "chat": [str(p) for p in getattr(args, "chat", [])],
@@ -884,8 +912,10 @@ def _markdown(s: dict[str, Any]) -> str:
         "movie). RAW: the model's reply before any repair; "
         "SHOWN: what the product shows after its repairs (recomputed from the raw reply with "
         "this commit's code; review notes were not available to the benchmark, so no card had "
-        "review evidence). Checked by `cinerec.llm.facts` against the whole catalog. 95% Wilson "
-        "intervals; page overlap with bootstrap intervals over pages. Rows *today_reasons* and "
+        "review evidence). Checked by `cinerec.llm.facts` against the whole catalog (a phrase "
+        "that is one of the card's own keywords is not read as another movie's title, "
+        "`benchmarks/checks/keywords.py`). 95% Wilson intervals; page overlap with bootstrap "
+        "intervals over pages. Rows *today_reasons* and "
         "*today_personas* score, with the same checker, the stored raw replies of the request "
         "rerun before this change (`llm_requests_raw.jsonl`, 12 red-team pages, 4 cards; the "
         "viewer-block prompt with catalog facts) with its pages' ticked movies and cards drawn "
@@ -1000,6 +1030,7 @@ def _markdown(s: dict[str, Any]) -> str:
             else ""
         )
         + (f" --sample {c['sample']}" if c.get("sample") else "")
+        + (f" --out-tag {c['out_tag']}" if c.get("out_tag") is not None else "")
         + "`.",
     ]
     return "\n".join(lines) + "\n"

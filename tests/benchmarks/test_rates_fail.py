@@ -181,3 +181,26 @@ def test_words_a_reason_that_drops_its_fact_or_lies_fails() -> None:
     assert false["false_facts"] and not false["specific"]
     assert words.page_overlap(["a b c", "a b c"]) == 1.0
     assert words.page_overlap(["a b", "c d"]) == 0.0
+
+
+def test_words_the_cards_own_keyword_is_not_another_movies_title() -> None:
+    from benchmarks import words
+    from cinerec.data.types import Movie
+    from cinerec.llm.facts import FactCatalog
+
+    heat = Movie(6, "Heat", 1995, ("Crime",))
+    ring = Movie(2, "Ring, The", 2002, ("Horror",))
+    san_francisco = Movie(3, "San Francisco", 1936, ("Drama", "Musical", "Romance"))
+    card = Movie(1, "Vertigo", 1958, ("Mystery", "Thriller"), keywords=("san francisco",))
+    catalog = {m.movie_id: m for m in (heat, ring, san_francisco, card)}
+    row = {"type": "reason", "language": "en", "movie_id": 1, "history": [6], "cards": [1]}
+
+    def false(text: str) -> list[str]:
+        out = words._score(text, row, catalog, FactCatalog(catalog.values()))
+        assert out is not None
+        return out["false_facts"]
+
+    assert not false("The movie is about San Francisco, a city with a rich history.")
+    # other titles, and the keyword cited as a watched movie, are still claims
+    assert false("The movie shares its island with The Ring.")
+    assert false("It is set in San Francisco, like San Francisco, which you watched.")

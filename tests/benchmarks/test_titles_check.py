@@ -54,9 +54,10 @@ def test_normalisation_is_its_own() -> None:
     assert normalise("Schindler’s List") == "schindler list"
 
 
-def test_it_does_not_import_the_products_title_checks() -> None:
+@pytest.mark.parametrize("module", ["benchmarks.checks.titles", "benchmarks.checks.keywords"])
+def test_it_does_not_import_the_products_title_checks(module: str) -> None:
     code = (
-        "import sys, benchmarks.checks.titles; "
+        f"import sys, {module}; "
         "bad = [m for m in sys.modules if m.startswith('cinerec')]; "
         "assert not bad, bad"
     )

@@ -14,6 +14,7 @@ import pytest
 
 from cinerec.config import Settings
 from cinerec.llm.backends.llamacpp import LlamaCppBackend
+from cinerec.llm.genre_words import banned_genre_words
 from cinerec.llm.models import locate_gguf
 from cinerec.llm.persona import UserProfile, write_persona
 from cinerec.llm.reasons import write_reasons
@@ -25,6 +26,17 @@ pytestmark = pytest.mark.slow
 _QUOTED = re.compile(r'"([^"]+)"|“([^”]+)”')
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
 _GENDERED = re.compile(r"\b(he|she|him|his|her|hers|himself|herself)\b", re.IGNORECASE)
+_WORD = re.compile(r"[^\W_]+")
+
+
+def _foreign_genre_words(raw_reply: str | None, movie_id: int) -> list[str]:
+    """Words of the raw reason that its card's grammar bans (genres the card lacks)."""
+    movie = next(m for m in CANDIDATES if m.movie_id == movie_id)
+    banned = banned_genre_words(movie, mentioned=[m.title for m in HISTORY])
+    words = _WORD.findall(json.loads(raw_reply or "{}").get("reason", "").casefold())
+    exact = {b for b in banned if not b.endswith("*")}
+    stems = tuple(b.rstrip("*") for b in banned if b.endswith("*"))
+    return [w for w in words if w in exact or w.startswith(stems)]
 
 
 def test_persona_with_the_real_model(best_model_name: str) -> None:
@@ -78,6 +90,8 @@ def test_korean_viewer_gets_korean_reasons_from_the_real_model(best_model_name: 
     reasons = list(write_reasons(backend, profile, persona, HISTORY, CANDIDATES[:2], timeout_s=240))
     print("\n".join(f"  {r.movie_id}: {r.text}" for r in reasons))
     assert all(r.error is None for r in reasons), reasons
+    # the card's grammar banned the genre words it lacks: none in the raw reply
+    assert not [w for r in reasons for w in _foreign_genre_words(r.raw_text, r.movie_id)], reasons
     shown = [r.text for r in reasons if r.text]
     assert shown, reasons
     # Before the Korean task and the Hangul-first grammar, 141 of 144 such reasons were English.
@@ -94,6 +108,7 @@ def test_english_reasons_from_the_real_model_are_one_whole_sentence(best_model_n
     # The grammar compiled and was used (a grammar llama.cpp rejects is an error here).
     assert all(r.error is None for r in reasons), reasons
     for r in reasons:
+        assert not _foreign_genre_words(r.raw_text, r.movie_id), r.raw_text
         raw = json.loads(r.raw_text or "{}").get("reason", "")
         # One sentence, closed by its own mark: no second, unchecked sentence, no cut.
         assert re.fullmatch(r"[^\n]*[^.!?\s][.!?]", raw), raw

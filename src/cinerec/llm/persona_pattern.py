@@ -11,7 +11,8 @@ schema's ``pattern`` (turned into a llama.cpp grammar) now makes the model write
   :func:`persona_max_tokens` always lets the grammar close;
 - words that are never a gendered pronoun or noun (he, she, his, her, 그는, 그녀 ...; see
   :data:`FORBIDDEN_WORDS`) nor the catalog tag IMAX: each word is matched by the complement of
-  those words, built from their trie (the grammar converter supports no lookahead);
+  those words, built from their trie (:func:`cinerec.llm.word_ban.unbanned_word`; the grammar
+  converter supports no lookahead);
 - only Latin letters, digits and light punctuation in English, plus Hangul in Korean: no
   brackets, braces or quotes (prompt formatting), no Chinese characters (the model's drift).
 
@@ -21,9 +22,7 @@ grammar allows (``re.fullmatch(persona_pattern(lang), text)``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
-from cinerec.text.lang import FIRST_SYLLABLE, LAST_SYLLABLE
+from cinerec.llm.word_ban import HANGUL, LATIN, unbanned_word
 
 # Words a persona never uses, whatever the profile says: the viewer is "this viewer" (or
 # "they"), never he or she, so a pronoun can never contradict the profile. Matched whole-word,
@@ -61,10 +60,6 @@ FORBIDDEN_WORDS: tuple[str, ...] = (
     "여자*",
 )
 
-_LATIN = ((ord("0"), ord("9")), (ord("A"), ord("Z")), (ord("a"), ord("z")), (0xC0, 0xD6))
-_LATIN += ((0xD8, 0xF6), (0xF8, 0xFF))
-_HANGUL = ((ord(FIRST_SYLLABLE), ord(LAST_SYLLABLE)),)
-_LOWER = ((ord("a"), ord("z")), (0xDF, 0xF6), (0xF8, 0xFF))
 MAX_WORD = 16  # letters in one word (longer words split at a hyphen)
 SUBJECT = {"en": "This viewer", "ko": "이 관객은"}
 # (fewest, most) words after the subject, the whole persona: the prompt asks for at most 50
@@ -77,73 +72,10 @@ _END = {"en": "\\)?[.!?]", "ko": "[다요][.!?]"}
 _END_CHARS = {"en": 2, "ko": 2}
 
 
-@dataclass
-class _Node:
-    children: dict[str, _Node] = field(default_factory=dict)
-    word: bool = False  # a forbidden word ends here
-    stem: bool = False  # every word from here on is forbidden
-
-
-def _trie(words: tuple[str, ...]) -> _Node:
-    root = _Node()
-    for entry in words:
-        node = root
-        for ch in entry.rstrip("*").lower():
-            node = node.children.setdefault(ch, _Node())
-        if entry.endswith("*"):
-            node.stem = True
-        else:
-            node.word = True
-    return root
-
-
-def _variants(ch: str) -> set[int]:
-    return {ord(ch), ord(ch.upper()), ord(ch.lower())}
-
-
-def _char_class(ranges: tuple[tuple[int, int], ...], without: set[int] = frozenset()) -> str:
-    """A ``[...]`` class of ``ranges`` minus the code points ``without``."""
-    parts: list[str] = []
-    for lo, hi in ranges:
-        start = lo
-        for cp in sorted(c for c in without if lo <= c <= hi) + [hi + 1]:
-            if start <= cp - 1:
-                a, b = chr(start), chr(cp - 1)
-                parts.append(a if a == b else f"{a}-{b}")
-            start = cp + 1
-    return "[" + "".join(parts) + "]"
-
-
-def _word(node: _Node, depth: int, ranges: tuple[tuple[int, int], ...], last: str = "") -> str:
-    """Words of 1..MAX_WORD characters (after ``depth`` already matched) that are not forbidden."""
-    left = MAX_WORD - depth  # characters this node may still add (>= 1)
-    taken: set[int] = set()
-    alts: list[str] = []
-    for ch, child in node.children.items():
-        if not any(lo <= ord(ch) <= hi for lo, hi in ranges):
-            continue  # a Hangul stem in the English alphabet
-        taken |= _variants(ch)
-        if child.stem or left < 2 and child.word:
-            continue  # nothing through this character is allowed
-        head = _char_class(tuple((c, c) for c in sorted(_variants(ch))))
-        if left < 2:
-            alts.append(head)
-        else:
-            alts.append(head + _word(child, depth + 1, ranges, ch))
-    # after a whole forbidden word only lowercase may follow (heat, hero, malevolent), never a
-    # capital or digit: Qwen glued a forbidden word to the next one ("maleAGER", "HeLikes")
-    lower_only = node.word and last.isascii()
-    free = _char_class(_LOWER if lower_only else ranges, taken)
-    alts.insert(0, free + (f"{_char_class(ranges)}{{0,{left - 1}}}" if left > 1 else ""))
-    group = "(" + "|".join(alts) + ")"
-    optional = depth > 0 and not node.word
-    return group + ("?" if optional else "")
-
-
 def word_pattern(language: str) -> str:
     """One word that is not in :data:`FORBIDDEN_WORDS` (at most :data:`MAX_WORD` characters)."""
-    ranges = _LATIN + (_HANGUL if language == "ko" else ())
-    return _word(_trie(FORBIDDEN_WORDS), 0, ranges)
+    ranges = LATIN + (HANGUL if language == "ko" else ())
+    return unbanned_word(FORBIDDEN_WORDS, ranges, MAX_WORD)
 
 
 def persona_pattern(language: str) -> str:

@@ -47,6 +47,7 @@ from cinerec.llm.evidence import (
     natural_title,
 )
 from cinerec.llm.facts import check_text, false_sentences, split_sentences
+from cinerec.llm.genre_words import banned_genre_words
 from cinerec.llm.grounding import finish_cut, ground_text
 from cinerec.llm.persona import UserProfile, language_ok
 from cinerec.llm.schemas import (
@@ -56,6 +57,7 @@ from cinerec.llm.schemas import (
     reason_schema,
 )
 from cinerec.llm.templates import render
+from cinerec.llm.word_ban import HANGUL, LETTERS, separator, unbanned_word
 from cinerec.text.lang import LANGUAGES, language_or_default
 
 log = logging.getLogger(__name__)
@@ -91,16 +93,39 @@ class Reason:
     template: bool = False
 
 
-#: One character of a one-sentence reason: not a quote, backslash or newline, and a sentence
-#: mark only inside a word ("E.T", "3.5") or after an initial or a short title ("J. ", "Dr. ").
-_SENTENCE_CHAR = r'([^"\\\n.!?]|[.!?][^"\\\n .!?]|([A-Z]|Mr|Mrs|Ms|Dr|St|Jr|Sr|Vol|vs)[.] )'
+# The one-sentence grammar, in words (so that words can be banned, cinerec.llm.word_ban): a
+# word is 1.._WORD_CHARS letters; between two words 1-3 separators (a space, light
+# punctuation: word_ban.SEPARATORS) or one sentence mark inside a word ("E.T", "3.5"); an
+# initial or short title may end with ". " ("J. ", "Dr. "). (fewest, most) words: the most
+# keep a reason within REASON_MAX_CHARS (raw reasons of words_0.5b_v3 had up to 6.4 characters
+# a word, p95, in English; with 22 words Qwen ran past 120 characters and the cut reason became
+# the template).
+_WORD_CHARS = 16
+_WORDS = {"en": (3, 18), "ko": (2, 16)}
+_ABBREVIATION = "([A-Z]|Mr|Mrs|Ms|Dr|St|Jr|Sr|Vol|vs)[.] "
 
 
-def _schema(language: str) -> dict[str, Any]:
+def _sentence_pattern(language: str, banned: Iterable[str] = ()) -> str:
+    """One sentence that ends with ``.``, ``!`` or ``?`` and has no word of ``banned``
+    (:func:`cinerec.llm.word_ban.unbanned_word`); in Korean it starts with a Hangul word."""
+    low, high = _WORDS[language]
+    word = unbanned_word(banned, LETTERS, _WORD_CHARS)
+    other = separator()
+    token = f"({word}({other}{{1,3}}|[.!?])|{_ABBREVIATION})"
+    if language == "ko":
+        lead = f"{unbanned_word(banned, HANGUL, _WORD_CHARS)}({other}{{1,3}}|[.!?])"
+        low, high = low - 1, high - 1
+    else:
+        lead = f"{other}{{0,2}}"
+    return f"^{lead}{token}{{{low - 1},{high - 1}}}{word}{other}{{0,2}}[.!?]$"
+
+
+def _schema(language: str, banned: Iterable[str] = ()) -> dict[str, Any]:
     """The reason's JSON schema: one sentence that ends with ``.``, ``!`` or ``?`` within the
-    length limit (the grammar then cannot add a second, unchecked sentence, or be cut by the
+    word limit (the grammar then cannot add a second, unchecked sentence, or be cut by the
     length limit mid-word); in Korean it starts with a Hangul syllable (the grammar then keeps
-    a small model from drifting into English).
+    a small model from drifting into English); no word of ``banned`` (the genre words the card
+    lacks, :func:`cinerec.llm.genre_words.banned_genre_words`).
 
     >>> import re
     >>> pattern = re.compile(_schema("en")["properties"]["reason"]["pattern"])
@@ -110,13 +135,20 @@ def _schema(language: str) -> dict[str, Any]:
     False
     >>> bool(re.match(_schema("ko")["properties"]["reason"]["pattern"], "반전이 있는 스릴러예요."))
     True
+    >>> bool(re.match(_schema("ko", ["스릴러*"])["properties"]["reason"]["pattern"],
+    ...               "반전이 있는 스릴러예요."))
+    False
     """
     schema = reason_schema()
-    first = "[\uac00-\ud7a3]" if language == "ko" else _SENTENCE_CHAR
-    schema["properties"]["reason"]["pattern"] = (
-        rf"^{first}{_SENTENCE_CHAR}{{4,{REASON_MAX_CHARS - 6}}}[.!?]$"
-    )
+    schema["properties"]["reason"]["pattern"] = _sentence_pattern(language, banned)
     return schema
+
+
+def card_schema(language: str, evidence: Evidence, history: Sequence[Movie]) -> dict[str, Any]:
+    """:func:`_schema` for one card: the genre words its movie lacks are banned (words of its
+    title and keywords, and of the ticked titles the prompt may show, stay allowed)."""
+    banned = banned_genre_words(evidence.movie, mentioned=[m.title for m in history])
+    return _schema(language, banned)
 
 
 def reason_messages(
@@ -308,7 +340,9 @@ def write_reasons(
             with guarded(backend, "reason"):
                 completion = backend.complete(
                     messages,
-                    schema=_schema(language) if backend.supports_schema else None,
+                    schema=card_schema(language, evidence, history)
+                    if backend.supports_schema
+                    else None,
                     max_tokens=_MAX_TOKENS[language],
                     temperature=0.0,
                     timeout_s=left,

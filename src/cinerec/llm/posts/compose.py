@@ -36,6 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from cinerec.data.types import Movie
 from cinerec.errors import LLMError
 from cinerec.llm.backends.base import Completion, LLMBackend, Message, guarded
+from cinerec.llm.genre_words import banned_genre_words
 from cinerec.llm.grounding import sanitize_user_text
 from cinerec.llm.posts.checks import (
     CAPTION_LINES,
@@ -55,6 +56,7 @@ from cinerec.llm.posts.prompts import (
     review_messages,
 )
 from cinerec.llm.schemas import json_schema, parse_reply
+from cinerec.llm.word_ban import LETTERS, separator, unbanned_word
 from cinerec.text.lang import language_or_default
 from cinerec.text.similarity import mean_pairwise_similarity, plain_text, text_similarity
 
@@ -64,6 +66,12 @@ ONE_LINER_MAX_CHARS = max(MAX_REVIEW_CHARS.values())
 # Generation budgets: the plan (ids are added per pick) and one review; Korean needs more.
 _PLAN_TOKENS = {"en": 90, "ko": 150}
 _REVIEW_TOKENS = {"en": 50, "ko": 80}
+# A one-liner's grammar in words, a little over MAX_REVIEW_CHARS (120 English, 80 Korean
+# characters): check_review cuts a longer line at a clean end, as it did the grammar's cut at
+# maxLength. A tighter cap ended lines mid-thought: at 18 words Qwen 0.5B turned "from a German
+# army." into "from a Germanic" and Chinese (any non-letter may close a line).
+_REVIEW_WORDS = {"en": 24, "ko": 18}
+_REVIEW_WORD_CHARS = 16
 
 _STOP = frozenset(
     "a an and the of in on to for with at by from is it its this that as but or be are was "
@@ -163,10 +171,26 @@ def plan_schema(candidate_ids: Sequence[int], *, n: int, language: str = "en") -
     return schema
 
 
-def review_schema(language: str = "en") -> dict[str, Any]:
-    """JSON schema of :class:`ReviewOut` with a bounded review."""
+def review_pattern(language: str = "en", banned: Sequence[str] = ()) -> str:
+    """One line of at most ``_REVIEW_WORDS[language]`` words, none of them in ``banned``
+    (:func:`cinerec.llm.word_ban.unbanned_word`), with 1-3 separators (a space, light
+    punctuation, a sentence mark: :data:`cinerec.llm.word_ban.SEPARATORS`) between two words."""
+    word = unbanned_word(banned, LETTERS, _REVIEW_WORD_CHARS)
+    other = separator(".!?")
+    most = _REVIEW_WORDS[language]
+    return f"^{other}{{0,3}}({word}{other}{{1,3}}){{0,{most - 1}}}{word}{other}{{0,3}}$"
+
+
+def review_schema(language: str = "en", movie: Movie | None = None) -> dict[str, Any]:
+    """JSON schema of :class:`ReviewOut` with a bounded review; for ``movie``, the review's
+    pattern bans the genre words the movie lacks
+    (:func:`cinerec.llm.genre_words.banned_genre_words`): "Fight Club is a twist on the
+    classic horror film" cannot be written."""
     schema = json_schema(ReviewOut)
-    schema["properties"]["review"].update(minLength=1, maxLength=MAX_REVIEW_CHARS[language])
+    review = schema["properties"]["review"]
+    review.update(minLength=1, maxLength=MAX_REVIEW_CHARS[language])
+    if movie is not None:  # the grammar follows the pattern (llama.cpp ignores the lengths)
+        review["pattern"] = review_pattern(language, banned_genre_words(movie))
     return schema
 
 
@@ -356,7 +380,7 @@ class _Writer:
         try:
             completion = self._complete(
                 messages,
-                review_schema(self.language),
+                review_schema(self.language, candidate.movie),
                 _REVIEW_TOKENS[self.language],
                 temp,
                 f"review {movie_id}",
