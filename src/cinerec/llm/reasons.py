@@ -61,11 +61,18 @@ from cinerec.text.lang import LANGUAGES, language_or_default
 log = logging.getLogger(__name__)
 UNTRUSTED_CHARS = 500  # the most of the taste text any prompt carries (the persona's)
 
-# A <=120-char sentence inside {"reason": "..."}; Korean needs about twice the tokens.
+# The longest reason, in characters. A Hangul syllable costs Qwen's tokenizer about twice an
+# English letter (0.48 against 0.23 tokens a character in the reasons of
+# ``benchmarks/results/words_latency.json``), so the Korean cap is lower: 80 fits 99% of the
+# Korean evidence sentences (their titles and names stay in English letters), and the time
+# goes with the tokens generated (``benchmarks/results/words_latency_ko.md``).
+_MAX_CHARS = {"en": REASON_MAX_CHARS, "ko": 80}
+# The sentence inside {"reason": "..."}; Korean needs about twice the tokens a character.
 _MAX_TOKENS = {"en": 48, "ko": 96}
-# Facts in a card's prompt: the lead fact (which the draft states) and one more. With four,
-# Qwen 0.5B mixed them up ("The Ring ... shares the theme of the island with The Ring").
-_FACTS_SHOWN = 2
+# Facts in a card's prompt: the lead fact (which the draft states) and, in English, one more.
+# With four, Qwen 0.5B mixed them up ("The Ring ... shares the theme of the island with The
+# Ring"); in Korean, Qwen 1.5B merged even two ("드라마 장르와 스릴러 장르를 동시에 사용...").
+_FACTS_SHOWN = {"en": 2, "ko": 1}
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,9 +120,8 @@ def _schema(language: str) -> dict[str, Any]:
     """
     schema = reason_schema()
     first = "[\uac00-\ud7a3]" if language == "ko" else _SENTENCE_CHAR
-    schema["properties"]["reason"]["pattern"] = (
-        rf"^{first}{_SENTENCE_CHAR}{{4,{REASON_MAX_CHARS - 6}}}[.!?]$"
-    )
+    cap = _MAX_CHARS.get(language, REASON_MAX_CHARS)
+    schema["properties"]["reason"]["pattern"] = rf"^{first}{_SENTENCE_CHAR}{{4,{cap - 6}}}[.!?]$"
     return schema
 
 
@@ -135,7 +141,7 @@ def reason_messages(
     lead-fact keys of earlier cards on the page, so this card leads with a different fact.
     The runtime's prefix cache covers the system message."""
     language = language_or_default(profile.language)
-    evidence = build_evidence(movie, history, taste=profile.taste, review=note)
+    evidence = build_evidence(movie, history, taste=profile.taste, review=note, language=language)
     return _messages(evidence, language, avoid)
 
 
@@ -145,7 +151,7 @@ def _messages(evidence: Evidence, language: str, avoid: Iterable[str] = ()) -> l
     user = render(
         f"reason_user{suffix}",
         title=natural_title(evidence.movie.display_title),
-        evidence=evidence_lines(evidence, language, avoid=avoid, limit=_FACTS_SHOWN),
+        evidence=evidence_lines(evidence, language, avoid=avoid, limit=_FACTS_SHOWN[language]),
         draft=evidence_reason(evidence, language, avoid=avoid),
     ).strip()
     return [Message("system", system), Message("user", user)]
@@ -298,7 +304,11 @@ def write_reasons(
             yield Reason(movie.movie_id, None, False, 0.0, backend.model, "out of time")
             return
         evidence = build_evidence(
-            movie, history, taste=profile.taste, review=(notes or {}).get(movie.movie_id, "")
+            movie,
+            history,
+            taste=profile.taste,
+            review=(notes or {}).get(movie.movie_id, ""),
+            language=language,
         )
         messages = _messages(evidence, language, led)
         lead = evidence.lead(led)
