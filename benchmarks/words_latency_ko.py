@@ -318,8 +318,9 @@ def _markdown(s: dict[str, Any], args: argparse.Namespace) -> str:
         "# Korean reasons: where the first reason's time goes, old against new",
         "",
         markdown_header(s["provenance"]),
-        f"Model `{args.model}`, {args.threads} threads, {args.pages} pages (English and Korean in "
-        f"turn, the same cards for both variants), in-process. *old*: reasons code and prompts at "
+        f"Model `{args.model}`, {args.threads} threads, {s['pages_timed']} of {args.pages} pages "
+        "timed (English and Korean in turn, the same cards for both variants; tokens counted on "
+        "all), in-process. *old*: reasons code and prompts at "
         f"`{s['base']}`; *new*: this commit's. Old and new interleaved page by page (order "
         "alternating), so machine load hits both alike; machine load average (1 min) while "
         f"timed: mean {s['load1_mean']:.1f} on {os.cpu_count()} CPUs shared with other jobs, so "
@@ -419,16 +420,29 @@ def main() -> None:
         tokens = _token_rows(variants, backend, pages)
         timed: list[dict[str, Any]] = []
         read: list[dict[str, Any]] = []
-        if not args.tokens_only:
-            for page in pages:
+        _write(args, tokens, timed, read, 0)
+        if not args.tokens_only:  # results are rewritten after every page: a cut run keeps them
+            for done, page in enumerate(pages, 1):
                 order = ["old", "new"] if page["page"] % 4 < 2 else ["new", "old"]
                 timed.extend(_timed_page(variants, backend, page, order, args.modes.split(",")))
                 if page["language"] == "ko" and args.read_cards:
                     read.extend(_page_reasons(reasons, backend, page, args.read_cards))
+                _write(args, tokens, timed, read, done)
+    print(args.out.with_suffix(".md").read_text())
+
+
+def _write(
+    args: argparse.Namespace,
+    tokens: list[dict[str, Any]],
+    timed: list[dict[str, Any]],
+    read: list[dict[str, Any]],
+    done: int,
+) -> None:
     summary: dict[str, Any] = {
         "model": args.model,
         "threads": args.threads,
         "pages": args.pages,
+        "pages_timed": done,
         "base": _git("rev-parse", "--short", args.base).strip(),
         **_summary(tokens, timed),
         "load1_mean": float(np.mean([r["load1"] for r in timed])) if timed else 0.0,
@@ -439,7 +453,6 @@ def main() -> None:
     }
     args.out.with_suffix(".json").write_text(json.dumps(summary, indent=1, ensure_ascii=False))
     args.out.with_suffix(".md").write_text(_markdown(summary, args))
-    print(args.out.with_suffix(".md").read_text())
 
 
 if __name__ == "__main__":
