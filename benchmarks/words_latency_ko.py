@@ -307,6 +307,20 @@ def _summary(tokens: list[dict[str, Any]], timed: list[dict[str, Any]]) -> dict[
     return out
 
 
+_TOKEN_COLUMNS = ("system_tokens", "card_tokens", "reused_by_next_card", "generated_tokens")
+
+
+def _table(title: str, header: list[str], rows: list[list[Any]]) -> list[str]:
+    return [
+        "",
+        f"## {title}",
+        "",
+        "| " + " | ".join(header) + " |",
+        "|" + "---|" * len(header),
+        *("| " + " | ".join(str(x) for x in row) + " |" for row in rows),
+    ]
+
+
 def _markdown(s: dict[str, Any], args: argparse.Namespace) -> str:
     def cell(c: dict[str, Any] | None, fmt: str = ".2f") -> str:
         if not c:
@@ -326,48 +340,40 @@ def _markdown(s: dict[str, Any], args: argparse.Namespace) -> str:
         f"timed: mean {s['load1_mean']:.1f} on {os.cpu_count()} CPUs shared with other jobs, so "
         "the seconds are upper bounds of a quiet machine's; token counts do not depend on load. "
         "Medians with 95% bootstrap intervals.",
-        "",
-        "## Tokens per card (model's tokenizer; all cards of every page)",
-        "",
-        "| variant | language | system msg | card part | reused by next card | generated |",
-        "|---|---|---|---|---|---|",
     ]
-    for key, t in s["tokens"].items():
-        name, lang = key.split("_")
-        lines.append(
-            f"| {name} | {lang} | {cell(t['system_tokens'], '.0f')} | "
-            f"{cell(t['card_tokens'], '.0f')} | {cell(t['reused_by_next_card'], '.0f')} | "
-            f"{cell(t['generated_tokens'], '.0f')} |"
-        )
-    lines += [
-        "",
-        "## First complete reason of a page, seconds",
-        "",
-        "| warm-up | variant | language | n | p50 s [95% CI] | mean s | templates | errors |",
-        "|---|---|---|---|---|---|---|---|",
+    tokens = [
+        [name, lang, *(cell(t[k], ".0f") for k in _TOKEN_COLUMNS)]
+        for (name, lang), t in ((key.split("_"), t) for key, t in s["tokens"].items())
     ]
+    lines += _table(
+        "Tokens per card (model's tokenizer; all cards of every page)",
+        ["variant", "language", "system msg", "card part", "reused by next card", "generated"],
+        tokens,
+    )
+    times = []
     for key, c in s["times"].items():
         mode, name, lang = key.rsplit("_", 2)
-        lines.append(
-            f"| {mode} | {name} | {lang} | {c['n']} | {cell(c)} | {c['mean']:.2f} | "
-            f"{c['templates']} | {c['errors']} |"
-        )
-    lines += [
-        "",
-        "## Seconds per token on this machine (first_card rows: warm-up / prompt tokens it "
-        "evaluated; reason / tokens it generated)",
-        "",
-        "| variant | language | ms per prompt token [95% CI] | ms per generated token [95% CI] |",
-        "|---|---|---|---|",
+        times.append([mode, name, lang, c["n"], cell(c), f"{c['mean']:.2f}", c["templates"],
+                      c["errors"]])  # fmt: skip
+    lines += _table(
+        "First complete reason of a page, seconds",
+        ["warm-up", "variant", "language", "n", "p50 s [95% CI]", "mean s", "templates", "errors"],
+        times,
+    )
+
+    def ms(r: dict[str, Any]) -> str:
+        return f"{1000 * r['value']:.1f} [{1000 * r['ci95'][0]:.1f}, {1000 * r['ci95'][1]:.1f}]"
+
+    rates = [
+        [*key.split("_"), ms(r["s_per_prompt_token"]), ms(r["s_per_generated_token"])]
+        for key, r in s["rates"].items()
     ]
-    for key, r in s["rates"].items():
-        name, lang = key.split("_")
-        p, g = r["s_per_prompt_token"], r["s_per_generated_token"]
-        lines.append(
-            f"| {name} | {lang} | {1000 * p['value']:.1f} [{1000 * p['ci95'][0]:.1f}, "
-            f"{1000 * p['ci95'][1]:.1f}] | {1000 * g['value']:.1f} [{1000 * g['ci95'][0]:.1f}, "
-            f"{1000 * g['ci95'][1]:.1f}] |"
-        )
+    lines += _table(
+        "Seconds per token on this machine (first_card rows: warm-up / prompt tokens it "
+        "evaluated; reason / tokens it generated)",
+        ["variant", "language", "ms per prompt token [95% CI]", "ms per generated token [95% CI]"],
+        rates,
+    )
     if s["read_rows"]:
         lines += ["", "## Korean reasons of the new code, page by page (for reading)", ""]
         for r in s["read_rows"]:
