@@ -26,13 +26,14 @@ from __future__ import annotations
 import argparse
 import importlib
 import inspect
+import itertools
 import json
 import os
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -180,16 +181,23 @@ def _token_rows(
 
 
 def _first_reason(
-    mod: ModuleType, backend: Any, profile: Any, history: list[Any], cards: list[Any]
-) -> dict[str, Any]:
+    mod: ModuleType,
+    backend: Any,
+    profile: Any,
+    history: list[Any],
+    cards: list[Any],
+    timeout_s: float,
+) -> tuple[dict[str, Any], Iterator[Any]]:
+    """The timed first reason of ``cards`` and the stream of the page's other reasons."""
     cached = _cached(backend)
     evidence = _evidence(mod, cards[0], history, profile)
     ids = _prompt_ids(backend, mod._messages(evidence, profile.language, []))
     start = time.perf_counter()
-    reason = next(mod.write_reasons(backend, profile, "", history, cards, timeout_s=120))
+    stream = mod.write_reasons(backend, profile, "", history, cards, timeout_s=timeout_s)
+    reason = next(stream)
     seconds = time.perf_counter() - start
     raw = reason.raw_text or ""
-    return {
+    row = {
         "seconds": round(seconds, 3),
         "prompt_tokens": len(ids),
         "new_prompt_tokens": len(ids) - _common(ids, cached),
@@ -200,6 +208,33 @@ def _first_reason(
         "error": reason.error,
         "load1": round(os.getloadavg()[0], 2),
     }
+    return row, itertools.chain([reason], stream)
+
+
+def _read_row(
+    mod: ModuleType, page: dict[str, Any], card: Any, reason: Any, profile: Any
+) -> dict[str, Any]:
+    evidence = _evidence(mod, card, page["history"], profile)
+    return {
+        "page": page["page"],
+        "title": card.title,
+        "facts": [f"{f.kind}: {f.value} {list(f.watched)}" for f in evidence.facts],
+        "raw_text": reason.raw_text,
+        "text": reason.text,
+        "template": reason.template,
+        "repairs": list(reason.repairs),
+    }
+
+
+def _same_prompt(variants: dict[str, ModuleType], backend: Any, profile: Any, page: Any) -> bool:
+    """Whether old and new give the page's first card the same system and card prompt (then
+    they write the same reason at temperature 0, and it is timed once)."""
+    prompts = []
+    for mod in variants.values():
+        evidence = _evidence(mod, page["cards"][0], page["history"], profile)
+        messages = mod._messages(evidence, profile.language, [])
+        prompts.append((_prompt_ids(backend, messages), mod._schema(profile.language)))
+    return all(p == prompts[0] for p in prompts)
 
 
 def _timed_page(
@@ -207,21 +242,24 @@ def _timed_page(
     backend: Any,
     page: dict[str, Any],
     order: list[str],
-    modes: Sequence[str],
-) -> list[dict[str, Any]]:
+    args: argparse.Namespace,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Old and new timed on one page (once when their prompts are the same); with
+    ``--read-cards``, the new code's stream goes on to write that many cards of a Korean page."""
     from cinerec.llm.persona import UserProfile
 
     profile = UserProfile("Viewer", 30, "unspecified", page["taste"], page["language"])
     history, cards = page["history"], page["cards"]
-    rows = []
-    for mode in modes:
+    same = _same_prompt(variants, backend, profile, page)
+    rows, read = [], []
+    for mode in args.modes.split(","):
         # a different first card each mode, so the second is not served from the first's cache
         first = cards[0] if mode == "first_card" else cards[1]
         ordered = [first, *[c for c in cards if c is not first]]
-        for name in order:
+        for name in ["new"] if same else order:
             mod = variants[name]
             mod.warm_prefix(backend, profile, "", history)  # the variant's system prompt
-            row: dict[str, Any] = {"variant": name, "mode": mode}
+            row: dict[str, Any] = {"variant": name, "mode": mode, "same_prompt": same}
             if mode == "first_card":
                 evidence = _evidence(mod, first, history, profile)
                 ids = _prompt_ids(backend, mod._messages(evidence, profile.language, []))
@@ -230,37 +268,17 @@ def _timed_page(
                 mod.warm_prefix(backend, profile, "", history, movie=first)
                 row["warm_s"] = round(time.perf_counter() - start, 3)
                 row["warm_new_prompt_tokens"] = new
-            row.update(_first_reason(mod, backend, profile, history, ordered))
+            timed, stream = _first_reason(mod, backend, profile, history, ordered, args.timeout)
+            row.update(timed)
             rows.append({"page": page["page"], "language": page["language"], **row})
+            if same:
+                rows.append({**rows[-1], "variant": "old"})
             print(json.dumps(rows[-1], ensure_ascii=False), flush=True)
-    return rows
-
-
-def _page_reasons(
-    mod: ModuleType, backend: Any, page: dict[str, Any], n: int
-) -> list[dict[str, Any]]:
-    """The first ``n`` reasons of a page as ``mod`` writes them (for reading, not timed)."""
-    from cinerec.llm.persona import UserProfile
-
-    profile = UserProfile("Viewer", 30, "unspecified", page["taste"], page["language"])
-    rows = []
-    cards = page["cards"][:n]
-    written = mod.write_reasons(backend, profile, "", page["history"], cards)
-    for card, reason in zip(cards, written, strict=False):  # an error ends the stream early
-        evidence = _evidence(mod, card, page["history"], profile)
-        rows.append(
-            {
-                "page": page["page"],
-                "title": card.title,
-                "facts": [f"{f.kind}: {f.value} {list(f.watched)}" for f in evidence.facts],
-                "raw_text": reason.raw_text,
-                "text": reason.text,
-                "template": reason.template,
-                "repairs": list(reason.repairs),
-            }
-        )
-        print(json.dumps(rows[-1], ensure_ascii=False), flush=True)
-    return rows
+            if name == "new" and mode == "first_card" and page["language"] == "ko":
+                for card, reason in zip(ordered[: args.read_cards], stream, strict=False):
+                    read.append(_read_row(mod, page, card, reason, profile))
+                    print(json.dumps(read[-1], ensure_ascii=False), flush=True)
+    return rows, read
 
 
 def _summary(tokens: list[dict[str, Any]], timed: list[dict[str, Any]]) -> dict[str, Any]:
@@ -399,8 +417,9 @@ def main() -> None:
         "--read-cards",
         type=int,
         default=0,
-        help="after timing, the new code writes this many cards of each Korean page (to read)",
+        help="the new code's first_card stream goes on to this many cards of a Korean page",
     )
+    parser.add_argument("--timeout", type=float, default=600.0, help="seconds a page may take")
     parser.add_argument(
         "--modes", default="system_only,first_card", help="warm-ups to time, comma-separated"
     )
@@ -430,9 +449,9 @@ def main() -> None:
         if not args.tokens_only:  # results are rewritten after every page: a cut run keeps them
             for done, page in enumerate(pages, 1):
                 order = ["old", "new"] if page["page"] % 4 < 2 else ["new", "old"]
-                timed.extend(_timed_page(variants, backend, page, order, args.modes.split(",")))
-                if page["language"] == "ko" and args.read_cards:
-                    read.extend(_page_reasons(reasons, backend, page, args.read_cards))
+                page_rows, page_read = _timed_page(variants, backend, page, order, args)
+                timed.extend(page_rows)
+                read.extend(page_read)
                 _write(args, tokens, timed, read, done)
     print(args.out.with_suffix(".md").read_text())
 
