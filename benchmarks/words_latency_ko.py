@@ -12,13 +12,17 @@ Two parts, one run:
   system prompt (*system_only*: its card part is evaluated, then the reason generated) and after
   the product's warm-up of the first card's whole prompt (*first_card*: only generation left;
   the warm-up itself is timed too, which gives seconds per prompt token). The order of old and
-  new alternates page by page. Medians carry 95% bootstrap intervals (pages resampled).
+  new alternates page by page; a page whose first card gets the same prompt and grammar from
+  both (English, today) is timed once. With ``--read-cards``, the new code's stream of each
+  Korean page goes on to that many cards, listed for reading. Medians carry 95% bootstrap
+  intervals (pages resampled).
 
 *old* is the code at ``--base``: its ``reasons.py``, ``evidence.py``, ``schemas.py`` and
 ``reason_*`` prompt files, imported beside the current package (everything else, the fact
 checker included, is the current code's), so one process and one loaded model time both.
 
-    nice -n 10 python benchmarks/words_latency_ko.py --base 5884daa --threads 2 --pages 16
+    nice -n 10 python benchmarks/words_latency_ko.py --base 5884daa --threads 2 --pages 16 \
+        --read-cards 4
 """
 
 from __future__ import annotations

@@ -61,13 +61,9 @@ from cinerec.text.lang import LANGUAGES, language_or_default
 log = logging.getLogger(__name__)
 UNTRUSTED_CHARS = 500  # the most of the taste text any prompt carries (the persona's)
 
-# The longest reason, in characters. A Hangul syllable costs Qwen's tokenizer about twice an
-# English letter (0.48 against 0.23 tokens a character in the reasons of
-# ``benchmarks/results/words_latency.json``), so the Korean cap is lower: 80 fits 99% of the
-# Korean evidence sentences (their titles and names stay in English letters), and the time
-# goes with the tokens generated (``benchmarks/results/words_latency_ko.md``).
-_MAX_CHARS = {"en": REASON_MAX_CHARS, "ko": 80}
-# The sentence inside {"reason": "..."}; Korean needs about twice the tokens a character.
+# A <=120-char sentence inside {"reason": "..."}; Korean needs about twice the tokens. (A lower
+# Korean cap, 80 chars, did not shorten the typical reason and cut a long one mid-word, "코미디
+# 장르를 가.": ``benchmarks/results/words_latency_ko.md``.)
 _MAX_TOKENS = {"en": 48, "ko": 96}
 # Facts in a card's prompt: the lead fact (which the draft states) and, in English, one more.
 # With four, Qwen 0.5B mixed them up ("The Ring ... shares the theme of the island with The
@@ -120,8 +116,9 @@ def _schema(language: str) -> dict[str, Any]:
     """
     schema = reason_schema()
     first = "[\uac00-\ud7a3]" if language == "ko" else _SENTENCE_CHAR
-    cap = _MAX_CHARS.get(language, REASON_MAX_CHARS)
-    schema["properties"]["reason"]["pattern"] = rf"^{first}{_SENTENCE_CHAR}{{4,{cap - 6}}}[.!?]$"
+    schema["properties"]["reason"]["pattern"] = (
+        rf"^{first}{_SENTENCE_CHAR}{{4,{REASON_MAX_CHARS - 6}}}[.!?]$"
+    )
     return schema
 
 
