@@ -91,3 +91,23 @@ def test_a_person_is_shared_only_in_the_same_role() -> None:
     assert [(f.kind, f.value, f.watched) for f in shared.facts][:1] == [
         ("director", "Tim Robbins", ("Bob Roberts",))
     ]
+
+
+def test_korean_evidence_puts_english_catalog_words_after_a_genre() -> None:
+    # "영화는 'island'를 다루는 주제를 가지고 있고..." quoted the catalog's English keyword.
+    card = Movie(1, "Shutter Island", 2010, ("Drama", "Mystery"), keywords=("island",))
+    seen = [
+        Movie(2, "Jurassic Park", 1993, ("Drama",), keywords=("island",)),
+        Movie(3, "Heat", 1995, ("Drama",)),
+    ]
+    assert [f.kind for f in build_evidence(card, seen).facts] == ["keyword", "genre", "year"]
+    ko = build_evidence(card, seen, language="ko")
+    assert [f.kind for f in ko.facts] == ["genre", "keyword", "year"]
+    lines = evidence_lines(ko, "ko")
+    assert lines.startswith("- 드라마 장르 (보신 Heat, Jurassic Park와 같음)")
+    assert "island" not in lines and "2010년" in lines
+    assert evidence_reason(ko, "ko") == "보신 Heat처럼 드라마 영화예요."
+    # With no other specific fact, the keyword still leads (and is shown).
+    cast_away = Movie(4, "Cast Away", 2000, ("Adventure",), keywords=("island",))
+    alone = build_evidence(card, [cast_away], language="ko")
+    assert evidence_lines(alone, "ko").startswith("- 주제 'island' (보신 Cast Away와 같음)")

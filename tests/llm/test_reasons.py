@@ -109,6 +109,18 @@ def test_korean_viewer_gets_korean_instructions_and_a_larger_budget() -> None:
     assert not pattern.fullmatch("히트처럼 긴장감이 넘쳐요. 공포 영화입니다.")
 
 
+def test_korean_reasons_get_only_the_lead_fact() -> None:
+    korean = UserProfile(name="민지", age=29, taste="", language="ko")
+    calls = []
+    for profile in (korean, PROFILE):
+        backend = FakeBackend([reply("히트처럼 긴장감이 넘치는 범죄 영화입니다.")])
+        list(write_reasons(backend, profile, PERSONA, HISTORY, MOVIES[1:2]))  # Godfather II
+        calls.append(backend.calls[0])
+    evidence = [c.messages[1].content.count("\n- ") for c in calls]
+    assert evidence == [1, 2]  # the director only in Korean; director and Al Pacino in English
+    assert "Al Pacino" not in calls[0].messages[1].content
+
+
 def test_the_grammar_asks_for_one_whole_sentence() -> None:
     backend = FakeBackend([reply("A tense crime film.")])
     list(write_reasons(backend, PROFILE, PERSONA, HISTORY, MOVIES[:1]))

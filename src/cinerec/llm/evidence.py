@@ -38,6 +38,10 @@ NON_THEMES = frozenset(
 # Kinds a reason can cite as something that belongs to its card (the benchmark's "specific
 # fact"); a genre counts only with the ticked movie that shares it.
 SPECIFIC = frozenset({"director", "cast", "taste", "keyword", "theme", "review"})
+# Kinds whose value is an English catalog word ("island", "u.s. marshal"): a Korean reason that
+# quotes one reads badly, so Korean evidence ranks them after a person, taste or genre fact and
+# leaves them out beside one (:func:`build_evidence`, :func:`evidence_lines`).
+CATALOG_WORDS = frozenset({"keyword", "theme"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,14 +126,21 @@ def _people(movie: Movie) -> list[tuple[str, str]]:
 
 
 def build_evidence(
-    movie: Movie, history: Sequence[Movie], *, taste: str = "", review: str = ""
+    movie: Movie,
+    history: Sequence[Movie],
+    *,
+    taste: str = "",
+    review: str = "",
+    language: str = "en",
 ) -> Evidence:
     """What ``movie`` shares with the ticked ``history``, matches in ``taste``, and what
     reviewers say (``review``, one line of its review summary).
 
     Order: shared people, matched taste words, shared keywords, the card's own themes (its first
-    keywords), shared genres, the review line, the year. A genre the taste says to avoid is left
-    out everywhere.
+    keywords), shared genres, the review line, the year. For ``language="ko"`` the keywords and
+    themes (English catalog words) come after the shared genres and the review line, so a
+    Korean reason leads with a person, a taste word or a genre (in Korean) whenever the card has
+    one. A genre the taste says to avoid is left out everywhere.
     """
     parsed = parse_taste(taste) if taste else None
     disliked = set(parsed.disliked_genres) if parsed else set()
@@ -172,6 +183,8 @@ def build_evidence(
         facts.append(Fact("review", " ".join(review.split())[:160]))
     if movie.year:
         facts.append(Fact("year", str(movie.year)))
+    if language == "ko":  # a stable sort: the order within each group stays
+        facts.sort(key=lambda f: (f.kind == "year", f.kind in CATALOG_WORDS))
     return Evidence(movie, tuple(facts))
 
 
@@ -195,19 +208,23 @@ def _a(word: str) -> str:
     return "an" if word[:1].lower() in "aeiou" else "a"
 
 
-def _titles(titles: Sequence[str]) -> str:
-    return " and ".join(natural_title(t) for t in titles)
+def _titles(titles: Sequence[str], language: str = "en") -> str:
+    return (", " if language == "ko" else " and ").join(natural_title(t) for t in titles)
 
 
 def evidence_lines(
     evidence: Evidence, language: str, *, avoid: Iterable[str] = (), limit: int = 4
 ) -> str:
     """The evidence as prompt lines in the viewer's language (titles and names as in the
-    catalog); at most ``limit`` facts, the lead fact first."""
+    catalog); at most ``limit`` facts, the lead fact first. In Korean, English catalog words
+    (keywords, themes) are shown only when the lead fact is one."""
     lines = []
     ko = language == "ko"
-    for fact in evidence.lead(avoid)[:limit]:
-        watched = _titles(fact.watched)
+    facts = evidence.lead(avoid)
+    if ko and facts and facts[0].kind not in CATALOG_WORDS:
+        facts = (facts[0], *(f for f in facts[1:] if f.kind not in CATALOG_WORDS))
+    for fact in facts[:limit]:
+        watched = _titles(fact.watched, language)
         if fact.kind == "director":
             lines.append(
                 f"- 감독 {fact.value} (보신 {watched}와 같은 감독)"

@@ -63,11 +63,14 @@ from cinerec.text.lang import LANGUAGES, language_or_default
 log = logging.getLogger(__name__)
 UNTRUSTED_CHARS = 500  # the most of the taste text any prompt carries (the persona's)
 
-# A <=120-char sentence inside {"reason": "..."}; Korean needs about twice the tokens.
+# A <=120-char sentence inside {"reason": "..."}; Korean needs about twice the tokens. (A lower
+# Korean cap, 80 chars, did not shorten the typical reason and cut a long one mid-word, "코미디
+# 장르를 가.": ``benchmarks/results/words_latency_ko.md``.)
 _MAX_TOKENS = {"en": 48, "ko": 96}
-# Facts in a card's prompt: the lead fact (which the draft states) and one more. With four,
-# Qwen 0.5B mixed them up ("The Ring ... shares the theme of the island with The Ring").
-_FACTS_SHOWN = 2
+# Facts in a card's prompt: the lead fact (which the draft states) and, in English, one more.
+# With four, Qwen 0.5B mixed them up ("The Ring ... shares the theme of the island with The
+# Ring"); in Korean, Qwen 1.5B merged even two ("드라마 장르와 스릴러 장르를 동시에 사용...").
+_FACTS_SHOWN = {"en": 2, "ko": 1}
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,7 +170,7 @@ def reason_messages(
     lead-fact keys of earlier cards on the page, so this card leads with a different fact.
     The runtime's prefix cache covers the system message."""
     language = language_or_default(profile.language)
-    evidence = build_evidence(movie, history, taste=profile.taste, review=note)
+    evidence = build_evidence(movie, history, taste=profile.taste, review=note, language=language)
     return _messages(evidence, language, avoid)
 
 
@@ -177,7 +180,7 @@ def _messages(evidence: Evidence, language: str, avoid: Iterable[str] = ()) -> l
     user = render(
         f"reason_user{suffix}",
         title=natural_title(evidence.movie.display_title),
-        evidence=evidence_lines(evidence, language, avoid=avoid, limit=_FACTS_SHOWN),
+        evidence=evidence_lines(evidence, language, avoid=avoid, limit=_FACTS_SHOWN[language]),
         draft=evidence_reason(evidence, language, avoid=avoid),
     ).strip()
     return [Message("system", system), Message("user", user)]
@@ -330,7 +333,11 @@ def write_reasons(
             yield Reason(movie.movie_id, None, False, 0.0, backend.model, "out of time")
             return
         evidence = build_evidence(
-            movie, history, taste=profile.taste, review=(notes or {}).get(movie.movie_id, "")
+            movie,
+            history,
+            taste=profile.taste,
+            review=(notes or {}).get(movie.movie_id, ""),
+            language=language,
         )
         messages = _messages(evidence, language, led)
         lead = evidence.lead(led)
