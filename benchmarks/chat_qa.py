@@ -464,6 +464,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         help="no model: answer with the raw replies stored in chat_qa_TAG.rows.jsonl",
     )
     parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="keep the rows a cut-short run with the same tag stored and ask only the rest",
+    )
+    parser.add_argument(
         "--no-lead",
         action="store_true",
         help="comparisons without the grammar-forced lead (the winner's title)",
@@ -542,10 +547,21 @@ def main(argv: Sequence[str] | None = None) -> None:
         "seed": args.seed,
         "provenance": provenance(sys.argv if argv is None else ["benchmarks/chat_qa.py", *argv]),
     }
+    done: dict[int, Question] = {}
+    if args.resume and rows_path.exists():  # keep the answered rows, ask the rest
+        for line in rows_path.read_text(encoding="utf-8").splitlines():
+            row = Question(**json.loads(line))
+            done[row.qid] = row
+        earlier = json.loads((RESULTS / f"{stem}.meta.json").read_text(encoding="utf-8"))
+        meta = {**earlier, "resumed": [*earlier.get("resumed", []), meta["provenance"]]}
+        questions = [done.get(q.qid, q) for q in questions]
+    else:
+        rows_path.write_text("", encoding="utf-8")
     (RESULTS / f"{stem}.meta.json").write_text(json.dumps(meta, indent=1), encoding="utf-8")
-    rows_path.write_text("", encoding="utf-8")
     started = time.perf_counter()
     for n, q in enumerate(order, 1):
+        if q.qid in done:
+            continue
         conversation = None
         for i, turn in enumerate(q.turns):
             if replay is not None:  # the stored reply of this turn (earlier turns: as shown)
