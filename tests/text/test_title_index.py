@@ -94,12 +94,15 @@ def test_close_titles_share_most_of_the_asked_titles_words() -> None:
         Movie(7, "Once", 2006),
         Movie(8, "Dune", 1984),
         Movie(9, "It", 2017),
+        Movie(10, "By the Gun", 2014),
+        Movie(11, "Top Secret!", 1984),
     ]
-    index = TitleIndex(movies, {1: 90, 2: 120, 3: 40, 4: 80, 5: 5, 6: 30, 7: 20, 8: 50, 9: 70})
+    popularity = {1: 90, 2: 120, 3: 40, 4: 80, 5: 5, 6: 30, 7: 20, 8: 50, 9: 70, 10: 99, 11: 99}
+    index = TitleIndex(movies, popularity)
     # The exact word first, then the most rated.
     assert index.close_titles("The Batman (2022)") == [1, 2, 3]
     assert index.close_titles("The Batman (2022)", limit=1) == [1]
-    assert index.close_titles("Top Gun: Maverick") == [4]
+    assert index.close_titles("Top Gun: Maverick") == [4]  # not By the Gun, not Top Secret!
     assert index.close_titles("Dune: Part Two (2024)") == [8]
     assert index.close_titles("Midnight Sushi Run") == [6]
     # One word of three is not close; nor are articles, years or a title of stop words.

@@ -308,8 +308,9 @@ class TitleIndex:
         Begins, ...; "Top Gun: Maverick" -> Top Gun), most alike first, then most rated.
 
         Words are compared without articles, joining words and years; the part before a colon
-        counts on its own ("Dune: Part Two" is close to Dune). A title sharing one word of
-        three ("Killers of the Flower Moon" and The Killers) is not close.
+        counts on its own ("Dune: Part Two" is close to Dune). A title sharing half the words
+        or fewer ("Top Gun" and By the Gun, "Killers of the Flower Moon" and The Killers) is
+        not close.
 
         Example:
             >>> index = TitleIndex([Movie(1, "Batman", 1989), Movie(2, "Batman Begins", 2005),
@@ -330,7 +331,7 @@ class TitleIndex:
                 continue
             for wanted in askeds:
                 shared = len(wanted & words)
-                if not shared or shared / len(wanted) < 0.5 or shared / len(words) < 1 / 3:
+                if shared / len(wanted) <= 0.5 or shared / len(words) < 1 / 3:
                     continue
                 alike = shared / len(wanted | words)
                 best = scored.get(movie.movie_id, (0.0, 0))
