@@ -8,6 +8,10 @@ required string of the draft (names, years, counts), it is in the question's lan
 separate fact checker (:func:`cinerec.llm.facts.false_facts`) finds no false genre, person
 role or year in it. Otherwise the caller shows the draft, flagged as a fallback.
 
+A comparison's reply may be constrained by the grammar of :func:`lead_schema` to start with
+the winner's title (the 0.5B model otherwise makes the other movie the subject of "is older
+than"); those words are forced, not the model's, and the answer says so (``forced_lead``).
+
 Example:
     >>> from cinerec.data.types import Movie
     >>> memento = Movie(1, "Memento", 2000, ("Thriller",), director="Christopher Nolan")
