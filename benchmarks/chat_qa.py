@@ -18,8 +18,14 @@ model's RAW text (``ChatAnswer.raw_text``; an answer the model did not write, a 
 (the template shown because the model's phrasing failed its checks) are counted beside the rates;
 every rate has a 95% Wilson interval; latency is recorded per answer.
 
+A comparison's phrasing may start with the winner's title forced by the grammar
+(``--no-lead``: not); the share of the raw text so forced is reported beside the rates.
+``--replay TAG`` asks the same questions but answers each model call with the raw reply stored
+in ``chat_qa_TAG.rows.jsonl`` (no model): today's checks measured on an earlier run's words.
+
     python benchmarks/chat_qa.py --model qwen2.5-coder-0.5b --threads 1 --per-cell 30
     python benchmarks/chat_qa.py --model qwen2.5-coder-1.5b --threads 1 --per-cell 10 --tag 1.5b
+    python benchmarks/chat_qa.py --replay 0.5b_300q --per-cell 30 --tag replay_300q
 """
 
 from __future__ import annotations
@@ -45,6 +51,7 @@ from benchmarks.checks.chat_claims import (
 from benchmarks.provenance import provenance
 from cinerec.config import Settings
 from cinerec.data.types import Movie
+from cinerec.llm.backends.base import Completion, Message, estimate_tokens
 from cinerec.reviews.metrics import wilson_interval
 from cinerec.services import users
 from cinerec.services.chat import ChatServiceConfig, chat_turn
@@ -87,6 +94,29 @@ class Question:
     correct_raw: bool = False
     false_shown: list[str] = field(default_factory=list)
     false_raw: list[str] = field(default_factory=list)
+    forced_chars: int = 0  # characters of the raw text the grammar forced (a comparison's lead)
+
+
+@dataclass
+class ReplayBackend:
+    """A backend that answers with stored replies (``replies``, set before each turn), so that
+    the checks of today can be measured on an earlier run's words without a model."""
+
+    replies: list[str] = field(default_factory=list)
+    name: str = "replay"
+    model: str = "replay"
+    supports_schema: bool = False
+    can_stream: bool = False
+    caches_prefix: bool = False
+
+    def count_tokens(self, text: str) -> int:
+        return estimate_tokens(text)
+
+    def complete(self, messages: list[Message], **_: object) -> Completion:
+        return Completion(text=self.replies.pop(0) if self.replies else "", model=self.model)
+
+    def stream(self, messages: list[Message], **_: object):  # type: ignore[no-untyped-def]
+        yield self.complete(messages).text
 
 
 def _directors(movie: Movie) -> list[str]:
@@ -334,6 +364,15 @@ def _pct(values: Sequence[float], p: float) -> float | None:
     return round(ordered[min(len(ordered) - 1, int(p * len(ordered)))], 3)
 
 
+def _forced_share(questions: Sequence[Question]) -> float | None:
+    """Of the raw text of answers the model wrote under a forced lead, the share of characters
+    the grammar forced (None when no answer was led)."""
+    led = [q for q in questions if q.forced_chars]
+    if not led:
+        return None
+    return round(sum(q.forced_chars for q in led) / max(1, sum(len(q.raw) for q in led)), 3)
+
+
 def summarize(questions: Sequence[Question]) -> dict:
     cells: dict[str, dict] = {}
     for kind in (*KINDS, "all"):
@@ -353,6 +392,7 @@ def summarize(questions: Sequence[Question]) -> dict:
                 "false_raw": _rate([bool(q.false_raw) for q in qs]),
                 "fallbacks": sum(q.fallback for q in qs),
                 "model_written": sum(q.model_written for q in qs),
+                "forced_share": _forced_share(qs),
                 "latency_p50_s": _pct([q.seconds for q in qs], 0.5),
                 "latency_p95_s": _pct([q.seconds for q in qs], 0.95),
             }
@@ -368,8 +408,8 @@ def write_markdown(path: Path, report: dict) -> None:
         f"cores {prov.get('cpu_count')}.",
         "",
         "| kind/lang | n | correct shown [95% CI] | correct raw [95% CI] | false shown | false raw "
-        "| fallbacks | model-written | p50 s | p95 s |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| fallbacks | model-written | forced share | p50 s | p95 s |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
 
     def f(r: dict) -> str:
@@ -379,7 +419,7 @@ def write_markdown(path: Path, report: dict) -> None:
         lines.append(
             f"| {cell} | {c['correct_shown']['n']} | {f(c['correct_shown'])} "
             f"| {f(c['correct_raw'])} | {f(c['false_shown'])} | {f(c['false_raw'])} "
-            f"| {c['fallbacks']} | {c['model_written']} "
+            f"| {c['fallbacks']} | {c['model_written']} | {c.get('forced_share')} "
             f"| {c['latency_p50_s']} | {c['latency_p95_s']} |"
         )
     lines += ["", "## Misses (shown)", ""]
@@ -409,6 +449,31 @@ def main(argv: Sequence[str] | None = None) -> None:
         help="comma-separated kinds to ask (default: all five); a rerun of one kind after a fix",
     )
     parser.add_argument(
+        "--languages", default=",".join(LANGUAGES), help="comma-separated: en, ko or both"
+    )
+    parser.add_argument(
+        "--max-questions",
+        type=int,
+        default=None,
+        help="ask only the first N questions of the interleaved order (the same N each time)",
+    )
+    parser.add_argument(
+        "--replay",
+        default="",
+        metavar="TAG",
+        help="no model: answer with the raw replies stored in chat_qa_TAG.rows.jsonl",
+    )
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="keep the rows a cut-short run with the same tag stored and ask only the rest",
+    )
+    parser.add_argument(
+        "--no-lead",
+        action="store_true",
+        help="comparisons without the grammar-forced lead (the winner's title)",
+    )
+    parser.add_argument(
         "--report-only",
         action="store_true",
         help="write the report from the rows stored so far (a run cut short: any prefix is mixed)",
@@ -433,43 +498,76 @@ def main(argv: Sequence[str] | None = None) -> None:
         llm_model=args.model,
         llm_threads=args.threads,
         llm_timeout_s=600,
-        llm_backend="none" if args.no_model else "llamacpp",
+        llm_backend="none" if args.no_model or args.replay else "llamacpp",
         recommender="als",
     )
-    platform = Platform(settings)
+    replay = ReplayBackend() if args.replay else None
+    stored: dict[int, dict] = {}
+    if args.replay:
+        source = RESULTS / f"chat_qa_{args.replay}.rows.jsonl"
+        for line in source.read_text(encoding="utf-8").splitlines():
+            row = json.loads(line)
+            stored[row["qid"]] = row
+    platform = Platform(settings, llm=replay) if replay else Platform(settings)
     ensure_ready(platform, progress=False)
     movies, popularity = load_catalog_movies(platform)
     catalog = _claim_catalog(movies)
     kinds = {k.strip() for k in args.kinds.split(",") if k.strip()}
     if not kinds <= set(KINDS):
         parser.error(f"--kinds: unknown kind(s) {sorted(kinds - set(KINDS))}; known: {KINDS}")
+    languages = {x.strip() for x in args.languages.split(",") if x.strip()}
     questions = [
-        q for q in build_questions(movies, popularity, args.per_cell, args.seed) if q.kind in kinds
+        q
+        for q in build_questions(movies, popularity, args.per_cell, args.seed)
+        if q.kind in kinds and q.language in languages and (not stored or q.qid in stored)
     ]
     # Interleave kinds and languages so that any prefix is mixed.
     order = sorted(questions, key=lambda q: (q.qid % args.per_cell, q.qid))
+    if args.max_questions is not None:
+        order = order[: args.max_questions]
+        questions = [q for q in questions if q in order]
     _, user_id = users.save_profile(
         platform, token=None, profile=users.ProfileInput(name="Bench", language="en")
     )
-    if platform.llm is not None:
+    if platform.llm is not None and replay is None:
         platform.llm.load()  # type: ignore[attr-defined]
     config = ChatServiceConfig(
-        background_upkeep=False, prefill=False, summarize_with_model=False, use_embeddings=False
+        background_upkeep=False,
+        prefill=False,
+        summarize_with_model=False,
+        use_embeddings=False,
+        lead_comparisons=not args.no_lead,
     )
+    by_id = {m.movie_id: m for m in movies}
     RESULTS.mkdir(exist_ok=True)
     meta = {
-        "model": "none" if args.no_model else args.model,
+        "model": "none" if args.no_model else f"replay of {args.replay}" if replay else args.model,
         "threads": args.threads,
         "per_cell": args.per_cell,
         "seed": args.seed,
         "provenance": provenance(sys.argv if argv is None else ["benchmarks/chat_qa.py", *argv]),
     }
+    done: dict[int, Question] = {}
+    if args.resume and rows_path.exists():  # keep the answered rows, ask the rest
+        for line in rows_path.read_text(encoding="utf-8").splitlines():
+            row = Question(**json.loads(line))
+            done[row.qid] = row
+        earlier = json.loads((RESULTS / f"{stem}.meta.json").read_text(encoding="utf-8"))
+        meta = {**earlier, "resumed": [*earlier.get("resumed", []), meta["provenance"]]}
+        questions = [done.get(q.qid, q) for q in questions]
+    else:
+        rows_path.write_text("", encoding="utf-8")
     (RESULTS / f"{stem}.meta.json").write_text(json.dumps(meta, indent=1), encoding="utf-8")
-    rows_path.write_text("", encoding="utf-8")
     started = time.perf_counter()
     for n, q in enumerate(order, 1):
+        if q.qid in done:
+            continue
         conversation = None
-        for turn in q.turns:
+        for i, turn in enumerate(q.turns):
+            if replay is not None:  # the stored reply of this turn (earlier turns: as shown)
+                row = stored[q.qid]
+                last = i == len(q.turns) - 1
+                replay.replies = [row["raw"] if last else row["answers"][i]]
             t = time.perf_counter()
             answer = chat_turn(
                 platform, user_id=user_id, message=turn, conversation_id=conversation, config=config
@@ -483,6 +581,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         q.answer_kind = answer.kind
         q.fallback = answer.fallback
         q.model_written = bool(answer.raw_text) and not answer.fallback
+        if "forced_lead" in answer.flags and q.raw.startswith(by_id[q.gold["winner"]].title):
+            q.forced_chars = len(by_id[q.gold["winner"]].display_title)
         _score(q, catalog)
         with rows_path.open("a", encoding="utf-8") as fh:
             fh.write(json.dumps(asdict(q), ensure_ascii=False) + "\n")

@@ -212,3 +212,18 @@ def test_a_sequel_titled_after_its_first_film_is_judged_by_its_own_record() -> N
     second = Movie(2, "The Hunger Games: Catching Fire", 2013, ("Action",))
     text = "The Hunger Games (2012) [#1] and The Hunger Games: Catching Fire (2013) [#2]."
     assert false_facts(text, [first, second]) == []
+
+
+def test_a_year_inside_a_title_is_no_year_claim() -> None:
+    # The Korean chat draft "2001: A Space Odyssey (1968) [#924]의 감독은 Stanley Kubrick입니다."
+    # was refused: the checker read the title's 2001 as the movie's year.
+    odyssey = Movie(924, "2001: A Space Odyssey", 1968, ("Sci-Fi",), director="Stanley Kubrick")
+    for text, language in (
+        ("2001: A Space Odyssey (1968) [#924]의 감독은 Stanley Kubrick입니다.", "ko"),
+        ("2001: A Space Odyssey (1968) was directed by Stanley Kubrick.", "en"),
+    ):
+        claims = verdicts(text, subject=odyssey, language=language)
+        assert [c for c in claims if c[0] == "year"] == [("year", "1968", True)], claims
+    # A wrong year written after the title is still false.
+    wrong = verdicts("2001: A Space Odyssey came out in 1975.", subject=odyssey)
+    assert ("year", "1975", False) in wrong

@@ -114,3 +114,16 @@ def test_finish_cut_keeps_whole_sentences_and_words() -> None:
     )
     assert finish_cut("It builds its dread slowly, and its sco") == "It builds its dread slowly."
     assert finish_cut("A quiet crime drama with a sco") == "A quiet crime drama with a…"
+
+
+def test_a_count_before_a_known_title_is_no_part_of_it() -> None:
+    # The English "more ratings" draft was refused by its own check: "27 for Pride & Prejudice
+    # (2005)" read as an unknown title.
+    titles = ["The Departed", "Pride & Prejudice"]
+    text = "The Departed (2006) has more ratings: 107, against 27 for Pride & Prejudice (2005)."
+    assert find_unknown_titles(text, titles) == []
+    # A count before an unknown title, or a number after a known one, is still flagged.
+    assert find_unknown_titles("It has 27 for Fake Movie Night (2005).", titles) == [
+        "Fake Movie Night (2005)"
+    ]
+    assert find_unknown_titles("Watch The Departed 2 tonight.", titles) == ["Departed 2"]

@@ -430,3 +430,36 @@ def test_a_missing_fact_is_said_without_asking_the_model(
         platform, user_id=user_id, message="Heat (1986)의 감독은 누구인가요?", config=CONFIG
     )
     assert ko.text.startswith("카탈로그에 Heat (1986) [#5]의 감독 정보가 없어") and fake.calls == []
+
+
+def test_a_comparison_is_led_by_the_winner_and_told_the_verdict(
+    platform: Platform, fake: FakeBackend
+) -> None:
+    user_id = _user(platform)
+    fake.queue('{"answer": "Memento (2000) [#1] is older than Inception (2010) [#2]."}')
+    answer = chat_turn(
+        platform, user_id=user_id, message="Which is older, Inception or Memento?", config=CONFIG
+    )
+    call = fake.calls[0]
+    assert call.schema is not None
+    assert call.schema["properties"]["answer"]["pattern"].startswith("^Memento [(]2000[)]")
+    # The verdict is a fact of the prompt, stated plainly.
+    assert "Memento (2000) [#1] is older than Inception (2010) [#2]." in call.messages[-1].content
+    assert answer.kind == "compare" and not answer.fallback and "forced_lead" in answer.flags
+    assert answer.text == "Memento (2000) [#1] is older than Inception (2010) [#2]."
+    assert answer.raw_text == answer.text  # the answer, not its JSON
+    # Without the lead the model writes freely; a cut JSON reply falls back to the draft.
+    free = ChatServiceConfig(
+        background_upkeep=False, prefill=False, summarize_with_model=False, lead_comparisons=False
+    )
+    fake.queue("Memento (2000) [#1] is older than Inception (2010) [#2].")
+    plain = chat_turn(
+        platform, user_id=user_id, message="Which is older, Inception or Memento?", config=free
+    )
+    assert fake.calls[1].schema is None and plain.flags == () and not plain.fallback
+    fake.queue('{"answer": "Memento (2000) [#1] is')
+    cut = chat_turn(
+        platform, user_id=user_id, message="Which is older, Inception or Memento?", config=CONFIG
+    )
+    assert cut.fallback and "phrase_cut" in cut.flags
+    assert cut.text.startswith("Memento (2000) [#1] is older:")

@@ -6,7 +6,7 @@ import pytest
 
 from cinerec.data.types import Movie
 from cinerec.llm.chat.phrase import keeps_verdict
-from cinerec.services.chat_answers import compare_answer
+from cinerec.services.chat_answers import compare_answer, unknown_answer
 from cinerec.services.chat_understand import Query
 
 HEAT = Movie(6, "Heat", 1995, ("Crime",))
@@ -28,3 +28,39 @@ def test_comparison_drafts_name_the_right_winner(order: str, winner: int, langua
     assert keeps_verdict(answer.text, winner, other), answer.text
     if order == "less_rated" and language == "en":
         assert "Up (2009) [#7] has fewer ratings" in answer.text
+
+
+@pytest.mark.parametrize("language", ["en", "ko"])
+def test_a_comparison_states_its_verdict_plainly_and_leads_with_the_winner(
+    language: str,
+) -> None:
+    older = compare_answer(
+        Query(kind="compare", movies=(UP, HEAT), order="older"), language, COUNTS
+    )
+    assert older.lead == "Heat (1995)"
+    assert keeps_verdict(older.verdict_fact, 6, 7), older.verdict_fact
+    assert older.verdict_fact.startswith("Heat (1995) [#6]")
+    fewer = compare_answer(
+        Query(kind="compare", movies=(UP, HEAT), order="less_rated"), language, COUNTS
+    )
+    assert fewer.lead == "Up (2009)" and keeps_verdict(fewer.verdict_fact, 7, 6)
+    assert "40" in fewer.verdict_fact and "120" in fewer.verdict_fact
+
+
+def test_a_movie_the_catalog_lacks_is_named_with_the_close_titles_it_has() -> None:
+    batman = Movie(592, "Batman", 1989, ("Action",))
+    begins = Movie(33794, "Batman Begins", 2005, ("Action",))
+    query = Query("not_in_catalog", asked_title="The Batman (2022)", near=(batman, begins))
+    en = unknown_answer(query, "en", newest_year=2018)
+    assert en.text == (
+        "The catalog does not have The Batman (2022), so I cannot answer. Close titles it does "
+        "have: Batman (1989) [#592] and Batman Begins (2005) [#33794]."
+    )
+    assert en.deterministic and en.cited_ids == (592, 33794)
+    ko = unknown_answer(query, "ko", newest_year=2018)
+    assert ko.text == (
+        "카탈로그에 The Batman (2022)이(가) 없어 답할 수 없습니다. 카탈로그에 있는 비슷한 제목: "
+        "Batman (1989) [#592], Batman Begins (2005) [#33794]."
+    )
+    bare = unknown_answer(Query("not_in_catalog"), "en", newest_year=2018)
+    assert bare.text == "I could not find that movie in the catalog, so I cannot answer."

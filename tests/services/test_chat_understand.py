@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from cinerec.data.types import Movie
 from cinerec.services.chat_understand import ChatState, understand
 from cinerec.services.retrieval import CatalogRetriever
 from tests.services.test_retrieval import MOVIES, POPULARITY
@@ -79,3 +80,16 @@ def test_the_state_round_trips_and_survives_junk() -> None:
     assert ChatState.from_json(state.to_json()) == state
     assert ChatState.from_json({"movie_ids": ["x"]}) == ChatState()
     assert ChatState.from_json(None) == ChatState()
+
+
+def test_a_movie_the_catalog_lacks_keeps_the_asked_title_and_finds_close_ones() -> None:
+    batman = Movie(592, "Batman", 1989, ("Action",))
+    begins = Movie(33794, "Batman Begins", 2005, ("Action",))
+    retriever = CatalogRetriever([*MOVIES, batman, begins], {**POPULARITY, 592: 90, 33794: 120})
+    for question in ("Who directed The Batman (2022)?", "The Batman (2022)의 감독은 누구인가요?"):
+        q = understand(question, retriever=retriever)
+        assert q.kind == "not_in_catalog", question
+        assert q.asked_title == "The Batman (2022)", q.asked_title
+        assert [m.movie_id for m in q.near] == [592, 33794]
+    q = understand("Who directed Zorblax Returns?", retriever=retriever)
+    assert (q.kind, q.asked_title, q.near) == ("not_in_catalog", "Zorblax Returns", ())

@@ -81,3 +81,31 @@ def test_titles_in_generated_text_need_title_case(index: TitleIndex) -> None:
     assert {m.movie_id for m in index.titles_in_text("Heat is long.")} == {3, 4}
     year_title = TitleIndex([Movie(10, "2012", 2009)], {10: 50})
     assert year_title.titles_in_text("It came out in 2012.") == []  # a year, not the movie
+
+
+def test_close_titles_share_most_of_the_asked_titles_words() -> None:
+    movies = [
+        Movie(1, "Batman", 1989),
+        Movie(2, "Batman Begins", 2005),
+        Movie(3, "Batman Returns", 1992),
+        Movie(4, "Top Gun", 1986),
+        Movie(5, "Killers, The", 1946),
+        Movie(6, "Midnight Run", 1988),
+        Movie(7, "Once", 2006),
+        Movie(8, "Dune", 1984),
+        Movie(9, "It", 2017),
+        Movie(10, "By the Gun", 2014),
+        Movie(11, "Top Secret!", 1984),
+    ]
+    popularity = {1: 90, 2: 120, 3: 40, 4: 80, 5: 5, 6: 30, 7: 20, 8: 50, 9: 70, 10: 99, 11: 99}
+    index = TitleIndex(movies, popularity)
+    # The exact word first, then the most rated.
+    assert index.close_titles("The Batman (2022)") == [1, 2, 3]
+    assert index.close_titles("The Batman (2022)", limit=1) == [1]
+    assert index.close_titles("Top Gun: Maverick") == [4]  # not By the Gun, not Top Secret!
+    assert index.close_titles("Dune: Part Two (2024)") == [8]
+    assert index.close_titles("Midnight Sushi Run") == [6]
+    # One word of three is not close; nor are articles, years or a title of stop words.
+    assert index.close_titles("Killers of the Flower Moon") == []
+    assert index.close_titles("Everything Everywhere All at Once (2022)") == []
+    assert index.close_titles("The (2019)") == [] and index.close_titles("") == []

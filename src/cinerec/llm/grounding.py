@@ -188,6 +188,10 @@ def _unknown_runs(text: str, known: _Known) -> list[str]:
         stripped: list[str] = []
         while tokens and _normalize(tokens[0]) in _LEADING:
             stripped.append(tokens.pop(0))
+        # A count joined to what it counts ("against 27 for Pride & Prejudice (2005)") is no
+        # part of a title; a number after a title ("Heat 2") still is.
+        while len(tokens) > 2 and re.fullmatch(_NUM, tokens[0]) and re.fullmatch(_JOIN, tokens[1]):
+            del tokens[:2]
         if not tokens or _segmentable(tokens, known):
             continue
         # "Heat and Fake Movie 3000": a known title joined to the rest is not part of it.

@@ -34,7 +34,7 @@ from cinerec.errors import LLMError, ValidationError
 from cinerec.llm.backends.base import LLMBackend
 from cinerec.llm.backends.gate import Priority
 from cinerec.llm.chat.grounding import CITATION, AnswerGrounder, add_missing_citations, names_of
-from cinerec.llm.chat.phrase import check_phrasing, phrase_messages
+from cinerec.llm.chat.phrase import answer_of, check_phrasing, lead_schema, phrase_messages
 from cinerec.llm.chat.prompt import (
     ChatConfig,
     ChatContext,
@@ -79,6 +79,9 @@ class ChatServiceConfig:
             token comes sooner (llama.cpp reuses the longest common prefix).
         background_upkeep: Run summary and prefill on a thread (False: before returning).
         use_embeddings: Use description embeddings when their index is built.
+        lead_comparisons: A comparison's phrasing starts with the winner's title, forced by the
+            grammar (the model then cannot make the other movie the subject of the verdict);
+            the answer is flagged ``forced_lead``.
     """
 
     chat: ChatConfig = field(default_factory=ChatConfig)
@@ -88,6 +91,7 @@ class ChatServiceConfig:
     prefill: bool = True
     background_upkeep: bool = True
     use_embeddings: bool = True
+    lead_comparisons: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -341,6 +345,8 @@ def _planned_state(
     """The turn of a question resolved in code: the model only phrases the template answer."""
     facts = [Fact(m) for m in planned.facts]
     lines = [fact_line(f) for f in facts]
+    if planned.verdict_fact:  # stated plainly: the model need not compare years or counts
+        lines.append(planned.verdict_fact)
     messages = phrase_messages(question, lines, planned.text, language=language)
     count = token_counter(platform.llm)
     tokens = 0 if planned.deterministic else sum(count(m.content) for m in messages)
@@ -379,11 +385,18 @@ def _phrase(
         )
     if backend is None:
         return planned.text, "", ("fallback", "no_model"), TEMPLATE_MODEL
+    schema = (
+        lead_schema(planned.lead)
+        if state.config.lead_comparisons and backend.supports_schema
+        else None
+    )
+    forced: tuple[str, ...] = ("forced_lead",) if schema is not None else ()
     try:
         # A phrasing is about as long as the draft; a runaway reply only costs time.
-        budget = token_counter(backend)(planned.text) * 3 // 2 + 24
+        budget = token_counter(backend)(planned.text) * 3 // 2 + 24 + (12 if schema else 0)
         reply = backend.complete(
             state.prompt.messages,
+            schema=schema,
             max_tokens=min(state.config.chat.max_answer_tokens, budget),
             temperature=0.0,
             timeout_s=platform.settings.llm_timeout_s,
@@ -391,9 +404,12 @@ def _phrase(
     except LLMError as exc:
         log.warning("chat answer from the template: %s", exc)
         return planned.text, "", ("fallback", "model_error"), TEMPLATE_MODEL
+    raw = reply.text if schema is None else answer_of(reply.text)
+    if raw is None:  # the grammar's JSON was cut short
+        return planned.text, reply.text, ("fallback", "phrase_cut", *forced), TEMPLATE_MODEL
     retriever = catalog_retriever(platform)
     check = check_phrasing(
-        reply.text,
+        raw,
         planned.text,
         planned.facts,
         required=planned.required,
@@ -402,11 +418,13 @@ def _phrase(
         verdict=planned.verdict,
         is_person=retriever.is_person,
         catalog_titles=retriever.titles_in_text,
+        context=planned.context,
     )
     if not check.ok:
-        log.info("chat phrasing refused (%s): %r", check.reason, reply.text)
-        return planned.text, reply.text, ("fallback", f"phrase_{check.reason}"), TEMPLATE_MODEL
-    return check.text, reply.text, (), reply.model or backend.model
+        log.info("chat phrasing refused (%s): %r", check.reason, raw)
+        flags = ("fallback", f"phrase_{check.reason}", *forced)
+        return planned.text, raw, flags, TEMPLATE_MODEL
+    return check.text, raw, forced, reply.model or backend.model
 
 
 def _run_planned(platform: Platform, state: TurnState, timer: StreamTimer) -> Iterator[ChatEvent]:

@@ -46,6 +46,12 @@ class PlannedAnswer:
         extra_names: People the answer may name besides the facts' own (the asked person).
         verdict: For a comparison, ``(winner, other)``: the movie the answer says is older,
             newer or more rated, and the other one; a phrasing must keep that order.
+        verdict_fact: For a comparison, the verdict as one plain sentence ("X is older than
+            Y."), given to the model beside the facts so that it does not have to work it out.
+        lead: For a comparison, the winner's title: a phrasing may be made to start with it
+            (the subject of the verdict is then the right movie).
+        context: Movies the text names besides its facts, from the conversation ("Besides
+            Memento (2000), ..."): a phrasing may name them too.
     """
 
     text: str
@@ -57,6 +63,9 @@ class PlannedAnswer:
     kind: str
     extra_names: tuple[str, ...] = ()
     verdict: tuple[int, int] | None = None
+    verdict_fact: str = ""
+    lead: str = ""
+    context: tuple[Movie, ...] = ()
 
 
 def _ref(movie: Movie) -> str:
@@ -242,7 +251,7 @@ def list_answer(session: Session, query: Query, language: str) -> PlannedAnswer:
         )
         return PlannedAnswer(
             text, tuple(shown), tuple(m.movie_id for m in shown), (person,), False, state,
-            "list", (person,),
+            "list", (person,), context=tuple(m for m in named if m.movie_id in query.exclude),
         )  # fmt: skip
     found = movies_matching(
         session,
@@ -330,6 +339,12 @@ def compare_answer(query: Query, language: str, popularity: dict[int, int]) -> P
                 f"{lose.year}."
             )
         state = ChatState(movie_ids=(win.movie_id, lose.movie_id), listed_ids=ids)
+        older = query.order == "older"
+        fact = (
+            f"{_ref(win)}이(가) {_ref(lose)}보다 더 {'오래된' if older else '최근'} 영화입니다."
+            if ko
+            else f"{_ref(win)} is {'older' if older else 'newer'} than {_ref(lose)}."
+        )
         return PlannedAnswer(
             text,
             (a, b),
@@ -339,6 +354,8 @@ def compare_answer(query: Query, language: str, popularity: dict[int, int]) -> P
             state,
             "compare",
             verdict=(win.movie_id, lose.movie_id),
+            verdict_fact=fact,
+            lead=win.display_title,
         )
     pa, pb = popularity.get(a.movie_id, 0), popularity.get(b.movie_id, 0)
     if pa == pb:
@@ -360,6 +377,13 @@ def compare_answer(query: Query, language: str, popularity: dict[int, int]) -> P
         f"against {nl} for {_ref(lose)}."
     )
     state = ChatState(movie_ids=(win.movie_id, lose.movie_id), listed_ids=ids)
+    fact = (
+        f"{_ref(win)}의 평가 수({nw}개)가 {_ref(lose)}의 평가 수({nl}개)보다 "
+        f"{'많' if more else '적'}습니다."
+        if ko
+        else f"{_ref(win)} has {'more' if more else 'fewer'} ratings ({nw}) than {_ref(lose)} "
+        f"({nl})."
+    )
     return PlannedAnswer(
         text,
         (a, b),
@@ -369,6 +393,8 @@ def compare_answer(query: Query, language: str, popularity: dict[int, int]) -> P
         state,
         "compare",
         verdict=(win.movie_id, lose.movie_id),
+        verdict_fact=fact,
+        lead=win.display_title,
     )
 
 
@@ -384,13 +410,32 @@ def unknown_answer(query: Query, language: str, *, newest_year: int) -> PlannedA
             "know about future movies or plans."
         )
     else:
-        asked = f" '{query.asked_title}'" if query.asked_title else ""
-        text = (
-            f"카탈로그에서 그 영화{asked}를 찾지 못해 답할 수 없습니다."
-            if ko
-            else f"I could not find that movie{asked} in the catalog, so I cannot answer."
-        )
+        title = query.asked_title
+        if ko:
+            text = (
+                f"카탈로그에 {title}이(가) 없어 답할 수 없습니다."
+                if title
+                else "카탈로그에서 그 영화를 찾지 못해 답할 수 없습니다."
+            )
+        else:
+            text = (
+                f"The catalog does not have {title}, so I cannot answer."
+                if title
+                else "I could not find that movie in the catalog, so I cannot answer."
+            )
+        near = [_ref(m) for m in query.near]
+        if near:
+            text += (
+                f" 카탈로그에 있는 비슷한 제목: {_join(near, language)}."
+                if ko
+                else f" Close titles it does have: {_join(near, language)}."
+            )
+        return _unknown(text, query.near, ChatState(movie_ids=(), listed_ids=_ids(query.near)))
     return _unknown(text, [], ChatState())
+
+
+def _ids(movies: Sequence[Movie]) -> tuple[int, ...]:
+    return tuple(m.movie_id for m in movies)
 
 
 def plan_answer(

@@ -94,6 +94,7 @@ class Query:
     exclude: tuple[int, ...] = ()
     follow_up: bool = False
     asked_title: str = ""
+    near: tuple[Movie, ...] = ()  # not in the catalog: catalog movies with close titles
 
 
 def _rx(pattern: str) -> re.Pattern[str]:
@@ -408,7 +409,7 @@ def understand(
     if movies:
         movie = movies[0]
         if _stated_year_mismatch(question, movie) and not follow:
-            return Query("not_in_catalog", asked_title=phrases[0] if phrases else "")
+            return _not_in_catalog(retriever, question, phrases[0] if phrases else "")
         if wants_list and fact == "director":  # "other films by the director of Memento"
             names = directors_of(movie)
             if not names:
@@ -426,7 +427,7 @@ def understand(
         return Query("open", movies=tuple(movies), follow_up=follow)
 
     if fact in ("director", "cast", "year") and not wants_list and _asks_about_a_title(asked):
-        return Query("not_in_catalog", asked_title=_title_guess(question))
+        return _not_in_catalog(retriever, question, "")
     if (genre or year_from or year_to) and (
         wants_list or re.search(r"\bmovies\b|\bfilms\b|영화", asked)
     ):
@@ -447,6 +448,20 @@ def _asks_about_a_title(asked: str) -> bool:
     )
 
 
+#: "Parasite (2019)의 감독은 누구인가요?": the title before the particle of the asked fact.
+_TITLE_HEAD_KO = re.compile(r"^(.+?)\s*(?:의 감독|에 출연|에 나온|은\(는\)|[은는]\s)")
+
+
 def _title_guess(question: str) -> str:
-    match = _TITLE_TAIL.search(question.strip())
+    """The title as the question writes it ("The Batman (2022)"), or ""."""
+    text = question.strip()
+    match = _TITLE_TAIL.search(text) or _TITLE_HEAD_KO.search(text)
     return match.group(1).strip(" ?") if match else ""
+
+
+def _not_in_catalog(retriever: CatalogRetriever, question: str, phrase: str) -> Query:
+    """A movie the catalog does not have: the title as asked (else the matched ``phrase``) and
+    the catalog's movies with close titles, to name instead."""
+    asked = _title_guess(question) or phrase
+    near = [retriever.movies[i] for i in retriever.titles.close_titles(asked or phrase)]
+    return Query("not_in_catalog", asked_title=asked, near=tuple(near))

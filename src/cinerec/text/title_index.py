@@ -179,6 +179,10 @@ class TitleIndex:
         self._person_skeletons = {
             k: sorted(v, key=lambda n: (-len(self._people[n]), n)) for k, v in people.items()
         }
+        self._title_words = {
+            m.movie_id: self._content_words(m.title.partition(" (")[0])
+            for m in self.movies.values()
+        }
         self._typos: dict[str, set[str]] = defaultdict(set)
         for key in self._titles:
             if self.min_typo_chars <= len(key) <= 24:
@@ -297,6 +301,54 @@ class TitleIndex:
                     TitleMatch(i, key, True) for i, exact in self._titles[key].items() if exact
                 ]
         return found
+
+    def close_titles(self, asked: str, limit: int = 3) -> list[int]:
+        """Catalog movies whose titles are close to a title the catalog does not have: most of
+        the asked title's words are in theirs ("The Batman (2022)" -> Batman (1989), Batman
+        Begins, ...; "Top Gun: Maverick" -> Top Gun), most alike first, then most rated.
+
+        Words are compared without articles, joining words and years; the part before a colon
+        counts on its own ("Dune: Part Two" is close to Dune). A title sharing half the words
+        or fewer ("Top Gun" and By the Gun, "Killers of the Flower Moon" and The Killers) is
+        not close.
+
+        Example:
+            >>> index = TitleIndex([Movie(1, "Batman", 1989), Movie(2, "Batman Begins", 2005),
+            ...                     Movie(3, "Heat", 1995)], {1: 50, 2: 60})
+            >>> index.close_titles("The Batman (2022)")
+            [1, 2]
+        """
+        askeds = [self._content_words(asked)]
+        if ":" in asked:
+            askeds.append(self._content_words(asked.split(":", 1)[0]))
+        askeds = [a for a in askeds if a]
+        if not askeds:
+            return []
+        scored: dict[int, tuple[float, int]] = {}
+        for movie in self.movies.values():
+            words = self._title_words[movie.movie_id]
+            if not words:
+                continue
+            for wanted in askeds:
+                shared = len(wanted & words)
+                if shared / len(wanted) <= 0.5 or shared / len(words) < 1 / 3:
+                    continue
+                alike = shared / len(wanted | words)
+                best = scored.get(movie.movie_id, (0.0, 0))
+                scored[movie.movie_id] = max(best, (alike, shared))
+        ranked = sorted(
+            scored,
+            key=lambda i: (-scored[i][0], -self.popularity.get(i, 0), i),
+        )
+        return ranked[:limit]
+
+    @staticmethod
+    def _content_words(text: str) -> set[str]:
+        return {
+            w
+            for w in words_of(_YEAR.sub(" ", text))
+            if w not in _ARTICLES and w not in _JOINING and w not in STOP_WORDS
+        }
 
     def is_person(self, phrase: str) -> bool:
         """Whether ``phrase`` is the name of a director or cast member in the catalog."""

@@ -315,3 +315,57 @@ def test_catalog_movies_that_were_not_given_are_dropped() -> None:
     answer = grounder.ground("Heat [#6] is tense. Inception is lighter. Heat is long.")
     assert answer.text == "Heat [#6] is tense. Heat is long."
     assert answer.flags == ("unknown_title",) and answer.removed == ("inception",)
+
+
+def test_an_initial_or_an_aka_does_not_split_a_sentence_in_the_grounder() -> None:
+    # The 0.5B copied drafts word for word and they were refused: "M. Night Shyamalan" became
+    # the sentence "Night Shyamalan입니다." and "Night" another movie's title; so did "Stone"
+    # after "(a.k.a." and "The Island" after "Dr.".
+    village = Movie(8783, "The Village", 2004, ("Drama",), director="M. Night Shyamalan")
+    titles = {"night": 4325, "stone": 80880, "the village": 8783, "harry potter": 4896}
+
+    def catalog_titles(text: str) -> list[tuple[str, int]]:
+        folded = text.casefold()
+        return [(t, i) for t, i in titles.items() if t in folded]
+
+    potter = Movie(
+        4896,
+        "Harry Potter and the Sorcerer's Stone (a.k.a. Harry Potter and the Philosopher's Stone)",
+        2001,
+        ("Fantasy",),
+    )
+    for movie, text in (
+        (village, "The Village (2004) [#8783]의 감독은 M. Night Shyamalan입니다."),
+        (potter, f"{potter.title} [#4896]은(는) 2001년에 개봉했습니다."),
+    ):
+        grounder = AnswerGrounder(
+            allowed_ids={movie.movie_id},
+            known_titles=[movie.title],
+            allowed_names=["M. Night Shyamalan"],
+            catalog_titles=catalog_titles,
+        )
+        checked = grounder.ground(text)
+        assert checked.flags == () and checked.text == text, checked
+    # Two sentences are still two: the second, about another movie, is dropped alone.
+    grounder = AnswerGrounder(
+        allowed_ids={8783}, known_titles=["The Village"], catalog_titles=catalog_titles
+    )
+    checked = grounder.ground("The Village (2004) [#8783] is a drama. Night is not.")
+    assert checked.text == "The Village (2004) [#8783] is a drama." and checked.flags == (
+        "unknown_title",
+    )
+
+
+def test_a_title_inside_a_longer_given_title_gets_no_citation() -> None:
+    # "Spy Kids" (the movie of the first turn) inside "Spy Kids 2: ..." got "[#4232]" written
+    # into the longer title, which then read as the unknown titles "The Island" and "Dreams".
+    kids = Movie(4232, "Spy Kids", 2001)
+    kids2 = Movie(5504, "Spy Kids 2: The Island of Lost Dreams", 2002)
+    text = "Alexa PenaVega: Spy Kids 2: The Island of Lost Dreams (2002)."
+    cited, added = add_missing_citations(text, [kids, kids2])
+    assert added == [5504]
+    assert cited == "Alexa PenaVega: Spy Kids 2: The Island of Lost Dreams (2002) [#5504]."
+    both, added = add_missing_citations(
+        "Spy Kids and Spy Kids 2: The Island of Lost Dreams", [kids, kids2]
+    )
+    assert added == [4232, 5504] and both.startswith("Spy Kids [#4232] and")

@@ -28,7 +28,13 @@ from cinerec.text.bm25 import fold
 from cinerec.text.lang import GENRES_KO, HANGUL, SYLLABLES
 
 CITATION = re.compile(r"\[\s*#\s*(\d{1,9})\s*\]")
-_BOUNDARY = re.compile(r"(?<=[.!?。！？])[\"')\]]*\s+|\n+")
+#: A sentence ends after ``.!?`` and white space, or at a line break; not after an initial or
+#: a short title ("M. Night Shyamalan", "(a.k.a. Alien 3)", "Dr. Moreau"): the grounder would
+#: check the name's two halves apart and read "Night" or "Stone" as another movie's title.
+_BOUNDARY = re.compile(
+    r"(?<=[.!?。！？])(?<!\b[A-Za-z]\.)(?<!\bDr\.)(?<!\bMr\.)(?<!\bMs\.)(?<!\bMrs\.)"
+    r"(?<!\bSt\.)(?<!\bJr\.)(?<!\bvs\.)[\"')\]]*\s+|\n+"
+)
 _NAME_RUN = re.compile(r"(?<![\w])[A-Z][\w'’.-]+(?:[ ]+[A-Z][\w'’.-]+){1,4}")
 _NAME_WORDS = re.compile(r"[^\W_]+")
 _BULLET = re.compile(r"^\s{0,3}(?:[-*+•]|\d{1,2}[.)])\s+")
@@ -269,6 +275,7 @@ def add_missing_citations(text: str, movies: Iterable[Movie]) -> tuple[str, list
     Returns:
         The text and the ids that were added.
     """
+    movies = list(movies)
     added: list[int] = []
     for movie in movies:
         marker = f"[#{movie.movie_id}]"
@@ -284,7 +291,21 @@ def add_missing_citations(text: str, movies: Iterable[Movie]) -> tuple[str, list
         )
         if short and not year:
             continue
-        match = re.search(pattern, text)
+        # Not inside a longer given title: "Spy Kids" in "Spy Kids 2: The Island of Lost Dreams".
+        longer = [
+            (m.start(), m.end())
+            for other in movies
+            if len(other.title) > len(movie.title) and movie.title in other.title
+            for m in re.finditer(re.escape(other.title), text)
+        ]
+        match = next(
+            (
+                m
+                for m in re.finditer(pattern, text)
+                if not any(s <= m.start() and m.end() <= e for s, e in longer)
+            ),
+            None,
+        )
         if match is None:
             continue
         text = f"{text[: match.end()]} {marker}{text[match.end() :]}"

@@ -8,6 +8,10 @@ required string of the draft (names, years, counts), it is in the question's lan
 separate fact checker (:func:`cinerec.llm.facts.false_facts`) finds no false genre, person
 role or year in it. Otherwise the caller shows the draft, flagged as a fallback.
 
+A comparison's reply may be constrained by the grammar of :func:`lead_schema` to start with
+the winner's title (the 0.5B model otherwise makes the other movie the subject of "is older
+than"); those words are forced, not the model's, and the answer says so (``forced_lead``).
+
 Example:
     >>> from cinerec.data.types import Movie
     >>> memento = Movie(1, "Memento", 2000, ("Thriller",), director="Christopher Nolan")
@@ -25,9 +29,11 @@ Example:
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from cinerec.data.types import Movie
 from cinerec.llm.backends.base import Message
@@ -66,6 +72,63 @@ def phrase_messages(
     ]
 
 
+#: A character of a led answer after its lead: no quote, backslash or line break (one paragraph).
+_ANSWER_CHAR = r'[^"\\\n]'
+#: Characters a lead cannot carry into the grammar's pattern (they would need escapes).
+_UNSAFE_LEAD = frozenset('"\\[]^\n')
+
+
+def lead_schema(lead: str, *, max_chars: int = 400) -> dict[str, Any] | None:
+    """The JSON schema of ``{"answer": ...}`` whose answer starts with ``lead``, word for word
+    (a comparison's winner: the grammar then forces the right subject of the verdict), or None
+    when ``lead`` is empty or has a character the pattern cannot carry.
+
+    The lead's words are forced, not the model's: count them as such (see
+    :func:`answer_of`). Only letters, digits and spaces are written as they are; every other
+    character is a one-character class, so the pattern needs no escapes.
+
+    >>> import re
+    >>> pattern = lead_schema("Heat (1995)")["properties"]["answer"]["pattern"]
+    >>> bool(re.match(pattern, "Heat (1995) [#6] is older than Up (2009) [#7]."))
+    True
+    >>> bool(re.match(pattern, "Up (2009) [#7] is newer than Heat (1995) [#6]."))
+    False
+    >>> lead_schema('The "Up" movie') is None
+    True
+    """
+    if not lead.strip() or any(c in _UNSAFE_LEAD for c in lead):
+        return None
+    forced = "".join(c if c.isalnum() or c == " " else f"[{c}]" for c in lead)
+    return {
+        "type": "object",
+        "properties": {
+            "answer": {
+                "type": "string",
+                "pattern": f"^{forced}{_ANSWER_CHAR}{{8,{max_chars}}}$",
+            }
+        },
+        "required": ["answer"],
+        "additionalProperties": False,
+    }
+
+
+def answer_of(reply: str) -> str | None:
+    """The answer of a reply made under :func:`lead_schema`; None when it is not that JSON
+    (cut by the token limit, say).
+
+    >>> answer_of('{"answer": "Heat (1995) [#6] is older."}')
+    'Heat (1995) [#6] is older.'
+    >>> answer_of('{"answer": "Heat (1995) [#6] is') is None
+    True
+    """
+    try:
+        data = json.loads(reply)
+    except ValueError:
+        return None
+    answer = data.get("answer") if isinstance(data, dict) else None
+    return answer if isinstance(answer, str) else None
+
+
 @dataclass(frozen=True, slots=True)
 class PhraseCheck:
     """The checked reply: ``ok`` with its ``text``, or the ``reason`` it was refused."""
@@ -86,19 +149,23 @@ def check_phrasing(
     verdict: tuple[int, int] | None = None,
     is_person: Callable[[str], bool] | None = None,
     catalog_titles: Callable[[str], Iterable[tuple[str, int]]] | None = None,
+    context: Sequence[Movie] = (),
 ) -> PhraseCheck:
     """Accept a phrasing only when it names nothing outside the facts and keeps the draft's
     citations and required strings (see the module docstring); for a comparison, ``verdict``
-    (winner id, other id) must stay the way round the draft has it (:func:`keeps_verdict`)."""
+    (winner id, other id) must stay the way round the draft has it (:func:`keeps_verdict`).
+    ``context``: movies the draft itself names besides the facts ("Besides Memento, ..."); the
+    phrasing may name them too, and what it says of them is checked like the rest."""
+    named = [*movies, *(m for m in context if m not in movies)]
     grounder = AnswerGrounder(
-        allowed_ids={m.movie_id for m in movies},
-        known_titles=[m.title for m in movies],
-        allowed_names=[*names_of(movies), *extra_names],
+        allowed_ids={m.movie_id for m in named},
+        known_titles=[m.title for m in named],
+        allowed_names=[*names_of(named), *extra_names],
         is_person=is_person,
         catalog_titles=catalog_titles,
     )
     # "Memento (2000)" named without its id is cited, as in free answers.
-    reply, _ = add_missing_citations(reply, movies)
+    reply, _ = add_missing_citations(reply, named)
     grounder.feed(reply)
     checked = grounder.finish()
     if checked.flags:
@@ -111,7 +178,7 @@ def check_phrasing(
         return PhraseCheck(False, reply, "dropped_citation")
     folded = f" {name_key(split_scripts(CITATION.sub(' ', text)))} "
     for item in required:
-        if f" {name_key(item)} " not in folded:
+        if not keeps_fact(item, folded):
             return PhraseCheck(False, reply, "dropped_fact")
     if verdict is not None and not keeps_verdict(text, *verdict):
         return PhraseCheck(False, reply, "verdict")
@@ -120,9 +187,43 @@ def check_phrasing(
     if language != "ko" and HANGUL.search(text):
         return PhraseCheck(False, reply, "wrong_language")
     subject = movies[0] if len(movies) == 1 else None
-    if false_facts(text, movies, language=language, subject=subject):
+    if false_facts(text, named, language=language, subject=subject):
         return PhraseCheck(False, reply, "false_claim")
     return PhraseCheck(True, text)
+
+
+#: What Korean writes onto a word without changing it: particles and the copula
+#: ("코미디입니다", "드라마와", "스릴러이며").
+_KO_ENDINGS = tuple(
+    sorted(
+        "입니다 이며 이고 이다 이에요 예요 이자 의 은 는 이 가 을 를 와 과 도 에 로 으로 만 "
+        "이나 나 등".split(),
+        key=len,
+        reverse=True,
+    )
+)
+
+
+def keeps_fact(item: str, folded: str) -> bool:
+    """Whether ``folded`` (a text folded by :func:`name_key`, spaces around it) keeps the
+    required ``item`` as a whole word; a Korean word may carry a particle or the copula.
+
+    >>> keeps_fact("코미디", " multiplicity 1996 의 장르는 코미디입니다 ")
+    True
+    >>> keeps_fact("코미디", " 로맨틱코미디입니다 ")
+    False
+    >>> keeps_fact("드라마", " 드라마틱한 영화 ")
+    False
+    >>> keeps_fact("Michael Mann", " heat 1995 is by michael manning ")
+    False
+    """
+    key = name_key(item)
+    if f" {key} " in folded:
+        return True
+    if not key or not HANGUL.search(key[-1]):
+        return False
+    endings = "|".join(_KO_ENDINGS)
+    return re.search(rf" {re.escape(key)}(?:{endings}) ", folded) is not None
 
 
 #: Words that state a comparison's verdict ("older", "more ratings"; "더 오래", "많습니다").

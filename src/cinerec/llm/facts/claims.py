@@ -330,6 +330,8 @@ def extract_claims(
                     continue
                 claims.append(Claim(role, name, _nearest(m.start(1), mentions), i, m.group()))
         for m in _YEAR.finditer(sentence):
+            if any(ms <= m.start() < me for ms, me, _ in mentions):
+                continue  # a year inside a title ("2001: A Space Odyssey (1968)")
             if not persona:
                 # a year belongs to a title written just before it ("Heat (1995)", "Heat는
                 # 1995년"), else to the text's own movie
