@@ -241,6 +241,28 @@ def test_grounder_drops_a_sentence_the_fact_checker_rejects() -> None:
     assert answer.flags == ("false_claim",)
 
 
+def test_grounder_drops_who_stars_in_a_movie_whose_cast_the_catalog_lacks() -> None:
+    # the 0.5B gave Heat (1995) the cast of The Heat (2013), both among the given movies
+    heat = Movie(6, "Heat", 1995, ("Action", "Crime", "Thriller"))
+    the_heat = Movie(102123, "The Heat", 2013, ("Action", "Comedy", "Crime"),
+                     cast=("Sandra Bullock", "Melissa McCarthy"))  # fmt: skip
+    grounder = AnswerGrounder(
+        allowed_ids={6, 102123},
+        known_titles=["Heat", "The Heat"],
+        allowed_names=["Sandra Bullock", "Melissa McCarthy"],
+        facts=[heat, the_heat],
+    )
+    grounder.feed("Heat (1995) [#6] is a crime thriller. ")
+    grounder.feed("Heat (1995) [#6] stars Sandra Bullock and Melissa McCarthy. ")
+    grounder.feed("The Heat (2013) [#102123] stars Sandra Bullock.")
+    answer = grounder.finish()
+    assert answer.text == (
+        "Heat (1995) [#6] is a crime thriller. The Heat (2013) [#102123] stars Sandra Bullock."
+    )
+    assert answer.flags == ("unverified_claim",)
+    assert answer.removed[0] == "stars Sandra Bullock"
+
+
 def test_grounder_bounds_the_length() -> None:
     grounder = AnswerGrounder(allowed_ids=(), known_titles=(), max_chars=50)
     answer = grounder.ground("Fine. " * 100)

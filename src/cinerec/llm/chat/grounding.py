@@ -22,7 +22,7 @@ from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 
 from cinerec.data.types import Movie
-from cinerec.llm.facts import false_facts
+from cinerec.llm.facts import false_facts, unverified_people
 from cinerec.llm.grounding import find_unknown_titles, strip_markup
 from cinerec.text.bm25 import fold
 from cinerec.text.lang import GENRES_KO, HANGUL, SYLLABLES
@@ -86,7 +86,9 @@ class AnswerGrounder:
         max_chars: Length bound of the answer.
         facts: The given movies' records: a sentence the fact checker
             (:func:`cinerec.llm.facts.false_facts`) finds a false genre, person role or year
-            in, about a movie it names, is dropped (flag ``false_claim``).
+            in, about a movie it names, is dropped (flag ``false_claim``); so is one that says
+            who directed or stars in a given movie whose people the catalog lacks
+            (:func:`cinerec.llm.facts.unverified_people`, flag ``unverified_claim``).
     """
 
     def __init__(
@@ -169,6 +171,11 @@ class AnswerGrounder:
             if wrong := false_facts(plain, self.facts, language=language, subject=subject):
                 self.flag("false_claim")
                 self._removed.extend(c.claim.span for c in wrong)
+                return None
+            # who directed or stars in a movie whose people the catalog lacks: say nothing
+            if unsure := unverified_people(plain, self.facts, language=language, subject=subject):
+                self.flag("unverified_claim")
+                self._removed.extend(c.claim.span for c in unsure)
                 return None
         return ("- " if bullet else "") + text
 

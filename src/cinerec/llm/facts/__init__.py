@@ -15,6 +15,7 @@ from cinerec.llm.facts.check import (
     check_text,
     false_facts,
     false_sentences,
+    unverified_people,
 )
 from cinerec.llm.facts.claims import Claim, TitleIndex, extract_claims, split_sentences
 
@@ -29,4 +30,5 @@ __all__ = [
     "false_facts",
     "false_sentences",
     "split_sentences",
+    "unverified_people",
 ]

@@ -85,6 +85,11 @@ _MALE = re.compile(r"^(?:m|male|man|남|남성|남자)$", re.I)
 _FEMALE = re.compile(r"^(?:f|female|woman|여|여성|여자)$", re.I)
 
 
+def _no_people(kind: str) -> str:
+    """How a people claim's reason starts when the catalog has no one in that role."""
+    return f"no {kind} in the catalog for"
+
+
 def _gender(gender: str | None) -> str | None:
     g = (gender or "").strip()
     return "m" if _MALE.match(g) else "f" if _FEMALE.match(g) else None
@@ -202,7 +207,7 @@ def _check(
             return Checked(claim, None, "a name in Hangul")
         people = _people(movie, kind)
         if not people:
-            return Checked(claim, None, f"no {kind} in the catalog for {movie.title}")
+            return Checked(claim, None, f"{_no_people(kind)} {movie.title}")
         ok = _fold(claim.value) in people
         if not ok and _fold(claim.value) in _people(
             movie, "director" if kind == "cast" else "cast"
@@ -247,6 +252,33 @@ def false_facts(
     """
     checked = check_text(text, subject=subject, watched=(), language=language, page=movies)
     return [c for c in checked if c.ok is False and c.claim.kind in FACT_KINDS]
+
+
+def unverified_people(
+    text: str,
+    movies: Sequence[Movie],
+    *,
+    language: str = "en",
+    subject: Movie | None = None,
+) -> list[Checked]:
+    """The claims of who directed or stars in a movie whose director or cast the catalog lacks:
+    nothing can confirm them, and a small model fills the gap with someone else's film ("Heat
+    (1995) stars Sandra Bullock", from The Heat). Read like :func:`false_facts`.
+
+    Example:
+        >>> from cinerec.data.types import Movie
+        >>> heat = Movie(6, "Heat", 1995, ("Crime",))
+        >>> [c.why for c in unverified_people("Heat (1995) stars Sandra Bullock.", [heat])]
+        ['no cast in the catalog for Heat']
+    """
+    checked = check_text(text, subject=subject, watched=(), language=language, page=movies)
+    return [
+        c
+        for c in checked
+        if c.ok is None
+        and c.claim.kind in ("director", "cast")
+        and c.why.startswith(_no_people(c.claim.kind))
+    ]
 
 
 def false_sentences(checked: Iterable[Checked]) -> set[int]:
