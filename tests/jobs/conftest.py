@@ -4,10 +4,12 @@ under CI), each test on its own queue / key namespace."""
 from __future__ import annotations
 
 import os
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -122,3 +124,19 @@ def make_platform(tmp_path: Path) -> Iterator[MakePlatform]:
     """See :func:`tiny_platforms`."""
     with tiny_platforms(tmp_path) as make:
         yield make
+
+
+def flaky_tasks(fails: int) -> tuple[dict[str, Any], list[int]]:
+    """A task that raises on its first ``fails`` runs, then succeeds; and the list of the
+    attempt numbers the table showed on each run."""
+    seen: list[int] = []
+    lock = threading.Lock()
+
+    def task(platform: Platform, args: dict[str, Any]) -> dict[str, Any]:
+        with lock:
+            seen.append(len(seen) + 1)
+            if len(seen) <= fails:
+                raise RuntimeError(f"run {len(seen)} fails")
+        return {"runs": len(seen)}
+
+    return {"flaky": task}, seen

@@ -4,7 +4,6 @@ Dramatiq sends it no more."""
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -12,23 +11,7 @@ from typing import Any
 import pytest
 
 from cinerec.jobs.broker import BrokerRunner, JobFailed
-from cinerec.services.platform import Platform
-from tests.jobs.conftest import MakePlatform
-
-
-def _flaky(fails: int) -> tuple[dict[str, Any], list[int]]:
-    """A task that raises on its first ``fails`` runs, then succeeds, and its runs so far."""
-    runs: list[int] = []
-    lock = threading.Lock()
-
-    def task(platform: Platform, args: dict[str, Any]) -> dict[str, Any]:
-        with lock:
-            runs.append(len(runs) + 1)
-            if len(runs) <= fails:
-                raise RuntimeError(f"run {len(runs)} fails")
-        return {"runs": len(runs)}
-
-    return {"flaky": task}, runs
+from tests.jobs.conftest import MakePlatform, flaky_tasks
 
 
 def _watch(runner: BrokerRunner, job_id: int, until: Callable[[], bool], timeout_s: float) -> set:
@@ -63,7 +46,7 @@ def make_runner(
 
 
 def test_a_job_waiting_for_its_retry_shows_queued_then_done(make_runner) -> None:
-    tasks, runs = _flaky(fails=1)
+    tasks, runs = flaky_tasks(fails=1)
     runner = make_runner(tasks)
     job_id = runner.enqueue("flaky")
     seen = _watch(runner, job_id, lambda: runner.get(job_id).finished, timeout_s=60)
@@ -74,7 +57,7 @@ def test_a_job_waiting_for_its_retry_shows_queued_then_done(make_runner) -> None
 
 
 def test_a_job_out_of_attempts_is_failed_and_not_sent_again(make_runner) -> None:
-    tasks, runs = _flaky(fails=99)
+    tasks, runs = flaky_tasks(fails=99)
     runner = make_runner(tasks)
     job_id = runner.enqueue("flaky")
     seen = _watch(runner, job_id, lambda: runner.get(job_id).finished, timeout_s=60)
@@ -85,7 +68,7 @@ def test_a_job_out_of_attempts_is_failed_and_not_sent_again(make_runner) -> None
 
 
 def test_the_actor_tells_dramatiq_not_to_retry_a_failed_job(make_platform: MakePlatform) -> None:
-    tasks, runs = _flaky(fails=99)
+    tasks, runs = flaky_tasks(fails=99)
     runner = BrokerRunner(make_platform(broker_url="stub://"), tasks, max_retries=1)
     job_id = runner.enqueue("flaky")  # the stub broker has no worker: run the actor by hand
     with pytest.raises(RuntimeError, match="run 1 fails"):  # retried by Dramatiq

@@ -3,35 +3,16 @@ between them, each attempt counted in the jobs table."""
 
 from __future__ import annotations
 
-import threading
 import time
-from typing import Any
 
 import pytest
 
 from cinerec.jobs import base
 from cinerec.jobs.broker import MAX_RETRIES
 from cinerec.jobs.inprocess import InProcessRunner
-from cinerec.services.platform import Platform
-from tests.jobs.conftest import MakePlatform
+from tests.jobs.conftest import MakePlatform, flaky_tasks
 
 QUICK = (0.05, 0.2)  # backoff: first wait, longest wait (seconds)
-
-
-def _flaky(fails: int) -> tuple[dict[str, Any], list[int]]:
-    """A task that raises on its first ``fails`` runs, then succeeds; and the list of the
-    attempt numbers the table showed on each run."""
-    seen: list[int] = []
-    lock = threading.Lock()
-
-    def task(platform: Platform, args: dict[str, Any]) -> dict[str, Any]:
-        with lock:
-            seen.append(len(seen) + 1)
-            if len(seen) <= fails:
-                raise RuntimeError(f"run {len(seen)} fails")
-        return {"runs": len(seen)}
-
-    return {"flaky": task}, seen
 
 
 def test_the_policy_is_the_brokers_one() -> None:
@@ -42,7 +23,7 @@ def test_the_policy_is_the_brokers_one() -> None:
 
 
 def test_a_job_that_fails_once_is_retried_and_done(make_platform: MakePlatform) -> None:
-    tasks, seen = _flaky(fails=1)
+    tasks, seen = flaky_tasks(fails=1)
     runner = InProcessRunner(make_platform(), tasks, backoff=QUICK)
     view = runner.wait(runner.enqueue("flaky"), timeout_s=30, poll_s=0.02)
     assert view.state == "done" and view.job.result == {"runs": 2}
@@ -53,7 +34,7 @@ def test_a_job_that_fails_once_is_retried_and_done(make_platform: MakePlatform) 
 def test_a_job_that_always_fails_ends_failed_after_max_attempts(
     make_platform: MakePlatform,
 ) -> None:
-    tasks, seen = _flaky(fails=99)
+    tasks, seen = flaky_tasks(fails=99)
     runner = InProcessRunner(make_platform(), tasks, backoff=QUICK)
     job_id = runner.enqueue("flaky")
     view = runner.wait(job_id, timeout_s=30, poll_s=0.02)
@@ -66,7 +47,7 @@ def test_a_job_that_always_fails_ends_failed_after_max_attempts(
 def test_between_attempts_the_job_is_queued_with_its_last_error(
     make_platform: MakePlatform,
 ) -> None:
-    tasks, _ = _flaky(fails=1)
+    tasks, _ = flaky_tasks(fails=1)
     runner = InProcessRunner(make_platform(), tasks, backoff=(5.0, 5.0))
     job_id = runner.enqueue("flaky")
     for _ in range(300):  # until the first attempt has failed
@@ -82,7 +63,7 @@ def test_between_attempts_the_job_is_queued_with_its_last_error(
 
 @pytest.mark.parametrize("attempts", [1, 2])
 def test_max_attempts_is_the_number_of_runs(make_platform: MakePlatform, attempts: int) -> None:
-    tasks, seen = _flaky(fails=99)
+    tasks, seen = flaky_tasks(fails=99)
     runner = InProcessRunner(make_platform(), tasks, max_attempts=attempts, backoff=QUICK)
     view = runner.wait(runner.enqueue("flaky"), timeout_s=30, poll_s=0.02)
     assert view.state == "failed" and view.job.attempts == attempts == len(seen)
@@ -96,7 +77,7 @@ def test_max_attempts_below_one_is_refused(make_platform: MakePlatform) -> None:
 def test_a_job_waiting_for_its_retry_fails_when_the_platform_closes(
     make_platform: MakePlatform,
 ) -> None:
-    tasks, seen = _flaky(fails=1)
+    tasks, seen = flaky_tasks(fails=1)
     platform = make_platform()
     runner = InProcessRunner(platform, tasks, backoff=(30.0, 30.0))
     job_id = runner.enqueue("flaky")

@@ -22,7 +22,7 @@ from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 
 from cinerec.data.types import Movie
-from cinerec.llm.facts import false_facts, unverified_people
+from cinerec.llm.facts import check_text, false_facts, unverified_people
 from cinerec.llm.grounding import find_unknown_titles, strip_markup
 from cinerec.text.bm25 import fold
 from cinerec.text.lang import GENRES_KO, HANGUL, SYLLABLES
@@ -173,7 +173,10 @@ class AnswerGrounder:
                 self._removed.extend(c.claim.span for c in wrong)
                 return None
             # who directed or stars in a movie whose people the catalog lacks: say nothing
-            if unsure := unverified_people(plain, self.facts, language=language, subject=subject):
+            said = check_text(
+                plain, subject=subject, watched=(), language=language, page=self.facts
+            )
+            if unsure := unverified_people(said):
                 self.flag("unverified_claim")
                 self._removed.extend(c.claim.span for c in unsure)
                 return None

@@ -254,24 +254,18 @@ def false_facts(
     return [c for c in checked if c.ok is False and c.claim.kind in FACT_KINDS]
 
 
-def unverified_people(
-    text: str,
-    movies: Sequence[Movie],
-    *,
-    language: str = "en",
-    subject: Movie | None = None,
-) -> list[Checked]:
-    """The claims of who directed or stars in a movie whose director or cast the catalog lacks:
-    nothing can confirm them, and a small model fills the gap with someone else's film ("Heat
-    (1995) stars Sandra Bullock", from The Heat). Read like :func:`false_facts`.
+def unverified_people(checked: Iterable[Checked]) -> list[Checked]:
+    """Of the checked claims (:func:`check_text`), those saying who directed or stars in a movie
+    whose director or cast the catalog lacks: nothing can confirm them, and a small model fills
+    the gap with someone else's film ("Heat (1995) stars Sandra Bullock", from The Heat).
 
     Example:
         >>> from cinerec.data.types import Movie
         >>> heat = Movie(6, "Heat", 1995, ("Crime",))
-        >>> [c.why for c in unverified_people("Heat (1995) stars Sandra Bullock.", [heat])]
+        >>> said = check_text("Heat (1995) stars Sandra Bullock.", subject=heat, watched=())
+        >>> [c.why for c in unverified_people(said)]
         ['no cast in the catalog for Heat']
     """
-    checked = check_text(text, subject=subject, watched=(), language=language, page=movies)
     return [
         c
         for c in checked
