@@ -119,6 +119,22 @@ def test_cited_movies_must_be_ticked_and_share_something_with_the_card() -> None
     )
 
 
+def test_a_ticked_movie_named_in_full_is_not_a_card_sharing_its_short_title() -> None:
+    # the Korean browser page: Star Wars IV ticked, a Star Wars sequel among the cards
+    new_hope = Movie(260, "Star Wars: Episode IV - A New Hope", 1977, ("Action", "Sci-Fi"))
+    empire = Movie(1196, "Star Wars: Episode V - The Empire Strikes Back", 1980, ("Action",))
+    iron_man = Movie(59315, "Iron Man", 2008, ("Action", "Sci-Fi"))
+    text = "보신 Star Wars: Episode IV - A New Hope처럼 액션 영화예요."
+    said = check_text(text, subject=iron_man, watched=[new_hope], language="ko",
+                      page=[iron_man, empire])  # fmt: skip
+    assert [(c.claim.value, c.ok) for c in said if c.claim.kind == "title"] == [
+        ("Star Wars: Episode IV - A New Hope", True)
+    ]
+    named = "Star Wars: Episode V - The Empire Strikes Back is next."
+    wrong = check_text(named, subject=iron_man, watched=[new_hope], page=[iron_man, empire])
+    assert [c.why for c in wrong if c.claim.kind == "title"] == ["another card's movie"]
+
+
 def test_persona_pronouns_tags_formatting_and_genres() -> None:
     history = [INCEPTION, INTERSTELLAR]
     text = (

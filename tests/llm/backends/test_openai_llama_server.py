@@ -25,7 +25,7 @@ from cinerec.llm import persona, reasons
 from cinerec.llm.backends.base import Message
 from cinerec.llm.backends.openai_http import OpenAICompatibleBackend
 from cinerec.llm.persona_pattern import persona_max_tokens, persona_pattern
-from cinerec.llm.schemas import REASON_MAX_CHARS, RerankOut, parse_reply, rerank_schema
+from cinerec.llm.schemas import RerankOut, parse_reply, rerank_schema
 from cinerec.llm.server import (
     SCHEMA_FORMATS,
     RunningServer,
@@ -119,8 +119,10 @@ def test_reasons_keep_their_one_sentence_pattern(server: RunningServer, language
     schema = reasons._schema(language)
     pattern = schema["properties"]["reason"]["pattern"]
     prompt = 'Why would a fan of crime films like Heat (1995)? Answer as {"reason": "..."}'
-    # room for the longest sentence the pattern allows: SmolLM spends 3 tokens on a syllable
-    reason = _field(server, schema, prompt, 3 * REASON_MAX_CHARS + 20)
+    # room for the longest sentence the pattern allows (its most words, each at its longest,
+    # with three separators): SmolLM spends 3 tokens on a syllable
+    longest = reasons._WORDS[language][1] * (reasons._WORD_CHARS + 3)
+    reason = _field(server, schema, prompt, 3 * longest + 20)
     assert re.fullmatch(pattern, reason), reason
 
 

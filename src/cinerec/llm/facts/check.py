@@ -28,7 +28,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from cinerec.data.types import Movie
-from cinerec.llm.facts.claims import Claim, TitleIndex, extract_claims
+from cinerec.llm.facts.claims import Claim, TitleIndex, extract_claims, same_title
 from cinerec.text.taste import parse_taste
 
 _NON_GENRES = frozenset({"IMAX", "(no genres listed)"})
@@ -177,7 +177,10 @@ def _check(
     if kind == "title":
         if subject is not None and claim.value in TitleIndex((), trusted=[subject.title]):
             return Checked(claim, True, "the card's own movie")
-        if claim.value in page:
+        # a ticked movie named in full is not another card sharing its short title
+        if claim.value in page and not any(
+            same_title(claim.value, m.title) for m in watched_movies
+        ):
             return Checked(claim, False, "another card's movie")
         if claim.value not in watched:
             return Checked(claim, False, "a movie the viewer did not tick")

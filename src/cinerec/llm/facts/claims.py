@@ -170,6 +170,13 @@ def _variants(title: str, *, short: bool = True) -> set[str]:
     return {v for v in (_fold(x) for x in out) if v}
 
 
+def same_title(a: str, b: str) -> bool:
+    """``a`` and ``b`` name one movie by its whole title (``Godfather, The`` is ``The
+    Godfather``), not only by the part before a colon (``Star Wars: Episode IV - A New Hope`` is
+    not ``Star Wars: Episode V - The Empire Strikes Back``)."""
+    return bool(_variants(a, short=False) & _variants(b, short=False))
+
+
 _JOINERS = frozenset("a an and at by for from in of on or the to vs with".split())
 
 
