@@ -7,7 +7,7 @@ import re
 
 from cinerec.errors import LLMError
 from cinerec.llm.persona import UserProfile
-from cinerec.llm.reasons import reason_messages, warm_prefix, write_reasons
+from cinerec.llm.reasons import _schema, reason_messages, warm_prefix, write_reasons
 from cinerec.llm.schemas import REASON_MAX_CHARS
 from tests.llm.fakes import FakeBackend
 from tests.llm.movies import CANDIDATES, HISTORY
@@ -202,3 +202,17 @@ def test_the_prompt_ends_with_a_draft_stating_the_lead_fact() -> None:
     assert user.content.splitlines()[-1] == (
         "Draft: Directed by Francis Ford Coppola, like The Godfather, which you watched."
     )
+
+
+def test_a_reason_cannot_end_on_a_comma() -> None:
+    # at the word cap the model ended "... is a thrilling,!" (the English browser page)
+    for language, cut, whole in (
+        (
+            "en",
+            "Harrison Ford, Blade Runner, it is a thrilling,!",
+            "It is thrilling (1980).",
+        ),
+        ("ko", "감독 James Cameron의 영화예요,.", "감독 James Cameron의 영화예요."),
+    ):
+        pattern = re.compile(_schema(language)["properties"]["reason"]["pattern"])
+        assert not pattern.fullmatch(cut) and pattern.fullmatch(whole)

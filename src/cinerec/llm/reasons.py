@@ -106,6 +106,7 @@ class Reason:
 _WORD_CHARS = 16
 _WORDS = {"en": (3, 18), "ko": (2, 16)}
 _ABBREVIATION = "([A-Z]|Mr|Mrs|Ms|Dr|St|Jr|Sr|Vol|vs)[.] "
+_CLOSING = "[)'’”]"
 
 
 def _sentence_pattern(language: str, banned: Iterable[str] = ()) -> str:
@@ -120,7 +121,9 @@ def _sentence_pattern(language: str, banned: Iterable[str] = ()) -> str:
         low, high = low - 1, high - 1
     else:
         lead = f"{other}{{0,2}}"
-    return f"^{lead}{token}{{{low - 1},{high - 1}}}{word}{other}{{0,2}}[.!?]$"
+    # the last word closes the sentence, at most behind a closing quote or bracket: at the word
+    # cap the model otherwise ended on a comma ("... is a thrilling,!")
+    return f"^{lead}{token}{{{low - 1},{high - 1}}}{word}{_CLOSING}{{0,2}}[.!?]$"
 
 
 def _schema(language: str, banned: Iterable[str] = ()) -> dict[str, Any]:
