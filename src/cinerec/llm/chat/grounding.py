@@ -22,7 +22,7 @@ from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 
 from cinerec.data.types import Movie
-from cinerec.llm.facts import check_text, false_facts, unverified_people
+from cinerec.llm.facts import check_text, false_claims, unverified_people
 from cinerec.llm.grounding import find_unknown_titles, strip_markup
 from cinerec.text.bm25 import fold
 from cinerec.text.lang import GENRES_KO, HANGUL, SYLLABLES
@@ -85,7 +85,7 @@ class AnswerGrounder:
         allowed_names: People, genres and the viewer's name (not titles, but capitalized).
         max_chars: Length bound of the answer.
         facts: The given movies' records: a sentence the fact checker
-            (:func:`cinerec.llm.facts.false_facts`) finds a false genre, person role or year
+            (:func:`cinerec.llm.facts.false_claims`) finds a false genre, person role or year
             in, about a movie it names, is dropped (flag ``false_claim``); so is one that says
             who directed or stars in a given movie whose people the catalog lacks
             (:func:`cinerec.llm.facts.unverified_people`, flag ``unverified_claim``).
@@ -168,14 +168,15 @@ class AnswerGrounder:
             # a sentence citing one movie is about it, whatever name it gives the movie
             about = [m for m in self.facts if m.movie_id in cited]
             subject = about[0] if len(about) == 1 else None
-            if wrong := false_facts(plain, self.facts, language=language, subject=subject):
-                self.flag("false_claim")
-                self._removed.extend(c.claim.span for c in wrong)
-                return None
-            # who directed or stars in a movie whose people the catalog lacks: say nothing
+            # one reading of the claims: false ones, and who directed or stars in a movie
+            # whose people the catalog lacks (say nothing)
             said = check_text(
                 plain, subject=subject, watched=(), language=language, page=self.facts
             )
+            if wrong := false_claims(said):
+                self.flag("false_claim")
+                self._removed.extend(c.claim.span for c in wrong)
+                return None
             if unsure := unverified_people(said):
                 self.flag("unverified_claim")
                 self._removed.extend(c.claim.span for c in unsure)

@@ -253,7 +253,13 @@ def false_facts(
         >>> [c.why for c in false_facts("Heat (1995) is a horror film by Michael Mann.", [heat])]
         ['Heat: Crime']
     """
-    checked = check_text(text, subject=subject, watched=(), language=language, page=movies)
+    return false_claims(
+        check_text(text, subject=subject, watched=(), language=language, page=movies)
+    )
+
+
+def false_claims(checked: Iterable[Checked]) -> list[Checked]:
+    """Of the checked claims (:func:`check_text`), the false genres, people, roles and years."""
     return [c for c in checked if c.ok is False and c.claim.kind in FACT_KINDS]
 
 
