@@ -18,8 +18,10 @@ on-disk embedding cache at any time; nothing references it), not primary data. S
 kept out of :data:`cinerec.db.tables.Base`'s metadata and SQLite/MariaDB never see it.
 
 Index parameters (``benchmarks/pgvector_hnsw.py``, results in ``benchmarks/results/pgvector.md``):
-``m = 16`` and ``ef_construction = 64`` (pgvector's defaults) and ``hnsw.ef_search``
-:data:`EF_SEARCH`, set per query (``SET LOCAL``) and raised to the number of rows fetched.
+``m = 16`` and ``ef_construction = 64`` (pgvector's defaults) and ``hnsw.ef_search`` chosen from
+the model's number of rows by :func:`ef_search_for` (100 up to 100k rows, 200 up to 1M, 400
+above), set per query in the search's transaction (``SET LOCAL``) and raised to the number of
+rows fetched.
 A search that would fetch as many rows as the model has, or more than pgvector's
 ``ef_search`` ceiling of 1000, is answered exactly (the uncast column matches no index).
 
@@ -31,6 +33,7 @@ Example:
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import logging
 import time
@@ -67,13 +70,49 @@ HNSW_M = 16
 HNSW_EF_CONSTRUCTION = 64
 """Candidate list while building (pgvector's default)."""
 EF_SEARCH = 100
-"""Candidate list per query. On 100k clustered 384-d vectors (``benchmarks/pgvector_hnsw.py``):
-recall@10 0.988 at 40, 0.9998 at 100 and 200; p99 4.1, 6.8, 11.1 ms per search."""
+"""Candidate list per query for up to 100k rows (the smallest of :data:`EF_SEARCH_BY_ROWS`)."""
+EF_SEARCH_BY_ROWS: tuple[tuple[int, int], ...] = ((100_000, EF_SEARCH), (1_000_000, 200))
+"""``(rows up to, ef_search)``, the smallest step that holds the model's rows applies; above the
+last step, :data:`EF_SEARCH_BEYOND`. Chosen so recall@10 stays >= 0.95 by the measurements of
+``benchmarks/pgvector_hnsw.py`` (clustered 384-d vectors, k = 10, m = 16, ef_construction = 64;
+``benchmarks/results/pgvector.md`` and ``pgvector_1m_sweep.md``, 95% intervals over 1000
+queries):
+
+- 100k rows: 0.988 [0.981, 0.995] at ef_search 40, 1.000 [1.000, 1.000] at 100, in two runs.
+  The real catalogs (9.7k and 45k movies) are far below that.
+- 1M rows: 0.933 [0.920, 0.946] at 100 (0.934 in a second build) misses 0.95; 0.964 [0.956,
+  0.973] at 150, 0.975 [0.970, 0.980] at 200, 0.980 at 300. 200, not 150: a rebuilt graph is
+  not the same graph (0.760 against 0.781 at ef_search 40 in two builds), and 150's interval
+  comes within 0.006 of the target. Recall at a fixed ef_search falls as the table grows, so
+  1M's need bounds everything between 100k and 1M.
+- Above 1M nothing was measured: :data:`EF_SEARCH_BEYOND` extrapolates (from 100k to 1M the
+  need grew from <= 100 to 150-200, so 10x more rows get twice the list again).
+
+Latency at 1M was the same at 100 and 200 within the load's noise (p99 41-43 ms at load 6-7
+on 2 shared cores); at 100k p99 was 6.8 ms at 100 and 11.1 ms at 200 on a quieter machine."""
+EF_SEARCH_BEYOND = 400
+"""``hnsw.ef_search`` above the last step of :data:`EF_SEARCH_BY_ROWS` (not measured)."""
 EF_SEARCH_MAX = 1000
 """pgvector's ceiling for ``hnsw.ef_search``; larger fetches are answered exactly."""
+
 BUILD_MEMORY_CAP_MB = 2048
 """Most ``maintenance_work_mem`` a build asks for (the graph of 100k x 384 needs ~300 MB)."""
 _LOCK_KEY = 0x63696E65726563  # "cinerec": serialises writers of the table across processes
+
+
+def ef_search_for(rows: int) -> int:
+    """The ``hnsw.ef_search`` for an index of ``rows`` vectors (see :data:`EF_SEARCH_BY_ROWS`).
+
+    Example:
+        >>> ef_search_for(45_000), ef_search_for(100_000), ef_search_for(100_001)
+        (100, 100, 200)
+        >>> ef_search_for(1_000_000), ef_search_for(5_000_000)
+        (200, 400)
+    """
+    limits = [limit for limit, _ in EF_SEARCH_BY_ROWS]
+    step = bisect.bisect_left(limits, rows)
+    return EF_SEARCH_BY_ROWS[step][1] if step < len(limits) else EF_SEARCH_BEYOND
+
 
 metadata = MetaData()
 movie_vectors = Table(
@@ -146,7 +185,7 @@ def sync_vectors(
     model: str,
     ids: Sequence[int],
     vectors: np.ndarray,
-    ef_search: int = EF_SEARCH,
+    ef_search: int | None = None,
     m: int = HNSW_M,
     ef_construction: int = HNSW_EF_CONSTRUCTION,
     build_workers: int | None = None,
@@ -164,7 +203,8 @@ def sync_vectors(
         model: embedding model name; one model has one dimension.
         ids: one movie id per row of ``vectors``.
         vectors: ``(len(ids), dim)``; rows are normalised here.
-        ef_search: the returned index's ``hnsw.ef_search``.
+        ef_search: the returned index's ``hnsw.ef_search`` (None: :func:`ef_search_for` its
+            number of rows).
         m, ef_construction: HNSW build parameters (used when the index is built).
         build_workers: ``max_parallel_maintenance_workers`` for the build (None: server's).
         build_memory_cap_mb: at most this ``maintenance_work_mem`` for the build; a graph that
@@ -325,13 +365,21 @@ class PgVectorIndex:
 
     Scores are ``cosine(stored, query) * |query|``, i.e. the dot product with the unit stored
     vector, as the in-process indexes return; results are best first, ties by movie id.
-    Make one with :func:`sync_vectors`.
+    Make one with :func:`sync_vectors`. ``ef_search`` None (the default) chooses
+    ``hnsw.ef_search`` from ``count``, the model's rows as :func:`sync_vectors` left them (known
+    without a query), by :func:`ef_search_for`.
     """
 
     kind = "pgvector"
 
     def __init__(
-        self, engine: Engine, model: str, *, dim: int, count: int, ef_search: int = EF_SEARCH
+        self,
+        engine: Engine,
+        model: str,
+        *,
+        dim: int,
+        count: int,
+        ef_search: int | None = None,
     ) -> None:
         self.engine = engine
         self.model = model
@@ -343,6 +391,12 @@ class PgVectorIndex:
 
     def __len__(self) -> int:
         return self._count
+
+    def ef_search_at(self, fetch: int) -> int:
+        """The ``hnsw.ef_search`` a search fetching ``fetch`` rows sets: the index's own (or the
+        one chosen from its rows), at least ``fetch``, at most pgvector's ceiling."""
+        chosen = self.ef_search if self.ef_search is not None else ef_search_for(self._count)
+        return min(max(chosen, fetch), EF_SEARCH_MAX)
 
     def _statement(self, query: np.ndarray, fetch: int) -> tuple[Any, bool]:
         exact = fetch >= self._count or fetch > EF_SEARCH_MAX
@@ -362,7 +416,7 @@ class PgVectorIndex:
         statement, exact = self._statement(query, fetch)
         with self.engine.connect() as conn, conn.begin():
             if not exact:
-                ef = min(max(self.ef_search, fetch), EF_SEARCH_MAX)
+                ef = self.ef_search_at(fetch)
                 conn.exec_driver_sql(f"SET LOCAL hnsw.ef_search = {int(ef)}")
                 # The model is a bound parameter; a generic plan could not match the index's
                 # WHERE model = '...' predicate, so every plan is made for the actual value.
