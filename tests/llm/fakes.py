@@ -14,6 +14,8 @@ backend = FakeBackend(scorer=lambda prompt, options: {"Yes": -0.1 if "Heat" in p
 
 from __future__ import annotations
 
+import json
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -21,6 +23,7 @@ from typing import Any
 
 from cinerec.errors import LLMError
 from cinerec.llm.backends.base import Completion, Message, OptionScores, estimate_tokens
+from cinerec.llm.backends.cancel import CancelToken
 
 Scorer = Callable[[str, Sequence[str]], dict[str, float]]
 
@@ -172,3 +175,64 @@ class FakeBackend:
     def queued(self) -> Iterable[str | FakeReply | BaseException]:
         """What is still queued."""
         return tuple(self.replies)
+
+
+@dataclass
+class TokenFake:
+    """A model that writes one word every ``token_s`` seconds and honours a cancel token
+    (``can_cancel``), like the real backends: it checks the token after every word.
+
+    ``generated`` counts the words of the last call; ``running`` is set while a call generates.
+    """
+
+    token_s: float = 0.01
+    model: str = "token-fake"
+    name: str = "token-fake"
+    supports_schema: bool = True
+    can_stream: bool = True
+    caches_prefix: bool = False
+    can_cancel: bool = True
+    generated: int = 0
+    running: threading.Event = field(default_factory=threading.Event)
+
+    def count_tokens(self, text: str) -> int:
+        return estimate_tokens(text)
+
+    def _words(self, max_tokens: int, timeout_s: float | None, cancel: Any) -> Iterator[str]:
+        token = cancel.within(timeout_s) if cancel is not None else CancelToken.after(timeout_s)
+        self.generated = 0
+        self.running.set()
+        try:
+            for k in range(max_tokens):
+                time.sleep(self.token_s)
+                token.check("TokenFake", tokens=k)
+                self.generated += 1
+                yield f"word{k} "
+        finally:
+            self.running.clear()
+
+    def complete(
+        self,
+        messages: list[Message],
+        *,
+        schema: dict[str, Any] | None = None,
+        max_tokens: int = 256,
+        temperature: float = 0.0,
+        timeout_s: float | None = None,
+        cancel: Any = None,
+    ) -> Completion:
+        start = time.perf_counter()
+        text = "".join(self._words(max_tokens, timeout_s, cancel))
+        if schema is not None:
+            text = json.dumps({"reason": text.strip()})
+        return Completion(text=text, model=self.model, elapsed_s=time.perf_counter() - start)
+
+    def stream(
+        self,
+        messages: list[Message],
+        *,
+        max_tokens: int = 256,
+        temperature: float = 0.0,
+        cancel: Any = None,
+    ) -> Iterator[str]:
+        yield from self._words(max_tokens, None, cancel)

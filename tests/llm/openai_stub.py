@@ -3,7 +3,9 @@
 Modes: ``json`` (answer with ``content``), ``slow`` (wait ``slow_s`` first), ``malformed`` (a 200
 response that is not JSON), ``error`` (HTTP 500 whose body echoes the Authorization header, so
 tests can check the key never reaches an error message). A request with ``"stream": true`` gets
-server-sent events in three pieces followed by ``data: [DONE]``.
+server-sent events in three pieces followed by ``data: [DONE]``; in mode ``drip`` it gets one
+word of the content every ``drip_s`` seconds instead, and ``drip_sent`` counts the events
+written before the client closed the connection (``drip_closed`` is set then).
 
 Scoring requests (``max_tokens: 1`` with ``logprobs``) are answered on ``/v1/chat/completions``
 (``logprobs.content[0].top_logprobs``) and on the legacy ``/v1/completions``
@@ -40,6 +42,9 @@ class StubServer(ThreadingHTTPServer):
             "No": -1.8,
         }
         self.paths: list[str] = []
+        self.drip_s = 0.05
+        self.drip_sent = 0
+        self.drip_closed = threading.Event()
 
     def top_for(self, prompt: str) -> dict[str, float]:
         """The top log-probabilities to send for ``prompt``."""
@@ -90,6 +95,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(500, json.dumps({"error": f"boom (you sent {auth})"}).encode())
             elif server.mode == "malformed":
                 self._send(200, b"<html>not json</html>", "text/html")
+            elif payload.get("stream") and server.mode == "drip":
+                self._drip(server.content)
             elif payload.get("stream"):
                 self._stream(server.content)
             elif self.path == "/v1/completions":
@@ -163,6 +170,27 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.flush()
         self.wfile.write(b"data: [DONE]\n\n")
         self.wfile.flush()
+
+    def _drip(self, text: str) -> None:
+        server = self.server
+        assert isinstance(server, StubServer)
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.end_headers()
+        server.drip_sent = 0
+        server.drip_closed.clear()
+        try:
+            for word in text.split(" "):
+                chunk = {"choices": [{"index": 0, "delta": {"content": word + " "}}]}
+                self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+                self.wfile.flush()
+                server.drip_sent += 1
+                time.sleep(server.drip_s)
+            self.wfile.write(b"data: [DONE]\n\n")
+            self.wfile.flush()
+        except OSError:  # the client closed the connection: stop generating, as servers do
+            server.drip_closed.set()
+            self.close_connection = True
 
 
 @contextmanager

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,12 +17,13 @@ from cinerec.db import repository as repo
 from cinerec.db.repository import upsert_movies
 from cinerec.errors import LLMError, NotFoundError, ValidationError
 from cinerec.llm.backends.base import Message
+from cinerec.llm.backends.cancel import CancelToken
 from cinerec.llm.chat.prompt import ChatConfig
 from cinerec.services import chat
 from cinerec.services.chat import ChatServiceConfig, chat_turn, run_turn, start_turn
 from cinerec.services.chat_facts import detect_intent, request_taste
 from cinerec.services.platform import Platform
-from tests.llm.fakes import FakeBackend
+from tests.llm.fakes import FakeBackend, TokenFake
 from tests.services.test_retrieval import MOVIES, POPULARITY
 
 HORROR = Movie(
@@ -271,6 +273,24 @@ def test_a_consumer_that_stops_early_still_stores_the_answer(tmp_path: Path) -> 
     assert next(events).kind == "token"
     events.close()
     assert slow.closed
+    stored = _messages(platform, user_id, state.conversation_id)
+    assert stored[-1].role == "assistant" and "interrupted" in stored[-1].flags
+
+
+def test_a_cancelled_turn_stops_the_model_and_stores_the_flagged_fallback(tmp_path: Path) -> None:
+    model = TokenFake(token_s=0.02)  # 256 words: 5 s uncancelled
+    platform = _platform(tmp_path, model)
+    user_id = _user(platform)
+    state = start_turn(platform, user_id=user_id, message="Tell me about Memento.", config=CONFIG)
+    cancel = CancelToken()
+    threading.Timer(0.3, cancel.cancel, args=("the client disconnected",)).start()
+    start = time.monotonic()
+    events = list(run_turn(platform, state, cancel=cancel))
+    assert time.monotonic() - start < 1.5 and model.generated < 60
+    assert events[-1].kind == "done" and not model.running.is_set()
+    answer = events[-1].data
+    assert answer["fallback"] and "interrupted" in answer["flags"]
+    assert state.result is not None and "[#1]" in state.result.text  # the retrieved facts
     stored = _messages(platform, user_id, state.conversation_id)
     assert stored[-1].role == "assistant" and "interrupted" in stored[-1].flags
 

@@ -39,6 +39,7 @@ from typing import Any
 from cinerec.data.types import Movie
 from cinerec.errors import LLMError
 from cinerec.llm.backends.base import Completion, LLMBackend, Message, guarded
+from cinerec.llm.backends.cancel import DEADLINE, CancelToken, can_cancel
 from cinerec.llm.evidence import (
     Evidence,
     build_evidence,
@@ -308,6 +309,7 @@ def write_reasons(
     *,
     timeout_s: float = 60.0,
     notes: Mapping[int, str] | None = None,
+    cancel: CancelToken | None = None,
 ) -> Iterator[Reason]:
     """Yield one :class:`Reason` per movie, in the given order, as each is written.
 
@@ -321,19 +323,24 @@ def write_reasons(
             stream with an error item.
         notes: Per movie id, what reviewers say (a line of the review summary), added to that
             card's facts so its reason can cite real review evidence.
+        cancel: The caller gave up (e.g. the job was cancelled). With the page's deadline it
+            goes to a backend that ``can_cancel``, so the card being written stops within about
+            a token once either passes, and the model is free for the next waiter.
 
     Never raises for model errors: the failing card is yielded with ``error`` set and the stream
     stops (later cards would fail the same way and only delay the page).
     """
-    deadline = time.perf_counter() + timeout_s
+    page = CancelToken.after(timeout_s) if cancel is None else cancel.within(timeout_s)
+    stop = {"cancel": page} if can_cancel(backend) else {}
     seen: set[str] = set()
     led: list[str] = []  # lead-fact keys of earlier cards: each card leads with another fact
     language = profile.language if profile.language in _MAX_TOKENS else "en"
     for movie in movies:
         start = time.perf_counter()
-        left = deadline - start
-        if left <= 0:
-            yield Reason(movie.movie_id, None, False, 0.0, backend.model, "out of time")
+        left = page.left() or 0.0  # the page token always has a deadline
+        if page.cancelled:
+            why = "out of time" if page.reason in (None, DEADLINE) else str(page.reason)
+            yield Reason(movie.movie_id, None, False, 0.0, backend.model, why)
             return
         evidence = build_evidence(
             movie,
@@ -356,6 +363,7 @@ def write_reasons(
                     max_tokens=_MAX_TOKENS[language],
                     temperature=0.0,
                     timeout_s=left,
+                    **stop,
                 )
                 raw = parse_reply(completion.text, ReasonOut).reason
         except LLMError as exc:  # a failure, or a broken contract: the page must still render

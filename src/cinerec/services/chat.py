@@ -32,6 +32,8 @@ from cinerec.db import conversations as conv
 from cinerec.db import repository as repo
 from cinerec.errors import LLMError, ValidationError
 from cinerec.llm.backends.base import LLMBackend
+from cinerec.llm.backends.cancel import DEADLINE, Cancelled, can_cancel
+from cinerec.llm.backends.cancel import CancelToken as CancelToken  # for the web layer
 from cinerec.llm.backends.gate import Priority
 from cinerec.llm.chat.grounding import CITATION, AnswerGrounder, add_missing_citations, names_of
 from cinerec.llm.chat.phrase import answer_of, check_phrasing, lead_schema, phrase_messages
@@ -370,11 +372,25 @@ def _planned_state(
     )
 
 
+def _cancel_kw(backend: LLMBackend, cancel: CancelToken | None) -> dict[str, CancelToken]:
+    """``cancel=`` for a model call, when there is a token and the backend takes one."""
+    return {"cancel": cancel} if cancel is not None and can_cancel(backend) else {}
+
+
+def _interrupted(exc: LLMError) -> bool:
+    """Whether the caller gave up on the call (not a failure, nor the turn's own deadline)."""
+    return isinstance(exc, Cancelled) and exc.reason != DEADLINE
+
+
 def _phrase(
-    platform: Platform, state: TurnState, planned: PlannedAnswer
+    platform: Platform,
+    state: TurnState,
+    planned: PlannedAnswer,
+    cancel: CancelToken | None = None,
 ) -> tuple[str, str, tuple[str, ...], str]:
     """``(text, raw model text, flags, model)``: the model's phrasing when it passes the checks,
-    else the template answer flagged ``fallback``; a deterministic answer as it is."""
+    else the template answer flagged ``fallback`` (and ``interrupted`` when ``cancel`` stopped
+    the model); a deterministic answer as it is."""
     backend = platform.llm
     if planned.deterministic:
         return (
@@ -400,10 +416,12 @@ def _phrase(
             max_tokens=min(state.config.chat.max_answer_tokens, budget),
             temperature=0.0,
             timeout_s=platform.settings.llm_timeout_s,
+            **_cancel_kw(backend, cancel),
         )
     except LLMError as exc:
         log.warning("chat answer from the template: %s", exc)
-        return planned.text, "", ("fallback", "model_error"), TEMPLATE_MODEL
+        why = "interrupted" if _interrupted(exc) else "model_error"
+        return planned.text, "", ("fallback", why), TEMPLATE_MODEL
     raw = reply.text if schema is None else answer_of(reply.text)
     if raw is None:  # the grammar's JSON was cut short
         return planned.text, reply.text, ("fallback", "phrase_cut", *forced), TEMPLATE_MODEL
@@ -427,12 +445,14 @@ def _phrase(
     return check.text, raw, forced, reply.model or backend.model
 
 
-def _run_planned(platform: Platform, state: TurnState, timer: StreamTimer) -> Iterator[ChatEvent]:
+def _run_planned(
+    platform: Platform, state: TurnState, timer: StreamTimer, cancel: CancelToken | None = None
+) -> Iterator[ChatEvent]:
     """The answer of a question resolved in code, checked whole before it is shown."""
     planned = state.planned
     assert planned is not None
     yield ChatEvent("meta", _meta(state))
-    text, raw, flags, model = _phrase(platform, state, planned)
+    text, raw, flags, model = _phrase(platform, state, planned, cancel)
     timer.token()
     cited = tuple(dict.fromkeys(int(i) for i in CITATION.findall(text)))
     answer = _Final(text, cited, flags)
@@ -493,8 +513,10 @@ def _generate(
     timer: StreamTimer,
     *,
     timeout_s: float,
+    cancel: CancelToken | None = None,
 ) -> Iterator[str]:
-    """Stream checked text; raises LLMError on failure, stops (flagged) at the deadline.
+    """Stream checked text; raises LLMError on failure (Cancelled once ``cancel`` is cancelled:
+    the model stops within a token), stops (flagged) at the deadline.
 
     A backend that cannot stream (``can_stream`` False) answers with one ``complete`` call, whose
     text goes through the same checks as one piece.
@@ -503,11 +525,20 @@ def _generate(
     max_tokens = state.config.chat.max_answer_tokens
     pieces: Iterator[str]
     if backend.can_stream:
-        pieces = backend.stream(state.prompt.messages, max_tokens=max_tokens, temperature=0.0)
+        pieces = backend.stream(
+            state.prompt.messages,
+            max_tokens=max_tokens,
+            temperature=0.0,
+            **_cancel_kw(backend, cancel),
+        )
     else:
         left = max(deadline - time.perf_counter(), 0.001)
         reply = backend.complete(
-            state.prompt.messages, max_tokens=max_tokens, temperature=0.0, timeout_s=left
+            state.prompt.messages,
+            max_tokens=max_tokens,
+            temperature=0.0,
+            timeout_s=left,
+            **_cancel_kw(backend, cancel),
         )
         pieces = iter([reply.text])
     try:
@@ -526,16 +557,20 @@ def _generate(
             close()
 
 
-def run_turn(platform: Platform, state: TurnState) -> Iterator[ChatEvent]:
+def run_turn(
+    platform: Platform, state: TurnState, *, cancel: CancelToken | None = None
+) -> Iterator[ChatEvent]:
     """Stream the answer: ``meta``, checked ``token`` pieces, then ``done`` (see ChatAnswer).
 
     The answer is stored even when the consumer stops early (flagged ``interrupted``). A model
-    failure gives a flagged answer listing the retrieved movies' facts.
+    failure gives a flagged answer listing the retrieved movies' facts. ``cancel``: the caller
+    gave up (the web client disconnected); the model call stops within a token, and the turn
+    ends with that flagged answer, also marked ``interrupted``.
     """
     settings = platform.settings
     timer = StreamTimer(start=state.started)
     if state.planned is not None:
-        yield from _run_planned(platform, state, timer)
+        yield from _run_planned(platform, state, timer, cancel)
         return
     yield ChatEvent("meta", _meta(state))
     retriever = catalog_retriever(platform)
@@ -552,19 +587,25 @@ def run_turn(platform: Platform, state: TurnState) -> Iterator[ChatEvent]:
     model = backend.model if backend is not None else TEMPLATE_MODEL
     emitted = ""
     error: str | None = None
-    finished = False
+    finished = interrupted = False
     try:
         if backend is not None:
             try:
                 for piece in _generate(
-                    backend, state, grounder, timer, timeout_s=settings.llm_timeout_s
+                    backend,
+                    state,
+                    grounder,
+                    timer,
+                    timeout_s=settings.llm_timeout_s,
+                    cancel=cancel,
                 ):
                     emitted += piece
                     yield ChatEvent("token", {"text": piece})
             except LLMError as exc:
                 error = str(exc)
                 log.warning("chat answer from the catalog facts: %s", exc)
-        finished = True
+                interrupted = _interrupted(exc)
+        finished = not interrupted
     finally:
         log.debug("chat model output: %r", grounder.raw)
         answer = _finish(state, grounder, backend, error, finished, emitted)

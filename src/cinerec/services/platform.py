@@ -101,7 +101,7 @@ class Platform:
 
     def close(self) -> None:
         """The process is stopping: warm-ups and deferred work stop before their next model
-        call (a call already running is not interrupted), and work still waiting is dropped
+        call (a warm-up already running finishes), and work still waiting is dropped
         when its turn comes, so a shutdown never waits for a queue of warm-ups. Requests are
         still answered. Only sets an event (none of the services' locks), so a signal handler
         may call it."""

@@ -12,11 +12,12 @@ import pytest
 
 from cinerec.errors import LLMError
 from cinerec.llm.backends.base import Message
+from cinerec.llm.backends.cancel import Cancelled, CancelToken
 from cinerec.llm.backends.gate import GatedBackend, ModelBusy, Priority, PriorityGate
 from cinerec.llm.persona import UserProfile
 from cinerec.llm.reasons import write_reasons
 from tests.llm.backends.contract import BackendContract
-from tests.llm.fakes import FakeBackend, FakeReply
+from tests.llm.fakes import FakeBackend, FakeReply, TokenFake
 from tests.llm.movies import CANDIDATES, HISTORY
 
 PROMPT = [Message("user", "hi")]
@@ -251,3 +252,119 @@ def test_views_share_the_gate_and_pass_capabilities_through() -> None:
     assert not warm.supports_scoring
     with pytest.raises(LLMError, match="cannot score"):
         warm.score_next_tokens("p", ["a"], ["Yes"])
+
+
+# -- cancelling -------------------------------------------------------------------------------
+# TokenFake writes a word every 10 ms: 2,000 words (its max_tokens here) would take 20 s.
+FREED_WITHIN_S = 0.3  # a few tokens' time, on a loaded machine
+
+
+def _page_waiter(gate: PriorityGate, got: list[float]) -> threading.Thread:
+    """A page call that waits for the slot, recording when it got it."""
+
+    def work() -> None:
+        with gate.slot(Priority.PAGE, wait_s=10):
+            got.append(time.monotonic())
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    _wait_for_waiters(gate, 1)
+    return thread
+
+
+def test_cancelling_a_running_stream_frees_the_slot_for_the_next_waiter() -> None:
+    fake, gate, cancel = TokenFake(), PriorityGate(1), CancelToken()
+    pieces = GatedBackend(fake, gate, Priority.CHAT).stream(PROMPT, max_tokens=2000, cancel=cancel)
+    assert next(pieces) and next(pieces)
+    got: list[float] = []
+    waiter = _page_waiter(gate, got)
+    cancelled_at = time.monotonic()
+    cancel.cancel("the client disconnected")
+    with pytest.raises(Cancelled, match="client disconnected"):
+        list(pieces)  # the reader gets the caller's usual LLMError
+    waiter.join(5)
+    assert got and got[0] - cancelled_at < FREED_WITHIN_S, "the slot was not freed soon"
+    assert fake.generated < 50 and not fake.running.is_set()  # stopped, not finished
+
+
+def test_a_reader_that_stops_early_stops_the_generation() -> None:
+    fake, gate = TokenFake(), PriorityGate(1)
+    pieces = GatedBackend(fake, gate, Priority.CHAT).stream(PROMPT, max_tokens=2000)
+    next(pieces)
+    start = time.monotonic()
+    pieces.close()  # what a web response does when its client goes away
+    assert gate.busy == 0 and time.monotonic() - start < FREED_WITHIN_S + 0.5
+    assert fake.generated < 50 and not fake.running.is_set()
+
+
+def test_cancelling_a_running_complete_frees_the_slot() -> None:
+    fake, gate, cancel = TokenFake(), PriorityGate(1), CancelToken()
+    errors: list[BaseException] = []
+
+    def call() -> None:
+        try:
+            GatedBackend(fake, gate, Priority.CHAT).complete(
+                PROMPT, max_tokens=2000, timeout_s=60, cancel=cancel
+            )
+        except LLMError as exc:
+            errors.append(exc)
+
+    thread = threading.Thread(target=call)
+    thread.start()
+    assert fake.running.wait(2)
+    got: list[float] = []
+    waiter = _page_waiter(gate, got)
+    cancelled_at = time.monotonic()
+    cancel.cancel("the job was cancelled")
+    thread.join(5)
+    waiter.join(5)
+    assert errors and isinstance(errors[0], Cancelled) and errors[0].reason.startswith("the job")
+    assert got and got[0] - cancelled_at < FREED_WITHIN_S
+    assert fake.generated < 50
+
+
+def test_a_cancelled_waiter_leaves_the_queue_at_once() -> None:
+    gate, cancel = PriorityGate(1), CancelToken()
+    holder = _hold(gate, 0.6)
+    threading.Timer(0.05, cancel.cancel, args=("gave up",)).start()
+    start = time.monotonic()
+    with pytest.raises(Cancelled, match="gave up"):
+        GatedBackend(FakeBackend(["x"]), gate, Priority.PAGE).complete(PROMPT, cancel=cancel)
+    assert time.monotonic() - start < 0.3 and gate.waiting == 0
+    holder.join(5)
+
+
+def test_a_backend_without_cancel_support_still_ends_a_cancelled_stream() -> None:
+    fake = FakeBackend([FakeReply("a b c d e f g h i j", delay_s=0.0)])
+    cancel = CancelToken()
+    pieces = GatedBackend(fake, PriorityGate(1)).stream(PROMPT, cancel=cancel)  # not passed on
+    first = next(pieces)
+    cancel.cancel()
+    with pytest.raises(Cancelled):
+        list(pieces)
+    assert first and fake.calls  # the fake took no cancel= argument and still answered
+
+
+def test_a_page_deadline_stops_the_running_reason_and_shows_the_fallback() -> None:
+    fake, gate = TokenFake(), PriorityGate(1)
+    backend = GatedBackend(fake, gate, Priority.PAGE)
+    start = time.monotonic()
+    reasons = list(
+        write_reasons(backend, UserProfile(name="Ann"), "", HISTORY, CANDIDATES[:2], timeout_s=0.2)
+    )
+    assert time.monotonic() - start < 0.2 + FREED_WITHIN_S
+    assert len(reasons) == 1 and reasons[0].text is None and "within" in (reasons[0].error or "")
+    assert gate.busy == 0 and fake.generated < 40  # 48 words at most (_MAX_TOKENS), cut early
+
+
+def test_a_cancelled_page_stops_its_reasons() -> None:
+    fake, cancel = TokenFake(), CancelToken()
+    backend = GatedBackend(fake, PriorityGate(1), Priority.PAGE)
+    threading.Timer(0.1, cancel.cancel, args=("the job was cancelled",)).start()
+    reasons = list(
+        write_reasons(
+            backend, UserProfile(name="Ann"), "", HISTORY, CANDIDATES[:3], timeout_s=30,
+            cancel=cancel,
+        )
+    )  # fmt: skip
+    assert reasons[-1].text is None and "job was cancelled" in (reasons[-1].error or "")

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 import socket
+import threading
+import time
 from typing import Any
 
 import pytest
 
 from cinerec.errors import LLMError
 from cinerec.llm.backends.base import Message
+from cinerec.llm.backends.cancel import Cancelled, CancelToken
 from cinerec.llm.backends.openai_http import OpenAICompatibleBackend
 from cinerec.llm.schemas import persona_schema
 from tests.llm.backends.contract import BackendContract
@@ -126,3 +129,54 @@ def test_wrong_path_gives_http_status(stub_server: StubServer) -> None:
     backend = OpenAICompatibleBackend(stub_server.base_url + "/extra", "m")
     with pytest.raises(LLMError, match="HTTP 404"):
         backend.complete(PROMPT)
+
+
+LONG = " ".join(f"w{k}" for k in range(200))  # 200 events, 50 ms apart: 10 s uncancelled
+
+
+def test_a_cancelled_stream_closes_the_connection_so_the_server_stops(
+    backend: OpenAICompatibleBackend, stub_server: StubServer
+) -> None:
+    stub_server.set("drip", LONG)
+    stub_server.drip_s = 0.05
+    cancel = CancelToken()
+    pieces = backend.stream(PROMPT, max_tokens=400, cancel=cancel)
+    got = [next(pieces), next(pieces)]
+    cancel.cancel("the client disconnected")
+    start = time.monotonic()
+    with pytest.raises(Cancelled, match="client disconnected"):
+        got.extend(pieces)
+    assert time.monotonic() - start < 0.5
+    assert stub_server.drip_closed.wait(2), "the server kept writing to an open connection"
+    assert len(got) <= 3 and stub_server.drip_sent < 20  # of 200
+
+
+def test_complete_with_a_cancel_token_streams_and_stops_on_cancel(
+    backend: OpenAICompatibleBackend, stub_server: StubServer
+) -> None:
+    stub_server.set("drip", "Heat is a crime thriller.")
+    stub_server.drip_s = 0.0
+    completion = backend.complete(PROMPT, max_tokens=20, cancel=CancelToken())
+    assert stub_server.requests[-1]["stream"] is True
+    assert completion.text.strip() == "Heat is a crime thriller."
+    assert completion.extra["streamed"] and completion.completion_tokens == 5
+
+    stub_server.set("drip", LONG)
+    stub_server.drip_s = 0.05
+    cancel = CancelToken()
+    threading.Timer(0.2, cancel.cancel, args=("the job was cancelled",)).start()
+    start = time.monotonic()
+    with pytest.raises(Cancelled, match="job was cancelled"):
+        backend.complete(PROMPT, max_tokens=400, timeout_s=30, cancel=cancel)
+    assert time.monotonic() - start < 0.7
+    assert stub_server.drip_closed.wait(2) and stub_server.drip_sent < 20
+
+
+def test_a_cancel_token_deadline_reads_as_a_timeout(
+    backend: OpenAICompatibleBackend, stub_server: StubServer
+) -> None:
+    stub_server.set("drip", LONG)
+    stub_server.drip_s = 0.05
+    with pytest.raises(Cancelled, match="within") as info:
+        backend.complete(PROMPT, max_tokens=400, timeout_s=0.2, cancel=CancelToken())
+    assert API_KEY not in str(info.value)

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from cinerec.llm.backends.base import Message
+from cinerec.llm.backends.cancel import Cancelled, CancelToken
 from cinerec.llm.backends.gate import GatedBackend, Priority, PriorityGate
 from cinerec.llm.backends.openai_http import OpenAICompatibleBackend
 from cinerec.llm.schemas import persona_schema
@@ -119,3 +120,28 @@ def test_a_page_call_behind_the_gate_goes_before_a_waiting_warmup(server: Runnin
     for t in [first, *threads]:
         t.join(120)
     assert done == ["warmup 1", "page", "warmup 2"]
+
+
+def test_a_cancelled_stream_frees_the_server_for_the_next_request(server: RunningServer) -> None:
+    """The server serves one request at a time: if closing the stream did not stop the long
+    generation, the next request would wait for the rest of it."""
+    client = _client(server)
+    count = [
+        Message("user", "Write a long essay about the history of cinema, at least 1000 words.")
+    ]
+    start = time.monotonic()
+    full = client.complete(count, max_tokens=160)
+    full_s = time.monotonic() - start
+    assert full.completion_tokens >= 120, "the uncancelled run must be long to compare with"
+
+    cancel = CancelToken()
+    pieces = client.stream(count, max_tokens=160, cancel=cancel)
+    got = [next(pieces) for _ in range(3)]
+    cancel.cancel("the client disconnected")
+    cancelled_at = time.monotonic()
+    with pytest.raises(Cancelled):
+        got.extend(pieces)
+    after = client.complete([Message("user", "Say hi.")], max_tokens=4)
+    next_s = time.monotonic() - cancelled_at
+    assert after.text.strip() and len(got) <= 4
+    assert next_s < full_s / 2, (next_s, full_s)

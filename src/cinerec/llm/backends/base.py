@@ -1,7 +1,12 @@
 """The protocols language-model runtimes implement.
 
 Every backend implements :class:`LLMBackend` (one ``complete`` call, plus ``stream`` and
-``count_tokens``). A backend that can also read the model's next-token probabilities implements
+``count_tokens``). A backend whose running calls can be interrupted sets ``can_cancel = True``
+and takes ``cancel=`` (a :class:`~cinerec.llm.backends.cancel.CancelToken`) in ``complete`` and
+``stream``; :func:`~cinerec.llm.backends.cancel.can_cancel` checks it before a call passes one,
+so backends without it (test doubles, other runtimes) keep working unchanged.
+
+A backend that can also read the model's next-token probabilities implements
 :class:`TokenScorer` and sets ``supports_scoring = True``; :func:`can_score` checks both before a
 call. Callers decide by these capabilities, never by a backend's name.
 

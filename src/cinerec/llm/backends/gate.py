@@ -8,13 +8,23 @@ first reason of a new page goes before the fourth reason of an older one. Warm-u
 model without contention (``warmup_quiet_s``). Every wait has a
 deadline (the call's own ``timeout_s``, capped by the class's ``max_wait_s``); past it the call
 raises :class:`ModelBusy`, an :class:`~cinerec.errors.LLMError`, so every caller's existing
-fallback applies (a page shows "reasons unavailable", never an error). A call that is already
-running is not interrupted: a warm-up in progress finishes (they are one short prompt
-evaluation), but a waiting one never goes before a page.
+fallback applies (a page shows "reasons unavailable", never an error). A waiting warm-up never
+goes before a page; a warm-up already running finishes (one short prompt evaluation).
+
+A call can be interrupted by whoever waits for it: ``complete`` and ``stream`` take a
+:class:`~cinerec.llm.backends.cancel.CancelToken` (``cancel=``). Once it is cancelled (the page's
+deadline passed, the web client disconnected, the job was cancelled) a waiting call leaves the
+queue, and a running one stops within about one token on a backend that says ``can_cancel``
+(the embedded llama.cpp checks the token after every token; the HTTP backend closes its stream,
+and llama-server frees the slot), so the slot goes to the next waiter. The call raises
+:class:`~cinerec.llm.backends.cancel.Cancelled`, an LLMError: the caller's usual flagged
+fallback. (Prompt evaluation itself is not interrupted: the token is checked before it starts
+and after it ends.)
 
 :class:`GatedBackend` puts a backend behind a gate at one priority. Its ``stream`` holds a slot
 only while the model generates: a producer thread drains the backend into a queue and gives the
-slot back when generation ends, however slowly the client reads.
+slot back when generation ends, however slowly the client reads; a reader that stops early (the
+web client went away) cancels the generation, which ends at the next token.
 
 The gate and its views are owned by the :class:`~cinerec.services.platform.Platform` (one per
 process); nothing here is module-level state.
@@ -44,6 +54,7 @@ from typing import Any
 
 from cinerec.errors import LLMError
 from cinerec.llm.backends.base import Completion, LLMBackend, Message, OptionScores, can_score
+from cinerec.llm.backends.cancel import CancelToken, can_cancel
 
 
 class Priority(IntEnum):
@@ -93,9 +104,9 @@ class PriorityGate:
             slots, e.g. ``llama-server --parallel N``).
         max_wait_s: Longest wait per class (missing classes use :data:`DEFAULT_MAX_WAIT_S`).
         warmup_quiet_s: A warm-up is refused at once (:class:`ModelBusy`) while a page or chat
-            call waits or runs, and for this long after one last had to wait for a slot: a
-            running call cannot be interrupted, so under contention warm-ups stay out of the
-            way (a lone viewer's calls never wait, so their warm-ups still run).
+            call waits or runs, and for this long after one last had to wait for a slot: nobody
+            cancels a running warm-up, so under contention warm-ups stay out of the way (a lone
+            viewer's calls never wait, so their warm-ups still run).
     """
 
     def __init__(
@@ -131,13 +142,20 @@ class PriorityGate:
             return self.slots - self._free
 
     def acquire(
-        self, priority: Priority, *, wait_s: float | None = None, job_calls: int = 0
+        self,
+        priority: Priority,
+        *,
+        wait_s: float | None = None,
+        job_calls: int = 0,
+        cancel: CancelToken | None = None,
     ) -> float:
         """Wait for a slot (at most ``wait_s``, capped by the class's limit); returns the seconds
         waited. ``job_calls`` (calls the same job already had) orders waiters of one class.
+        A waiter whose ``cancel`` token is cancelled leaves the queue within 50 ms.
 
         Raises:
             ModelBusy: no slot came free in time (nothing is held then).
+            Cancelled: ``cancel`` was cancelled while waiting (nothing is held then).
         """
         start = time.monotonic()
         limit = self.max_wait_s[priority]
@@ -164,6 +182,9 @@ class PriorityGate:
                         waited = time.monotonic() - start
                         self.stats.busy[priority] += 1
                         raise ModelBusy(priority, waited)
+                    if cancel is not None:
+                        cancel.check("The wait for a model slot")
+                        left = min(left, _CANCEL_POLL_S)
                     self._cond.wait(left)
             except BaseException:
                 self._waiting.remove(ticket)
@@ -195,10 +216,15 @@ class PriorityGate:
 
     @contextmanager
     def slot(
-        self, priority: Priority, *, wait_s: float | None = None, job_calls: int = 0
+        self,
+        priority: Priority,
+        *,
+        wait_s: float | None = None,
+        job_calls: int = 0,
+        cancel: CancelToken | None = None,
     ) -> Iterator[float]:
         """Hold a slot for a ``with`` block; yields the seconds waited."""
-        waited = self.acquire(priority, wait_s=wait_s, job_calls=job_calls)
+        waited = self.acquire(priority, wait_s=wait_s, job_calls=job_calls, cancel=cancel)
         try:
             yield waited
         finally:
@@ -207,6 +233,7 @@ class PriorityGate:
 
 _END = object()
 CLOSE_WAIT_S = 0.5  # how long a reader that stops early waits for the producer to let go
+_CANCEL_POLL_S = 0.05  # how often a waiter (or a stream's reader) looks at its cancel token
 
 
 class GatedBackend:
@@ -262,6 +289,12 @@ class GatedBackend:
     def supports_scoring(self) -> bool:
         return can_score(self.inner)
 
+    @property
+    def can_cancel(self) -> bool:
+        """Always: a cancelled call leaves the queue, and a stream stops at its next piece; a
+        running ``complete`` stops early only when the backend itself ``can_cancel``."""
+        return True
+
     def count_tokens(self, text: str) -> int:
         """The backend's count (tokenizing needs no model slot)."""
         return self.inner.count_tokens(text)
@@ -271,27 +304,40 @@ class GatedBackend:
             raise AttributeError(name)
         return getattr(self.inner, name)
 
-    def _slot(self, timeout_s: float | None) -> Any:
+    def _slot(self, timeout_s: float | None, cancel: CancelToken | None = None) -> Any:
         with self._calls_lock:
             calls = self._calls
             self._calls += 1
-        return self.gate.slot(self.priority, wait_s=timeout_s, job_calls=calls)
+        return self.gate.slot(self.priority, wait_s=timeout_s, job_calls=calls, cancel=cancel)
+
+    def _cancel_arg(self, cancel: CancelToken | None) -> dict[str, CancelToken]:
+        """``cancel=`` for the backend, when there is a token and the backend takes one."""
+        return {"cancel": cancel} if cancel is not None and can_cancel(self.inner) else {}
 
     @staticmethod
     def _left(timeout_s: float | None, waited: float) -> float | None:
         return None if timeout_s is None else max(timeout_s - waited, 0.001)
 
     def complete(
-        self, messages: list[Message], *, timeout_s: float | None = None, **generation: Any
+        self,
+        messages: list[Message],
+        *,
+        timeout_s: float | None = None,
+        cancel: CancelToken | None = None,
+        **generation: Any,
     ) -> Completion:
         """The backend's ``complete`` once a slot is free; the wait counts toward ``timeout_s``.
 
         ``generation`` (``schema``, ``max_tokens``, ``temperature``) goes to the backend as
-        given, so its own defaults apply.
+        given, so its own defaults apply. ``cancel`` ends the wait, and the call itself on a
+        backend that ``can_cancel`` (raising :class:`Cancelled`).
         """
-        with self._slot(timeout_s) as waited:
+        with self._slot(timeout_s, cancel) as waited:
             completion = self.inner.complete(
-                messages, timeout_s=self._left(timeout_s, waited), **generation
+                messages,
+                timeout_s=self._left(timeout_s, waited),
+                **self._cancel_arg(cancel),
+                **generation,
             )
         completion.extra["queue_s"] = waited
         return completion
@@ -314,32 +360,39 @@ class GatedBackend:
         scored.extra["queue_s"] = waited
         return scored
 
-    def stream(self, messages: list[Message], **generation: Any) -> Iterator[str]:
+    def stream(
+        self, messages: list[Message], *, cancel: CancelToken | None = None, **generation: Any
+    ) -> Iterator[str]:
         """Stream from the backend (``max_tokens``, ``temperature`` passed on as given), holding
         a slot only while it generates.
 
         A producer thread reads the backend into a queue and releases the slot when generation
-        ends; closing this iterator early stops the producer at its next piece. Raises
-        :class:`ModelBusy` at once when no slot comes free in time, and LLMError (while reading)
-        when no piece arrives within ``stall_s``.
+        ends. Closing this iterator early, or cancelling ``cancel``, stops the generation: a
+        backend that ``can_cancel`` gets a token of its own and stops at its next token (any
+        other backend at its next piece), and the slot goes to the next waiter. Raises
+        :class:`ModelBusy` at once when no slot comes free in time, :class:`Cancelled` (while
+        reading) once ``cancel`` is cancelled, and LLMError (while reading) when no piece
+        arrives within ``stall_s``.
         """
-        slot = self._slot(None)
+        slot = self._slot(None, cancel)
         slot.__enter__()  # waits here, before the first piece is asked for
         pieces: queue.SimpleQueue[object] = queue.SimpleQueue()
-        stop = threading.Event()
+        run = CancelToken(parent=cancel)  # cancelled by the caller, or by the reader leaving
 
         def produce() -> None:
             try:
-                source = self.inner.stream(messages, **generation)
+                source = self.inner.stream(messages, **self._cancel_arg(run), **generation)
                 try:
                     for piece in source:
                         pieces.put(piece)
-                        if stop.is_set():
+                        if run.cancelled:
                             break
                 finally:
                     close = getattr(source, "close", None)
                     if close is not None:
                         close()
+                if cancel is not None and cancel.cancelled:
+                    run.check("The model's stream")
                 pieces.put(_END)
             except BaseException as exc:  # noqa: BLE001 - handed to the reader, not swallowed
                 pieces.put(exc)
@@ -348,27 +401,44 @@ class GatedBackend:
 
         producer = threading.Thread(target=produce, name="cinerec-llm-stream", daemon=True)
         producer.start()
-        return self._read(pieces, stop, producer)
+        return self._read(pieces, run, producer, cancel)
 
     def _read(
-        self, pieces: queue.SimpleQueue[object], stop: threading.Event, producer: threading.Thread
+        self,
+        pieces: queue.SimpleQueue[object],
+        run: CancelToken,
+        producer: threading.Thread,
+        cancel: CancelToken | None,
     ) -> Iterator[str]:
         try:
             while True:
-                try:
-                    item = pieces.get(timeout=self.stall_s)
-                except queue.Empty:
-                    raise LLMError(
-                        f"The model sent nothing for {self.stall_s:.0f} s; raise llm_timeout_s "
-                        "or check the model server."
-                    ) from None
+                item = self._next_piece(pieces, cancel)
                 if item is _END:
                     return
                 if isinstance(item, BaseException):
                     raise item
                 yield str(item)
         finally:
-            stop.set()
-            # A reader that stops early: the producer closes the backend's stream at its next
-            # piece (a token's time); wait that long so the model is free when this returns.
+            run.cancel("the reader stopped")
+            # A reader that stops early: the producer stops the generation at its next token
+            # (a backend without cancel support: at its next piece); wait that long so the model
+            # is free when this returns.
             producer.join(CLOSE_WAIT_S)
+
+    def _next_piece(self, pieces: queue.SimpleQueue[object], cancel: CancelToken | None) -> object:
+        """The producer's next item; Cancelled once ``cancel`` is, LLMError after ``stall_s``."""
+        end = time.monotonic() + self.stall_s
+        while True:
+            left = end - time.monotonic()
+            if left <= 0:
+                raise LLMError(
+                    f"The model sent nothing for {self.stall_s:.0f} s; raise llm_timeout_s "
+                    "or check the model server."
+                )
+            if cancel is not None:
+                cancel.check("The model's stream")
+                left = min(left, _CANCEL_POLL_S)
+            try:
+                return pieces.get(timeout=left)
+            except queue.Empty:
+                continue

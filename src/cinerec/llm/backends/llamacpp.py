@@ -2,7 +2,9 @@
 
 One ``Llama`` object is not thread-safe, so a lock serializes every call. The model is loaded on
 the first call (the server must start fast); call :meth:`LlamaCppBackend.load` to warm it up.
-Generation is streamed internally so the wall-clock deadline is checked after every token.
+Generation is streamed internally so the wall-clock deadline and the caller's cancel token
+(:class:`~cinerec.llm.backends.cancel.CancelToken`) are checked after every token: a cancelled
+call stops there, gives the lock back and raises :class:`~cinerec.llm.backends.cancel.Cancelled`.
 
 :meth:`LlamaCppBackend.score_next_tokens` (the :class:`~cinerec.llm.backends.base.TokenScorer`
 protocol) evaluates prompts token by token against the KV cache: whatever token prefix is
@@ -23,6 +25,7 @@ import numpy as np
 
 from cinerec.errors import LLMError
 from cinerec.llm.backends.base import Completion, Message, OptionScores, estimate_tokens
+from cinerec.llm.backends.cancel import DEADLINE, Cancelled, CancelToken
 from cinerec.llm.backends.llamacpp_grammar import fast_grammar_llama_class
 
 
@@ -45,6 +48,7 @@ class LlamaCppBackend:
     supports_schema = True
     can_stream = True
     supports_scoring = True
+    can_cancel = True  # complete/stream stop within a token of ``cancel`` being cancelled
     caches_prefix = True  # one KV cache in this process: a warm-up helps the next call
 
     def __init__(
@@ -152,7 +156,12 @@ class LlamaCppBackend:
         grammar: Any,
         max_tokens: int,
         temperature: float,
+        cancel: CancelToken | None = None,
     ) -> Generator[dict[str, Any], None, None]:
+        """The chat completion's stream chunks; with ``cancel``, generation stops (Cancelled)
+        before the prompt is evaluated and after every token once the token is cancelled."""
+        if cancel is not None:
+            llm.stop_check = cancel.check
         try:
             chunks = llm.create_chat_completion(
                 messages=[{"role": m.role, "content": m.content} for m in messages],
@@ -167,6 +176,23 @@ class LlamaCppBackend:
             raise
         except Exception as exc:
             raise LLMError(f"llama.cpp failed while generating: {exc}") from exc
+        finally:
+            llm.stop_check = None
+
+    @staticmethod
+    def _stopped(token: CancelToken, n_tokens: int, timeout_s: float | None) -> Cancelled:
+        """The error of a call stopped by its token (the timeout's own words for a deadline)."""
+        reason = token.reason or "cancelled"
+        if reason == DEADLINE and timeout_s is not None:
+            message = (
+                f"The local model did not finish within {timeout_s:.0f} s ({n_tokens} tokens "
+                "generated); raise llm_timeout_s or use a smaller model."
+            )
+        elif reason == DEADLINE:
+            message = f"The local model did not finish within its deadline ({n_tokens} tokens)."
+        else:
+            message = f"The local model was stopped: {reason} ({n_tokens} tokens generated)."
+        return Cancelled(message, reason=reason, tokens=n_tokens)
 
     def complete(
         self,
@@ -176,23 +202,30 @@ class LlamaCppBackend:
         max_tokens: int = 256,
         temperature: float = 0.0,
         timeout_s: float | None = None,
+        cancel: CancelToken | None = None,
     ) -> Completion:
         """Generate one reply, constrained to ``schema`` when given.
 
-        The deadline is checked after every generated token (prompt processing itself cannot be
-        interrupted). Raises LLMError on timeout or any llama.cpp failure.
+        The deadline and ``cancel`` are checked after every generated token (prompt processing
+        itself cannot be interrupted). Raises LLMError on any llama.cpp failure, Cancelled (an
+        LLMError) on timeout or cancellation.
         """
         start = time.perf_counter()
+        token = CancelToken.after(timeout_s) if cancel is None else cancel.within(timeout_s)
         with self._lock:
             llm = self._load_locked()
             grammar = self._grammar(schema) if schema is not None else None
             started = time.perf_counter()
-            deadline = None if timeout_s is None else start + timeout_s
             parts: list[str] = []
             n_chunks = 0
             finish: str | None = None
             stream = self._chunks(
-                llm, messages, grammar=grammar, max_tokens=max_tokens, temperature=temperature
+                llm,
+                messages,
+                grammar=grammar,
+                max_tokens=max_tokens,
+                temperature=temperature,
+                cancel=token,
             )
             try:
                 for chunk in stream:
@@ -202,12 +235,10 @@ class LlamaCppBackend:
                         parts.append(text)
                         n_chunks += 1
                     finish = choice.get("finish_reason") or finish
-                    if deadline is not None and time.perf_counter() > deadline:
-                        raise LLMError(
-                            f"The local model did not finish within {timeout_s:.0f} s "
-                            f"({n_chunks} tokens generated); raise llm_timeout_s or use a "
-                            "smaller model."
-                        )
+                    if token.cancelled:
+                        raise self._stopped(token, n_chunks, timeout_s)
+            except Cancelled:
+                raise self._stopped(token, n_chunks, timeout_s) from None
             finally:
                 stream.close()
             n_total = int(getattr(llm, "n_tokens", 0))
@@ -231,18 +262,35 @@ class LlamaCppBackend:
         *,
         max_tokens: int = 256,
         temperature: float = 0.0,
+        cancel: CancelToken | None = None,
     ) -> Iterator[str]:
-        """Yield text pieces as they are generated; the lock is held until the stream ends."""
+        """Yield text pieces as they are generated; the lock is held until the stream ends.
+
+        Once ``cancel`` is cancelled, generation stops at the next token and the stream raises
+        :class:`Cancelled` (closing the iterator early stops it too).
+        """
         with self._lock:
             llm = self._load_locked()
             chunks = self._chunks(
-                llm, messages, grammar=None, max_tokens=max_tokens, temperature=temperature
+                llm,
+                messages,
+                grammar=None,
+                max_tokens=max_tokens,
+                temperature=temperature,
+                cancel=cancel,
             )
+            n_pieces = 0
             try:
                 for chunk in chunks:
                     text = chunk["choices"][0].get("delta", {}).get("content")
+                    if cancel is not None and cancel.cancelled:
+                        raise self._stopped(cancel, n_pieces, None)
                     if text:
+                        n_pieces += 1
                         yield text
+            except Cancelled:
+                assert cancel is not None
+                raise self._stopped(cancel, n_pieces, None) from None
             finally:
                 chunks.close()
 

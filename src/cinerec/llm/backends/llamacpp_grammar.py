@@ -8,11 +8,17 @@ only the likely tokens first. :class:`GrammarGuard` does the same: it asks the g
 allowed, so the output is exactly as constrained as before, only faster.
 
 Only greedy decoding (temperature 0) takes this path; anything else uses the library's sampler.
+
+The same subclass checks a caller's cancel token between tokens: ``stop_check`` (set by the
+backend for one call, under its lock) runs before the prompt is evaluated and after every sampled
+token, and raises to end the generation there (a logits processor cannot: it runs inside a C
+callback, where an exception is printed and dropped).
 """
 
 from __future__ import annotations
 
 import ctypes
+from collections.abc import Callable, Generator, Sequence
 from typing import Any
 
 import numpy as np
@@ -95,10 +101,34 @@ class GrammarGuard:
 
 
 def fast_grammar_llama_class(llama_cpp: Any, *, top_k: int = 64) -> type:
-    """A ``llama_cpp.Llama`` subclass whose greedy grammar sampling uses :class:`GrammarGuard`."""
+    """A ``llama_cpp.Llama`` subclass whose greedy grammar sampling uses :class:`GrammarGuard`
+    and whose generation calls ``stop_check`` between tokens (see the module docstring)."""
     from llama_cpp import _internals
 
     class FastGrammarLlama(llama_cpp.Llama):  # type: ignore[misc,name-defined]
+        stop_check: Callable[[], None] | None = None
+        """Raises to stop the running generation (None: never stops early)."""
+
+        def generate(
+            self, tokens: Sequence[int], *args: Any, **kwargs: Any
+        ) -> Generator[int, Sequence[int] | None, None]:
+            check = self.stop_check
+            if check is not None:
+                check()  # before the prompt is evaluated
+            inner = super().generate(tokens, *args, **kwargs)
+            try:
+                sent: Sequence[int] | None = None
+                while True:
+                    try:
+                        token = inner.send(sent)
+                    except StopIteration:
+                        return
+                    if check is not None:
+                        check()  # after every sampled token, before it is evaluated
+                    sent = yield token
+            finally:
+                inner.close()
+
         def _init_sampler(self, **kwargs: Any) -> Any:
             grammar = kwargs.get("grammar")
             if grammar is None or kwargs.get("temp") != 0.0 or kwargs.get("logits_processor"):

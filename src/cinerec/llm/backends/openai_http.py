@@ -5,6 +5,12 @@
 ``[DONE]``). Every failure becomes :class:`cinerec.errors.LLMError`; messages never contain the
 API key.
 
+A call given a cancel token (``cancel=``, :class:`~cinerec.llm.backends.cancel.CancelToken`)
+streams: the token is checked at every server-sent event (one per token) and, once cancelled,
+the response is closed, which closes the connection; llama-server (and vLLM) then stop that
+request's generation and free its slot. ``complete`` with a token therefore asks for a stream
+and joins the pieces (without one it sends one plain request, as before).
+
 ``score_next_tokens`` (the :class:`~cinerec.llm.backends.base.TokenScorer` protocol) asks for
 one token with the top log-probabilities, one request per suffix: chat messages go to
 ``/chat/completions`` with ``logprobs: true, top_logprobs: 20`` (the server applies its own chat
@@ -25,6 +31,7 @@ import numpy as np
 
 from cinerec.errors import LLMError
 from cinerec.llm.backends.base import Completion, Message, OptionScores, estimate_tokens
+from cinerec.llm.backends.cancel import DEADLINE, Cancelled, CancelToken
 
 TOP_LOGPROBS = 20
 # An option outside the server's top-k gets (lowest log-probability seen) - this margin.
@@ -54,6 +61,7 @@ class OpenAICompatibleBackend:
     supports_schema = True
     can_stream = True
     supports_scoring = True
+    can_cancel = True  # a cancelled call closes its stream: the server frees the slot
 
     def __init__(
         self,
@@ -157,9 +165,15 @@ class OpenAICompatibleBackend:
         max_tokens: int = 256,
         temperature: float = 0.0,
         timeout_s: float | None = None,
+        cancel: CancelToken | None = None,
     ) -> Completion:
-        """POST one chat completion and return its first choice."""
+        """POST one chat completion and return its first choice (streamed when ``cancel`` is
+        given, so a cancelled call closes the connection within a token)."""
         timeout = timeout_s if timeout_s is not None else self.timeout_s
+        if cancel is not None:
+            return self._complete_streamed(
+                messages, schema, max_tokens, temperature, cancel.within(timeout), timeout
+            )
         payload = self._payload(
             messages, schema=schema, max_tokens=max_tokens, temperature=temperature, stream=False
         )
@@ -190,40 +204,117 @@ class OpenAICompatibleBackend:
             extra={"finish_reason": choice.get("finish_reason")},
         )
 
-    def stream(
-        self,
-        messages: list[Message],
-        *,
-        max_tokens: int = 256,
-        temperature: float = 0.0,
-    ) -> Iterator[str]:
-        """Yield text pieces from a server-sent-events stream."""
-        payload = self._payload(
-            messages, schema=None, max_tokens=max_tokens, temperature=temperature, stream=True
-        )
+    def _stopped(self, token: CancelToken, n_pieces: int, timeout_s: float) -> Cancelled:
+        reason = token.reason or "cancelled"
+        if reason == DEADLINE:
+            message = (
+                f"The model server at {self.base_url} did not finish within {timeout_s:.0f} s "
+                f"({n_pieces} pieces received); raise llm_timeout_s or check the server."
+            )
+        else:
+            message = f"The request to {self.base_url} was stopped: {reason} ({n_pieces} pieces)."
+        return Cancelled(self._safe(message), reason=reason, tokens=n_pieces)
+
+    def _events(
+        self, payload: dict[str, Any], timeout_s: float, cancel: CancelToken | None
+    ) -> Iterator[dict[str, Any]]:
+        """The parsed ``data:`` events of a streamed request, up to ``[DONE]``.
+
+        With ``cancel``: checked before the request and at every event; once cancelled the
+        response is closed (leaving the ``with`` block closes the connection, so the server stops
+        generating) and :class:`Cancelled` is raised. Each read waits at most the time the token
+        has left.
+        """
+        read_s = timeout_s
+        if cancel is not None:
+            cancel.check(f"The request to {self.base_url}")
+            left = cancel.left()
+            read_s = timeout_s if left is None else max(min(timeout_s, left), 0.001)
+        n_pieces = 0
         try:
-            with self._client.stream(
-                "POST", self.url, json=payload, timeout=self.timeout_s
-            ) as response:
+            with self._client.stream("POST", self.url, json=payload, timeout=read_s) as response:
                 self._check_status(response)
                 for line in response.iter_lines():
+                    if cancel is not None and cancel.cancelled:
+                        raise self._stopped(cancel, n_pieces, timeout_s)
                     if not line.startswith("data:"):
                         continue
                     data = line[len("data:") :].strip()
                     if data == "[DONE]":
                         return
                     try:
-                        delta = json.loads(data)["choices"][0].get("delta") or {}
-                    except (ValueError, KeyError, IndexError, TypeError, AttributeError):
+                        event = json.loads(data)
+                        if not isinstance(event["choices"][0], dict):
+                            raise TypeError("a choice is not an object")
+                    except (ValueError, KeyError, IndexError, TypeError):
                         raise LLMError(
                             f"The model server at {self.base_url} sent a malformed stream event; "
                             "is it really OpenAI-compatible?"
                         ) from None
-                    text = delta.get("content")
-                    if text:
-                        yield text
+                    n_pieces += 1
+                    yield event
+        except httpx.TimeoutException as exc:
+            if cancel is not None and cancel.cancelled:
+                raise self._stopped(cancel, n_pieces, timeout_s) from None
+            raise self._error(exc, timeout_s) from None
         except httpx.HTTPError as exc:
-            raise self._error(exc, self.timeout_s) from None
+            raise self._error(exc, timeout_s) from None
+
+    @staticmethod
+    def _delta(event: dict[str, Any]) -> dict[str, Any]:
+        delta = event["choices"][0].get("delta")
+        return delta if isinstance(delta, dict) else {}
+
+    def _complete_streamed(
+        self,
+        messages: list[Message],
+        schema: dict[str, Any] | None,
+        max_tokens: int,
+        temperature: float,
+        cancel: CancelToken,
+        timeout_s: float,
+    ) -> Completion:
+        payload = self._payload(
+            messages, schema=schema, max_tokens=max_tokens, temperature=temperature, stream=True
+        )
+        start = time.perf_counter()
+        parts: list[str] = []
+        finish: str | None = None
+        model = self.model
+        usage: dict[str, Any] = {}
+        for event in self._events(payload, timeout_s, cancel):
+            text = self._delta(event).get("content")
+            if isinstance(text, str) and text:
+                parts.append(text)
+            finish = event["choices"][0].get("finish_reason") or finish
+            model = str(event.get("model") or model)
+            usage = event.get("usage") or usage
+        return Completion(
+            text="".join(parts),
+            model=model,
+            prompt_tokens=int(usage.get("prompt_tokens") or 0),
+            completion_tokens=int(usage.get("completion_tokens") or len(parts)),
+            elapsed_s=time.perf_counter() - start,
+            extra={"finish_reason": finish, "streamed": True},
+        )
+
+    def stream(
+        self,
+        messages: list[Message],
+        *,
+        max_tokens: int = 256,
+        temperature: float = 0.0,
+        cancel: CancelToken | None = None,
+    ) -> Iterator[str]:
+        """Yield text pieces from a server-sent-events stream; once ``cancel`` is cancelled the
+        stream is closed at the next event and :class:`Cancelled` raised."""
+        payload = self._payload(
+            messages, schema=None, max_tokens=max_tokens, temperature=temperature, stream=True
+        )
+        for event in self._events(payload, self.timeout_s, cancel):
+            text = self._delta(event).get("content")
+            if text:
+                yield text
 
     def _top_logprobs(self, body: dict[str, Any], chat: bool) -> dict[str, float]:
         """token -> log-probability of the first generated token, from either reply shape."""

@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field
 
 from cinerec.errors import CinerecError, NotFoundError, ValidationError
 from cinerec.services import conversations
-from cinerec.services.chat import MAX_MESSAGE_CHARS, chat_turn, run_turn, start_turn
+from cinerec.services.chat import MAX_MESSAGE_CHARS, CancelToken, chat_turn, run_turn, start_turn
 from cinerec.services.chat_memory import warm_up
 from cinerec.services.users import UserRecord
 from cinerec.web.deps import GateDep, PlatformDep, UserDep
@@ -32,6 +32,7 @@ from cinerec.web.schemas import (
     ConversationIdPath,
 )
 from cinerec.web.security import require_csrf
+from cinerec.web.streaming import until_disconnect
 from cinerec.web.templating import page_language, render
 
 router = APIRouter(dependencies=[Depends(require_csrf)], responses=COMMON_ERRORS)
@@ -202,10 +203,12 @@ def sse(event: str, data: dict[str, Any]) -> str:
     responses={200: {"content": {"text/event-stream": {}}}, **MODEL_ERRORS},
 )
 def chat_stream(
-    platform: PlatformDep, user: UserDep, gate: GateDep, body: ChatIn
+    request: Request, platform: PlatformDep, user: UserDep, gate: GateDep, body: ChatIn
 ) -> StreamingResponse:
     """Ask one question; the answer streams as server-sent events (``meta``, ``token``,
-    ``done``). The turn holds its place in the model queue until the stream ends."""
+    ``done``). The turn holds its place in the model queue until the stream ends; a client
+    that disconnects stops the model within about a token (the turn is stored, flagged
+    ``interrupted``)."""
     current = _require(user)
     ticket = gate.acquire(f"user:{current.id}")
     try:
@@ -218,7 +221,8 @@ def chat_stream(
     except BaseException:
         ticket.release()
         raise
-    events = run_turn(platform, state)
+    cancel = CancelToken()
+    events = run_turn(platform, state, cancel=cancel)
 
     def stream() -> Iterator[str]:
         try:
@@ -231,7 +235,7 @@ def chat_stream(
             ticket.release()
 
     return StreamingResponse(
-        stream(),
+        until_disconnect(request, cancel, stream()),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )

@@ -1,0 +1,74 @@
+"""A streamed chat answer whose client disconnects stops the model (a real uvicorn server and a
+real TCP connection that the client closes; the model is a fake that writes a word per 20 ms)."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+
+from cinerec.web.app import create_app
+from cinerec.web.security import CSRF_HEADER
+from tests.llm.fakes import TokenFake
+from tests.web.conftest import make_platform
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[str, TokenFake, object]]:
+    model = TokenFake(token_s=0.02)  # 256 words (the chat's cap): about 5 s uncancelled
+    platform = make_platform(tmp_path, model)  # type: ignore[arg-type]
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(platform.settings, platform=platform), port=port, log_level="error"
+        )
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}", model, platform
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        platform.engine.dispose()
+
+
+def test_a_client_that_disconnects_stops_the_model(served: tuple[str, TokenFake, object]) -> None:
+    url, model, _ = served
+    with httpx.Client(base_url=url, timeout=10) as client:
+        client.headers[CSRF_HEADER] = client.get("/api/csrf").json()["csrf_token"]
+        assert client.put("/api/profile", json={"name": "Mina"}).status_code == 200
+        with client.stream(
+            "POST", "/api/chat/stream", json={"message": "Tell me about Film Number 3."}
+        ) as response:
+            assert response.status_code == 200
+            lines = response.iter_lines()
+            assert next(lines) == "event: meta"
+            assert model.running.wait(5), "the model never started"
+            time.sleep(0.2)  # it writes; the grounder holds the words until a sentence ends
+        closed_at = time.monotonic()  # leaving the block closed the connection
+        while model.running.is_set():
+            assert time.monotonic() - closed_at < 2.0, "the model kept writing for nobody"
+            time.sleep(0.01)
+        stopped_s = time.monotonic() - closed_at
+        assert stopped_s < 1.0 and model.generated < 100  # of 256
+        conversation = client.get("/api/chat/conversations").json()[0]
+        deadline = time.monotonic() + 5
+        while True:  # the turn stores its answer as it ends, just after the model stopped
+            messages = client.get(f"/api/chat/conversations/{conversation['id']}").json()
+            if messages and messages[-1]["role"] == "assistant":
+                break
+            assert time.monotonic() < deadline, "the interrupted turn was not stored"
+            time.sleep(0.05)
+    assert "interrupted" in messages[-1]["flags"] and "fallback" in messages[-1]["flags"]
