@@ -185,8 +185,10 @@ def load_average() -> float:
     return round(os.getloadavg()[0], 2)
 
 
-def measure(index: PgVectorIndex, queries: np.ndarray, truth: np.ndarray, ef: int) -> dict:
-    """Recall@10 and per-call latency at one ``ef_search`` (and the load average around it)."""
+def measure(index: PgVectorIndex, queries: np.ndarray, truth: np.ndarray, ef: int | None) -> dict:
+    """Recall@10 and per-call latency at one ``ef_search`` (and the load average around it);
+    ``ef`` None: the product's rule for the index's rows (``ef_search_for``), recorded as
+    ``rule: true`` beside the value it chose."""
     load_before = load_average()
     index.ef_search = ef
     for q in queries[:50]:  # warm the connection pool and the index pages
@@ -201,7 +203,8 @@ def measure(index: PgVectorIndex, queries: np.ndarray, truth: np.ndarray, ef: in
     half = 1.96 * r.std(ddof=1) / np.sqrt(len(r))
     ms = np.asarray(times) * 1000
     return {
-        "ef_search": ef,
+        "ef_search": index.ef_search_at(10),
+        **({"rule": True} if ef is None else {}),
         "recall_at_10": round(float(r.mean()), 4),
         "recall_ci95": [
             round(float(max(r.mean() - half, 0.0)), 4),
@@ -220,7 +223,7 @@ def run_one(
     n: int,
     dim: int,
     args: argparse.Namespace,
-    efs: list[int],
+    efs: list[int | None],
     notices: list[str],
 ) -> dict:
     """Write, build and query one data set; the model's rows are deleted afterwards.
@@ -380,7 +383,7 @@ def to_markdown(result: dict) -> str:
             lines.append(
                 f"| {row['data']} | {row['n']:,} | {row['dim']} | {row['write_s']} | "
                 f"{row['build_s']} | {row['build_vectors_per_s']:,} | {build_load} | "
-                f"{row['index_mb']} | {m['ef_search']} | "
+                f"{row['index_mb']} | {m['ef_search']}{' (rule)' if m.get('rule') else ''} | "
                 f"{m['recall_at_10']:.3f} [{ci[0]:.3f}, {ci[1]:.3f}] | "
                 f"{m['latency_ms_p50']} | {m['latency_ms_p99']} | {query_load} |"
             )
@@ -403,7 +406,9 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=100_000, help="0: skip the 100k runs")
     parser.add_argument("--dim", type=int, default=384)
     parser.add_argument("--data", default="clustered,gaussian")
-    parser.add_argument("--ef", default="40,100,200", help="ef_search values")
+    parser.add_argument(
+        "--ef", default="40,100,200", help="ef_search values; 'rule': the product's choice"
+    )
     parser.add_argument("--big-n", type=int, default=1_000_000, help="0: skip the large run")
     parser.add_argument("--big-dim", type=int, default=384)
     parser.add_argument("--big-data", default="clustered")
@@ -420,7 +425,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/pgvector.json"))
     args = parser.parse_args()
-    efs = [int(e) for e in args.ef.split(",")]
+    efs = [None if e == "rule" else int(e) for e in args.ef.split(",")]
     stack: list[Any] = []
     engine = _server(args.url, stack)
     notices = keep_notices(engine)

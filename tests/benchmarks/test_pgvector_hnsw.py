@@ -112,9 +112,10 @@ def _args(**overrides: float) -> argparse.Namespace:
 @pytest.mark.db
 def test_small_run_finishes_with_recall_and_leaves_no_rows(engine: Engine) -> None:
     notices = keep_notices(engine)
-    row = run_one(engine, "clustered", 2000, 16, _args(), [40, 100], notices)
+    row = run_one(engine, "clustered", 2000, 16, _args(), [40, 100, None], notices)
     assert row["finished"] and row["plan_uses_hnsw"]
-    assert [m["ef_search"] for m in row["by_ef_search"]] == [40, 100]
+    assert [m["ef_search"] for m in row["by_ef_search"]] == [40, 100, 100]  # None: the rule
+    assert [m.get("rule", False) for m in row["by_ef_search"]] == [False, False, True]
     assert all(m["recall_at_10"] >= 0.9 for m in row["by_ef_search"])
     assert row["index_mb"] >= 1 and isinstance(row["server_notices"], list)
     with engine.connect() as conn:

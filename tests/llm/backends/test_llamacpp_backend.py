@@ -84,3 +84,34 @@ def test_our_schemas_compile_to_grammars(schema: dict[str, Any]) -> None:
     gbnf = json_schema_to_gbnf(json.dumps(schema))
     assert "100" in gbnf or "persona" in gbnf
     LlamaGrammar.from_string(gbnf, verbose=False)
+
+
+def test_the_stop_check_runs_before_the_prompt_and_after_every_token(
+    small_backend: LlamaCppBackend,
+) -> None:
+    """The generation hook alone (no streaming consumer in between) ends a generation."""
+    from cinerec.llm.backends.cancel import Cancelled
+
+    calls: list[float] = []
+
+    def check() -> None:
+        calls.append(time.monotonic())
+        if len(calls) > 4:
+            raise Cancelled("stop here", reason="test", tokens=len(calls) - 1)
+
+    small_backend.load()
+    with small_backend._lock:
+        llm = small_backend._llm
+        llm.stop_check = check
+        try:
+            with pytest.raises(Cancelled, match="stop here"):
+                llm.create_chat_completion(
+                    messages=[{"role": "user", "content": "Write a long story."}],
+                    max_tokens=100,
+                    temperature=0.0,
+                )  # not streamed: nothing but the hook can stop it
+        finally:
+            llm.stop_check = None
+    assert len(calls) == 5  # once before the prompt, then after each of 4 tokens
+    after = small_backend.complete([Message("user", "Say hi.")], max_tokens=4, timeout_s=60)
+    assert after.text  # the model is usable after a stopped generation

@@ -160,8 +160,7 @@ class LlamaCppBackend:
     ) -> Generator[dict[str, Any], None, None]:
         """The chat completion's stream chunks; with ``cancel``, generation stops (Cancelled)
         before the prompt is evaluated and after every token once the token is cancelled."""
-        if cancel is not None:
-            llm.stop_check = cancel.check
+        llm.stop_check = cancel.check if cancel is not None else None  # never a stale one
         try:
             chunks = llm.create_chat_completion(
                 messages=[{"role": m.role, "content": m.content} for m in messages],
@@ -288,9 +287,8 @@ class LlamaCppBackend:
                     if text:
                         n_pieces += 1
                         yield text
-            except Cancelled:
-                assert cancel is not None
-                raise self._stopped(cancel, n_pieces, None) from None
+            except Cancelled as exc:
+                raise (exc if cancel is None else self._stopped(cancel, n_pieces, None)) from None
             finally:
                 chunks.close()
 
