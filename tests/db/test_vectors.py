@@ -25,8 +25,8 @@ DIM = 8
 
 
 def test_the_rule_follows_the_measured_steps() -> None:
-    assert [ef_search_for(n) for n in (1, 9_742, 45_000, 100_000)] == [100] * 4
-    assert [ef_search_for(n) for n in (100_001, 500_000, 1_000_000)] == [200] * 3
+    assert [ef_search_for(n) for n in (1, 9_742, 45_000, 300_000)] == [100] * 4
+    assert [ef_search_for(n) for n in (300_001, 500_000, 1_000_000)] == [200] * 3
     assert ef_search_for(1_000_001) == ef_search_for(50_000_000) == EF_SEARCH_BEYOND
     steps = [ef for _, ef in EF_SEARCH_BY_ROWS] + [EF_SEARCH_BEYOND]
     assert steps == sorted(steps) and steps[-1] <= EF_SEARCH_MAX  # never less for more rows

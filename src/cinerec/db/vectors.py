@@ -19,7 +19,7 @@ kept out of :data:`cinerec.db.tables.Base`'s metadata and SQLite/MariaDB never s
 
 Index parameters (``benchmarks/pgvector_hnsw.py``, results in ``benchmarks/results/pgvector.md``):
 ``m = 16`` and ``ef_construction = 64`` (pgvector's defaults) and ``hnsw.ef_search`` chosen from
-the model's number of rows by :func:`ef_search_for` (100 up to 100k rows, 200 up to 1M, 400
+the model's number of rows by :func:`ef_search_for` (100 up to 300k rows, 200 up to 1M, 400
 above), set per query in the search's transaction (``SET LOCAL``) and raised to the number of
 rows fetched.
 A search that would fetch as many rows as the model has, or more than pgvector's
@@ -70,23 +70,25 @@ HNSW_M = 16
 HNSW_EF_CONSTRUCTION = 64
 """Candidate list while building (pgvector's default)."""
 EF_SEARCH = 100
-"""Candidate list per query for up to 100k rows (the smallest of :data:`EF_SEARCH_BY_ROWS`)."""
-EF_SEARCH_BY_ROWS: tuple[tuple[int, int], ...] = ((100_000, EF_SEARCH), (1_000_000, 200))
+"""Candidate list per query for up to 300k rows (the smallest of :data:`EF_SEARCH_BY_ROWS`)."""
+EF_SEARCH_BY_ROWS: tuple[tuple[int, int], ...] = ((300_000, EF_SEARCH), (1_000_000, 200))
 """``(rows up to, ef_search)``, the smallest step that holds the model's rows applies; above the
 last step, :data:`EF_SEARCH_BEYOND`. Chosen so recall@10 stays >= 0.95 by the measurements of
 ``benchmarks/pgvector_hnsw.py`` (clustered 384-d vectors, k = 10, m = 16, ef_construction = 64;
-``benchmarks/results/pgvector.md`` and ``pgvector_1m_sweep.md``, 95% intervals over 1000
-queries):
+``benchmarks/results/pgvector.md``, ``pgvector_rule_300k.md`` and ``pgvector_1m_sweep.md``,
+95% intervals over 1000 queries):
 
 - 100k rows: 0.988 [0.981, 0.995] at ef_search 40, 1.000 [1.000, 1.000] at 100, in two runs.
   The real catalogs (9.7k and 45k movies) are far below that.
+- 300k rows: 0.991 [0.985, 0.996] at 100, 0.997 at 150, 0.998 at 200; p99 26, 32 and 45 ms
+  (load 15 on 2 shared cores), so 200 would cost latency for no needed recall.
 - 1M rows: 0.933 [0.920, 0.946] at 100 (0.934 in a second build) misses 0.95; 0.964 [0.956,
   0.973] at 150, 0.975 [0.970, 0.980] at 200, 0.980 at 300. 200, not 150: a rebuilt graph is
   not the same graph (0.760 against 0.781 at ef_search 40 in two builds), and 150's interval
   comes within 0.006 of the target. Recall at a fixed ef_search falls as the table grows, so
-  1M's need bounds everything between 100k and 1M.
-- Above 1M nothing was measured: :data:`EF_SEARCH_BEYOND` extrapolates (from 100k to 1M the
-  need grew from <= 100 to 150-200, so 10x more rows get twice the list again).
+  1M's need bounds everything between 300k and 1M.
+- Above 1M nothing was measured: :data:`EF_SEARCH_BEYOND` extrapolates (the need grew from
+  <= 100 at 300k rows to 150-200 at 1M; 400 doubles it again).
 
 Latency at 1M was the same at 100 and 200 within the load's noise (p99 41-43 ms at load 6-7
 on 2 shared cores); at 100k p99 was 6.8 ms at 100 and 11.1 ms at 200 on a quieter machine."""
@@ -104,7 +106,7 @@ def ef_search_for(rows: int) -> int:
     """The ``hnsw.ef_search`` for an index of ``rows`` vectors (see :data:`EF_SEARCH_BY_ROWS`).
 
     Example:
-        >>> ef_search_for(45_000), ef_search_for(100_000), ef_search_for(100_001)
+        >>> ef_search_for(45_000), ef_search_for(300_000), ef_search_for(300_001)
         (100, 100, 200)
         >>> ef_search_for(1_000_000), ef_search_for(5_000_000)
         (200, 400)

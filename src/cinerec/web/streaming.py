@@ -38,11 +38,12 @@ async def until_disconnect(
     """
 
     async def watch() -> None:
-        while not cancel.cancelled:
-            if await request.is_disconnected():
-                cancel.cancel(GONE)
-                return
-            await asyncio.sleep(DISCONNECT_POLL_S)
+        with contextlib.suppress(Exception):  # a server that cannot tell: the finally below
+            while not cancel.cancelled:
+                if await request.is_disconnected():
+                    cancel.cancel(GONE)
+                    return
+                await asyncio.sleep(DISCONNECT_POLL_S)
 
     watcher = asyncio.ensure_future(watch())
     finished = False
