@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from cinerec.llm.backends.cancel import CancelToken
 from cinerec.services.streams import SharedStreams
 
 
@@ -65,3 +66,43 @@ def test_a_failing_producer_fails_every_listener() -> None:
     with pytest.raises(RuntimeError, match="model crashed"):
         list(listener)
     assert not streams.running("k")
+
+
+def test_the_last_listener_leaving_stops_the_producer_and_frees_the_key() -> None:
+    streams: SharedStreams[int] = SharedStreams()
+    abandon = CancelToken()
+    stopped = threading.Event()
+    started = 0
+
+    def produce() -> Iterator[int]:
+        nonlocal started
+        started += 1
+        k = 0
+        while not abandon.cancelled:  # a model call that checks its token after every token
+            yield k
+            k += 1
+            time.sleep(0.01)
+        stopped.set()
+
+    first_tab, second_tab = CancelToken(), CancelToken()
+    a = streams.join("run", produce, until=first_tab, abandon=abandon)
+    b = streams.join("run", produce, until=second_tab, abandon=CancelToken())  # joins: unused
+    assert next(a) == 0 and next(b) == 0 and started == 1
+    a.close()  # one tab closed: the other still listens
+    time.sleep(0.05)
+    assert not abandon.cancelled and streams.running("run")
+    second_tab.cancel("the client disconnected")
+    start = time.monotonic()
+    list(b)  # returns once it sees its token
+    assert abandon.reason == "every listener left" and stopped.wait(1)
+    assert time.monotonic() - start < 1.0 and not streams.running("run")
+    abandon = CancelToken()
+    assert next(streams.join("run", produce, abandon=abandon)) == 0 and started == 2  # afresh
+    abandon.cancel()
+
+
+def test_a_finished_producer_is_not_abandoned() -> None:
+    streams: SharedStreams[int] = SharedStreams()
+    abandon = CancelToken()
+    assert list(streams.join("k", lambda: iter([1, 2]), abandon=abandon)) == [1, 2]
+    assert not abandon.cancelled

@@ -1,5 +1,6 @@
-"""A streamed chat answer whose client disconnects stops the model (a real uvicorn server and a
-real TCP connection that the client closes; the model is a fake that writes a word per 20 ms)."""
+"""A streamed chat answer, or a page's reasons, whose client disconnects stops the model (a real
+uvicorn server and a real TCP connection that the client closes; the model is a fake that writes
+a word per 20 ms and checks its cancel token after every word)."""
 
 from __future__ import annotations
 
@@ -72,3 +73,36 @@ def test_a_client_that_disconnects_stops_the_model(served: tuple[str, TokenFake,
             assert time.monotonic() < deadline, "the interrupted turn was not stored"
             time.sleep(0.05)
     assert "interrupted" in messages[-1]["flags"] and "fallback" in messages[-1]["flags"]
+
+
+def _events(lines: Iterator[str]) -> Iterator[str]:
+    """The event names of a server-sent-event stream."""
+    for line in lines:
+        if line.startswith("event:"):
+            yield line[len("event:") :].strip()
+
+
+def test_a_page_whose_reasons_nobody_reads_stops_the_model_and_resumes_later(
+    served: tuple[str, TokenFake, object],
+) -> None:
+    url, model, _ = served
+    with httpx.Client(base_url=url, timeout=30) as client:
+        client.headers[CSRF_HEADER] = client.get("/api/csrf").json()["csrf_token"]
+        assert client.put("/api/profile", json={"name": "Mina"}).status_code == 200
+        run = client.post("/api/recommendations", json={"stream_reasons": True}).json()
+        reasons = f"/api/recommendations/{run['run_id']}/reasons"
+        with client.stream("GET", reasons) as response:
+            assert response.status_code == 200
+            assert model.running.wait(5), "the model never started"
+            time.sleep(0.1)
+        closed_at = time.monotonic()  # the only listener went away
+        while model.running.is_set():
+            assert time.monotonic() - closed_at < 2.0, "the model kept writing for nobody"
+            time.sleep(0.01)
+        assert time.monotonic() - closed_at < 1.0 and model.generated < 40  # of 48 a card
+
+        model.token_s = 0.001  # the next listener resumes the pending run, quickly
+        with client.stream("GET", reasons) as response:
+            names = list(_events(response.iter_lines()))
+    assert names[-1] == "done" and "fallback" not in names
+    assert names.count("reason") == 5  # every card of the page, none lost to the stop

@@ -21,6 +21,7 @@ from cinerec.data.types import Movie, Rated
 from cinerec.db import repository as repo
 from cinerec.db.review_summaries import ReviewSummary, get_review_summaries
 from cinerec.errors import NotFoundError
+from cinerec.llm.backends.cancel import CancelToken
 from cinerec.llm.backends.gate import Priority
 from cinerec.llm.persona import TEMPLATE_MODEL, UserProfile, template_persona, write_persona
 from cinerec.llm.ranking.rerank import Candidate, RankedItem, base_ranking
@@ -487,16 +488,20 @@ def _reason_notes(session: Session, movie_ids: Sequence[int]) -> dict[int, str]:
     return {i: review_note(s) for i, s in summaries.items()}
 
 
-def stream_reasons(platform: Platform, *, user_id: int, run_id: int) -> Iterator[ReasonEvent]:
+def stream_reasons(
+    platform: Platform, *, user_id: int, run_id: int, until: CancelToken | None = None
+) -> Iterator[ReasonEvent]:
     """Write the reasons of a stored run card by card, then a stale persona; store each at once.
 
     Reasons already stored are sent again without calling the model, so a reloaded page gets
     the same text. Listeners of a run whose reasons are being written share one producer
     (:class:`~cinerec.services.streams.SharedStreams`): two tabs on the same run get the same
-    events, and the model writes each reason once. The persona used in the reasons' prompt is
-    the stored one when it is fresh, else the template persona (a fresh one is written after the
-    reasons, so the first reason is not delayed by it). The run, the viewer and the cards'
-    review notes are read in one session.
+    events, and the model writes each reason once. A listener leaves once ``until`` is
+    cancelled (its web client disconnected); when the last one leaves, the card being written
+    stops within about a token and the run stays pending: the next listener resumes it. The
+    persona used in the reasons' prompt is the stored one when it is fresh, else the template
+    persona (a fresh one is written after the reasons, so the first reason is not delayed by
+    it). The run, the viewer and the cards' review notes are read in one session.
 
     Raises:
         NotFoundError: the run does not exist or belongs to someone else (raised here, before
@@ -509,11 +514,20 @@ def stream_reasons(platform: Platform, *, user_id: int, run_id: int) -> Iterator
         viewer = _viewer(session, user_id)
         movies = repo.get_movies(session, ids=[i.movie_id for i in run.items])
         notes = _reason_notes(session, list(movies))
+    abandon = CancelToken()
     return platform.shared_streams.join(
         ("reasons", run_id),
         lambda: _produce_reasons(
-            platform, user_id=user_id, run=run, viewer=viewer, movies=movies, notes=notes
+            platform,
+            user_id=user_id,
+            run=run,
+            viewer=viewer,
+            movies=movies,
+            notes=notes,
+            cancel=abandon,
         ),
+        until=until,
+        abandon=abandon,
     )
 
 
@@ -536,7 +550,10 @@ def _produce_reasons(
     movies: Mapping[int, Movie],
     notes: Mapping[int, str],
     end: _ReasonsEnd | None = None,
+    cancel: CancelToken | None = None,
 ) -> Iterator[ReasonEvent]:
+    """The run's events (see :func:`stream_reasons`). Once ``cancel`` is cancelled (nobody
+    listens any more) the card being written stops and the run is left pending, unfinished."""
     settings = platform.settings
     run_id = run.id
     user, history_movies = viewer.user, viewer.history
@@ -568,8 +585,12 @@ def _produce_reasons(
             pending,
             timeout_s=settings.llm_timeout_s,
             notes=dict(notes),
+            cancel=cancel,
         ):
             if reason.error is not None:
+                if cancel is not None and cancel.cancelled:
+                    log.info("reasons of run %s stopped: %s", run_id, cancel.reason)
+                    return  # left pending: the next listener writes the rest
                 error = reason.error
                 break
             first = first if first is not None else time.perf_counter() - t0

@@ -14,7 +14,7 @@ from cinerec.errors import ValidationError
 from cinerec.services import catalog, users
 from cinerec.services import feedback as card_feedback
 from cinerec.services.dashboard import load_dashboard
-from cinerec.services.recommend import recommend_for_user, stream_reasons
+from cinerec.services.recommend import CancelToken, recommend_for_user, stream_reasons
 from cinerec.services.users import UserRecord
 from cinerec.web.deps import (
     GateDep,
@@ -46,6 +46,7 @@ from cinerec.web.schemas import (
     WatchedPublic,
 )
 from cinerec.web.security import csrf_token, require_csrf
+from cinerec.web.streaming import until_disconnect
 
 router = APIRouter(
     prefix="/api", tags=["api"], dependencies=[Depends(require_csrf)], responses=COMMON_ERRORS
@@ -190,13 +191,18 @@ def sse(event: str, data: object) -> str:
     response_class=StreamingResponse,
     responses={200: {"content": {"text/event-stream": {}}}},
 )
-def reasons_stream(platform: PlatformDep, user: UserDep, run_id: RunIdPath) -> StreamingResponse:
+def reasons_stream(
+    request: Request, platform: PlatformDep, user: UserDep, run_id: RunIdPath
+) -> StreamingResponse:
     """Server-sent events: ``reason`` ({movie_id, text}) per card as it is written, then
     ``fallback`` ({message}) if the model failed, ``persona`` ({text, fallback}) when it was
     rewritten, and ``done``. Reasons already written are sent first. Several listeners of one
-    run (two tabs) share one producer: each reason is written once."""
+    run (two tabs) share one producer: each reason is written once. When the last listener
+    disconnects, the model stops within about a token and the run stays pending (the next
+    listener resumes it)."""
     user_id = _require(user).id
-    events = stream_reasons(platform, user_id=user_id, run_id=run_id)
+    listener = CancelToken()
+    events = stream_reasons(platform, user_id=user_id, run_id=run_id, until=listener)
     first = next(events)  # ownership is checked before the response starts
 
     def body() -> Iterator[str]:
@@ -211,7 +217,7 @@ def reasons_stream(platform: PlatformDep, user: UserDep, run_id: RunIdPath) -> S
                 yield sse("done", {})
 
     return StreamingResponse(
-        body(),
+        until_disconnect(request, listener, body()),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
