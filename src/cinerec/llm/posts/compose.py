@@ -39,7 +39,6 @@ from cinerec.llm.backends.base import Completion, LLMBackend, Message, guarded
 from cinerec.llm.concept_words import unsupported_words
 from cinerec.llm.genre_words import banned_genre_words
 from cinerec.llm.grounding import sanitize_user_text
-from cinerec.llm.posts.korean_lines import korean_review_pattern
 from cinerec.llm.posts.checks import (
     CAPTION_LINES,
     MAX_CAPTION_LINE_CHARS,
@@ -50,6 +49,7 @@ from cinerec.llm.posts.checks import (
     repair_caption,
     synopsis_review,
 )
+from cinerec.llm.posts.korean_lines import korean_review_pattern
 from cinerec.llm.posts.prompts import (
     EXAMPLE_LINES,
     EXAMPLE_MARKERS,

@@ -22,10 +22,9 @@ are not words here (the examples' "세 남자" came back as a plot).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 
 from cinerec.data.types import Movie
-from cinerec.llm.word_ban import separator
+from cinerec.llm.word_ban import separator, trie_regex
 from cinerec.text.lang import GENRES_KO
 
 # fmt: off
@@ -47,8 +46,8 @@ STANDALONE = (
     "유쾌한", "따뜻한", "잔잔한", "흥미로운", "재미있는", "인상적인", "특별한", "매력적인",
     "멋진", "좋은", "즐거운", "가벼운", "진지한", "독특한", "기발한", "생생한", "아름다운",
     "강렬한", "넘치는", "가득한", "담은", "그린", "그려낸", "보여주는", "함께하는", "빛나는",
-    "돋보이는", "사로잡는", "선사하는", "펼쳐지는", "그리고", "또한", "정말", "아주", "가장", "다시",
-    "한번", "꼭", "볼", "보기", "만한", "있는", "이", "그", "이런", "한", "편의", "마음을",
+    "돋보이는", "사로잡는", "선사하는", "펼쳐지는", "그리고", "또한", "정말", "아주", "가장",
+    "다시", "한번", "꼭", "볼", "보기", "만한", "있는", "이", "그", "이런", "한", "편의", "마음을",
     "입니다", "합니다", "있습니다", "선사합니다", "펼쳐집니다", "그립니다", "보여줍니다",
     "완성합니다", "돋보입니다",
 )
@@ -72,30 +71,6 @@ def genre_nouns(movie: Movie) -> tuple[str, ...]:
     """The Korean names of the movie's own genres (words of 필름 누아르 apart)."""
     names = [GENRES_KO[g] for g in movie.genres if g in GENRES_KO and g != "IMAX"]
     return tuple(dict.fromkeys(w for name in names for w in name.split()))
-
-
-def trie_regex(words: Iterable[str]) -> str:
-    """A regular expression (no escapes: letters only) matching exactly one of ``words``,
-    shared prefixes factored out so the grammar keeps few alternatives at each letter."""
-    root: dict[str, dict] = {}
-    end = ""  # a key no letter can be: marks a word's end
-    for word in sorted(set(words)):
-        if not word.isalpha():
-            raise ValueError(f"not a word of letters: {word!r}")
-        node = root
-        for ch in word:
-            node = node.setdefault(ch, {})
-        node[end] = {}
-
-    def emit(node: dict[str, dict]) -> str:
-        branches = [ch + emit(child) for ch, child in sorted(node.items()) if ch != end]
-        if not branches:
-            return ""
-        if end in node:
-            return "(" + "|".join(branches) + ")?"
-        return branches[0] if len(branches) == 1 else "(" + "|".join(branches) + ")"
-
-    return emit(root)
 
 
 def korean_review_pattern(movie: Movie, most: int = _MOST_WORDS) -> str:
