@@ -282,6 +282,13 @@ def test_a_title_only_the_taste_names_is_banned_from_the_persona_grammar(
             "This viewer watches tense dramas. They avoid crime movies.",
             "This viewer watches tense dramas.",
         ),
+        # a ticked movie said to be avoided (Qwen 0.5B: "They avoid the movie 'Ocean's Eleven'")
+        (
+            "",
+            "en",
+            "This viewer watches tense crime dramas. They avoid the movie 'Memento' entirely.",
+            "This viewer watches tense crime dramas.",
+        ),
         (
             "SF 영화",
             "ko",

@@ -303,14 +303,28 @@ def contradicted_sentences(
 ) -> dict[int, tuple[str, ...]]:
     """Sentences of ``text`` (by index) that say the viewer dislikes or avoids a genre they
     like (:func:`liked_genres`), read with the taste parser's negation cues: "They don't like
-    sci-fi" for a viewer who asked for sci-fi (``words_sample100_0.5b_v4.jsonl``)."""
+    sci-fi" for a viewer who asked for sci-fi (``words_sample100_0.5b_v4.jsonl``); or a movie
+    they ticked ("They avoid the movie 'Ocean's Eleven'", a ticked, liked movie)."""
     liked = liked_genres(profile, history)
+    titles = [m.title for m in history if len(m.title) >= 3]
     found: dict[int, tuple[str, ...]] = {}
     for k, sentence in enumerate(split_sentences(text)):
         wrong = tuple(g for g in _disliked_in(sentence) if g in liked)
+        if _AVOIDS.search(sentence):
+            folded = sentence.casefold()
+            wrong += tuple(t for t in titles if t.casefold() in folded)
         if wrong:
             found[k] = wrong
     return found
+
+
+# A sentence saying the viewer avoids or dislikes something (then a ticked title in it is wrong).
+_AVOIDS = re.compile(
+    r"\b(?:avoid|avoids|avoiding|dislike|dislikes|hate|hates|don't like|doesn't like|"
+    r"do not like|does not like|not a fan|not into|skip|skips)\b"
+    r"|싫어|피하|좋아하지 않|즐기지 않",
+    re.IGNORECASE,
+)
 
 
 # Korean verbs that negate the liking before them ("SF 영화를 좋아하지 않습니다"), which the
