@@ -6,6 +6,9 @@ machine. This replays only the personas of the chosen ``--pages`` of a stored ro
 (``--stored``, a ``words_<tag>.jsonl``) through :func:`cinerec.llm.persona.write_persona`, the
 same profile and history, and stores the raw reply, the shown text, the repairs and whether
 the template was used (flagged), so a before/after pair compares the same inputs.
+``--rescore`` runs the stored raw replies of ``--out`` through this commit's repair again (no
+model: the reply is replayed through :func:`write_persona`) and stores ``rescored_text``,
+``rescored_fallback`` and ``rescored_repairs`` beside, with this commit's provenance.
 
     OMP_NUM_THREADS=1 nice -n 10 python benchmarks/persona_replay.py \\
         --model qwen2.5-coder-0.5b --stored benchmarks/results/words_0.5b_v4.jsonl \\
@@ -19,6 +22,7 @@ import json
 import os
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks.*
@@ -27,9 +31,37 @@ from benchmarks.provenance import provenance  # noqa: E402
 from cinerec.config import Settings  # noqa: E402
 from cinerec.data.catalog import load_catalog  # noqa: E402
 from cinerec.data.paths import resolve_data_dir  # noqa: E402
+from cinerec.llm.backends.base import Completion  # noqa: E402
 from cinerec.llm.backends.llamacpp import LlamaCppBackend  # noqa: E402
 from cinerec.llm.models import locate_gguf  # noqa: E402
 from cinerec.llm.persona import UserProfile, write_persona  # noqa: E402
+
+
+@dataclass
+class _Replay:
+    """A backend that answers the stored raw reply (for ``--rescore``)."""
+
+    text: str
+    model: str = "replay"
+    supports_schema: bool = True
+    name: str = "replay"
+
+    def complete(self, *args: object, **kwargs: object) -> Completion:
+        return Completion(self.text, self.model)
+
+
+def rescore(out: Path, catalog: dict) -> None:
+    """The stored raw replies through this commit's repair (see the module docstring)."""
+    result = json.loads(out.read_text(encoding="utf-8"))
+    for row in result["rows"]:
+        profile = UserProfile("Viewer", 30, row["gender"], row["taste"], row["language"])
+        history = [catalog[i] for i in row["history"] if i in catalog]
+        persona = write_persona(_Replay(row["raw_text"] or ""), profile, history)
+        row["rescored_text"] = persona.text
+        row["rescored_fallback"] = persona.fallback
+        row["rescored_repairs"] = list(persona.repairs)
+    result["rescored"] = provenance()
+    out.write_text(json.dumps(result, ensure_ascii=False, indent=1) + "\n", "utf-8")
 
 
 def main() -> None:
@@ -40,8 +72,12 @@ def main() -> None:
     parser.add_argument("--pages", required=True, help="comma-separated page numbers")
     parser.add_argument("--timeout", type=float, default=600.0)
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--rescore", action="store_true", help="re-run the repair, no model")
     args = parser.parse_args()
     os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
+    if args.rescore:
+        rescore(args.out, {m.movie_id: m for m in load_catalog(resolve_data_dir())})
+        return
     pages = [int(p) for p in args.pages.split(",")]
     stored = {
         r["page"]: r
