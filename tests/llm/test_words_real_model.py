@@ -40,8 +40,10 @@ MUCH_ADO = Movie(
     overview="In this Shakespearean farce, Hero and her groom-to-be, Claudio, team up with "
     "Claudio's commanding officer, Don Pedro, the week before their wedding to hatch a "
     "matchmaking scheme. Their targets are sharp-witted duo Benedick and Beatrice -- a tough "
-    "task indeed, considering their corresponding distaste for each other.",
-    keywords=("shakespeare", "bachelor", "new love", "rage and hate", "lover", "wedding"),
+    "task indeed, considering their corresponding distaste for love and each other. "
+    "Meanwhile, meddling Don John plots to ruin the wedding.",
+    keywords=("shakespeare", "bachelor", "new love", "rage and hate", "lover", "wedding",
+              "intrigue"),
 )  # fmt: skip
 
 

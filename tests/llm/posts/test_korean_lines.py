@@ -55,6 +55,9 @@ def test_record_names_are_the_records_latin_words() -> None:
         (FRIDAY, "Ice Cube와 Chris Tucker의 유쾌한 로맨스."),  # a genre Friday lacks
         (VIRGIN, "Andy Stitzer의 산업과 작업을 세 남자로 하고, Andy는 소녀가 되어 있습니다."),
         (VIRGIN, "Steve Carell과 shark의 코미디."),  # a Latin word the record lacks
+        # a director who is not (words v5: "William Shatner 감독" for Leonard Nimoy's film)
+        (FRIDAY, "Ice Cube 감독의 유쾌한 코미디입니다."),
+        (FRIDAY, "Friday 감독의 유쾌한 코미디입니다."),
     ],
 )
 def test_a_korean_line_cannot_say_what_the_record_lacks(movie: Movie, line: str) -> None:

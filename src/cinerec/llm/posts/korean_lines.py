@@ -13,7 +13,8 @@ grammar allows only (:func:`korean_review_pattern`):
 - a fixed list of Korean words that state no plot: words about a film (영화, 감독, 배우,
   연출 ...), mood and praise (유쾌한, 긴장감, 매력적인 ...), joining words and endings;
 
-each name or noun optionally followed by one particle or ending (감독의, Craig와, 코미디입니다).
+each name or noun optionally followed by one particle or ending (Craig와, 코미디입니다), and
+"감독" (director) only after the director's own name ("Gray 감독의").
 So a line is built around the record's facts ("Ice Cube와 Chris Tucker가 함께하는 유쾌한
 코미디입니다."): it may be bland, but it cannot invent a shark, a girl or a library. Numbers
 are not words here (the examples' "세 남자" came back as a plot).
@@ -30,7 +31,7 @@ from cinerec.text.lang import GENRES_KO
 # fmt: off
 #: Nouns about a film, not its plot; they take a particle.
 FILM_NOUNS = (
-    "영화", "작품", "이야기", "장르", "감독", "배우", "배우들", "주연", "출연", "연출", "연기",
+    "영화", "작품", "이야기", "장르", "배우", "배우들", "주연", "출연", "연기",
     "사람들", "웃음", "재미", "매력", "분위기", "장면", "장면들", "주인공", "인물", "인물들",
     "캐릭터", "명작", "고전", "호흡", "케미", "감성", "긴장감", "여운", "감동", "몰입감",
     "순간", "순간들", "시간", "한편", "함께",
@@ -77,6 +78,14 @@ def korean_review_pattern(movie: Movie, most: int = _MOST_WORDS) -> str:
     """The pattern of a Korean one-liner about ``movie``: at most ``most`` allowed words
     (module docstring) with 1-3 separators between two of them."""
     heads = trie_regex([*record_names(movie), *genre_nouns(movie), *FILM_NOUNS])
-    word = f"({heads}({trie_regex(PARTICLES)})?|{trie_regex(STANDALONE)})"
+    particles = trie_regex(PARTICLES)
+    word = f"{heads}({particles})?|{trie_regex(STANDALONE)}"
+    # "감독" (director) only right after the director's own name: Qwen 0.5B wrote "William
+    # Shatner 감독" for Star Trek IV (Leonard Nimoy's) and "Speed 감독" (the title)
+    directors = [n.split()[-1] for n in (movie.director or "").split(",") if n.strip()]
+    directors = [d for d in directors if d.isalpha()]
+    if directors:
+        word += f"|{trie_regex(directors)} (감독|연출)({particles})?"
+    word = f"({word})"
     other = separator(".!?")
     return f"^{other}{{0,3}}({word}{other}{{1,3}}){{0,{most - 1}}}{word}{other}{{0,3}}$"
