@@ -282,6 +282,13 @@ def test_a_title_only_the_taste_names_is_banned_from_the_persona_grammar(
             "This viewer watches tense dramas. They avoid crime movies.",
             "This viewer watches tense dramas.",
         ),
+        # a list after the cue (Qwen 0.5B: "They avoid the following words: children, comedy")
+        (
+            "",
+            "en",
+            "This viewer watches tense crime dramas. They avoid the following words: crime, drama.",
+            "This viewer watches tense crime dramas.",
+        ),
         # a ticked movie said to be avoided (Qwen 0.5B: "They avoid the movie 'Ocean's Eleven'")
         (
             "",

@@ -337,6 +337,9 @@ def _disliked_in(sentence: str) -> list[str]:
     """Genres a persona sentence says the viewer dislikes."""
     parsed = parse_taste(sentence)
     disliked = list(parsed.disliked_genres)
+    if avoids := _AVOIDS.search(sentence):  # "They avoid the following words: comedy, ..."
+        after = parse_taste(sentence[avoids.end() :])
+        disliked += [*after.liked_genres, *after.disliked_genres]
     for clause in _KO_CLAUSE.split(sentence):
         if _KO_NOT_LIKING.search(clause):
             disliked += parse_taste(clause).liked_genres
