@@ -80,3 +80,13 @@ def test_the_korean_review_schema_carries_the_allow_list() -> None:
     pattern = review_schema("ko", FRIDAY)["properties"]["review"]["pattern"]
     assert pattern == korean_review_pattern(FRIDAY)
     assert review_schema("en", FRIDAY)["properties"]["review"]["pattern"] != pattern
+
+
+def test_a_word_three_times_in_a_row_is_a_loop() -> None:
+    from cinerec.llm.posts.checks import repeats_itself
+
+    # shown in the f40fb47 replay (cut at 80 characters): now a loop the writer rejects
+    assert repeats_itself(
+        "Martin Scorsese 감독의 드라마 캐릭터, Henry Hill, 아름다운 아름다운 아름다운 아름다"
+    )
+    assert not repeats_itself("Ice Cube와 Chris Tucker가 함께하는 유쾌한 코미디, 유쾌한 하루.")
