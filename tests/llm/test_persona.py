@@ -282,6 +282,13 @@ def test_a_title_only_the_taste_names_is_banned_from_the_persona_grammar(
             "This viewer watches tense dramas. They avoid crime movies.",
             "This viewer watches tense dramas.",
         ),
+        # a genre the taste rejects, said to be liked (Qwen 0.5B, the real-model test's run)
+        (
+            "slow-burn sci-fi, no horror",
+            "en",
+            "This viewer likes crime and Sci-Fi movies. They enjoy watching horror movies.",
+            "This viewer likes crime and Sci-Fi movies.",
+        ),
         # a list after the cue (Qwen 0.5B: "They avoid the following words: children, comedy")
         (
             "",

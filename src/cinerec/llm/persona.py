@@ -304,12 +304,19 @@ def contradicted_sentences(
     """Sentences of ``text`` (by index) that say the viewer dislikes or avoids a genre they
     like (:func:`liked_genres`), read with the taste parser's negation cues: "They don't like
     sci-fi" for a viewer who asked for sci-fi (``words_sample100_0.5b_v4.jsonl``); or a movie
-    they ticked ("They avoid the movie 'Ocean's Eleven'", a ticked, liked movie)."""
+    they ticked ("They avoid the movie 'Ocean's Eleven'", a ticked, liked movie); or that they
+    like a genre their taste rejects ("They enjoy watching horror movies" after "no horror")."""
     liked = liked_genres(profile, history)
+    rejected = set(parse_taste(profile.taste).disliked_genres)
     titles = [m.title for m in history if len(m.title) >= 3]
     found: dict[int, tuple[str, ...]] = {}
     for k, sentence in enumerate(split_sentences(text)):
-        wrong = tuple(g for g in _disliked_in(sentence) if g in liked)
+        disliked = _disliked_in(sentence)
+        wrong = tuple(g for g in disliked if g in liked)
+        # and the other way round: "They enjoy watching horror movies" after "no horror"
+        wrong += tuple(
+            g for g in parse_taste(sentence).liked_genres if g in rejected and g not in disliked
+        )
         if _AVOIDS.search(sentence):
             folded = sentence.casefold()
             wrong += tuple(t for t in titles if t.casefold() in folded)
