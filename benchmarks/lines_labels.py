@@ -6,7 +6,8 @@ name=path``, ``post_lines.py`` results), and writes a table per run: raw replies
 by the reader (95 % Wilson interval), the same for the lines the product accepted (shown), the
 movies whose shown line is the flagged synopsis fallback, and, beside the reader, the product's
 own fact checker (:func:`cinerec.llm.facts.false_facts`) on the same raw replies. Only the
-stored rows of a run that the labels cover are counted.
+rows of a replay file that the labels cover are counted (``replay rows``: indices in the
+replay file, not in the stored post run).
 
     python benchmarks/lines_labels.py --labels benchmarks/data/lines_labels_v5.jsonl \\
         --runs before=benchmarks/results/post_lines_v5_main.json \\
@@ -73,23 +74,50 @@ def summarize(name: str, path: Path, labels: list[dict[str, Any]], catalog: dict
     }
 
 
+def persona_summary(path: Path) -> list[dict[str, Any]]:
+    """Per run: personas read, raw and shown false by the reader, flagged template fallbacks."""
+    labels = [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x]
+    out = []
+    for run in dict.fromkeys(r["run"] for r in labels):
+        mine = [r for r in labels if r["run"] == run]
+        out.append(
+            {
+                "run": run,
+                "read": len(mine),
+                "raw_false": sum(r["raw_false"] for r in mine),
+                "shown_false": sum(r["shown_false"] for r in mine),
+                "fallbacks": sum(r["fallback"] for r in mine),
+                "notes": [
+                    f"page {r['page']} ({r['kind']}, {r['language']}): raw "
+                    f"{'FALSE' if r['raw_false'] else 'ok'}, shown "
+                    f"{'FALSE' if r['shown_false'] else 'ok'}"
+                    f"{' (template)' if r['fallback'] else ''}: {r['note']}"
+                    for r in mine
+                ],
+            }
+        )
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--labels", type=Path, required=True)
     parser.add_argument("--runs", action="append", required=True, help="name=post_lines file")
+    parser.add_argument("--personas", type=Path, help="persona labels (persona_replay rows)")
     parser.add_argument("--out", type=Path, required=True, help="writes <out>.json and .md")
     args = parser.parse_args()
     labels = [json.loads(x) for x in args.labels.read_text(encoding="utf-8").splitlines() if x]
     catalog = {m.movie_id: m for m in load_catalog(resolve_data_dir())}
     runs = [summarize(*spec.split("=", 1)[0:1], Path(spec.split("=", 1)[1]), labels, catalog)
             for spec in args.runs]  # fmt: skip
-    record = {"provenance": provenance(), "runs": runs}
+    personas = persona_summary(args.personas) if args.personas else []
+    record = {"provenance": provenance(), "runs": runs, "personas": personas}
     args.out.with_suffix(".json").write_text(
         json.dumps(record, ensure_ascii=False, indent=1) + "\n", "utf-8"
     )
     lines = [markdown_header(record["provenance"]), ""]
     lines += [
-        "| run | stored rows | raw replies read | false by the reader | shown model lines "
+        "| run | replay rows | raw replies read | false by the reader | shown model lines "
         "| shown false | movies | flagged synopsis fallbacks | checker false (raw) |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
@@ -103,6 +131,21 @@ def main() -> None:
     for r in runs:
         lines += ["", f"False by the reader, {r['run']}:", ""]
         lines += [f"- {note}" for note in r["false_notes"]] or ["- none"]
+    if personas:
+        lines += [
+            "",
+            "| personas | read | raw false by the reader | shown false | shown is the flagged "
+            "template |",
+            "|---|---|---|---|---|",
+        ]
+        for p in personas:
+            lines.append(
+                f"| {p['run']} | {p['read']} | {_rate(p['raw_false'], p['read'])}"
+                f" | {_rate(p['shown_false'], p['read'])} | {_rate(p['fallbacks'], p['read'])} |"
+            )
+        for p in personas:
+            lines += ["", f"Personas, {p['run']}:", ""]
+            lines += [f"- {note}" for note in p["notes"]]
     args.out.with_suffix(".md").write_text("\n".join(lines) + "\n", "utf-8")
     print("\n".join(lines))
 
