@@ -225,7 +225,7 @@ def test_run_together_and_repeated_sentences_are_dropped(fake_backend: FakeBacke
     # What the 64-word grammar made the 1.5B write at its word budget, and the 0.5B's loops.
     text = (
         "This viewer enjoys tense crime dramas like Heat. This viewer enjoys tense crime dramas "
-        "like Heat. This viewer also watched Memento, withaddActionDra."
+        "like Heat. This viewer also watched Memento, withaddActionDra. They."
     )
     fake_backend.queue(reply(text))
     result = write_persona(fake_backend, PROFILE, HISTORY)

@@ -222,8 +222,9 @@ _LATIN_WORD = re.compile(r"[A-Za-z']+")
 def _whole_sentences(text: str, known: Sequence[str]) -> str:
     """``text`` without its sentences that run words together ("withaddActionDra", "aWoman":
     what a small model writes when the grammar stops a word or the word budget runs out),
-    unless the joined word belongs to a known name or title ("McAvoy", "DiCaprio"), and without
-    a sentence that repeats an earlier one word for word (a small model's loop).
+    unless the joined word belongs to a known name or title ("McAvoy", "DiCaprio"), without
+    a sentence that repeats an earlier one word for word (a small model's loop), and without an
+    English sentence of one word (Qwen 0.5B ended a persona with "They." at its word budget).
 
     >>> _whole_sentences("This viewer likes heists. This viewer likes heists. It is aWoman.", [])
     'This viewer likes heists.'
@@ -239,7 +240,7 @@ def _whole_sentences(text: str, known: Sequence[str]) -> str:
         joined = [
             w for w in _LATIN_WORD.findall(sentence) if _JOINED.search(w) and w not in known_text
         ]
-        if joined or key in seen:
+        if joined or key in seen or key.isascii() and len(key.split()) < 2:  # "They."
             continue
         seen.add(key)
         kept.append(sentence)
@@ -407,8 +408,7 @@ def repair_persona(
     if contradicted:
         sentences = split_sentences(text)
         repairs += tuple(
-            f"contradicts the viewer's taste or ticks (says they dislike {', '.join(g)}): "
-            f"{sentences[k]!r}"
+            f"contradicts the viewer's taste or ticks ({', '.join(g)}): {sentences[k]!r}"
             for k, g in contradicted.items()
         )
         text = " ".join(s for i, s in enumerate(sentences) if i not in contradicted)
