@@ -67,8 +67,8 @@ _EXAMPLE_CAPTION = {
 # shark, the Paris waitress) into other movies' Korean lines.
 _EXAMPLE_REVIEWS = {
     "en": [
-        "A shy Paris waitress secretly arranges small joys for the people around her.",
-        "A police chief, a scientist and a fisherman against one great white shark.",
+        "Small, secret joys from a shy Paris waitress.",
+        "One great white shark against a police chief, a scientist and a fisherman.",
     ],
     "ko": [  # in the Korean one-liner's words (cinerec.llm.posts.korean_lines)
         "Jean-Pierre Jeunet 감독의 따뜻한 로맨스 코미디, 잔잔한 여운이 가득한 작품입니다.",
