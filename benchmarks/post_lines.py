@@ -50,6 +50,11 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--stored", type=Path, required=True, help="a posts.py result file")
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument(
+        "--rows",
+        default="",
+        help="comma-separated 0-based indices of the stored rows to replay (default: all)",
+    )
     args = parser.parse_args()
     os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
     catalog = {m.movie_id: m for m in load_catalog(resolve_data_dir())}
@@ -59,6 +64,8 @@ def main() -> None:
     )
     backend.load()
     stored = json.loads(args.stored.read_text(encoding="utf-8"))["rows"]
+    if args.rows:
+        stored = [stored[int(k)] for k in args.rows.split(",")]
     done = json.loads(args.out.read_text(encoding="utf-8"))["rows"] if args.out.exists() else []
     result = {
         "config": {
@@ -68,7 +75,7 @@ def main() -> None:
             "post_config": repr(PostConfig()),
             "command": f"OMP_NUM_THREADS=1 nice -n 10 python benchmarks/post_lines.py --model "
             f"{args.model} --threads {args.threads} --stored {args.stored.as_posix()} "
-            f"--out {args.out.as_posix()}",
+            f"--out {args.out.as_posix()}" + (f" --rows {args.rows}" if args.rows else ""),
         },
         "provenance": provenance(),
         "rows": done,
@@ -85,6 +92,9 @@ def main() -> None:
                 "language": row["language"],
                 "ids": ids,
                 "lines": lines,
+                # "" is a movie without a usable model line: the post shows the flagged
+                # synopsis line there
+                "fallbacks": sum(1 for line in lines if not line),
                 "raw_outputs": [list(x) for x in writer.raw],
                 "seconds": round(time.perf_counter() - start, 2),
             }

@@ -46,10 +46,11 @@ CASES = [
         "It combines action and comedy.",
     ),
     (INCREDIBLES, "en", "An animated film noir about heroes.", "An animated film about heroes."),
-    (SNATCH, "ko", "반전이 있는 드라마예요.", "반전이 있는 범죄 코미디예요."),
-    (SNATCH, "ko", "복싱을 다룬 공포 영화예요.", "복싱을 다룬 스릴러예요."),
-    (SNATCH, "ko", "복싱을 다룬 SF영화예요.", "복싱을 다룬 코미디 영화예요."),
-    (INCREDIBLES, "ko", "가족이 함께 보는 로맨스 영화예요.", "가족이 함께 보는 애니메이션이에요."),
+    # (Korean "own" lines in the one-liner's allow list too: cinerec.llm.posts.korean_lines)
+    (SNATCH, "ko", "반전이 있는 드라마예요.", "유쾌한 범죄 코미디예요."),
+    (SNATCH, "ko", "복싱을 다룬 공포 영화예요.", "긴장감 넘치는 스릴러예요."),
+    (SNATCH, "ko", "복싱을 다룬 SF영화예요.", "유쾌한 코미디 영화예요."),
+    (INCREDIBLES, "ko", "가족이 함께 보는 로맨스 영화예요.", "가족이 함께하는 애니메이션이에요."),
     (CHILDHOOD, "en", "A war film about a crime.", "A dramatic story set in World War II."),
     (SNATCH, "en", "A dramatic heist about boxing.", "A comic heist about boxing."),
 ]

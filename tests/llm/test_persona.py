@@ -209,13 +209,14 @@ def test_the_persona_grammar_asks_for_more_than_a_name() -> None:
 def test_the_request_carries_the_languages_pattern_and_room_to_close_it(
     fake_backend: FakeBackend, language: str
 ) -> None:
-    from cinerec.llm.persona_pattern import persona_max_tokens, persona_pattern
+    from cinerec.llm.persona_pattern import capitalized_words, persona_max_tokens, persona_pattern
 
     fake_backend.queue(reply("This viewer likes tense crime dramas. They enjoy thrillers."))
     write_persona(fake_backend, UserProfile("Minji", 29, "female", "crime", language), HISTORY)
     call = fake_backend.calls[0]
     assert call.schema is not None
-    assert call.schema["properties"]["persona"]["pattern"] == persona_pattern(language)
+    names = capitalized_words([m.title for m in HISTORY])
+    assert call.schema["properties"]["persona"]["pattern"] == persona_pattern(language, (), names)
     assert call.max_tokens == persona_max_tokens(language)
     assert ("이 관객은" if language == "ko" else '"This viewer"') in call.messages[0].content
 
@@ -224,7 +225,7 @@ def test_run_together_and_repeated_sentences_are_dropped(fake_backend: FakeBacke
     # What the 64-word grammar made the 1.5B write at its word budget, and the 0.5B's loops.
     text = (
         "This viewer enjoys tense crime dramas like Heat. This viewer enjoys tense crime dramas "
-        "like Heat. This viewer also watched Memento, withaddActionDra."
+        "like Heat. This viewer also watched Memento, withaddActionDra. They."
     )
     fake_backend.queue(reply(text))
     result = write_persona(fake_backend, PROFILE, HISTORY)
@@ -234,3 +235,86 @@ def test_run_together_and_repeated_sentences_are_dropped(fake_backend: FakeBacke
     fine = "This viewer enjoys tense crime dramas like Heat with Al Pacino, as in Memento."
     fake_backend.queue(reply(fine))
     assert write_persona(fake_backend, PROFILE, HISTORY).text == fine
+
+
+def test_a_title_only_the_taste_names_is_banned_from_the_persona_grammar(
+    fake_backend: FakeBackend,
+) -> None:
+    import re
+
+    from cinerec.llm.persona import taste_only_words
+    from cinerec.llm.persona_pattern import capitalized_words, persona_pattern
+
+    fake = UserProfile("Viewer", 30, "female", "내가 제일 좋아하는 영화는 Galactic Tacos야.", "ko")
+    assert taste_only_words(fake, HISTORY) == ("galactic", "tacos")
+    # a ticked title, a genre and the prompt's own words stay allowed
+    real = UserProfile("Viewer", 30, None, "I love Heat, Crime and Only the best", "en")
+    assert taste_only_words(real, HISTORY) == ()
+    fake_backend.queue(reply("이 관객은 범죄 영화를 좋아합니다. 이 관객은 Memento를 즐겨 봅니다."))
+    write_persona(fake_backend, fake, HISTORY)
+    grammar = re.compile(fake_backend.calls[0].schema["properties"]["persona"]["pattern"])
+    names = capitalized_words([m.title for m in HISTORY])
+    assert grammar.pattern == persona_pattern("ko", ("gala*", "taco*"), names)
+    assert not grammar.fullmatch("이 관객은 Galactic Tacos를 제일 좋아하는 스릴러 관객입니다.")
+    assert not grammar.fullmatch("이 관객은 tacos를 제일 좋아하는 스릴러 관객입니다.")
+    # Qwen 0.5B's way round a whole-word ban: "Galacticizzas는 제일 좋아하는 영화입니다"
+    assert not grammar.fullmatch("이 관객은 Galacticizzas를 제일 좋아하는 스릴러 관객입니다.")
+    assert grammar.fullmatch("이 관객은 Memento를 제일 좋아하는 스릴러 관객입니다.")
+    # no capitalized word but a ticked title's, a genre or an opener: Qwen 0.5B's "Invision 2"
+    assert not grammar.fullmatch("이 관객은 Invision 2를 제일 좋아하는 스릴러 관객입니다.")
+
+
+@pytest.mark.parametrize(
+    ("taste", "language", "text", "kept"),
+    [
+        # the v4 sample's false persona: taste "slow-burn sci-fi, no horror"
+        (
+            "slow-burn sci-fi, no horror",
+            "en",
+            "This viewer likes crime and Sci-Fi movies. They don't like sci-fi movies. "
+            "They don't like horror.",
+            "This viewer likes crime and Sci-Fi movies. They don't like horror.",
+        ),
+        # a ticked genre (Heat is a crime thriller) the taste does not reject
+        (
+            "",
+            "en",
+            "This viewer watches tense dramas. They avoid crime movies.",
+            "This viewer watches tense dramas.",
+        ),
+        # a genre the taste rejects, said to be liked (Qwen 0.5B, the real-model test's run)
+        (
+            "slow-burn sci-fi, no horror",
+            "en",
+            "This viewer likes crime and Sci-Fi movies. They enjoy watching horror movies.",
+            "This viewer likes crime and Sci-Fi movies.",
+        ),
+        # a list after the cue (Qwen 0.5B: "They avoid the following words: children, comedy")
+        (
+            "",
+            "en",
+            "This viewer watches tense crime dramas. They avoid the following words: crime, drama.",
+            "This viewer watches tense crime dramas.",
+        ),
+        # a ticked movie said to be avoided (Qwen 0.5B: "They avoid the movie 'Ocean's Eleven'")
+        (
+            "",
+            "en",
+            "This viewer watches tense crime dramas. They avoid the movie 'Memento' entirely.",
+            "This viewer watches tense crime dramas.",
+        ),
+        (
+            "SF 영화",
+            "ko",
+            "이 관객은 드라마와 범죄 영화를 즐겨 봅니다. 이 관객은 SF 영화를 좋아하지 않습니다.",
+            "이 관객은 드라마와 범죄 영화를 즐겨 봅니다.",
+        ),
+    ],
+)
+def test_a_sentence_saying_the_viewer_dislikes_a_liked_genre_is_dropped_and_flagged(
+    fake_backend: FakeBackend, taste: str, language: str, text: str, kept: str
+) -> None:
+    fake_backend.queue(reply(text))
+    result = write_persona(fake_backend, UserProfile("V", 30, None, taste, language), HISTORY)
+    assert result.text == kept and not result.fallback and result.cleaned
+    assert sum(r.startswith("contradicts the viewer's taste") for r in result.repairs) == 1

@@ -12,7 +12,7 @@ import re
 import time
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from cinerec.data.types import Movie
@@ -20,7 +20,7 @@ from cinerec.errors import LLMError
 from cinerec.llm.backends.base import LLMBackend, Message, guarded
 from cinerec.llm.facts import check_text, false_sentences, split_sentences
 from cinerec.llm.grounding import end_at_sentence, ground_text, sanitize_user_text
-from cinerec.llm.persona_pattern import persona_max_tokens, persona_pattern
+from cinerec.llm.persona_pattern import capitalized_words, persona_max_tokens, persona_pattern
 from cinerec.llm.schemas import PERSONA_MAX_CHARS, PersonaOut, parse_reply, persona_schema
 from cinerec.llm.templates import render
 from cinerec.text.lang import GENRES_KO, HANGUL_LETTER, LANGUAGES, OTHER_CJK, language_or_default
@@ -222,8 +222,9 @@ _LATIN_WORD = re.compile(r"[A-Za-z']+")
 def _whole_sentences(text: str, known: Sequence[str]) -> str:
     """``text`` without its sentences that run words together ("withaddActionDra", "aWoman":
     what a small model writes when the grammar stops a word or the word budget runs out),
-    unless the joined word belongs to a known name or title ("McAvoy", "DiCaprio"), and without
-    a sentence that repeats an earlier one word for word (a small model's loop).
+    unless the joined word belongs to a known name or title ("McAvoy", "DiCaprio"), without
+    a sentence that repeats an earlier one word for word (a small model's loop), and without an
+    English sentence of one word (Qwen 0.5B ended a persona with "They." at its word budget).
 
     >>> _whole_sentences("This viewer likes heists. This viewer likes heists. It is aWoman.", [])
     'This viewer likes heists.'
@@ -239,11 +240,118 @@ def _whole_sentences(text: str, known: Sequence[str]) -> str:
         joined = [
             w for w in _LATIN_WORD.findall(sentence) if _JOINED.search(w) and w not in known_text
         ]
-        if joined or key in seen:
+        if joined or key in seen or key.isascii() and len(key.split()) < 2:  # "They."
             continue
         seen.add(key)
         kept.append(sentence)
     return text if len(kept) == len(sentences) else " ".join(kept)
+
+
+_TASTE_WORD = re.compile(r"[A-Za-z][A-Za-z'’]*[A-Za-z]")
+
+
+def taste_only_words(
+    profile: UserProfile, history: Sequence[Movie], *, max_taste_chars: int = 500
+) -> tuple[str, ...]:
+    """Capitalized Latin words of the taste text that nothing else in the persona prompt has,
+    case-folded: the words of a title only the viewer's own text names ("Galactic Tacos",
+    "Inception 2", "Fake Movie 3000"), which is not in the catalog or not ticked.
+
+    Qwen 0.5B presented a red-team taste's fake title as the viewer's favourite movie
+    ("Galactic Tacos는 제일 좋아하는 영화입니다", ``words_sample100_0.5b_v4.jsonl``); the persona
+    grammar bans these words (:func:`cinerec.llm.persona_pattern.persona_pattern`), so no
+    persona can name such a title. A word the rest of the prompt uses (a ticked title, a genre,
+    a word of the instructions) stays allowed.
+
+    >>> taste_only_words(UserProfile("Ann", 30, taste="My favourite is Galactic Tacos"), [])
+    ('galactic', 'tacos')
+    """
+    taste = sanitize_user_text(profile.taste, max_taste_chars)
+    if not taste:
+        return ()
+    context = [m.content for m in persona_messages(replace(profile, taste=""), history)]
+    context += [*_names(profile, history), *GENRES_KO, *GENRES_KO.values()]
+    known = {w.casefold() for text in context for w in _TASTE_WORD.findall(text)}
+    found: dict[str, None] = {}
+    for word in _TASTE_WORD.findall(taste):
+        plain = re.sub(r"['’]s?$", "", word)
+        if plain[:1].isupper() and len(plain) > 1 and plain.casefold() not in known:
+            found[plain.casefold()] = None
+    return tuple(found)
+
+
+def taste_only_bans(words: Sequence[str]) -> tuple[str, ...]:
+    """Ban entries for :func:`taste_only_words`: a word of four or more letters bans every word
+    starting with its first four (banned whole, "Galactic" became "Galacticizzas" in Qwen
+    0.5B's persona), a shorter one itself (``dan`` of "DAN", not every word starting "dan").
+
+    >>> taste_only_bans(("galactic", "tacos", "dan"))
+    ('gala*', 'taco*', 'dan')
+    """
+    return tuple(dict.fromkeys(f"{w[:4]}*" if len(w) >= 4 else w for w in words))
+
+
+def liked_genres(profile: UserProfile, history: Sequence[Movie]) -> set[str]:
+    """Genres the viewer likes by their own words or their ticks (a ticked genre the taste
+    rejects is not liked: "no horror" with one horror film ticked)."""
+    taste = parse_taste(profile.taste)
+    ticked = {g for m in history for g in m.genres if g not in NON_TASTE}
+    return set(taste.liked_genres) | (ticked - set(taste.disliked_genres))
+
+
+def contradicted_sentences(
+    text: str, profile: UserProfile, history: Sequence[Movie]
+) -> dict[int, tuple[str, ...]]:
+    """Sentences of ``text`` (by index) that say the viewer dislikes or avoids a genre they
+    like (:func:`liked_genres`), read with the taste parser's negation cues: "They don't like
+    sci-fi" for a viewer who asked for sci-fi (``words_sample100_0.5b_v4.jsonl``); or a movie
+    they ticked ("They avoid the movie 'Ocean's Eleven'", a ticked, liked movie); or that they
+    like a genre their taste rejects ("They enjoy watching horror movies" after "no horror")."""
+    liked = liked_genres(profile, history)
+    rejected = set(parse_taste(profile.taste).disliked_genres)
+    titles = [m.title for m in history if len(m.title) >= 3]
+    found: dict[int, tuple[str, ...]] = {}
+    for k, sentence in enumerate(split_sentences(text)):
+        disliked = _disliked_in(sentence)
+        wrong = tuple(g for g in disliked if g in liked)
+        # and the other way round: "They enjoy watching horror movies" after "no horror"
+        wrong += tuple(
+            g for g in parse_taste(sentence).liked_genres if g in rejected and g not in disliked
+        )
+        if _AVOIDS.search(sentence):
+            folded = sentence.casefold()
+            wrong += tuple(t for t in titles if t.casefold() in folded)
+        if wrong:
+            found[k] = wrong
+    return found
+
+
+# A sentence saying the viewer avoids or dislikes something (then a ticked title in it is wrong).
+_AVOIDS = re.compile(
+    r"\b(?:avoid|avoids|avoiding|dislike|dislikes|hate|hates|don't like|doesn't like|"
+    r"do not like|does not like|not a fan|not into|skip|skips)\b"
+    r"|싫어|피하|좋아하지 않|즐기지 않",
+    re.IGNORECASE,
+)
+
+
+# Korean verbs that negate the liking before them ("SF 영화를 좋아하지 않습니다"), which the
+# taste parser reads as a like; clauses split at "지만", "며" and commas.
+_KO_NOT_LIKING = re.compile(r"(?:좋아하|즐기|즐겨 보|선호하|보)지 않|안 좋아|안 봐|안 보")
+_KO_CLAUSE = re.compile(r"지만|며|,")
+
+
+def _disliked_in(sentence: str) -> list[str]:
+    """Genres a persona sentence says the viewer dislikes."""
+    parsed = parse_taste(sentence)
+    disliked = list(parsed.disliked_genres)
+    if avoids := _AVOIDS.search(sentence):  # "They avoid the following words: comedy, ..."
+        after = parse_taste(sentence[avoids.end() :])
+        disliked += [*after.liked_genres, *after.disliked_genres]
+    for clause in _KO_CLAUSE.split(sentence):
+        if _KO_NOT_LIKING.search(clause):
+            disliked += parse_taste(clause).liked_genres
+    return list(dict.fromkeys(disliked))
 
 
 def repair_persona(
@@ -296,7 +404,15 @@ def repair_persona(
             if c.ok is False
         )
         text = " ".join(s for i, s in enumerate(split_sentences(text)) if i not in bad)
-    cleaned = bool(grounded.removed or bad or repairs)
+    contradicted = contradicted_sentences(text, profile, history)
+    if contradicted:
+        sentences = split_sentences(text)
+        repairs += tuple(
+            f"contradicts the viewer's taste or ticks ({', '.join(g)}): {sentences[k]!r}"
+            for k, g in contradicted.items()
+        )
+        text = " ".join(s for i, s in enumerate(sentences) if i not in contradicted)
+    cleaned = bool(grounded.removed or bad or contradicted or repairs)
     if len(text) < _MIN_CHARS:
         return text, cleaned, repairs, "The model's persona was empty after grounding checks."
     if not language_ok(text, language):
@@ -307,15 +423,20 @@ def repair_persona(
 PERSONA_MIN_CHARS = 40
 
 
-def _schema(language: str = "en") -> dict[str, Any]:
+def _schema(
+    language: str = "en", banned: Sequence[str] = (), names: Sequence[str] | None = None
+) -> dict[str, Any]:
     """The persona's JSON schema: a floor on its length (left free, Qwen 0.5B answered
     ``{"persona": "Viewer"}`` for every page of ``benchmarks/results/words_0.5b.md``) and the
     :func:`~cinerec.llm.persona_pattern.persona_pattern` of the viewer's language (whole
-    sentences, bounded length, no gendered words or tags), which grammar backends enforce."""
+    sentences, bounded length, no gendered words or tags, none of ``banned``: the taste's
+    own title words, :func:`taste_only_words`), capitalized words only from ``names`` (the
+    ticked titles' words, :func:`~cinerec.llm.persona_pattern.capitalized_words`), which
+    grammar backends enforce."""
     schema = persona_schema()
     prop = schema["properties"]["persona"]
     prop["minLength"] = PERSONA_MIN_CHARS
-    prop["pattern"] = persona_pattern(language_or_default(language))
+    prop["pattern"] = persona_pattern(language_or_default(language), banned, names)
     return schema
 
 
@@ -366,7 +487,17 @@ def write_persona(
         with guarded(backend, "persona"):
             completion = backend.complete(
                 messages,
-                schema=_schema(language) if backend.supports_schema else None,
+                schema=(
+                    _schema(
+                        language,
+                        taste_only_bans(
+                            taste_only_words(profile, history, max_taste_chars=max_taste_chars)
+                        ),
+                        capitalized_words([m.title for m in list(history)[-MAX_HISTORY:]]),
+                    )
+                    if backend.supports_schema
+                    else None
+                ),
                 max_tokens=persona_max_tokens(language),
                 temperature=0.0,
                 timeout_s=timeout_s,

@@ -22,7 +22,11 @@ grammar allows (``re.fullmatch(persona_pattern(lang), text)``).
 
 from __future__ import annotations
 
-from cinerec.llm.word_ban import HANGUL, LATIN, unbanned_word
+import re
+from collections.abc import Sequence
+
+from cinerec.llm.word_ban import HANGUL, LATIN, LOWER, trie_regex, unbanned_word
+from cinerec.text.lang import FIRST_SYLLABLE, LAST_SYLLABLE
 
 # Words a persona never uses, whatever the profile says: the viewer is "this viewer" (or
 # "they"), never he or she, so a pronoun can never contradict the profile. Matched whole-word,
@@ -72,21 +76,59 @@ _END = {"en": "\\)?[.!?]", "ko": "[다요][.!?]"}
 _END_CHARS = {"en": 2, "ko": 2}
 
 
-def word_pattern(language: str) -> str:
-    """One word that is not in :data:`FORBIDDEN_WORDS` (at most :data:`MAX_WORD` characters)."""
+def word_pattern(
+    language: str, banned: Sequence[str] = (), names: Sequence[str] | None = None
+) -> str:
+    """One word that is not in :data:`FORBIDDEN_WORDS` nor in ``banned`` (at most
+    :data:`MAX_WORD` characters). With ``names``, a word that starts with a capital must be one
+    of them (:func:`capitalized_words`): every other word is lowercase, digits or Hangul."""
     ranges = LATIN + (HANGUL if language == "ko" else ())
-    return unbanned_word(FORBIDDEN_WORDS, ranges, MAX_WORD)
+    if names is None:
+        return unbanned_word((*FORBIDDEN_WORDS, *banned), ranges, MAX_WORD)
+    lower = ((ord("0"), ord("9")), *LOWER) + (HANGUL if language == "ko" else ())
+    plain = unbanned_word((*FORBIDDEN_WORDS, *banned), lower, MAX_WORD, lower=True)
+    capitals = sorted({n for n in names if n[:1].isupper() and n.isalpha()})
+    if not capitals:
+        return plain
+    # a Korean particle may follow a title's word (Club과, Clerks를)
+    particle = f"[{FIRST_SYLLABLE}-{LAST_SYLLABLE}]{{0,3}}" if language == "ko" else ""
+    return f"({plain}|{trie_regex(capitals)}{particle})"
 
 
-def persona_pattern(language: str) -> str:
+# Capitalized words any persona may use: sentence openers and the catalog's genre names.
+OPENERS = (
+    "They", "This", "Their", "Them", "These", "Those", "The", "It", "Its", "In", "As", "At",
+    "On", "Of", "With", "Most", "Some", "Many", "Both", "Also", "And", "But", "Or", "A", "An",
+    "For", "From", "When", "While", "Overall", "However", "Especially", "Like", "Such", "Other",
+    "Each", "All", "Any", "Movies", "Films", "Genres", "Viewer", "Action", "Adventure",
+    "Animation", "Children", "Comedy", "Crime", "Documentary", "Drama", "Fantasy", "Film",
+    "Noir", "Horror", "Musical", "Mystery", "Romance", "Sci", "Fi", "SF", "Thriller", "War",
+    "Western",
+)  # fmt: skip
+_TITLE_WORD = re.compile(r"[A-Za-zÀ-ÖØ-öø-ÿ]+")
+
+
+def capitalized_words(titles: Sequence[str]) -> tuple[str, ...]:
+    """The capitalized words a persona may write: :data:`OPENERS` and the words of the ticked
+    movies' ``titles``. A title the viewer did not tick ("Inception 2", "Galactic Tacos",
+    Qwen 0.5B's "Invision 2") cannot be written: its capitalized words are none of these."""
+    words = [w for t in titles for w in _TITLE_WORD.findall(t) if w[:1].isupper()]
+    return tuple(dict.fromkeys([*OPENERS, *words]))
+
+
+def persona_pattern(
+    language: str, banned: Sequence[str] = (), names: Sequence[str] | None = None
+) -> str:
     """The regular expression a persona in ``language`` (``en`` or ``ko``) must match whole.
 
     The subject, then words joined by separators or by a sentence end and a space, then a
     final sentence end: the string can only close at the end of a sentence, after at most
-    ``WORDS[language][1]`` words.
+    ``WORDS[language][1]`` words, none of them in ``banned`` (whole words, case-insensitive:
+    the words of a title only the taste names, :func:`cinerec.llm.persona.taste_only_words`),
+    and with ``names`` no capitalized word but those (:func:`capitalized_words`).
     """
     low, high = WORDS[language]
-    word = word_pattern(language)
+    word = word_pattern(language, banned, names)
     end = _END[language]
     unit = f"(({_SEPARATOR}|{end} ){word})"
     return f"^{SUBJECT[language]}{_SEPARATOR}{word}{unit}{{{low - 1},{high - 1}}}{end}$"

@@ -33,7 +33,9 @@ LATIN: Ranges = ((ord("0"), ord("9")), (ord("A"), ord("Z")), (ord("a"), ord("z")
 LATIN += ((0xD8, 0xF6), (0xF8, 0xFF))
 #: Hangul syllables (a Korean word).
 HANGUL: Ranges = ((ord(FIRST_SYLLABLE), ord(LAST_SYLLABLE)),)
-_LOWER: Ranges = ((ord("a"), ord("z")), (0xDF, 0xF6), (0xF8, 0xFF))
+#: Lowercase Latin letters (ASCII and Latin-1).
+LOWER: Ranges = ((ord("a"), ord("z")), (0xDF, 0xF6), (0xF8, 0xFF))
+_LOWER = LOWER
 
 
 @dataclass
@@ -90,7 +92,9 @@ def separator(marks: str = "") -> str:
     return "[" + SEPARATORS[:-1] + marks + "-]"
 
 
-def _word(node: _Node, depth: int, ranges: Ranges, max_chars: int, last: str = "") -> str:
+def _word(
+    node: _Node, depth: int, ranges: Ranges, max_chars: int, last: str = "", lower: bool = False
+) -> str:
     left = max_chars - depth  # characters this node may still add (>= 1)
     lower_only = node.word and last.isascii()
     taken: set[int] = set()
@@ -102,12 +106,12 @@ def _word(node: _Node, depth: int, ranges: Ranges, max_chars: int, last: str = "
         if child.stem or left < 2 and child.word:
             continue  # nothing through this character is allowed
         # after a whole banned word, a longer word goes on in lowercase too ("dramaTie")
-        cases = {ord(ch)} if lower_only else _variants(ch)
+        cases = {ord(ch)} if lower_only or lower else _variants(ch)
         head = char_class(tuple((c, c) for c in sorted(cases)))
         if left < 2:
             alts.append(head)
         else:
-            alts.append(head + _word(child, depth + 1, ranges, max_chars, ch))
+            alts.append(head + _word(child, depth + 1, ranges, max_chars, ch, lower))
     free = char_class(_LOWER if lower_only else ranges, taken)
     if free != "[]":  # every letter may be taken ("drama" then only "dramat...": genre_words)
         alts.insert(0, free + (f"{char_class(ranges)}{{0,{left - 1}}}" if left > 1 else ""))
@@ -116,10 +120,38 @@ def _word(node: _Node, depth: int, ranges: Ranges, max_chars: int, last: str = "
     return group + ("?" if optional else "")
 
 
-def unbanned_word(banned: Iterable[str], ranges: Ranges, max_chars: int) -> str:
-    """One word of 1..``max_chars`` characters of ``ranges`` that is none of ``banned``.
+def unbanned_word(
+    banned: Iterable[str], ranges: Ranges, max_chars: int, *, lower: bool = False
+) -> str:
+    """One word of 1..``max_chars`` characters of ``ranges`` that is none of ``banned``
+    (``lower``: the banned words' letters only in lowercase too, for ``ranges`` without
+    capitals).
 
     The word is maximal only when the pattern puts a non-letter (or the end) on both sides of
     it; two words side by side would spell a banned one in halves.
     """
-    return _word(_trie(banned), 0, ranges, max_chars)
+    return _word(_trie(banned), 0, ranges, max_chars, lower=lower)
+
+
+def trie_regex(words: Iterable[str]) -> str:
+    """A regular expression (no escapes: letters only) matching exactly one of ``words``,
+    shared prefixes factored out so the grammar keeps few alternatives at each letter."""
+    root: dict[str, dict] = {}
+    end = ""  # a key no letter can be: marks a word's end
+    for word in sorted(set(words)):
+        if not word.isalpha():
+            raise ValueError(f"not a word of letters: {word!r}")
+        node = root
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[end] = {}
+
+    def emit(node: dict[str, dict]) -> str:
+        branches = [ch + emit(child) for ch, child in sorted(node.items()) if ch != end]
+        if not branches:
+            return ""
+        if end in node:
+            return "(" + "|".join(branches) + ")?"
+        return branches[0] if len(branches) == 1 else "(" + "|".join(branches) + ")"
+
+    return emit(root)

@@ -105,9 +105,11 @@ def _names_other(text: str, movie: Movie, others: Sequence[Movie]) -> bool:
 
 def repeats_itself(text: str) -> bool:
     """Whether a line loops ("a thriller of a thriller of a thriller…"): of six or more words,
-    fewer than half are distinct."""
+    fewer than half are distinct; or one word three times in a row (Qwen 0.5B under the Korean
+    allow list: "Henry Hill, 아름다운 아름다운 아름다운 …", cut at 80 characters)."""
     words = plain_text(text).split()
-    return len(words) >= 6 and len(set(words)) < 0.5 * len(words)
+    thrice = any(a == b == c for a, b, c in zip(words, words[1:], words[2:], strict=False))
+    return thrice or len(words) >= 6 and len(set(words)) < 0.5 * len(words)
 
 
 def _copies(text: str, forbidden: Sequence[str], threshold: float = 0.8) -> bool:

@@ -36,6 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from cinerec.data.types import Movie
 from cinerec.errors import LLMError
 from cinerec.llm.backends.base import Completion, LLMBackend, Message, guarded
+from cinerec.llm.concept_words import unsupported_words
 from cinerec.llm.genre_words import banned_genre_words
 from cinerec.llm.grounding import sanitize_user_text
 from cinerec.llm.posts.checks import (
@@ -48,6 +49,7 @@ from cinerec.llm.posts.checks import (
     repair_caption,
     synopsis_review,
 )
+from cinerec.llm.posts.korean_lines import korean_review_pattern
 from cinerec.llm.posts.prompts import (
     EXAMPLE_LINES,
     EXAMPLE_MARKERS,
@@ -181,16 +183,28 @@ def review_pattern(language: str = "en", banned: Sequence[str] = ()) -> str:
     return f"^{other}{{0,3}}({word}{other}{{1,3}}){{0,{most - 1}}}{word}{other}{{0,3}}$"
 
 
-def review_schema(language: str = "en", movie: Movie | None = None) -> dict[str, Any]:
+def review_schema(
+    language: str = "en", movie: Movie | None = None, theme: str = ""
+) -> dict[str, Any]:
     """JSON schema of :class:`ReviewOut` with a bounded review; for ``movie``, the review's
     pattern bans the genre words the movie lacks
     (:func:`cinerec.llm.genre_words.banned_genre_words`): "Fight Club is a twist on the
-    classic horror film" cannot be written."""
+    classic horror film" cannot be written; and the concrete nouns its record (and ``theme``)
+    never support (:func:`cinerec.llm.concept_words.unsupported_words`): no shark in Friday,
+    no example's Paris waitress in Star Trek IV. A Korean review may use only the words of
+    :func:`cinerec.llm.posts.korean_lines.korean_review_pattern` (the record's names, its
+    genres and words that state no plot)."""
     schema = json_schema(ReviewOut)
     review = schema["properties"]["review"]
     review.update(minLength=1, maxLength=MAX_REVIEW_CHARS[language])
-    if movie is not None:  # the grammar follows the pattern (llama.cpp ignores the lengths)
-        review["pattern"] = review_pattern(language, banned_genre_words(movie))
+    if movie is not None and language == "ko":  # the record's names and plot-free words only
+        review["pattern"] = korean_review_pattern(movie)
+    elif movie is not None:  # the grammar follows the pattern (llama.cpp ignores the lengths)
+        banned = (
+            *banned_genre_words(movie),
+            *unsupported_words(movie_facts_text(movie), allowed=[theme] if theme else ()),
+        )
+        review["pattern"] = review_pattern(language, banned)
     return schema
 
 
@@ -380,7 +394,7 @@ class _Writer:
         try:
             completion = self._complete(
                 messages,
-                review_schema(self.language, candidate.movie),
+                review_schema(self.language, candidate.movie, self.theme),
                 _REVIEW_TOKENS[self.language],
                 temp,
                 f"review {movie_id}",

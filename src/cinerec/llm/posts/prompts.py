@@ -60,21 +60,27 @@ _EXAMPLE_CAPTION = {
         "당신의 일요일은 어떤 영화로 시작할까요?",
     ],
 }
+# The example answers use only their movie's facts (every English noun is in its plot line; the
+# Korean ones are names, genres and plot-free words), and the one-liner grammar bans each English
+# noun for a movie whose record lacks it (:mod:`cinerec.llm.concept_words`): the old examples'
+# "small boat", "summer" and "music box" were invented, and Qwen 0.5B carried them (and the
+# shark, the Paris waitress) into other movies' Korean lines.
 _EXAMPLE_REVIEWS = {
     "en": [
-        "Paris turns into a music box of small, secret kindnesses.",
-        "Three men, one small boat and a shark that owns the summer.",
+        "Small, secret joys from a shy Paris waitress.",
+        "One great white shark against a police chief, a scientist and a fisherman.",
     ],
-    "ko": [
-        "수줍은 파리 웨이트리스가 몰래 건네는 작은 친절들.",
-        "작은 배 위의 세 남자, 그리고 여름을 삼킨 상어.",
+    "ko": [  # in the Korean one-liner's words (cinerec.llm.posts.korean_lines)
+        "Jean-Pierre Jeunet 감독의 따뜻한 로맨스 코미디, 잔잔한 여운이 가득한 작품입니다.",
+        "긴장감 넘치는 공포 스릴러, Steven Spielberg 감독이 그려낸 고전입니다.",
     ],
 }
 EXAMPLE_LINES = {lang: [*_EXAMPLE_CAPTION[lang], *_EXAMPLE_REVIEWS[lang]] for lang in LANGUAGES}
 """Lines of the examples, per language: a reply too similar to one of them copied it."""
 EXAMPLE_MARKERS = (
     "paris", "music box", "kindness", "waitress", "shark", "boat", "bear", "peru",
-    "파리", "웨이트리스", "상어", "삼킨", "친절", "곰",
+    "fisherman", "scientist", "police chief",
+    "파리", "웨이트리스", "상어", "삼킨", "친절", "곰", "백상아리", "어부", "과학자", "경찰서장",
 )  # fmt: skip
 """Words of the example answers: in a one-liner whose movie's facts lack them, copied."""
 
