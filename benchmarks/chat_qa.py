@@ -44,6 +44,7 @@ from pathlib import Path
 from benchmarks.checks.chat_claims import (
     CatalogMovie,
     ClaimCatalog,
+    comparison_problems,
     false_claims,
     mentions,
     says_unknown,
@@ -325,18 +326,39 @@ def is_correct(q: Question, text: str, catalog: ClaimCatalog) -> bool:
             return says_unknown(text) and not named
         hits = [i for i in named if i in gold]
         return len(hits) >= min(3, len(gold)) and all(i in gold for i in named)
-    if q.kind == "compare":
+    if q.kind == "compare":  # the winner named first, and no verdict or count the catalog denies
         named = [i for i in _ids_named(catalog, text) if i in g["pair"]]
-        return bool(named) and named[0] == g["winner"]
+        return bool(named) and named[0] == g["winner"] and not comparison_problems(catalog, text)
     # unanswerable: says so, and names no person it could have guessed
     people = catalog.people_in(text)
     asked = set(catalog.people_in(q.turns[-1]))
     return says_unknown(text) and not [p for p in people if p not in asked]
 
 
-def _claim_catalog(movies: Sequence[Movie]) -> ClaimCatalog:
+def _forced_chars(q: Question, winner: Movie, popularity: dict[int, int]) -> int:
+    """Characters of a led comparison's raw text the grammar forced: the winner's title, or,
+    where the raw text starts with the draft's verdict clause up to the winner's count (the
+    longer lead of "more ratings"), that clause."""
+    count = popularity.get(winner.movie_id, 0)
+    for clause in (
+        f"{winner.display_title}의 평가 수가 더 많습니다: {count}개",
+        f"{winner.display_title} has more ratings in the catalog: {count}",
+    ):
+        if q.raw.startswith(clause):
+            return len(clause)
+    return len(winner.display_title)
+
+
+def _claim_catalog(movies: Sequence[Movie], popularity: dict[int, int]) -> ClaimCatalog:
     return ClaimCatalog(
-        CatalogMovie(m.movie_id, m.title, m.year, tuple(_directors(m)), tuple(m.cast))
+        CatalogMovie(
+            m.movie_id,
+            m.title,
+            m.year,
+            tuple(_directors(m)),
+            tuple(m.cast),
+            popularity.get(m.movie_id, 0),
+        )
         for m in movies
     )
 
@@ -487,7 +509,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         questions = [Question(**r) for r in rows]
         if args.home:  # re-score the stored answers with the current checker
             platform = Platform(Settings(home=args.home, llm_backend="none"))
-            catalog = _claim_catalog(load_catalog_movies(platform)[0])
+            catalog = _claim_catalog(*load_catalog_movies(platform))
             for q in questions:
                 _score(q, catalog)
         _finish_report(report, questions, stem, partial=True)
@@ -511,7 +533,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     platform = Platform(settings, llm=replay) if replay else Platform(settings)
     ensure_ready(platform, progress=False)
     movies, popularity = load_catalog_movies(platform)
-    catalog = _claim_catalog(movies)
+    catalog = _claim_catalog(movies, popularity)
     kinds = {k.strip() for k in args.kinds.split(",") if k.strip()}
     if not kinds <= set(KINDS):
         parser.error(f"--kinds: unknown kind(s) {sorted(kinds - set(KINDS))}; known: {KINDS}")
@@ -582,7 +604,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         q.fallback = answer.fallback
         q.model_written = bool(answer.raw_text) and not answer.fallback
         if "forced_lead" in answer.flags and q.raw.startswith(by_id[q.gold["winner"]].title):
-            q.forced_chars = len(by_id[q.gold["winner"]].display_title)
+            q.forced_chars = _forced_chars(q, by_id[q.gold["winner"]], popularity)
         _score(q, catalog)
         with rows_path.open("a", encoding="utf-8") as fh:
             fh.write(json.dumps(asdict(q), ensure_ascii=False) + "\n")

@@ -416,6 +416,7 @@ def _phrase(
         language=state.language,
         extra_names=planned.extra_names,
         verdict=planned.verdict,
+        values=dict(planned.values),
         is_person=retriever.is_person,
         catalog_titles=retriever.titles_in_text,
         context=planned.context,
