@@ -425,8 +425,13 @@ def most_rated_problems(catalog: ClaimCatalog, answer: str) -> list[str]:
         aside_text = besides.group(1)
     ko_aside = re.search(r"^(.+?) 외에", answer)
     if ko_aside:
-        aside_text += " " + ko_aside.group(1)
+        aside_text += "   " + ko_aside.group(1)
     aside = set(catalog.named_movies(aside_text)[0]) if aside_text else set()
+    for part in re.split(r"\s{2,}", aside_text.strip()):  # "Alien³ (a.k.a. Alien 3) (1992)"
+        year = re.search(r"\((\d{4})\)\s*$", part)
+        key = norm(re.sub(r"\s*\(\d{4}\)\s*$", "", part))
+        hits = catalog.by_title.get(key, [])
+        aside |= {i for i in hits if not year or catalog.movies[i].year == int(year.group(1))}
     listed = [i for i in catalog.named_movies(answer)[0] if i not in aside]
     if not listed or any(catalog.movies[i].ratings is None for i in listed):
         return []
