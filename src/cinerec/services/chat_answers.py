@@ -253,13 +253,11 @@ def list_answer(session: Session, query: Query, language: str) -> PlannedAnswer:
             role=_role(query),
             listed_ids=tuple(m.movie_id for m in shown),
         )
-        context = tuple(m for m in named if m.movie_id in query.exclude)
-        # "Besides Friday (1995)" stays (its title at least): "the 8 most rated of 15" does not
-        # count it, and a phrasing without it reads as if Friday (20 ratings) were left out.
-        required = (person, *(m.title for m in context))
+        # "Besides Friday (1995)" must stay in a phrasing (check_phrasing's context): "the 8
+        # most rated of 15" does not count it.
         return PlannedAnswer(
-            text, tuple(shown), tuple(m.movie_id for m in shown), required, False, state,
-            "list", (person,), context=context,
+            text, tuple(shown), tuple(m.movie_id for m in shown), (person,), False, state,
+            "list", (person,), context=tuple(m for m in named if m.movie_id in query.exclude),
         )  # fmt: skip
     found = movies_matching(
         session,

@@ -249,7 +249,7 @@ def test_a_list_that_leaves_out_the_asked_movie_keeps_saying_so() -> None:
         "(2006) [#3]."
     )
     args = {
-        "required": ["Christopher Nolan", "Memento"],
+        "required": ["Christopher Nolan"],
         "language": "en",
         "is_person": PEOPLE.__contains__,
         "context": [MEMENTO],
@@ -259,7 +259,19 @@ def test_a_list_that_leaves_out_the_asked_movie_keeps_saying_so() -> None:
         "Christopher Nolan directed these catalog movies: The Prestige (2006) [#3].",
         draft, [PRESTIGE], **args,  # type: ignore[arg-type]
     )  # fmt: skip
-    assert not dropped.ok and dropped.reason == "dropped_fact"
+    assert not dropped.ok and dropped.reason == "dropped_context"
     # Kept without its year (seen: "bowling for Columbine 외에 ...") it still says so.
     no_year = draft.replace("Memento (2000)", "Memento")
     assert check_phrasing(no_year, draft, [PRESTIGE], **args).ok  # type: ignore[arg-type]
+    # Inside another listed title it is not named ("Next Friday (2000)" kept no "Friday").
+    friday = Movie(69, "Friday", 1995, ("Comedy",), cast=("Ice Cube",))
+    nxt = Movie(3177, "Next Friday", 2000, ("Comedy",), cast=("Ice Cube",))
+    ice = {**args, "context": [friday], "is_person": {"Ice Cube"}.__contains__}
+    ice["required"] = ["Ice Cube"]
+    draft = (
+        "Besides Friday (1995), Ice Cube acted in these catalog movies: Next Friday (2000) [#3177]."
+    )
+    kept = check_phrasing(draft, draft, [nxt], **ice)  # type: ignore[arg-type]
+    assert kept.ok, kept
+    seen = "Ice Cube acted in these catalog movies: Next Friday (2000) [#3177]."
+    assert check_phrasing(seen, draft, [nxt], **ice).reason == "dropped_context"  # type: ignore[arg-type]

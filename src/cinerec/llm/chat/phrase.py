@@ -158,7 +158,7 @@ def check_phrasing(
     the verdict must compare two different movies, and each of ``values`` (movie id -> its year
     or ratings count) must stay with its movie (:func:`keeps_values`).
     ``context``: movies the draft itself names besides the facts ("Besides Memento, ..."); the
-    phrasing may name them too, and what it says of them is checked like the rest."""
+    phrasing must name them too, and what it says of them is checked like the rest."""
     named = [*movies, *(m for m in context if m not in movies)]
     grounder = AnswerGrounder(
         allowed_ids={m.movie_id for m in named},
@@ -179,6 +179,10 @@ def check_phrasing(
     wanted = {int(i) for i in CITATION.findall(draft)}
     if not wanted <= {int(i) for i in CITATION.findall(text)}:
         return PhraseCheck(False, reply, "dropped_citation")
+    # "Besides Friday (1995), ...": without it, "the 8 most rated of 15" reads as leaving
+    # Friday out. Named as itself (cited above), not inside another title ("Next Friday").
+    if not {m.movie_id for m in context} <= {int(i) for i in CITATION.findall(text)}:
+        return PhraseCheck(False, reply, "dropped_context")
     folded = f" {name_key(split_scripts(CITATION.sub(' ', text)))} "
     for item in required:
         if not keeps_fact(item, folded):
