@@ -308,14 +308,21 @@ def _count_problems(
         at = start + number.start()
         if any(a <= at < b for a, b in spans):
             continue
+        if (
+            sentence[number.start() - 1 : number.start()] == "("
+            and sentence[number.end() : number.end() + 1] == ")"
+        ):  # "(2000)": a year beside a title the checker did not find
+            continue
         tail = sentence[number.end() :]
         owner = None
         following = re.match(r"\s*(?:ratings?\s+)?(?:for|of)\s+", tail, re.IGNORECASE)
-        if following:
+        if following:  # "40 for Y": Y's (unread when Y is not found: no claim read)
             later = [i for pos, i in here if pos >= start + number.end()]
-            owner = later[0] if later else None
-        if owner is None:
-            before = [i for pos, i in here if pos < at]
+            if not later:
+                continue
+            owner = later[0]
+        else:  # the last movie named before it, not the one compared against ("than Y")
+            before = [i for pos, i in here if pos < at and not _compared_against(answer, pos)]
             owner = before[-1] if before else None
         movie = catalog.movies.get(owner) if owner is not None else None
         if movie is None or movie.ratings is None:
@@ -325,6 +332,15 @@ def _count_problems(
                 f"{movie.title} ({movie.year}) has {movie.ratings} ratings, not {number.group(1)}"
             )
     return problems
+
+
+def _compared_against(text: str, pos: int) -> bool:
+    """Whether the movie named at ``pos`` follows "than" or precedes "보다"."""
+    ahead = re.match(
+        r"[^\s\[]*(?:\s*\(\d{4}\))?\s*(?:\[\s*#\s*\d+\s*\])?\s*\S{0,4}보다", text[pos:]
+    )
+    behind = re.search(r"\bthan\s+[^\[.;:]{0,90}$", text[:pos], re.IGNORECASE)
+    return bool(ahead or behind)
 
 
 def _verdict_problems(

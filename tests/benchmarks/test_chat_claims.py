@@ -123,3 +123,19 @@ def test_true_comparisons_and_not_found_answers_pass() -> None:
     assert false_claims(RATED, led, asked="") == [
         "A Knight's Tale (2001) is said to have more ratings, but that is Lost in Translation"
     ]
+
+
+def test_counts_beside_a_title_the_checker_cannot_read_are_not_misread() -> None:
+    cat = ClaimCatalog(
+        [
+            CatalogMovie(8464, "Super Size Me", 2004, (), (), 50),
+            CatalogMovie(7022, "Battle Royale (Batoru rowaiaru)", 2000, (), (), 30),
+        ]
+    )
+    # A bracketed title without its id is not read: "30 for" it belongs to nobody, "(2000)"
+    # is no count.
+    text = (
+        "Super Size Me (2004) has more ratings in the catalog: 50, against 30 for Battle Royale "
+        "(Batoru rowaiaru) (2000)"
+    )
+    assert false_claims(cat, text, asked="Battle Royale (Batoru rowaiaru) (2000)") == []

@@ -275,3 +275,27 @@ def test_a_list_that_leaves_out_the_asked_movie_keeps_saying_so() -> None:
     assert kept.ok, kept
     seen = "Ice Cube acted in these catalog movies: Next Friday (2000) [#3177]."
     assert check_phrasing(seen, draft, [nxt], **ice).reason == "dropped_context"  # type: ignore[arg-type]
+
+
+def test_a_value_after_the_movie_compared_against_is_the_subjects() -> None:
+    # 0.5B chat run (Korean, older): "Tommy Boy (1995) [#333]이(가) Ocean's Twelve (2004)
+    # [#8984]보다 더 오래됐습니다: 1995년 개봉이고, ..." was refused as swapped_values: 1995 was
+    # read as Ocean's Twelve's, the movie named last before it.
+    tommy = Movie(333, "Tommy Boy", 1995, ("Comedy",))
+    ocean = Movie(8984, "Ocean's Twelve", 2004, ("Crime",))
+    draft = (
+        "Tommy Boy (1995) [#333]이(가) 더 오래됐습니다: 1995년 개봉이고, Ocean's Twelve (2004) "
+        "[#8984]은(는) 2004년 개봉입니다."
+    )
+    reply = (
+        "Tommy Boy (1995) [#333]이(가) Ocean's Twelve (2004) [#8984]보다 더 오래됐습니다: 1995년 "
+        "개봉이고, Ocean's Twelve (2004) [#8984]은(는) 2004년 개봉입니다."
+    )
+    args = {"required": ["1995", "2004"], "verdict": (333, 8984)}
+    values = {333: "1995", 8984: "2004"}
+    assert check_phrasing(reply, draft, [tommy, ocean], language="ko", values=values, **args).ok  # type: ignore[arg-type]
+    english = (
+        "Tommy Boy (1995) [#333] is older than Ocean's Twelve (2004) [#8984]: it came out in 1995, "
+        "and Ocean's Twelve (2004) [#8984] in 2004."
+    )
+    assert check_phrasing(english, draft, [tommy, ocean], language="en", values=values, **args).ok  # type: ignore[arg-type]

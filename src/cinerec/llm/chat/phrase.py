@@ -293,9 +293,20 @@ def value_owners(sentence: str) -> list[tuple[str, int | None]]:
     [('119', 6), ('40', 7)]
     >>> value_owners("Heat (1995) [#6]의 평가 수가 더 많습니다: 119개, Up [#7]은(는) 40개입니다.")
     [('119', 6), ('40', 7)]
+    >>> value_owners("Heat (1995) [#6]이(가) Up (2009) [#7]보다 더 오래됐습니다: 1995년 개봉이고")
+    [('1995', 6)]
+    >>> value_owners("Heat (1995) [#6] is older than Up (2009) [#7]: it came out in 1995.")
+    [('1995', 6)]
     """
     plain = _TITLE_YEAR.sub(lambda m: " " * len(m.group(0)), sentence)
-    cites = [(m.start(), int(m.group(1))) for m in CITATION.finditer(plain)]
+    # The movie compared against ("than Y", "Y보다") is not what the next number is said of:
+    # "X이(가) Y보다 더 오래됐습니다: 1995년 개봉이고, ..." (1995 is X's).
+    cites = [
+        (m.start(), int(m.group(1)))
+        for m in CITATION.finditer(plain)
+        if not _CITED_THAN_KO.match(plain, m.start())
+        and not re.search(r"\bthan\s+[^\[.;:]{0,90}$", plain[: m.start()], re.IGNORECASE)
+    ]
     owners: list[tuple[str, int | None]] = []
     for number in _NUMBER.finditer(plain):
         after = _FOR_CITED.match(plain, number.end())
