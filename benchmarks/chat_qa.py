@@ -335,18 +335,23 @@ def is_correct(q: Question, text: str, catalog: ClaimCatalog) -> bool:
     return says_unknown(text) and not [p for p in people if p not in asked]
 
 
-def _forced_chars(q: Question, winner: Movie, popularity: dict[int, int]) -> int:
-    """Characters of a led comparison's raw text the grammar forced: the winner's title, or,
-    where the raw text starts with the draft's verdict clause up to the winner's count (the
-    longer lead of "more ratings"), that clause."""
-    count = popularity.get(winner.movie_id, 0)
-    for clause in (
-        f"{winner.display_title}의 평가 수가 더 많습니다: {count}개",
-        f"{winner.display_title} has more ratings in the catalog: {count}",
-    ):
-        if q.raw.startswith(clause):
-            return len(clause)
-    return len(winner.display_title)
+def _forced_chars(q: Question, by_id: dict[int, Movie], popularity: dict[int, int]) -> int:
+    """Characters of a led answer's raw text the grammar forced: a comparison's winner title,
+    or, where the raw text starts with the draft's verdict clause up to the winner's count (the
+    longer lead of "more ratings"), that clause; a follow-up list's "Besides X," / "X 외에"."""
+    clauses = []
+    if "winner" in q.gold:
+        winner = by_id[q.gold["winner"]]
+        count = popularity.get(winner.movie_id, 0)
+        clauses = [
+            f"{winner.display_title}의 평가 수가 더 많습니다: {count}개",
+            f"{winner.display_title} has more ratings in the catalog: {count}",
+            winner.display_title,
+        ]
+    for movie_id in q.gold.get("exclude", [])[:1]:
+        title = by_id[movie_id].display_title
+        clauses += [f"Besides {title},", f"{title} 외에"]
+    return next((len(c) for c in clauses if q.raw.startswith(c)), 0)
 
 
 def _claim_catalog(movies: Sequence[Movie], popularity: dict[int, int]) -> ClaimCatalog:
@@ -603,8 +608,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         q.answer_kind = answer.kind
         q.fallback = answer.fallback
         q.model_written = bool(answer.raw_text) and not answer.fallback
-        if "forced_lead" in answer.flags and q.raw.startswith(by_id[q.gold["winner"]].title):
-            q.forced_chars = _forced_chars(q, by_id[q.gold["winner"]], popularity)
+        if "forced_lead" in answer.flags:
+            q.forced_chars = _forced_chars(q, by_id, popularity)
         _score(q, catalog)
         with rows_path.open("a", encoding="utf-8") as fh:
             fh.write(json.dumps(asdict(q), ensure_ascii=False) + "\n")

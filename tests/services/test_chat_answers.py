@@ -101,3 +101,8 @@ def test_a_list_besides_the_asked_movie_names_it_as_context(
         answer = list_answer(None, query, language)  # type: ignore[arg-type]
         assert answer.text.startswith(besides), answer.text
         assert [m.movie_id for m in answer.context] == [69]
+        # The grammar may force it: the 0.5B model dropped it from every English phrasing.
+        assert answer.lead == (
+            "Besides Friday (1995)," if language == "en" else "Friday (1995) 외에"
+        )
+        assert lead_schema(answer.lead) is not None
