@@ -304,6 +304,10 @@ def _count_problems(
 ) -> list[str]:
     problems = []
     spans = _title_spans(catalog, answer)
+    for movie_id in {i for _, i in here}:  # "Big Hero 6", "8 Mile": a title's number is no count
+        for form in _raw_title_forms(catalog.movies[movie_id].title):
+            for hit in re.finditer(re.escape(form), sentence, re.IGNORECASE):
+                spans.append((start + hit.start(), start + hit.end()))
     for number in COUNT.finditer(sentence):
         at = start + number.start()
         if any(a <= at < b for a, b in spans):
@@ -332,6 +336,17 @@ def _count_problems(
                 f"{movie.title} ({movie.year}) has {movie.ratings} ratings, not {number.group(1)}"
             )
     return problems
+
+
+def _raw_title_forms(title: str) -> set[str]:
+    """A catalog title as written: ``Godfather, The`` -> also ``The Godfather``; without a
+    bracketed alias."""
+    forms = {title, re.sub(r"\s*\([^)]*\)\s*$", "", title).strip()}
+    for t in list(forms):
+        m = re.match(r"^(.*), (The|A|An)$", t)
+        if m:
+            forms.add(f"{m.group(2)} {m.group(1)}")
+    return {f for f in forms if f}
 
 
 def _compared_against(text: str, pos: int) -> bool:

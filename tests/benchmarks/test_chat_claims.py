@@ -139,3 +139,18 @@ def test_counts_beside_a_title_the_checker_cannot_read_are_not_misread() -> None
         "(Batoru rowaiaru) (2000)"
     )
     assert false_claims(cat, text, asked="Battle Royale (Batoru rowaiaru) (2000)") == []
+
+
+def test_a_number_inside_a_title_is_no_count() -> None:
+    cat = ClaimCatalog(
+        [
+            CatalogMovie(17, "Sense and Sensibility", 1995, (), (), 67),
+            CatalogMovie(115617, "Big Hero 6", 2014, (), (), 41),
+        ]
+    )
+    text = (
+        "Sense and Sensibility (1995)의 평가 수가 더 많습니다: 67개, Big Hero 6 (2014) "
+        "[#115617]은(는) 41개입니다."
+    )
+    assert false_claims(cat, text, asked="") == []
+    assert false_claims(cat, text.replace("41개", "67개").replace(": 67개", ": 41개"), asked="")
