@@ -512,11 +512,15 @@ def main(argv: Sequence[str] | None = None) -> None:
         rows = [json.loads(line) for line in rows_path.read_text(encoding="utf-8").splitlines()]
         report = json.loads((RESULTS / f"{stem}.meta.json").read_text(encoding="utf-8"))
         questions = [Question(**r) for r in rows]
-        if args.home:  # re-score the stored answers with the current checker
+        if args.home:  # re-score the stored answers with the current checker (rows too)
             platform = Platform(Settings(home=args.home, llm_backend="none"))
             catalog = _claim_catalog(*load_catalog_movies(platform))
             for q in questions:
                 _score(q, catalog)
+            rows_path.write_text(
+                "".join(json.dumps(asdict(q), ensure_ascii=False) + "\n" for q in questions),
+                encoding="utf-8",
+            )
         _finish_report(report, questions, stem, partial=True)
         return
     home = args.home or Path(tempfile.mkdtemp(prefix="cinerec-chat-qa-"))

@@ -299,3 +299,19 @@ def test_a_value_after_the_movie_compared_against_is_the_subjects() -> None:
         "and Ocean's Twelve (2004) [#8984] in 2004."
     )
     assert check_phrasing(english, draft, [tommy, ocean], language="en", values=values, **args).ok  # type: ignore[arg-type]
+
+
+def test_a_count_for_a_title_with_numbers_is_that_movies() -> None:
+    # 0.5B chat run: the draft's own words were refused as swapped_values, "37 for Fahrenheit
+    # 9/11 (2004)" read as Gone with the Wind's (the title's digits hid the "for").
+    gone = Movie(920, "Gone with the Wind", 1939, ("Drama",))
+    f911 = Movie(8622, "Fahrenheit 9/11", 2004, ("Documentary",))
+    draft = (
+        "Gone with the Wind (1939) [#920] has more ratings in the catalog: 45, against 37 for "
+        "Fahrenheit 9/11 (2004) [#8622]."
+    )
+    check = check_phrasing(
+        draft, draft, [gone, f911], required=["45", "37"], language="en",
+        verdict=(920, 8622), values={920: "45", 8622: "37"},
+    )  # fmt: skip
+    assert check.ok, check

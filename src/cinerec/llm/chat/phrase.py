@@ -280,7 +280,7 @@ _TITLE_YEAR = re.compile(r"\((?:18|19|20)\d\d\)")
 _NUMBER = re.compile(r"(?<![\d#])\d+(?![\d\]])")
 #: "40 for Willy Wonka (1971) [#7]", "41 ratings of Up [#7]": the number is that movie's.
 _FOR_CITED = re.compile(
-    r"\s*(?:ratings?\s+)?(?:for|of)\s+[^\[\d.;:]{0,90}?\[#(\d+)\]", re.IGNORECASE
+    r"\s*(?:ratings?\s+)?(?:for|of)\s+(?:(?![.;]\s)[^\[]){0,120}?\[#(\d+)\]", re.IGNORECASE
 )
 
 
@@ -293,6 +293,8 @@ def value_owners(sentence: str) -> list[tuple[str, int | None]]:
     [('119', 6), ('40', 7)]
     >>> value_owners("Heat (1995) [#6]의 평가 수가 더 많습니다: 119개, Up [#7]은(는) 40개입니다.")
     [('119', 6), ('40', 7)]
+    >>> value_owners("Heat (1995) [#6] has more: 45, against 37 for Fahrenheit 9/11 (2004) [#7].")
+    [('45', 6), ('37', 7), ('9', 6), ('11', 6)]
     >>> value_owners("Heat (1995) [#6]이(가) Up (2009) [#7]보다 더 오래됐습니다: 1995년 개봉이고")
     [('1995', 6)]
     >>> value_owners("Heat (1995) [#6] is older than Up (2009) [#7]: it came out in 1995.")
