@@ -183,6 +183,9 @@ def check_phrasing(
     # Friday out. Named as itself (cited above), not inside another title ("Next Friday").
     if not {m.movie_id for m in context} <= {int(i) for i in CITATION.findall(text)}:
         return PhraseCheck(False, reply, "dropped_context")
+    for movie in context:  # cited only to be checked: the draft does not cite it, nor the text
+        if movie.movie_id not in wanted:
+            text = re.sub(rf"\s*\[#{movie.movie_id}\]", "", text)
     folded = f" {name_key(split_scripts(CITATION.sub(' ', text)))} "
     for item in required:
         if not keeps_fact(item, folded):
