@@ -44,6 +44,7 @@ from pathlib import Path
 from benchmarks.checks.chat_claims import (
     CatalogMovie,
     ClaimCatalog,
+    comparison_problems,
     false_claims,
     mentions,
     says_unknown,
@@ -325,18 +326,44 @@ def is_correct(q: Question, text: str, catalog: ClaimCatalog) -> bool:
             return says_unknown(text) and not named
         hits = [i for i in named if i in gold]
         return len(hits) >= min(3, len(gold)) and all(i in gold for i in named)
-    if q.kind == "compare":
+    if q.kind == "compare":  # the winner named first, and no verdict or count the catalog denies
         named = [i for i in _ids_named(catalog, text) if i in g["pair"]]
-        return bool(named) and named[0] == g["winner"]
+        return bool(named) and named[0] == g["winner"] and not comparison_problems(catalog, text)
     # unanswerable: says so, and names no person it could have guessed
     people = catalog.people_in(text)
     asked = set(catalog.people_in(q.turns[-1]))
     return says_unknown(text) and not [p for p in people if p not in asked]
 
 
-def _claim_catalog(movies: Sequence[Movie]) -> ClaimCatalog:
+def _forced_chars(q: Question, by_id: dict[int, Movie], popularity: dict[int, int]) -> int:
+    """Characters of a led answer's raw text the grammar forced: a comparison's winner title,
+    or, where the raw text starts with the draft's verdict clause up to the winner's count (the
+    longer lead of "more ratings"), that clause; a follow-up list's "Besides X," / "X 외에"."""
+    clauses = []
+    if "winner" in q.gold:
+        winner = by_id[q.gold["winner"]]
+        count = popularity.get(winner.movie_id, 0)
+        clauses = [
+            f"{winner.display_title}의 평가 수가 더 많습니다: {count}개",
+            f"{winner.display_title} has more ratings in the catalog: {count}",
+            winner.display_title,
+        ]
+    for movie_id in q.gold.get("exclude", [])[:1]:
+        title = by_id[movie_id].display_title
+        clauses += [f"Besides {title},", f"{title} 외에"]
+    return next((len(c) for c in clauses if q.raw.startswith(c)), 0)
+
+
+def _claim_catalog(movies: Sequence[Movie], popularity: dict[int, int]) -> ClaimCatalog:
     return ClaimCatalog(
-        CatalogMovie(m.movie_id, m.title, m.year, tuple(_directors(m)), tuple(m.cast))
+        CatalogMovie(
+            m.movie_id,
+            m.title,
+            m.year,
+            tuple(_directors(m)),
+            tuple(m.cast),
+            popularity.get(m.movie_id, 0),
+        )
         for m in movies
     )
 
@@ -485,11 +512,15 @@ def main(argv: Sequence[str] | None = None) -> None:
         rows = [json.loads(line) for line in rows_path.read_text(encoding="utf-8").splitlines()]
         report = json.loads((RESULTS / f"{stem}.meta.json").read_text(encoding="utf-8"))
         questions = [Question(**r) for r in rows]
-        if args.home:  # re-score the stored answers with the current checker
+        if args.home:  # re-score the stored answers with the current checker (rows too)
             platform = Platform(Settings(home=args.home, llm_backend="none"))
-            catalog = _claim_catalog(load_catalog_movies(platform)[0])
+            catalog = _claim_catalog(*load_catalog_movies(platform))
             for q in questions:
                 _score(q, catalog)
+            rows_path.write_text(
+                "".join(json.dumps(asdict(q), ensure_ascii=False) + "\n" for q in questions),
+                encoding="utf-8",
+            )
         _finish_report(report, questions, stem, partial=True)
         return
     home = args.home or Path(tempfile.mkdtemp(prefix="cinerec-chat-qa-"))
@@ -511,7 +542,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     platform = Platform(settings, llm=replay) if replay else Platform(settings)
     ensure_ready(platform, progress=False)
     movies, popularity = load_catalog_movies(platform)
-    catalog = _claim_catalog(movies)
+    catalog = _claim_catalog(movies, popularity)
     kinds = {k.strip() for k in args.kinds.split(",") if k.strip()}
     if not kinds <= set(KINDS):
         parser.error(f"--kinds: unknown kind(s) {sorted(kinds - set(KINDS))}; known: {KINDS}")
@@ -581,8 +612,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         q.answer_kind = answer.kind
         q.fallback = answer.fallback
         q.model_written = bool(answer.raw_text) and not answer.fallback
-        if "forced_lead" in answer.flags and q.raw.startswith(by_id[q.gold["winner"]].title):
-            q.forced_chars = len(by_id[q.gold["winner"]].display_title)
+        if "forced_lead" in answer.flags:
+            q.forced_chars = _forced_chars(q, by_id, popularity)
         _score(q, catalog)
         with rows_path.open("a", encoding="utf-8") as fh:
             fh.write(json.dumps(asdict(q), ensure_ascii=False) + "\n")

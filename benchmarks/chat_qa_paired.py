@@ -1,9 +1,10 @@
 """Two runs of ``chat_qa.py`` on the same questions, compared question by question.
 
-For each kind/language cell and each measure (raw correct, shown correct, template fallback,
-model-written), the count in each run with its 95% Wilson interval, the questions that changed
-each way (became true, became false), the paired difference with its 95% bootstrap interval,
-and McNemar's exact p (a binomial test on the questions that changed). Only questions both
+For each kind/language cell and each measure (raw correct, shown correct, raw and shown
+false by the checker, template fallback, model-written), the count in each run with its 95%
+Wilson interval, the questions that changed each way (became true, became false), the paired
+difference with its 95% bootstrap interval, and McNemar's exact p (a binomial test on the
+questions that changed). Only questions both
 runs answered are compared. ``--labels`` adds ``correct_raw_read``: a person's reading of the raw
 answers (JSONL rows ``{"tag", "qid", "correct", "note"}``), where both runs are labelled.
 
@@ -27,7 +28,14 @@ from cinerec.evaluation.bootstrap import paired_difference_ci
 from cinerec.reviews.metrics import wilson_interval
 
 RESULTS = Path(__file__).parent / "results"
-MEASURES = ("correct_raw", "correct_shown", "fallback", "model_written")
+MEASURES = (
+    "correct_raw",
+    "correct_shown",
+    "false_raw",
+    "false_shown",
+    "fallback",
+    "model_written",
+)
 
 
 def load_rows(tag: str) -> dict[int, dict]:
@@ -84,7 +92,9 @@ def paired_report(before: dict[int, dict], after: dict[int, dict]) -> dict[str, 
             ]
             if ids:
                 cells[f"{kind}/{language}"] = {
-                    m: compare([bool(before[q][m]) for q in ids], [bool(after[q][m]) for q in ids])
+                    m: compare(
+                        [bool(before[q].get(m)) for q in ids], [bool(after[q].get(m)) for q in ids]
+                    )
                     for m in measures
                 }
     return cells

@@ -10,7 +10,14 @@ catalog contradicts:
 - a person named beside movies none of which they directed or acted in, unless the question
   named that person (``Christopher Nolan directed Homefront (2013)``);
 - a movie listed for a person who neither directed nor acted in it;
-- a year that is no named movie's year and not one the question gave.
+- a year that is no named movie's year and not one the question gave;
+- a ratings count said of a movie that has another count (counts need ``ratings``);
+- a comparison that names one movie twice and no other ("X is older: 1996, and X 1996");
+- a comparison verdict the catalog contradicts: the movie said to be older, newer, more or
+  less rated is not ("X의 평가 수가 더 많은 영화는 Y입니다" says Y);
+- "not in the catalog" said of a name that is a catalog title ("could not find 'dune'");
+- "the K most rated of N" of a person's movies when an unlisted movie of theirs (not set aside
+  with "Besides X" / "X 외에") has more ratings than a listed one.
 
 Example:
     >>> movies = [CatalogMovie(1, "Memento", 2000, ("Christopher Nolan",), ("Guy Pearce",)),
@@ -71,6 +78,7 @@ class CatalogMovie:
     year: int | None
     directors: tuple[str, ...]
     cast: tuple[str, ...]
+    ratings: int | None = None  # ratings count in the catalog, when known
 
 
 class ClaimCatalog:
@@ -120,6 +128,12 @@ class ClaimCatalog:
         """Movie ids the text names (citations and ``Title (Year)`` pairs), in the order the
         text names them (a comparison's answer is read by which movie comes first), and
         problems."""
+        found, problems = self.named_at(text)
+        ids = [movie_id for _, movie_id in found]
+        return list(dict.fromkeys(ids)), problems
+
+    def named_at(self, text: str) -> tuple[list[tuple[int, int]], list[str]]:
+        """Every naming of a movie as ``(position, movie id)``, in text order, and problems."""
         found: list[tuple[int, int]] = []  # (position in the text, movie id)
         problems: list[str] = []
         for cited in CITE.finditer(text):
@@ -143,15 +157,23 @@ class ClaimCatalog:
                 if hits:
                     break
             if hits:
-                found.append((pair.start(), hits[0]))
+                found.append((pair.start(2) - 1, hits[0]))  # at its year: the title ends there
         for m in re.finditer(r"([^\[\]\n]{1,100}?)\s*\((\d{4})\)\s*\[#(\d+)\]", text):
             movie = self.movies.get(int(m.group(3)))
             if movie is not None and movie.year != int(m.group(2)):
                 problems.append(
                     f"[#{movie.movie_id}] is {movie.title} ({movie.year}), not {m.group(2)}"
                 )
-        ids = [movie_id for _, movie_id in sorted(found, key=lambda f: f[0])]
-        return list(dict.fromkeys(ids)), problems
+        # A title followed by its citation is one naming (the pair's start is the title's).
+        found = sorted(set(found))
+        merged: list[tuple[int, int]] = []
+        for at, movie_id in found:
+            if merged and merged[-1][1] == movie_id and 0 <= at - merged[-1][0] <= 100:
+                between = text[merged[-1][0] : at]
+                if not re.search(r"[.!?,;:]\s|\s(?:and|than|for|vs)\s|보다|와|과", between):
+                    continue
+            merged.append((at, movie_id))
+        return merged, problems
 
 
 def false_claims(catalog: ClaimCatalog, answer: str, *, asked: str) -> list[str]:
@@ -187,6 +209,9 @@ def false_claims(catalog: ClaimCatalog, answer: str, *, asked: str) -> list[str]
                 f"{_display(person, catalog)} is not in {catalog.movies[i].title}"
                 for i in strangers
             ]
+    problems += comparison_problems(catalog, answer)
+    problems += not_found_problems(catalog, answer)
+    problems += most_rated_problems(catalog, answer)
     years = {catalog.movies[i].year for i in ids} | {int(y) for y in YEAR.findall(asked)}
     # "In what year was Galaxy Quest released?" -> "Galaxy Quest was released in 1999": a title
     # both the question and the answer name, without its year, names that movie too.
@@ -218,3 +243,239 @@ def mentions(answer: str, names: Sequence[str]) -> bool:
     text = f" {norm(spaced)} "
     hangul = [n for n in names if HANGUL_RUN.search(n)]
     return any(f" {norm(n)} " in text for n in names if norm(n)) or any(n in answer for n in hangul)
+
+
+COMPARING = re.compile(
+    r"\b(?:older|newer|more recent|earlier|later|more|fewer|less|than)\b|오래|최근|많|적|보다",
+    re.IGNORECASE,
+)
+RATINGS_WORD = re.compile(r"\bratings?\b|평가\s*수|평가수", re.IGNORECASE)
+COUNT = re.compile(r"(?<![\d#])(\d{1,4})(?!\d|\)\s*\[|\s*(?:년|편|th|s\b))")
+
+
+def _sentences(text: str) -> list[tuple[int, str]]:
+    """``(start, sentence)``; a period after a title's "vs"/"Mr"/"Dr"/"St"/"Jr" or an
+    initial ends nothing."""
+    out, start = [], 0
+    for end in re.finditer(r"[.!?]+\s+|\n+", text):
+        words = re.findall(r"[A-Za-z']+|\S", text[start : end.start()])
+        last = words[-1].lower() if words else ""
+        if last in {"vs", "v", "mr", "mrs", "ms", "dr", "st", "jr", "sr", "vol"} or (
+            len(last) == 1 and last.isalpha()
+        ):
+            continue
+        out.append((start, text[start : end.end()]))
+        start = end.end()
+    out.append((start, text[start:]))
+    return [(at, sentence) for at, sentence in out if sentence.strip()]
+
+
+def _title_spans(catalog: ClaimCatalog, text: str) -> list[tuple[int, int]]:
+    """Where the text writes a ``Title (Year)`` or a citation (numbers there are no counts)."""
+    spans = [(m.start(), m.end()) for m in CITE.finditer(text)]
+    spans += [(m.start(2) - 1, m.end(2) + 1) for m in TITLE_YEAR.finditer(text)]
+    return spans
+
+
+def comparison_problems(catalog: ClaimCatalog, answer: str) -> list[str]:
+    """Counts said of the wrong movie, a movie compared with itself, a wrong verdict."""
+    problems: list[str] = []
+    named, _ = catalog.named_at(answer)
+    for start, sentence in _sentences(answer):
+        end = start + len(sentence)
+        here = [(at, i) for at, i in named if start <= at < end]
+        if not here:
+            continue
+        ids = [i for _, i in here]
+        comparing = bool(COMPARING.search(CITE.sub(" ", sentence)))
+        if comparing and len(ids) >= 2 and len(set(ids)) == 1:
+            m = catalog.movies[ids[0]]
+            problems.append(f"compares {m.title} ({m.year}) with itself")
+            continue
+        if RATINGS_WORD.search(sentence):
+            problems += _count_problems(catalog, answer, start, sentence, here)
+        if comparing and len(set(ids)) == 2:
+            problems += _verdict_problems(catalog, sentence, start, here)
+    return problems
+
+
+def _count_problems(
+    catalog: ClaimCatalog, answer: str, start: int, sentence: str, here: list[tuple[int, int]]
+) -> list[str]:
+    problems = []
+    spans = _title_spans(catalog, answer)
+    for movie_id in {i for _, i in here}:  # "Big Hero 6", "8 Mile": a title's number is no count
+        for form in _raw_title_forms(catalog.movies[movie_id].title):
+            for hit in re.finditer(re.escape(form), sentence, re.IGNORECASE):
+                spans.append((start + hit.start(), start + hit.end()))
+    for number in COUNT.finditer(sentence):
+        at = start + number.start()
+        if any(a <= at < b for a, b in spans):
+            continue
+        if (
+            sentence[number.start() - 1 : number.start()] == "("
+            and sentence[number.end() : number.end() + 1] == ")"
+        ):  # "(2000)": a year beside a title the checker did not find
+            continue
+        tail = sentence[number.end() :]
+        owner = None
+        following = re.match(r"\s*(?:ratings?\s+)?(?:for|of)\s+", tail, re.IGNORECASE)
+        if following:  # "40 for Y": Y's (unread when Y is not found: no claim read)
+            later = [i for pos, i in here if pos >= start + number.end()]
+            if not later:
+                continue
+            owner = later[0]
+        else:  # the last movie named before it, not the one compared against ("than Y")
+            before = [i for pos, i in here if pos < at and not _compared_against(answer, pos)]
+            owner = before[-1] if before else None
+        movie = catalog.movies.get(owner) if owner is not None else None
+        if movie is None or movie.ratings is None:
+            continue
+        if int(number.group(1)) != movie.ratings:
+            problems.append(
+                f"{movie.title} ({movie.year}) has {movie.ratings} ratings, not {number.group(1)}"
+            )
+    return problems
+
+
+def _raw_title_forms(title: str) -> set[str]:
+    """A catalog title as written: ``Godfather, The`` -> also ``The Godfather``; without a
+    bracketed alias."""
+    forms = {title, re.sub(r"\s*\([^)]*\)\s*$", "", title).strip()}
+    for t in list(forms):
+        m = re.match(r"^(.*), (The|A|An)$", t)
+        if m:
+            forms.add(f"{m.group(2)} {m.group(1)}")
+    return {f for f in forms if f}
+
+
+def _compared_against(text: str, pos: int) -> bool:
+    """Whether the movie named at ``pos`` follows "than" or precedes "보다"."""
+    ahead = re.match(
+        r"[^\s\[]*(?:\s*\(\d{4}\))?\s*(?:\[\s*#\s*\d+\s*\])?\s*\S{0,4}보다", text[pos:]
+    )
+    behind = re.search(r"\bthan\s+[^\[.;:]{0,90}$", text[:pos], re.IGNORECASE)
+    return bool(ahead or behind)
+
+
+def _verdict_problems(
+    catalog: ClaimCatalog, sentence: str, start: int, here: list[tuple[int, int]]
+) -> list[str]:
+    """The movie a comparison's sentence says wins: the one after "영화는" ("더 많은 영화는
+    Y입니다"), else the one before "than"/"보다" loses, else the first named wins."""
+    ids = list(dict.fromkeys(i for _, i in here))
+    a, b = (catalog.movies[i] for i in ids[:2])
+    plain = CITE.sub(" ", sentence)
+    if RATINGS_WORD.search(plain) and re.search(r"\b(?:more|fewer|less)\b|많|적", plain):
+        fewer = bool(re.search(r"\b(?:fewer|less)\b|적", plain))
+        if a.ratings is None or b.ratings is None or a.ratings == b.ratings:
+            return []
+        key = (lambda m: -m.ratings) if not fewer else (lambda m: m.ratings)  # type: ignore[operator]
+        what = "to have fewer ratings" if fewer else "to have more ratings"
+    elif re.search(r"\b(?:older|earlier)\b|오래|먼저", plain):
+        if not a.year or not b.year or a.year == b.year:
+            return []
+        key, what = (lambda m: m.year), "to be older"  # type: ignore[assignment]
+    elif re.search(r"\b(?:newer|more recent|later)\b|최근|나중", plain):
+        if not a.year or not b.year or a.year == b.year:
+            return []
+        key, what = (lambda m: -m.year), "to be newer"  # type: ignore[assignment, operator]
+    else:
+        return []
+    right = min((a, b), key=key)
+    movie_is = re.search(r"(?:영화는|movie is|one is)\s*", sentence)
+    than = re.search(r"\bthan\b|보다", sentence)
+    if movie_is:
+        after = [i for pos, i in here if pos >= start + movie_is.end() - 1]
+        claimed = catalog.movies[after[0]] if after else None
+    elif than:
+        before = [i for pos, i in here if pos < start + than.start()]
+        after = [i for pos, i in here if pos >= start + than.start()]
+        if re.search(r"보다", than.group(0)):  # "Y보다 X가 더 오래됐습니다" / "X는 Y보다 ..."
+            loser = before[-1] if before else None
+            claimed = a if loser == b.movie_id else b if loser == a.movie_id else None
+        else:
+            loser = after[0] if after else None
+            claimed = a if loser == b.movie_id else b if loser == a.movie_id else None
+    else:
+        claimed = a
+    if claimed is None or claimed.movie_id == right.movie_id:
+        return []
+    return [f"{claimed.title} ({claimed.year}) is said {what}, but that is {right.title}"]
+
+
+NOT_FOUND = re.compile(
+    r"(?:find|found|have|has)\s+(?:that movie\s+|the movie\s+)?['‘\"]?(?P<en>[^'’\"]+?)['’\"]?"
+    r"\s+in the catalog|does not have\s+(?P<en2>.+?),\s+so|카탈로그에서?\s+(?:그 영화\s+)?"
+    r"['‘\"]?(?P<ko>[^'’\"]+?)['’\"]?(?:을|를|이\(가\)|이|가)\s*(?:찾지 못|없)",
+)
+
+
+def not_found_problems(catalog: ClaimCatalog, answer: str) -> list[str]:
+    """A "not in the catalog" said of a name the catalog has as a title (with that year when one
+    is given): "I could not find that movie 'dune'" while the catalog has Dune (1984)."""
+    problems = []
+    for m in NOT_FOUND.finditer(answer):
+        name = (m.group("en") or m.group("en2") or m.group("ko") or "").strip()
+        year = re.search(r"\((\d{4})\)\s*$", name)
+        key = norm(re.sub(r"\s*\(\d{4}\)\s*$", "", name))
+        hits = catalog.by_title.get(key, [])
+        if year:
+            hits = [i for i in hits if catalog.movies[i].year == int(year.group(1))]
+        if hits:
+            movie = catalog.movies[hits[0]]
+            problems.append(
+                f"says {name!r} is not in the catalog, but {movie.title} ({movie.year}) is"
+            )
+    return problems
+
+
+MOST_RATED = re.compile(r"the (\d+) most rated of (\d+)|모두 (\d+)편 중 평가가 많은 (\d+)편")
+
+
+def most_rated_problems(catalog: ClaimCatalog, answer: str) -> list[str]:
+    """A "These are the K most rated of N" of a person's movies: no unlisted movie of theirs
+    (besides those set aside with "Besides X," / "X 외에") has more ratings than a listed one."""
+    if not MOST_RATED.search(answer):
+        return []
+    people = catalog.people_in(answer)
+    if not people:
+        return []
+    person = people[0]
+    directed = bool(re.search(r"\bdirected\b|감독한", answer))
+    acted = bool(re.search(r"\bacted in\b|\bstarred in\b|출연한", answer))
+    theirs = []
+    for m in catalog.movies.values():
+        as_director = any(norm(d) == person for d in m.directors)
+        as_cast = any(norm(c) == person for c in m.cast)
+        if (as_director and (directed or not acted)) or (as_cast and (acted or not directed)):
+            theirs.append(m)
+    aside_text = ""
+    besides = re.search(r"Besides (.+?), [A-Z]", answer)
+    if besides:
+        aside_text = besides.group(1)
+    ko_aside = re.search(r"^(.+?) 외에", answer)
+    if ko_aside:
+        aside_text += "   " + ko_aside.group(1)
+    aside = set(catalog.named_movies(aside_text)[0]) if aside_text else set()
+    for part in re.split(r"\s{2,}", aside_text.strip()):  # "Alien³ (a.k.a. Alien 3) (1992)"
+        year = re.search(r"\((\d{4})\)\s*$", part)
+        key = norm(re.sub(r"\s*\(\d{4}\)\s*$", "", part))
+        hits = catalog.by_title.get(key, [])
+        aside |= {i for i in hits if not year or catalog.movies[i].year == int(year.group(1))}
+    listed = [i for i in catalog.named_movies(answer)[0] if i not in aside]
+    if not listed or any(catalog.movies[i].ratings is None for i in listed):
+        return []
+    lowest = min(listed, key=lambda i: catalog.movies[i].ratings or 0)
+    floor = catalog.movies[lowest].ratings or 0
+    problems = []
+    for m in theirs:
+        if m.movie_id in aside or m.movie_id in listed or m.ratings is None:
+            continue
+        if m.ratings > floor:
+            low = catalog.movies[lowest]
+            problems.append(
+                f"{m.title} ({m.year}, {m.ratings} ratings) is left out of the most rated while "
+                f"{low.title} ({low.year}, {floor}) is listed"
+            )
+    return problems[:3]

@@ -410,7 +410,9 @@ def test_the_memento_follow_up_never_shows_a_false_filmography(
     user_id = _user(platform)
     fake.queue(
         "Christopher Nolan directed Memento (2000) [#1].",
-        "Christopher Nolan directed Heat (1995) [#4] and Up (2009) [#6].",  # false
+        # false; led by the draft's "Besides Memento (2000)," (the grammar's JSON)
+        '{"answer": "Besides Memento (2000), Christopher Nolan directed Heat (1995) [#4] and '
+        'Up (2009) [#6]."}',
     )
     first = chat_turn(platform, user_id=user_id, message="Who directed Memento?", config=CONFIG)
     second = chat_turn(
@@ -421,7 +423,8 @@ def test_the_memento_follow_up_never_shows_a_false_filmography(
         config=CONFIG,
     )
     assert second.kind == "list" and second.fallback and "phrase_unknown_citation" in second.flags
-    assert second.raw_text.startswith("Christopher Nolan directed Heat")
+    assert "forced_lead" in second.flags
+    assert second.raw_text.startswith("Besides Memento (2000), Christopher Nolan directed Heat")
     assert set(second.cited_ids) == {2, 3} and "Heat" not in second.text
     assert second.text.startswith("Besides Memento (2000), Christopher Nolan directed")
     with platform.session() as session:

@@ -120,3 +120,44 @@ def test_real_model_follow_up_lists_only_the_directors_films(
     assert "Christopher Nolan" in first.text
     cited = {int(i) for i in CITATION.findall(second.text)}
     assert second.kind == "list" and len(cited) >= 3 and cited <= nolan - {MEMENTO}
+
+
+def test_real_model_korean_more_ratings_and_a_missing_sequel(
+    prepared_home: Path, real_data_dir: Path
+) -> None:
+    """Issue 21 (words v4 sample): Korean "more ratings" answers named the wrong movie, and
+    "Dune: Part Two" was answered "could not find that movie 'dune'". Now the lead forces the
+    verdict and the winner's count, every count stays with its movie, and the whole asked
+    title is named."""
+    settings = Settings(
+        home=prepared_home, data_dir=real_data_dir, llm_model=MODEL, llm_threads=1,
+        llm_timeout_s=300,
+    )  # fmt: skip
+    platform = Platform(settings)
+    profile = users.parse_profile({"name": "Min", "language": "ko"}, max_taste_chars=500)
+    _, user_id = users.save_profile(platform, token=None, profile=profile)
+    config = ChatServiceConfig(background_upkeep=False, summarize_with_model=False)
+    with platform.session() as session:
+        rows = session.execute(
+            select(MovieRow.id, MovieRow.popularity).where(MovieRow.id.in_([6711, 4299]))
+        )
+        counts = {int(i): int(n) for i, n in rows}
+    assert counts[6711] > counts[4299]  # Lost in Translation has more ratings
+    answer = chat_turn(
+        platform,
+        user_id=user_id,
+        message="A Knight's Tale (2001)와 Lost in Translation (2003) 중 평가 수가 더 많은 영화는?",
+        config=config,
+    )
+    print(f"\n{answer.text}\nraw: {answer.raw_text!r} {answer.flags}")
+    assert answer.kind == "compare"
+    assert [int(i) for i in CITATION.findall(answer.text)][0] == 6711
+    assert f"{counts[6711]}개" in answer.text and f"{counts[4299]}개" in answer.text
+    if "forced_lead" in answer.flags:
+        assert answer.raw_text.startswith(
+            f"Lost in Translation (2003)의 평가 수가 더 많습니다: {counts[6711]}개"
+        )
+    missing = chat_turn(
+        platform, user_id=user_id, message="Who directed Dune: Part Two (2024)?", config=config
+    )
+    assert "Dune: Part Two (2024)" in missing.text and "'dune'" not in missing.text

@@ -93,3 +93,21 @@ def test_a_movie_the_catalog_lacks_keeps_the_asked_title_and_finds_close_ones() 
         assert [m.movie_id for m in q.near] == [592, 33794]
     q = understand("Who directed Zorblax Returns?", retriever=retriever)
     assert (q.kind, q.asked_title, q.near) == ("not_in_catalog", "Zorblax Returns", ())
+
+
+def test_a_movie_the_catalog_lacks_is_named_whole_not_by_the_fragment_that_matched() -> None:
+    # Hand-checked sample (words v4): "I could not find that movie 'dune'" for Dune: Part Two,
+    # "'once'" for Everything Everywhere All at Once, Korean "'run'" for Midnight Sushi Run,
+    # while the catalog has Dune (1984), Once (2006) and Run (1991).
+    dune = Movie(2021, "Dune", 1984, ("Sci-Fi",))
+    once = Movie(55247, "Once", 2006, ("Drama",))
+    run = Movie(26662, "Run", 1991, ("Action",))
+    retriever = CatalogRetriever([*MOVIES, dune, once, run], {**POPULARITY, 2021: 40})
+    for question, title in (
+        ("Tell me about Dune: Part Two (2024)", "Dune: Part Two (2024)"),
+        ("Is Everything Everywhere All at Once (2022) any good?",
+         "Everything Everywhere All at Once (2022)"),
+        ("Midnight Sushi Run (2009) 줄거리 알려줘", "Midnight Sushi Run (2009)"),
+    ):  # fmt: skip
+        q = understand(question, retriever=retriever)
+        assert (q.kind, q.asked_title) == ("not_in_catalog", title), (question, q)

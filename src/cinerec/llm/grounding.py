@@ -58,7 +58,7 @@ _HANGUL_NUMBERED = re.compile(
 )
 # Sentence-initial words that make an ordinary word look like the start of a title.
 _LEADING = frozenset(
-    "a an and as at because both but by especially even for from given he her his if in "
+    "a an and as at because besides both but by especially even for from given he her his if in "
     "including it its just like more most much next now of on or our she since so such "
     "than that the their then these they this those to try unlike viewer viewers watch "
     "we when while with you your fans films movies".split()

@@ -81,8 +81,10 @@ class ChatServiceConfig:
             token comes sooner (llama.cpp reuses the longest common prefix).
         background_upkeep: Run summary and prefill on a thread (False: before returning).
         use_embeddings: Use description embeddings when their index is built.
-        lead_comparisons: A comparison's phrasing starts with the winner's title, forced by the
-            grammar (the model then cannot make the other movie the subject of the verdict);
+        lead_comparisons: A comparison's phrasing starts with the winner's title (and, for
+            "more ratings", the verdict and the winner's count), and a list's phrasing with
+            "Besides X," when the draft has it, forced by the grammar (the model then cannot
+            make the other movie the subject of the verdict, nor drop what the list leaves out);
             the answer is flagged ``forced_lead``.
     """
 
@@ -434,6 +436,7 @@ def _phrase(
         language=state.language,
         extra_names=planned.extra_names,
         verdict=planned.verdict,
+        values=dict(planned.values),
         is_person=retriever.is_person,
         catalog_titles=retriever.titles_in_text,
         context=planned.context,

@@ -48,8 +48,13 @@ class PlannedAnswer:
             newer or more rated, and the other one; a phrasing must keep that order.
         verdict_fact: For a comparison, the verdict as one plain sentence ("X is older than
             Y."), given to the model beside the facts so that it does not have to work it out.
-        lead: For a comparison, the winner's title: a phrasing may be made to start with it
-            (the subject of the verdict is then the right movie).
+        lead: What a phrasing may be made to start with. For a list besides the conversation's
+            movie, "Besides Memento (2000)," (Korean "Memento (2000) 외에"). For a comparison,
+            the start of the verdict:
+            the winner's title (the subject of the verdict is then the right movie); for
+            "more ratings", also the verdict and the winner's count, as the draft has them.
+        values: For a comparison, each movie's compared value (year or ratings count) by id:
+            a phrasing must keep each with its movie.
         context: Movies the text names besides its facts, from the conversation ("Besides
             Memento (2000), ..."): a phrasing may name them too.
     """
@@ -66,6 +71,7 @@ class PlannedAnswer:
     verdict_fact: str = ""
     lead: str = ""
     context: tuple[Movie, ...] = ()
+    values: tuple[tuple[int, str], ...] = ()
 
 
 def _ref(movie: Movie) -> str:
@@ -249,9 +255,13 @@ def list_answer(session: Session, query: Query, language: str) -> PlannedAnswer:
             role=_role(query),
             listed_ids=tuple(m.movie_id for m in shown),
         )
+        # "Besides Friday (1995)" must stay in a phrasing (check_phrasing's context): "the 8
+        # most rated of 15" does not count it. The 0.5B model dropped it from 30 of 30 English
+        # phrasings (replayed chat run), so a phrasing may be made to start with it.
         return PlannedAnswer(
             text, tuple(shown), tuple(m.movie_id for m in shown), (person,), False, state,
             "list", (person,), context=tuple(m for m in named if m.movie_id in query.exclude),
+            lead=(f"{besides} 외에" if ko else f"Besides {besides},") if besides else "",
         )  # fmt: skip
     found = movies_matching(
         session,
@@ -356,6 +366,7 @@ def compare_answer(query: Query, language: str, popularity: dict[int, int]) -> P
             verdict=(win.movie_id, lose.movie_id),
             verdict_fact=fact,
             lead=win.display_title,
+            values=((win.movie_id, str(win.year)), (lose.movie_id, str(lose.year))),
         )
     pa, pb = popularity.get(a.movie_id, 0), popularity.get(b.movie_id, 0)
     if pa == pb:
@@ -394,7 +405,15 @@ def compare_answer(query: Query, language: str, popularity: dict[int, int]) -> P
         "compare",
         verdict=(win.movie_id, lose.movie_id),
         verdict_fact=fact,
-        lead=win.display_title,
+        # The draft's own verdict up to the winner's count, forced: the 0.5B model led by the
+        # title alone wrote "X의 평가 수가 더 많은 영화는 Y입니다" (the other one).
+        lead=(
+            f"{win.display_title}의 평가 수가 더 {'많' if more else '적'}습니다: {nw}개"
+            if ko
+            else f"{win.display_title} has {'more' if more else 'fewer'} ratings in the catalog: "
+            f"{nw}"
+        ),
+        values=((win.movie_id, str(nw)), (lose.movie_id, str(nl))),
     )
 
 

@@ -30,7 +30,7 @@ from cinerec.data.types import Movie
 from cinerec.db.movie_queries import Role, directors_of
 from cinerec.services.retrieval import CatalogRetriever
 from cinerec.text.bm25 import fold
-from cinerec.text.lang import GENRES_KO, HANGUL, HANGUL_RUN, LATIN
+from cinerec.text.lang import GENRES_KO, HANGUL, HANGUL_RUN, LATIN, SYLLABLES
 
 Kind = Literal["fact", "list", "compare", "not_in_catalog", "future", "open"]
 Field = Literal["director", "cast", "year", "genre"]
@@ -462,6 +462,68 @@ def _title_guess(question: str) -> str:
 def _not_in_catalog(retriever: CatalogRetriever, question: str, phrase: str) -> Query:
     """A movie the catalog does not have: the title as asked (else the matched ``phrase``) and
     the catalog's movies with close titles, to name instead."""
-    asked = _title_guess(question) or phrase
+    asked = _title_guess(question) or _title_around(question, phrase) or phrase
     near = [retriever.movies[i] for i in retriever.titles.close_titles(asked or phrase)]
     return Query("not_in_catalog", asked_title=asked, near=tuple(near))
+
+
+#: Small words inside a title ("Everything Everywhere All at Once", "Lord of the Rings").
+_TITLE_JOINERS = frozenset("a an and at by for in of on or the to vs with &".split())
+#: Capitalised words that open a question, not a title ("Tell me about ...", "Is ...").
+_NOT_TITLE_WORDS = frozenset(
+    "tell is was are were did does do have has who what when which how why where i you me "
+    "about please can could would should".split()
+)
+_TOKEN = re.compile(r"[^\s]+")
+
+
+def _titleish(word: str) -> bool:
+    core = word.strip(":,-–'’\"!")
+    if not core or core.lower() in _NOT_TITLE_WORDS or HANGUL.search(core):
+        return False
+    return core[0].isupper() or core[0].isdigit() or core.lower() in _TITLE_JOINERS
+
+
+def _title_around(question: str, phrase: str) -> str:
+    """The whole title the question writes around a matched fragment: "Tell me about Dune: Part
+    Two (2024)" matched "dune" (the catalog's Dune), and the catalog lacks "Dune: Part Two
+    (2024)". The capitalised words (and small joining words) on both sides of the fragment,
+    and a "(year)" right after them; "" when the fragment is not found in the question."""
+    if not phrase:
+        return ""
+    words = [re.escape(w) for w in re.findall(r"\w+", phrase)]
+    if not words:
+        return ""
+    found = re.search(
+        r"(?<!\w)" + r"\W+".join(words) + rf"(?![^\W{SYLLABLES}])", question, re.IGNORECASE
+    )
+    if found is None:
+        return ""
+    tokens = [(m.start(), m.end(), m.group(0)) for m in _TOKEN.finditer(question)]
+    inside = [i for i, (a, b, _) in enumerate(tokens) if a < found.end() and b > found.start()]
+    if not inside:
+        return ""
+    first, last = inside[0], inside[-1]
+    while (
+        first > 0
+        and _titleish(tokens[first - 1][2])
+        and not tokens[first - 1][2].endswith(("?", ".", ","))
+    ):
+        first -= 1
+    while (
+        last + 1 < len(tokens)
+        and _titleish(tokens[last + 1][2])
+        and not tokens[last][2].endswith(("?", ".", ","))
+    ):
+        last += 1
+    while first < last and tokens[first][2].lower() in _TITLE_JOINERS - {"the", "a", "an"}:
+        first += 1
+    start, end = tokens[first][0], tokens[last][1]
+    year = re.match(r"\s*\((?:18|19|20)\d\d\)", question[end:])
+    if year:
+        end += year.end()
+    title = question[start:end]
+    hangul = HANGUL.search(title, found.end() - start)  # "Run은": the particle is no title
+    if hangul:
+        title = title[: hangul.start()]
+    return title.strip(" ?!.,:;'\"")

@@ -159,3 +159,159 @@ def test_a_movie_the_draft_names_from_the_conversation_may_be_named() -> None:
     assert check_phrasing(false, draft, [PRESTIGE], context=[MEMENTO], **args).reason == (  # type: ignore[arg-type]
         "false_claim"
     )
+
+
+WONKA = Movie(1073, "Willy Wonka & the Chocolate Factory", 1971, ("Children",))
+CRUEL = Movie(2459, "Cruel Intentions", 1999, ("Drama",))
+MORE_DRAFT = (
+    "Willy Wonka & the Chocolate Factory (1971) [#1073] has more ratings in the catalog: 119, "
+    "against 40 for Cruel Intentions (1999) [#2459]."
+)
+
+
+def more(reply: str, language: str = "en"):  # type: ignore[no-untyped-def]
+    return check_phrasing(
+        reply, MORE_DRAFT, [WONKA, CRUEL], required=["119", "40"], language=language,
+        verdict=(1073, 2459), values={1073: "119", 2459: "40"},
+    )  # fmt: skip
+
+
+def test_a_comparisons_counts_stay_with_their_movies() -> None:
+    # Hand-checked sample (words v4): "Cruel Intentions (1999) has more ratings in the catalog:
+    # 119 against 40 for Willy Wonka & the Chocolate Factory (1971)" (the counts inverted).
+    seen = more(
+        "Cruel Intentions (1999) has more ratings in the catalog: 119 against 40 for Willy Wonka "
+        "& the Chocolate Factory (1971)."
+    )
+    assert not seen.ok
+    # The same inversion under the right subject (what a forced title lead allows) is refused.
+    swapped = more(
+        "Willy Wonka & the Chocolate Factory (1971) has more ratings in the catalog: 40, against "
+        "119 for Cruel Intentions (1999)."
+    )
+    assert not swapped.ok and swapped.reason == "swapped_values"
+    assert more(MORE_DRAFT).ok
+    assert more(
+        "Willy Wonka & the Chocolate Factory (1971) has more ratings in the catalog: 119, while "
+        "Cruel Intentions (1999) has 40."
+    ).ok
+    ko = more(
+        "Willy Wonka & the Chocolate Factory (1971)의 평가 수가 더 많습니다: 40개, "
+        "Cruel Intentions (1999)은(는) 119개입니다.",
+        "ko",
+    )
+    assert not ko.ok and ko.reason == "swapped_values"
+
+
+LARRY = Movie(1120, "The People vs. Larry Flynt", 1996, ("Drama",))
+CLERKS = Movie(223, "Clerks", 1994, ("Comedy",))
+
+
+def test_a_comparison_of_a_movie_with_itself_is_refused() -> None:
+    draft = (
+        "Clerks (1994) [#223]이(가) 더 오래됐습니다: 1994년 개봉이고, The People vs. Larry Flynt "
+        "(1996) [#1120]은(는) 1996년 개봉입니다."
+    )
+
+    def older(reply: str):  # type: ignore[no-untyped-def]
+        return check_phrasing(
+            reply, draft, [CLERKS, LARRY], required=["1994", "1996"], language="ko",
+            verdict=(223, 1120), values={223: "1994", 1120: "1996"},
+        )  # fmt: skip
+
+    assert older(draft).ok
+    # Hand-checked sample (words v4): the Korean answer compared Larry Flynt with itself.
+    seen = older(
+        "The People vs. Larry Flynt (1996) [#1120]이(가) 더 오래됐습니다: 1996년 개봉이고, "
+        "The People vs. Larry Flynt (1996) [#1120]은(는) 1996년 개봉입니다."
+    )
+    assert not seen.ok
+    # Under the right subject, and with the other movie cited elsewhere, still refused.
+    itself = older(
+        "Clerks (1994) [#223]이(가) 더 오래됐습니다: 1994년 개봉이고, Clerks (1994) [#223]은(는) "
+        "1994년 개봉입니다. The People vs. Larry Flynt (1996) [#1120]도 있습니다."
+    )
+    assert not itself.ok and itself.reason == "self_comparison"
+    # "vs." inside a title ends no sentence: the values after it are still read.
+    swapped = older(
+        "Clerks (1994) [#223]이(가) 더 오래됐습니다: 1996년 개봉이고, The People vs. Larry Flynt "
+        "(1996) [#1120]은(는) 1994년 개봉입니다."
+    )
+    assert not swapped.ok and swapped.reason == "swapped_values"
+
+
+def test_a_list_that_leaves_out_the_asked_movie_keeps_saying_so() -> None:
+    # Hand-checked sample (words v4): "Ice Cube acted in these catalog movies: ... These are the
+    # 8 most rated of 15." read as leaving out Friday (1995), 20 ratings, for 22 Jump Street, 19:
+    # the phrasing had dropped the draft's "Besides Friday (1995),".
+    draft = (
+        "Besides Memento (2000), Christopher Nolan directed these catalog movies: The Prestige "
+        "(2006) [#3]."
+    )
+    args = {
+        "required": ["Christopher Nolan"],
+        "language": "en",
+        "is_person": PEOPLE.__contains__,
+        "context": [MEMENTO],
+    }
+    assert check_phrasing(draft, draft, [PRESTIGE], **args).ok  # type: ignore[arg-type]
+    dropped = check_phrasing(
+        "Christopher Nolan directed these catalog movies: The Prestige (2006) [#3].",
+        draft, [PRESTIGE], **args,  # type: ignore[arg-type]
+    )  # fmt: skip
+    assert not dropped.ok and dropped.reason == "dropped_context"
+    # Kept without its year (seen: "bowling for Columbine 외에 ...") it still says so.
+    no_year = draft.replace("Memento (2000)", "Memento")
+    assert check_phrasing(no_year, draft, [PRESTIGE], **args).ok  # type: ignore[arg-type]
+    # Inside another listed title it is not named ("Next Friday (2000)" kept no "Friday").
+    friday = Movie(69, "Friday", 1995, ("Comedy",), cast=("Ice Cube",))
+    nxt = Movie(3177, "Next Friday", 2000, ("Comedy",), cast=("Ice Cube",))
+    ice = {**args, "context": [friday], "is_person": {"Ice Cube"}.__contains__}
+    ice["required"] = ["Ice Cube"]
+    draft = (
+        "Besides Friday (1995), Ice Cube acted in these catalog movies: Next Friday (2000) [#3177]."
+    )
+    kept = check_phrasing(draft, draft, [nxt], **ice)  # type: ignore[arg-type]
+    assert kept.ok and kept.text == draft, kept  # shown as the draft: Friday is not cited
+    seen = "Ice Cube acted in these catalog movies: Next Friday (2000) [#3177]."
+    assert check_phrasing(seen, draft, [nxt], **ice).reason == "dropped_context"  # type: ignore[arg-type]
+
+
+def test_a_value_after_the_movie_compared_against_is_the_subjects() -> None:
+    # 0.5B chat run (Korean, older): "Tommy Boy (1995) [#333]이(가) Ocean's Twelve (2004)
+    # [#8984]보다 더 오래됐습니다: 1995년 개봉이고, ..." was refused as swapped_values: 1995 was
+    # read as Ocean's Twelve's, the movie named last before it.
+    tommy = Movie(333, "Tommy Boy", 1995, ("Comedy",))
+    ocean = Movie(8984, "Ocean's Twelve", 2004, ("Crime",))
+    draft = (
+        "Tommy Boy (1995) [#333]이(가) 더 오래됐습니다: 1995년 개봉이고, Ocean's Twelve (2004) "
+        "[#8984]은(는) 2004년 개봉입니다."
+    )
+    reply = (
+        "Tommy Boy (1995) [#333]이(가) Ocean's Twelve (2004) [#8984]보다 더 오래됐습니다: 1995년 "
+        "개봉이고, Ocean's Twelve (2004) [#8984]은(는) 2004년 개봉입니다."
+    )
+    args = {"required": ["1995", "2004"], "verdict": (333, 8984)}
+    values = {333: "1995", 8984: "2004"}
+    assert check_phrasing(reply, draft, [tommy, ocean], language="ko", values=values, **args).ok  # type: ignore[arg-type]
+    english = (
+        "Tommy Boy (1995) [#333] is older than Ocean's Twelve (2004) [#8984]: it came out in 1995, "
+        "and Ocean's Twelve (2004) [#8984] in 2004."
+    )
+    assert check_phrasing(english, draft, [tommy, ocean], language="en", values=values, **args).ok  # type: ignore[arg-type]
+
+
+def test_a_count_for_a_title_with_numbers_is_that_movies() -> None:
+    # 0.5B chat run: the draft's own words were refused as swapped_values, "37 for Fahrenheit
+    # 9/11 (2004)" read as Gone with the Wind's (the title's digits hid the "for").
+    gone = Movie(920, "Gone with the Wind", 1939, ("Drama",))
+    f911 = Movie(8622, "Fahrenheit 9/11", 2004, ("Documentary",))
+    draft = (
+        "Gone with the Wind (1939) [#920] has more ratings in the catalog: 45, against 37 for "
+        "Fahrenheit 9/11 (2004) [#8622]."
+    )
+    check = check_phrasing(
+        draft, draft, [gone, f911], required=["45", "37"], language="en",
+        verdict=(920, 8622), values={920: "45", 8622: "37"},
+    )  # fmt: skip
+    assert check.ok, check

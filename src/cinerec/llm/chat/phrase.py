@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -147,15 +147,18 @@ def check_phrasing(
     language: str,
     extra_names: Iterable[str] = (),
     verdict: tuple[int, int] | None = None,
+    values: Mapping[int, str] | None = None,
     is_person: Callable[[str], bool] | None = None,
     catalog_titles: Callable[[str], Iterable[tuple[str, int]]] | None = None,
     context: Sequence[Movie] = (),
 ) -> PhraseCheck:
     """Accept a phrasing only when it names nothing outside the facts and keeps the draft's
     citations and required strings (see the module docstring); for a comparison, ``verdict``
-    (winner id, other id) must stay the way round the draft has it (:func:`keeps_verdict`).
+    (winner id, other id) must stay the way round the draft has it (:func:`keeps_verdict`),
+    the verdict must compare two different movies, and each of ``values`` (movie id -> its year
+    or ratings count) must stay with its movie (:func:`keeps_values`).
     ``context``: movies the draft itself names besides the facts ("Besides Memento, ..."); the
-    phrasing may name them too, and what it says of them is checked like the rest."""
+    phrasing must name them too, and what it says of them is checked like the rest."""
     named = [*movies, *(m for m in context if m not in movies)]
     grounder = AnswerGrounder(
         allowed_ids={m.movie_id for m in named},
@@ -176,12 +179,23 @@ def check_phrasing(
     wanted = {int(i) for i in CITATION.findall(draft)}
     if not wanted <= {int(i) for i in CITATION.findall(text)}:
         return PhraseCheck(False, reply, "dropped_citation")
+    # "Besides Friday (1995), ...": without it, "the 8 most rated of 15" reads as leaving
+    # Friday out. Named as itself (cited above), not inside another title ("Next Friday").
+    if not {m.movie_id for m in context} <= {int(i) for i in CITATION.findall(text)}:
+        return PhraseCheck(False, reply, "dropped_context")
+    for movie in context:  # cited only to be checked: the draft does not cite it, nor the text
+        if movie.movie_id not in wanted:
+            text = re.sub(rf"\s*\[#{movie.movie_id}\]", "", text)
     folded = f" {name_key(split_scripts(CITATION.sub(' ', text)))} "
     for item in required:
         if not keeps_fact(item, folded):
             return PhraseCheck(False, reply, "dropped_fact")
     if verdict is not None and not keeps_verdict(text, *verdict):
         return PhraseCheck(False, reply, "verdict")
+    if verdict is not None and compares_with_itself(text):
+        return PhraseCheck(False, reply, "self_comparison")
+    if values and not keeps_values(text, values):
+        return PhraseCheck(False, reply, "swapped_values")
     if language == "ko" and not HANGUL.search(text):
         return PhraseCheck(False, reply, "wrong_language")
     if language != "ko" and HANGUL.search(text):
@@ -262,3 +276,107 @@ def keeps_verdict(text: str, winner: int, other: int) -> bool:
         cited = [int(i) for i in CITATION.findall(sentence)]
         return bool(cited) and cited[0] == winner
     return False
+
+
+#: A title's year written beside it ("Heat (1995)"), which states no compared value.
+_TITLE_YEAR = re.compile(r"\((?:18|19|20)\d\d\)")
+_NUMBER = re.compile(r"(?<![\d#])\d+(?![\d\]])")
+#: "40 for Willy Wonka (1971) [#7]", "41 ratings of Up [#7]": the number is that movie's.
+_FOR_CITED = re.compile(
+    r"\s*(?:ratings?\s+)?(?:for|of)\s+(?:(?![.;]\s)[^\[]){0,120}?\[#(\d+)\]", re.IGNORECASE
+)
+
+
+def value_owners(sentence: str) -> list[tuple[str, int | None]]:
+    """Each number of a sentence (not a title's year, not a citation) and the cited movie it is
+    said of: the movie named right after it with "for"/"of" ("40 for Up [#7]"), else the last
+    movie cited before it, else the first cited after it (None when the sentence cites none).
+
+    >>> value_owners("Heat (1995) [#6] has more ratings: 119, against 40 for Up (2009) [#7].")
+    [('119', 6), ('40', 7)]
+    >>> value_owners("Heat (1995) [#6]의 평가 수가 더 많습니다: 119개, Up [#7]은(는) 40개입니다.")
+    [('119', 6), ('40', 7)]
+    >>> value_owners("Heat (1995) [#6] has more: 45, against 37 for Fahrenheit 9/11 (2004) [#7].")
+    [('45', 6), ('37', 7), ('9', 6), ('11', 6)]
+    >>> value_owners("Heat (1995) [#6]이(가) Up (2009) [#7]보다 더 오래됐습니다: 1995년 개봉이고")
+    [('1995', 6)]
+    >>> value_owners("Heat (1995) [#6] is older than Up (2009) [#7]: it came out in 1995.")
+    [('1995', 6)]
+    """
+    plain = _TITLE_YEAR.sub(lambda m: " " * len(m.group(0)), sentence)
+    # The movie compared against ("than Y", "Y보다") is not what the next number is said of:
+    # "X이(가) Y보다 더 오래됐습니다: 1995년 개봉이고, ..." (1995 is X's).
+    cites = [
+        (m.start(), int(m.group(1)))
+        for m in CITATION.finditer(plain)
+        if not _CITED_THAN_KO.match(plain, m.start())
+        and not re.search(r"\bthan\s+[^\[.;:]{0,90}$", plain[: m.start()], re.IGNORECASE)
+    ]
+    owners: list[tuple[str, int | None]] = []
+    for number in _NUMBER.finditer(plain):
+        after = _FOR_CITED.match(plain, number.end())
+        if after:
+            owners.append((number.group(0), int(after.group(1))))
+            continue
+        before = [i for at, i in cites if at < number.start()]
+        later = [i for at, i in cites if at > number.start()]
+        owner = before[-1] if before else later[0] if later else None
+        owners.append((number.group(0), owner))
+    return owners
+
+
+def keeps_values(text: str, values: Mapping[int, str]) -> bool:
+    """Whether every compared value the text states stays with its movie: a number equal to one
+    of ``values`` (movie id -> year or ratings count) said of another of those movies fails
+    ("Cruel Intentions has more ratings: 119 against 40 for Willy Wonka", counts inverted).
+
+    >>> counts = {7: "119", 6: "40"}
+    >>> keeps_values("Up (2009) [#7] has more ratings: 119, against 40 for Heat [#6].", counts)
+    True
+    >>> keeps_values("Heat (1995) [#6] has more ratings: 119, against 40 for Up [#7].", counts)
+    False
+    """
+    stated = set(values.values())
+    for sentence in _verdict_sentences(text):
+        for number, owner in value_owners(sentence):
+            if number in stated and owner in values and values[owner] != number:
+                return False
+    return True
+
+
+def compares_with_itself(text: str) -> bool:
+    """Whether a sentence that states a verdict cites one movie twice and no other ("X is older:
+    it came out in 1996, and X in 1996").
+
+    >>> compares_with_itself("Heat (1995) [#6] is older: 1995, and Heat (1995) [#6] in 1995.")
+    True
+    >>> compares_with_itself("Heat (1995) [#6] is older than Up (2009) [#7].")
+    False
+    """
+    for sentence in _verdict_sentences(text):
+        if not _VERDICT_WORD.search(CITATION.sub(" ", sentence)):
+            continue
+        cited = [int(i) for i in CITATION.findall(sentence)]
+        if len(cited) >= 2 and len(set(cited)) == 1:
+            return True
+    return False
+
+
+#: Words a period ends inside a title or name ("The People vs. Larry Flynt", "Mr. Holland").
+_ABBREVIATIONS = frozenset("vs v mr mrs ms dr st jr sr no vol pt".split())
+_SENTENCE_END = re.compile(r"[.!?]+\s+|\n+")
+
+
+def _verdict_sentences(text: str) -> list[str]:
+    """Sentences, not split inside a title ("The People vs. Larry Flynt", "Mr. Holland's Opus",
+    "J. Edgar"): a comparison's values are read within the sentence that states them."""
+    sentences, start = [], 0
+    for end in _SENTENCE_END.finditer(text):
+        words = re.findall(r"[\w']+", text[start : end.start()])
+        last = words[-1].lower() if words else ""
+        if last in _ABBREVIATIONS or (len(last) == 1 and last.isalpha()):
+            continue
+        sentences.append(text[start : end.end()].strip())
+        start = end.end()
+    sentences.append(text[start:].strip())
+    return [s for s in sentences if s]
