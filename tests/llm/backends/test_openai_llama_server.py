@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ import pytest
 from cinerec.config import Settings
 from cinerec.llm import persona, reasons
 from cinerec.llm.backends.base import Message
+from cinerec.llm.backends.cancel import Cancelled, CancelToken
 from cinerec.llm.backends.openai_http import OpenAICompatibleBackend
 from cinerec.llm.persona_pattern import persona_max_tokens, persona_pattern
 from cinerec.llm.schemas import RerankOut, parse_reply, rerank_schema
@@ -74,9 +76,15 @@ def _client(server: RunningServer, **kw: Any) -> OpenAICompatibleBackend:
     )
 
 
-def _field(server: RunningServer, schema: dict[str, Any], prompt: str, max_tokens: int) -> str:
+def _field(
+    server: RunningServer,
+    schema: dict[str, Any],
+    prompt: str,
+    max_tokens: int,
+    cancel: CancelToken | None = None,
+) -> str:
     completion = _client(server).complete(
-        [Message("user", prompt)], schema=schema, max_tokens=max_tokens
+        [Message("user", prompt)], schema=schema, max_tokens=max_tokens, cancel=cancel
     )
     data = json.loads(completion.text)  # the grammar's trailing whitespace may use up max_tokens
     (value,) = data.values()
@@ -114,15 +122,21 @@ def test_a_pattern_the_model_would_never_write_is_kept(server: RunningServer) ->
     assert re.fullmatch(r"[0-9]{3}-[q-z]{2}", code), code
 
 
+@pytest.mark.parametrize("cancellable", [False, True], ids=["plain", "streamed-with-token"])
 @pytest.mark.parametrize("language", ["en", "ko"])
-def test_reasons_keep_their_one_sentence_pattern(server: RunningServer, language: str) -> None:
+def test_reasons_keep_their_one_sentence_pattern(
+    server: RunningServer, language: str, cancellable: bool
+) -> None:
+    """Page reasons carry the page's deadline as a cancel token, and a call with a token is
+    streamed: llama-server must keep the pattern on that path too."""
     schema = reasons._schema(language)
     pattern = schema["properties"]["reason"]["pattern"]
     prompt = 'Why would a fan of crime films like Heat (1995)? Answer as {"reason": "..."}'
     # room for the longest sentence the pattern allows (its most words, each at its longest,
     # with three separators): SmolLM spends 3 tokens on a syllable
     longest = reasons._WORDS[language][1] * (reasons._WORD_CHARS + 3)
-    reason = _field(server, schema, prompt, 3 * longest + 20)
+    cancel = CancelToken.after(300.0) if cancellable else None
+    reason = _field(server, schema, prompt, 3 * longest + 20, cancel=cancel)
     assert re.fullmatch(pattern, reason), reason
 
 
@@ -174,6 +188,27 @@ def test_two_slots_answer_two_requests_at_once(server: RunningServer) -> None:
         t.join(120)
     assert len(replies) == SLOTS and all(r.strip() for r in replies)
     assert max(busy) == SLOTS, busy
+
+
+def test_a_cancelled_stream_frees_its_slot(server: RunningServer) -> None:
+    """Closing the stream stops llama-server's generation: its /slots shows no slot processing
+    within 2 s of the cancel; the 397 tokens left would take SmolLM2 several seconds."""
+    essay = [
+        Message("user", "Write a long essay about the history of cinema, at least 1000 words.")
+    ]
+    root = server.base_url.removesuffix("/v1")
+    cancel = CancelToken()
+    pieces = _client(server).stream(essay, max_tokens=400, cancel=cancel)
+    got = [next(pieces) for _ in range(3)]
+    cancel.cancel("the client disconnected")
+    with pytest.raises(Cancelled):
+        got.extend(pieces)
+    stopped = time.monotonic()
+    busy = 1
+    while busy and time.monotonic() - stopped < 2.0:
+        busy = sum(1 for s in httpx.get(f"{root}/slots", timeout=10).json() if s["is_processing"])
+        time.sleep(0.05)
+    assert busy == 0 and len(got) <= 4, (busy, got)
 
 
 def test_no_schema_was_loosened(server: RunningServer, server_log: Path) -> None:
