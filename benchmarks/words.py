@@ -175,6 +175,7 @@ def latency(args: argparse.Namespace) -> None:
     from cinerec.llm.persona import UserProfile
     from cinerec.llm.reasons import warm_prefix, write_reasons
 
+    started = provenance()  # the code this run loaded (files may change while it runs)
     catalog, popular, histories, backend = request_inputs(args.model, args.threads)
     rng = np.random.default_rng(args.seed)
     languages = set(args.languages.split(","))
@@ -239,7 +240,7 @@ def latency(args: argparse.Namespace) -> None:
                 }
     summary["load1_mean"] = float(np.mean([r["first_card_load1"] for r in out]))
     summary["rows"] = out
-    summary["provenance"] = provenance()
+    summary["provenance"] = started
     stem = RESULTS / args.out
     stem.with_suffix(".json").write_text(json.dumps(summary, indent=1, ensure_ascii=False) + "\n")
     lines = [

@@ -245,3 +245,13 @@ def test_a_korean_reason_with_a_wrong_director_glued_to_a_particle_is_replaced()
     (reason,) = write_reasons(FakeBackend([reply(wrong)]), korean, PERSONA, HISTORY, MOVIES[:1])
     assert reason.template and "Mann" not in (reason.text or "")
     assert any("false claim (director 'Michael Mann'" in r for r in reason.repairs)
+
+
+def test_the_korean_prompt_asks_for_plain_speech_and_does_not_quote_the_taste_genre() -> None:
+    # a quoted genre came back quoted ("영화의 주제는 '로맨스'입니다."); stiff endings
+    # ("유사성을 보여줍니다") came with no word on the register
+    korean = UserProfile(name="민지", age=29, taste="반전 있는 스릴러 좋아해요", language="ko")
+    system, user = reason_messages(korean, PERSONA, HISTORY, MOVIES[0])
+    assert "- 시청자가 좋아하는 스릴러 취향에 맞음" in user.content.splitlines()
+    assert "'스릴러'" not in user.content
+    assert "해요체" in system.content

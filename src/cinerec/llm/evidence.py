@@ -240,7 +240,7 @@ def evidence_lines(
         elif fact.kind == "taste":
             value = genre_name(fact.value, language) if fact.value in GENRES_KO else fact.value
             lines.append(
-                f"- 시청자가 좋아한다고 한 '{value}'에 맞음"
+                f"- 시청자가 좋아하는 {value} 취향에 맞음"
                 if ko
                 else f"- matches the viewer's words: '{value}'"
             )
