@@ -241,6 +241,8 @@ def latency(args: argparse.Namespace) -> None:
     summary["load1_mean"] = float(np.mean([r["first_card_load1"] for r in out]))
     summary["rows"] = out
     summary["provenance"] = started
+    if args.code:
+        summary["code"] = args.code
     stem = RESULTS / args.out
     stem.with_suffix(".json").write_text(json.dumps(summary, indent=1, ensure_ascii=False) + "\n")
     lines = [
@@ -497,6 +499,12 @@ def main() -> None:
     )
     lat.add_argument("--languages", default="en,ko", help="the plan's pages run: en,ko or ko")
     lat.add_argument("--out", default="words_latency", help="results/<out>.json and .md")
+    lat.add_argument(
+        "--code",
+        default="",
+        help="which product code ran, when not the checkout's (e.g. main's, imported from an "
+        "export of that commit on PYTHONPATH)",
+    )
     rpl = sub.add_parser("replay", help="a latency run's raw replies through this commit's checks")
     rpl.add_argument("--rows", type=Path, required=True, help="a latency run's .json")
     rpl.add_argument("--out", required=True, help="results/<out>.json and .md")
