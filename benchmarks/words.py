@@ -318,11 +318,11 @@ def replay(args: argparse.Namespace) -> None:
     from cinerec.llm.reasons import repair_reason
     from cinerec.llm.schemas import ReasonOut, parse_reply
 
-    run = json.loads(args.rows.read_text())
+    runs = [json.loads(path.read_text()) for path in args.rows]
     catalog = {m.movie_id: m for m in load_catalog(resolve_data_dir())}
     facts = FactCatalog(catalog.values())
     items: list[dict[str, Any]] = []
-    for row in run["rows"]:
+    for row in (row for run in runs for row in run["rows"]):
         history = [catalog[i] for i in row["history"]]
         language = row["language"]
         profile = UserProfile("Viewer", 30, "unspecified", row["taste"], language)
@@ -380,7 +380,10 @@ def replay(args: argparse.Namespace) -> None:
                         "stored_false": stored_score["false_facts"] if stored_score else [],
                     }
                 )
-    summary: dict[str, Any] = {"rows_file": str(args.rows), "source": run["provenance"]}
+    summary: dict[str, Any] = {
+        "rows_files": [str(p) for p in args.rows],
+        "sources": [run["provenance"] for run in runs],
+    }
     for label, keep in (("first", lambda x: x["position"] == 0), ("all", lambda x: True)):
         for language in ("en", "ko"):
             part = [x for x in items if x["language"] == language and keep(x)]
@@ -403,7 +406,12 @@ def replay(args: argparse.Namespace) -> None:
         "# Stored raw reasons replayed through this commit's checks",
         "",
         markdown_header(summary["provenance"]),
-        f"Raw replies of `{args.rows}` (made at {run['provenance'].get('git_sha', '?')[:10]}); "
+        "Raw replies of "
+        + ", ".join(
+            f"`{p}` ({run.get('code') or str(run['provenance'].get('git_sha'))[:10]})"
+            for p, run in zip(args.rows, runs, strict=True)
+        )
+        + "; "
         "*stored*: what that run showed; *replayed*: this commit's checks on the same raw "
         "replies. Model-written: not the flagged evidence template. False: texts with a false "
         "genre, person, year or title claim by the fact checker against the whole catalog.",
@@ -506,7 +514,9 @@ def main() -> None:
         "export of that commit on PYTHONPATH)",
     )
     rpl = sub.add_parser("replay", help="a latency run's raw replies through this commit's checks")
-    rpl.add_argument("--rows", type=Path, required=True, help="a latency run's .json")
+    rpl.add_argument(
+        "--rows", type=Path, action="append", required=True, help="a latency run's .json (repeat)"
+    )
     rpl.add_argument("--out", required=True, help="results/<out>.json and .md")
     smp = sub.add_parser("sample", help="draw raw texts of a run for hand labelling")
     smp.add_argument("--tag", default="")
