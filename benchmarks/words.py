@@ -313,7 +313,7 @@ def replay(args: argparse.Namespace) -> None:
     the model's under the run's prompt and grammar, so this measures only a checks change.
     Writes ``<out>.json``/``.md``: model-written shares as stored and as replayed, false
     claims, and every reason whose outcome changed (stored, replayed, raw)."""
-    from cinerec.llm.evidence import build_evidence
+    from cinerec.llm.evidence import build_evidence, evidence_reason
     from cinerec.llm.persona import UserProfile
     from cinerec.llm.reasons import repair_reason
     from cinerec.llm.schemas import ReasonOut, parse_reply
@@ -374,6 +374,9 @@ def replay(args: argparse.Namespace) -> None:
                         "stored_why": (rec.get("repairs") or [""])[-1],
                         "text": text,
                         "template": template,
+                        # the model's sentence is the draft word for word (true, not its own)
+                        "copies_draft": not template
+                        and text == evidence_reason(evidence, language, avoid=led[:-1]),
                         "repairs": repairs,
                         "raw_false": raw_score["false_facts"] if raw_score else [],
                         "shown_false": shown_score["false_facts"] if shown_score else [],
@@ -394,6 +397,7 @@ def replay(args: argparse.Namespace) -> None:
                 "replayed_model_written": _interval(
                     sum(not x["template"] for x in part), len(part)
                 ),
+                "replayed_copies_draft": sum(x["copies_draft"] for x in part),
                 "raw_false": sum(bool(x["raw_false"]) for x in part),
                 "stored_shown_false": sum(bool(x["stored_false"]) for x in part),
                 "replayed_shown_false": sum(bool(x["shown_false"]) for x in part),
@@ -417,8 +421,8 @@ def replay(args: argparse.Namespace) -> None:
         "genre, person, year or title claim by the fact checker against the whole catalog.",
         "",
         "| reasons | language | stored model-written [95% CI] | replayed [95% CI] | "
-        "raw false | shown false stored / replayed |",
-        "|---|---|---|---|---|---|",
+        "replayed, the draft word for word | raw false | shown false stored / replayed |",
+        "|---|---|---|---|---|---|---|",
     ]
 
     def cell(c: dict[str, Any]) -> str:
@@ -431,7 +435,8 @@ def replay(args: argparse.Namespace) -> None:
             c = summary[f"{label}_{language}"]
             lines.append(
                 f"| {label} | {language} | {cell(c['stored_model_written'])} | "
-                f"{cell(c['replayed_model_written'])} | {c['raw_false']} | "
+                f"{cell(c['replayed_model_written'])} | {c['replayed_copies_draft']} | "
+                f"{c['raw_false']} | "
                 f"{c['stored_shown_false']} / {c['replayed_shown_false']} |"
             )
     lines += ["", "Outcomes that changed (page, mode, position, card):", ""]
