@@ -184,7 +184,7 @@ def latency(args: argparse.Namespace) -> None:
         history = histories[int(rng.integers(len(histories)))]
         seen = {m.movie_id for m in history}
         cards = [catalog[int(i)] for i in rng.permutation(popular) if int(i) not in seen][:5]
-        if language not in languages:
+        if language not in languages or p < args.first_page:
             continue
         profile = UserProfile("Viewer", 30, "unspecified", taste, language)
         row: dict[str, Any] = {
@@ -511,6 +511,9 @@ def main() -> None:
         "--read-cards", type=int, default=1, help="reasons kept of the first_card stream"
     )
     lat.add_argument("--languages", default="en,ko", help="the plan's pages run: en,ko or ko")
+    lat.add_argument(
+        "--first-page", type=int, default=0, help="skip the plan's pages before this one"
+    )
     lat.add_argument("--out", default="words_latency", help="results/<out>.json and .md")
     lat.add_argument(
         "--code",
