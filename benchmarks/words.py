@@ -147,25 +147,54 @@ def generate(args: argparse.Namespace) -> None:
             )
 
 
+def _reason_record(reason: Any) -> dict[str, Any]:
+    """What a latency row keeps of one reason: the shown text, whether the evidence template
+    wrote it, the model's raw reply and every repair (the last one names why a reason fell back
+    to the template), so a run's fallbacks can be read and replayed (``replay``)."""
+    return {
+        "movie_id": reason.movie_id,
+        "text": reason.text,
+        "template": reason.template,
+        "raw_text": reason.raw_text,
+        "repairs": list(reason.repairs),
+        "error": reason.error,
+    }
+
+
 def latency(args: argparse.Namespace) -> None:
     """Seconds to the first complete (checked) reason of a page, English and Korean pages in
     turn, the product's default model on ``--threads`` threads, in-process (no server): per
     page, once after warming only the shared system prompt, once after the product's warm-up
     of the predicted first card's whole prompt (what the page does while the viewer reads).
-    Writes ``words_latency.json``/``.md``; the machine's load average is recorded beside."""
+    With ``--read-cards N`` the second stream goes on to ``N`` cards (not timed), so every
+    reason of those cards can be scored. Every reason's raw reply and repairs are stored.
+    Writes ``<out>.json``/``.md`` (``words_latency`` by default); the machine's load average is
+    recorded beside. ``--languages ko`` runs only the plan's Korean pages (same pages, same
+    draws as the full plan)."""
     os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
     from cinerec.llm.persona import UserProfile
     from cinerec.llm.reasons import warm_prefix, write_reasons
 
+    started = provenance()  # the code this run loaded (files may change while it runs)
     catalog, popular, histories, backend = request_inputs(args.model, args.threads)
     rng = np.random.default_rng(args.seed)
+    languages = set(args.languages.split(","))
     out: list[dict[str, Any]] = []
     for p, (kind, language, taste) in enumerate(_plans(args.pages, args.seed)):
         history = histories[int(rng.integers(len(histories)))]
         seen = {m.movie_id for m in history}
         cards = [catalog[int(i)] for i in rng.permutation(popular) if int(i) not in seen][:5]
+        if language not in languages or p < args.first_page:
+            continue
         profile = UserProfile("Viewer", 30, "unspecified", taste, language)
-        row: dict[str, Any] = {"page": p, "language": language, "kind": kind}
+        row: dict[str, Any] = {
+            "page": p,
+            "language": language,
+            "kind": kind,
+            "taste": taste,
+            "history": [m.movie_id for m in history],
+            "cards": [m.movie_id for m in cards],
+        }
         for mode in ("system_only", "first_card"):
             # a different first card each mode, so the second is not served from the first's cache
             first = cards[0] if mode == "first_card" else cards[1]
@@ -175,11 +204,20 @@ def latency(args: argparse.Namespace) -> None:
             )
             load = os.getloadavg()[0]
             start = time.perf_counter()
-            reason = next(write_reasons(backend, profile, "", history, order, timeout_s=120))
+            stream = write_reasons(backend, profile, "", history, order, timeout_s=args.timeout)
+            reason = next(stream)
             row[mode] = round(time.perf_counter() - start, 3)
             row[f"{mode}_load1"] = round(load, 2)
             row[f"{mode}_template"] = reason.template
             row[f"{mode}_text"] = reason.text
+            row[f"{mode}_order"] = [m.movie_id for m in order]
+            records = [_reason_record(reason)]
+            if mode == "first_card":
+                records += [
+                    _reason_record(r) for r in itertools.islice(stream, args.read_cards - 1)
+                ]
+            row[f"{mode}_reasons"] = records
+            stream.close()
         out.append(row)
         print(json.dumps(row, ensure_ascii=False), flush=True)
 
@@ -202,10 +240,11 @@ def latency(args: argparse.Namespace) -> None:
                 }
     summary["load1_mean"] = float(np.mean([r["first_card_load1"] for r in out]))
     summary["rows"] = out
-    summary["provenance"] = provenance()
-    (RESULTS / "words_latency.json").write_text(
-        json.dumps(summary, indent=1, ensure_ascii=False) + "\n"
-    )
+    summary["provenance"] = started
+    if args.code:
+        summary["code"] = args.code
+    stem = RESULTS / args.out
+    stem.with_suffix(".json").write_text(json.dumps(summary, indent=1, ensure_ascii=False) + "\n")
     lines = [
         "# First complete reason of a page",
         "",
@@ -229,7 +268,186 @@ def latency(args: argparse.Namespace) -> None:
                     f"| {mode} | {language} | {c['n']} | {c['p50']:.2f} "
                     f"[{c['p50_ci95'][0]:.2f}, {c['p50_ci95'][1]:.2f}] | {c['p95']:.2f} |"
                 )
-    (RESULTS / "words_latency.md").write_text("\n".join(lines) + "\n")
+    lines += ["", *_fallback_lines(out)]
+    stem.with_suffix(".md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+def _fallback_lines(out: list[dict[str, Any]]) -> list[str]:
+    """Markdown: the model-written share of first reasons and of every stored reason, per
+    language (Wilson 95% intervals), and each reason that fell back with why."""
+    lines = [
+        "Model-written reasons (the rest are the flagged evidence template), Wilson 95%:",
+        "",
+        "| reasons | language | model-written / n | share [95% CI] |",
+        "|---|---|---|---|",
+    ]
+    for label, pick in (
+        ("first", lambda r: [r[f"{m}_reasons"][0] for m in ("system_only", "first_card")]),
+        ("all", lambda r: [*r["system_only_reasons"], *r["first_card_reasons"]]),
+    ):
+        for language in ("en", "ko"):
+            items = [x for r in out if r["language"] == language for x in pick(r)]
+            k = sum(not x["template"] and x["text"] is not None for x in items)
+            if items:
+                low, high = wilson_interval(k, len(items))
+                lines.append(
+                    f"| {label} | {language} | {k} / {len(items)} | "
+                    f"{k / len(items):.2f} [{low:.2f}, {high:.2f}] |"
+                )
+    lines += ["", "Fallbacks (page, language, card: why; the model's raw reply):", ""]
+    for r in out:
+        for x in [*r["system_only_reasons"], *r["first_card_reasons"]]:
+            if x["template"] or x["text"] is None:
+                why = x["repairs"][-1] if x["repairs"] else (x["error"] or "no text")
+                lines.append(
+                    f"- {r['page']} {r['language']} {x['movie_id']}: {why}; raw `{x['raw_text']}`"
+                )
+    return lines
+
+
+def replay(args: argparse.Namespace) -> None:
+    """Replay a latency run's stored raw replies through this commit's checks (the product's
+    :func:`cinerec.llm.reasons.repair_reason`, same page order, same earlier cards) and score
+    raw and shown texts with the fact checker against the whole catalog. The raw replies are
+    the model's under the run's prompt and grammar, so this measures only a checks change.
+    Writes ``<out>.json``/``.md``: model-written shares as stored and as replayed, false
+    claims, and every reason whose outcome changed (stored, replayed, raw)."""
+    from cinerec.llm.evidence import build_evidence, evidence_reason
+    from cinerec.llm.persona import UserProfile
+    from cinerec.llm.reasons import repair_reason
+    from cinerec.llm.schemas import ReasonOut, parse_reply
+
+    runs = [json.loads(path.read_text()) for path in args.rows]
+    catalog = {m.movie_id: m for m in load_catalog(resolve_data_dir())}
+    facts = FactCatalog(catalog.values())
+    items: list[dict[str, Any]] = []
+    for row in (row for run in runs for row in run["rows"]):
+        history = [catalog[i] for i in row["history"]]
+        language = row["language"]
+        profile = UserProfile("Viewer", 30, "unspecified", row["taste"], language)
+        for mode in ("system_only", "first_card"):
+            seen: set[str] = set()
+            led: list[str] = []
+            for k, rec in enumerate(row[f"{mode}_reasons"]):
+                movie = catalog[rec["movie_id"]]
+                evidence = build_evidence(movie, history, taste=row["taste"], language=language)
+                lead = evidence.lead(led)
+                led.extend(f.key for f in lead[:1])
+                try:
+                    raw = parse_reply(rec["raw_text"] or "", ReasonOut).reason
+                except Exception:  # noqa: BLE001 - the product shows no reason then
+                    raw = None
+                text, template, repairs = None, True, ["unparsable"]
+                if raw is not None:
+                    text, _, fixes, template = repair_reason(
+                        raw,
+                        profile=profile,
+                        history=history,
+                        evidence=evidence,
+                        seen=seen,
+                        avoid=led[:-1],
+                    )
+                    repairs = list(fixes)
+                score_row = {
+                    "type": "reason",
+                    "language": language,
+                    "history": row["history"],
+                    "cards": row["cards"],
+                    "movie_id": rec["movie_id"],
+                    "taste": row["taste"],
+                    "evidence": evidence,
+                }
+                raw_score = _score(raw, score_row, catalog, facts)
+                shown_score = _score(text, score_row, catalog, facts)
+                stored_score = _score(rec["text"], score_row, catalog, facts)
+                items.append(
+                    {
+                        "page": row["page"],
+                        "language": language,
+                        "mode": mode,
+                        "position": k,
+                        "movie_id": rec["movie_id"],
+                        "raw": raw,
+                        "stored_text": rec["text"],
+                        "stored_template": rec["template"],
+                        "stored_why": (rec.get("repairs") or [""])[-1],
+                        "text": text,
+                        "template": template,
+                        # the model's sentence is the draft word for word (true, not its own)
+                        "copies_draft": not template
+                        and text == evidence_reason(evidence, language, avoid=led[:-1]),
+                        "repairs": repairs,
+                        "raw_false": raw_score["false_facts"] if raw_score else [],
+                        "shown_false": shown_score["false_facts"] if shown_score else [],
+                        "stored_false": stored_score["false_facts"] if stored_score else [],
+                    }
+                )
+    summary: dict[str, Any] = {
+        "rows_files": [str(p) for p in args.rows],
+        "sources": [run["provenance"] for run in runs],
+    }
+    for label, keep in (("first", lambda x: x["position"] == 0), ("all", lambda x: True)):
+        for language in ("en", "ko"):
+            part = [x for x in items if x["language"] == language and keep(x)]
+            summary[f"{label}_{language}"] = {
+                "stored_model_written": _interval(
+                    sum(not x["stored_template"] for x in part), len(part)
+                ),
+                "replayed_model_written": _interval(
+                    sum(not x["template"] for x in part), len(part)
+                ),
+                "replayed_copies_draft": sum(x["copies_draft"] for x in part),
+                "raw_false": sum(bool(x["raw_false"]) for x in part),
+                "stored_shown_false": sum(bool(x["stored_false"]) for x in part),
+                "replayed_shown_false": sum(bool(x["shown_false"]) for x in part),
+            }
+    summary["items"] = items
+    summary["provenance"] = provenance()
+    stem = RESULTS / args.out
+    stem.with_suffix(".json").write_text(json.dumps(summary, indent=1, ensure_ascii=False) + "\n")
+    lines = [
+        "# Stored raw reasons replayed through this commit's checks",
+        "",
+        markdown_header(summary["provenance"]),
+        "Raw replies of "
+        + ", ".join(
+            f"`{p}` ({run.get('code') or str(run['provenance'].get('git_sha'))[:10]})"
+            for p, run in zip(args.rows, runs, strict=True)
+        )
+        + "; "
+        "*stored*: what that run showed; *replayed*: this commit's checks on the same raw "
+        "replies. Model-written: not the flagged evidence template. False: texts with a false "
+        "genre, person, year or title claim by the fact checker against the whole catalog.",
+        "",
+        "| reasons | language | stored model-written [95% CI] | replayed [95% CI] | "
+        "replayed, the draft word for word | raw false | shown false stored / replayed |",
+        "|---|---|---|---|---|---|---|",
+    ]
+
+    def cell(c: dict[str, Any]) -> str:
+        if not c["n"]:
+            return "-"
+        return f"{c['count']}/{c['n']} {c['rate']:.2f} [{c['ci95'][0]:.2f}, {c['ci95'][1]:.2f}]"
+
+    for label in ("first", "all"):
+        for language in ("en", "ko"):
+            c = summary[f"{label}_{language}"]
+            lines.append(
+                f"| {label} | {language} | {cell(c['stored_model_written'])} | "
+                f"{cell(c['replayed_model_written'])} | {c['replayed_copies_draft']} | "
+                f"{c['raw_false']} | "
+                f"{c['stored_shown_false']} / {c['replayed_shown_false']} |"
+            )
+    lines += ["", "Outcomes that changed (page, mode, position, card):", ""]
+    for x in items:
+        if x["template"] != x["stored_template"] or x["text"] != x["stored_text"]:
+            lines.append(
+                f"- {x['page']} {x['mode']} #{x['position']} {x['movie_id']}: raw `{x['raw']}`; "
+                f"stored `{x['stored_text']}` ({x['stored_why']}); replayed `{x['text']}`"
+                f"{' (template: ' + x['repairs'][-1] + ')' if x['template'] else ''}"
+            )
+    stem.with_suffix(".md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
 
@@ -288,6 +506,26 @@ def main() -> None:
     lat.add_argument("--threads", type=int, default=2)
     lat.add_argument("--pages", type=int, default=12)
     lat.add_argument("--seed", type=int, default=23)
+    lat.add_argument("--timeout", type=float, default=120.0)
+    lat.add_argument(
+        "--read-cards", type=int, default=1, help="reasons kept of the first_card stream"
+    )
+    lat.add_argument("--languages", default="en,ko", help="the plan's pages run: en,ko or ko")
+    lat.add_argument(
+        "--first-page", type=int, default=0, help="skip the plan's pages before this one"
+    )
+    lat.add_argument("--out", default="words_latency", help="results/<out>.json and .md")
+    lat.add_argument(
+        "--code",
+        default="",
+        help="which product code ran, when not the checkout's (e.g. main's, imported from an "
+        "export of that commit on PYTHONPATH)",
+    )
+    rpl = sub.add_parser("replay", help="a latency run's raw replies through this commit's checks")
+    rpl.add_argument(
+        "--rows", type=Path, action="append", required=True, help="a latency run's .json (repeat)"
+    )
+    rpl.add_argument("--out", required=True, help="results/<out>.json and .md")
     smp = sub.add_parser("sample", help="draw raw texts of a run for hand labelling")
     smp.add_argument("--tag", default="")
     smp.add_argument("--chat", type=Path, action="append", default=[])
@@ -303,6 +541,8 @@ def main() -> None:
         sample(args)
     elif args.command == "latency":
         latency(args)
+    elif args.command == "replay":
+        replay(args)
     else:
         report(args)
 

@@ -111,3 +111,14 @@ def test_korean_evidence_puts_english_catalog_words_after_a_genre() -> None:
     cast_away = Movie(4, "Cast Away", 2000, ("Adventure",), keywords=("island",))
     alone = build_evidence(card, [cast_away], language="ko")
     assert evidence_lines(alone, "ko").startswith("- 주제 'island' (보신 Cast Away와 같음)")
+
+
+def test_a_ticked_title_cited_without_its_aka_part_is_a_cited_fact() -> None:
+    # "Inception shares themes with Thesis, which you watched." (Thesis (Tesis) shares the
+    # keyword kidnapping) showed the template: the a.k.a. part was required
+    thesis = Movie(5570, "Thesis (Tesis)", 1996, ("Drama", "Horror"), keywords=("kidnapping",))
+    card = Movie(79132, "Inception", 2010, ("Action", "Sci-Fi"), keywords=("kidnapping", "dream"))
+    evidence = build_evidence(card, [thesis])
+    assert evidence.cited_in("Inception shares themes with Thesis, which you watched.", [thesis])
+    assert evidence.cited_in("보신 Thesis (Tesis)처럼 납치를 다뤄요.", [thesis])
+    assert not evidence.cited_in("Inception is a thrilling film you will enjoy.", [thesis])

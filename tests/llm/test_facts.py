@@ -94,6 +94,11 @@ def test_genre_words_about_the_viewer_are_not_claims() -> None:
         ("Christopher Nolan 감독의 영화예요.", "ko", [("director", "Christopher Nolan", True)]),
         ("Keanu Reeves 주연의 영화예요.", "ko", [("cast", "Keanu Reeves", False)]),
         ("크리스토퍼 놀란 감독의 영화예요.", "ko", [("director", "크리스토퍼 놀란", None)]),
+        # a particle glued to the name ("Nolan의") is no part of it: the claim is checked
+        ("감독 Christopher Nolan의 영화예요.", "ko", [("director", "Christopher Nolan", True)]),
+        ("감독 Steven Spielberg의 영화예요.", "ko", [("director", "Steven Spielberg", False)]),
+        ("출연 Keanu Reeves는 멋져요.", "ko", [("cast", "Keanu Reeves", False)]),
+        ("Leonardo DiCaprio가 출연해요.", "ko", [("cast", "Leonardo DiCaprio", True)]),
         ("Released in 2010, it still thrills.", "en", [("year", "2010", True)]),
         ("1999년 작품이에요.", "ko", [("year", "1999", False)]),
     ],

@@ -113,3 +113,20 @@ def test_english_reasons_from_the_real_model_are_one_whole_sentence(best_model_n
         # One sentence, closed by its own mark: no second, unchecked sentence, no cut.
         assert re.fullmatch(r"[^\n]*[^.!?\s][.!?]", raw), raw
         assert not re.search(r"[a-z][.!?] +[A-Z]", raw), raw
+
+
+def test_korean_reasons_of_qwen_half_b_keep_a_quoted_taste_word() -> None:
+    """Qwen 0.5B (1 thread) quotes back the taste genre the Korean prompt quotes ("시청자가
+    좋아한다고 한 '스릴러'에 맞음"): grounding read the quoted genre as an invented title, and
+    the card showed the flagged template instead of the model's true sentence."""
+    require_llama_cpp()
+    name = "qwen2.5-coder-0.5b"
+    path = locate_gguf(name, Settings(llm_backend="none").cache_dir)
+    backend = LlamaCppBackend(path, n_threads=1, n_ctx=4096, seed=42, model_name=name)
+    profile = UserProfile(name="민지", age=29, taste="반전 있는 스릴러 좋아해요", language="ko")
+    (reason,) = write_reasons(backend, profile, "", HISTORY, CANDIDATES[:1], timeout_s=240)
+    print(f"\n  {reason.raw_text!r} -> {reason.text!r} {reason.repairs}")
+    assert reason.error is None, reason
+    # no sentence of it removed as an unknown title: its only quoted words are the evidence's
+    assert not [r for r in reason.repairs if "unknown title" in r], reason.repairs
+    assert not reason.template and reason.text and "스릴러" in reason.text, reason

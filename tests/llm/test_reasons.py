@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 
 from cinerec.errors import LLMError
 from cinerec.llm.persona import UserProfile
@@ -216,3 +217,41 @@ def test_a_reason_cannot_end_on_a_comma() -> None:
     ):
         pattern = re.compile(_schema(language)["properties"]["reason"]["pattern"])
         assert not pattern.fullmatch(cut) and pattern.fullmatch(whole)
+
+
+def test_a_korean_reason_quoting_its_evidence_words_is_not_an_unknown_title() -> None:
+    # The Korean prompt quotes the taste word ("좋아한다고 한 '스릴러'에 맞음") and Qwen quoted it
+    # back: grounding read the quoted genre as an invented title and the template replaced it.
+    korean = UserProfile(name="민지", age=29, taste="반전 있는 스릴러 좋아해요", language="ko")
+    said = "좋아하신다는 '스릴러' 취향에 딱 맞는 영화예요."
+    backend = FakeBackend([reply(said)])
+    (reason,) = write_reasons(backend, korean, PERSONA, HISTORY, MOVIES[:1])
+    assert reason.text == said and not reason.template, reason.repairs
+    # a quoted theme of the card, capitalised, is no title either; an invented one still is
+    card = replace(MOVIES[0], keywords=("paris",))
+    for text, kept in (
+        ("'Paris'를 다루는 영화예요.", True),
+        ("'Paris Nights'를 다루는 영화예요.", False),
+    ):
+        (reason,) = write_reasons(FakeBackend([reply(text)]), korean, PERSONA, HISTORY, [card])
+        assert (reason.text == text) is kept, reason.repairs
+
+
+def test_a_korean_reason_with_a_wrong_director_glued_to_a_particle_is_replaced() -> None:
+    # "감독 Michael Mann의" (Heat's director, not Pulp Fiction's): the particle made the name
+    # read as one in Hangul that no record can check, so the false claim was shown
+    korean = UserProfile(name="민지", age=29, taste="", language="ko")
+    wrong = "감독 Michael Mann의 범죄 영화예요."
+    (reason,) = write_reasons(FakeBackend([reply(wrong)]), korean, PERSONA, HISTORY, MOVIES[:1])
+    assert reason.template and "Mann" not in (reason.text or "")
+    assert any("false claim (director 'Michael Mann'" in r for r in reason.repairs)
+
+
+def test_the_korean_prompt_asks_for_plain_speech_and_does_not_quote_the_taste_genre() -> None:
+    # a quoted genre came back quoted ("영화의 주제는 '로맨스'입니다."); stiff endings
+    # ("유사성을 보여줍니다") came with no word on the register
+    korean = UserProfile(name="민지", age=29, taste="반전 있는 스릴러 좋아해요", language="ko")
+    system, user = reason_messages(korean, PERSONA, HISTORY, MOVIES[0])
+    assert "- 시청자가 좋아하는 스릴러 취향에 맞음" in user.content.splitlines()
+    assert "'스릴러'" not in user.content
+    assert "해요체" in system.content

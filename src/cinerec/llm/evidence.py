@@ -100,19 +100,30 @@ class Evidence:
         own |= set(card.genres) - NON_TASTE_GENRES
         for m in history:
             theirs = {p for p, _ in _people(m)} | set(m.keywords) | set(m.genres)
-            if own & theirs and _names(natural_title(m.title).casefold(), folded):
+            if own & theirs and any(_names(n, folded) for n in _title_names(m.title)):
                 return True
         for fact in specific:
             names = {fact.value.casefold()}
             if fact.kind == "taste" and fact.value in GENRES_KO:
                 names.add(GENRES_KO[fact.value].casefold())
-            names.update(natural_title(t).casefold() for t in fact.watched)
-            names.update(t.casefold() for t in fact.watched)
+            names.update(n for t in fact.watched for n in _title_names(t))
             if fact.kind == "review":
                 names = {" ".join(fact.value.casefold().split()[:4])}
             if any(n and _names(n, folded) for n in names):
                 return True
         return False
+
+
+_AKA = re.compile(r"\s*\([^()]*\)$")
+
+
+def _title_names(title: str) -> set[str]:
+    """How a reason may write a ticked title, folded: as in the catalog, with its article in
+    front, and without the a.k.a. part in brackets ("Thesis (Tesis)" is "Thesis": the model
+    wrote "shares themes with Thesis, which you watched", and the card showed the template)."""
+    names = {title, natural_title(title)}
+    names |= {_AKA.sub("", n) for n in names}
+    return {n.casefold() for n in names if n}
 
 
 def _names(name: str, text: str) -> bool:
@@ -240,7 +251,7 @@ def evidence_lines(
         elif fact.kind == "taste":
             value = genre_name(fact.value, language) if fact.value in GENRES_KO else fact.value
             lines.append(
-                f"- 시청자가 좋아한다고 한 '{value}'에 맞음"
+                f"- 시청자가 좋아하는 {value} 취향에 맞음"
                 if ko
                 else f"- matches the viewer's words: '{value}'"
             )

@@ -87,6 +87,9 @@ _INSTRUCTION_ECHO = re.compile(
     r"|ignore (?:all|any|the|previous)|your (?:rules|instructions|prompt)"
     r"|\b(?:an? |the )?admin(?:istrator)?\b|developer mode|other users['’]? |jailbreak"
     r"|시스템\s*프롬프트|지시(?:를|사항)|규칙|관리자|다른\s*사용자"
+    # the Korean reasons prompt's own words: "초안의 이름과 제목은 쓰인 그대로 남기고, 다른 것은
+    # 더하지 마세요" came back inside a reason (a draft is never what a reason talks about)
+    r"|초안|(?:더하지|쓰지)\s*마세요"
     r"|(?:보여|알려|말해)\s*줘|출력해",
     re.I,
 )

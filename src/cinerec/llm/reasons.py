@@ -59,7 +59,7 @@ from cinerec.llm.schemas import (
 )
 from cinerec.llm.templates import render
 from cinerec.llm.word_ban import HANGUL, LETTERS, separator, unbanned_word
-from cinerec.text.lang import LANGUAGES, language_or_default
+from cinerec.text.lang import GENRES_KO, LANGUAGES, language_or_default
 
 log = logging.getLogger(__name__)
 UNTRUSTED_CHARS = 500  # the most of the taste text any prompt carries (the persona's)
@@ -228,10 +228,22 @@ def warm_prefix(
     return True
 
 
-def _allowed_names(profile: UserProfile, history: Sequence[Movie], movie: Movie) -> list[str]:
+def _allowed_names(
+    profile: UserProfile, history: Sequence[Movie], movie: Movie, evidence: Evidence | None = None
+) -> list[str]:
+    """Names a reason may write, quoted or not, without reading as an unknown title: the
+    viewer's name, the genres (in English and Korean), directors and leading cast of the card
+    and the ticked movies, and the words of the card's evidence (its taste words, keywords and
+    themes). The Korean prompt quotes a taste word ("좋아한다고 한 '로맨스'에 맞음") and Qwen
+    quoted it back ("영화의 주제는 '로맨스'입니다."): grounding read the quoted genre as an
+    invented title and the reason fell back to the template. A genre or person said of the
+    wrong movie is still the fact checker's to catch."""
     names = [profile.name] if profile.name else []
     for m in [*history, movie]:
-        names.extend([*m.genres, *m.cast[:3], *([m.director] if m.director else [])])
+        genres = [*m.genres, *(GENRES_KO[g] for g in m.genres if g in GENRES_KO)]
+        names.extend([*genres, *m.cast[:3], *([m.director] if m.director else [])])
+    if evidence is not None:
+        names.extend(f.value for f in evidence.facts if f.kind in ("taste", "keyword", "theme"))
     return names
 
 
@@ -262,7 +274,7 @@ def repair_reason(
     grounded = ground_text(
         raw,
         [movie.title, *(m.title for m in history)],
-        allowed=_allowed_names(profile, history, movie),
+        allowed=_allowed_names(profile, history, movie, evidence),
         max_chars=REASON_MAX_CHARS,
         untrusted=profile.taste[:UNTRUSTED_CHARS],  # no prompt shows the model more of it
     )

@@ -61,7 +61,11 @@ _SENTENCES = re.compile(
 _WORD = re.compile(r"[\w'’-]+")
 # Latin and Hangul runs apart, so "Matrix는" is the word "Matrix" and a particle.
 _TOKEN = re.compile(r"[A-Za-z0-9\u00C0-\u024F]+|[^\W_A-Za-z0-9\u00C0-\u024F]+")
-_NAME = r"[A-Z][\w.'’-]+(?:[ ][A-Z][\w.'’-]+){1,3}"
+# A person's name in Latin letters: it stops where a Korean particle is glued on ("James
+# Cameron의", "Ewan McGregor가"); with ``\w`` the particle became part of the name, which then
+# read as "a name in Hangul" that no record can check, so a Korean role claim was never checked.
+_NAME_PART = r"[A-Z][A-Za-z0-9\u00C0-\u024F.'’-]+"
+_NAME = rf"{_NAME_PART}(?:[ ]{_NAME_PART}){{1,3}}"
 _HANGUL_NAME = rf"[{SYLLABLES}]{{2,6}}(?:[ ][{SYLLABLES}]{{2,6}}){{0,2}}"
 _ROLE_EN = (
     ("director", re.compile(rf"\b(?i:directed by) ({_NAME})")),
