@@ -111,3 +111,22 @@ def test_a_movie_the_catalog_lacks_is_named_whole_not_by_the_fragment_that_match
     ):  # fmt: skip
         q = understand(question, retriever=retriever)
         assert (q.kind, q.asked_title) == ("not_in_catalog", title), (question, q)
+
+
+def test_a_title_inside_a_longer_asked_title_is_not_that_movie() -> None:
+    # chatfix's closing note: "Tell me about Everything Everywhere All at Once" (no year) was
+    # answered about Once (2006), a different movie.
+    once = Movie(55247, "Once", 2006, ("Drama",))
+    run = Movie(26662, "Run", 1991, ("Action",))
+    retriever = CatalogRetriever([*MOVIES, once, run], {**POPULARITY, 55247: 30})
+    for question, title in (
+        ("Tell me about Everything Everywhere All at Once", "Everything Everywhere All at Once"),
+        ("Midnight Sushi Run 줄거리 알려줘", "Midnight Sushi Run"),
+    ):
+        q = understand(question, retriever=retriever)
+        assert (q.kind, q.asked_title) == ("not_in_catalog", title), (question, q)
+    # the movie itself, a title with extra words it has, and two named movies still resolve
+    assert understand("Tell me about Once", retriever=retriever).movies[0].movie_id == 55247
+    assert understand("Who directed Memento?", retriever=retriever).movies[0].movie_id == 1
+    q = understand("Is Heat older than Memento?", retriever=retriever)
+    assert {m.movie_id for m in q.movies} == {1, 4}, q

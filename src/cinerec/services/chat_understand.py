@@ -410,6 +410,8 @@ def understand(
         movie = movies[0]
         if _stated_year_mismatch(question, movie) and not follow:
             return _not_in_catalog(retriever, question, phrases[0] if phrases else "")
+        if phrases and not follow and _inside_a_longer_title(question, phrases, movie):
+            return _not_in_catalog(retriever, question, phrases[0])
         if wants_list and fact == "director":  # "other films by the director of Memento"
             names = directors_of(movie)
             if not names:
@@ -475,6 +477,21 @@ _NOT_TITLE_WORDS = frozenset(
     "about please can could would should".split()
 )
 _TOKEN = re.compile(r"[^\s]+")
+
+
+def _inside_a_longer_title(question: str, phrases: list[str], movie: Movie) -> bool:
+    """The matched phrase is a piece of a longer title the question writes: "Tell me about
+    Everything Everywhere All at Once" matched "once", and the catalog's Once (2006) is another
+    movie. True when the capitalised span around the phrase (:func:`_title_around`) has at least
+    two words that the matched movie's title lacks (small joining words and a "(year)" aside)
+    and holds no other phrase of the question ("Heat and Memento" names two movies)."""
+    around = _title_around(question, phrases[0])
+    if not around or any(fold(p) in fold(around) for p in phrases[1:]):
+        return False
+    own = set(re.findall(r"\w+", fold(movie.title)))
+    words = re.findall(r"\w+", fold(re.sub(r"\((?:18|19|20)\d\d\)", " ", around)))
+    extra = [w for w in words if w not in own and w not in _TITLE_JOINERS]
+    return len(extra) >= 2
 
 
 def _titleish(word: str) -> bool:
