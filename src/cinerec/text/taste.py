@@ -165,6 +165,11 @@ _HANGUL_PARTICLES = (  # longest first, so that "으로" is tried before "로"
 )
 # fmt: on
 
+#: A backward cue alone in its clause flips the genres of the clause before it ("horror? no
+#: thanks") only when the clause is this short; a longer one is about something else ("목록에
+#: 없는 영화 Inception 2도 추천할 것" after "SF." does not dislike SF).
+ORPHAN_CUE_WORDS = 3
+
 _MARKUP = re.compile(r"<[^<>]{0,500}>|```|`|\[\[|\]\]|https?://\S+|&[#\w]{1,10};")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u200b-\u200f\u2028-\u202e\ufeff]")
 _WORD = re.compile(r"[^\W_]+(?:['-][^\W_]+)*")
@@ -286,14 +291,20 @@ def parse_taste(text: str, *, max_chars: int = MAX_TASTE_CHARS) -> Taste:
     cue_unused = False  # that cue has not reached a genre yet (for "horror, not" tails)
     clause_has_genre = False
     orphan_cue = False  # a backward cue with nothing before it: "horror? no thanks"
-    previous_liked: list[str] = []  # what the last clause with genres liked
+    previous_liked: list[str] = []  # what the last clause liked, when it had genres
+    clause_words = 0  # content words of this clause outside cues and genres
 
     def close_clause() -> None:
         nonlocal pending, negate_next, cue_unused, clause_has_genre, orphan_cue, previous_liked
-        if orphan_cue and not clause_has_genre:
+        nonlocal clause_words
+        if orphan_cue and not clause_has_genre and clause_words <= ORPHAN_CUE_WORDS:
             for genre in previous_liked:
                 liked.pop(genre, None)
                 disliked.setdefault(genre)
+            previous_liked = []
+        elif not clause_has_genre and clause_words > ORPHAN_CUE_WORDS:
+            # a sentence of its own in between: a later short cue is not about the genres
+            # before it
             previous_liked = []
         target = disliked if (negate_next and cue_unused) else liked
         for genre in pending:
@@ -302,10 +313,12 @@ def parse_taste(text: str, *, max_chars: int = MAX_TASTE_CHARS) -> Taste:
             previous_liked = pending if target is liked else []
         pending, negate_next, cue_unused = [], False, False
         clause_has_genre = orphan_cue = False
+        clause_words = 0
 
     position = 0
     for match in _TOKENS.finditer(clean):
         leftover.append(clean[position : match.start()])
+        clause_words += len(_WORD.findall(leftover[-1]))
         position = match.end()
         kind = match.lastgroup
         if kind in ("boundary", "punct"):
