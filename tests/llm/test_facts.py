@@ -248,3 +248,27 @@ def test_a_year_inside_a_title_is_no_year_claim() -> None:
     # A wrong year written after the title is still false.
     wrong = verdicts("2001: A Space Odyssey came out in 1975.", subject=odyssey)
     assert ("year", "1975", False) in wrong
+
+
+def test_a_title_inside_a_ticked_title_written_in_full_is_that_ticked_movie() -> None:
+    # words v5: the checker rejected two true personas. "Hot Shots! Part Deux" (ticked) was
+    # read as Hot Shots! (1991), because "!" ends a sentence; "the Amazing Spider-Man" (ticked)
+    # as Spider-Man (2002), because "the" is lower-case.
+    deux = Movie(3868, "Hot Shots! Part Deux", 1993, ("Action", "Comedy", "War"))
+    first = Movie(2000, "Hot Shots!", 1991, ("Action", "Comedy", "War"))
+    amazing = Movie(95510, "The Amazing Spider-Man", 2012, ("Action", "Adventure"))
+    spider = Movie(5349, "Spider-Man", 2002, ("Action", "Adventure"))
+    catalog = FactCatalog([deux, first, amazing, spider])
+    for text, ticked in (
+        ("They enjoy the Hot Shots! Part Deux (1993) a lot.", deux),
+        ("They enjoy watching the Amazing Spider-Man and more.", amazing),
+    ):
+        got = verdicts(text, subject=None, watched=[ticked], catalog=catalog, persona=True)
+        assert got == [("title", ticked.title, True)], (text, got)
+    # the shorter title on its own is still another movie
+    for text, ticked in (
+        ("They enjoy Spider-Man.", amazing),
+        ("They enjoy Hot Shots! a lot.", deux),
+    ):
+        got = verdicts(text, subject=None, watched=[ticked], catalog=catalog, persona=True)
+        assert [ok for _, _, ok in got] == [False], (text, got)
