@@ -6,14 +6,16 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import httpx
 import pytest
+import uvicorn
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -97,3 +99,27 @@ def stop_server(proc: subprocess.Popen, *, grace_s: float = 30) -> int:
         except subprocess.TimeoutExpired:
             proc.kill()
     return proc.wait(timeout=grace_s)
+
+
+@contextmanager
+def in_process_server(platform: Any, *, wait_s: float = 20) -> Iterator[str]:
+    """The web app on ``platform`` under a real uvicorn server in a thread, on a free port (a
+    real TCP connection, so a client can really disconnect); yields its base URL."""
+    from cinerec.web.app import create_app
+
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(platform.settings, platform=platform), port=port, log_level="error"
+        )
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + wait_s
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import json
 import re
-import socket
-import threading
 import time
 from pathlib import Path
 
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 
 from cinerec.web.app import create_app
 from tests.llm.fakes import FakeCall
 from tests.web.conftest import SchemaAwareFake, make_profile
+from tests.web.servers import in_process_server
 
 CHROMIUM = "/usr/bin/chromium"
 
@@ -131,8 +129,6 @@ def test_conversations_are_private_to_their_session(
     platform,
     fake_llm: SchemaAwareFake,  # type: ignore[no-untyped-def]
 ) -> None:
-    from cinerec.web.app import create_app
-
     make_profile(client)
     fake_llm.queue(ANSWER)
     conversation_id = client.post("/api/chat", json={"message": "Film Number 3?"}).json()[
@@ -181,46 +177,28 @@ def test_chat_streams_in_chromium(platform) -> None:  # type: ignore[no-untyped-
         "It stars Actor 3 and Actor 4 [#3].",
     )
     platform._llm = fake  # the shared fixture's fake, swapped for a slow one
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(platform.settings, platform=platform), port=port, log_level="error"
-        )
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-            page = browser.new_page()
-            page.set_default_timeout(15_000)
-            page.goto(url + "/")
-            page.fill("input[name=name]", "Mina")
-            page.click("#save-profile")
-            page.goto(url + "/chat")
-            page.fill("#chat-input", 'Tell me about Film Number 3. <img src=x onerror="alert(1)">')
-            page.click("#chat-send")
-            answer = page.locator(".chat-assistant").last
-            expect(answer.locator(".chat-text")).to_contain_text("Film Number 3 (1983)")
-            expect(answer.locator("a.chat-cite")).to_have_attribute("href", "/movies/3")
-            expect(answer.locator(".chat-text")).to_contain_text("Film Number 3 is long.")
-            assert "Imaginary" not in answer.inner_text()
-            expect(answer.locator(".chat-flag")).to_have_count(1)
-            assert page.locator(".chat-user img").count() == 0  # the question stays text
-            assert re.search(r"/chat\?c=\d+$", page.url)
-            expect(page.locator(".chat-list li")).to_have_count(1)  # listed without a reload
-            page.fill("#chat-input", "Tell me more about it.")
-            page.click("#chat-send")
-            expect(page.locator(".chat-assistant").last).to_contain_text("Actor 3 and Actor 4")
-            page.reload()
-            expect(page.locator(".chat-msg")).to_have_count(4)
-            browser.close()
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with in_process_server(platform) as url, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        page = browser.new_page()
+        page.set_default_timeout(15_000)
+        page.goto(url + "/")
+        page.fill("input[name=name]", "Mina")
+        page.click("#save-profile")
+        page.goto(url + "/chat")
+        page.fill("#chat-input", 'Tell me about Film Number 3. <img src=x onerror="alert(1)">')
+        page.click("#chat-send")
+        answer = page.locator(".chat-assistant").last
+        expect(answer.locator(".chat-text")).to_contain_text("Film Number 3 (1983)")
+        expect(answer.locator("a.chat-cite")).to_have_attribute("href", "/movies/3")
+        expect(answer.locator(".chat-text")).to_contain_text("Film Number 3 is long.")
+        assert "Imaginary" not in answer.inner_text()
+        expect(answer.locator(".chat-flag")).to_have_count(1)
+        assert page.locator(".chat-user img").count() == 0  # the question stays text
+        assert re.search(r"/chat\?c=\d+$", page.url)
+        expect(page.locator(".chat-list li")).to_have_count(1)  # listed without a reload
+        page.fill("#chat-input", "Tell me more about it.")
+        page.click("#chat-send")
+        expect(page.locator(".chat-assistant").last).to_contain_text("Actor 3 and Actor 4")
+        page.reload()
+        expect(page.locator(".chat-msg")).to_have_count(4)
+        browser.close()

@@ -4,44 +4,27 @@ a word per 20 ms and checks its cancel token after every word)."""
 
 from __future__ import annotations
 
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
-from cinerec.web.app import create_app
 from cinerec.web.security import CSRF_HEADER
 from tests.llm.fakes import TokenFake
 from tests.web.conftest import make_platform
+from tests.web.servers import in_process_server
 
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[str, TokenFake, object]]:
     model = TokenFake(token_s=0.02)  # 256 words (the chat's cap): about 5 s uncancelled
     platform = make_platform(tmp_path, model)  # type: ignore[arg-type]
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(platform.settings, platform=platform), port=port, log_level="error"
-        )
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
     try:
-        yield f"http://127.0.0.1:{port}", model, platform
+        with in_process_server(platform) as url:
+            yield url, model, platform
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
         platform.engine.dispose()
 
 
