@@ -248,6 +248,11 @@ def _whole_sentences(text: str, known: Sequence[str]) -> str:
 
 
 _TASTE_WORD = re.compile(r"[A-Za-z][A-Za-z'’]*[A-Za-z]")
+#: Capitalised only because they open a sentence: no title word of the viewer's own.
+_OPENERS = frozenset(
+    "a an and but i im i'm it its love like my no not please the this that these those we "
+    "you your".split()
+)
 
 
 def taste_only_words(
@@ -275,8 +280,9 @@ def taste_only_words(
     found: dict[str, None] = {}
     for word in _TASTE_WORD.findall(taste):
         plain = re.sub(r"['’]s?$", "", word)
-        if plain[:1].isupper() and len(plain) > 1 and plain.casefold() not in known:
-            found[plain.casefold()] = None
+        folded = plain.casefold()
+        if plain[:1].isupper() and len(plain) > 1 and folded not in known | _OPENERS:
+            found[folded] = None
     return tuple(found)
 
 
