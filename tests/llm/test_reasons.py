@@ -6,6 +6,7 @@ import json
 import re
 from dataclasses import replace
 
+from cinerec.data.types import Movie
 from cinerec.errors import LLMError
 from cinerec.llm.persona import UserProfile
 from cinerec.llm.reasons import _schema, reason_messages, warm_prefix, write_reasons
@@ -255,3 +256,45 @@ def test_the_korean_prompt_asks_for_plain_speech_and_does_not_quote_the_taste_ge
     assert "- 시청자가 좋아하는 스릴러 취향에 맞음" in user.content.splitlines()
     assert "'스릴러'" not in user.content
     assert "해요체" in system.content
+
+
+def test_a_reason_that_runs_words_together_shows_the_evidence_sentence() -> None:
+    # the English browser page (fresh-clone CI): "... Star Wars: Episode V - The Empire Strikes
+    # Back (1980) is a thrillingSciFi."
+    from cinerec.llm.evidence import build_evidence
+    from cinerec.llm.reasons import repair_reason
+
+    card = Movie(1196, "Star Wars: Episode V - The Empire Strikes Back", 1980,
+                 ("Action", "Adventure", "Sci-Fi"), director="Irvin Kershner",
+                 cast=("Mark Hamill", "Harrison Ford"))  # fmt: skip
+    ticked = [Movie(541, "Blade Runner", 1982, ("Action", "Sci-Fi", "Thriller"),
+                    cast=("Harrison Ford",))]  # fmt: skip
+    profile = UserProfile("Mina", 29, taste="slow-burn sci-fi")
+    evidence = build_evidence(card, ticked, taste=profile.taste)
+    glued = "Harrison Ford stars, as in Blade Runner, which you watched: a thrillingRide."
+    text, _, repairs, template = repair_reason(
+        glued, profile=profile, history=ticked, evidence=evidence
+    )
+    assert template and "thrillingRide" not in text, (text, repairs)
+    assert any("runs words together" in r for r in repairs), repairs
+    plain = "Harrison Ford stars, as in Blade Runner, which you watched: a thrilling ride."
+    text, _, repairs, template = repair_reason(
+        plain, profile=profile, history=ticked, evidence=evidence
+    )
+    assert not template and text == plain, (text, repairs)
+
+
+def test_the_prompts_label_before_the_title_is_not_shown() -> None:
+    # the Korean browser page (fresh-clone CI): "영화: The Usual Suspects (1995)는 ..."
+    from cinerec.llm.evidence import build_evidence
+    from cinerec.llm.reasons import repair_reason
+
+    card = Movie(50, "Usual Suspects, The", 1995, ("Crime", "Mystery", "Thriller"))
+    profile = UserProfile(
+        "지민", 31, taste="범죄 영화와 반전 있는 스릴러를 좋아해요", language="ko"
+    )
+    evidence = build_evidence(card, [], taste=profile.taste, language="ko")
+    raw = "영화: The Usual Suspects (1995)는 시청자가 좋아하는 범죄 스릴러 취향에 맞는 영화예요."
+    text, _, repairs, _ = repair_reason(raw, profile=profile, history=[], evidence=evidence)
+    assert not text.startswith("영화:"), (text, repairs)
+    assert text.startswith("The Usual Suspects (1995)는"), (text, repairs)

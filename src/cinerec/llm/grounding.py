@@ -95,6 +95,22 @@ _INSTRUCTION_ECHO = re.compile(
 )
 
 
+_JOINED = re.compile(r"[a-z][A-Z]")
+_LATIN_WORD = re.compile(r"[A-Za-z']+")
+
+
+def joined_words(text: str, known: Iterable[str] = ()) -> list[str]:
+    """Latin words of ``text`` that run two words together ("aWoman", "thrillingSciFi": what a
+    small model writes when the grammar stops a word or the word budget runs out), except those
+    inside a ``known`` name or title ("McAvoy", "DiCaprio").
+
+    >>> joined_words("It is a thrillingSciFi with James McAvoy.", ["James McAvoy"])
+    ['thrillingSciFi']
+    """
+    known_text = " ".join(known)
+    return [w for w in _LATIN_WORD.findall(text) if _JOINED.search(w) and w not in known_text]
+
+
 def _normalize(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).casefold()
     text = _YEAR.sub("", text)

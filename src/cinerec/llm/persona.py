@@ -19,7 +19,7 @@ from cinerec.data.types import Movie
 from cinerec.errors import LLMError
 from cinerec.llm.backends.base import LLMBackend, Message, guarded
 from cinerec.llm.facts import check_text, false_sentences, split_sentences
-from cinerec.llm.grounding import end_at_sentence, ground_text, sanitize_user_text
+from cinerec.llm.grounding import end_at_sentence, ground_text, joined_words, sanitize_user_text
 from cinerec.llm.persona_pattern import capitalized_words, persona_max_tokens, persona_pattern
 from cinerec.llm.schemas import PERSONA_MAX_CHARS, PersonaOut, parse_reply, persona_schema
 from cinerec.llm.templates import render
@@ -215,8 +215,6 @@ def pronoun_rule(profile: UserProfile) -> str:
 
 
 _BRACKETED = re.compile(r"\s*[\[{][^\[\]{}\n]{0,120}[\]}]")
-_JOINED = re.compile(r"[a-z][A-Z]")
-_LATIN_WORD = re.compile(r"[A-Za-z']+")
 
 
 def _whole_sentences(text: str, known: Sequence[str]) -> str:
@@ -231,16 +229,13 @@ def _whole_sentences(text: str, known: Sequence[str]) -> str:
     >>> _whole_sentences("This viewer likes James McAvoy.", ["James McAvoy"])
     'This viewer likes James McAvoy.'
     """
-    known_text = " ".join(known)
     kept: list[str] = []
     seen: set[str] = set()
     sentences = split_sentences(text)
     for sentence in sentences:
         key = " ".join(sentence.split()).casefold()
-        joined = [
-            w for w in _LATIN_WORD.findall(sentence) if _JOINED.search(w) and w not in known_text
-        ]
-        if joined or key in seen or key.isascii() and len(key.split()) < 2:  # "They."
+        one_word = key.isascii() and len(key.split()) < 2  # "They."
+        if joined_words(sentence, known) or key in seen or one_word:
             continue
         seen.add(key)
         kept.append(sentence)

@@ -31,6 +31,7 @@ Example:
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -49,7 +50,7 @@ from cinerec.llm.evidence import (
 )
 from cinerec.llm.facts import check_text, false_sentences, split_sentences
 from cinerec.llm.genre_words import banned_genre_words
-from cinerec.llm.grounding import finish_cut, ground_text
+from cinerec.llm.grounding import finish_cut, ground_text, joined_words
 from cinerec.llm.persona import UserProfile, language_ok
 from cinerec.llm.schemas import (
     REASON_MAX_CHARS,
@@ -247,6 +248,18 @@ def _allowed_names(
     return names
 
 
+#: The label the user prompt puts before the card's title (reason_user*.txt), which the model
+#: sometimes copies to the start of its sentence.
+_PROMPT_LABEL = re.compile(r"^\s*(?:Movie|영화)\s*:\s*")
+
+
+def _known_names(movie: Movie, history: Sequence[Movie]) -> list[str]:
+    """Titles and people a reason may write with an inner capital ("DiCaprio")."""
+    return [
+        name for m in (movie, *history) for name in (m.title, m.director or "", *m.cast) if name
+    ]
+
+
 def repair_reason(
     raw: str,
     *,
@@ -279,6 +292,10 @@ def repair_reason(
         untrusted=profile.taste[:UNTRUSTED_CHARS],  # no prompt shows the model more of it
     )
     text, repairs = grounded.text, grounded.repairs()
+    unlabelled = _PROMPT_LABEL.sub("", text, count=1)
+    if unlabelled != text:  # "영화: The Usual Suspects (1995)는 ...": the prompt's own label
+        repairs += (f"removed the prompt's label: {text!r} -> {unlabelled!r}",)
+        text = unlabelled
     short = finish_cut(text)  # a reply that stops mid-sentence was cut, whatever the reason
     repairs += (f"cut end: {text!r} -> {short!r}",) if short != text else ()
     text = short
@@ -300,6 +317,8 @@ def repair_reason(
         why = "cut mid-sentence"
     elif not language_ok(text, language, min_hangul=5):
         why = f"not in {LANGUAGES[language]}"
+    elif joined_words(text, _known_names(movie, history)):
+        why = "runs words together"
     elif seen is not None and key in seen:
         why = "repeats an earlier reason"
     elif not evidence.cited_in(text, history):
