@@ -318,3 +318,13 @@ def test_a_sentence_saying_the_viewer_dislikes_a_liked_genre_is_dropped_and_flag
     result = write_persona(fake_backend, UserProfile("V", 30, None, taste, language), HISTORY)
     assert result.text == kept and not result.fallback and result.cleaned
     assert sum(r.startswith("contradicts the viewer's taste") for r in result.repairs) == 1
+
+
+def test_a_persona_sentence_with_a_lowercase_glued_word_is_dropped() -> None:
+    # the English browser page (fresh-clone CI) ended its persona with "They enjoyactioning."
+    from cinerec.llm.persona import _whole_sentences
+
+    text = "This viewer loves slow-burn sci-fi. They enjoyactioning."
+    assert _whole_sentences(text, []) == "This viewer loves slow-burn sci-fi."
+    kept = "This viewer finds slow sci-fi enjoyable and keeps a watchlist."
+    assert _whole_sentences(kept, []) == kept

@@ -96,19 +96,33 @@ _INSTRUCTION_ECHO = re.compile(
 
 
 _JOINED = re.compile(r"[a-z][A-Z]")
+#: A taste verb with another word glued on in lower case ("enjoyactioning", the English
+#: browser page's persona); the verb's own forms ("enjoyable", "likewise", "watchlist") pass.
+_GLUED_VERB = re.compile(
+    r"(?:enjoy|like|love|prefer|watch)"
+    r"(?!(?:s|d|ed|ing|able|ably|ment|ments|er|ers|ly|lier|liest|ness|wise|r|rs|red|ring"
+    r"|ence|ences|ential|ful|list|lists|man|men|dog|word|tower)$)[a-z]{3,}",
+    re.IGNORECASE,
+)
 _LATIN_WORD = re.compile(r"[A-Za-z']+")
 
 
 def joined_words(text: str, known: Iterable[str] = ()) -> list[str]:
-    """Latin words of ``text`` that run two words together ("aWoman", "thrillingSciFi": what a
-    small model writes when the grammar stops a word or the word budget runs out), except those
-    inside a ``known`` name or title ("McAvoy", "DiCaprio").
+    """Latin words of ``text`` that run two words together ("aWoman", "thrillingSciFi",
+    "enjoyactioning": what a small model writes when the grammar stops a word or the word
+    budget runs out), except those inside a ``known`` name or title ("McAvoy", "DiCaprio").
 
     >>> joined_words("It is a thrillingSciFi with James McAvoy.", ["James McAvoy"])
     ['thrillingSciFi']
+    >>> joined_words("They enjoyactioning, an enjoyable watchlist they like.")
+    ['enjoyactioning']
     """
     known_text = " ".join(known)
-    return [w for w in _LATIN_WORD.findall(text) if _JOINED.search(w) and w not in known_text]
+    return [
+        w
+        for w in _LATIN_WORD.findall(text)
+        if (_JOINED.search(w) or _GLUED_VERB.fullmatch(w)) and w not in known_text
+    ]
 
 
 def _normalize(text: str) -> str:
