@@ -28,7 +28,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from cinerec.data.types import Movie
-from cinerec.llm.facts.claims import Claim, TitleIndex, extract_claims, same_title
+from cinerec.llm.facts.claims import (
+    Claim,
+    TitleIndex,
+    extract_claims,
+    fold_text,
+    folded_forms,
+    same_title,
+)
 from cinerec.text.taste import parse_taste
 
 _NON_GENRES = frozenset({"IMAX", "(no genres listed)"})
@@ -143,9 +150,10 @@ def check_text(
         parsed = parse_taste(taste)
         taste_genres = {*parsed.liked_genres, *parsed.disliked_genres}
     watched_genres = {g for m in watched for g in m.genres} - _NON_GENRES
+    folded_text = fold_text(text)
     out: list[Checked] = []
     for claim in claims:
-        claim = _whole_title(claim, text, local)
+        claim = _whole_title(claim, folded_text, local)
         out.append(
             _check(
                 claim,
@@ -162,26 +170,16 @@ def check_text(
     return out
 
 
-def _written_forms(title: str) -> list[str]:
-    """``title`` as a text may write it: "Godfather, The" is also "The Godfather"."""
-    forms = [title]
-    head, sep, article = title.rpartition(", ")
-    if sep and article in ("The", "A", "An"):
-        forms.append(f"{article} {head}")
-    return forms
-
-
-def _whole_title(claim: Claim, text: str, local: Sequence[Movie]) -> Claim:
-    """A title claim that is only part of a known movie's whole title written in ``text`` is
-    about that movie: "Hot Shots" inside "Hot Shots! Part Deux" (the "!" ends the sentence the
-    claim was read from), "Spider-Man" inside "the Amazing Spider-Man". Other claims unchanged."""
+def _whole_title(claim: Claim, folded_text: str, local: Sequence[Movie]) -> Claim:
+    """A title claim that is only part of a known movie's whole title written in the text
+    (``folded_text``, :func:`fold_text`) is about that movie: "Hot Shots" inside "Hot Shots!
+    Part Deux" (the "!" ends the sentence the claim was read from), "Spider-Man" inside "the
+    Amazing Spider-Man". Other claims unchanged."""
     if claim.kind not in ("title", "watched"):
         return claim
-    folded_text = text.casefold()
-    part = claim.span.casefold()
+    part = fold_text(claim.span)
     for movie in local:
-        for form in _written_forms(movie.title):
-            whole = form.casefold()
+        for whole in folded_forms(movie.title):
             if len(whole) > len(part) and part in whole and whole in folded_text:
                 return replace(claim, value=movie.title, movie=movie.title)
     return claim

@@ -181,6 +181,17 @@ def same_title(a: str, b: str) -> bool:
     return bool(_variants(a, short=False) & _variants(b, short=False))
 
 
+def folded_forms(title: str) -> set[str]:
+    """``title`` as a text may write it, folded like :func:`fold_text` ("Godfather, The" is
+    also "the godfather"; a "(1995)" suffix is dropped)."""
+    return _variants(title, short=False)
+
+
+def fold_text(text: str) -> str:
+    """``text`` case-folded, its words joined by single spaces, punctuation dropped."""
+    return _fold(text)
+
+
 _JOINERS = frozenset("a an and at by for from in of on or the to vs with".split())
 
 
