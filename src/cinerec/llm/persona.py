@@ -271,12 +271,12 @@ def taste_only_words(
         return ()
     context = [m.content for m in persona_messages(replace(profile, taste=""), history)]
     context += [*_names(profile, history), *GENRES_KO, *GENRES_KO.values()]
-    known = {w.casefold() for text in context for w in _TASTE_WORD.findall(text)}
+    known = {w.casefold() for text in context for w in _TASTE_WORD.findall(text)} | _OPENERS
     found: dict[str, None] = {}
     for word in _TASTE_WORD.findall(taste):
         plain = re.sub(r"['’]s?$", "", word)
         folded = plain.casefold()
-        if plain[:1].isupper() and len(plain) > 1 and folded not in known | _OPENERS:
+        if plain[:1].isupper() and len(plain) > 1 and folded not in known:
             found[folded] = None
     return tuple(found)
 
