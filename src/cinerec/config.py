@@ -205,6 +205,18 @@ class Settings(BaseSettings):
         "to another worker (Redis), and a running job without a heartbeat for this long shows "
         "as interrupted.",
     )
+    jobs_token: SecretStr = Field(
+        default=SecretStr(""),
+        description="Bearer token that `POST /api/jobs/{id}/cancel` requires (the jobs API "
+        "needs no session, so cancelling needs this operator token); empty: cancelling over "
+        "HTTP is off (403) and `cinerec jobs cancel` is the way.",
+    )
+    job_cancel_poll_s: float = Field(
+        default=1.0,
+        gt=0,
+        description="How often the worker of a running job reads the jobs table for a cancel "
+        "request (`cinerec jobs cancel`, POST /api/jobs/{id}/cancel).",
+    )
     model_poll_s: float = Field(
         default=2.0,
         ge=0,

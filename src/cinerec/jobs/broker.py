@@ -129,11 +129,16 @@ class BrokerRunner(JobRunner):
 
 
 def run_worker(
-    platform: Platform, *, threads: int = 1, stop: threading.Event | None = None
+    platform: Platform,
+    *,
+    threads: int = 1,
+    stop: threading.Event | None = None,
+    tasks: Mapping[str, Task] | None = None,
 ) -> None:
     """Run jobs from the configured queue until SIGINT/SIGTERM (or ``stop``) — ``cinerec
-    worker``. A job that is running when the signal comes is finished first."""
-    runner = BrokerRunner(platform)
+    worker``. A job that is running when the signal comes is finished first. ``tasks``: the
+    jobs it knows (default: :data:`~cinerec.jobs.tasks.TASKS`)."""
+    runner = BrokerRunner(platform, tasks)
     platform.migrate()
     stop = stop or threading.Event()
     if threading.current_thread() is threading.main_thread():
