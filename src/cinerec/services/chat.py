@@ -751,8 +751,11 @@ def chat_turn(
     conversation_id: int | None = None,
     config: ChatServiceConfig | None = None,
     notes: NoteSource | None = None,
+    cancel: CancelToken | None = None,
 ) -> ChatAnswer:
-    """One whole turn without streaming; returns the final grounded answer."""
+    """One whole turn without streaming; returns the final grounded answer. ``cancel``: the
+    caller gave up (the web client disconnected); as in :func:`run_turn`, the model stops
+    within a token and the stored answer is the flagged facts answer, marked ``interrupted``."""
     state = start_turn(
         platform,
         user_id=user_id,
@@ -761,7 +764,7 @@ def chat_turn(
         config=config,
         notes=notes,
     )
-    for _ in run_turn(platform, state):
+    for _ in run_turn(platform, state, cancel=cancel):
         pass
     assert state.result is not None
     return state.result
