@@ -137,7 +137,7 @@ class Settings(BaseSettings):
         default=5.0,
         ge=0,
         description="Warm-ups are skipped while a page or chat call waits or runs and for this "
-        "long after one had to wait for the model (nothing cancels a running warm-up, so "
+        "long after one had to wait for the model (a page does not cancel a running warm-up, so "
         "under contention warm-ups stay out of the way).",
     )
     openai_base_url: str = "http://127.0.0.1:11434/v1"
