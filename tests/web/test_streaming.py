@@ -33,6 +33,19 @@ def served(tmp_path: Path) -> Iterator[tuple[str, TokenFake, object]]:
         platform.engine.dispose()
 
 
+def _stored_turn(client: httpx.Client) -> list[dict[str, Any]]:
+    """The messages of the session's newest conversation once its answer is stored (the turn
+    stores it as it ends, just after the model stopped)."""
+    conversation = client.get("/api/chat/conversations").json()[0]
+    deadline = time.monotonic() + 5
+    while True:
+        messages = client.get(f"/api/chat/conversations/{conversation['id']}").json()
+        if messages and messages[-1]["role"] == "assistant":
+            return messages
+        assert time.monotonic() < deadline, "the interrupted turn was not stored"
+        time.sleep(0.05)
+
+
 def test_a_client_that_disconnects_stops_the_model(served: tuple[str, TokenFake, object]) -> None:
     url, model, _ = served
     with httpx.Client(base_url=url, timeout=10) as client:
@@ -52,14 +65,7 @@ def test_a_client_that_disconnects_stops_the_model(served: tuple[str, TokenFake,
             time.sleep(0.01)
         stopped_s = time.monotonic() - closed_at
         assert stopped_s < 1.0 and model.generated < 100  # of 256
-        conversation = client.get("/api/chat/conversations").json()[0]
-        deadline = time.monotonic() + 5
-        while True:  # the turn stores its answer as it ends, just after the model stopped
-            messages = client.get(f"/api/chat/conversations/{conversation['id']}").json()
-            if messages and messages[-1]["role"] == "assistant":
-                break
-            assert time.monotonic() < deadline, "the interrupted turn was not stored"
-            time.sleep(0.05)
+        messages = _stored_turn(client)
     assert "interrupted" in messages[-1]["flags"] and "fallback" in messages[-1]["flags"]
 
 
@@ -136,13 +142,6 @@ def test_a_whole_answer_whose_client_disconnects_stops_the_model(
             time.sleep(0.01)
         assert time.monotonic() - closed_at < 1.0 and model.generated < 100  # of 256
         assert token.cancelled  # (its reason is the turn's own; the disconnect cancelled it)
-        conversation = client.get("/api/chat/conversations").json()[0]
-        deadline = time.monotonic() + 5
-        while True:
-            messages = client.get(f"/api/chat/conversations/{conversation['id']}").json()
-            if messages and messages[-1]["role"] == "assistant":
-                break
-            assert time.monotonic() < deadline, "the interrupted turn was not stored"
-            time.sleep(0.05)
+        messages = _stored_turn(client)
     assert "interrupted" in messages[-1]["flags"] and "fallback" in messages[-1]["flags"]
     assert "word" not in messages[-1]["content"]  # the facts answer, not the cut-off text
