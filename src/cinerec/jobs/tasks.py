@@ -3,8 +3,8 @@
 Arguments and results are plain JSON (they live in the ``jobs`` table). Services are imported
 inside each task, so the worker and the web import only what they run. ``cancel`` is set when
 the job is cancelled: the review summaries stop before the next movie, the embeddings before
-the next batch, training before the next epoch (SASRec, the models with epochs); ingest and
-evaluation only check it before they start.
+the next batch, training before the next epoch (SASRec, BERT4Rec and the hybrid model; the
+others train in one library call); ingest and evaluation only check it before they start.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ def train_task(
     cancel.check("The training job")
     info, version = ingest.train_version(
         platform, name=args.get("name"), progress=False, threads=int(args.get("threads", 1)),
-        config=args.get("config"),
+        config=args.get("config"), cancel=cancel,
     )  # fmt: skip
     return {"name": info.name, "artifact": info.version, "version": version.version,
             "path": version.path, "digest": version.digest,
