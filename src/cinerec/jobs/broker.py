@@ -73,7 +73,8 @@ def make_broker(url: str, *, queue: str, heartbeat_s: float) -> Broker:
 
 
 class JobFailed(Exception):
-    """The job ran out of attempts and is stored ``failed``: Dramatiq must not retry it."""
+    """The job ran out of attempts and is stored ``failed``, or it was cancelled: Dramatiq must
+    not retry it."""
 
 
 class BrokerRunner(JobRunner):
@@ -111,8 +112,11 @@ class BrokerRunner(JobRunner):
         try:
             self.run(job_id, retry=True)
         except Exception as exc:
-            if self.get(job_id).state == store.FAILED:  # out of attempts: stored failed, no retry
+            state = self.get(job_id).state
+            if state == store.FAILED:  # out of attempts: stored failed, no retry
                 raise JobFailed(f"job {job_id} failed after its last attempt: {exc}") from exc
+            if state == store.CANCELLED:  # failed once its cancel was asked for: no retry
+                raise JobFailed(f"job {job_id} was cancelled: {exc}") from exc
             raise  # stored queued with its error; Dramatiq's Retries sends it again
 
     def _dispatch(self, job_id: int) -> None:
