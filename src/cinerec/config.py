@@ -137,7 +137,7 @@ class Settings(BaseSettings):
         default=5.0,
         ge=0,
         description="Warm-ups are skipped while a page or chat call waits or runs and for this "
-        "long after one had to wait for the model (nothing cancels a running warm-up, so "
+        "long after one had to wait for the model (a page does not cancel a running warm-up, so "
         "under contention warm-ups stay out of the way).",
     )
     openai_base_url: str = "http://127.0.0.1:11434/v1"
@@ -204,6 +204,18 @@ class Settings(BaseSettings):
         description="A worker silent this long is taken as dead: its unfinished job is handed "
         "to another worker (Redis), and a running job without a heartbeat for this long shows "
         "as interrupted.",
+    )
+    jobs_token: SecretStr = Field(
+        default=SecretStr(""),
+        description="Bearer token that `POST /api/jobs/{id}/cancel` requires (the jobs API "
+        "needs no session, so cancelling needs this operator token); empty: cancelling over "
+        "HTTP is off (403) and `cinerec jobs cancel` is the way.",
+    )
+    job_cancel_poll_s: float = Field(
+        default=1.0,
+        gt=0,
+        description="How often the worker of a running job reads the jobs table for a cancel "
+        "request (`cinerec jobs cancel`, POST /api/jobs/{id}/cancel).",
     )
     model_poll_s: float = Field(
         default=2.0,

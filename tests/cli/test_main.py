@@ -110,3 +110,31 @@ def test_jobs_enqueue_runs_in_process_and_jobs_lists_it(
     assert bad.exit_code == 2 and "JSON object" in bad.output
     unknown = runner.invoke(app, ["jobs", "enqueue", "nope", *home])
     assert unknown.exit_code == 2 and "no job named" in unknown.output
+
+
+def test_jobs_cancel_cancels_a_queued_job_and_leaves_a_finished_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cinerec.config import Settings
+    from cinerec.db import jobs as store
+    from cinerec.services.platform import Platform
+
+    monkeypatch.delenv("CINEREC_BROKER_URL", raising=False)
+    home = ["--home", str(tmp_path / "home")]
+    platform = Platform(Settings(home=tmp_path / "home", llm_backend="none"))
+    platform.migrate()
+    with platform.session() as session:  # queued, not sent to any worker
+        queued = store.create_job(session, name="train", args={}).id
+        done = store.create_job(session, name="embeddings", args={}).id
+        store.start_job(session, job_id=done, worker="h:1")
+        store.finish_job(session, job_id=done, result={})
+    platform.engine.dispose()
+    result = runner.invoke(app, ["jobs", "cancel", str(queued), *home])
+    assert result.exit_code == 0, result.output
+    assert result.output.split()[:3] == [str(queued), "train", "cancelled"]
+    listed = runner.invoke(app, ["jobs", *home]).output.splitlines()
+    assert [line.split()[2] for line in listed] == ["done", "cancelled"]
+    kept = runner.invoke(app, ["jobs", "cancel", str(done), "--wait", "1", *home])
+    assert kept.exit_code == 0 and kept.output.split()[:3] == [str(done), "embeddings", "done"]
+    missing = runner.invoke(app, ["jobs", "cancel", "99", *home])
+    assert missing.exit_code == 2 and "no job 99" in missing.output

@@ -20,8 +20,9 @@ from cinerec.db.engine import (
 )
 from cinerec.db.tables import Base
 from cinerec.errors import ConfigError
+from tests.db.conftest import BACKENDS
 
-HEAD = "0008_run_reasons_pending"
+HEAD = "0009_job_cancel"
 EXPECTED_TABLES = {
     "movies",
     "users",
@@ -191,5 +192,46 @@ def test_0008_moves_reasons_pending_out_of_the_timings(tmp_path: Path) -> None:
             ).all()
         assert [bool(r[0]) for r in rows] == [True, False]
         assert [r[1] for r in rows] == [{"ranked_list": 0.2}, {"ranked_list": 0.2}]
+    finally:
+        eng.dispose()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_0009_adds_the_cancel_request_and_downgrades_cancelled_to_failed(
+    backend: str, tmp_path: Path, fresh_database_url
+) -> None:
+    """On each backend: a job stored before 0009 has no cancel request after it; a cancelled
+    job downgrades to failed (0008 has no such state) with an error saying why."""
+    from alembic import command
+
+    from cinerec.db import jobs as store
+    from cinerec.db.engine import make_session_factory
+
+    sqlite = f"sqlite:///{tmp_path / 'jobs.db'}"
+    eng = make_engine(sqlite if backend == "sqlite" else fresh_database_url(backend))
+    try:
+        upgrade(eng, "0008_run_reasons_pending")
+        with eng.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO jobs (name, args, state, attempts, created_at)"
+                    " VALUES ('train', '{}', 'queued', 0, :t)"
+                ),
+                {"t": "2026-12-06 00:00:00"},
+            )
+        upgrade(eng)
+        assert current_revision(eng) == HEAD
+        with make_session_factory(eng).begin() as s:
+            (old,) = store.list_jobs(s)
+            assert old.state == "queued" and old.cancel_requested_at is None
+            assert store.request_cancel(s, job_id=old.id).state == store.CANCELLED
+        config = make_alembic_config(eng.url.render_as_string(hide_password=False))
+        with eng.begin() as conn:
+            config.attributes["connection"] = conn
+            command.downgrade(config, "0008_run_reasons_pending")
+        assert "cancel_requested_at" not in {c["name"] for c in inspect(eng).get_columns("jobs")}
+        with eng.connect() as conn:
+            state, error = conn.execute(text("SELECT state, error FROM jobs")).one()
+        assert (state, error) == ("failed", "Cancelled")
     finally:
         eng.dispose()

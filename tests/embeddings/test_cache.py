@@ -92,3 +92,26 @@ def test_add_stores_vectors_computed_elsewhere_once(tmp_path: Path) -> None:
     np.testing.assert_allclose(again.embed(model, ["b"])[0], vectors[1])
     with pytest.raises(DataError, match="shape"):
         again.add(model, ["c"], vectors)
+
+
+def test_a_cancelled_build_keeps_the_batches_done_and_embeds_only_the_rest(
+    tmp_path: Path,
+) -> None:
+    from cinerec.llm.backends.cancel import Cancelled, CancelToken
+
+    texts = [f"Film {i} (20{i:02d}). Genres: Drama." for i in range(10)]
+    token = CancelToken()
+
+    def progress(done: int, total: int) -> None:
+        if done == 4:  # cancelled after the second batch of two
+            token.cancel("the job was cancelled")
+
+    embedder = HashingEmbedder()
+    cache = EmbeddingCache(tmp_path, batch_size=2)
+    with pytest.raises(Cancelled, match="4 done"):
+        cache.embed(embedder, texts, progress=progress, cancel=token)
+    assert embedder.calls == texts[:4]  # no batch after the cancel
+    again = HashingEmbedder()
+    vectors = EmbeddingCache(tmp_path, batch_size=2).embed(again, texts, cancel=CancelToken())
+    assert again.calls == texts[4:]  # the first four were stored before it stopped
+    np.testing.assert_array_equal(vectors, HashingEmbedder().embed_passages(texts))

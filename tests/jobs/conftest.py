@@ -4,7 +4,10 @@ under CI), each test on its own queue / key namespace."""
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -18,12 +21,15 @@ import pytest
 from cinerec.config import Settings
 from cinerec.data.types import Movie
 from cinerec.db import repository as repo
+from cinerec.llm.backends.cancel import CancelToken
 from cinerec.services.platform import Platform
 from tests.conftest import _required_under_ci
 
 REDIS_URL = os.environ.get("CINEREC_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 AMQP_URL = os.environ.get("CINEREC_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2F")
 N_MOVIES, N_USERS = 30, 50
+REPO = Path(__file__).resolve().parents[2]
+HEARTBEAT_S = 2.0
 
 
 def _redis_ok(url: str) -> str | None:
@@ -132,7 +138,7 @@ def flaky_tasks(fails: int) -> tuple[dict[str, Any], list[int]]:
     seen: list[int] = []
     lock = threading.Lock()
 
-    def task(platform: Platform, args: dict[str, Any]) -> dict[str, Any]:
+    def task(platform: Platform, args: dict[str, Any], *, cancel: CancelToken) -> dict[str, Any]:
         with lock:
             seen.append(len(seen) + 1)
             if len(seen) <= fails:
@@ -140,3 +146,83 @@ def flaky_tasks(fails: int) -> tuple[dict[str, Any], list[int]]:
         return {"runs": len(seen)}
 
     return {"flaky": task}, seen
+
+
+class Patient:
+    """A task that works in ``step_s`` steps for up to ``most_s`` seconds, checking its cancel
+    token before each step (as the real tasks do between movies, batches and epochs).
+
+    ``started`` is set when a run begins; ``stopped_at`` is the :func:`time.monotonic` time it
+    saw its token cancelled; ``runs`` counts the runs.
+    """
+
+    def __init__(self, *, step_s: float = 0.01, most_s: float = 60.0) -> None:
+        self.step_s, self.most_s = step_s, most_s
+        self.started = threading.Event()
+        self.stopped_at: float | None = None
+        self.runs = 0
+
+    def reset(self) -> None:
+        """As new (one instance serves several tests)."""
+        self.started.clear()
+        self.stopped_at, self.runs = None, 0
+
+    def __call__(
+        self, platform: Platform, args: dict[str, Any], *, cancel: CancelToken
+    ) -> dict[str, Any]:
+        self.runs += 1
+        self.started.set()
+        steps, end = 0, time.monotonic() + self.most_s
+        while time.monotonic() < end:
+            if cancel.cancelled:
+                self.stopped_at = time.monotonic()
+            cancel.check("The patient job", tokens=steps)
+            time.sleep(self.step_s)
+            steps += 1
+        return {"steps": steps}
+
+
+def _env(platform: Platform) -> dict[str, str]:
+    s = platform.settings
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CINEREC_")}
+    env.update(
+        PYTHONPATH=os.pathsep.join([str(REPO / "src"), str(REPO)]),
+        CINEREC_HOME=str(s.home), CINEREC_DATA_DIR=str(s.data_dir),
+        CINEREC_BROKER_URL=s.broker_url or "", CINEREC_JOB_QUEUE=s.job_queue,
+        CINEREC_JOB_HEARTBEAT_S=str(HEARTBEAT_S), CINEREC_LLM_BACKEND="none",
+        CINEREC_RECOMMENDER=s.recommender,
+    )  # fmt: skip
+    return env
+
+
+class Workers:
+    """`cinerec worker` subprocesses, logs under the test's directory; all ended at the end."""
+
+    def __init__(self, platform: Platform, logs: Path) -> None:
+        self.platform, self.logs, self.procs = platform, logs, []  # type: list[subprocess.Popen[bytes]]
+
+    def start(self, *command: str) -> subprocess.Popen[bytes]:
+        """A worker: ``cinerec -v worker``, or ``python <command>`` (a worker-style script)."""
+        log = (self.logs / f"worker-{len(self.procs)}.log").open("wb")
+        proc = subprocess.Popen(
+            [sys.executable, *(command or ("-m", "cinerec.cli", "-v", "worker"))],
+            cwd=REPO, env=_env(self.platform), stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        self.procs.append(proc)
+        return proc
+
+    def cli(self, *args: str) -> str:
+        out = subprocess.run(
+            [sys.executable, "-m", "cinerec.cli", *args], cwd=REPO, env=_env(self.platform),
+            capture_output=True, text=True, timeout=120, check=True,
+        )  # fmt: skip
+        return out.stdout
+
+    def stop_all(self) -> None:
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.terminate()
+                try:
+                    proc.wait(30)
+                except subprocess.TimeoutExpired:
+                    proc.kill()

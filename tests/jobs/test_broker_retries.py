@@ -78,3 +78,28 @@ def test_the_actor_tells_dramatiq_not_to_retry_a_failed_job(make_platform: MakeP
         runner._perform(job_id)
     assert runner.get(job_id).state == "failed"
     assert JobFailed in runner.actor.options["throws"]
+
+
+def test_a_job_that_fails_after_its_cancel_was_asked_is_not_retried(
+    make_platform: MakePlatform,
+) -> None:
+    """The task raises (not Cancelled) before its worker read the cancel request: the job ends
+    cancelled and the actor tells Dramatiq not to send it again."""
+    from cinerec.db import jobs as store
+    from cinerec.jobs.inprocess import InProcessRunner
+
+    platform = make_platform(broker_url="stub://")
+    runs: list[int] = []
+
+    def asks_then_fails(platform_: object, args: dict[str, Any], *, cancel: object) -> None:
+        runs.append(1)
+        InProcessRunner(platform, {}).cancel(job_id)  # another process asks, through the table
+        raise RuntimeError("disk full")
+
+    runner = BrokerRunner(platform, {"f": asks_then_fails}, max_retries=2)
+    job_id = runner.enqueue("f")  # the stub broker has no worker: run the actor by hand
+    with pytest.raises(JobFailed, match="was cancelled"):
+        runner._perform(job_id)
+    view = runner.get(job_id)
+    assert view.state == store.CANCELLED and view.job.error == "RuntimeError: disk full"
+    assert runs == [1] and view.job.attempts == 1

@@ -10,7 +10,7 @@ import pytest
 from cinerec.jobs import base
 from cinerec.jobs.broker import MAX_RETRIES
 from cinerec.jobs.inprocess import InProcessRunner
-from tests.jobs.conftest import MakePlatform, flaky_tasks
+from tests.jobs.conftest import MakePlatform, Patient, flaky_tasks
 
 QUICK = (0.05, 0.2)  # backoff: first wait, longest wait (seconds)
 
@@ -91,3 +91,17 @@ def test_a_job_waiting_for_its_retry_fails_when_the_platform_closes(
     assert view.job.error == "RuntimeError: run 1 fails (not retried: the process stopped)"
     again = runner.enqueue("flaky", unique=True)  # the next start queues it anew
     assert again != job_id
+
+
+def test_a_cancelled_job_is_not_retried(make_platform: MakePlatform) -> None:
+    """The in-process runner retries a job that raises, but not one that stopped because it was
+    cancelled (it raised Cancelled)."""
+    patient = Patient()
+    runner = InProcessRunner(make_platform(), {"patient": patient}, backoff=QUICK)
+    job_id = runner.enqueue("patient")
+    assert patient.started.wait(10)
+    runner.cancel(job_id)
+    view = runner.wait(job_id, timeout_s=10, poll_s=0.02)
+    time.sleep(3 * QUICK[1])  # longer than a retry's backoff
+    assert runner.get(job_id).state == "cancelled"
+    assert view.job.attempts == 1 and patient.runs == 1

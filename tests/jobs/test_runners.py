@@ -4,6 +4,7 @@ StubBroker, and Dramatiq on the real Redis and RabbitMQ (a worker in this proces
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -12,33 +13,44 @@ import pytest
 
 from cinerec.db import jobs as store
 from cinerec.errors import NotFoundError, ValidationError
-from cinerec.jobs.base import INTERRUPTED, JobRunner, describe
+from cinerec.jobs.base import CANCELLING, INTERRUPTED, JobRunner, describe
 from cinerec.jobs.inprocess import InProcessRunner
+from cinerec.llm.backends.cancel import CancelToken
 from cinerec.services.platform import Platform
-from tests.jobs.conftest import AMQP_URL, REDIS_URL, MakePlatform, _amqp_ok, _cleanup, _redis_ok
+from tests.jobs.conftest import (
+    AMQP_URL,
+    REDIS_URL,
+    MakePlatform,
+    Patient,
+    _amqp_ok,
+    _cleanup,
+    _redis_ok,
+)
 
 RELEASE = threading.Event()
 
 
-def _add(platform: Platform, args: dict[str, Any]) -> dict[str, Any]:
+def _add(platform: Platform, args: dict[str, Any], *, cancel: CancelToken) -> dict[str, Any]:
     return {"sum": args["x"] + args["y"]}
 
 
-def _boom(platform: Platform, args: dict[str, Any]) -> None:
+def _boom(platform: Platform, args: dict[str, Any], *, cancel: CancelToken) -> None:
     raise RuntimeError("out of memory")
 
 
-def _held(platform: Platform, args: dict[str, Any]) -> dict[str, Any]:
+def _held(platform: Platform, args: dict[str, Any], *, cancel: CancelToken) -> dict[str, Any]:
     assert RELEASE.wait(60), "the test never released the job"
     return {"released": True}
 
 
-TASKS = {"add": _add, "boom": _boom, "held": _held}
+PATIENT = Patient()
+TASKS = {"add": _add, "boom": _boom, "held": _held, "patient": PATIENT}
 
 
 @pytest.fixture(params=["inprocess", "stub", "redis", "rabbitmq"])
 def runner(request: pytest.FixtureRequest, make_platform: MakePlatform) -> Iterator[JobRunner]:
     RELEASE.clear()
+    PATIENT.reset()
     kind = request.param
     if kind == "inprocess":  # one attempt, as the brokers below (tests/jobs/test_inprocess.py
         yield InProcessRunner(make_platform(), TASKS, max_attempts=1)  # retries)
@@ -128,3 +140,68 @@ def test_a_running_job_without_heartbeat_shows_interrupted() -> None:
     assert describe(job, heartbeat_s=60, now=now).state == INTERRUPTED
     assert describe(job, heartbeat_s=120, now=now).state == "running"
     assert not describe(job, heartbeat_s=60, now=now).finished
+
+
+def _until_running(runner: JobRunner, job_id: int) -> None:
+    assert PATIENT.started.wait(30), "the job never started"
+    deadline = time.monotonic() + 10
+    while runner.get(job_id).state != "running":
+        assert time.monotonic() < deadline, runner.get(job_id).state
+        time.sleep(0.02)
+
+
+@pytest.mark.parametrize("asked_by", ["this runner", "another process"])
+def test_a_running_job_is_cancelled_and_stops_soon(runner: JobRunner, asked_by: str) -> None:
+    """Cancelled by the runner that runs it (its token at once), or through the jobs table only
+    (a web process asks, the worker's heartbeat thread reads it within job_cancel_poll_s)."""
+    job_id = runner.enqueue("patient")
+    _until_running(runner, job_id)
+    web = runner if asked_by == "this runner" else InProcessRunner(runner.platform, TASKS)
+    asked = time.monotonic()
+    view = web.cancel(job_id)
+    assert view.state in (CANCELLING, "cancelled") and view.job.cancel_requested_at
+    done = runner.wait(job_id, timeout_s=15, poll_s=0.02)
+    took = time.monotonic() - asked
+    assert done.state == "cancelled" and done.finished
+    assert done.job.attempts == 1 and PATIENT.runs == 1  # never retried
+    assert (done.job.error or "").startswith("Cancelled: The patient job was stopped")
+    assert done.job.result is None
+    assert PATIENT.stopped_at is not None
+    limit = 1.0 if asked_by == "this runner" else runner.cancel_poll_s + 2.0
+    assert PATIENT.stopped_at - asked < limit and took < limit + 1.0
+    assert "cancelled" in {v.state for v in runner.list(limit=5)}
+
+
+def test_a_cancelled_queued_job_is_skipped_by_its_worker(runner: JobRunner) -> None:
+    with runner.platform.session() as session:  # queued, not yet sent to any worker
+        job_id = store.create_job(session, name="patient", args={}).id
+    assert runner.cancel(job_id).state == "cancelled"
+    assert runner.run(job_id) is None  # as a worker receiving its message would
+    runner._dispatch(job_id)  # and through the runner's own queue
+    time.sleep(0.5)
+    view = runner.get(job_id)
+    assert view.state == "cancelled" and view.job.attempts == 0 and PATIENT.runs == 0
+    assert runner.cancel(job_id).state == "cancelled"  # again: nothing changes
+
+
+def test_a_finished_job_is_not_cancelled(runner: JobRunner) -> None:
+    job_id = runner.enqueue("add", {"x": 1, "y": 2})
+    assert runner.wait(job_id, timeout_s=30).state == "done"
+    view = runner.cancel(job_id)
+    assert view.state == "done" and view.job.result == {"sum": 3}
+    assert view.job.cancel_requested_at is None
+    with pytest.raises(NotFoundError):
+        runner.cancel(job_id + 1000)
+
+
+def test_a_running_job_asked_to_stop_shows_cancelling() -> None:
+    now = datetime.now(UTC)
+    job = store.JobRecord(
+        id=1, name="train", args={}, state="running", attempts=1, error=None, result=None,
+        worker="h:1", created_at=now, started_at=now, heartbeat_at=now, finished_at=None,
+        cancel_requested_at=now,
+    )  # fmt: skip
+    assert describe(job, heartbeat_s=60, now=now).state == CANCELLING
+    assert not describe(job, heartbeat_s=60, now=now).finished
+    late = now + timedelta(seconds=90)  # its worker died before it stopped
+    assert describe(job, heartbeat_s=60, now=late).state == INTERRUPTED

@@ -62,3 +62,39 @@ def test_ingest_loads_the_real_catalog(tmp_path: Path, real_data_dir: Path) -> N
         assert view.job.result["ratings"] == 100_836
     finally:
         platform.engine.dispose()
+
+
+def test_a_cancelled_training_stops_between_epochs_and_publishes_nothing(
+    make_platform: MakePlatform,
+) -> None:
+    import time
+
+    from cinerec.db.jobs import list_versions
+
+    platform = make_platform(recommender="ease")
+    slow = {"max_len": 8, "hidden": 16, "layers": 1, "heads": 1, "epochs": 100_000}
+    job_id = platform.jobs.enqueue("train", {"name": "sasrec", "config": slow, "threads": 1})
+    deadline = time.monotonic() + 120
+    while platform.jobs.get(job_id).state != "running":
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    time.sleep(3.0)  # loading torch and the ratings, then a few epochs
+    asked = time.monotonic()
+    platform.jobs.cancel(job_id)
+    view = platform.jobs.wait(job_id, timeout_s=60, poll_s=0.05)
+    assert time.monotonic() - asked < 30  # one epoch of the tiny set, on a loaded machine
+    assert view.state == "cancelled" and view.job.attempts == 1
+    assert (view.job.error or "").startswith("Cancelled: Training sasrec was stopped")
+    with platform.session() as session:
+        assert list_versions(session, name="sasrec") == []
+    staged = platform.settings.artifacts_dir / "versions" / "sasrec"
+    assert not staged.exists() or not [p for p in staged.iterdir() if not p.name.startswith(".")]
+
+
+def test_the_embeddings_job_stops_when_cancelled(make_platform: MakePlatform) -> None:
+    from cinerec.llm.backends.cancel import Cancelled, CancelToken
+
+    token = CancelToken()
+    token.cancel("the job was cancelled")
+    with pytest.raises(Cancelled, match="embeddings job was stopped"):
+        TASKS["embeddings"](make_platform(), {}, cancel=token)

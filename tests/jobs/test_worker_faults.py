@@ -5,10 +5,7 @@ Real processes, a real broker (Redis and RabbitMQ), a real SASRec training."""
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,58 +14,10 @@ import pytest
 
 from cinerec.db.jobs import list_versions
 from cinerec.services import ingest
-from cinerec.services.platform import Platform
-from tests.jobs.conftest import MakePlatform
+from tests.jobs.conftest import HEARTBEAT_S, MakePlatform, Workers
 
-REPO = Path(__file__).resolve().parents[2]
 QUICK = {"max_len": 8, "hidden": 16, "layers": 1, "heads": 1, "epochs": 1}
 SLOW = {**QUICK, "epochs": 3000}  # about 40 s of fitting on a quiet 2-core machine
-HEARTBEAT_S = 2.0
-
-
-def _env(platform: Platform) -> dict[str, str]:
-    s = platform.settings
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CINEREC_")}
-    env.update(
-        PYTHONPATH=os.pathsep.join([str(REPO / "src"), str(REPO)]),
-        CINEREC_HOME=str(s.home), CINEREC_DATA_DIR=str(s.data_dir),
-        CINEREC_BROKER_URL=s.broker_url or "", CINEREC_JOB_QUEUE=s.job_queue,
-        CINEREC_JOB_HEARTBEAT_S=str(HEARTBEAT_S), CINEREC_LLM_BACKEND="none",
-        CINEREC_RECOMMENDER=s.recommender,
-    )  # fmt: skip
-    return env
-
-
-class Workers:
-    """`cinerec worker` subprocesses, logs under the test's directory; all ended at the end."""
-
-    def __init__(self, platform: Platform, logs: Path) -> None:
-        self.platform, self.logs, self.procs = platform, logs, []  # type: list[subprocess.Popen[bytes]]
-
-    def start(self) -> subprocess.Popen[bytes]:
-        log = (self.logs / f"worker-{len(self.procs)}.log").open("wb")
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "cinerec.cli", "-v", "worker"],
-            cwd=REPO, env=_env(self.platform), stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        self.procs.append(proc)
-        return proc
-
-    def cli(self, *args: str) -> str:
-        out = subprocess.run(
-            [sys.executable, "-m", "cinerec.cli", *args], cwd=REPO, env=_env(self.platform),
-            capture_output=True, text=True, timeout=120, check=True,
-        )  # fmt: skip
-        return out.stdout
-
-    def stop_all(self) -> None:
-        for proc in self.procs:
-            if proc.poll() is None:
-                proc.terminate()
-                try:
-                    proc.wait(30)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from cinerec.data.types import Interactions
+from cinerec.llm.backends.cancel import CancelToken
 
 # Two disjoint communities: users of A only watch A movies, users of B only B movies.
 # B has more users, so B movies are the globally popular ones; a model that personalises
@@ -47,3 +48,20 @@ def make_interactions() -> Callable[[int], Interactions]:
 def community_items() -> dict[str, tuple[int, ...]]:
     """Movie ids of each community: ``{"A": ..., "B": ...}``; B is the more popular one."""
     return {"A": A_ITEMS, "B": B_ITEMS}
+
+
+class CancelAfter(CancelToken):
+    """A cancel token that cancels itself at its ``n + 1``-th check: a training that checks it
+    before each epoch stops after ``n`` epochs."""
+
+    __slots__ = ("_left",)
+
+    def __init__(self, n: int) -> None:
+        super().__init__()
+        self._left = n
+
+    def check(self, what: str = "The model call", *, tokens: int = 0) -> None:
+        if self._left == 0:
+            self.cancel("the job was cancelled")
+        self._left -= 1
+        super().check(what, tokens=tokens)

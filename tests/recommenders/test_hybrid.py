@@ -90,3 +90,14 @@ def test_invalid_config_rejected() -> None:
         HybridConfig(dim=0)
     with pytest.raises(ConfigError, match="feature_dropout"):
         HybridConfig(feature_dropout=1.5)
+
+
+def test_a_cancelled_training_stops_before_its_next_epoch(communities: Interactions) -> None:
+    from cinerec.llm.backends.cancel import Cancelled
+
+    from .conftest import CancelAfter
+
+    model = HybridRecommender(SMALL)
+    with pytest.raises(Cancelled, match="Training hybrid was stopped"):
+        model.fit(communities, TrainingOptions(seed=3, threads=1, cancel=CancelAfter(3)))
+    assert len(model.losses) == 3  # of SMALL.epochs

@@ -123,3 +123,16 @@ def test_cosine_schedule_trains_and_unknown_schedule_rejected(communities: Inter
     assert len(model.losses) == 5 and model.losses[-1] < model.losses[0]
     with pytest.raises(ConfigError, match="lr_schedule"):
         SASRecConfig(lr_schedule="step")
+
+
+def test_a_cancelled_training_stops_before_its_next_epoch(communities: Interactions) -> None:
+    from cinerec.llm.backends.cancel import Cancelled
+
+    from .conftest import CancelAfter
+
+    model = SASRecRecommender(SMALL)
+    with pytest.raises(Cancelled, match="Training sasrec was stopped: the job was cancelled"):
+        model.fit(communities, TrainingOptions(seed=0, threads=1, cancel=CancelAfter(2)))
+    assert len(model.losses) == 2  # of SMALL.epochs
+    assert TrainingOptions(cancel=CancelAfter(0)) == TrainingOptions()  # not part of a run
+    assert TrainingOptions(seed=5).settings() == {"seed": 5, "threads": 2, "progress": False}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from cinerec.config import Settings
 from cinerec.data.types import Movie, Rated, ScoredItem
 from cinerec.db import repository as repo
 from cinerec.llm.backends.base import Completion, Message
+from cinerec.llm.backends.cancel import CancelToken
 from cinerec.llm.persona import UserProfile
 from cinerec.llm.reasons import reason_messages
 from cinerec.recommenders.artifacts import ArtifactInfo
@@ -37,6 +39,32 @@ class GatedBackend(FakeBackend):
         if not self.calls:
             self.entered.set()
             assert self.release.wait(10)
+        self.queue("{")
+        return super().complete(messages, **kwargs)
+
+
+class UntilCancelled(FakeBackend):
+    """A model that takes cancel tokens (``can_cancel``): each call runs until its token is
+    cancelled (then raises Cancelled, as the real backends do) or 10 s pass; ``stopped_at`` is
+    the :func:`time.monotonic` time it saw the token cancelled."""
+
+    can_cancel = True
+
+    def __init__(self) -> None:
+        super().__init__(caches_prefix=True)
+        self.entered = threading.Event()
+        self.stopped_at: float | None = None
+
+    def complete(
+        self, messages: list[Message], *, cancel: CancelToken | None = None, **kwargs: Any
+    ) -> Completion:
+        self.entered.set()
+        end = time.monotonic() + 10
+        while time.monotonic() < end:
+            if cancel is not None and cancel.cancelled:
+                self.stopped_at = time.monotonic()
+                cancel.check("The fake model call")
+            time.sleep(0.01)
         self.queue("{")
         return super().complete(messages, **kwargs)
 
@@ -179,6 +207,42 @@ def test_shutdown_does_not_wait_for_the_queued_warm_ups(
     assert platform.run_deferred() == 0 and len(backend.calls) == 1  # nothing starts any more
     assert warm_reasons(platform, user_id=1) == 0
     assert chat_warm_up(platform, user_id=1) is False
+
+
+@pytest.mark.parametrize("kind", ["reasons", "chat"])
+def test_shutdown_stops_the_running_warm_up_call(tmp_path: Path, kind: str) -> None:
+    """A warm-up whose model call is running when the platform closes is cancelled: the call
+    sees its token within a bounded time instead of running to its end (10 s here)."""
+    backend = UntilCancelled()
+    platform = make_platform(tmp_path, backend)
+    user_id = add_user(platform, "Ada")
+    platform.state.deferred.take()  # this test starts the warm-up itself
+    done: list[object] = []
+    if kind == "reasons":
+        worker = threading.Thread(
+            target=lambda: done.append(warm_reasons(platform, user_id=user_id))
+        )
+        worker.start()
+    else:
+        assert chat_warm_up(platform, user_id=user_id)
+    assert backend.entered.wait(10), "the warm-up never called the model"
+    closed = time.monotonic()
+    platform.close()
+    deadline = time.monotonic() + 5
+    while backend.stopped_at is None:
+        assert time.monotonic() < deadline, "the running warm-up was not cancelled"
+        time.sleep(0.01)
+    assert backend.stopped_at - closed < 0.5
+    if kind == "reasons":
+        worker.join(5)
+        assert not worker.is_alive() and done == [0]  # stopped: nothing was warmed
+    else:
+        deadline = time.monotonic() + 5
+        while platform.state.chat_warm_up.running:  # the warm-up thread ends
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+    assert backend.calls == []  # no call ran to its end
+    platform.engine.dispose()
 
 
 def test_without_shutdown_the_queued_warm_ups_all_run(

@@ -147,3 +147,15 @@ def test_notes_and_highlights_read_the_stored_summaries(platform: Platform, tmp_
     heat = Movie(1, "Heat", 1995)
     assert highlights(heat) and all("superb" in q.lower() or "awful" in q for q in highlights(heat))
     assert highlights(Movie(2, "Tiny", 2001)) == ()
+
+
+def test_a_cancelled_build_stops_and_stores_nothing(platform: Platform, tmp_path: Path) -> None:
+    from cinerec.llm.backends.cancel import Cancelled, CancelToken
+
+    token = CancelToken()
+    token.cancel("the job was cancelled")
+    with pytest.raises(Cancelled, match="review summaries was stopped"):
+        reviews.build_review_summaries(
+            platform, data_dir=write_archive(tmp_path / "data"), cancel=token
+        )
+    assert reviews.summaries_for(platform, [1, 2, 3]) == {}

@@ -1,19 +1,23 @@
 """``GET /api/jobs`` and ``GET /api/jobs/{job_id}``: job state from the ``jobs`` table, newest
-first, paged, no session needed, and nothing a job carries (arguments, result, error text)."""
+first, paged, no session needed, and nothing a job carries (arguments, result, error text).
+``POST /api/jobs/{job_id}/cancel``: the one write, with the CSRF token and the operator's jobs
+token."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 from sqlalchemy import update
 
 from cinerec.db import jobs as store
 from cinerec.db.tables import JobRow
 from cinerec.services.platform import Platform
+from cinerec.web.security import CSRF_HEADER
 
 SHOWN = {"id", "name", "state", "attempts", "error_type", "created_at", "started_at",
-         "heartbeat_at", "finished_at"}  # fmt: skip
+         "heartbeat_at", "finished_at", "cancel_requested_at"}  # fmt: skip
 
 
 def _jobs(platform: Platform) -> list[int]:
@@ -89,3 +93,47 @@ def test_no_profile_is_needed_and_nothing_can_be_written(client: TestClient) -> 
     r = client.post("/api/jobs", json={"name": "train"})
     assert r.status_code == 405 and "GET" in r.headers["allow"]
     assert client.delete("/api/jobs/1").status_code == 405
+
+
+def test_a_job_is_cancelled_with_the_operators_token_only(
+    client: TestClient, platform: Platform
+) -> None:
+    ids = _jobs(platform)  # done, failed, queued, running (its worker dead)
+    queued = ids[2]
+    off = client.post(f"/api/jobs/{queued}/cancel")  # the server has no jobs token
+    assert off.status_code == 403 and "CINEREC_JOBS_TOKEN" in off.json()["detail"]
+    platform.settings.jobs_token = SecretStr("s3cret-operator-token")
+    wrong = ({}, {"Authorization": "Bearer wrong"}, {"Authorization": "s3cret-operator-token"})
+    for header in wrong:
+        assert client.post(f"/api/jobs/{queued}/cancel", headers=header).status_code == 403
+    assert client.get(f"/api/jobs/{queued}").json()["state"] == "queued"  # nothing changed
+    auth = {"Authorization": "Bearer s3cret-operator-token"}
+    forged = client.post(f"/api/jobs/{queued}/cancel", headers={**auth, CSRF_HEADER: "forged"})
+    assert forged.status_code == 403
+    assert client.get(f"/api/jobs/{queued}").json()["state"] == "queued"
+    r = client.post(f"/api/jobs/{queued}/cancel", headers=auth)
+    assert r.status_code == 200, r.text
+    cancelled = r.json()
+    assert set(cancelled) == SHOWN and cancelled["state"] == "cancelled"
+    assert cancelled["cancel_requested_at"] and cancelled["finished_at"]
+    assert client.get("/api/jobs").json()[1]["state"] == "cancelled"
+    done = client.post(f"/api/jobs/{ids[0]}/cancel", headers=auth).json()
+    assert done["state"] == "done" and done["cancel_requested_at"] is None
+    missing = client.post(f"/api/jobs/{ids[-1] + 1}/cancel", headers=auth)
+    assert missing.status_code == 404
+
+
+def test_a_running_job_shows_cancelling_until_its_worker_stops_it(
+    client: TestClient, platform: Platform
+) -> None:
+    with platform.session() as s:
+        job_id = store.create_job(s, name="train", args={}).id
+        store.start_job(s, job_id=job_id, worker="host:9")  # a worker elsewhere runs it
+    platform.settings.jobs_token = SecretStr("t")
+    r = client.post(f"/api/jobs/{job_id}/cancel", headers={"Authorization": "Bearer t"})
+    assert r.status_code == 200 and r.json()["state"] == "cancelling"
+    with platform.session() as s:
+        assert store.cancel_requested(s, job_id=job_id)  # what that worker reads
+        store.cancel_job(s, job_id=job_id, error="Cancelled: the job was cancelled")
+    shown = client.get(f"/api/jobs/{job_id}").json()
+    assert shown["state"] == "cancelled" and shown["error_type"] == "Cancelled"

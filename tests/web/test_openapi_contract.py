@@ -109,6 +109,7 @@ OPERATIONS = [
     ("POST", "/api/posts"),
     ("GET", "/api/jobs"),
     ("GET", "/api/jobs/{job_id}"),
+    ("POST", "/api/jobs/{job_id}/cancel"),
 ]
 
 

@@ -1,12 +1,17 @@
-"""A streamed chat answer, or a page's reasons, whose client disconnects stops the model (a real
-uvicorn server and a real TCP connection that the client closes; the model is a fake that writes
-a word per 20 ms and checks its cancel token after every word)."""
+"""A streamed chat answer, a whole (not streamed) chat answer, or a page's reasons, whose client
+disconnects stops the model (a real uvicorn server and a real TCP connection that the client
+closes; the model is a fake that writes a word per 20 ms and checks its cancel token after every
+word)."""
 
 from __future__ import annotations
 
+import json
+import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -28,6 +33,19 @@ def served(tmp_path: Path) -> Iterator[tuple[str, TokenFake, object]]:
         platform.engine.dispose()
 
 
+def _stored_turn(client: httpx.Client) -> list[dict[str, Any]]:
+    """The messages of the session's newest conversation once its answer is stored (the turn
+    stores it as it ends, just after the model stopped)."""
+    conversation = client.get("/api/chat/conversations").json()[0]
+    deadline = time.monotonic() + 5
+    while True:
+        messages = client.get(f"/api/chat/conversations/{conversation['id']}").json()
+        if messages and messages[-1]["role"] == "assistant":
+            return messages
+        assert time.monotonic() < deadline, "the interrupted turn was not stored"
+        time.sleep(0.05)
+
+
 def test_a_client_that_disconnects_stops_the_model(served: tuple[str, TokenFake, object]) -> None:
     url, model, _ = served
     with httpx.Client(base_url=url, timeout=10) as client:
@@ -47,14 +65,7 @@ def test_a_client_that_disconnects_stops_the_model(served: tuple[str, TokenFake,
             time.sleep(0.01)
         stopped_s = time.monotonic() - closed_at
         assert stopped_s < 1.0 and model.generated < 100  # of 256
-        conversation = client.get("/api/chat/conversations").json()[0]
-        deadline = time.monotonic() + 5
-        while True:  # the turn stores its answer as it ends, just after the model stopped
-            messages = client.get(f"/api/chat/conversations/{conversation['id']}").json()
-            if messages and messages[-1]["role"] == "assistant":
-                break
-            assert time.monotonic() < deadline, "the interrupted turn was not stored"
-            time.sleep(0.05)
+        messages = _stored_turn(client)
     assert "interrupted" in messages[-1]["flags"] and "fallback" in messages[-1]["flags"]
 
 
@@ -89,3 +100,48 @@ def test_a_page_whose_reasons_nobody_reads_stops_the_model_and_resumes_later(
             names = list(_events(response.iter_lines()))
     assert names[-1] == "done" and "fallback" not in names
     assert names.count("reason") == 5  # every card of the page, none lost to the stop
+
+
+def test_a_whole_answer_whose_client_disconnects_stops_the_model(
+    served: tuple[str, TokenFake, object],
+) -> None:
+    """``POST /api/chat`` answers at once, not streamed: while the model writes, the client
+    closes its TCP connection; the model's cancel token is set within a bounded time and the
+    stored turn is the flagged facts answer, as the stream stores it."""
+    url, model, _ = served
+    tokens: list[Any] = []
+    stream = model.stream
+
+    def recording(messages, **kwargs):  # type: ignore[no-untyped-def]
+        tokens.append(kwargs.get("cancel"))
+        return stream(messages, **kwargs)
+
+    model.stream = recording  # type: ignore[method-assign]
+    with httpx.Client(base_url=url, timeout=10) as client:
+        client.headers[CSRF_HEADER] = client.get("/api/csrf").json()["csrf_token"]
+        assert client.put("/api/profile", json={"name": "Mina"}).status_code == 200
+        body = json.dumps({"message": "Tell me about Film Number 3."}).encode()
+        cookies = "; ".join(f"{k}={v}" for k, v in client.cookies.items())
+        where = urlsplit(url)
+        request = (
+            f"POST /api/chat HTTP/1.1\r\nHost: {where.netloc}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+            f"{CSRF_HEADER}: {client.headers[CSRF_HEADER]}\r\nCookie: {cookies}\r\n\r\n"
+        ).encode() + body
+        with socket.create_connection((where.hostname, where.port), timeout=10) as sock:
+            sock.sendall(request)
+            assert model.running.wait(5), "the model never started"
+            time.sleep(0.2)
+        closed_at = time.monotonic()  # the client went away before the answer
+        (token,) = tokens
+        while not token.cancelled:
+            assert time.monotonic() - closed_at < 2.0, "the model's token was never cancelled"
+            time.sleep(0.01)
+        while model.running.is_set():
+            assert time.monotonic() - closed_at < 2.0, "the model kept writing for nobody"
+            time.sleep(0.01)
+        assert time.monotonic() - closed_at < 1.0 and model.generated < 100  # of 256
+        assert token.cancelled  # (its reason is the turn's own; the disconnect cancelled it)
+        messages = _stored_turn(client)
+    assert "interrupted" in messages[-1]["flags"] and "fallback" in messages[-1]["flags"]
+    assert "word" not in messages[-1]["content"]  # the facts answer, not the cut-off text

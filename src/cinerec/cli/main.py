@@ -479,7 +479,7 @@ def worker(
         raise _fail(exc) from None
 
 
-jobs_app = typer.Typer(add_completion=False, help="Background jobs: list, show, enqueue.")
+jobs_app = typer.Typer(add_completion=False, help="Background jobs: list, show, enqueue, cancel.")
 
 
 @jobs_app.callback(invoke_without_command=True)
@@ -551,6 +551,27 @@ def jobs_enqueue(
                 raise typer.Exit(1)
     except CinerecError as exc:
         raise _fail(exc) from None
+
+
+@jobs_app.command("cancel")
+def jobs_cancel(
+    job_id: int,
+    wait: Annotated[
+        float, typer.Option(min=0, help="Seconds to wait for a running job to stop (0: none).")
+    ] = 0,
+    home: HomeOpt = None,
+) -> None:
+    """Cancel a job: a queued one never runs; a running one stops at its next step, in
+    whichever process runs it (it shows cancelling until then). A finished job stays as it is."""
+    platform = _platform(_settings(home=home))
+    try:
+        platform.migrate()
+        view = platform.jobs.cancel(job_id)
+        if wait and not view.finished:
+            view = platform.jobs.wait(job_id, timeout_s=wait, poll_s=0.2)
+    except CinerecError as exc:
+        raise _fail(exc) from None
+    typer.echo(_job_line(view))
 
 
 app.add_typer(jobs_app, name="jobs")

@@ -4,7 +4,7 @@ Example:
     >>> engine = make_engine("sqlite:///:memory:")
     >>> upgrade(engine)
     >>> current_revision(engine)
-    '0008_run_reasons_pending'
+    '0009_job_cancel'
     >>> Session = make_session_factory(engine)
     >>> with Session.begin() as session:  # commits on success, rolls back on error
     ...     pass

@@ -23,7 +23,12 @@ from cinerec.db.tables import JobRow, ModelVersionRow, utcnow
 from cinerec.errors import NotFoundError
 
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
-STATES = (QUEUED, RUNNING, DONE, FAILED)
+CANCELLED = "cancelled"
+"""Stopped on request (:func:`request_cancel`): never run, or stopped while running; never
+retried."""
+STATES = (QUEUED, RUNNING, DONE, FAILED, CANCELLED)
+FINAL = (DONE, FAILED, CANCELLED)
+"""States a job never leaves (a failed job may still be redelivered by a broker's retry)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +47,7 @@ class JobRecord:
     started_at: datetime | None
     heartbeat_at: datetime | None
     finished_at: datetime | None
+    cancel_requested_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +67,7 @@ def _job(row: JobRow) -> JobRecord:
         id=row.id, name=row.name, args=dict(row.args or {}), state=row.state,
         attempts=row.attempts, error=row.error, result=row.result, worker=row.worker,
         created_at=row.created_at, started_at=row.started_at, heartbeat_at=row.heartbeat_at,
-        finished_at=row.finished_at,
+        finished_at=row.finished_at, cancel_requested_at=row.cancel_requested_at,
     )  # fmt: skip
 
 
@@ -109,9 +115,14 @@ def find_active_job(
     session: Session, *, name: str, args: dict[str, Any], alive_since: datetime
 ) -> JobRecord | None:
     """A queued job with these ``name`` and ``args``, or a running one whose heartbeat is not
-    older than ``alive_since`` (None: nothing of the kind is pending)."""
+    older than ``alive_since`` (None: nothing of the kind is pending). A running job asked to
+    stop does not count."""
     rows = session.scalars(
-        select(JobRow).where(JobRow.name == name, JobRow.state.in_((QUEUED, RUNNING)))
+        select(JobRow).where(
+            JobRow.name == name,
+            JobRow.state.in_((QUEUED, RUNNING)),
+            JobRow.cancel_requested_at.is_(None),
+        )
     )
     for row in rows:
         if dict(row.args or {}) != dict(args):
@@ -123,9 +134,17 @@ def find_active_job(
 
 
 def start_job(session: Session, *, job_id: int, worker: str) -> JobRecord | None:
-    """Mark the job running (one more attempt); None when it is already done."""
+    """Mark the job running (one more attempt); None when it is already done or cancelled.
+
+    A job whose cancel was asked for while it ran (its worker died before it stopped, and the
+    broker hands the message to another) is marked cancelled here instead of run again.
+    """
     row = _row(session, job_id, lock=True)
-    if row.state == DONE:
+    if row.state in (DONE, CANCELLED):
+        return None
+    if row.cancel_requested_at is not None:
+        _cancelled(row, error=row.error)
+        session.flush()
         return None
     now = utcnow()
     row.state, row.worker, row.error = RUNNING, worker, None
@@ -139,6 +158,43 @@ def start_job(session: Session, *, job_id: int, worker: str) -> JobRecord | None
 def heartbeat_job(session: Session, *, job_id: int) -> None:
     """Say the running job's worker is alive."""
     _row(session, job_id).heartbeat_at = utcnow()
+
+
+def cancel_requested(session: Session, *, job_id: int) -> bool:
+    """Whether someone asked the job to stop (read by its worker while the job runs)."""
+    query = select(JobRow.cancel_requested_at).where(JobRow.id == job_id)
+    return session.scalar(query) is not None
+
+
+def request_cancel(session: Session, *, job_id: int) -> JobRecord:
+    """Ask the job to stop: a queued job is cancelled at once (a worker that receives it later
+    skips it); a running one keeps running until its worker reads the request
+    (:func:`cancel_requested`) and stops it; a done, failed or cancelled job is left as it is.
+    NotFoundError when there is no such job."""
+    row = _row(session, job_id, lock=True)
+    if row.state in FINAL:
+        return _job(row)
+    if row.cancel_requested_at is None:
+        row.cancel_requested_at = utcnow()
+    if row.state == QUEUED:
+        _cancelled(row, error=row.error)
+    session.flush()
+    return _job(row)
+
+
+def _cancelled(row: JobRow, *, error: str | None) -> None:
+    row.state, row.result, row.error = CANCELLED, None, error
+    row.finished_at = utcnow()
+
+
+def cancel_job(session: Session, *, job_id: int, error: str | None = None) -> JobRecord:
+    """Mark the job cancelled: its worker stopped it on request (``error``: what it said)."""
+    row = _row(session, job_id, lock=True)
+    if row.cancel_requested_at is None:
+        row.cancel_requested_at = utcnow()
+    _cancelled(row, error=error)
+    session.flush()
+    return _job(row)
 
 
 def finish_job(
@@ -155,8 +211,13 @@ def finish_job(
 
 def requeue_job(session: Session, *, job_id: int, error: str) -> JobRecord:
     """Put a failed attempt's job back in the queue for another attempt; its ``error`` stays
-    visible until the next attempt starts."""
+    visible until the next attempt starts. A job whose cancel was asked for is cancelled
+    instead (never retried)."""
     row = _row(session, job_id, lock=True)
+    if row.cancel_requested_at is not None:
+        _cancelled(row, error=error)
+        session.flush()
+        return _job(row)
     row.state, row.error, row.result = QUEUED, error, None
     row.finished_at = None
     session.flush()

@@ -309,9 +309,11 @@ class PostRow(Base):
 class JobRow(Base):
     """One background job (ingest, training, review summaries, embeddings, evaluation).
 
-    ``state`` is queued, running, done or failed; ``attempts`` counts starts (a retry after a
-    failure or after a killed worker adds one); ``heartbeat_at`` is refreshed while the job
-    runs, so a running job whose heartbeat is old was interrupted (its worker died).
+    ``state`` is queued, running, done, failed or cancelled; ``attempts`` counts starts (a retry
+    after a failure or after a killed worker adds one); ``heartbeat_at`` is refreshed while the
+    job runs, so a running job whose heartbeat is old was interrupted (its worker died).
+    ``cancel_requested_at`` is set when someone asks a running job to stop: its worker, in
+    whatever process, reads it and stops the job at its next unit of work.
     """
 
     __tablename__ = "jobs"
@@ -329,6 +331,7 @@ class JobRow(Base):
     started_at: Mapped[datetime | None] = mapped_column(nullable=True)
     heartbeat_at: Mapped[datetime | None] = mapped_column(nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    cancel_requested_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
 
 class ModelVersionRow(Base):

@@ -21,11 +21,15 @@ import threading
 import zipfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from cinerec.embeddings.base import Embedder
 from cinerec.errors import DataError
+
+if TYPE_CHECKING:
+    from cinerec.llm.backends.cancel import CancelToken
 
 SHARD_ROWS = 4096
 _SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
@@ -118,7 +122,12 @@ class EmbeddingCache:
             return len(new)
 
     def embed(
-        self, embedder: Embedder, texts: Sequence[str], *, progress: Progress | None = None
+        self,
+        embedder: Embedder,
+        texts: Sequence[str],
+        *,
+        progress: Progress | None = None,
+        cancel: CancelToken | None = None,
     ) -> np.ndarray:
         """``(len(texts), dim)`` vectors, computing (and storing) only the uncached texts.
 
@@ -126,6 +135,9 @@ class EmbeddingCache:
             embedder: the model; its ``name`` is the cache namespace.
             texts: passages to embed (duplicates are embedded once).
             progress: optional callback after each batch of new texts.
+            cancel: checked before each batch; once cancelled, the batches already embedded
+                are stored (the next call embeds only the rest) and
+                :class:`~cinerec.llm.backends.cancel.Cancelled` is raised.
         """
         keys = [text_key(t) for t in texts]
         with self._lock:
@@ -133,19 +145,31 @@ class EmbeddingCache:
             todo = {k: t for k, t in zip(keys, texts, strict=True) if k not in stored}
             if todo:
                 new_keys, new_texts = list(todo), list(todo.values())
-                parts = []
+                parts: list[np.ndarray] = []
                 for begin in range(0, len(new_texts), self.batch_size):
+                    if cancel is not None and cancel.cancelled:
+                        self._keep(embedder.name, stored, new_keys[:begin], parts)
+                        cancel.check(f"Embedding {len(new_texts)} texts ({begin} done)")
                     parts.append(
                         embedder.embed_passages(new_texts[begin : begin + self.batch_size])
                     )
                     if progress is not None:
                         progress(min(begin + self.batch_size, len(new_texts)), len(new_texts))
-                vectors = np.vstack(parts).astype(np.float32)
-                self._write_shard(embedder.name, new_keys, vectors)
-                stored.update(zip(new_keys, vectors, strict=True))
+                self._keep(embedder.name, stored, new_keys, parts)
             if not keys:
                 return np.zeros((0, embedder.dim), np.float32)
             return np.stack([stored[k] for k in keys]).astype(np.float32, copy=False)
+
+    def _keep(
+        self, name: str, stored: dict[str, np.ndarray], keys: list[str], parts: list[np.ndarray]
+    ) -> None:
+        """Write the vectors of ``keys`` (the rows of ``parts``) as a new shard and remember
+        them (nothing when there are none)."""
+        if not keys:
+            return
+        vectors = np.vstack(parts).astype(np.float32)
+        self._write_shard(name, keys, vectors)
+        stored.update(zip(keys, vectors, strict=True))
 
     def compact(self, embedder: Embedder, keep: Sequence[str]) -> int:
         """Rewrite ``embedder``'s shards with only the texts in ``keep``; returns rows dropped."""

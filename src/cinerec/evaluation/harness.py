@@ -195,7 +195,7 @@ def run_evaluation(
             "ks": list(options.ks),
             "resamples": options.resamples,
             "level": options.level,
-            "training": asdict(options.training),
+            "training": options.training.settings(),
             "max_users": options.max_users,
             "batch_size": options.batch_size,
         },

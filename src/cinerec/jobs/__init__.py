@@ -10,8 +10,9 @@ One small interface, :class:`~cinerec.jobs.base.JobRunner`, with two runners beh
   command and a machine without Redis works. It retries a failed job with the actors' policy
   (:data:`~cinerec.jobs.base.MAX_ATTEMPTS`).
 
-Either way a job's state (queued, running, done, failed; attempts, error, timestamps and a
-heartbeat) lives in the ``jobs`` table, so ``cinerec jobs`` shows it from any process.
+Either way a job's state (queued, running, done, failed, cancelled; attempts, error, timestamps,
+a heartbeat and a cancel request) lives in the ``jobs`` table, so ``cinerec jobs`` shows it, and
+``cinerec jobs cancel`` stops it, from any process (:meth:`JobRunner.cancel`).
 
 Why Dramatiq: it is maintained, small, and does exactly what these jobs need — Redis *and*
 RabbitMQ brokers behind one API, retries with backoff, per-actor time limits, a message that

@@ -73,7 +73,8 @@ def make_broker(url: str, *, queue: str, heartbeat_s: float) -> Broker:
 
 
 class JobFailed(Exception):
-    """The job ran out of attempts and is stored ``failed``: Dramatiq must not retry it."""
+    """The job ran out of attempts and is stored ``failed``, or it was cancelled: Dramatiq must
+    not retry it."""
 
 
 class BrokerRunner(JobRunner):
@@ -111,8 +112,11 @@ class BrokerRunner(JobRunner):
         try:
             self.run(job_id, retry=True)
         except Exception as exc:
-            if self.get(job_id).state == store.FAILED:  # out of attempts: stored failed, no retry
+            state = self.get(job_id).state
+            if state == store.FAILED:  # out of attempts: stored failed, no retry
                 raise JobFailed(f"job {job_id} failed after its last attempt: {exc}") from exc
+            if state == store.CANCELLED:  # failed once its cancel was asked for: no retry
+                raise JobFailed(f"job {job_id} was cancelled: {exc}") from exc
             raise  # stored queued with its error; Dramatiq's Retries sends it again
 
     def _dispatch(self, job_id: int) -> None:
@@ -129,11 +133,16 @@ class BrokerRunner(JobRunner):
 
 
 def run_worker(
-    platform: Platform, *, threads: int = 1, stop: threading.Event | None = None
+    platform: Platform,
+    *,
+    threads: int = 1,
+    stop: threading.Event | None = None,
+    tasks: Mapping[str, Task] | None = None,
 ) -> None:
     """Run jobs from the configured queue until SIGINT/SIGTERM (or ``stop``) — ``cinerec
-    worker``. A job that is running when the signal comes is finished first."""
-    runner = BrokerRunner(platform)
+    worker``. A job that is running when the signal comes is finished first. ``tasks``: the
+    jobs it knows (default: :data:`~cinerec.jobs.tasks.TASKS`)."""
+    runner = BrokerRunner(platform, tasks)
     platform.migrate()
     stop = stop or threading.Event()
     if threading.current_thread() is threading.main_thread():

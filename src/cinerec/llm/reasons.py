@@ -40,7 +40,7 @@ from typing import Any
 from cinerec.data.types import Movie
 from cinerec.errors import LLMError
 from cinerec.llm.backends.base import Completion, LLMBackend, Message, guarded
-from cinerec.llm.backends.cancel import DEADLINE, CancelToken, can_cancel
+from cinerec.llm.backends.cancel import DEADLINE, CancelToken, cancel_kwargs
 from cinerec.llm.evidence import (
     Evidence,
     build_evidence,
@@ -200,6 +200,7 @@ def warm_prefix(
     timeout_s: float = 60.0,
     movie: Movie | None = None,
     note: str = "",
+    cancel: CancelToken | None = None,
 ) -> bool:
     """Evaluate the part every card's prompt shares ahead of a page.
 
@@ -207,7 +208,8 @@ def warm_prefix(
     runtime's prefix cache holds it when the first card is asked. With ``movie`` (the predicted
     first card of the next page, and its review ``note``) that card's whole prompt is evaluated
     instead: its reason then needs no prompt evaluation at all. Returns False (and logs) when
-    the model fails; nothing depends on the warm-up.
+    the model fails or ``cancel`` stops it (given to a backend that ``can_cancel``); nothing
+    depends on the warm-up.
     """
     language = language_or_default(profile.language)
     if movie is not None:
@@ -222,6 +224,7 @@ def warm_prefix(
             max_tokens=1,
             temperature=0.0,
             timeout_s=timeout_s,
+            **cancel_kwargs(backend, cancel),
         )
     except LLMError as exc:
         log.info("warming the reasons' prompt prefix failed: %s", exc)
@@ -362,7 +365,7 @@ def write_reasons(
     stops (later cards would fail the same way and only delay the page).
     """
     page = CancelToken.after(timeout_s) if cancel is None else cancel.within(timeout_s)
-    stop = {"cancel": page} if can_cancel(backend) else {}
+    stop = cancel_kwargs(backend, page)
     seen: set[str] = set()
     led: list[str] = []  # lead-fact keys of earlier cards: each card leads with another fact
     language = profile.language if profile.language in _MAX_TOKENS else "en"

@@ -5,22 +5,31 @@ optional capabilities: side information (:class:`FeatureAware`), item descriptio
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, Self, runtime_checkable
 
 import numpy as np
 
 from cinerec.data.types import Interactions, Rated, ScoredItem, Vocabulary
+from cinerec.llm.backends.cancel import CancelToken
 
 
 @dataclass(frozen=True, slots=True)
 class TrainingOptions:
-    """What every training run receives: seed, threads, and whether to show progress."""
+    """What every training run receives: seed, threads, whether to show progress, and a cancel
+    token that a model with epochs checks before each one (a cancelled job's training stops
+    there, raising :class:`~cinerec.llm.backends.cancel.Cancelled`; not part of what a run is,
+    so :meth:`settings` leaves it out)."""
 
     seed: int = 42
     threads: int = 2
     progress: bool = False
+    cancel: CancelToken | None = field(default=None, compare=False, repr=False)
+
+    def settings(self) -> dict[str, Any]:
+        """The options that shape the result (for a result file): seed, threads, progress."""
+        return {"seed": self.seed, "threads": self.threads, "progress": self.progress}
 
 
 @runtime_checkable

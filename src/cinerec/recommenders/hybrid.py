@@ -287,6 +287,8 @@ class HybridRecommender:
         bar = tqdm(total=c.epochs, desc="hybrid", unit="epoch", disable=not options.progress)
         with bar:
             for _ in range(c.epochs):
+                if options.cancel is not None:
+                    options.cancel.check(f"Training {self.name}")
                 started = time.perf_counter()
                 order = rng.permutation(len(pair_users))
                 total = 0.0

@@ -205,7 +205,8 @@ class SASRecRecommender:
 
         Args:
             interactions: every rating is one interaction, ordered by timestamp per user.
-            options: seed, threads and progress (a tqdm bar over the epochs).
+            options: seed, threads, progress (a tqdm bar over the epochs) and a cancel token,
+                checked before each epoch (raises Cancelled once it is cancelled).
             monitor: optional hook after each epoch, given the model ready to score (e.g.
                 validation NDCG for early stopping while tuning); True stops training there.
         """
@@ -236,6 +237,8 @@ class SASRecRecommender:
         bar = tqdm(total=c.epochs, desc=self.name, unit="epoch", disable=not options.progress)
         with bar:
             for epoch in range(c.epochs):
+                if options.cancel is not None:
+                    options.cancel.check(f"Training {self.name}")
                 started = time.perf_counter()
                 inputs, targets = epoch_rows(generator)
                 loss = train_epoch(

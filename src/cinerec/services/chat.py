@@ -32,7 +32,7 @@ from cinerec.db import conversations as conv
 from cinerec.db import repository as repo
 from cinerec.errors import LLMError, ValidationError
 from cinerec.llm.backends.base import LLMBackend
-from cinerec.llm.backends.cancel import DEADLINE, Cancelled, can_cancel
+from cinerec.llm.backends.cancel import DEADLINE, Cancelled, cancel_kwargs
 from cinerec.llm.backends.cancel import CancelToken as CancelToken  # for the web layer
 from cinerec.llm.backends.gate import Priority
 from cinerec.llm.chat.grounding import CITATION, AnswerGrounder, add_missing_citations, names_of
@@ -374,11 +374,6 @@ def _planned_state(
     )
 
 
-def _cancel_kw(backend: LLMBackend, cancel: CancelToken | None) -> dict[str, CancelToken]:
-    """``cancel=`` for a model call, when there is a token and the backend takes one."""
-    return {"cancel": cancel} if cancel is not None and can_cancel(backend) else {}
-
-
 def _interrupted(exc: LLMError) -> bool:
     """Whether the caller gave up on the call (not a failure, nor the turn's own deadline)."""
     return isinstance(exc, Cancelled) and exc.reason != DEADLINE
@@ -418,7 +413,7 @@ def _phrase(
             max_tokens=min(state.config.chat.max_answer_tokens, budget),
             temperature=0.0,
             timeout_s=platform.settings.llm_timeout_s,
-            **_cancel_kw(backend, cancel),
+            **cancel_kwargs(backend, cancel),
         )
     except LLMError as exc:
         log.warning("chat answer from the template: %s", exc)
@@ -532,7 +527,7 @@ def _generate(
             state.prompt.messages,
             max_tokens=max_tokens,
             temperature=0.0,
-            **_cancel_kw(backend, cancel),
+            **cancel_kwargs(backend, cancel),
         )
     else:
         left = max(deadline - time.perf_counter(), 0.001)
@@ -541,7 +536,7 @@ def _generate(
             max_tokens=max_tokens,
             temperature=0.0,
             timeout_s=left,
-            **_cancel_kw(backend, cancel),
+            **cancel_kwargs(backend, cancel),
         )
         pieces = iter([reply.text])
     try:
@@ -751,8 +746,11 @@ def chat_turn(
     conversation_id: int | None = None,
     config: ChatServiceConfig | None = None,
     notes: NoteSource | None = None,
+    cancel: CancelToken | None = None,
 ) -> ChatAnswer:
-    """One whole turn without streaming; returns the final grounded answer."""
+    """One whole turn without streaming; returns the final grounded answer. ``cancel``: the
+    caller gave up (the web client disconnected); as in :func:`run_turn`, the model stops
+    within a token and the stored answer is the flagged facts answer, marked ``interrupted``."""
     state = start_turn(
         platform,
         user_id=user_id,
@@ -761,7 +759,7 @@ def chat_turn(
         config=config,
         notes=notes,
     )
-    for _ in run_turn(platform, state):
+    for _ in run_turn(platform, state, cancel=cancel):
         pass
     assert state.result is not None
     return state.result

@@ -20,6 +20,7 @@ from cinerec.db import conversations as conv
 from cinerec.db import repository as repo
 from cinerec.errors import LLMError, NotFoundError
 from cinerec.llm.backends.base import LLMBackend
+from cinerec.llm.backends.cancel import CancelToken, cancel_kwargs
 from cinerec.llm.backends.gate import Priority
 from cinerec.llm.chat.prompt import (
     ChatConfig,
@@ -167,18 +168,20 @@ def prefill(
     memory: ChatMemory,
     language: str,
     config: ChatConfig,
+    cancel: CancelToken | None = None,
 ) -> bool:
     """Evaluate the stable prompt prefix (system + recent turns) so the next turn reuses it.
 
     Only for a backend that ``caches_prefix`` (the embedded llama.cpp, whose automatic prefix
-    cache this fills; a remote server keeps its own). Returns True when the prefix was evaluated.
+    cache this fills; a remote server keeps its own). Returns True when the prefix was evaluated
+    (False when ``cancel``, given to a backend that ``can_cancel``, stopped it).
     """
     if backend is None or not backend.caches_prefix:
         return False
     messages = [system_message(context, memory.summary, language=language, config=config)]
     messages += turn_messages(memory.recent[-config.recent_max :], config)
     try:
-        backend.complete(messages, max_tokens=1, temperature=0.0)
+        backend.complete(messages, max_tokens=1, temperature=0.0, **cancel_kwargs(backend, cancel))
     except LLMError as exc:
         log.info("prefill skipped: %s", exc)
         return False
@@ -218,7 +221,10 @@ def warm_up(
             if platform.closing:  # shutting down: no model call any more
                 return
             language = viewer.user.language
-            prefill(backend, viewer.context, memory, language, config or ChatConfig())
+            prefill(
+                backend, viewer.context, memory, language, config or ChatConfig(),
+                cancel=platform.state.shutdown,
+            )  # fmt: skip
         except Exception as exc:  # noqa: BLE001 - warming is best effort
             log.info("chat warm-up failed: %s", exc)
         finally:

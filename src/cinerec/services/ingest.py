@@ -21,6 +21,7 @@ from cinerec.data.paths import resolve_data_dir
 from cinerec.db import repository as repo
 from cinerec.db.jobs import ModelVersionRecord
 from cinerec.errors import CinerecError
+from cinerec.llm.backends.cancel import CancelToken
 from cinerec.recommenders.artifacts import META_FILE, ArtifactInfo, train_artifact
 from cinerec.recommenders.base import TrainingOptions
 from cinerec.services import versions
@@ -88,9 +89,11 @@ def train_version(
     progress: bool = True,
     threads: int = 2,
     config: Mapping[str, object] | None = None,
+    cancel: CancelToken | None = None,
 ) -> tuple[ArtifactInfo, ModelVersionRecord]:
     """Train the configured (or named) recommender on all ratings and publish it as a new
-    version; its metadata and the version row.
+    version; its metadata and the version row. ``cancel``: a model with epochs checks it before
+    each one and stops (Cancelled; nothing is published).
 
     Training the configured recommender also makes this platform serve it at once (other
     processes load it on their next request).
@@ -107,7 +110,9 @@ def train_version(
             interactions,
             directory,
             config=None if config is None else dict(config),
-            options=TrainingOptions(seed=settings.seed, threads=threads, progress=progress),
+            options=TrainingOptions(
+                seed=settings.seed, threads=threads, progress=progress, cancel=cancel
+            ),
             extra={"dataset": settings.dataset},
             item_texts=lambda: catalog_texts(data_dir, settings.dataset),
         ),

@@ -1,9 +1,10 @@
-"""Job state as the HTTP API shows it: the ``jobs`` table, read-only.
+"""Job state as the HTTP API shows it: the ``jobs`` table, and a cancel request.
 
 The API needs no session, so it shows what a job is doing, not what it carries: its name,
 state, attempts and times, and the exception type of a failed attempt. Arguments, results,
 error messages and the worker's host stay with ``cinerec jobs show`` (they may name paths and
-machines).
+machines). Cancelling goes through the platform's job runner (:meth:`JobRunner.cancel`), so a
+job running in a ``cinerec worker`` process stops too.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from cinerec.db import jobs as store
-from cinerec.jobs.base import describe
+from cinerec.jobs.base import JobView, describe
 from cinerec.services.platform import Platform
 
 MAX_PAGE = 100
@@ -21,8 +22,9 @@ MAX_PAGE = 100
 
 @dataclass(frozen=True, slots=True)
 class JobStatus:
-    """One job as the API shows it; ``state`` is queued, running, done, failed or interrupted
-    (running, but its worker stopped beating)."""
+    """One job as the API shows it; ``state`` is queued, running, done, failed, cancelled,
+    interrupted (running, but its worker stopped beating) or cancelling (running, asked to
+    stop)."""
 
     id: int
     name: str
@@ -33,6 +35,7 @@ class JobStatus:
     started_at: datetime | None
     heartbeat_at: datetime | None
     finished_at: datetime | None
+    cancel_requested_at: datetime | None
 
 
 def _error_type(error: str | None) -> str | None:
@@ -44,11 +47,16 @@ def _error_type(error: str | None) -> str | None:
 
 
 def _status(platform: Platform, job: store.JobRecord) -> JobStatus:
-    view = describe(job, heartbeat_s=platform.settings.job_heartbeat_s)
+    return _shown(describe(job, heartbeat_s=platform.settings.job_heartbeat_s))
+
+
+def _shown(view: JobView) -> JobStatus:
+    job = view.job
     return JobStatus(
         id=job.id, name=job.name, state=view.state, attempts=job.attempts,
         error_type=_error_type(job.error), created_at=job.created_at, started_at=job.started_at,
         heartbeat_at=job.heartbeat_at, finished_at=job.finished_at,
+        cancel_requested_at=job.cancel_requested_at,
     )  # fmt: skip
 
 
@@ -68,3 +76,10 @@ def job_status(platform: Platform, job_id: int) -> JobStatus:
     with platform.session() as session:
         job = store.get_job(session, job_id=job_id)
     return _status(platform, job)
+
+
+def cancel_job(platform: Platform, job_id: int) -> JobStatus:
+    """Ask the job to stop (:meth:`~cinerec.jobs.base.JobRunner.cancel`); the job now:
+    cancelled when it was queued, cancelling while it runs, unchanged when it had finished.
+    NotFoundError when there is none."""
+    return _shown(platform.jobs.cancel(job_id))

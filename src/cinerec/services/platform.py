@@ -101,11 +101,13 @@ class Platform:
 
     def close(self) -> None:
         """The process is stopping: warm-ups and deferred work stop before their next model
-        call (a warm-up already running finishes), and work still waiting is dropped
-        when its turn comes, so a shutdown never waits for a queue of warm-ups. Requests are
-        still answered. Only sets an event (none of the services' locks), so a signal handler
-        may call it."""
+        call, a warm-up's model call already waiting or running is cancelled
+        (:attr:`~cinerec.services.state.PlatformState.shutdown`: it stops at the backend's next
+        check), and work still waiting is dropped when its turn comes, so a shutdown never
+        waits for a queue of warm-ups. Requests are still answered. Only sets events (none of
+        the services' locks), so a signal handler may call it."""
         self.state.closing.set()
+        self.state.shutdown.cancel("the process is stopping")
 
     # Database ---------------------------------------------------------------------------------
     @cached_property

@@ -453,6 +453,7 @@ def _warm_once(platform: Platform, user_id: int, *, stop: Callable[[], bool]) ->
             timeout_s=platform.settings.llm_timeout_s,
             movie=movie,
             note=note,
+            cancel=platform.state.shutdown,
         )
     except Exception:  # a background warm-up must never break a request
         log.exception("warming the reasons prompt for user %s failed", user_id)

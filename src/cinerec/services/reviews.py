@@ -58,6 +58,7 @@ from cinerec.services.background import lower_thread_priority
 from cinerec.services.platform import Platform
 
 if TYPE_CHECKING:  # the review models load scikit-learn: only when a build runs
+    from cinerec.llm.backends.cancel import CancelToken
     from cinerec.reviews.aspects.classifier import AspectClassifier
     from cinerec.reviews.sentiment.tfidf import TfidfSentimentModel
 
@@ -241,6 +242,7 @@ def build_review_summaries(
     config: ReviewBuildConfig = ReviewBuildConfig(),
     progress: bool = False,
     limit: int | None = None,
+    cancel: CancelToken | None = None,
 ) -> ReviewBuildReport:
     """Summarise the reviews of every catalog movie that has enough, and store the summaries.
 
@@ -253,9 +255,12 @@ def build_review_summaries(
         config: Thresholds and sizes.
         progress: Show a progress bar.
         limit: Summarise at most this many movies (a quick look or a test).
+        cancel: Checked before each movie; once cancelled, nothing is stored (the summaries
+            stored before stay as they were).
 
     Raises:
         DataError: the catalog is empty or has no IMDb ids, or the IMDB archive is missing.
+        Cancelled: ``cancel`` was cancelled.
     """
     start = time.perf_counter()
     work = review_work(platform, data_dir=data_dir, limit=limit)
@@ -263,6 +268,8 @@ def build_review_summaries(
     for movie_id, texts, labels in tqdm(
         work.groups, desc="review summaries", unit="movie", disable=not progress
     ):
+        if cancel is not None:
+            cancel.check("The review summaries")
         summary = summarize(
             movie_id, texts, labels, sentiment=work.sentiment, aspects=work.aspects, config=config
         )

@@ -38,6 +38,7 @@ from cinerec.embeddings.index import VectorIndex, build_index
 from cinerec.embeddings.registry import DEFAULT_EMBEDDER, build_embedder
 from cinerec.embeddings.taste_search import rank_for_taste
 from cinerec.errors import DataError, NotFoundError
+from cinerec.llm.backends.cancel import CancelToken
 from cinerec.services.platform import Platform
 
 log = logging.getLogger(__name__)
@@ -104,6 +105,7 @@ def catalog_index(
     embedder: Embedder | None = None,
     refresh: bool = False,
     progress: Progress | None = None,
+    cancel: CancelToken | None = None,
 ) -> CatalogIndex:
     """The platform's catalog index, built on first use (slow once: embeds what is uncached).
 
@@ -112,6 +114,8 @@ def catalog_index(
         embedder: overrides the configured embedder (tests pass a fake one).
         refresh: rebuild even if the movie count did not change.
         progress: called while new descriptions are embedded.
+        cancel: checked between batches of new descriptions (the batches done stay in the
+            embedding cache); raises :class:`~cinerec.llm.backends.cancel.Cancelled` once set.
     """
     slot = platform.state.catalog_index
     with slot.lock:
@@ -137,7 +141,9 @@ def catalog_index(
         model = embedder or build_embedder(wanted)
         rows = _catalog_rows(platform)
         cache = EmbeddingCache(embedding_cache_dir(platform.settings))
-        vectors = cache.embed(model, [text for _, text, _ in rows], progress=progress)
+        vectors = cache.embed(
+            model, [text for _, text, _ in rows], progress=progress, cancel=cancel
+        )
         ids = tuple(movie_id for movie_id, _, _ in rows)
         built = CatalogIndex(
             embedder=model,

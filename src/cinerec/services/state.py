@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from cinerec.llm.backends.cancel import CancelToken
 from cinerec.llm.ranking.yesno import PriorCache
 
 if TYPE_CHECKING:
@@ -156,3 +157,8 @@ class PlatformState:
     closing: threading.Event = field(default_factory=threading.Event)
     """Set once the platform shuts down (:meth:`~cinerec.services.platform.Platform.close`):
     warm-ups and deferred work check it between model calls and stop."""
+    shutdown: CancelToken = field(default_factory=CancelToken)
+    """Cancelled when the platform shuts down: warm-ups pass it to their model call, so one
+    waiting for the model leaves the queue and one running stops at the backend's next check
+    (before its prompt is evaluated, or at its next token; a remote server's stream is
+    closed)."""

@@ -24,7 +24,7 @@ from cinerec.services import background
 from cinerec.services.platform import Platform
 from cinerec.web.fair_use import ModelGate, TooManyRequests
 from cinerec.web.routes import api, chat, jobs, pages, posts
-from cinerec.web.security import CSRFError, SecurityMiddleware
+from cinerec.web.security import AccessError, CSRFError, SecurityMiddleware
 from cinerec.web.templating import render
 
 log = logging.getLogger(__name__)
@@ -135,6 +135,11 @@ def create_app(settings: Settings, *, platform: Platform | None = None) -> FastA
 
     @app.exception_handler(CSRFError)
     async def _csrf(request: Request, exc: CSRFError) -> Response:
+        log.warning("refused %s %s: %s", request.method, request.url.path, exc)
+        return _error(request, 403, str(exc))
+
+    @app.exception_handler(AccessError)
+    async def _access(request: Request, exc: AccessError) -> Response:
         log.warning("refused %s %s: %s", request.method, request.url.path, exc)
         return _error(request, 403, str(exc))
 

@@ -283,9 +283,13 @@ class JobPublic(BaseModel):
 
     id: int
     name: str
-    state: Literal["queued", "running", "done", "failed", "interrupted"] = Field(
+    state: Literal[
+        "queued", "running", "done", "failed", "cancelled", "interrupted", "cancelling"
+    ] = Field(
         description="interrupted: running, but its worker stopped sending heartbeats "
-        "(it will be retried by another worker, or stays so when none is left to)."
+        "(it will be retried by another worker, or stays so when none is left to); "
+        "cancelling: running, asked to stop (it stops at its next step, then shows cancelled; "
+        "a cancelled job is never retried)."
     )
     attempts: int = Field(ge=0, description="How many times the job was started.")
     error_type: str | None = Field(
@@ -296,6 +300,9 @@ class JobPublic(BaseModel):
     started_at: datetime | None
     heartbeat_at: datetime | None
     finished_at: datetime | None
+    cancel_requested_at: datetime | None = Field(
+        description="When someone asked the job to stop; null when nobody did."
+    )
 
     @classmethod
     def of(cls, j: JobStatus) -> JobPublic:
@@ -303,4 +310,5 @@ class JobPublic(BaseModel):
             id=j.id, name=j.name, state=j.state, attempts=j.attempts,  # type: ignore[arg-type]
             error_type=j.error_type, created_at=j.created_at, started_at=j.started_at,
             heartbeat_at=j.heartbeat_at, finished_at=j.finished_at,
+            cancel_requested_at=j.cancel_requested_at,
         )  # fmt: skip

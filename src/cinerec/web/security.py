@@ -58,6 +58,10 @@ class CSRFError(CinerecError):
     """A state-changing request without a valid CSRF token or from another origin (403)."""
 
 
+class AccessError(CinerecError):
+    """A request without the operator's token that the operation needs (403)."""
+
+
 def _cookie(scope: Scope, name: str) -> str | None:
     for key, value in scope.get("headers", []):
         if key == b"cookie":
@@ -175,6 +179,28 @@ async def require_csrf(request: Request) -> None:
             "This form has expired or did not come from this site; reload the page and try "
             "again. Nothing was changed."
         )
+
+
+def require_jobs_token(request: Request) -> None:
+    """Route dependency: the request carries ``Authorization: Bearer <jobs_token>``.
+
+    The jobs API needs no session, so what changes a job (cancelling it) needs the operator's
+    token instead; with none configured it is refused.
+
+    Raises:
+        AccessError: no token configured, or a missing or wrong one (403); nothing was changed.
+    """
+    wanted = request.app.state.platform.settings.jobs_token.get_secret_value()
+    if not wanted:
+        raise AccessError(
+            "Cancelling jobs over HTTP is off: set CINEREC_JOBS_TOKEN on the server and send it "
+            "as 'Authorization: Bearer <token>' (or run `cinerec jobs cancel`). Nothing was "
+            "changed."
+        )
+    scheme, _, sent = request.headers.get("authorization", "").partition(" ")
+    right = hmac.compare_digest(sent.strip().encode(), wanted.encode())
+    if scheme.lower() != "bearer" or not right:
+        raise AccessError("This needs the operator's jobs token; nothing was changed.")
 
 
 def csrf_token(request: Request) -> str:

@@ -138,3 +138,13 @@ class CancelToken:
 def can_cancel(backend: object) -> bool:
     """Whether ``backend`` takes ``cancel=`` in ``complete`` and ``stream`` and stops on it."""
     return bool(getattr(backend, "can_cancel", False))
+
+
+def cancel_kwargs(backend: object, cancel: CancelToken | None) -> dict[str, CancelToken]:
+    """``cancel=`` for a call of ``backend``: when there is a token and the backend takes one.
+
+    Example:
+        >>> cancel_kwargs(object(), CancelToken())
+        {}
+    """
+    return {"cancel": cancel} if cancel is not None and can_cancel(backend) else {}

@@ -54,7 +54,7 @@ from typing import Any
 
 from cinerec.errors import LLMError
 from cinerec.llm.backends.base import Completion, LLMBackend, Message, OptionScores, can_score
-from cinerec.llm.backends.cancel import CancelToken, can_cancel
+from cinerec.llm.backends.cancel import CancelToken, cancel_kwargs
 
 
 class Priority(IntEnum):
@@ -104,8 +104,9 @@ class PriorityGate:
             slots, e.g. ``llama-server --parallel N``).
         max_wait_s: Longest wait per class (missing classes use :data:`DEFAULT_MAX_WAIT_S`).
         warmup_quiet_s: A warm-up is refused at once (:class:`ModelBusy`) while a page or chat
-            call waits or runs, and for this long after one last had to wait for a slot: nobody
-            cancels a running warm-up, so under contention warm-ups stay out of the way (a lone
+            call waits or runs, and for this long after one last had to wait for a slot: a page
+            does not cancel a running warm-up (only a shutdown does), so under contention
+            warm-ups stay out of the way (a lone
             viewer's calls never wait, so their warm-ups still run).
     """
 
@@ -312,7 +313,7 @@ class GatedBackend:
 
     def _cancel_arg(self, cancel: CancelToken | None) -> dict[str, CancelToken]:
         """``cancel=`` for the backend, when there is a token and the backend takes one."""
-        return {"cancel": cancel} if cancel is not None and can_cancel(self.inner) else {}
+        return cancel_kwargs(self.inner, cancel)
 
     @staticmethod
     def _left(timeout_s: float | None, waited: float) -> float | None:

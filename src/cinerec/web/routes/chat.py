@@ -32,7 +32,7 @@ from cinerec.web.schemas import (
     ConversationIdPath,
 )
 from cinerec.web.security import require_csrf
-from cinerec.web.streaming import until_disconnect
+from cinerec.web.streaming import run_until_disconnect, until_disconnect
 from cinerec.web.templating import page_language, render
 
 router = APIRouter(dependencies=[Depends(require_csrf)], responses=COMMON_ERRORS)
@@ -178,17 +178,28 @@ def chat_form(
 
 
 @router.post("/api/chat", response_model=ChatOut, tags=["chat"], responses=MODEL_ERRORS)
-def chat_api(platform: PlatformDep, user: UserDep, gate: GateDep, body: ChatIn) -> ChatOut:
-    """Ask one question (continuing ``conversation_id`` when given); the whole answer at once."""
+async def chat_api(
+    request: Request, platform: PlatformDep, user: UserDep, gate: GateDep, body: ChatIn
+) -> ChatOut:
+    """Ask one question (continuing ``conversation_id`` when given); the whole answer at once.
+    A client that disconnects meanwhile stops the model within about a token (the turn is
+    stored as the stream stores it then: the flagged facts answer, marked ``interrupted``)."""
     current = _require(user)
-    with gate.hold(f"user:{current.id}"):
-        answer = chat_turn(
-            platform,
-            user_id=current.id,
-            message=body.message,
-            conversation_id=_conversation_id(body.conversation_id),
-        )
-    return ChatOut.model_validate(answer.public())
+    conversation = _conversation_id(body.conversation_id)
+    cancel = CancelToken()
+
+    def turn() -> ChatOut:
+        with gate.hold(f"user:{current.id}"):
+            answer = chat_turn(
+                platform,
+                user_id=current.id,
+                message=body.message,
+                conversation_id=conversation,
+                cancel=cancel,
+            )
+        return ChatOut.model_validate(answer.public())
+
+    return await run_until_disconnect(request, cancel, turn)
 
 
 def sse(event: str, data: dict[str, Any]) -> str:

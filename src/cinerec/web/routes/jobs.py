@@ -1,7 +1,10 @@
-"""Read-only job state: ``GET /api/jobs`` (newest first, paged) and ``GET /api/jobs/{job_id}``.
+"""Job state: ``GET /api/jobs`` (newest first, paged), ``GET /api/jobs/{job_id}``, and
+``POST /api/jobs/{job_id}/cancel``.
 
 Jobs belong to the platform, not to a session, so no profile is needed; what a job carries
 (arguments, results, error text) stays out of the answer (:mod:`cinerec.services.job_state`).
+Cancelling changes what the platform does, so besides the CSRF token every state-changing
+request needs, it takes the operator's jobs token (``CINEREC_JOBS_TOKEN``) as a bearer token.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from fastapi import APIRouter, Depends, Query
 from cinerec.services import job_state
 from cinerec.web.deps import PlatformDep
 from cinerec.web.schemas import COMMON_ERRORS, MAX_ID, JobIdPath, JobPublic
-from cinerec.web.security import require_csrf
+from cinerec.web.security import require_csrf, require_jobs_token
 
 router = APIRouter(
     prefix="/api/jobs", tags=["jobs"], dependencies=[Depends(require_csrf)], responses=COMMON_ERRORS
@@ -41,3 +44,14 @@ def list_jobs(
 def get_job(platform: PlatformDep, job_id: JobIdPath) -> JobPublic:
     """One background job; 404 when there is none."""
     return JobPublic.of(job_state.job_status(platform, job_id))
+
+
+@router.post(
+    "/{job_id}/cancel", response_model=JobPublic, dependencies=[Depends(require_jobs_token)]
+)
+def cancel_job(platform: PlatformDep, job_id: JobIdPath) -> JobPublic:
+    """Cancel a background job: a queued one is cancelled and never runs; a running one shows
+    cancelling until its worker (in whichever process) stops it at its next step, then
+    cancelled; a finished one is returned unchanged. Needs ``Authorization: Bearer`` with the
+    server's jobs token (403 without it, or when the server has none)."""
+    return JobPublic.of(job_state.cancel_job(platform, job_id))
