@@ -164,6 +164,12 @@ def main() -> None:
     )
     parser.add_argument("--taste-pool", type=int, default=0, help="taste-matched candidates")
     parser.add_argument(
+        "--prior-pool", type=int, default=0, help="statement-conditioned popularity candidates"
+    )
+    parser.add_argument(
+        "--ablate", default=None, help="only these families' ltr-<family> rows (default: all)"
+    )
+    parser.add_argument(
         "--sasrec-epochs", type=int, default=None, help="bound SASRec's training (default 20)"
     )
     parser.add_argument(
@@ -197,6 +203,7 @@ def main() -> None:
             dataset=args.dataset,
             families=tuple(args.families.split(",")),
             taste_pool=args.taste_pool,
+            prior_pool=args.prior_pool,
         ),
         retriever_configs=(
             {"sasrec": {"epochs": args.sasrec_epochs}} if args.sasrec_epochs else None
@@ -208,6 +215,7 @@ def main() -> None:
         taste_cache=tastes,
         measure=lambda ranker: latency(ranker, data, tastes),
         ablations=not args.no_ablations,
+        ablate=tuple(args.ablate.split(",")) if args.ablate else None,
         yesno=yesno_hook(args.yesno_model, catalog) if args.yesno_model else None,
         yesno_top=args.yesno_top,
     )

