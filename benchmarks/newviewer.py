@@ -170,6 +170,11 @@ def main() -> None:
         "--ablate", default=None, help="only these families' ltr-<family> rows (default: all)"
     )
     parser.add_argument(
+        "--no-statement-ranker",
+        action="store_true",
+        help="add ltr-nostatement (the ranker without statement families) as a baseline",
+    )
+    parser.add_argument(
         "--sasrec-epochs", type=int, default=None, help="bound SASRec's training (default 20)"
     )
     parser.add_argument(
@@ -216,6 +221,7 @@ def main() -> None:
         measure=lambda ranker: latency(ranker, data, tastes),
         ablations=not args.no_ablations,
         ablate=tuple(args.ablate.split(",")) if args.ablate else None,
+        no_statement_ranker=args.no_statement_ranker,
         yesno=yesno_hook(args.yesno_model, catalog) if args.yesno_model else None,
         yesno_top=args.yesno_top,
     )

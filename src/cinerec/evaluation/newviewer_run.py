@@ -17,6 +17,9 @@ intervals, paired differences and the issue's targets, checked. Rows:
   multilingual embedder on short passages (when the ranker uses that family).
 * ``llm-taste`` - the page's pipeline with the language model's structured taste instead of
   the rules (only users whose statements were parsed).
+* ``ltr-nostatement`` - the ranker without any statement family (``statement``, ``taste``,
+  ``e5``, ``prior``) on the retriever's candidates only (with ``no_statement_ranker``): a
+  learned pipeline without the statement, one of the targets' baselines.
 * ``ltr`` - LightGBM lambdarank (:class:`cinerec.ranking.ranker.LearnedRanker`); ``ltr-<f>``
   the same without feature family ``f``; ``ltr+llm`` adds the model's structured taste with a
   weight tuned on validation users; ``ltr-taste-pool`` is ``ltr`` on the retriever and
@@ -92,6 +95,9 @@ class NewViewerOptions:
     """Retrain the ranker without each feature family (``ltr-<family>`` rows)."""
     ablate: tuple[str, ...] | None = None
     """With :attr:`ablations`, only these families' ``ltr-<family>`` rows (None: every one)."""
+    no_statement_ranker: bool = False
+    """Add ``ltr-nostatement`` (the ranker without the statement families, on the retriever's
+    candidates): a pipeline without the statement, among the targets' baselines."""
 
 
 def _ranks(order_ids: Sequence[np.ndarray], targets: Sequence[Sequence[int]]) -> np.ndarray:
@@ -197,6 +203,13 @@ def _pools(c: Candidates) -> np.ndarray:
     return _all(c) if c.from_pools is None else c.from_pools
 
 
+STATEMENT_FAMILIES = frozenset({"statement", "taste", "llm", "e5", "prior"})
+"""Feature families read off the taste statement."""
+NO_STATEMENT_RANKER = "ltr-nostatement"
+"""The ranker without any statement family, on the retriever's candidates only: a pipeline
+without the statement (a baseline of the targets)."""
+
+
 def _pipelines(variants: Mapping[str, LearnedRanker]) -> dict[str, Pipeline]:
     out: dict[str, Pipeline] = {
         "page-genre": page_genre_scores,
@@ -213,6 +226,9 @@ def _pipelines(variants: Mapping[str, LearnedRanker]) -> dict[str, Pipeline]:
             _all(c),
         )
     for name, model in variants.items():
+        if name == NO_STATEMENT_RANKER:
+            out[name] = lambda c, m=model: (m.score(c), c.retriever_rank < m.config.retriever_pool)
+            continue
         out[name] = lambda c, m=model: (m.score(c), _all(c))
     out["statement-prior"] = lambda c: (
         c.features[:, COLUMNS.index("prior_score")].astype(np.float64),
@@ -288,6 +304,9 @@ def run_newviewer(
     fit_seconds["ltr"] = time.perf_counter() - started
     log.info("fitted ltr in %.1f s (%d rows)", fit_seconds["ltr"], ranker.training_rows)
     variants: dict[str, LearnedRanker] = {"ltr": ranker}
+    kept = tuple(f for f in options.ranker.families if f not in STATEMENT_FAMILIES)
+    if options.no_statement_ranker and kept != options.ranker.families and kept:
+        variants[NO_STATEMENT_RANKER] = ranker.with_config(families=kept)
     for family in options.ranker.families if options.ablations else ():
         if options.ablate is not None and family not in options.ablate:
             continue
@@ -563,7 +582,7 @@ def check_targets(
     rs, seed = options.resamples, options.seed
     statement_models = list(STATEMENT_MODELS)
     retrievers = [r for r in options.retrievers if r != "popularity"]
-    no_statement = [*options.retrievers]
+    no_statement = [*options.retrievers, NO_STATEMENT_RANKER]
     picked_on = "validation" if validation else "test"
     chosen = pick_on_validation(arrays, statement_models, validation) if validation else None
     out: dict[str, Any] = {}
