@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
@@ -48,7 +49,10 @@ def dense_communities(seed: int = 0) -> Interactions:
 
 
 class TestLearnedRankerContract(RecommenderContract):
+    """The default configuration: the page's ranker, ``prior`` family and pool included."""
+
     registry_name = "ltr"
+    config_changes: ClassVar[dict[str, object]] = {}
 
     @pytest.fixture(scope="class")
     @classmethod
@@ -72,6 +76,7 @@ class TestLearnedRankerContract(RecommenderContract):
             cache_dir=getattr(self, "cache_dir", None),
             n_estimators=30,
             min_child_samples=20,
+            **self.config_changes,
         )
         return LearnedRanker(config, embedder=HashingEmbedder(), catalog=community_catalog())
 
@@ -90,17 +95,11 @@ class TestLearnedRankerContract(RecommenderContract):
             assert [r.score for r in got] == pytest.approx([r.score for r in want], abs=1e-9)
 
 
-class TestLearnedRankerWithPriorContract(TestLearnedRankerContract):
-    """The same contract with the ``prior`` family and its candidate pool (what the page's
-    ranker trains with)."""
+class TestLearnedRankerWithoutPriorContract(TestLearnedRankerContract):
+    """The same contract without the ``prior`` family and its candidates (the default
+    trains with them)."""
 
-    def make_model(self) -> Recommender:
-        config = LearnedRankerConfig(
-            retriever="ease",
-            cache_dir=getattr(self, "cache_dir", None),
-            n_estimators=30,
-            min_child_samples=20,
-            families=("retriever", "ticks", "statement", "taste", "popularity", "year", "prior"),
-            prior_pool=20,
-        )
-        return LearnedRanker(config, embedder=HashingEmbedder(), catalog=community_catalog())
+    config_changes: ClassVar[dict[str, object]] = {
+        "families": ("retriever", "ticks", "statement", "taste", "popularity", "year"),
+        "prior_pool": 0,
+    }
