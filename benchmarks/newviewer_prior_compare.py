@@ -31,8 +31,15 @@ from cinerec.evaluation.bootstrap import (  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent / "results" / "newviewer"
 KS = (1, 3, 5, 10)
-NEW_ROWS = ("statement-prior", "ltr", "ltr-prior", "ltr-prior-pool", "ltr-prior-all")
-NO_STATEMENT = ("popularity", "ease", "als", "content", "sasrec")
+NEW_ROWS = (
+    "statement-prior",
+    "ltr",
+    "ltr-nostatement",
+    "ltr-prior",
+    "ltr-prior-pool",
+    "ltr-prior-all",
+)
+NO_STATEMENT = ("popularity", "ease", "als", "content", "sasrec", "ltr-nostatement")
 
 
 def load(path: Path) -> tuple[dict, dict[str, np.ndarray]]:
