@@ -170,6 +170,12 @@ def main() -> None:
         "--ablate", default=None, help="only these families' ltr-<family> rows (default: all)"
     )
     parser.add_argument(
+        "--train-seed",
+        type=int,
+        default=42,
+        help="seed of the models' training and the bootstrap (the split keeps seed 42)",
+    )
+    parser.add_argument(
         "--no-statement-ranker",
         action="store_true",
         help="add ltr-nostatement (the ranker without statement families) as a baseline",
@@ -214,7 +220,7 @@ def main() -> None:
             {"sasrec": {"epochs": args.sasrec_epochs}} if args.sasrec_epochs else None
         ),
         resamples=args.resamples,
-        seed=42,
+        seed=args.train_seed,
         threads=args.threads,
         max_users=args.max_users,
         taste_cache=tastes,
