@@ -67,9 +67,56 @@ def fmt(ci: dict[str, float], signed: bool = False) -> str:
     return f"{f.format(ci['mean'])} [{f.format(ci['low'])}, {f.format(ci['high'])}]"
 
 
+def seed_section(
+    new: dict[str, np.ndarray], seeds: list[int], dataset: str, out: dict[str, object]
+) -> list[str]:
+    """``ltr`` and ``ltr-prior-all`` (and their paired difference) of the runs retrained with
+    other seeds beside this run's (seed 42): how much a retrain alone moves them."""
+    runs = {42: new}
+    for seed in seeds:
+        _, runs[seed] = load(ROOT / "prior" / f"seed{seed}" / dataset)
+    lines = [
+        "",
+        "## Retrained with other seeds (popular ticks)",
+        "",
+        "Same split and users; the training seed (ranker users, simulated viewers, LightGBM "
+        "bagging, retrievers) changes. NDCG@10 and the paired difference `ltr` - "
+        "`ltr-prior-all`.",
+        "",
+        "| set | seed | ltr | ltr-prior-all | ltr - ltr-prior-all | ltr-nostatement |",
+        "|---|---|---|---|---|---|",
+    ]
+    table: dict[str, dict[str, object]] = {}
+    for lang in ("en", "ko"):
+        for k in KS:
+            key = f"k={k}/popular/{lang}"
+            for seed, arrays in runs.items():
+                ltr = arrays[f"ltr/{key}/ndcg@10"]
+                base = arrays[f"ltr-prior-all/{key}/ndcg@10"]
+                nost = arrays.get(f"ltr-nostatement/{key}/ndcg@10")
+                diff = paired_difference_ci(ltr, base, resamples=1000, seed=42).as_dict()
+                table.setdefault(key, {})[str(seed)] = {
+                    "ltr": float(ltr.mean()),
+                    "ltr-prior-all": float(base.mean()),
+                    "difference": diff,
+                }
+                nost_cell = f"{nost.mean():.3f}" if nost is not None else "-"
+                lines.append(
+                    f"| {key} | {seed} | {ltr.mean():.3f} | {base.mean():.3f} | "
+                    f"{fmt(diff, signed=True)} | {nost_cell} |"
+                )
+    out["seeds"] = table
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", default="ml-latest-small")
+    parser.add_argument(
+        "--seeds",
+        default="",
+        help="other training seeds whose runs sit in prior/seed<s>/<dataset> (--train-seed)",
+    )
     args = parser.parse_args()
     prov = provenance(["benchmarks/newviewer_prior_compare.py", *sys.argv[1:]])
     old_result, old = load(ROOT / args.dataset)
@@ -171,6 +218,9 @@ def main() -> None:
                     fmt(entry["prior_minus_best_without_statement"], signed=True),
                 ]
                 lines.append(f"| {k} | " + " | ".join(cells) + " |")
+    seeds = [int(x) for x in args.seeds.split(",") if x]
+    if seeds:
+        lines += seed_section(new, seeds, args.dataset, out)
     target = ROOT / "prior" / args.dataset
     (target / "compare.json").write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
     (target / "compare.md").write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -154,7 +154,7 @@ class Candidates:
     """Rank of each candidate in the retriever's order (0 best)."""
     from_pools: np.ndarray | None = None
     """True where the candidate came from the retriever or statement pool (False: only from
-    the taste pool); None when every candidate did."""
+    the taste or prior pool); None when every candidate did."""
 
 
 class FeatureBuilder:
