@@ -49,7 +49,7 @@ def dense_communities(seed: int = 0) -> Interactions:
 
 
 class TestLearnedRankerContract(RecommenderContract):
-    """The default configuration: the page's ranker, ``prior`` family and pool included."""
+    """The default configuration: the page's ranker."""
 
     registry_name = "ltr"
     config_changes: ClassVar[dict[str, object]] = {}
@@ -95,11 +95,10 @@ class TestLearnedRankerContract(RecommenderContract):
             assert [r.score for r in got] == pytest.approx([r.score for r in want], abs=1e-9)
 
 
-class TestLearnedRankerWithoutPriorContract(TestLearnedRankerContract):
-    """The same contract without the ``prior`` family and its candidates (the default
-    trains with them)."""
+class TestLearnedRankerWithPriorContract(TestLearnedRankerContract):
+    """The same contract with the ``prior`` family and its candidate pool."""
 
     config_changes: ClassVar[dict[str, object]] = {
-        "families": ("retriever", "ticks", "statement", "taste", "popularity", "year"),
-        "prior_pool": 0,
+        "families": ("retriever", "ticks", "statement", "taste", "popularity", "year", "prior"),
+        "prior_pool": 20,
     }
