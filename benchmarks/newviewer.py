@@ -164,6 +164,23 @@ def main() -> None:
     )
     parser.add_argument("--taste-pool", type=int, default=0, help="taste-matched candidates")
     parser.add_argument(
+        "--prior-pool", type=int, default=0, help="statement-conditioned popularity candidates"
+    )
+    parser.add_argument(
+        "--ablate", default=None, help="only these families' ltr-<family> rows (default: all)"
+    )
+    parser.add_argument(
+        "--train-seed",
+        type=int,
+        default=42,
+        help="seed of the models' training and the bootstrap (the split keeps seed 42)",
+    )
+    parser.add_argument(
+        "--no-statement-ranker",
+        action="store_true",
+        help="add ltr-nostatement (the ranker without statement families) as a baseline",
+    )
+    parser.add_argument(
         "--sasrec-epochs", type=int, default=None, help="bound SASRec's training (default 20)"
     )
     parser.add_argument(
@@ -197,17 +214,20 @@ def main() -> None:
             dataset=args.dataset,
             families=tuple(args.families.split(",")),
             taste_pool=args.taste_pool,
+            prior_pool=args.prior_pool,
         ),
         retriever_configs=(
             {"sasrec": {"epochs": args.sasrec_epochs}} if args.sasrec_epochs else None
         ),
         resamples=args.resamples,
-        seed=42,
+        seed=args.train_seed,
         threads=args.threads,
         max_users=args.max_users,
         taste_cache=tastes,
         measure=lambda ranker: latency(ranker, data, tastes),
         ablations=not args.no_ablations,
+        ablate=tuple(args.ablate.split(",")) if args.ablate else None,
+        no_statement_ranker=args.no_statement_ranker,
         yesno=yesno_hook(args.yesno_model, catalog) if args.yesno_model else None,
         yesno_top=args.yesno_top,
     )

@@ -4,6 +4,7 @@ a zero weight leaves the order alone."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from cinerec.evaluation.newviewer_run import _with_yesno
 
@@ -94,3 +95,42 @@ def test_a_validation_pick_must_have_been_scored_on_test() -> None:
     assert pick_on_validation(arrays, ["ltr", "statement-sim"], {"statement-sim": 0.9}) == "ltr"
     with pytest.raises(ValueError, match="scored"):
         pick_on_validation(arrays, ["statement-sim-e5"], {})
+
+
+def test_the_ranker_without_the_statement_is_a_baseline_of_the_targets() -> None:
+    from cinerec.evaluation.newviewer_run import (
+        NO_STATEMENT_RANKER,
+        NewViewerOptions,
+        check_targets,
+    )
+
+    arrays = _arrays({"popularity": 0.1, "ease": 0.2, NO_STATEMENT_RANKER: 0.35, "ltr": 0.4})
+    options = NewViewerOptions(retrievers=("popularity", "ease"), resamples=50)
+    targets = check_targets(arrays, options, {"ltr": 0.4})
+    gain = targets[f"k=3 popular: >= +25% over best without statement ({NO_STATEMENT_RANKER})"]
+    assert gain["ratio"]["mean"] == pytest.approx(0.4 / 0.35, rel=1e-3)
+    assert not gain["met"]
+
+
+def test_the_no_statement_ranker_orders_the_retriever_pool_only() -> None:
+    from types import SimpleNamespace
+
+    from cinerec.evaluation.newviewer_run import NO_STATEMENT_RANKER, _pipelines
+    from cinerec.ranking.features import COLUMNS, Candidates
+    from cinerec.ranking.ranker import LearnedRankerConfig
+
+    config = LearnedRankerConfig(retriever_pool=2, prior_pool=5)
+    ranker = SimpleNamespace(config=config, score=lambda c: np.arange(len(c.ids), dtype=float))
+    cands = Candidates(
+        np.array([10, 11, 12, 13]),
+        np.zeros((4, len(COLUMNS)), np.float32),
+        np.array([0.0, 1.0, 2.0, 3.0]),
+        np.array([True, True, True, False]),
+    )
+    pipes = _pipelines({"ltr": ranker, NO_STATEMENT_RANKER: ranker})
+    _, keep = pipes[NO_STATEMENT_RANKER](cands)
+    assert keep.tolist() == [True, True, False, False]
+    _, keep_all = pipes["ltr"](cands)
+    assert keep_all.all()
+    _, keep_pools = pipes["ltr-prior-pool"](cands)
+    assert keep_pools.tolist() == [True, True, True, False]

@@ -7,7 +7,13 @@ import numpy as np
 import pytest
 
 from cinerec.data.types import Movie, Vocabulary
-from cinerec.ranking.features import COLUMNS, FeatureBuilder, passage
+from cinerec.ranking.features import (
+    COLUMNS,
+    PRIOR_WEIGHTS,
+    FeatureBuilder,
+    PriorWeights,
+    passage,
+)
 from tests.ranking.conftest import ROMANCE, SCIFI, make_catalog
 
 
@@ -80,3 +86,72 @@ def test_a_passage_names_title_genres_keywords_and_people() -> None:
     movie = Movie(1, "Heat", 1995, ("Crime",), keywords=("heist",), director="Michael Mann",
                   cast=("Al Pacino",))  # fmt: skip
     assert passage(movie) == "Heat (1995). Crime. heist. Michael Mann, Al Pacino"
+
+
+def test_the_prior_lifts_liked_genres_and_sinks_disliked_ones() -> None:
+    builder = _builder()
+    ids = builder.items.ids.tolist()
+    lift = builder.statement_prior("I love sci-fi. No romance, please.") - builder.log_popularity
+    assert lift[[ids.index(i) for i in SCIFI]] == pytest.approx(PRIOR_WEIGHTS.liked)
+    assert lift[[ids.index(i) for i in ROMANCE]] == pytest.approx(-PRIOR_WEIGHTS.disliked)
+    plain = builder.statement_prior("")
+    assert plain == pytest.approx(builder.log_popularity)
+
+
+def test_the_prior_parts_count_named_people_keywords_and_decades() -> None:
+    builder = _builder()
+    ids = builder.items.ids.tolist()
+    people = builder.prior_parts("Anything with Ann Orbit is a plus.")["people"]
+    assert np.all(people[[ids.index(i) for i in SCIFI]] == 1)
+    assert np.all(people[[ids.index(i) for i in ROMANCE]] == 0)
+    # a keyword of one movie counts fully, one shared by 40 movies less, in a Korean sentence too
+    hits = builder.prior_parts("kw3, wedding 같은 이야기가 좋아요.")["keywords"]
+    assert hits[ids.index(3)] == pytest.approx(1.0)
+    assert 0 < hits[ids.index(ROMANCE[0])] < 1.0
+    assert hits[ids.index(SCIFI[5])] == 0
+    era = builder.prior_parts("I have a soft spot for the 2000s.")["era"]
+    assert np.all(era[[ids.index(i) for i in ROMANCE]] == 1)
+    assert np.all(era[[ids.index(i) for i in SCIFI]] == 0)
+    weights = PriorWeights(liked=0, disliked=0, people=2.0, keywords=0, era=0, similarity=0)
+    builder.prior_weights = weights
+    lift = builder.statement_prior("Anything with Ann Orbit is a plus.") - builder.log_popularity
+    assert lift[ids.index(SCIFI[0])] == pytest.approx(2.0)
+
+
+def test_the_prior_adds_the_statement_similarity() -> None:
+    builder = _builder()
+    query = builder.vectors[4]
+    parts = builder.prior_parts("anything", query)
+    assert parts["similarity"][4] == pytest.approx(1.0, abs=1e-5)
+    lift = builder.statement_prior("anything", query) - builder.log_popularity
+    assert lift == pytest.approx(PRIOR_WEIGHTS.similarity * parts["similarity"])
+
+
+def test_prior_columns_and_pool() -> None:
+    builder = _builder(retriever_pool=5, statement_pool=0, prior_pool=10)
+    cands = builder.build(SCIFI[:2], "romance in paris, no sci-fi", None, _scifi_first(builder))
+    assert cands.from_pools is not None
+    added = cands.ids[~cands.from_pools].tolist()
+    assert len(added) == 10 and set(added) <= set(ROMANCE)
+    # the added ones are the most popular romances (popularity grows with the catalog index)
+    assert sorted(added) == list(ROMANCE[-10:])
+    score = cands.features[:, COLUMNS.index("prior_score")]
+    rank = cands.features[:, COLUMNS.index("prior_rank")]
+    assert score[~cands.from_pools].min() > score[cands.from_pools].max()
+    assert rank[~cands.from_pools].max() < 10
+
+
+def test_a_catalog_spelling_of_a_genre_matches_the_parser_s() -> None:
+    movies = {
+        1: Movie(1, "Kid Film", 1995, ("Children's",)),
+        2: Movie(2, "Grown Film", 1995, ("Drama",)),
+    }
+    items = Vocabulary([1, 2])
+    builder = FeatureBuilder(items, movies, np.zeros((2, 4), np.float32), np.array([5.0, 5.0]))
+    prior = builder.statement_prior("No family movies, please.")
+    assert prior[0] < prior[1]
+    cands = builder.build([], "I love family movies.", None, np.zeros(2))
+    liked = dict(
+        zip(cands.ids.tolist(), cands.features[:, COLUMNS.index("taste_liked")], strict=True)
+    )
+    assert liked == {1: 1.0, 2: 0.0}

@@ -93,31 +93,63 @@ def test_loading_nothing_says_to_train(tmp_path: Path) -> None:
         LearnedRanker.load(tmp_path / "missing")
 
 
-def test_the_e5_family_and_taste_pool_train_save_and_load(tmp_path: Path) -> None:
+def _fit_and_reload(
+    tmp_path: Path, statement: str, e5: bool = False, **changes: object
+) -> tuple[LearnedRanker, LearnedRanker]:
+    """A small ranker fitted on the synthetic viewers, and the same saved and loaded."""
     data = newviewer_data(make_ratings(200), make_catalog(), dataset="synthetic", seed=1)
     config = LearnedRankerConfig(
         retriever="ease",
         cache_dir=str(tmp_path / "emb"),
         n_estimators=30,
-        families=("retriever", "ticks", "statement", "taste", "popularity", "e5"),
         retriever_pool=10,
         statement_pool=2,
-        taste_pool=20,
+        **changes,
     )
-    ranker = LearnedRanker(
-        config, embedder=HashingEmbedder(), catalog=make_catalog(), e5=HashingEmbedder()
-    )
+    extra = {"e5": HashingEmbedder()} if e5 else {}
+    ranker = LearnedRanker(config, embedder=HashingEmbedder(), catalog=make_catalog(), **extra)
     ranker.fit(Interactions(data.train), TrainingOptions(seed=0, threads=1))
-    statement = "romance and weddings in paris, no sci-fi"
-    cands = ranker.candidates([SCIFI[0], SCIFI[1]], statement)
-    assert cands.from_pools is not None and (~cands.from_pools).any()
-    assert np.any(cands.features[:, COLUMNS.index("e5_sim")] != 0)
     ranker.save(tmp_path / "ltr")
+    extra = {"e5": HashingEmbedder()} if e5 else {}
     loaded = LearnedRanker.load(
-        tmp_path / "ltr", embedder=HashingEmbedder(), catalog=make_catalog(), e5=HashingEmbedder()
+        tmp_path / "ltr", embedder=HashingEmbedder(), catalog=make_catalog(), **extra
     )
     ticks = [Rated(SCIFI[0]), Rated(SCIFI[1])]
     before = ranker.recommend_for(ticks, 10, features={"statement": statement})
     after = loaded.recommend_for(ticks, 10, features={"statement": statement})
     assert [r.movie_id for r in after] == [r.movie_id for r in before]
+    assert [r.score for r in after] == pytest.approx([r.score for r in before], abs=1e-9)
     assert sum(r.movie_id in ROMANCE for r in after) >= 8
+    return ranker, loaded
+
+
+def test_the_e5_family_and_taste_pool_train_save_and_load(tmp_path: Path) -> None:
+    statement = "romance and weddings in paris, no sci-fi"
+    ranker, _ = _fit_and_reload(
+        tmp_path,
+        statement,
+        e5=True,
+        families=("retriever", "ticks", "statement", "taste", "popularity", "e5"),
+        taste_pool=20,
+        prior_pool=0,
+    )
+    cands = ranker.candidates([SCIFI[0], SCIFI[1]], statement)
+    assert cands.from_pools is not None and (~cands.from_pools).any()
+    assert np.any(cands.features[:, COLUMNS.index("e5_sim")] != 0)
+
+
+def test_the_prior_family_and_pool_train_save_and_load(tmp_path: Path) -> None:
+    statement = "I love romance. No sci-fi, please."
+    ranker, loaded = _fit_and_reload(
+        tmp_path,
+        statement,
+        families=("retriever", "ticks", "statement", "taste", "popularity", "prior"),
+        prior_pool=20,
+    )
+    assert loaded.config.prior_pool == 20 and "prior" in loaded.config.families
+    cands = ranker.candidates([SCIFI[0], SCIFI[1]], statement)
+    assert cands.from_pools is not None and (~cands.from_pools).any()
+    added = cands.ids[~cands.from_pools].tolist()
+    assert set(added) <= set(ROMANCE)
+    score = cands.features[:, COLUMNS.index("prior_score")]
+    assert score[~cands.from_pools].min() > score[np.isin(cands.ids, SCIFI)].max()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
@@ -48,7 +49,10 @@ def dense_communities(seed: int = 0) -> Interactions:
 
 
 class TestLearnedRankerContract(RecommenderContract):
+    """The default configuration: the page's ranker."""
+
     registry_name = "ltr"
+    config_changes: ClassVar[dict[str, object]] = {}
 
     @pytest.fixture(scope="class")
     @classmethod
@@ -72,6 +76,7 @@ class TestLearnedRankerContract(RecommenderContract):
             cache_dir=getattr(self, "cache_dir", None),
             n_estimators=30,
             min_child_samples=20,
+            **self.config_changes,
         )
         return LearnedRanker(config, embedder=HashingEmbedder(), catalog=community_catalog())
 
@@ -88,3 +93,12 @@ class TestLearnedRankerContract(RecommenderContract):
             want = model.recommend(history, n=10, exclude=[201])
             assert [r.movie_id for r in got] == [r.movie_id for r in want]
             assert [r.score for r in got] == pytest.approx([r.score for r in want], abs=1e-9)
+
+
+class TestLearnedRankerWithPriorContract(TestLearnedRankerContract):
+    """The same contract with the ``prior`` family and its candidate pool."""
+
+    config_changes: ClassVar[dict[str, object]] = {
+        "families": ("retriever", "ticks", "statement", "taste", "popularity", "year", "prior"),
+        "prior_pool": 20,
+    }

@@ -30,6 +30,10 @@ from cinerec.text.taste import (
         ("westerns and IMAX. Dramas? No thanks.", {"Western", "IMAX"}, {"Drama"}),
         ("Comedy is fine. Horror, not for me", {"Comedy"}, {"Horror"}),
         ("nothing but horror", {"Horror"}, set()),
+        # the newviewer statements' name for Children
+        ("I love family movies and drama. No horror, please.", {"Children", "Drama"}, {"Horror"}),
+        ("Give me action. No family movies, please.", {"Action"}, {"Children"}),
+        ("Stories about family hook me.", set(), set()),
     ],
 )
 def test_english(text: str, liked: set[str], disliked: set[str]) -> None:
@@ -50,6 +54,11 @@ def test_english(text: str, liked: set[str], disliked: set[str]) -> None:
         ("로코 좋아요", {"Romance", "Comedy"}, set()),
         ("스릴러 좋아요. 공포? 싫어요", {"Thriller"}, {"Horror"}),
         ("공포영화는 무서워서 못 봐요. 잔잔한 드라마", {"Drama"}, {"Horror"}),
+        # the newviewer statements' phrasings: "빼 주세요" with a space read as a like before
+        ("모험, SF 영화를 좋아해요. 공포 영화는 빼 주세요.", {"Adventure", "Sci-Fi"}, {"Horror"}),
+        ("코미디는 빼 줘", set(), {"Comedy"}),
+        ("가족 영화는 빼주세요.", set(), {"Children"}),
+        ("가족, 드라마 장르를 즐겨 봐요", {"Children", "Drama"}, set()),
     ],
 )
 def test_korean(text: str, liked: set[str], disliked: set[str]) -> None:

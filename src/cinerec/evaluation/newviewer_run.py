@@ -10,15 +10,22 @@ intervals, paired differences and the issue's targets, checked. Rows:
   alone (one ranking per case; the statement is ignored).
 * ``page-genre`` - today's page: the retriever's top 300 re-weighted by the rule-based genre
   match of the statement (``TASTE_WEIGHT``), disliked genres dropped.
+* ``statement-prior`` - the candidates ordered by statement-conditioned popularity (the
+  ``prior`` family's score: popularity lifted by the statement's rule-based taste).
 * ``statement-sim`` - the candidates ordered by the statement's similarity to each movie's
   description (the embedder's cosine); ``statement-sim-e5`` the same with the ``e5`` family's
   multilingual embedder on short passages (when the ranker uses that family).
 * ``llm-taste`` - the page's pipeline with the language model's structured taste instead of
   the rules (only users whose statements were parsed).
+* ``ltr-nostatement`` - the ranker without any statement family (``statement``, ``taste``,
+  ``e5``, ``prior``) on the retriever's candidates only (with ``no_statement_ranker``): a
+  learned pipeline without the statement, one of the targets' baselines.
 * ``ltr`` - LightGBM lambdarank (:class:`cinerec.ranking.ranker.LearnedRanker`); ``ltr-<f>``
   the same without feature family ``f``; ``ltr+llm`` adds the model's structured taste with a
   weight tuned on validation users; ``ltr-taste-pool`` is ``ltr`` on the retriever and
-  statement pools only (the candidates found by the statement's rule-based taste removed).
+  statement pools only (the candidates found by the statement's rule-based taste removed);
+  ``ltr-prior-pool`` the same for the ``prior_pool`` candidates, and ``ltr-prior-all`` is
+  ``ltr-prior`` on those pools (neither the ``prior`` features nor its candidates).
 
 Example:
     >>> result = run_newviewer(data, catalog, out_dir=Path("runs/nv"))  # doctest: +SKIP
@@ -86,6 +93,11 @@ class NewViewerOptions:
     yesno_top: int = 10
     ablations: bool = True
     """Retrain the ranker without each feature family (``ltr-<family>`` rows)."""
+    ablate: tuple[str, ...] | None = None
+    """With :attr:`ablations`, only these families' ``ltr-<family>`` rows (None: every one)."""
+    no_statement_ranker: bool = False
+    """Add ``ltr-nostatement`` (the ranker without the statement families, on the retriever's
+    candidates): a pipeline without the statement, among the targets' baselines."""
 
 
 def _ranks(order_ids: Sequence[np.ndarray], targets: Sequence[Sequence[int]]) -> np.ndarray:
@@ -191,6 +203,13 @@ def _pools(c: Candidates) -> np.ndarray:
     return _all(c) if c.from_pools is None else c.from_pools
 
 
+STATEMENT_FAMILIES = frozenset({"statement", "taste", "llm", "e5", "prior"})
+"""Feature families read off the taste statement."""
+NO_STATEMENT_RANKER = "ltr-nostatement"
+"""The ranker without any statement family, on the retriever's candidates only: a pipeline
+without the statement (a baseline of the targets)."""
+
+
 def _pipelines(variants: Mapping[str, LearnedRanker]) -> dict[str, Pipeline]:
     out: dict[str, Pipeline] = {
         "page-genre": page_genre_scores,
@@ -207,10 +226,28 @@ def _pipelines(variants: Mapping[str, LearnedRanker]) -> dict[str, Pipeline]:
             _all(c),
         )
     for name, model in variants.items():
+        if name == NO_STATEMENT_RANKER:
+            out[name] = lambda c, m=model: (m.score(c), c.retriever_rank < m.config.retriever_pool)
+            continue
         out[name] = lambda c, m=model: (m.score(c), _all(c))
-    if ranker.config.taste_pool:
-        out["ltr-taste-pool"] = lambda c, m=ranker: (m.score(c), _pools(c))
+    out["statement-prior"] = lambda c: (
+        c.features[:, COLUMNS.index("prior_score")].astype(np.float64),
+        _all(c),
+    )
+    if ranker.config.taste_pool or ranker.config.prior_pool:
+        out[_extra_pool_row(ranker.config)] = lambda c, m=ranker: (m.score(c), _pools(c))
+    if ranker.config.prior_pool and "ltr-prior" in variants:
+        # the ranker without this family at all: no prior features and no prior candidates
+        out["ltr-prior-all"] = lambda c, m=variants["ltr-prior"]: (m.score(c), _pools(c))
     return out
+
+
+def _extra_pool_row(config: LearnedRankerConfig) -> str:
+    """The row of ``ltr`` without its added pools: ``ltr-taste-pool``, ``ltr-prior-pool`` or,
+    with both, ``ltr-added-pools``."""
+    if config.taste_pool and config.prior_pool:
+        return "ltr-added-pools"
+    return "ltr-taste-pool" if config.taste_pool else "ltr-prior-pool"
 
 
 def _score_pipeline(pipe: Pipeline, cands: Sequence[Candidates], cases: Sequence[Any]):
@@ -267,7 +304,12 @@ def run_newviewer(
     fit_seconds["ltr"] = time.perf_counter() - started
     log.info("fitted ltr in %.1f s (%d rows)", fit_seconds["ltr"], ranker.training_rows)
     variants: dict[str, LearnedRanker] = {"ltr": ranker}
+    kept = tuple(f for f in options.ranker.families if f not in STATEMENT_FAMILIES)
+    if options.no_statement_ranker and kept != options.ranker.families and kept:
+        variants[NO_STATEMENT_RANKER] = ranker.with_config(families=kept)
     for family in options.ranker.families if options.ablations else ():
+        if options.ablate is not None and family not in options.ablate:
+            continue
         rest = tuple(f for f in options.ranker.families if f != family)
         variants[f"ltr-{family}"] = ranker.with_config(families=rest)
     scorer = _Scorer(ranker, options.taste_cache)
@@ -497,7 +539,7 @@ def _best(
     return max(found, key=lambda kv: kv[1].mean())
 
 
-STATEMENT_MODELS = ("ltr", "page-genre", "statement-sim", "statement-sim-e5")
+STATEMENT_MODELS = ("ltr", "page-genre", "statement-sim", "statement-sim-e5", "statement-prior")
 """The with-statement pipelines the targets choose from."""
 
 
@@ -540,7 +582,7 @@ def check_targets(
     rs, seed = options.resamples, options.seed
     statement_models = list(STATEMENT_MODELS)
     retrievers = [r for r in options.retrievers if r != "popularity"]
-    no_statement = [*options.retrievers]
+    no_statement = [*options.retrievers, NO_STATEMENT_RANKER]
     picked_on = "validation" if validation else "test"
     chosen = pick_on_validation(arrays, statement_models, validation) if validation else None
     out: dict[str, Any] = {}

@@ -20,11 +20,16 @@ Families (each can be ablated, see :data:`FAMILIES`):
   Korean statements); zeros unless the builder has those vectors.
 * ``reviews`` - the IMDB reviewers' own verdicts (:mod:`cinerec.ranking.verdicts`): log of
   the review count, share positive, mean stars (NaN for a movie without reviews).
+* ``prior`` - statement-conditioned popularity (:meth:`FeatureBuilder.statement_prior`): the
+  movie's log popularity plus weighted matches of the statement's rule-based taste (liked
+  genres, named people, catalog keywords the statement names, its decade; a disliked genre
+  sinks it), and the movie's rank in the whole catalog by that score.
 
 Besides the retriever's top items and the statement's closest descriptions, ``taste_pool``
 candidates come from the statement's rule-based taste itself: the most popular movies that
 match its liked genres, words, people and decades most (none of a disliked genre), so that a
-movie the ticks' retriever ranks low can still reach the ranker.
+movie the ticks' retriever ranks low can still reach the ranker; ``prior_pool`` candidates are
+the catalog's top by the ``prior`` score instead (popular movies that fit the statement).
 
 Example:
     >>> builder = FeatureBuilder(movies, vectors, popularity)  # doctest: +SKIP
@@ -57,10 +62,61 @@ FAMILIES: dict[str, tuple[str, ...]] = {
     "year": ("year",),
     "e5": ("e5_sim", "e5_rank"),
     "reviews": ("rev_log_n", "rev_positive", "rev_stars"),
+    "prior": ("prior_score", "prior_rank"),
 }  # fmt: skip
 """Family -> feature columns, in :data:`COLUMNS` order."""
 COLUMNS: tuple[str, ...] = tuple(c for cols in FAMILIES.values() for c in cols)
 
+
+@dataclass(frozen=True, slots=True)
+class PriorWeights:
+    """Weights of :meth:`FeatureBuilder.statement_prior` (log popularity has weight 1).
+
+    The defaults are the best of a grid on the newviewer protocol's validation users of
+    ml-latest-small (``benchmarks/newviewer_prior.py``, mean NDCG@10 over k = 1, 3 and both
+    languages; never test users): liked genres and the description similarity tilt
+    popularity a little; people, keywords and decades lowered NDCG@10 at every weight tried
+    (they lift obscure movies), so they are 0 here and stay ranker features of the ``taste``
+    family only.
+    """
+
+    liked: float = 0.25
+    """Per liked genre the movie carries."""
+    disliked: float = 1.0
+    """Subtracted per disliked genre the movie carries."""
+    people: float = 0.0
+    """Per person named in the statement among the movie's director and top cast."""
+    keywords: float = 0.0
+    """Per catalog keyword the statement names (weighted by its rarity, at most 1 each)."""
+    era: float = 0.0
+    """When the movie is from a decade the statement names."""
+    similarity: float = 5.0
+    """Times the cosine of the statement's embedding to the movie's description."""
+
+
+PRIOR_WEIGHTS = PriorWeights()
+
+
+def prior_score(
+    log_popularity: np.ndarray, parts: Mapping[str, np.ndarray], weights: PriorWeights
+) -> np.ndarray:
+    """``log_popularity`` plus the weighted parts (:meth:`FeatureBuilder.prior_parts`)."""
+    score = log_popularity.astype(np.float64).copy()
+    for name, weight in (
+        ("liked", weights.liked),
+        ("disliked", -weights.disliked),
+        ("people", weights.people),
+        ("keywords", weights.keywords),
+        ("era", weights.era),
+        ("similarity", weights.similarity),
+    ):
+        if weight:
+            score += weight * parts[name]
+    return score
+
+
+_GENRE_ALIASES = {"Children's": "Children"}
+"""Catalog genre spellings -> the taste parser's (:mod:`cinerec.text.taste`)."""
 _NAME = re.compile(r"\b[A-Z][\w'.-]+(?:\s+[A-Z][\w'.-]+){1,3}\b")
 _WORDS = re.compile(r"[a-z][a-z'-]+")
 _MOOD_GENRES: dict[str, set[str]] = {}
@@ -98,7 +154,7 @@ class Candidates:
     """Rank of each candidate in the retriever's order (0 best)."""
     from_pools: np.ndarray | None = None
     """True where the candidate came from the retriever or statement pool (False: only from
-    the taste pool); None when every candidate did."""
+    the taste or prior pool); None when every candidate did."""
 
 
 class FeatureBuilder:
@@ -128,8 +184,12 @@ class FeatureBuilder:
         taste_pool: int = 0,
         e5_vectors: np.ndarray | None = None,
         verdicts: Mapping[int, tuple[float, float, float]] | None = None,
+        prior_pool: int = 0,
+        prior_weights: PriorWeights = PRIOR_WEIGHTS,
     ) -> None:
         self.items = items
+        self.prior_pool = prior_pool
+        self.prior_weights = prior_weights
         self.vectors = vectors
         self.retriever_pool = retriever_pool
         self.statement_pool = statement_pool
@@ -143,7 +203,11 @@ class FeatureBuilder:
                 self.verdicts[index] = (np.log1p(n), share, stars)
         self.log_popularity = np.log1p(popularity.astype(np.float64))
         self._year = np.array([movies[i].year or 0 if i in movies else 0 for i in ids], float)
-        self._genres = [set(movies[i].genres) if i in movies else set() for i in ids]
+        # in the taste parser's spelling (ml-100k's "Children's" is its "Children")
+        self._genres = [
+            {_GENRE_ALIASES.get(g, g) for g in movies[i].genres} if i in movies else set()
+            for i in ids
+        ]
         self._keywords = [
             {k.casefold() for k in movies[i].keywords} if i in movies else set() for i in ids
         ]
@@ -168,6 +232,74 @@ class FeatureBuilder:
         for index, (kws, words) in enumerate(zip(self._keywords, self._keyword_words, strict=True)):
             for w in kws | words:
                 self._word_items.setdefault(w, []).append(index)
+        self._keyword_items: dict[str, list[int]] = {}
+        for index, kws in enumerate(self._keywords):
+            for k in kws:
+                self._keyword_items.setdefault(k, []).append(index)
+
+    def _genre_cols(self, genres: Sequence[str]) -> list[int]:
+        """Genre-matrix columns of parser genre names."""
+        return [self._genre_col[g] for g in genres if g in self._genre_col]
+
+    def keyword_hits(self, statement: str) -> np.ndarray:
+        """Per catalog item, the catalog keywords that ``statement`` names as whole words (one
+        to four words, any case; English keywords inside a Korean sentence too), each weighted
+        by its rarity: 1 for a keyword of one movie, less for common ones."""
+        words = re.findall(r"[a-z0-9][a-z0-9'-]*", statement.casefold())
+        n = max(len(self.items), 2)
+        hits = np.zeros(len(self.items))
+        seen: set[str] = set()
+        for size in (1, 2, 3, 4):
+            for start in range(len(words) - size + 1):
+                phrase = " ".join(words[start : start + size])
+                where = self._keyword_items.get(phrase)
+                if not where or phrase in seen or len(phrase) < 3:
+                    continue
+                seen.add(phrase)
+                hits[where] += 1.0 - np.log(len(where)) / np.log(n)
+        return hits
+
+    def prior_parts(
+        self, statement: str, statement_vector: np.ndarray | None = None
+    ) -> dict[str, np.ndarray]:
+        """The statement's matches with every catalog item, one array per
+        :class:`PriorWeights` field: liked and disliked genres the movie carries, people named
+        in the statement among its director and cast (at most 2), keywords it names
+        (:meth:`keyword_hits`), its decades, and the cosine of ``statement_vector`` to the
+        movie's description (0 without one)."""
+        n = len(self.items)
+        taste = parse_taste(statement)
+        liked = self._genre_cols(taste.liked_genres)
+        disliked = self._genre_cols(taste.disliked_genres)
+        decades = decades_in(statement)
+        return {
+            "liked": self._genre_matrix[:, liked].sum(axis=1) if liked else np.zeros(n),
+            "disliked": self._genre_matrix[:, disliked].sum(axis=1) if disliked else np.zeros(n),
+            "people": np.minimum(self._people_hits(_NAME.findall(statement)), 2.0),
+            "keywords": self.keyword_hits(statement),
+            "era": (
+                (np.isin((self._year // 10) * 10, decades) & (self._year > 0)).astype(float)
+                if decades
+                else np.zeros(n)
+            ),
+            "similarity": (
+                (self.vectors @ statement_vector).astype(np.float64)
+                if statement_vector is not None
+                else np.zeros(n)
+            ),
+        }
+
+    def statement_prior(
+        self, statement: str, statement_vector: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Statement-conditioned popularity of every catalog item: log popularity plus
+        :class:`PriorWeights` times :meth:`prior_parts` (the disliked genres subtract). An
+        empty statement leaves plain log popularity."""
+        if not statement.strip():
+            return self.log_popularity.copy()
+        return prior_score(
+            self.log_popularity, self.prior_parts(statement, statement_vector), self.prior_weights
+        )
 
     def taste_scores(self, statement: str) -> np.ndarray:
         """Rule-based taste match of every catalog item to a statement: liked genres, words
@@ -175,7 +307,7 @@ class FeatureBuilder:
         taste = parse_taste(statement)
         score = np.zeros(len(self.items))
         for genre_list, sign in ((taste.liked_genres, 1.0), (taste.disliked_genres, -np.inf)):
-            cols = [self._genre_col[g] for g in genre_list if g in self._genre_col]
+            cols = self._genre_cols(genre_list)
             if cols:
                 hits = self._genre_matrix[:, cols].sum(axis=1)
                 score = np.where(hits > 0, score + (hits if sign > 0 else -np.inf), score)
@@ -243,6 +375,12 @@ class FeatureBuilder:
             taste_order = np.lexsort((-self.log_popularity, -match))
             taste_order = taste_order[np.isfinite(match[taste_order]) & (match[taste_order] > 0)]
             pool = list(dict.fromkeys([*pool, *taste_order[: self.taste_pool].tolist()]))
+        prior = np.where(blocked, -np.inf, self.statement_prior(statement, statement_vector))
+        prior_order = np.argsort(-prior, kind="stable")
+        prior_rank = np.empty(n)
+        prior_rank[prior_order] = np.arange(n)
+        if self.prior_pool and statement.strip():
+            pool = list(dict.fromkeys([*pool, *prior_order[: self.prior_pool].tolist()]))
         from_pools = np.array([k < n_pools for k, c in enumerate(pool) if not blocked[c]])
         cand = np.array([c for c in pool if not blocked[c]], dtype=np.int64)
         tick_index = self.items.indices(ticks)
@@ -278,6 +416,8 @@ class FeatureBuilder:
             x[:, col["e5_rank"]] = n
         start = col["rev_log_n"]
         x[:, start : start + 3] = self.verdicts[cand]
+        x[:, col["prior_score"]] = prior[cand]
+        x[:, col["prior_rank"]] = prior_rank[cand]
         if statement:
             self._taste_columns(x, col, cand, statement)
         if llm is not None:

