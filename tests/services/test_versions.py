@@ -306,3 +306,29 @@ def test_with_no_complete_version_at_all_the_first_load_fails(
     with pytest.raises(ModelError, match="no published version of ease has its files"):
         web.recommender  # noqa: B018
     assert _users(web) == {}
+
+
+def test_a_version_pruned_half_way_through_its_load_counts_as_gone(
+    platforms: tuple[Platform, Platform], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The web read version 2's row; a prune elsewhere deletes the row, then the files, and
+    the load finds meta.json but not the model: version 1 serves, not an error."""
+    from cinerec.db.jobs import delete_versions
+
+    worker, web = platforms
+    versions.publish(worker, "ease", _ease)
+    second = versions.publish(worker, "ease", lambda d: _ease(d, seed=1))[1]
+    real = platform_module.load_artifact
+
+    def pruned_meanwhile(directory: Path):  # noqa: ANN202
+        if directory.name == Path(second.path).name:
+            with worker.session() as session:
+                delete_versions(session, name="ease", versions=[2])
+            for path in directory.iterdir():
+                if path.name != "meta.json":
+                    path.unlink()
+        return real(directory)
+
+    monkeypatch.setattr(platform_module, "load_artifact", pruned_meanwhile)
+    assert web.recommender[0] is not None and web.served_version == ("ease", 1)
+    assert _users(web) == {web.process: {1}}

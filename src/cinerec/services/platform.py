@@ -194,7 +194,7 @@ class Platform:
         try:
             loaded = load_artifact(self.settings.artifacts_dir / version.path)
         except ModelError:
-            if not self._complete(version):
+            if not self._complete(version) or self._pruned(version):
                 return self._load_newest_complete(version)
             self._drop_uses()
             if self._recommender is None:
@@ -207,6 +207,15 @@ class Platform:
 
     def _complete(self, version: ModelVersionRecord) -> bool:
         return (self.settings.artifacts_dir / version.path / META_FILE).is_file()
+
+    def _pruned(self, version: ModelVersionRecord) -> bool:
+        """Whether ``version``'s row is gone (its files are being deleted, maybe half-way)."""
+        try:
+            with self.session() as session:
+                published = list_versions(session, name=version.name)
+        except SQLAlchemyError:
+            return False
+        return all(v.version != version.version for v in published)
 
     def _load_newest_complete(self, missing: ModelVersionRecord) -> bool:
         """``missing``'s files are gone: serve the newest published version of its model
