@@ -13,6 +13,9 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+MIN_SERVED_VERSION_TTL_S = 30.0
+"""The shortest time a served version stays pinned after its process's last heartbeat."""
+
 
 def _user_dir(env_var: str, fallback: str) -> Path:
     base = os.environ.get(env_var)
@@ -227,8 +230,16 @@ class Settings(BaseSettings):
         default=3,
         ge=1,
         description="Published versions of each model kept (files and rows): after each "
-        "publish the older ones are deleted, except the one this process serves.",
+        "publish the older ones are deleted, except any version a live process serves (its "
+        "heartbeat younger than 3 x model_poll_s, at least 30 s).",
     )
+
+    @property
+    def served_version_ttl_s(self) -> float:
+        """How old a process's heartbeat on the version it serves may be before pruning
+        ignores it (the process crashed or stalled): 3 polls, at least
+        :data:`MIN_SERVED_VERSION_TTL_S` (a poll of 0 must not make every record stale)."""
+        return max(3 * self.model_poll_s, MIN_SERVED_VERSION_TTL_S)
 
     @property
     def resolved_database_url(self) -> str:

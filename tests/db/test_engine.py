@@ -22,7 +22,7 @@ from cinerec.db.tables import Base
 from cinerec.errors import ConfigError
 from tests.db.conftest import BACKENDS
 
-HEAD = "0009_job_cancel"
+HEAD = "0010_model_version_users"
 EXPECTED_TABLES = {
     "movies",
     "users",
@@ -37,6 +37,7 @@ EXPECTED_TABLES = {
     "posts",
     "jobs",
     "model_versions",
+    "model_version_users",
 }
 
 
@@ -233,5 +234,37 @@ def test_0009_adds_the_cancel_request_and_downgrades_cancelled_to_failed(
         with eng.connect() as conn:
             state, error = conn.execute(text("SELECT state, error FROM jobs")).one()
         assert (state, error) == ("failed", "Cancelled")
+    finally:
+        eng.dispose()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_0010_adds_model_version_users_and_downgrade_drops_it(
+    backend: str, tmp_path: Path, fresh_database_url
+) -> None:
+    """On each backend: 0010 adds the table of who serves which version; a record written at
+    head goes with the table when 0010 is downgraded, and the versions stay."""
+    from alembic import command
+
+    from cinerec.db import jobs as store
+    from cinerec.db.engine import make_session_factory
+
+    sqlite = f"sqlite:///{tmp_path / 'users.db'}"
+    eng = make_engine(sqlite if backend == "sqlite" else fresh_database_url(backend))
+    try:
+        upgrade(eng, "0009_job_cancel")
+        assert "model_version_users" not in inspect(eng).get_table_names()
+        upgrade(eng)
+        with make_session_factory(eng).begin() as s:
+            store.publish_version(s, name="ease", path="versions/ease/a", digest="0" * 64, info={})
+            store.record_version_use(s, process="h:1:ab", name="ease", version=1)
+        config = make_alembic_config(eng.url.render_as_string(hide_password=False))
+        with eng.begin() as conn:
+            config.attributes["connection"] = conn
+            command.downgrade(config, "0009_job_cancel")
+        assert "model_version_users" not in inspect(eng).get_table_names()
+        assert current_revision(eng) == "0009_job_cancel"
+        with eng.connect() as conn:
+            assert conn.execute(text("SELECT version FROM model_versions")).scalars().all() == [1]
     finally:
         eng.dispose()

@@ -130,3 +130,35 @@ def test_a_job_asked_to_stop_is_not_an_active_duplicate(
         assert store.find_active_job(s, name="embeddings", args={}, alive_since=alive).id == job_id  # type: ignore[union-attr]
         store.request_cancel(s, job_id=job_id)
         assert store.find_active_job(s, name="embeddings", args={}, alive_since=alive) is None
+
+
+def test_version_use_records_pin_only_while_their_heartbeat_is_fresh(
+    session_factory: sessionmaker[Session],
+) -> None:
+    from datetime import timedelta
+
+    from cinerec.db.tables import utcnow
+
+    with session_factory.begin() as s:
+        store.record_version_use(s, process="web:1", name="ease", version=1)
+        store.record_version_use(s, process="web:1", name="ease", version=2)  # loading 2
+        store.record_version_use(s, process="web:1", name="ease", version=2)  # again: one row
+        store.record_version_use(s, process="web:2", name="ease", version=3)
+        store.record_version_use(s, process="web:2", name="als", version=1)
+    start = utcnow() - timedelta(seconds=5)
+    with session_factory.begin() as s:
+        assert store.versions_in_use(s, name="ease", alive_since=start) == {1, 2, 3}
+        assert store.versions_in_use(s, name="als", alive_since=start) == {1}
+        assert store.versions_in_use(s, name="ease", alive_since=utcnow() + timedelta(1)) == set()
+        store.forget_version_use(s, process="web:1", keep=("ease", 2))  # 2 loaded
+        assert store.heartbeat_version_use(s, process="web:2") == 2
+        assert store.heartbeat_version_use(s, process="nobody") == 0
+    with session_factory.begin() as s:
+        assert store.versions_in_use(s, name="ease", alive_since=start) == {2, 3}
+        assert store.forget_stale_version_use(s, before=start) == 0  # all fresh
+        assert store.forget_stale_version_use(s, before=utcnow() + timedelta(seconds=5)) == 3
+        assert store.versions_in_use(s, name="ease", alive_since=start - timedelta(1)) == set()
+    with session_factory.begin() as s:
+        store.record_version_use(s, process="web:1", name="ease", version=4)
+        store.forget_version_use(s, process="web:1")  # a clean shutdown forgets them all
+        assert store.versions_in_use(s, name="ease", alive_since=start) == set()

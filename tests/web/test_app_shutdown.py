@@ -27,6 +27,29 @@ def test_the_app_closes_its_platform_when_it_stops(platform: Platform) -> None:
     assert platform.closing
 
 
+def test_the_app_keeps_its_served_version_pinned_and_forgets_it_when_it_stops(
+    platform: Platform,
+) -> None:
+    import threading
+
+    from sqlalchemy import select
+
+    from cinerec.db.tables import ModelVersionUserRow
+
+    def users() -> list[tuple[str, int]]:
+        with platform.session() as session:
+            rows = session.scalars(select(ModelVersionUserRow))
+            return [(row.process, row.version) for row in rows]
+
+    with open_client(platform) as client:
+        platform.set_recommender(*platform.recommender, version=7)  # as after loading one
+        assert client.get("/api/jobs").status_code == 200
+        assert users() == [(platform.process, 7)]
+        names = {t.name for t in threading.enumerate()}
+        assert "cinerec-version-heartbeat" in names
+    assert users() == []  # a clean stop: other processes may prune version 7 now
+
+
 def test_sigterm_does_not_wait_for_the_queued_warm_ups(tmp_path: Path) -> None:
     port = free_port()
     log = tmp_path / "server.log"

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from cinerec.db.tables import JobRow, ModelVersionRow, utcnow
+from cinerec.db.tables import JobRow, ModelVersionRow, ModelVersionUserRow, utcnow
 from cinerec.errors import NotFoundError
 
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
@@ -276,3 +276,51 @@ def delete_versions(session: Session, *, name: str, versions: list[int]) -> int:
         session.delete(row)
     session.flush()
     return len(rows)
+
+
+def record_version_use(session: Session, *, process: str, name: str, version: int) -> None:
+    """Say ``process`` serves (or is about to load) this version of ``name``, now; its other
+    versions stay recorded until :func:`forget_version_use`."""
+    row = session.get(ModelVersionUserRow, (process, name, version))
+    if row is None:
+        session.add(ModelVersionUserRow(process=process, name=name, version=version,
+                                        heartbeat_at=utcnow()))  # fmt: skip
+    else:
+        row.heartbeat_at = utcnow()
+    session.flush()
+
+
+def heartbeat_version_use(session: Session, *, process: str) -> int:
+    """Say ``process`` still serves what it recorded; how many rows it has."""
+    query = update(ModelVersionUserRow).where(ModelVersionUserRow.process == process)
+    return session.execute(query.values(heartbeat_at=utcnow())).rowcount  # type: ignore[attr-defined]
+
+
+def forget_version_use(
+    session: Session, *, process: str, keep: tuple[str, int] | None = None
+) -> None:
+    """Forget the versions ``process`` recorded, except ``keep`` (name, version): it stopped
+    serving them (a newer one is loaded, or it shuts down)."""
+    query = delete(ModelVersionUserRow).where(ModelVersionUserRow.process == process)
+    if keep is not None:
+        name, version = keep
+        query = query.where(
+            (ModelVersionUserRow.name != name) | (ModelVersionUserRow.version != version)
+        )
+    session.execute(query)
+
+
+def versions_in_use(session: Session, *, name: str, alive_since: datetime) -> set[int]:
+    """Versions of ``name`` that some process with a heartbeat not older than ``alive_since``
+    serves."""
+    query = select(ModelVersionUserRow.version).where(
+        ModelVersionUserRow.name == name, ModelVersionUserRow.heartbeat_at >= alive_since
+    )
+    return set(session.scalars(query))
+
+
+def forget_stale_version_use(session: Session, *, before: datetime) -> int:
+    """Drop the records whose heartbeat is older than ``before`` (their processes died or
+    stalled; they pin nothing); how many went."""
+    query = delete(ModelVersionUserRow).where(ModelVersionUserRow.heartbeat_at < before)
+    return session.execute(query).rowcount  # type: ignore[attr-defined]

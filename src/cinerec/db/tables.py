@@ -348,3 +348,17 @@ class ModelVersionRow(Base):
     digest: Mapped[str] = mapped_column(String(64))
     info: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ModelVersionUserRow(Base):
+    """A process that serves (or is loading) a published version: ``process`` is
+    ``host:pid:<token>``; ``heartbeat_at`` is refreshed while it serves. Pruning keeps every
+    version with a fresh heartbeat here; a stale row (a crashed process) pins nothing."""
+
+    __tablename__ = "model_version_users"
+    __table_args__ = (MYSQL_TABLE_OPTIONS,)
+
+    process: Mapped[str] = mapped_column(String(255), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    heartbeat_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

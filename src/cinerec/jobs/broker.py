@@ -152,7 +152,8 @@ def run_worker(
     log.warning("cinerec worker: %d thread(s) on queue %r", threads, runner.queue)
     try:
         while not stop.wait(1.0):
-            pass
+            platform.heartbeat()  # a model version a job loaded stays safe from pruning
     finally:
         worker.stop()
         runner.close()
+        platform.release_versions()

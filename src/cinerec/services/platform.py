@@ -7,8 +7,11 @@ and a test can swap one part (``Platform(settings, llm=FakeBackend(...))``).
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cached_property
@@ -21,7 +24,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from cinerec.config import Settings
 from cinerec.db.engine import make_engine, make_session_factory, upgrade
-from cinerec.db.jobs import ModelVersionRecord, latest_version
+from cinerec.db.jobs import (
+    ModelVersionRecord,
+    forget_version_use,
+    heartbeat_version_use,
+    latest_version,
+    list_versions,
+    record_version_use,
+)
 from cinerec.errors import ModelError
 from cinerec.llm.backends.base import LLMBackend
 from cinerec.llm.backends.gate import GatedBackend, Priority, PriorityGate
@@ -61,6 +71,11 @@ class Platform:
         self._fallback_in_use = False
         self._served_version: tuple[str, int] | None = None
         self._polled = float("-inf")
+        self._beat = float("-inf")
+        self._gone: set[tuple[str, int]] = set()  # published versions whose files were missing
+        self.process = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        """Who this platform is in ``model_version_users`` (host:pid, and a token: two
+        platforms of one process, as in tests, are two users)."""
         self._lock = threading.Lock()
         self.shared_streams: SharedStreams[Any] = SharedStreams()
         """Producers that several listeners share (a run's reasons stream)."""
@@ -156,6 +171,7 @@ class Platform:
             ):
                 self._polled = now
                 self._refresh()
+                self._heartbeat(now)
             assert self._recommender is not None
             return self._recommender
 
@@ -167,23 +183,135 @@ class Platform:
             return None
 
     def _load_version(self, version: ModelVersionRecord) -> bool:
-        """Serve ``version``; False (the current model keeps serving) if it cannot be loaded."""
+        """Serve ``version``; False (the current model keeps serving) if it cannot be loaded.
+
+        Its use is recorded before its files are read (pruning elsewhere keeps them). Files
+        that are gone (pruned under this process, or deleted by hand) are no failure: the
+        newest complete version serves instead, with a warning (:meth:`_load_newest_complete`).
+        """
+        key = (version.name, version.version)
+        self._record_use(key)
         try:
             loaded = load_artifact(self.settings.artifacts_dir / version.path)
         except ModelError:
+            if not self._complete(version) or self._pruned(version):
+                return self._load_newest_complete(version)
+            self._drop_uses()
             if self._recommender is None:
                 raise
             log.exception("%s version %d not loaded; the current model keeps serving",
                           version.name, version.version)  # fmt: skip
             return False
-        self._set(loaded, (version.name, version.version))
+        self._set(loaded, key)
         return True
+
+    def _complete(self, version: ModelVersionRecord) -> bool:
+        return (self.settings.artifacts_dir / version.path / META_FILE).is_file()
+
+    def _pruned(self, version: ModelVersionRecord) -> bool:
+        """Whether ``version``'s row is gone (its files are being deleted, maybe half-way)."""
+        try:
+            with self.session() as session:
+                published = list_versions(session, name=version.name)
+        except SQLAlchemyError:
+            return False
+        return all(v.version != version.version for v in published)
+
+    def _load_newest_complete(self, missing: ModelVersionRecord) -> bool:
+        """``missing``'s files are gone: serve the newest published version of its model
+        whose files load (the one serving now, if that comes first); ModelError if none does
+        and nothing serves yet."""
+        self._gone.add((missing.name, missing.version))
+        log.warning("%s version %d: its files are gone (%s); loading the newest complete "
+                    "version instead", missing.name, missing.version, missing.path)  # fmt: skip
+        try:
+            with self.session() as session:
+                published = list_versions(session, name=missing.name)
+        except SQLAlchemyError:
+            published = []
+        for version in sorted(published, key=lambda v: -v.version):
+            key = (version.name, version.version)
+            if key == self._served_version:
+                self._drop_uses()
+                return False  # what serves now is the newest complete version
+            if key in self._gone or not self._complete(version):
+                self._gone.add(key)
+                continue
+            self._record_use(key)
+            try:
+                loaded = load_artifact(self.settings.artifacts_dir / version.path)
+            except ModelError:
+                log.exception("%s version %d not loaded either", *key)
+                continue
+            log.warning("%s version %d serves instead of version %d (files gone)",
+                        version.name, version.version, missing.version)  # fmt: skip
+            self._set(loaded, key)
+            return True
+        self._drop_uses()
+        if self._recommender is None:
+            raise ModelError(
+                f"no published version of {missing.name} has its files under "
+                f"{self.settings.artifacts_dir}; run `cinerec train`"
+            )
+        return False
+
+    # Which version this process serves, for pruning elsewhere (model_version_users) ---------
+    def _record_use(self, key: tuple[str, int]) -> None:
+        try:
+            with self.session() as session:
+                record_version_use(session, process=self.process, name=key[0], version=key[1])
+            self._beat = time.monotonic()
+        except SQLAlchemyError as exc:  # an old database before `migrate`
+            log.debug("use of %s version %d not recorded: %s", key[0], key[1], exc)
+
+    def _drop_uses(self) -> None:
+        """Keep only the served version's record (a version tried and not loaded goes)."""
+        try:
+            with self.session() as session:
+                forget_version_use(session, process=self.process, keep=self._served_version)
+        except SQLAlchemyError as exc:
+            log.debug("version uses of %s not forgotten: %s", self.process, exc)
+
+    def _heartbeat(self, now: float) -> None:
+        """Refresh this process's record of its served version, at most 3 times per
+        :attr:`~cinerec.config.Settings.served_version_ttl_s` (a record cleaned as stale,
+        after a long pause, is written again)."""
+        served = self._served_version
+        if served is None or self.closing:
+            return
+        if now - self._beat < self.settings.served_version_ttl_s / 3:
+            return
+        try:
+            with self.session() as session:
+                if heartbeat_version_use(session, process=self.process) == 0:
+                    record_version_use(session, process=self.process, name=served[0],
+                                       version=served[1])  # fmt: skip
+            self._beat = now
+        except SQLAlchemyError as exc:
+            log.warning("heartbeat on %s version %d not written: %s", *served, exc)
+
+    def heartbeat(self) -> None:
+        """Say this process still serves its version (the web's heartbeat thread and the job
+        worker's loop call it, so an idle process keeps its version from being pruned)."""
+        with self._lock:
+            self._heartbeat(time.monotonic())
+
+    def release_versions(self) -> None:
+        """Clean shutdown: forget this process's version records (pruning may take them)."""
+        with self._lock:
+            try:
+                with self.session() as session:
+                    forget_version_use(session, process=self.process)
+            except SQLAlchemyError as exc:
+                log.debug("version uses of %s not forgotten: %s", self.process, exc)
 
     def _refresh(self) -> None:
         name = self.settings.recommender
         published = self._newest(name)
         if published is not None:
-            if self._served_version != (name, published.version):
+            key = (name, published.version)
+            retry = key not in self._gone or self._recommender is None
+            if self._served_version != key and retry:
                 self._load_version(published)
             return
         if self._recommender is not None and not self._fallback_in_use:
@@ -221,8 +349,12 @@ class Platform:
         self, loaded: tuple[Recommender, ArtifactInfo], version: tuple[str, int] | None = None
     ) -> None:
         self._recommender = loaded
-        self._served_version = version
+        changed, self._served_version = self._served_version != version, version
         self._fallback_in_use = loaded[1].name != self.settings.recommender
+        if changed:
+            if version is not None:
+                self._record_use(version)
+            self._drop_uses()
 
     def set_recommender(
         self, model: Recommender, info: ArtifactInfo, *, version: int | None = None

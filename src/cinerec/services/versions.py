@@ -11,8 +11,13 @@ mount the same directory at different places agree.
 
 After each publish, :func:`prune` keeps the newest ``keep_model_versions`` versions of the model
 (3) and deletes the older ones, row first and then directory, so no row ever points at missing
-files; the version this process serves is never deleted. Web processes load only the newest
-version and hold a loaded model in memory, so a web worker a poll behind still serves.
+files. A version that any live process serves is never deleted: each process records the
+version it serves in ``model_version_users`` (when it loads one, on its model poll, and from
+:func:`heartbeat_loop`) and forgets it on a clean shutdown; a record whose heartbeat is older
+than ``Settings.served_version_ttl_s`` (3 polls, at least 30 s: the process crashed or
+stalled) pins nothing and is deleted. Web processes load only the newest version and hold a
+loaded model in memory, so a web worker a poll behind still serves; one that finds a version's
+files gone anyway (it read the row just before a prune) serves the newest complete version.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ import shutil
 import time
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
 
@@ -32,10 +37,13 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from cinerec.db.jobs import (
     ModelVersionRecord,
     delete_versions,
+    forget_stale_version_use,
     latest_version,
     list_versions,
     publish_version,
+    versions_in_use,
 )
+from cinerec.db.tables import utcnow
 from cinerec.recommenders.artifacts import META_FILE
 from cinerec.services.platform import Platform
 
@@ -97,8 +105,9 @@ def publish(
 
 def prune(platform: Platform, name: str, *, keep: int | None = None) -> list[int]:
     """Delete the published versions of ``name`` older than the newest ``keep`` (default:
-    ``settings.keep_model_versions``), except the one this process serves; the version numbers
-    deleted, oldest first.
+    ``settings.keep_model_versions``), except the one this process serves and those that a
+    process with a fresh heartbeat (``settings.served_version_ttl_s``) serves; the version
+    numbers deleted, oldest first. Stale records of version use are deleted on the way.
 
     Rows go first (in one transaction), then the directories: a reader never finds a row whose
     files are gone, and a directory that cannot be removed is only logged.
@@ -107,9 +116,13 @@ def prune(platform: Platform, name: str, *, keep: int | None = None) -> list[int
     if keep < 1:
         raise ValueError("keep must be at least 1: the newest version is always kept")
     served = platform.served_version
+    alive_since = utcnow() - timedelta(seconds=platform.settings.served_version_ttl_s)
     with platform.session() as session:
+        forget_stale_version_use(session, before=alive_since)
+        in_use = versions_in_use(session, name=name, alive_since=alive_since)
         published = sorted(list_versions(session, name=name), key=lambda v: -v.version)
-        old = [v for v in published[keep:] if served != (name, v.version)]
+        old = [v for v in published[keep:]
+               if served != (name, v.version) and v.version not in in_use]  # fmt: skip
         delete_versions(session, name=name, versions=[v.version for v in old])
     artifacts = platform.settings.artifacts_dir.resolve()
     for version in old:
@@ -127,6 +140,19 @@ def prune(platform: Platform, name: str, *, keep: int | None = None) -> list[int
     if old:
         log.info("pruned %s versions %s", name, [v.version for v in reversed(old)])
     return [v.version for v in reversed(old)]
+
+
+def heartbeat_loop(platform: Platform) -> None:
+    """Until ``platform`` closes, refresh the heartbeat on the version it serves (an idle web
+    worker polls for no request, and still keeps its version from being pruned); then forget
+    its records. The web app runs it on a daemon thread."""
+    interval = platform.settings.served_version_ttl_s / 3
+    while not platform.state.closing.wait(interval):
+        try:
+            platform.heartbeat()
+        except Exception:  # a heartbeat thread must outlive a database hiccup
+            log.exception("version heartbeat failed")
+    platform.release_versions()
 
 
 def _sweep(root: Path, *, older_than_s: float = STAGING_TTL_S) -> None:

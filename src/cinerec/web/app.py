@@ -20,7 +20,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from cinerec import __version__
 from cinerec.config import Settings
 from cinerec.errors import CinerecError, NotFoundError, ValidationError
-from cinerec.services import background
+from cinerec.services import background, versions
 from cinerec.services.platform import Platform
 from cinerec.web.fair_use import ModelGate, TooManyRequests
 from cinerec.web.routes import api, chat, jobs, pages, posts
@@ -92,12 +92,16 @@ def create_app(settings: Settings, *, platform: Platform | None = None) -> FastA
         # Training (only while a stand-in serves), review summaries, the embedding index: jobs
         # on a `cinerec worker` with a broker, else on low-priority threads of this process.
         background.start_server_jobs(platform)
+        # Keeps the served model version's record fresh, so no other process prunes it.
+        threading.Thread(target=versions.heartbeat_loop, args=(platform,), daemon=True,
+                         name="cinerec-version-heartbeat").start()  # fmt: skip
         restore = close_on_exit_signals(platform)
         try:
             yield
         finally:
             restore()
             platform.close()  # warm-ups still running stop before their next model call
+            platform.release_versions()  # its model version may be pruned from now on
 
     app = FastAPI(
         title="cinerec",
