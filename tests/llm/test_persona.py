@@ -354,7 +354,7 @@ def test_the_prompt_gives_the_evidence_and_the_grammar_keeps_to_it(
     fake_backend.queue(reply(good))
     result = write_persona(fake_backend, profile, HISTORY)
     call = fake_backend.calls[0]
-    assert "- people in several watched movies: Al Pacino" in call.messages[1].content
+    assert "- Al Pacino: in several of their movies." in call.messages[1].content
     assert "Say nothing about what they avoid" in call.messages[0].content
     grammar = re.compile(call.schema["properties"]["persona"]["pattern"])
     assert grammar.fullmatch(good)

@@ -190,3 +190,10 @@ def test_a_korean_persona_names_latin_words_only_from_its_titles() -> None:
     pattern = persona_pattern("ko", (), names, liked=["Fantasy"])
     assert re.fullmatch(pattern, "이 관객은 Lord of the Rings 같은 판타지 영화를 좋아합니다.")
     assert not re.fullmatch(pattern, "이 관객은 Lord of the Rings 같은 판타지 영화를 즐겨 watches.")
+
+
+def test_a_korean_genre_word_split_in_two_is_still_banned() -> None:
+    # Qwen 0.5B and 1.5B, kept from 공포: "코미디는 공 포는 심은"
+    pattern = persona_pattern("ko", (), None, liked=["Comedy"])
+    assert not re.fullmatch(pattern, "이 관객은 코미디를 좋아하고 공 포는 심은 영화입니다.")
+    assert re.fullmatch(pattern, "이 관객은 코미디를 다 좋아하고 전부터 즐겨 봅니다.")

@@ -133,22 +133,25 @@ people=('Michael Mann',), decade=None)
 
 
 def evidence_lines(evidence: PersonaEvidence, language: str) -> str:
-    """The evidence as the prompt's fact lines, genre names in the viewer's language."""
+    """The evidence as the prompt's fact lines, genre names in the viewer's language, each a
+    sentence a small model may copy (Qwen 0.5B copied a label: "They also in several watched
+    movies: adventure, children.")."""
 
     def genres(items: Sequence[str]) -> str:
         if language == "ko":
-            return ", ".join(GENRES_KO.get(g, g) for g in items)
-        return ", ".join(g if g == "Sci-Fi" else g.lower() for g in items)
+            return _join([GENRES_KO.get(g, g) for g in items], "ko")
+        return _join([g if g == "Sci-Fi" else g.lower() for g in items], "en")
 
-    lines = [f"- watches most: {genres(evidence.watched) or '(nothing yet)'}"]
+    watched = genres(evidence.watched)
+    lines = [f"- They watch mostly {watched} movies." if watched else "- They rated no movie."]
     if evidence.also:
-        lines.append(f"- also in several watched movies: {genres(evidence.also)}")
+        lines.append(f"- Several of their movies are also {genres(evidence.also)}.")
     if evidence.said:
-        lines.append(f"- their own words ask for: {genres(evidence.said)}")
+        lines.append(f"- Their own words ask for {genres(evidence.said)}.")
     if evidence.people:
-        lines.append(f"- people in several watched movies: {', '.join(evidence.people)}")
+        lines.append(f"- {_join(evidence.people, 'en')}: in several of their movies.")
     if evidence.decade:
-        lines.append(f"- most watched movies are from the {evidence.decade}s")
+        lines.append(f"- Most of their movies are from the {evidence.decade}s.")
     return "\n".join(lines)
 
 
@@ -339,9 +342,16 @@ _WORD = re.compile(r"[^\W_]+")
 
 
 def _looping(sentence: str) -> bool:
-    """Whether one word comes three times in a row (punctuation between them aside)."""
+    """Whether one word comes three times in a row, or one pair of words three times
+    (punctuation aside: Qwen 0.5B's "가족은 심은, 모험은 심은, 가족은 심은, 가족은 심은").
+
+    >>> _looping("감정, 감정, 감정입니다"), _looping("a b, c d, a b, a b"), _looping("a b a c")
+    (False, True, False)
+    """
     words = _WORD.findall(sentence)
-    return any(words[i] == words[i + 1] == words[i + 2] for i in range(len(words) - 2))
+    if any(words[i] == words[i + 1] == words[i + 2] for i in range(len(words) - 2)):
+        return True
+    return any(n >= 3 for n in Counter(zip(words, words[1:], strict=False)).values())
 
 
 _TASTE_WORD = re.compile(r"[A-Za-z][A-Za-z'’]*[A-Za-z]")

@@ -118,15 +118,28 @@ GENRE_CAPITALS: dict[str, tuple[str, ...]] = {
 }  # fmt: skip
 
 
+# Syllables that are words of their own or start many (다 "all", 전 "before", 부분, 스스로):
+# never banned as half of a split genre word.
+_COMMON_SYLLABLES = frozenset("다전모서미이부스로지기")
+
+
 def genre_bans(kept: Sequence[str]) -> tuple[str, ...]:
     """The genre words (:data:`~cinerec.llm.genre_words.GENRE_WORDS`) of every catalog genre but
-    ``kept``: a text may name only the ``kept`` genres.
+    ``kept``: a text may name only the ``kept`` genres. The halves of a two-syllable Korean
+    genre word are banned too, the first alone, the second with what follows: kept from 공포,
+    Qwen wrote "공 포는" (0.5B and 1.5B alike).
 
-    >>> "horror*" in genre_bans(["Comedy"]), "comedy*" in genre_bans(["Comedy"])
-    (True, False)
+    >>> bans = genre_bans(["Comedy"])
+    >>> "horror*" in bans, "comedy*" in bans, "공" in bans, "포*" in bans, "코" in bans
+    (True, False, True, True, False)
     """
     own = {w for g in kept for w in GENRE_WORDS.get(g, ())}
-    return tuple(sorted({w for ws in GENRE_WORDS.values() for w in ws if w not in own}))
+    words = {w for ws in GENRE_WORDS.values() for w in ws if w not in own}
+    starts = {w[0] for w in own if not w.isascii()} | _COMMON_SYLLABLES
+    korean = [w.rstrip("*") for w in words if not w.isascii()]
+    halves = {w[0] for w in korean} - starts
+    halves |= {f"{w[1]}*" for w in korean if len(w) == 2 and w[1] not in starts}
+    return tuple(sorted(words | halves))
 
 
 def _without_genre_capitals(names: Sequence[str], kept: Sequence[str]) -> list[str]:
