@@ -14,9 +14,9 @@ from cinerec.llm.persona_pattern import (
     MAX_WORD,
     SUBJECT,
     WORDS,
+    capitalized_words,
     persona_max_chars,
     persona_max_tokens,
-    capitalized_words,
     persona_pattern,
 )
 from cinerec.llm.schemas import PERSONA_MAX_CHARS

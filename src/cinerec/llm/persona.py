@@ -284,7 +284,8 @@ def avoid_sentence(evidence: PersonaEvidence, language: str) -> str:
     if not evidence.avoided:
         return ""
     if language == "ko":
-        return f"{_join([GENRES_KO.get(g, g) for g in evidence.avoided], 'ko')} 영화는 피하고 싶어 해요."
+        names = _join([GENRES_KO.get(g, g) for g in evidence.avoided], "ko")
+        return f"{names} 영화는 피하고 싶어 해요."
     names = [g if g == "Sci-Fi" else g.lower() for g in evidence.avoided]
     return f"They would rather avoid {_join(names, 'en')} movies."
 
