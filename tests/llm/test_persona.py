@@ -209,14 +209,19 @@ def test_the_persona_grammar_asks_for_more_than_a_name() -> None:
 def test_the_request_carries_the_languages_pattern_and_room_to_close_it(
     fake_backend: FakeBackend, language: str
 ) -> None:
-    from cinerec.llm.persona_pattern import capitalized_words, persona_max_tokens, persona_pattern
+    from cinerec.llm.persona import persona_evidence, persona_names
+    from cinerec.llm.persona_pattern import persona_max_tokens, persona_pattern
 
     fake_backend.queue(reply("This viewer likes tense crime dramas. They enjoy thrillers."))
-    write_persona(fake_backend, UserProfile("Minji", 29, "female", "crime", language), HISTORY)
+    profile = UserProfile("Minji", 29, "female", "crime", language)
+    write_persona(fake_backend, profile, HISTORY)
     call = fake_backend.calls[0]
     assert call.schema is not None
-    names = capitalized_words([m.title for m in HISTORY])
-    assert call.schema["properties"]["persona"]["pattern"] == persona_pattern(language, (), names)
+    evidence = persona_evidence(profile, HISTORY)
+    names = persona_names(HISTORY, evidence)
+    assert call.schema["properties"]["persona"]["pattern"] == persona_pattern(
+        language, (), names, liked=evidence.liked
+    )
     assert call.max_tokens == persona_max_tokens(language)
     assert ("이 관객은" if language == "ko" else '"This viewer"') in call.messages[0].content
 
@@ -242,8 +247,8 @@ def test_a_title_only_the_taste_names_is_banned_from_the_persona_grammar(
 ) -> None:
     import re
 
-    from cinerec.llm.persona import taste_only_words
-    from cinerec.llm.persona_pattern import capitalized_words, persona_pattern
+    from cinerec.llm.persona import persona_evidence, persona_names, taste_only_words
+    from cinerec.llm.persona_pattern import persona_pattern
 
     fake = UserProfile("Viewer", 30, "female", "내가 제일 좋아하는 영화는 Galactic Tacos야.", "ko")
     assert taste_only_words(fake, HISTORY) == ("galactic", "tacos")
@@ -253,8 +258,10 @@ def test_a_title_only_the_taste_names_is_banned_from_the_persona_grammar(
     fake_backend.queue(reply("이 관객은 범죄 영화를 좋아합니다. 이 관객은 Memento를 즐겨 봅니다."))
     write_persona(fake_backend, fake, HISTORY)
     grammar = re.compile(fake_backend.calls[0].schema["properties"]["persona"]["pattern"])
-    names = capitalized_words([m.title for m in HISTORY])
-    assert grammar.pattern == persona_pattern("ko", ("gala*", "taco*"), names)
+    evidence = persona_evidence(fake, HISTORY)
+    assert grammar.pattern == persona_pattern(
+        "ko", ("gala*", "taco*"), persona_names(HISTORY, evidence), liked=evidence.liked
+    )
     assert not grammar.fullmatch("이 관객은 Galactic Tacos를 제일 좋아하는 스릴러 관객입니다.")
     assert not grammar.fullmatch("이 관객은 tacos를 제일 좋아하는 스릴러 관객입니다.")
     # Qwen 0.5B's way round a whole-word ban: "Galacticizzas는 제일 좋아하는 영화입니다"
@@ -287,7 +294,8 @@ def test_a_title_only_the_taste_names_is_banned_from_the_persona_grammar(
             "slow-burn sci-fi, no horror",
             "en",
             "This viewer likes crime and Sci-Fi movies. They enjoy watching horror movies.",
-            "This viewer likes crime and Sci-Fi movies.",
+            # what they avoid, from the evidence, since the model's text no longer says it
+            "This viewer likes crime and Sci-Fi movies. They would rather avoid horror movies.",
         ),
         # a list after the cue (Qwen 0.5B: "They avoid the following words: children, comedy")
         (
@@ -328,3 +336,40 @@ def test_a_persona_sentence_with_a_lowercase_glued_word_is_dropped() -> None:
     assert _whole_sentences(text, []) == "This viewer loves slow-burn sci-fi."
     kept = "This viewer finds slow sci-fi enjoyable and keeps a watchlist."
     assert _whole_sentences(kept, []) == kept
+
+
+def test_the_prompt_gives_the_evidence_and_the_grammar_keeps_to_it(
+    fake_backend: FakeBackend,
+) -> None:
+    import re
+
+    from cinerec.llm.persona import persona_evidence
+
+    profile = UserProfile("Viewer", 30, None, "tense crime films, no horror", "en")
+    evidence = persona_evidence(profile, HISTORY)
+    assert "Horror" in evidence.avoided and "Crime" in evidence.liked
+    assert "Horror" not in evidence.liked and "Horror" not in evidence.watched
+    assert evidence.people == ("Al Pacino",)  # in Heat and The Godfather
+    good = "This viewer likes tense crime dramas with clever heists."
+    fake_backend.queue(reply(good))
+    result = write_persona(fake_backend, profile, HISTORY)
+    call = fake_backend.calls[0]
+    assert "- Al Pacino: in several of their movies." in call.messages[1].content
+    assert "Say nothing about what they avoid" in call.messages[0].content
+    grammar = re.compile(call.schema["properties"]["persona"]["pattern"])
+    assert grammar.fullmatch(good)
+    assert grammar.fullmatch(good.replace("clever heists", "Al Pacino"))  # a shared actor
+    assert not grammar.fullmatch(good.replace("tense crime", "tense horror"))
+    assert not grammar.fullmatch(good.replace("likes", "does not like"))
+    # what the viewer avoids is the evidence's sentence, recorded as added
+    assert result.text == good + " They would rather avoid horror movies."
+    assert result.raw_text == reply(good) and not result.fallback
+    assert any(r.startswith("added the evidence's avoid sentence") for r in result.repairs)
+
+
+def test_a_word_looping_three_times_drops_its_sentence(fake_backend: FakeBackend) -> None:
+    text = "이 관객은 범죄 영화를 좋아합니다. 이 관객은 감정, 감정, 감정, 감정입니다."
+    fake_backend.queue(reply(text))
+    result = write_persona(fake_backend, KO, HISTORY)
+    assert "감정" not in result.text
+    assert any(r.startswith("removed run-together") for r in result.repairs)

@@ -14,6 +14,7 @@ from cinerec.llm.persona_pattern import (
     MAX_WORD,
     SUBJECT,
     WORDS,
+    capitalized_words,
     persona_max_chars,
     persona_max_tokens,
     persona_pattern,
@@ -130,3 +131,69 @@ def test_llama_cpp_compiles_the_schema_into_a_grammar(language: str) -> None:
     # the pattern's own rules (the subject, the sentence end), not free JSON
     assert ("This viewe" if language == "en" else "이 관객") in gbnf
     assert "[.!?]" in gbnf and "[다요]" in gbnf or language == "en"
+
+
+def evidence_matches(text: str, language: str, liked: list[str]) -> bool:
+    return re.fullmatch(persona_pattern(language, (), None, liked=liked), text) is not None
+
+
+# The v5 hand sample's false raw personas (words_sample100_0.5b_v5.jsonl) and their like.
+EVIDENCE_BAD = [
+    ("en", "This viewer enjoys romance. They avoid the following words: children, comedy.",
+     ["Comedy", "Romance", "Children"], "avoiding a liked genre"),
+    ("en", "This viewer does not like comedies and slow dramas.", ["Comedy", "Drama"],
+     "a negation"),
+    ("en", "This viewer enjoys Thriller, Comedy, and Horror movies.", ["Comedy", "Thriller"],
+     "a capitalized genre they do not like"),
+    ("en", "This viewer enjoys tense horror films with big scares.", ["Drama"],
+     "a genre outside the evidence"),
+    ("ko", "이 관객은 드라마, 공포, 감정, 재미, 스타일입니다.", ["Drama", "Romance"],
+     "a rejected genre listed as liked"),
+    ("ko", "이 관객은 잔잔한 로맨스 영화를 좋아하지 않습니다.", ["Romance"], "a negation"),
+    # Qwen 1.5B glued the next word to a banned negation
+    ("en", "This viewer enjoys slow-burn sci-fi and nohorror movies.", ["Sci-Fi"], "glued no"),
+    ("en", "This viewer likes comedies and has notwatched dramas.", ["Comedy"], "glued not"),
+    ("en", "This viewer likes comedies but dontavor the rest.", ["Comedy"], "glued don"),
+    ("ko", "이 관객은 제일 좋아하는 영화는 '그리스터 타코스'입니다.", ["Comedy"], "a quote"),
+    ("en", "This viewer likes comedies a lot. They like warm comedies. They like comedies a lot.",
+     ["Comedy"], "three sentences"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("language", "text", "liked", "why"), EVIDENCE_BAD)
+def test_the_evidence_pattern_cannot_write_what_the_evidence_contradicts(
+    language: str, text: str, liked: list[str], why: str
+) -> None:
+    assert not evidence_matches(text, language, liked), why
+
+
+EVIDENCE_GOOD = [
+    ("en", "This viewer loves warm comedies and big romances with happy endings.",
+     ["Comedy", "Romance"]),
+    ("en", "This viewer enjoys tense crime dramas from the 1990s.", ["Crime", "Drama"]),
+    ("ko", "이 관객은 잔잔하고 따뜻한 로맨스 영화를 좋아합니다.", ["Romance"]),
+    ("ko", "이 관객은 긴장감 있는 범죄 드라마를 즐겨 봐요.", ["Crime", "Drama"]),
+    ("en", "This viewer loves noir, normal lives on film and notable comedies. They like it now.",
+     ["Comedy", "Film-Noir"]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("language", "text", "liked"), EVIDENCE_GOOD)
+def test_the_evidence_pattern_lets_true_personas_through(
+    language: str, text: str, liked: list[str]
+) -> None:
+    assert evidence_matches(text, language, liked)
+
+
+def test_a_korean_persona_names_latin_words_only_from_its_titles() -> None:
+    names = capitalized_words(["Lord of the Rings"], lowercase=True)
+    pattern = persona_pattern("ko", (), names, liked=["Fantasy"])
+    assert re.fullmatch(pattern, "이 관객은 Lord of the Rings 같은 판타지 영화를 좋아합니다.")
+    assert not re.fullmatch(pattern, "이 관객은 Lord of the Rings 같은 판타지 영화를 즐겨 watches.")
+
+
+def test_a_korean_genre_word_split_in_two_is_still_banned() -> None:
+    # Qwen 0.5B and 1.5B, kept from 공포: "코미디는 공 포는 심은"
+    pattern = persona_pattern("ko", (), None, liked=["Comedy"])
+    assert not re.fullmatch(pattern, "이 관객은 코미디를 좋아하고 공 포는 심은 영화입니다.")
+    assert re.fullmatch(pattern, "이 관객은 코미디를 다 좋아하고 전부터 즐겨 봅니다.")

@@ -21,7 +21,7 @@ def test_missing_variable_names_what_is_missing() -> None:
     with pytest.raises(TemplateError, match=r"'rerank_system' needs language_name"):
         render("rerank_system", n=5)
     with pytest.raises(TemplateError, match="needs age; pass it"):
-        load_template("persona_user").render(name="a", taste="t", history="h", top_genres="g")
+        load_template("persona_user").render(name="a", taste="t", history="h", facts="f")
 
 
 def test_values_are_not_reinterpreted() -> None:

@@ -118,3 +118,22 @@ def test_a_persona_never_shows_the_viewer_disliking_what_they_asked_for(
     print(f"\n{persona.raw_text}\n{persona.text}\n{persona.repairs}")
     assert not contradicted_sentences(persona.text, profile, SCIFI_HISTORY)
     assert not re.search(r"(don't|doesn't|not) like sci-fi", persona.text, re.IGNORECASE)
+
+
+@pytest.mark.parametrize(
+    ("taste", "language", "avoid"),
+    [
+        ("slow-burn sci-fi, no horror", "en", "They would rather avoid horror movies."),
+        ("SF 영화가 좋아요, 공포는 싫어요", "ko", "공포 영화는 피하고 싶어 해요."),
+    ],
+)
+def test_the_models_persona_names_only_liked_genres_and_the_evidence_says_what_is_avoided(
+    backend: LlamaCppBackend, taste: str, language: str, avoid: str
+) -> None:
+    # SCIFI_HISTORY has a horror film ticked; the taste rejects horror.
+    profile = UserProfile("Viewer", 30, None, taste, language)
+    persona = write_persona(backend, profile, SCIFI_HISTORY, timeout_s=600)
+    print(f"\n{persona.raw_text}\n{persona.text}\n{persona.repairs}")
+    raw = json.loads(persona.raw_text or "")["persona"]
+    assert not re.search(r"horror|공\s*포|호\s*러|\bnot\b|않|싫", raw, re.IGNORECASE), raw
+    assert not persona.fallback and persona.text.endswith(avoid)

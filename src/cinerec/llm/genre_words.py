@@ -51,7 +51,7 @@ from cinerec.data.types import Movie
 _LOWER = string.ascii_lowercase + "".join(map(chr, [*range(0xDF, 0xF7), *range(0xF8, 0x100)]))
 
 
-def _all_but(stem: str, allowed: str) -> tuple[str, ...]:
+def all_but(stem: str, allowed: str) -> tuple[str, ...]:
     """``stem`` and every word that continues it with a lowercase letter not in ``allowed``:
     ``war`` then anything but the letters of ward, warm, warrior ... (warand does not)."""
     return (stem, *(f"{stem}{c}*" for c in _LOWER if c not in allowed))
@@ -73,9 +73,9 @@ GENRE_WORDS: dict[str, tuple[str, ...]] = {
     "Musical": ("musical*", "뮤지컬*"),
     "Mystery": ("mystery*", "mysteries*", "미스터리*", "미스테리*"),
     "Romance": ("romance*", "romantic*", "로맨스*", "로맨틱*", "멜로*"),
-    "Sci-Fi": (*_all_but("sci", "eilmnopst"), "sciencef*", "sf*", "fiction*", "공상*"),
+    "Sci-Fi": (*all_but("sci", "eilmnopst"), "sciencef*", "sf*", "fiction*", "공상*"),
     "Thriller": ("thriller*", "스릴러*"),
-    "War": (*_all_but("war", "bdefhlmnprstwy"), "전쟁*"),
+    "War": (*all_but("war", "bdefhlmnprstwy"), "전쟁*"),
     "Western": ("western*", "서부*"),
 }
 _TOKEN = re.compile(r"[^\W_]+")

@@ -77,6 +77,84 @@ def top_genres(history: Sequence[Movie], k: int = 3) -> list[str]:
     return [g for g, _ in counts.most_common(k)]
 
 
+@dataclass(frozen=True, slots=True)
+class PersonaEvidence:
+    """What a persona may say, computed before the model writes a word.
+
+    ``watched`` are the ticked movies' three most frequent genres that the taste does not
+    reject; ``also`` the other genres of at least two ticks (two at most); ``said`` the genres
+    the taste asks for; ``avoided`` the genres it rejects; ``people`` the directors and actors
+    of two or more ticked movies; ``decade`` the decade of two thirds of the ticks.
+    """
+
+    watched: tuple[str, ...]
+    avoided: tuple[str, ...] = ()
+    also: tuple[str, ...] = ()
+    said: tuple[str, ...] = ()
+    people: tuple[str, ...] = ()
+    decade: int | None = None
+
+    @property
+    def liked(self) -> tuple[str, ...]:
+        """The only genres the persona grammar lets the model name (given every ticked genre,
+        Qwen 0.5B listed all eleven of a viewer's: "They also like: action, adventure, ...")."""
+        return tuple(dict.fromkeys([*self.watched, *self.also, *self.said]))
+
+
+def persona_evidence(profile: UserProfile, history: Sequence[Movie]) -> PersonaEvidence:
+    """The :class:`PersonaEvidence` of a viewer.
+
+    >>> heat = Movie(1, "Heat", 1995, ("Crime", "Horror"), director="Michael Mann")
+    >>> thief = Movie(2, "Thief", 1981, ("Crime",), director="Michael Mann")
+    >>> persona_evidence(UserProfile("Ann", taste="dramas, no horror"), [heat, thief])
+    PersonaEvidence(watched=('Crime',), avoided=('Horror',), also=(), said=('Drama',), \
+people=('Michael Mann',), decade=None)
+    """
+    taste = parse_taste(sanitize_user_text(profile.taste, 500))
+    avoided = tuple(g for g in taste.disliked_genres if g not in NON_TASTE)
+    counts = Counter(g for m in history for g in m.genres if g not in NON_TASTE)
+    ranked = [g for g in top_genres(history, len(counts)) if g not in avoided]
+    watched = tuple(ranked[:3])
+    also = tuple(g for g in ranked[3:] if counts[g] >= 2)[:2]
+    said = tuple(g for g in taste.liked_genres if g not in avoided and g not in ranked[:5])
+    people_counts = Counter(
+        name
+        for m in history
+        for name in dict.fromkeys([*(m.director or "").split(", "), *m.cast[:5]])
+        if name
+    )
+    people = tuple(name for name, n in people_counts.most_common(3) if n >= 2)
+    decades = Counter(m.year // 10 * 10 for m in history if m.year)
+    decade = None
+    if decades and len(history) >= 3:
+        top, n = decades.most_common(1)[0]
+        decade = top if n * 3 >= len(history) * 2 else None  # two thirds of the ticks
+    return PersonaEvidence(watched, avoided, also, said, people, decade)
+
+
+def evidence_lines(evidence: PersonaEvidence, language: str) -> str:
+    """The evidence as the prompt's fact lines, genre names in the viewer's language, each a
+    sentence a small model may copy (Qwen 0.5B copied a label: "They also in several watched
+    movies: adventure, children.")."""
+
+    def genres(items: Sequence[str]) -> str:
+        if language == "ko":
+            return _join([GENRES_KO.get(g, g) for g in items], "ko")
+        return _join([g if g == "Sci-Fi" else g.lower() for g in items], "en")
+
+    watched = genres(evidence.watched)
+    lines = [f"- They watch mostly {watched} movies." if watched else "- They rated no movie."]
+    if evidence.also:
+        lines.append(f"- Several of their movies are also {genres(evidence.also)}.")
+    if evidence.said:
+        lines.append(f"- Their own words ask for {genres(evidence.said)}.")
+    if evidence.people:
+        lines.append(f"- {_join(evidence.people, 'en')}: in several of their movies.")
+    if evidence.decade:
+        lines.append(f"- Most of their movies are from the {evidence.decade}s.")
+    return "\n".join(lines)
+
+
 def _names(profile: UserProfile, history: Sequence[Movie]) -> list[str]:
     names = [profile.name] if profile.name else []
     for movie in history:
@@ -105,7 +183,7 @@ def template_persona(
     language = language_or_default(profile.language)
     name = sanitize_user_text(profile.name, 40)
     taste = sanitize_user_text(profile.taste, max_taste_chars)
-    genres = top_genres(history)
+    genres = list(persona_evidence(profile, history).watched)  # not a genre the taste rejects
     titles = [m.display_title for m in list(history)[-2:]][::-1]
     if language == "ko":
         who = f"{name}님은" if name else "이 관객은"
@@ -184,7 +262,7 @@ def persona_messages(
         age=profile.age if profile.age else "unknown",
         taste=sanitize_user_text(profile.taste, max_taste_chars) or "(none given)",
         history="\n".join(lines) or "(none yet)",
-        top_genres=", ".join(top_genres(history)) or "(none yet)",
+        facts=evidence_lines(persona_evidence(profile, history), language),
     )
     system = render(
         "persona_system",
@@ -192,6 +270,24 @@ def persona_messages(
         pronoun_rule=pronoun_rule(profile),
     )
     return [Message("system", system), Message("user", user)]
+
+
+def avoid_sentence(evidence: PersonaEvidence, language: str) -> str:
+    """The sentence about the genres the viewer's taste rejects, from the evidence, not the
+    model (:mod:`cinerec.llm.persona_pattern` says why); empty when it rejects none.
+
+    >>> avoid_sentence(PersonaEvidence(("Drama",), ("Horror", "Sci-Fi")), "en")
+    'They would rather avoid horror and Sci-Fi movies.'
+    >>> avoid_sentence(PersonaEvidence(("Drama",), ("Horror",)), "ko")
+    '공포 영화는 피하고 싶어 해요.'
+    """
+    if not evidence.avoided:
+        return ""
+    if language == "ko":
+        names = _join([GENRES_KO.get(g, g) for g in evidence.avoided], "ko")
+        return f"{names} 영화는 피하고 싶어 해요."
+    names = [g if g == "Sci-Fi" else g.lower() for g in evidence.avoided]
+    return f"They would rather avoid {_join(names, 'en')} movies."
 
 
 def viewer_gender(profile: UserProfile) -> str | None:
@@ -221,8 +317,9 @@ def _whole_sentences(text: str, known: Sequence[str]) -> str:
     """``text`` without its sentences that run words together ("withaddActionDra", "aWoman":
     what a small model writes when the grammar stops a word or the word budget runs out),
     unless the joined word belongs to a known name or title ("McAvoy", "DiCaprio"), without
-    a sentence that repeats an earlier one word for word (a small model's loop), and without an
-    English sentence of one word (Qwen 0.5B ended a persona with "They." at its word budget).
+    a sentence that repeats an earlier one word for word or one word three times in a row (a
+    small model's loops: "감정, 감정, 감정, ..."), and without an English sentence of one word
+    (Qwen 0.5B ended a persona with "They." at its word budget).
 
     >>> _whole_sentences("This viewer likes heists. This viewer likes heists. It is aWoman.", [])
     'This viewer likes heists.'
@@ -235,11 +332,27 @@ def _whole_sentences(text: str, known: Sequence[str]) -> str:
     for sentence in sentences:
         key = " ".join(sentence.split()).casefold()
         one_word = key.isascii() and len(key.split()) < 2  # "They."
-        if joined_words(sentence, known) or key in seen or one_word:
+        if joined_words(sentence, known) or key in seen or one_word or _looping(key):
             continue
         seen.add(key)
         kept.append(sentence)
     return text if len(kept) == len(sentences) else " ".join(kept)
+
+
+_WORD = re.compile(r"[^\W_]+")
+
+
+def _looping(sentence: str) -> bool:
+    """Whether one word comes three times in a row, or one pair of words three times
+    (punctuation aside: Qwen 0.5B's "가족은 심은, 모험은 심은, 가족은 심은, 가족은 심은").
+
+    >>> _looping("감정, 감정, 감정입니다"), _looping("a b, c d, a b, a b"), _looping("a b a c")
+    (False, True, False)
+    """
+    words = _WORD.findall(sentence)
+    if any(words[i] == words[i + 1] == words[i + 2] for i in range(len(words) - 2)):
+        return True
+    return any(n >= 3 for n in Counter(zip(words, words[1:], strict=False)).values())
 
 
 _TASTE_WORD = re.compile(r"[A-Za-z][A-Za-z'’]*[A-Za-z]")
@@ -425,20 +538,36 @@ PERSONA_MIN_CHARS = 40
 
 
 def _schema(
-    language: str = "en", banned: Sequence[str] = (), names: Sequence[str] | None = None
+    language: str = "en",
+    banned: Sequence[str] = (),
+    names: Sequence[str] | None = None,
+    evidence: PersonaEvidence | None = None,
 ) -> dict[str, Any]:
     """The persona's JSON schema: a floor on its length (left free, Qwen 0.5B answered
     ``{"persona": "Viewer"}`` for every page of ``benchmarks/results/words_0.5b.md``) and the
     :func:`~cinerec.llm.persona_pattern.persona_pattern` of the viewer's language (whole
     sentences, bounded length, no gendered words or tags, none of ``banned``: the taste's
     own title words, :func:`taste_only_words`), capitalized words only from ``names`` (the
-    ticked titles' words, :func:`~cinerec.llm.persona_pattern.capitalized_words`), which
-    grammar backends enforce."""
+    ticked titles' words, :func:`~cinerec.llm.persona_pattern.capitalized_words`), and with
+    ``evidence`` only likes, of the viewer's own genres, which grammar backends enforce."""
     schema = persona_schema()
     prop = schema["properties"]["persona"]
     prop["minLength"] = PERSONA_MIN_CHARS
-    prop["pattern"] = persona_pattern(language_or_default(language), banned, names)
+    if evidence is None:
+        prop["pattern"] = persona_pattern(language_or_default(language), banned, names)
+    else:
+        prop["pattern"] = persona_pattern(
+            language_or_default(language), banned, names, liked=evidence.liked
+        )
     return schema
+
+
+def persona_names(history: Sequence[Movie], evidence: PersonaEvidence) -> tuple[str, ...]:
+    """The Latin words a persona may write capitalized (and in Korean at all): the ticked
+    titles' (and the openers and genre names,
+    :func:`~cinerec.llm.persona_pattern.capitalized_words`) and the evidence's people's."""
+    titles = [*(m.title for m in list(history)[-MAX_HISTORY:]), *evidence.people]
+    return capitalized_words(titles, lowercase=True)
 
 
 def write_persona(
@@ -484,6 +613,7 @@ def write_persona(
         return fallback(None)
     language = language_or_default(profile.language)
     messages = persona_messages(profile, history, max_taste_chars=max_taste_chars)
+    evidence = persona_evidence(profile, history)
     try:
         with guarded(backend, "persona"):
             completion = backend.complete(
@@ -494,7 +624,8 @@ def write_persona(
                         taste_only_bans(
                             taste_only_words(profile, history, max_taste_chars=max_taste_chars)
                         ),
-                        capitalized_words([m.title for m in list(history)[-MAX_HISTORY:]]),
+                        persona_names(history, evidence),
+                        evidence,
                     )
                     if backend.supports_schema
                     else None
@@ -510,6 +641,13 @@ def write_persona(
     text, cleaned, repairs, problem = repair_persona(reply.persona, profile, history)
     if problem:
         return fallback(problem)
+    said = {g for sentence in split_sentences(text) for g in _disliked_in(sentence)}
+    if (avoid := avoid_sentence(evidence, language)) and not set(evidence.avoided) <= said:
+        sentences = split_sentences(text)
+        while len(sentences) > 1 and len(" ".join([*sentences, avoid])) > PERSONA_MAX_CHARS:
+            sentences.pop()
+        text = " ".join([*sentences, avoid])
+        repairs += (f"added the evidence's avoid sentence: {avoid!r}",)
     return PersonaResult(
         text,
         completion.model,
