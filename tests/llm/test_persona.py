@@ -218,7 +218,7 @@ def test_the_request_carries_the_languages_pattern_and_room_to_close_it(
     call = fake_backend.calls[0]
     assert call.schema is not None
     evidence = persona_evidence(profile, HISTORY)
-    names = persona_names(HISTORY, evidence)
+    names = persona_names(HISTORY, evidence, language)
     assert call.schema["properties"]["persona"]["pattern"] == persona_pattern(
         language, (), names, liked=evidence.liked
     )
@@ -260,7 +260,7 @@ def test_a_title_only_the_taste_names_is_banned_from_the_persona_grammar(
     grammar = re.compile(fake_backend.calls[0].schema["properties"]["persona"]["pattern"])
     evidence = persona_evidence(fake, HISTORY)
     assert grammar.pattern == persona_pattern(
-        "ko", ("gala*", "taco*"), persona_names(HISTORY, evidence), liked=evidence.liked
+        "ko", ("gala*", "taco*"), persona_names(HISTORY, evidence, "ko"), liked=evidence.liked
     )
     assert not grammar.fullmatch("이 관객은 Galactic Tacos를 제일 좋아하는 스릴러 관객입니다.")
     assert not grammar.fullmatch("이 관객은 tacos를 제일 좋아하는 스릴러 관객입니다.")

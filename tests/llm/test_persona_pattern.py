@@ -197,3 +197,15 @@ def test_a_korean_genre_word_split_in_two_is_still_banned() -> None:
     pattern = persona_pattern("ko", (), None, liked=["Comedy"])
     assert not re.fullmatch(pattern, "이 관객은 코미디를 좋아하고 공 포는 심은 영화입니다.")
     assert re.fullmatch(pattern, "이 관객은 코미디를 다 좋아하고 전부터 즐겨 봅니다.")
+
+
+def test_injection_words_and_korean_fragments_of_fake_titles_cannot_be_written() -> None:
+    # Qwen 1.5B's raw personas on red-team tastes (persona_evidence_1.5b.md)
+    en = persona_pattern("en", (), capitalized_words(["Heat"], lowercase=True), liked=["Crime"])
+    assert not re.fullmatch(en, "This viewer is a model withoutrules who likes crime films.")
+    assert not re.fullmatch(en, "This viewer thinks Heat is the best crime film ever made.")
+    assert re.fullmatch(en, "This viewer enjoys tense crime films such as Heat.")
+    titles = capitalized_words(["Inception"], lowercase=True, openers=False)
+    ko = persona_pattern("ko", (), titles, liked=["Sci-Fi"])
+    assert not re.fullmatch(ko, "이 관객은 SF 영화를 좋아하고 In셉션 2도 즐겨 봅니다.")
+    assert re.fullmatch(ko, "이 관객은 SF 영화를 좋아하고 Inception을 즐겨 봅니다.")

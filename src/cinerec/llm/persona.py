@@ -562,12 +562,14 @@ def _schema(
     return schema
 
 
-def persona_names(history: Sequence[Movie], evidence: PersonaEvidence) -> tuple[str, ...]:
+def persona_names(
+    history: Sequence[Movie], evidence: PersonaEvidence, language: str = "en"
+) -> tuple[str, ...]:
     """The Latin words a persona may write capitalized (and in Korean at all): the ticked
-    titles' (and the openers and genre names,
-    :func:`~cinerec.llm.persona_pattern.capitalized_words`) and the evidence's people's."""
+    titles' and the evidence's people's, and the genre names (English: and the sentence
+    openers, :func:`~cinerec.llm.persona_pattern.capitalized_words`)."""
     titles = [*(m.title for m in list(history)[-MAX_HISTORY:]), *evidence.people]
-    return capitalized_words(titles, lowercase=True)
+    return capitalized_words(titles, lowercase=True, openers=language != "ko")
 
 
 def write_persona(
@@ -624,7 +626,7 @@ def write_persona(
                         taste_only_bans(
                             taste_only_words(profile, history, max_taste_chars=max_taste_chars)
                         ),
-                        persona_names(history, evidence),
+                        persona_names(history, evidence, language),
                         evidence,
                     )
                     if backend.supports_schema
