@@ -521,6 +521,9 @@ def main(argv: Sequence[str] | None = None) -> None:
                 "".join(json.dumps(asdict(q), ensure_ascii=False) + "\n" for q in questions),
                 encoding="utf-8",
             )
+            report["rescored"] = provenance(
+                sys.argv if argv is None else ["benchmarks/chat_qa.py", *argv]
+            )
         _finish_report(report, questions, stem, partial=True)
         return
     home = args.home or Path(tempfile.mkdtemp(prefix="cinerec-chat-qa-"))

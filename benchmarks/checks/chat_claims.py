@@ -6,7 +6,7 @@ more, Latin letters), and the years it states. :func:`false_claims` lists statem
 catalog contradicts:
 
 - a cited id that is not a catalog movie, or a ``Title (Year)`` before a citation that is not
-  that movie;
+  that movie (another year, or another catalog movie's title of that year);
 - a person named beside movies none of which they directed or acted in, unless the question
   named that person (``Christopher Nolan directed Homefront (2013)``);
 - a movie listed for a person who neither directed nor acted in it;
@@ -132,6 +132,20 @@ class ClaimCatalog:
         ids = [movie_id for _, movie_id in found]
         return list(dict.fromkeys(ids)), problems
 
+    def _other_title(self, before: str, movie: CatalogMovie) -> str | None:
+        """The title of another catalog movie of the same year that ``before`` (the words
+        before a ``(Year) [#id]``) ends with, when it does not end with ``movie``'s own title:
+        "Snatch (2000) [#4027]" where #4027 is O Brother, Where Art Thou? (2000)."""
+        words = norm(before).split()
+        ends = [" ".join(words[start:]) for start in range(len(words))]
+        if any(end in title_forms(movie.title) for end in ends):
+            return None
+        for end in ends:
+            for other in self.by_title.get(end, []):
+                if other != movie.movie_id and self.movies[other].year == movie.year:
+                    return self.movies[other].title
+        return None
+
     def named_at(self, text: str) -> tuple[list[tuple[int, int]], list[str]]:
         """Every naming of a movie as ``(position, movie id)``, in text order, and problems."""
         found: list[tuple[int, int]] = []  # (position in the text, movie id)
@@ -164,6 +178,8 @@ class ClaimCatalog:
                 problems.append(
                     f"[#{movie.movie_id}] is {movie.title} ({movie.year}), not {m.group(2)}"
                 )
+            elif movie is not None and (other := self._other_title(m.group(1), movie)):
+                problems.append(f"[#{movie.movie_id}] is {movie.title}, not {other}")
         # A title followed by its citation is one naming (the pair's start is the title's).
         found = sorted(set(found))
         merged: list[tuple[int, int]] = []

@@ -154,3 +154,22 @@ def test_a_number_inside_a_title_is_no_count() -> None:
     )
     assert false_claims(cat, text, asked="") == []
     assert false_claims(cat, text.replace("41개", "67개").replace(": 67개", ": 41개"), asked="")
+
+
+def test_a_title_before_another_movies_citation_of_that_year_is_flagged() -> None:
+    # chat_qa_0.5b_300q_v6 q56 (read by hand): "Snatch (2000) [#4027]", #4027 being O Brother.
+    cat = ClaimCatalog(
+        [
+            CatalogMovie(4027, "O Brother, Where Art Thou?", 2000, ("Joel Coen",), ()),
+            CatalogMovie(4011, "Snatch", 2000, ("Guy Ritchie",), ()),
+            CatalogMovie(8360, "Shrek 2", 2004, (), ()),
+            CatalogMovie(858, "Godfather, The", 1972, (), ()),
+        ]
+    )
+    bad = "Comedies of the 2000s:\nSnatch (2000) [#4027] and Snatch (2000) [#4011]"
+    assert false_claims(cat, bad, asked="") == ["[#4027] is O Brother, Where Art Thou?, not Snatch"]
+    good = (
+        "Comedies: O Brother, Where Art Thou? (2000) [#4027], Snatch (2000) [#4011], "
+        "Shrek 2 (2004) [#8360] and The Godfather (1972) [#858]."
+    )
+    assert false_claims(cat, good, asked="") == []

@@ -315,3 +315,39 @@ def test_a_count_for_a_title_with_numbers_is_that_movies() -> None:
         verdict=(920, 8622), values={920: "45", 8622: "37"},
     )  # fmt: skip
     assert check.ok, check
+
+
+def test_a_title_cited_with_another_movies_id_is_refused() -> None:
+    # Benchmark chat_qa_0.5b_300q_v6, q56: "Snatch (2000) [#4027] and Snatch (2000) [#4011]"
+    # was shown; #4027 is O Brother, Where Art Thou? (2000): Snatch named twice, one dropped.
+    brother = Movie(4027, "O Brother, Where Art Thou?", 2000, ("Comedy",))
+    snatch = Movie(4011, "Snatch", 2000, ("Comedy",))
+    shrek = Movie(4306, "Shrek", 2001, ("Comedy",))
+    shrek2 = Movie(8360, "Shrek 2", 2004, ("Comedy",))
+    facts = [shrek, brother, snatch, shrek2]
+    draft = (
+        "The most rated Comedy movies from the 2000s in the catalog: Shrek (2001) [#4306], "
+        "O Brother, Where Art Thou? (2000) [#4027], Snatch (2000) [#4011] and Shrek 2 (2004) "
+        "[#8360]."
+    )
+
+    def reason(reply: str) -> str:
+        return check_phrasing(reply, draft, facts, required=["Comedy"], language="en").reason
+
+    miscited = (
+        "The most rated Comedy movies from the 2000s in the catalog are:\nShrek (2001) [#4306]\n"
+        "Shrek 2 (2004) [#8360]\nSnatch (2000) [#4027] and Snatch (2000) [#4011]"
+    )
+    assert reason(miscited) == "miscited_title"
+    shrek_as_shrek2 = miscited.replace("Shrek 2 (2004) [#8360]", "Shrek (2004) [#8360]")
+    brother = "O Brother, Where Art Thou? (2000) [#4027]"
+    assert reason(shrek_as_shrek2.replace("Snatch (2000) [#4027]", brother)) == "miscited_title"
+    # Each title with its own id passes, a title inside a longer one ("Shrek" in "Shrek 2")
+    # included, and so does a citation after words that name no given title.
+    right = miscited.replace("Snatch (2000) [#4027]", "O Brother, Where Art Thou? (2000) [#4027]")
+    assert check_phrasing(right, draft, facts, required=["Comedy"], language="en").ok
+    assert check_phrasing(
+        "The most rated Comedy movies of the 2000s: Shrek (2001) [#4306], the Coens' comedy "
+        "[#4027], Snatch (2000) [#4011] and Shrek 2 (2004) [#8360].",
+        draft, facts, required=["Comedy"], language="en",
+    ).ok  # fmt: skip

@@ -176,6 +176,8 @@ def check_phrasing(
     text = checked.text
     if not text.strip():
         return PhraseCheck(False, reply, "empty")
+    if miscited(text, named):
+        return PhraseCheck(False, reply, "miscited_title")
     wanted = {int(i) for i in CITATION.findall(draft)}
     if not wanted <= {int(i) for i in CITATION.findall(text)}:
         return PhraseCheck(False, reply, "dropped_citation")
@@ -204,6 +206,42 @@ def check_phrasing(
     if false_facts(text, named, language=language, subject=subject):
         return PhraseCheck(False, reply, "false_claim")
     return PhraseCheck(True, text)
+
+
+#: A title's year written right before its citation: "Snatch (2000) [#4011]".
+_YEAR_AT_END = re.compile(r"\s*\((?:18|19|20)\d\d\)$")
+
+
+def miscited(text: str, movies: Sequence[Movie]) -> list[int]:
+    """Ids cited right after the title of another given movie: the link and the words name
+    different movies ("Snatch (2000) [#4027]" where #4027 is O Brother, Where Art Thou?, so
+    a list of the most rated names Snatch twice and leaves O Brother out). A citation after
+    its own title (a longer one too: "Shrek 2 [#2]" beside Shrek) or after words that are no
+    given title passes.
+
+    >>> snatch, brother = Movie(1, "Snatch", 2000), Movie(2, "O Brother, Where Art Thou?", 2000)
+    >>> miscited("Snatch (2000) [#2] and Snatch (2000) [#1].", [snatch, brother])
+    [2]
+    >>> miscited("O Brother, Where Art Thou? (2000) [#2] and the Guy Ritchie one [#1].",
+    ...          [snatch, brother])
+    []
+    """
+    titles = {m.movie_id: m.title for m in movies if m.title.strip()}
+    wrong: list[int] = []
+    for cite in CITATION.finditer(text):
+        cited = int(cite.group(1))
+        if cited not in titles:
+            continue
+        before = _YEAR_AT_END.sub("", text[: cite.start()].rstrip())
+
+        def ends_with(title: str, before: str = before) -> bool:
+            return re.search(rf"(?<![^\W_]){re.escape(title)}$", before, re.IGNORECASE) is not None
+
+        if ends_with(titles[cited]):
+            continue
+        if any(ends_with(t) for i, t in titles.items() if i != cited):
+            wrong.append(cited)
+    return wrong
 
 
 #: What Korean writes onto a word without changing it: particles and the copula
