@@ -210,7 +210,7 @@ def report(args: argparse.Namespace) -> None:
         "false_notes": [f"{g['id']} ({g['language']}): {g['note']}" for g in gold
                         if g["raw_false"] or g["shown_false"]],
     }  # fmt: skip
-    args.out.with_suffix(".json").write_text(
+    Path(f"{args.out}.json").write_text(
         json.dumps(record, ensure_ascii=False, indent=1) + "\n", "utf-8"
     )
     lines = [markdown_header(record["provenance"]), ""]
@@ -241,7 +241,7 @@ def report(args: argparse.Namespace) -> None:
         )
     lines += ["", "False by the reader:", ""]
     lines += [f"- {note}" for note in record["false_notes"]] or ["- none"]
-    args.out.with_suffix(".md").write_text("\n".join(lines) + "\n", "utf-8")
+    Path(f"{args.out}.md").write_text("\n".join(lines) + "\n", "utf-8")
     print("\n".join(lines))
 
 
