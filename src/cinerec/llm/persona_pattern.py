@@ -115,7 +115,7 @@ KO_PARTICLES = (
 # banned whole, "a modelous individual").
 INJECTION_WORDS: tuple[str, ...] = (
     "rule*", "instruction*", "prompt*", "model*", "developer*", "admin*", "system*",
-    "ignore*", "pretend*", "forget*", "invent*", "recommend*", "jailbreak*", "dan", "best",
+    "ignore*", "pretend*", "forget*", "invent*", "recommend*", "jailbreak*", "dan", "best*",
     "catalog*", "fake*", "answer*", "reason*",
     "규칙*", "지시*", "추천*", "무시*", "프롬프트*", "관리자*", "시스템*", "잊*", "가짜*", "목록*",
     "최고*", "이유*",
