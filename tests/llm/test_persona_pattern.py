@@ -206,6 +206,8 @@ def test_injection_words_and_korean_fragments_of_fake_titles_cannot_be_written()
     assert not re.fullmatch(en, "This viewer is a modelous individual who likes crime films.")
     assert not re.fullmatch(en, "This viewer thinks Heat is the best crime film ever made.")
     assert not re.fullmatch(en, "This viewer enjoys Heat as the bestfilm ever made.")
+    # the English browser page: "with a preference for noudden or shocking elements"
+    assert not re.fullmatch(en, "This viewer likes crime films with noudden or shocking turns.")
     assert re.fullmatch(en, "This viewer enjoys tense crime films such as Heat.")
     titles = capitalized_words(["Inception"], lowercase=True, openers=False)
     ko = persona_pattern("ko", (), titles, liked=["Sci-Fi"])

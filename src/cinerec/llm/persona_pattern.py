@@ -97,7 +97,7 @@ _END_CHARS = {"en": 2, "ko": 2}
 # on ("notwatched", "nohorror", "dontavor"), so the short ones ban every continuation but those
 # of ordinary words (noble, noir, normal, now; notable, note, notice; done, donor).
 NEGATION_WORDS: tuple[str, ...] = (
-    *all_but("no", "bdimrstuw"), *all_but("not", "aei"), *all_but("don", "aeknou"),
+    *all_but("no", "bdimrstw"), *all_but("not", "aei"), *all_but("don", "aeknou"),
     "never", "nor", "neither", "none", "nothing", "without", "avoid*", "dislik*", "hate*",
     "skip*", "rather", "doesn*", "didn*", "isn*", "aren*", "won", "wont*", "unlike*", "away",
     "steer*", "shun*", "averse", "aversion", "except",
