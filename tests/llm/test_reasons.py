@@ -298,3 +298,28 @@ def test_the_prompts_label_before_the_title_is_not_shown() -> None:
     text, _, repairs, _ = repair_reason(raw, profile=profile, history=[], evidence=evidence)
     assert not text.startswith("영화:"), (text, repairs)
     assert text.startswith("The Usual Suspects (1995)는"), (text, repairs)
+
+
+def test_an_english_reason_cannot_open_with_a_ticked_title() -> None:
+    # Qwen 0.5B described the ticked movie instead of the card (words v6 hand sample):
+    # "The Poseidon Adventure is a classic movie that explores the themes of ..." for the card
+    # Addams Family Values.
+    import re
+
+    from cinerec.data.types import Movie
+    from cinerec.llm.evidence import build_evidence
+    from cinerec.llm.reasons import card_schema
+
+    card = Movie(410, "Addams Family Values", 1993, ("Children", "Comedy", "Fantasy"))
+    ticked = [Movie(5, "The Poseidon Adventure", 1972, ("Action", "Adventure", "Drama"))]
+    schema = card_schema("en", build_evidence(card, ticked), ticked)
+    pattern = re.compile(schema["properties"]["reason"]["pattern"])
+    assert not pattern.match("The Poseidon Adventure is a classic movie about jealousy.")
+    assert pattern.match("Like The Poseidon Adventure, it is a story of a family in trouble.")
+    assert pattern.match("Addams Family Values is a comedy about jealousy.")
+    # the card's own title words stay allowed at the start
+    own = [Movie(6, "Addams Family, The", 1991, ("Comedy",))]
+    pattern = re.compile(
+        card_schema("en", build_evidence(card, own), own)["properties"]["reason"]["pattern"]
+    )
+    assert pattern.match("Addams Family Values is a comedy about jealousy.")

@@ -111,15 +111,50 @@ _ABBREVIATION = "([A-Z]|Mr|Mrs|Ms|Dr|St|Jr|Sr|Vol|vs)[.] "
 _CLOSING = "[)'’”]"
 
 
-def _sentence_pattern(language: str, banned: Iterable[str] = ()) -> str:
+_ARTICLES = ("the", "a", "an")
+_TITLE_TOKEN = re.compile(r"[^\W_]+")
+
+
+def _opening(titles: Iterable[str]) -> tuple[str, ...] | None:
+    """The first words a reason may not open with: those of ``titles`` (the ticked movies),
+    after an article its second word. Qwen 0.5B made a ticked movie the subject and described
+    it instead of the card ("The Poseidon Adventure is a classic movie that explores ..." on
+    Addams Family Values's card; 3 of the 9 false reasons of the v6 hand sample).
+    A title's words that the card's title shares are left out by the caller.
+
+    >>> _opening(["The Poseidon Adventure", "Heat", "A Bug's Life"])
+    ('bug', 'heat', 'poseidon')
+    """
+    first: dict[str, None] = {}
+    for title in titles:
+        words = [w.casefold() for w in _TITLE_TOKEN.findall(title)]
+        if words and words[0] in _ARTICLES:
+            words = words[1:]
+        if words and len(words[0]) > 1:
+            first[words[0]] = None
+    return tuple(sorted(first)) or None
+
+
+def _sentence_pattern(
+    language: str, banned: Iterable[str] = (), opening: Sequence[str] | None = None
+) -> str:
     """One sentence that ends with ``.``, ``!`` or ``?`` and has no word of ``banned``
-    (:func:`cinerec.llm.word_ban.unbanned_word`); in Korean it starts with a Hangul word."""
+    (:func:`cinerec.llm.word_ban.unbanned_word`); in Korean it starts with a Hangul word; in
+    English with ``opening`` its first word (after an article, its second) is none of those
+    (:func:`_opening`)."""
     low, high = _WORDS[language]
     word = unbanned_word(banned, LETTERS, _WORD_CHARS)
     other = separator()
     token = f"({word}({other}{{1,3}}|[.!?])|{_ABBREVIATION})"
     if language == "ko":
         lead = f"{unbanned_word(banned, HANGUL, _WORD_CHARS)}({other}{{1,3}}|[.!?])"
+        low, high = low - 1, high - 1
+    elif opening:
+        # an article only through its own branch, so the word after it is checked too
+        first = unbanned_word([*banned, *opening, *_ARTICLES], LETTERS, _WORD_CHARS)
+        articles = "|".join(f"{a[0].upper()}{a[1:]}|{a}" for a in _ARTICLES)
+        opener = f"({first}({other}{{1,3}}|[.!?])|{_ABBREVIATION})"
+        lead = f"{other}{{0,2}}(({articles}) )?{opener}"
         low, high = low - 1, high - 1
     else:
         lead = f"{other}{{0,2}}"
@@ -128,12 +163,15 @@ def _sentence_pattern(language: str, banned: Iterable[str] = ()) -> str:
     return f"^{lead}{token}{{{low - 1},{high - 1}}}{word}{_CLOSING}{{0,2}}[.!?]$"
 
 
-def _schema(language: str, banned: Iterable[str] = ()) -> dict[str, Any]:
+def _schema(
+    language: str, banned: Iterable[str] = (), opening: Sequence[str] | None = None
+) -> dict[str, Any]:
     """The reason's JSON schema: one sentence that ends with ``.``, ``!`` or ``?`` within the
     word limit (the grammar then cannot add a second, unchecked sentence, or be cut by the
     length limit mid-word); in Korean it starts with a Hangul syllable (the grammar then keeps
     a small model from drifting into English); no word of ``banned`` (the genre words the card
-    lacks, :func:`cinerec.llm.genre_words.banned_genre_words`).
+    lacks, :func:`cinerec.llm.genre_words.banned_genre_words`); in English it does not open
+    with a ticked movie's title (``opening``, :func:`_opening`).
 
     >>> import re
     >>> pattern = re.compile(_schema("en")["properties"]["reason"]["pattern"])
@@ -146,9 +184,13 @@ def _schema(language: str, banned: Iterable[str] = ()) -> dict[str, Any]:
     >>> bool(re.match(_schema("ko", ["스릴러*"])["properties"]["reason"]["pattern"],
     ...               "반전이 있는 스릴러예요."))
     False
+    >>> ticked = re.compile(_schema("en", (), ("party",))["properties"]["reason"]["pattern"])
+    >>> bool(ticked.match("The Party is a classic comedy with Peter Sellers.")), bool(
+    ...     ticked.match("Dr. Strangelove stars Peter Sellers, as The Party does."))
+    (False, True)
     """
     schema = reason_schema()
-    schema["properties"]["reason"]["pattern"] = _sentence_pattern(language, banned)
+    schema["properties"]["reason"]["pattern"] = _sentence_pattern(language, banned, opening)
     return schema
 
 
@@ -156,7 +198,9 @@ def card_schema(language: str, evidence: Evidence, history: Sequence[Movie]) -> 
     """:func:`_schema` for one card: the genre words its movie lacks are banned (words of its
     title and keywords, and of the ticked titles the prompt may show, stay allowed)."""
     banned = banned_genre_words(evidence.movie, mentioned=[m.title for m in history])
-    return _schema(language, banned)
+    own = {w.casefold() for w in _TITLE_TOKEN.findall(evidence.movie.title)}
+    opening = _opening(m.title for m in history)
+    return _schema(language, banned, tuple(w for w in opening or () if w not in own) or None)
 
 
 def reason_messages(
