@@ -315,6 +315,8 @@ def test_an_english_reason_cannot_open_with_a_ticked_title() -> None:
     schema = card_schema("en", build_evidence(card, ticked), ticked)
     pattern = re.compile(schema["properties"]["reason"]["pattern"])
     assert not pattern.match("The Poseidon Adventure is a classic movie about jealousy.")
+    # words v7: banned whole, the model glued on ("The Poseidonventure is a classic movie")
+    assert not pattern.match("The Poseidonventure is a classic movie about jealousy.")
     assert pattern.match("Like The Poseidon Adventure, it is a story of a family in trouble.")
     assert pattern.match("Addams Family Values is a comedy about jealousy.")
     # the card's own title words stay allowed at the start

@@ -119,11 +119,13 @@ def _opening(titles: Iterable[str]) -> tuple[str, ...] | None:
     """The first words a reason may not open with: those of ``titles`` (the ticked movies),
     after an article its second word. Qwen 0.5B made a ticked movie the subject and described
     it instead of the card ("The Poseidon Adventure is a classic movie that explores ..." on
-    Addams Family Values's card; 3 of the 9 false reasons of the v6 hand sample).
-    A title's words that the card's title shares are left out by the caller.
+    Addams Family Values's card; 3 of the 9 false reasons of the v6 hand sample). Each bans
+    every word it starts (banned whole, "poseidon" became "The Poseidonventure is a classic
+    movie ..." in words v7). A title's words that the card's title shares are left out by the
+    caller.
 
     >>> _opening(["The Poseidon Adventure", "Heat", "A Bug's Life"])
-    ('bug', 'heat', 'poseidon')
+    ('bug*', 'heat*', 'poseidon*')
     """
     first: dict[str, None] = {}
     for title in titles:
@@ -131,7 +133,7 @@ def _opening(titles: Iterable[str]) -> tuple[str, ...] | None:
         if words and words[0] in _ARTICLES:
             words = words[1:]
         if words and len(words[0]) > 1:
-            first[words[0]] = None
+            first[f"{words[0]}*"] = None
     return tuple(sorted(first)) or None
 
 
@@ -150,12 +152,14 @@ def _sentence_pattern(
         lead = f"{unbanned_word(banned, HANGUL, _WORD_CHARS)}({other}{{1,3}}|[.!?])"
         low, high = low - 1, high - 1
     elif opening:
-        # an article only through its own branch, so the word after it is checked too
+        # an article only through its own branch, so the word after it is checked too; the
+        # article counts as a word: one fewer after it (at a cap one word later, Qwen 0.5B
+        # glued its last words: "... associated with movies about violence andterro.")
         first = unbanned_word([*banned, *opening, *_ARTICLES], LETTERS, _WORD_CHARS)
         articles = "|".join(f"{a[0].upper()}{a[1:]}|{a}" for a in _ARTICLES)
         opener = f"({first}({other}{{1,3}}|[.!?])|{_ABBREVIATION})"
         lead = f"{other}{{0,2}}(({articles}) )?{opener}"
-        low, high = low - 1, high - 1
+        low, high = low - 1, high - 2
     else:
         lead = f"{other}{{0,2}}"
     # the last word closes the sentence, at most behind a closing quote or bracket: at the word
@@ -184,7 +188,7 @@ def _schema(
     >>> bool(re.match(_schema("ko", ["스릴러*"])["properties"]["reason"]["pattern"],
     ...               "반전이 있는 스릴러예요."))
     False
-    >>> ticked = re.compile(_schema("en", (), ("party",))["properties"]["reason"]["pattern"])
+    >>> ticked = re.compile(_schema("en", (), ("party*",))["properties"]["reason"]["pattern"])
     >>> bool(ticked.match("The Party is a classic comedy with Peter Sellers.")), bool(
     ...     ticked.match("Dr. Strangelove stars Peter Sellers, as The Party does."))
     (False, True)
@@ -198,7 +202,7 @@ def card_schema(language: str, evidence: Evidence, history: Sequence[Movie]) -> 
     """:func:`_schema` for one card: the genre words its movie lacks are banned (words of its
     title and keywords, and of the ticked titles the prompt may show, stay allowed)."""
     banned = banned_genre_words(evidence.movie, mentioned=[m.title for m in history])
-    own = {w.casefold() for w in _TITLE_TOKEN.findall(evidence.movie.title)}
+    own = {f"{w.casefold()}*" for w in _TITLE_TOKEN.findall(evidence.movie.title)}
     opening = _opening(m.title for m in history)
     return _schema(language, banned, tuple(w for w in opening or () if w not in own) or None)
 
