@@ -113,7 +113,7 @@ people=('Michael Mann',), decade=None)
     taste = parse_taste(sanitize_user_text(profile.taste, 500))
     avoided = tuple(g for g in taste.disliked_genres if g not in NON_TASTE)
     counts = Counter(g for m in history for g in m.genres if g not in NON_TASTE)
-    ranked = [g for g in top_genres(history, len(counts)) if g not in avoided]
+    ranked = [g for g, _ in counts.most_common() if g not in avoided]  # top_genres' order
     watched = tuple(ranked[:3])
     also = tuple(g for g in ranked[3:] if counts[g] >= 2)[:2]
     said = tuple(g for g in taste.liked_genres if g not in avoided and g not in ranked[:5])
@@ -137,17 +137,12 @@ def evidence_lines(evidence: PersonaEvidence, language: str) -> str:
     sentence a small model may copy (Qwen 0.5B copied a label: "They also in several watched
     movies: adventure, children.")."""
 
-    def genres(items: Sequence[str]) -> str:
-        if language == "ko":
-            return _join([GENRES_KO.get(g, g) for g in items], "ko")
-        return _join([g if g == "Sci-Fi" else g.lower() for g in items], "en")
-
-    watched = genres(evidence.watched)
+    watched = genre_names(evidence.watched, language)
     lines = [f"- They watch mostly {watched} movies." if watched else "- They rated no movie."]
     if evidence.also:
-        lines.append(f"- Several of their movies are also {genres(evidence.also)}.")
+        lines.append(f"- Several of their movies are also {genre_names(evidence.also, language)}.")
     if evidence.said:
-        lines.append(f"- Their own words ask for {genres(evidence.said)}.")
+        lines.append(f"- Their own words ask for {genre_names(evidence.said, language)}.")
     if evidence.people:
         lines.append(f"- {_join(evidence.people, 'en')}: in several of their movies.")
     if evidence.decade:
@@ -171,6 +166,14 @@ def _join(items: Sequence[str], language: str) -> str:
     return ", ".join(items[:-1]) + " and " + items[-1]
 
 
+def genre_names(genres: Sequence[str], language: str) -> str:
+    """``genres`` as a persona names them: Korean names, or English in lower case but Sci-Fi
+    and IMAX, joined ("crime, drama and Sci-Fi")."""
+    if language == "ko":
+        return _join([GENRES_KO.get(g, g) for g in genres], "ko")
+    return _join([g if g in ("Sci-Fi", "IMAX") else g.lower() for g in genres], "en")
+
+
 def template_persona(
     profile: UserProfile, history: Sequence[Movie], *, max_taste_chars: int = 120
 ) -> str:
@@ -189,7 +192,7 @@ def template_persona(
         who = f"{name}님은" if name else "이 관객은"
         age = f"{profile.age}세 " if profile.age else ""
         if genres:
-            kinds = _join([GENRES_KO.get(g, g) for g in genres], "ko")
+            kinds = genre_names(genres, "ko")
             text = f"{who} 주로 {kinds} 영화를 즐겨 보는 {age}관객입니다."
             text += f" 최근에 본 영화로는 {_join(titles, 'ko')} 등이 있습니다."
         else:
@@ -203,7 +206,7 @@ def template_persona(
     who = name or "This viewer"
     age = f"a {profile.age}-year-old viewer" if profile.age else "a viewer"
     if genres:
-        kinds = _join([g.lower() if g not in ("Sci-Fi", "IMAX") else g for g in genres], "en")
+        kinds = genre_names(genres, "en")
         text = f"{who} is {age} who mostly watches {kinds} movies, such as {_join(titles, 'en')}."
     else:
         text = f"{who} is {age} who has not rated any movies yet."
@@ -222,13 +225,7 @@ def _taste_genres(taste: str, language: str) -> tuple[str, str]:
     persona only restates what the parser recognised.
     """
     parsed = parse_taste(taste)
-
-    def names(genres: Sequence[str]) -> str:
-        if language == "ko":
-            return _join([GENRES_KO.get(g, g) for g in genres], "ko")
-        return _join([g if g in ("Sci-Fi", "IMAX") else g.lower() for g in genres], "en")
-
-    return names(parsed.liked_genres), names(parsed.disliked_genres)
+    return genre_names(parsed.liked_genres, language), genre_names(parsed.disliked_genres, language)
 
 
 def language_ok(text: str, language: str, *, min_hangul: int = 10) -> bool:
@@ -243,9 +240,14 @@ def language_ok(text: str, language: str, *, min_hangul: int = 10) -> bool:
 
 
 def persona_messages(
-    profile: UserProfile, history: Sequence[Movie], *, max_taste_chars: int = 500
+    profile: UserProfile,
+    history: Sequence[Movie],
+    *,
+    max_taste_chars: int = 500,
+    evidence: PersonaEvidence | None = None,
 ) -> list[Message]:
-    """The system and user messages asking for a persona; only profile and history facts.
+    """The system and user messages asking for a persona; only profile and history facts
+    (``evidence``: :func:`persona_evidence` of the two, when the caller has it).
 
     The name and gender stay out: the persona is about "this viewer" and uses no gendered word.
     Given the gender, Qwen 1.5B wrote it anyway ("a femaleAGER 31", glued where the grammar
@@ -262,7 +264,7 @@ def persona_messages(
         age=profile.age if profile.age else "unknown",
         taste=sanitize_user_text(profile.taste, max_taste_chars) or "(none given)",
         history="\n".join(lines) or "(none yet)",
-        facts=evidence_lines(persona_evidence(profile, history), language),
+        facts=evidence_lines(evidence or persona_evidence(profile, history), language),
     )
     system = render(
         "persona_system",
@@ -283,11 +285,10 @@ def avoid_sentence(evidence: PersonaEvidence, language: str) -> str:
     """
     if not evidence.avoided:
         return ""
+    names = genre_names(evidence.avoided, language)
     if language == "ko":
-        names = _join([GENRES_KO.get(g, g) for g in evidence.avoided], "ko")
         return f"{names} 영화는 피하고 싶어 해요."
-    names = [g if g == "Sci-Fi" else g.lower() for g in evidence.avoided]
-    return f"They would rather avoid {_join(names, 'en')} movies."
+    return f"They would rather avoid {names} movies."
 
 
 def viewer_gender(profile: UserProfile) -> str | None:
@@ -553,12 +554,8 @@ def _schema(
     schema = persona_schema()
     prop = schema["properties"]["persona"]
     prop["minLength"] = PERSONA_MIN_CHARS
-    if evidence is None:
-        prop["pattern"] = persona_pattern(language_or_default(language), banned, names)
-    else:
-        prop["pattern"] = persona_pattern(
-            language_or_default(language), banned, names, liked=evidence.liked
-        )
+    liked = None if evidence is None else evidence.liked
+    prop["pattern"] = persona_pattern(language_or_default(language), banned, names, liked=liked)
     return schema
 
 
@@ -614,8 +611,10 @@ def write_persona(
     if backend is None:
         return fallback(None)
     language = language_or_default(profile.language)
-    messages = persona_messages(profile, history, max_taste_chars=max_taste_chars)
     evidence = persona_evidence(profile, history)
+    messages = persona_messages(
+        profile, history, max_taste_chars=max_taste_chars, evidence=evidence
+    )
     try:
         with guarded(backend, "persona"):
             completion = backend.complete(

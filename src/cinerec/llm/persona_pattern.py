@@ -132,6 +132,7 @@ GENRE_CAPITALS: dict[str, tuple[str, ...]] = {
     "Mystery": ("Mystery",), "Romance": ("Romance",), "Sci-Fi": ("Sci", "Fi", "SF"),
     "Thriller": ("Thriller",), "War": ("War",), "Western": ("Western",),
 }  # fmt: skip
+GENRE_CAPITAL_WORDS = tuple(w for ws in GENRE_CAPITALS.values() for w in ws)
 
 
 # Syllables that are words of their own or start many (다 "all", 전 "before", 부분, 스스로):
@@ -161,7 +162,7 @@ def genre_bans(kept: Sequence[str]) -> tuple[str, ...]:
 def _without_genre_capitals(names: Sequence[str], kept: Sequence[str]) -> list[str]:
     """``names`` without the capitalized genre words of genres not in ``kept``."""
     allowed = {w for g in kept for w in GENRE_CAPITALS.get(g, ())}
-    others = {w for ws in GENRE_CAPITALS.values() for w in ws} - allowed
+    others = set(GENRE_CAPITAL_WORDS) - allowed
     return [n for n in names if n not in others]
 
 
@@ -200,10 +201,7 @@ OPENERS = (
     "They", "This", "Their", "Them", "These", "Those", "The", "It", "Its", "In", "As", "At",
     "On", "Of", "With", "Most", "Some", "Many", "Both", "Also", "And", "But", "Or", "A", "An",
     "For", "From", "When", "While", "Overall", "However", "Especially", "Like", "Such", "Other",
-    "Each", "All", "Any", "Movies", "Films", "Genres", "Viewer", "Action", "Adventure",
-    "Animation", "Children", "Comedy", "Crime", "Documentary", "Drama", "Fantasy", "Film",
-    "Noir", "Horror", "Musical", "Mystery", "Romance", "Sci", "Fi", "SF", "Thriller", "War",
-    "Western",
+    "Each", "All", "Any", "Movies", "Films", "Genres", "Viewer", *GENRE_CAPITAL_WORDS,
 )  # fmt: skip
 _TITLE_WORD = re.compile(r"[A-Za-zÀ-ÖØ-öø-ÿ]+")
 
@@ -218,8 +216,7 @@ def capitalized_words(
     words come only from these, :func:`word_pattern`); without ``openers``, of the openers only
     the genre names (a Korean sentence opens with no English word)."""
     words = [w for t in titles for w in _TITLE_WORD.findall(t) if lowercase or w[:1].isupper()]
-    genre_names = [w for ws in GENRE_CAPITALS.values() for w in ws]
-    return tuple(dict.fromkeys([*(OPENERS if openers else genre_names), *words]))
+    return tuple(dict.fromkeys([*(OPENERS if openers else GENRE_CAPITAL_WORDS), *words]))
 
 
 def persona_pattern(
