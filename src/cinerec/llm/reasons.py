@@ -115,24 +115,24 @@ _ARTICLES = ("the", "a", "an")
 _TITLE_TOKEN = re.compile(r"[^\W_]+")
 
 
-def _opening(titles: Iterable[str]) -> tuple[str, ...] | None:
+def _opening(titles: Iterable[str], card: str = "") -> tuple[str, ...] | None:
     """The first words a reason may not open with: those of ``titles`` (the ticked movies),
-    after an article its second word. Qwen 0.5B made a ticked movie the subject and described
-    it instead of the card ("The Poseidon Adventure is a classic movie that explores ..." on
-    Addams Family Values's card; 3 of the 9 false reasons of the v6 hand sample). Each bans
-    every word it starts (banned whole, "poseidon" became "The Poseidonventure is a classic
-    movie ..." in words v7). A title's words that the card's title shares are left out by the
-    caller.
+    after an article its second word, unless the ``card``'s own title has it. Qwen 0.5B made a
+    ticked movie the subject and described it instead of the card ("The Poseidon Adventure is
+    a classic movie that explores ..." on Addams Family Values's card; 3 of the 9 false reasons
+    of the v6 hand sample). Each bans every word it starts (banned whole, "poseidon" became
+    "The Poseidonventure is a classic movie ..." in words v7).
 
-    >>> _opening(["The Poseidon Adventure", "Heat", "A Bug's Life"])
-    ('bug*', 'heat*', 'poseidon*')
+    >>> _opening(["The Poseidon Adventure", "Heat", "A Bug's Life"], "Heat Wave")
+    ('bug*', 'poseidon*')
     """
+    own = {w.casefold() for w in _TITLE_TOKEN.findall(card)}
     first: dict[str, None] = {}
     for title in titles:
         words = [w.casefold() for w in _TITLE_TOKEN.findall(title)]
         if words and words[0] in _ARTICLES:
             words = words[1:]
-        if words and len(words[0]) > 1:
+        if words and len(words[0]) > 1 and words[0] not in own:
             first[f"{words[0]}*"] = None
     return tuple(sorted(first)) or None
 
@@ -202,9 +202,7 @@ def card_schema(language: str, evidence: Evidence, history: Sequence[Movie]) -> 
     """:func:`_schema` for one card: the genre words its movie lacks are banned (words of its
     title and keywords, and of the ticked titles the prompt may show, stay allowed)."""
     banned = banned_genre_words(evidence.movie, mentioned=[m.title for m in history])
-    own = {f"{w.casefold()}*" for w in _TITLE_TOKEN.findall(evidence.movie.title)}
-    opening = _opening(m.title for m in history)
-    return _schema(language, banned, tuple(w for w in opening or () if w not in own) or None)
+    return _schema(language, banned, _opening((m.title for m in history), evidence.movie.title))
 
 
 def reason_messages(
