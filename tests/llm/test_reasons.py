@@ -317,6 +317,8 @@ def test_an_english_reason_cannot_open_with_a_ticked_title() -> None:
     assert not pattern.match("The Poseidon Adventure is a classic movie about jealousy.")
     # words v7: banned whole, the model glued on ("The Poseidonventure is a classic movie")
     assert not pattern.match("The Poseidonventure is a classic movie about jealousy.")
+    # words v8: with the whole word banned, a shorter start ("The Poseid Adventure is ...")
+    assert not pattern.match("The Poseid Adventure is a classic movie about jealousy.")
     assert pattern.match("Like The Poseidon Adventure, it is a story of a family in trouble.")
     assert pattern.match("Addams Family Values is a comedy about jealousy.")
     # the card's own title words stay allowed at the start
@@ -325,3 +327,82 @@ def test_an_english_reason_cannot_open_with_a_ticked_title() -> None:
         card_schema("en", build_evidence(card, own), own)["properties"]["reason"]["pattern"]
     )
     assert pattern.match("Addams Family Values is a comedy about jealousy.")
+
+
+def _card_pattern(card, ticked, language="en"):  # noqa: ANN001, ANN202 - test helper
+    import re
+
+    from cinerec.llm.evidence import build_evidence
+    from cinerec.llm.reasons import card_schema
+
+    schema = card_schema(language, build_evidence(card, ticked, language=language), ticked)
+    return re.compile(schema["properties"]["reason"]["pattern"])
+
+
+def test_an_english_reason_says_which_you_watched_only_after_a_ticked_title() -> None:
+    # Qwen 0.5B said the card itself was watched (words v8 hand sample, 3 of 9 false reasons):
+    # "The movie 'Memento' is a classic that explores themes of amnesia and flashbacks, which
+    # you watched." and "The movie's theme matches the viewer's words, and it's watched by the
+    # viewer."
+    from cinerec.data.types import Movie
+
+    card = Movie(4226, "Memento", 2000, ("Mystery", "Thriller"), keywords=("amnesia",))
+    ticked = [
+        Movie(1, "Shutter Island", 2010, ("Drama", "Mystery", "Thriller")),
+        Movie(2, "Seven Pounds", 2008, ("Drama",)),
+    ]
+    pattern = _card_pattern(card, ticked)
+    assert not pattern.match("'Memento' explores amnesia and flashbacks, which you watched.")
+    assert not pattern.match("The movie's theme matches, and it's watched by the viewer.")
+    assert not pattern.match("Memento is a mystery thriller you have seen.")
+    assert not pattern.match("Memento is a twisty mystery you saw.")
+    assert pattern.match("A twisty mystery thriller, like Shutter Island, which you watched.")
+    assert pattern.match("Like 'Shutter Island', that you have watched, it is a mystery thriller.")
+    assert pattern.match("A mystery thriller about amnesia.")
+
+
+def test_a_title_with_a_word_of_watching_stays_writable() -> None:
+    from cinerec.data.types import Movie
+
+    card = Movie(3, "Watchmen", 2009, ("Action", "Drama", "Mystery"))
+    ticked = [Movie(1, "Saw", 2004, ("Horror", "Mystery", "Thriller"))]
+    pattern = _card_pattern(card, ticked)
+    assert pattern.match("Watchmen is a dark mystery, like Saw.")
+
+
+def test_a_korean_reason_cannot_echo_the_prompts_labels() -> None:
+    # words v8 hand sample: "영화: Heat (1995)는 범죄 장르로, 초안의 이름은 Mulholland Drive입니다."
+    from cinerec.data.types import Movie
+
+    card = Movie(6, "Heat", 1995, ("Action", "Crime", "Thriller"))
+    ticked = [Movie(1, "Mulholland Drive", 2001, ("Crime", "Drama", "Mystery", "Thriller"))]
+    pattern = _card_pattern(card, ticked, "ko")
+    assert not pattern.match("범죄 장르로, 초안의 이름은 Mulholland Drive입니다.")
+    assert not pattern.match("근거에 따르면 범죄 영화예요.")
+    assert pattern.match("보신 Mulholland Drive처럼 범죄 스릴러 영화예요.")
+
+
+def test_a_korean_reason_cannot_call_a_card_without_drama_a_play() -> None:
+    # words v8 hand sample: Iron Man "액션과 연극이 함께 쓰여 있습니다" (연극: stage drama)
+    from cinerec.data.types import Movie
+
+    card = Movie(59315, "Iron Man", 2008, ("Action", "Adventure", "Sci-Fi"))
+    pattern = _card_pattern(card, [], "ko")
+    assert not pattern.match("액션과 연극이 함께 있는 영화예요.")
+    assert pattern.match("액션과 모험이 함께 있는 영화예요.")
+
+
+def test_llama_cpp_compiles_the_watched_clause() -> None:
+    import json
+
+    import pytest
+
+    llama_grammar = pytest.importorskip("llama_cpp.llama_grammar")
+    from cinerec.data.types import Movie
+
+    card = Movie(4226, "Memento", 2000, ("Mystery", "Thriller"))
+    ticked = [Movie(1, "Shutter Island", 2010, ("Drama", "Mystery", "Thriller"))]
+    schema = {"type": "string", "pattern": _card_pattern(card, ticked).pattern}
+    gbnf = llama_grammar.json_schema_to_gbnf(json.dumps(schema))
+    assert " watche" in gbnf  # the clause is there, as llama.cpp splits its literals
+    llama_grammar.LlamaGrammar.from_string(gbnf, verbose=False)

@@ -66,7 +66,7 @@ GENRE_WORDS: dict[str, tuple[str, ...]] = {
     "Comedy": ("comedy*", "comedies*", "comedic*", "코미디*", "코메디*"),
     "Crime": ("crime*", "범죄*"),
     "Documentary": ("documentary*", "documentaries*", "다큐*"),
-    "Drama": ("drama*", "드라마*"),
+    "Drama": ("drama*", "드라마*", "연극*"),
     "Fantasy": ("fantasy*", "fantasies*", "판타지*"),
     "Film-Noir": ("noir*", "누아르*", "느와르*"),
     "Horror": ("horror*", "공포*", "호러*"),

@@ -112,6 +112,14 @@ _CLOSING = "[)'’”]"
 
 
 _ARTICLES = ("the", "a", "an")
+_OPENING_STEM = 4
+#: Words saying the viewer watched a movie: in an English reason only in the clause after a
+#: ticked title (:func:`_watched_ends`).
+_WATCH_WORDS = ("watch*", "rewatch*", "seen", "saw", "viewed")
+#: The Korean prompt's labels (reason_user_ko.txt), which Qwen 0.5B echoed with another movie's
+#: title ("초안의 이름은 Mulholland Drive입니다" on Heat's card; 2 of the 9 false reasons of the
+#: v8 hand sample).
+_PROMPT_WORDS_KO = ("초안*", "근거*")
 _TITLE_TOKEN = re.compile(r"[^\W_]+")
 
 
@@ -123,8 +131,11 @@ def _opening(titles: Iterable[str], card: str = "") -> tuple[str, ...] | None:
     of the v6 hand sample). Each bans every word it starts (banned whole, "poseidon" became
     "The Poseidonventure is a classic movie ..." in words v7).
 
+    Only a stem of ``_OPENING_STEM`` letters is kept: with "poseidon*" banned, the model wrote
+    "The Poseid Adventure is a classic movie ..." (words v8).
+
     >>> _opening(["The Poseidon Adventure", "Heat", "A Bug's Life"], "Heat Wave")
-    ('bug*', 'poseidon*')
+    ('bug*', 'pose*')
     """
     own = {w.casefold() for w in _TITLE_TOKEN.findall(card)}
     first: dict[str, None] = {}
@@ -132,22 +143,51 @@ def _opening(titles: Iterable[str], card: str = "") -> tuple[str, ...] | None:
         words = [w.casefold() for w in _TITLE_TOKEN.findall(title)]
         if words and words[0] in _ARTICLES:
             words = words[1:]
-        if words and len(words[0]) > 1 and words[0] not in own:
-            first[f"{words[0]}*"] = None
+        if not words or len(words[0]) < 2:
+            continue
+        stem = words[0][:_OPENING_STEM]
+        if not any(w.startswith(stem) for w in own):
+            first[f"{stem}*"] = None
     return tuple(sorted(first)) or None
 
 
+def _watched_ends(titles: Iterable[str], card: str = "") -> tuple[str, ...]:
+    """The words after which a reason may say "which you watched": the last word of each of
+    ``titles`` (the ticked movies), unless the ``card``'s title ends with it too. Qwen 0.5B
+    said so of the card itself ("The movie 'Memento' ... flashbacks, which you watched.", and
+    "it's watched by the viewer": 3 of the 9 false reasons of the v8 hand sample).
+
+    >>> _watched_ends(["Shutter Island", "The Usual Suspects", "Seven"], "Treasure Island")
+    ('Seven', 'Suspects')
+    """
+    own = [w.casefold() for w in _TITLE_TOKEN.findall(card)][-1:]
+    ends = {words[-1] for t in titles if (words := _TITLE_TOKEN.findall(t))}
+    return tuple(sorted(e for e in ends if e.casefold() not in own and e.isalnum()))
+
+
 def _sentence_pattern(
-    language: str, banned: Iterable[str] = (), opening: Sequence[str] | None = None
+    language: str,
+    banned: Iterable[str] = (),
+    opening: Sequence[str] | None = None,
+    watched: Sequence[str] | None = None,
 ) -> str:
     """One sentence that ends with ``.``, ``!`` or ``?`` and has no word of ``banned``
     (:func:`cinerec.llm.word_ban.unbanned_word`); in Korean it starts with a Hangul word; in
     English with ``opening`` its first word (after an article, its second) is none of those
-    (:func:`_opening`)."""
+    (:func:`_opening`); in English with ``watched`` (:func:`_watched_ends`) it says a movie was
+    watched only as "which you watched" (or "that you have watched" ...) right after one of
+    those words, and writes no other word of watching."""
     low, high = _WORDS[language]
-    word = unbanned_word(banned, LETTERS, _WORD_CHARS)
     other = separator()
-    token = f"({word}({other}{{1,3}}|[.!?])|{_ABBREVIATION})"
+    clause = ""
+    if language == "en" and watched is not None:
+        banned = [*banned, *_WATCH_WORDS]
+        if watched:
+            ends = "|".join(watched)
+            clause = f"({ends}){other}{{1,3}}(which|that) you( have| already)? watched"
+    word = unbanned_word(banned, LETTERS, _WORD_CHARS)
+    said = f"|{clause}({other}{{1,3}}|[.!?])" if clause else ""
+    token = f"({word}({other}{{1,3}}|[.!?])|{_ABBREVIATION}{said})"
     if language == "ko":
         lead = f"{unbanned_word(banned, HANGUL, _WORD_CHARS)}({other}{{1,3}}|[.!?])"
         low, high = low - 1, high - 1
@@ -164,11 +204,15 @@ def _sentence_pattern(
         lead = f"{other}{{0,2}}"
     # the last word closes the sentence, at most behind a closing quote or bracket: at the word
     # cap the model otherwise ended on a comma ("... is a thrilling,!")
-    return f"^{lead}{token}{{{low - 1},{high - 1}}}{word}{_CLOSING}{{0,2}}[.!?]$"
+    last = f"({word}|{clause})" if clause else word
+    return f"^{lead}{token}{{{low - 1},{high - 1}}}{last}{_CLOSING}{{0,2}}[.!?]$"
 
 
 def _schema(
-    language: str, banned: Iterable[str] = (), opening: Sequence[str] | None = None
+    language: str,
+    banned: Iterable[str] = (),
+    opening: Sequence[str] | None = None,
+    watched: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """The reason's JSON schema: one sentence that ends with ``.``, ``!`` or ``?`` within the
     word limit (the grammar then cannot add a second, unchecked sentence, or be cut by the
@@ -194,15 +238,32 @@ def _schema(
     (False, True)
     """
     schema = reason_schema()
-    schema["properties"]["reason"]["pattern"] = _sentence_pattern(language, banned, opening)
+    schema["properties"]["reason"]["pattern"] = _sentence_pattern(
+        language, banned, opening, watched
+    )
     return schema
+
+
+def _starts(word: str, entry: str) -> bool:
+    """Whether the ban ``entry`` (a word, or a stem with ``*``) covers ``word``."""
+    return word.startswith(entry[:-1]) if entry.endswith("*") else word == entry
 
 
 def card_schema(language: str, evidence: Evidence, history: Sequence[Movie]) -> dict[str, Any]:
     """:func:`_schema` for one card: the genre words its movie lacks are banned (words of its
-    title and keywords, and of the ticked titles the prompt may show, stay allowed)."""
-    banned = banned_genre_words(evidence.movie, mentioned=[m.title for m in history])
-    return _schema(language, banned, _opening((m.title for m in history), evidence.movie.title))
+    title and keywords, and of the ticked titles the prompt may show, stay allowed), in Korean
+    the prompt's labels too; in English it opens with no ticked title and says "which you
+    watched" only after one."""
+    titles = [m.title for m in history]
+    card = evidence.movie.title
+    banned = [*banned_genre_words(evidence.movie, mentioned=titles)]
+    if language == "ko":
+        banned.extend(_PROMPT_WORDS_KO)
+    words = {w.casefold() for t in (card, *titles) for w in _TITLE_TOKEN.findall(t)}
+    watched = _watched_ends(titles, card)
+    if any(_starts(x, w) for x in words for w in _WATCH_WORDS):
+        watched = None  # a title says "Saw" or "Watchmen": its words stay writable, unchecked
+    return _schema(language, banned, _opening(titles, card), watched)
 
 
 def reason_messages(
