@@ -406,3 +406,14 @@ def test_llama_cpp_compiles_the_watched_clause() -> None:
     gbnf = llama_grammar.json_schema_to_gbnf(json.dumps(schema))
     assert " watche" in gbnf  # the clause is there, as llama.cpp splits its literals
     llama_grammar.LlamaGrammar.from_string(gbnf, verbose=False)
+
+
+def test_a_korean_reason_cannot_open_with_the_prompts_movie_label() -> None:
+    # 15 of the 42 Korean reasons of the words v8 hand sample opened "영화: Up (2009)는 ..."
+    from cinerec.data.types import Movie
+
+    pattern = _card_pattern(Movie(68954, "Up", 2009, ("Adventure", "Animation")), [], "ko")
+    assert not pattern.match("영화: Up (2009)는 모험 영화예요.")
+    assert not pattern.match("영화 : Up (2009)는 모험 영화예요.")
+    assert pattern.match("영화 Up (2009)는 모험 영화예요.")
+    assert pattern.match("모험을 그린 애니메이션 영화예요: 따뜻해요.")
