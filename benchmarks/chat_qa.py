@@ -19,7 +19,8 @@ model's RAW text (``ChatAnswer.raw_text``; an answer the model did not write, a 
 every rate has a 95% Wilson interval; latency is recorded per answer.
 
 A comparison's phrasing may start with the winner's title forced by the grammar
-(``--no-lead``: not); the share of the raw text so forced is reported beside the rates.
+(``--no-lead``: not), and a list's phrasing must name every listed citation
+(``--no-cited-lists``: not); the share of the raw text so forced is reported beside the rates.
 ``--replay TAG`` asks the same questions but answers each model call with the raw reply stored
 in ``chat_qa_TAG.rows.jsonl`` (no model): today's checks measured on an earlier run's words.
 
@@ -33,6 +34,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import re
 import sys
 import tempfile
 import time
@@ -336,7 +338,8 @@ def is_correct(q: Question, text: str, catalog: ClaimCatalog) -> bool:
 
 
 def _forced_chars(q: Question, by_id: dict[int, Movie], popularity: dict[int, int]) -> int:
-    """Characters of a led answer's raw text the grammar forced: a comparison's winner title,
+    """Characters of a led or cited answer's raw text the grammar forced: a list's citations
+    (``forced_citations``), a comparison's winner title,
     or, where the raw text starts with the draft's verdict clause up to the winner's count (the
     longer lead of "more ratings"), that clause; a follow-up list's "Besides X," / "X 외에"."""
     clauses = []
@@ -351,7 +354,13 @@ def _forced_chars(q: Question, by_id: dict[int, Movie], popularity: dict[int, in
     for movie_id in q.gold.get("exclude", [])[:1]:
         title = by_id[movie_id].display_title
         clauses += [f"Besides {title},", f"{title} 외에"]
-    return next((len(c) for c in clauses if q.raw.startswith(c)), 0)
+    lead = next((len(c) for c in clauses if q.raw.startswith(c)), 0)
+    if "forced_citations" not in q.flags:
+        return lead
+    # a list's citations, whole ("Heat (1995) [#6]"): the grammar forces each once begun
+    cited = {int(i) for i in re.findall(r"\[#(\d+)\]", q.raw)}
+    refs = (f"{by_id[i].display_title} [#{i}]" for i in cited if i in by_id)
+    return lead + sum(len(r) for r in refs if r in q.raw)
 
 
 def _claim_catalog(movies: Sequence[Movie], popularity: dict[int, int]) -> ClaimCatalog:
@@ -501,6 +510,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         help="comparisons without the grammar-forced lead (the winner's title)",
     )
     parser.add_argument(
+        "--no-cited-lists",
+        action="store_true",
+        help="lists without the grammar that makes a phrasing name every listed citation",
+    )
+    parser.add_argument(
         "--report-only",
         action="store_true",
         help="write the report from the rows stored so far (a run cut short: any prefix is mixed)",
@@ -571,6 +585,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         summarize_with_model=False,
         use_embeddings=False,
         lead_comparisons=not args.no_lead,
+        cite_lists=not args.no_cited_lists,
     )
     by_id = {m.movie_id: m for m in movies}
     RESULTS.mkdir(exist_ok=True)
@@ -615,7 +630,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         q.answer_kind = answer.kind
         q.fallback = answer.fallback
         q.model_written = bool(answer.raw_text) and not answer.fallback
-        if "forced_lead" in answer.flags:
+        if {"forced_lead", "forced_citations"} & set(answer.flags):
             q.forced_chars = _forced_chars(q, by_id, popularity)
         _score(q, catalog)
         with rows_path.open("a", encoding="utf-8") as fh:

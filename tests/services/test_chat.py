@@ -486,3 +486,36 @@ def test_a_comparison_is_led_by_the_winner_and_told_the_verdict(
     )
     assert cut.fallback and "phrase_cut" in cut.flags
     assert cut.text.startswith("Memento (2000) [#1] is older:")
+
+
+def test_a_list_phrasing_must_name_every_listed_citation(
+    platform: Platform, fake: FakeBackend
+) -> None:
+    """The v6 chat run: Qwen 0.5B dropped items of Korean lists ("... 영화는 Jurassic World
+    (2015) [#117529]입니다." for two films), and the answer became the template."""
+    import re
+
+    user_id = _user(platform)
+    fake.queue('{"answer": "Christopher Nolan made these."}')
+    answer = chat_turn(
+        platform, user_id=user_id, message="Which movies did Christopher Nolan direct?",
+        config=CONFIG,
+    )  # fmt: skip
+    assert answer.kind == "list" and "forced_citations" in answer.flags
+    pattern = re.compile(fake.calls[0].schema["properties"]["answer"]["pattern"])
+    refs = re.findall(r"[^:,]+? \[#\d+\]", answer.text)  # the template's citations
+    assert len(refs) >= 2
+    listed = " and ".join(r.strip() for r in refs)
+    assert pattern.match(f"He directed {listed}.")
+    assert not pattern.match(f"He directed {refs[0].strip()}.")  # one dropped
+    assert answer.fallback  # the fake's reply names none: refused, the template shown
+    # off: the model writes freely
+    free = ChatServiceConfig(
+        background_upkeep=False, prefill=False, summarize_with_model=False, cite_lists=False
+    )
+    fake.queue("Christopher Nolan directed them.")
+    chat_turn(
+        platform, user_id=user_id, message="Which movies did Christopher Nolan direct?",
+        config=free,
+    )  # fmt: skip
+    assert fake.calls[-1].schema is None

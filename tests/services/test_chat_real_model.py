@@ -161,3 +161,27 @@ def test_real_model_korean_more_ratings_and_a_missing_sequel(
         platform, user_id=user_id, message="Who directed Dune: Part Two (2024)?", config=config
     )
     assert "Dune: Part Two (2024)" in missing.text and "'dune'" not in missing.text
+
+
+def test_real_model_korean_list_names_every_listed_film(
+    prepared_home: Path, real_data_dir: Path
+) -> None:
+    """The v6 chat run: the 0.5B model named one of Colin Trevorrow's two films and the answer
+    became the template; under the list's grammar its own phrasing names both."""
+    settings = Settings(
+        home=prepared_home, data_dir=real_data_dir, llm_model=MODEL, llm_threads=1,
+        llm_timeout_s=300,
+    )  # fmt: skip
+    platform = Platform(settings)
+    profile = users.parse_profile({"name": "Min", "language": "ko"}, max_taste_chars=500)
+    _, user_id = users.save_profile(platform, token=None, profile=profile)
+    config = ChatServiceConfig(background_upkeep=False, summarize_with_model=False)
+    answer = chat_turn(
+        platform, user_id=user_id, message="Colin Trevorrow 감독의 영화는 어떤 것이 있나요?",
+        config=config,
+    )  # fmt: skip
+    print(f"\n{answer.text}\nraw: {answer.raw_text!r} {answer.flags}")
+    assert answer.kind == "list" and "forced_citations" in answer.flags
+    listed = {int(i) for i in CITATION.findall(answer.text)}
+    assert len(listed) >= 2
+    assert {int(i) for i in CITATION.findall(answer.raw_text or "")} == listed

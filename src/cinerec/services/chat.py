@@ -36,7 +36,13 @@ from cinerec.llm.backends.cancel import DEADLINE, Cancelled, cancel_kwargs
 from cinerec.llm.backends.cancel import CancelToken as CancelToken  # for the web layer
 from cinerec.llm.backends.gate import Priority
 from cinerec.llm.chat.grounding import CITATION, AnswerGrounder, add_missing_citations, names_of
-from cinerec.llm.chat.phrase import answer_of, check_phrasing, lead_schema, phrase_messages
+from cinerec.llm.chat.phrase import (
+    answer_of,
+    check_phrasing,
+    cited_schema,
+    lead_schema,
+    phrase_messages,
+)
 from cinerec.llm.chat.prompt import (
     ChatConfig,
     ChatContext,
@@ -86,6 +92,9 @@ class ChatServiceConfig:
             "Besides X," when the draft has it, forced by the grammar (the model then cannot
             make the other movie the subject of the verdict, nor drop what the list leaves out);
             the answer is flagged ``forced_lead``.
+        cite_lists: A list's phrasing names every listed movie's citation, whole and in the
+            draft's order (:func:`cinerec.llm.chat.phrase.cited_schema`), flagged
+            ``forced_citations``.
     """
 
     chat: ChatConfig = field(default_factory=ChatConfig)
@@ -96,6 +105,7 @@ class ChatServiceConfig:
     background_upkeep: bool = True
     use_embeddings: bool = True
     lead_comparisons: bool = True
+    cite_lists: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -379,6 +389,23 @@ def _interrupted(exc: LLMError) -> bool:
     return isinstance(exc, Cancelled) and exc.reason != DEADLINE
 
 
+def _phrase_schema(
+    config: ChatServiceConfig, planned: PlannedAnswer, supports_schema: bool
+) -> tuple[dict[str, Any] | None, tuple[str, ...]]:
+    """The grammar of a phrasing and the flags that say what it forced: a list names every
+    listed movie's citation, whole and in order (``forced_citations``); a lead (a
+    comparison's winner, a follow-up list's "Besides X,") starts the answer (``forced_lead``)."""
+    if not supports_schema:
+        return None, ()
+    lead = planned.lead if config.lead_comparisons else ""
+    if planned.kind == "list" and config.cite_lists:
+        schema = cited_schema(planned.refs(), lead=lead)
+        if schema is not None:
+            return schema, ("forced_citations", *(("forced_lead",) if lead else ()))
+    schema = lead_schema(lead) if lead else None
+    return schema, ("forced_lead",) if schema is not None else ()
+
+
 def _phrase(
     platform: Platform,
     state: TurnState,
@@ -398,12 +425,7 @@ def _phrase(
         )
     if backend is None:
         return planned.text, "", ("fallback", "no_model"), TEMPLATE_MODEL
-    schema = (
-        lead_schema(planned.lead)
-        if state.config.lead_comparisons and backend.supports_schema
-        else None
-    )
-    forced: tuple[str, ...] = ("forced_lead",) if schema is not None else ()
+    schema, forced = _phrase_schema(state.config, planned, backend.supports_schema)
     try:
         # A phrasing is about as long as the draft; a runaway reply only costs time.
         budget = token_counter(backend)(planned.text) * 3 // 2 + 24 + (12 if schema else 0)

@@ -73,6 +73,13 @@ class PlannedAnswer:
     context: tuple[Movie, ...] = ()
     values: tuple[tuple[int, str], ...] = ()
 
+    def refs(self) -> tuple[str, ...]:
+        """The citations of :attr:`cited_ids` as :attr:`text` writes them ("Heat (1995)
+        [#6]"), in the order they appear there."""
+        by_id = {m.movie_id: m for m in (*self.facts, *self.context)}
+        refs = {_ref(by_id[i]) for i in self.cited_ids if i in by_id}
+        return tuple(sorted((r for r in refs if r in self.text), key=self.text.index))
+
 
 def _ref(movie: Movie) -> str:
     return f"{movie.display_title} [#{movie.movie_id}]"
