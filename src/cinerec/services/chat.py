@@ -394,12 +394,21 @@ def _phrase_schema(
 ) -> tuple[dict[str, Any] | None, tuple[str, ...]]:
     """The grammar of a phrasing and the flags that say what it forced: a list names every
     listed movie's citation, whole and in order (``forced_citations``); a lead (a
-    comparison's winner, a follow-up list's "Besides X,") starts the answer (``forced_lead``)."""
+    comparison's winner, a follow-up list's "Besides X,") starts the answer (``forced_lead``).
+    A list's required names that come before its first citation (the person) come first."""
     if not supports_schema:
         return None, ()
     lead = planned.lead if config.lead_comparisons else ""
     if planned.kind == "list" and config.cite_lists:
-        schema = cited_schema(planned.refs(), lead=lead)
+        refs = planned.refs()
+        # the names the draft gives before its list ("Simon Wells directed ..."): under the
+        # grammar alone, Qwen 0.5B started with the first title and dropped the person
+        first = planned.text.find(refs[0]) if refs else 0
+        names = sorted(
+            (r for r in planned.required if 0 <= planned.text.find(r) < first),
+            key=planned.text.find,
+        )
+        schema = cited_schema([*names, *refs], lead=lead)
         if schema is not None:
             return schema, ("forced_citations", *(("forced_lead",) if lead else ()))
     schema = lead_schema(lead) if lead else None

@@ -130,10 +130,10 @@ def cited_schema(
     refs: Sequence[str], *, lead: str = "", max_chars: int = 600
 ) -> dict[str, Any] | None:
     """The JSON schema of ``{"answer": ...}`` that names every one of ``refs`` (a list's
-    "Title (year) [#id]" citations, as the draft has them), whole and in the draft's order,
-    and no other citation; the words around them are the model's. With ``lead``, the answer
-    starts with it, as :func:`lead_schema`. None when there is no ref, or one (or the lead)
-    has a character the pattern cannot carry.
+    "Title (year) [#id]" citations, as the draft has them, and any name to keep before them),
+    whole and in the draft's order, and no other citation; the words around them are the
+    model's. With ``lead``, the answer starts with it, as :func:`lead_schema`. None when there
+    is no ref, or one (or the lead) has a character the pattern cannot carry.
 
     Qwen 0.5B dropped items of Korean lists ("Colin Trevorrow 감독의 영화는 Jurassic World
     (2015) [#117529]입니다." for two films; 7 of 60 list answers of the v6 chat run were the
