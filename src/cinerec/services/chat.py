@@ -408,7 +408,8 @@ def _phrase_schema(
             (r for r in planned.required if 0 <= planned.text.find(r) < first),
             key=planned.text.find,
         )
-        schema = cited_schema([*names, *refs], lead=lead)
+        # and it answers from the person on: with free words before the person, it wandered
+        schema = cited_schema([*names, *refs], lead=lead, opening=1 if names else 80)
         if schema is not None:
             return schema, ("forced_citations", *(("forced_lead",) if lead else ()))
     schema = lead_schema(lead) if lead else None

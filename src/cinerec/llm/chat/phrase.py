@@ -127,18 +127,20 @@ def _literal(text: str) -> str:
 
 
 def cited_schema(
-    refs: Sequence[str], *, lead: str = "", max_chars: int = 600
+    refs: Sequence[str], *, lead: str = "", opening: int = 80, gap: int = 48
 ) -> dict[str, Any] | None:
     """The JSON schema of ``{"answer": ...}`` that names every one of ``refs`` (a list's
     "Title (year) [#id]" citations, as the draft has them, and any name to keep before them),
     whole and in the draft's order, and no other citation; the words around them are the
-    model's. With ``lead``, the answer starts with it, as :func:`lead_schema`. None when there
-    is no ref, or one (or the lead) has a character the pattern cannot carry.
+    model's: at most ``opening`` characters before the first (after ``lead``, which starts the
+    answer as in :func:`lead_schema`), at most ``gap`` between two and after the last. None
+    when there is no ref, or one (or the lead) has a character the pattern cannot carry.
 
     Qwen 0.5B dropped items of Korean lists ("Colin Trevorrow 감독의 영화는 Jurassic World
     (2015) [#117529]입니다." for two films; 7 of 60 list answers of the v6 chat run were the
-    template for it). The refs are forced once begun, not the model's words: the answer says
-    so (``forced_citations``).
+    template for it). With long free stretches it wandered instead ("Notting Hill (1999) -
+    Comedy, Romance; ... Please note that the draft ..."), so they are short. The refs are
+    forced once begun, not the model's words: the answer says so (``forced_citations``).
 
     >>> import re
     >>> refs = ["Heat (1995) [#6]", "Up (2009) [#7]"]
@@ -157,15 +159,15 @@ def cited_schema(
         return None
     if lead and any(c in _UNSAFE_LEAD for c in lead):
         return None
-    gap = max(1, max_chars // (len(refs) + 1))
     body = f"{_BETWEEN}{{1,{gap}}}".join(_literal(r) for r in refs)
     start = _literal(lead) if lead else ""
+    free = f"{_BETWEEN}{{0,{opening}}}" if opening else ""
     return {
         "type": "object",
         "properties": {
             "answer": {
                 "type": "string",
-                "pattern": f"^{start}{_BETWEEN}{{0,{gap}}}{body}{_BETWEEN}{{0,{gap}}}$",
+                "pattern": f"^{start}{free}{body}{_BETWEEN}{{0,{gap}}}$",
             }
         },
         "required": ["answer"],
