@@ -395,11 +395,13 @@ def _phrase_schema(
     """The grammar of a phrasing and the flags that say what it forced: a list names every
     listed movie's citation, whole and in order (``forced_citations``); a lead (a
     comparison's winner, a follow-up list's "Besides X,") starts the answer (``forced_lead``).
-    A list's required names that come before its first citation (the person) come first."""
+    Only a person's list is so cited, from the person on: with free words before its first
+    title, Qwen 0.5B answered a Korean genre list in English ("The Lego Movie (2014) is the
+    most popular ...")."""
     if not supports_schema:
         return None, ()
     lead = planned.lead if config.lead_comparisons else ""
-    if planned.kind == "list" and config.cite_lists:
+    if planned.kind == "list" and config.cite_lists and planned.extra_names:
         refs = planned.refs()
         # the names the draft gives before its list ("Simon Wells directed ..."): under the
         # grammar alone, Qwen 0.5B started with the first title and dropped the person
@@ -409,7 +411,7 @@ def _phrase_schema(
             key=planned.text.find,
         )
         # and it answers from the person on: with free words before the person, it wandered
-        schema = cited_schema([*names, *refs], lead=lead, opening=1 if names else 80)
+        schema = cited_schema([*names, *refs], lead=lead, opening=0 if names else 80)
         if schema is not None:
             return schema, ("forced_citations", *(("forced_lead",) if lead else ()))
     schema = lead_schema(lead) if lead else None

@@ -126,15 +126,32 @@ def _literal(text: str) -> str:
     )
 
 
+_REF = re.compile(r"^(?P<title>.*?)(?P<year> [(]\d{4}[)])?(?P<cite> \[#\d+\])$")
+
+
+def _part(ref: str) -> str:
+    """A citation "Title (year) [#id]" whose year and citation the model may leave out (it
+    wrote "Notting Hill (1999), Changing Lanes (2002)": the citations are added back,
+    :func:`cinerec.llm.chat.grounding.add_missing_citations`); any other text as it is."""
+    match = _REF.match(ref)
+    if match is None:
+        return _literal(ref)
+    year, cite = match["year"], match["cite"]
+    return (
+        _literal(match["title"]) + (f"({_literal(year)})?" if year else "") + f"({_literal(cite)})?"
+    )
+
+
 def cited_schema(
     refs: Sequence[str], *, lead: str = "", opening: int = 80, gap: int = 48
 ) -> dict[str, Any] | None:
     """The JSON schema of ``{"answer": ...}`` that names every one of ``refs`` (a list's
-    "Title (year) [#id]" citations, as the draft has them, and any name to keep before them),
-    whole and in the draft's order, and no other citation; the words around them are the
-    model's: at most ``opening`` characters before the first (after ``lead``, which starts the
-    answer as in :func:`lead_schema`), at most ``gap`` between two and after the last. None
-    when there is no ref, or one (or the lead) has a character the pattern cannot carry.
+    "Title (year) [#id]" citations, as the draft has them, year and citation optional, and
+    any name to keep before them), whole and in the draft's order, and no other citation; the
+    words around them are the model's: at most ``opening`` characters before the first (after
+    ``lead``, which starts the answer as in :func:`lead_schema`), at most ``gap`` between two
+    and after the last. None when there is no ref, or one (or the lead) has a character the
+    pattern cannot carry.
 
     Qwen 0.5B dropped items of Korean lists ("Colin Trevorrow 감독의 영화는 Jurassic World
     (2015) [#117529]입니다." for two films; 7 of 60 list answers of the v6 chat run were the
@@ -149,6 +166,8 @@ def cited_schema(
     True
     >>> bool(re.match(pattern, "Two films: Heat (1995) [#6]."))
     False
+    >>> bool(re.match(pattern, "Two films: Heat (1995) and Up."))
+    True
     >>> bool(re.match(pattern, "Heat (1995) [#6], Up (2009) [#7] and Alien [#8]."))
     False
     >>> led = cited_schema(refs, lead="Besides Memento (2000),")["properties"]["answer"]
@@ -159,8 +178,8 @@ def cited_schema(
         return None
     if lead and any(c in _UNSAFE_LEAD for c in lead):
         return None
-    body = f"{_BETWEEN}{{1,{gap}}}".join(_literal(r) for r in refs)
-    start = _literal(lead) if lead else ""
+    body = f"{_BETWEEN}{{1,{gap}}}".join(_part(r) for r in refs)
+    start = f"{_literal(lead)} ?" if lead else ""
     free = f"{_BETWEEN}{{0,{opening}}}" if opening else ""
     return {
         "type": "object",
