@@ -202,7 +202,7 @@ def test_a_vague_reason_citing_no_fact_of_its_card_becomes_the_evidence_sentence
 def test_the_prompt_ends_with_a_draft_stating_the_lead_fact() -> None:
     (_, user) = reason_messages(PROFILE, PERSONA, HISTORY, MOVIES[1])
     assert user.content.splitlines()[-1] == (
-        "Draft: Directed by Francis Ford Coppola, like The Godfather, which you watched."
+        "Draft: Directed by Francis Ford Coppola, like The Godfather."
     )
 
 
@@ -417,3 +417,31 @@ def test_a_korean_reason_cannot_open_with_the_prompts_movie_label() -> None:
     assert not pattern.match("영화 : Up (2009)는 모험 영화예요.")
     assert pattern.match("영화 Up (2009)는 모험 영화예요.")
     assert pattern.match("모험을 그린 애니메이션 영화예요: 따뜻해요.")
+
+
+def test_the_models_draft_does_not_say_which_you_watched() -> None:
+    # given ", which you watched" in the draft, Qwen 0.5B said it of the card (words v8, v10)
+    from cinerec.data.types import Movie
+    from cinerec.llm.evidence import build_evidence
+    from cinerec.llm.persona import UserProfile
+    from cinerec.llm.reasons import reason_messages
+
+    card = Movie(1, "Collateral", 2004, ("Crime", "Thriller"), director="Michael Mann")
+    ticked = [Movie(6, "Heat", 1995, ("Crime", "Thriller"), director="Michael Mann")]
+    prompt = reason_messages(UserProfile("A", 30, "unspecified"), "", ticked, card)[-1].content
+    assert "Heat" in prompt and "watched" not in prompt
+    # the flagged fallback shown to the viewer still says it
+    from cinerec.llm.evidence import evidence_reason
+
+    assert evidence_reason(build_evidence(card, ticked), "en").endswith(
+        "like Heat, which you watched."
+    )
+
+
+def test_a_korean_reason_cannot_split_the_prompts_draft_label() -> None:
+    # words v10: with 초안 banned, "초 안의 이름과 제목이 Heat입니다"
+    from cinerec.data.types import Movie
+
+    pattern = _card_pattern(Movie(6, "Heat", 1995, ("Action", "Crime", "Thriller")), [], "ko")
+    assert not pattern.match("범죄 장르로, 초 안의 이름과 제목이 Heat입니다.")
+    assert pattern.match("초반부터 긴장감 있는 범죄 영화예요.")

@@ -224,11 +224,18 @@ def _titles(titles: Sequence[str], language: str = "en") -> str:
 
 
 def evidence_lines(
-    evidence: Evidence, language: str, *, avoid: Iterable[str] = (), limit: int = 4
+    evidence: Evidence,
+    language: str,
+    *,
+    avoid: Iterable[str] = (),
+    limit: int = 4,
+    say_watched: bool = True,
 ) -> str:
     """The evidence as prompt lines in the viewer's language (titles and names as in the
     catalog); at most ``limit`` facts, the lead fact first. In Korean, English catalog words
-    (keywords, themes) are shown only when the lead fact is one."""
+    (keywords, themes) are shown only when the lead fact is one. Without ``say_watched`` the
+    English lines do not mark the ticked movies "(watched)" (see :func:`evidence_reason`)."""
+    mark = " (watched)" if say_watched else ""
     lines = []
     ko = language == "ko"
     facts = evidence.lead(avoid)
@@ -240,13 +247,13 @@ def evidence_lines(
             lines.append(
                 f"- 감독 {fact.value} (보신 {watched}와 같은 감독)"
                 if ko
-                else f"- directed by {fact.value}, who also directed {watched} (watched)"
+                else f"- directed by {fact.value}, who also directed {watched}{mark}"
             )
         elif fact.kind == "cast":
             lines.append(
                 f"- 출연 {fact.value} (보신 {watched}에도 출연)"
                 if ko
-                else f"- starring {fact.value}, who is also in {watched} (watched)"
+                else f"- starring {fact.value}, who is also in {watched}{mark}"
             )
         elif fact.kind == "taste":
             value = genre_name(fact.value, language) if fact.value in GENRES_KO else fact.value
@@ -259,7 +266,7 @@ def evidence_lines(
             lines.append(
                 f"- 주제 '{fact.value}' (보신 {watched}와 같음)"
                 if ko
-                else f"- theme '{fact.value}', shared with {watched} (watched)"
+                else f"- theme '{fact.value}', shared with {watched}{mark}"
             )
         elif fact.kind == "theme":
             lines.append(f"- 주제 '{fact.value}'" if ko else f"- theme '{fact.value}'")
@@ -268,7 +275,7 @@ def evidence_lines(
             lines.append(
                 f"- {name} 장르 (보신 {watched}와 같음)"
                 if ko
-                else f"- {_a(name)} {name} film, like {watched} (watched)"
+                else f"- {_a(name)} {name} film, like {watched}{mark}"
             )
         elif fact.kind == "review":
             lines.append(f"- 리뷰: {fact.value}" if ko else f"- reviewers say: {fact.value}")
@@ -277,9 +284,16 @@ def evidence_lines(
     return "\n".join(lines) or ("- (특별한 근거 없음)" if ko else "- (no shared facts)")
 
 
-def evidence_reason(evidence: Evidence, language: str, *, avoid: Iterable[str] = ()) -> str:
-    """One true sentence from the lead fact, without a model (the flagged fallback)."""
+def evidence_reason(
+    evidence: Evidence, language: str, *, avoid: Iterable[str] = (), say_watched: bool = True
+) -> str:
+    """One true sentence from the lead fact, without a model (the flagged fallback, and the
+    draft the model rephrases). Without ``say_watched`` an English sentence leaves out
+    ", which you watched" after the ticked title: given it in the draft, Qwen 0.5B said it of
+    the card ("The movie 'Memento' ... flashbacks, which you watched.", 3 of the 9 false
+    reasons of the words v8 hand sample)."""
     ko = language == "ko"
+    watched = ", which you watched" if say_watched else ""
     movie = evidence.movie
     facts = evidence.lead(avoid)
     fact = next((f for f in facts if f.kind != "review"), None)
@@ -293,13 +307,13 @@ def evidence_reason(evidence: Evidence, language: str, *, avoid: Iterable[str] =
         return (
             f"보신 {first}와 같은 {fact.value} 감독의 영화예요."
             if ko
-            else f"Directed by {fact.value}, like {first}, which you watched."
+            else f"Directed by {fact.value}, like {first}{watched}."
         )
     if fact.kind == "cast":
         return (
             f"보신 {first}에도 나온 {fact.value}가 출연해요."
             if ko
-            else f"With {fact.value}, who is also in {first}, which you watched."
+            else f"With {fact.value}, who is also in {first}{watched}."
         )
     if fact.kind == "taste":
         value = genre_name(fact.value, language) if fact.value in GENRES_KO else fact.value
@@ -312,7 +326,7 @@ def evidence_reason(evidence: Evidence, language: str, *, avoid: Iterable[str] =
         return (
             f"보신 {first}처럼 {fact.value}를 다루는 영화예요."
             if ko
-            else f"About {fact.value}, like {first}, which you watched."
+            else f"About {fact.value}, like {first}{watched}."
         )
     if fact.kind == "theme":
         return f"'{fact.value}'를 다루는 영화예요." if ko else f"A film about {fact.value}."
@@ -321,6 +335,6 @@ def evidence_reason(evidence: Evidence, language: str, *, avoid: Iterable[str] =
         return (
             f"보신 {first}처럼 {name} 영화예요."
             if ko
-            else f"{_a(name).capitalize()} {name} film, like {first}, which you watched."
+            else f"{_a(name).capitalize()} {name} film, like {first}{watched}."
         )
     return f"{fact.value}년 작품이에요." if ko else f"A film from {fact.value}."

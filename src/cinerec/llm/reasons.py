@@ -116,10 +116,10 @@ _OPENING_STEM = 4
 #: Words saying the viewer watched a movie: in an English reason only in the clause after a
 #: ticked title (:func:`_watched_ends`).
 _WATCH_WORDS = ("watch*", "rewatch*", "seen", "saw", "viewed")
-#: The Korean prompt's labels (reason_user_ko.txt), which Qwen 0.5B echoed with another movie's
-#: title ("초안의 이름은 Mulholland Drive입니다" on Heat's card; 2 of the 9 false reasons of the
-#: v8 hand sample).
-_PROMPT_WORDS_KO = ("초안*", "근거*")
+#: The Korean prompt's labels and rules (reason_*_ko.txt), which Qwen 0.5B echoed with another
+#: movie's title ("초안의 이름은 Mulholland Drive입니다" on Heat's card; 2 of the 9 false reasons
+#: of the v8 hand sample); with 초안 banned it wrote "초 안의" (words v10), so 초 alone too.
+_PROMPT_WORDS_KO = ("초", "초안*", "근거*", "해요체*", "규칙*")
 _TITLE_TOKEN = re.compile(r"[^\W_]+")
 
 
@@ -295,8 +295,10 @@ def _messages(evidence: Evidence, language: str, avoid: Iterable[str] = ()) -> l
     user = render(
         f"reason_user{suffix}",
         title=natural_title(evidence.movie.display_title),
-        evidence=evidence_lines(evidence, language, avoid=avoid, limit=_FACTS_SHOWN[language]),
-        draft=evidence_reason(evidence, language, avoid=avoid),
+        evidence=evidence_lines(
+            evidence, language, avoid=avoid, limit=_FACTS_SHOWN[language], say_watched=False
+        ),
+        draft=evidence_reason(evidence, language, avoid=avoid, say_watched=False),
     ).strip()
     return [Message("system", system), Message("user", user)]
 
