@@ -24,6 +24,17 @@ MODEL = os.environ.get("CINEREC_TEST_MODEL", "qwen2.5-coder-1.5b")
 MEMENTO, MATRIX, BLADE_RUNNER = 4226, 2571, 541
 
 
+def _viewer(home: Path, data_dir: Path, name: str, language: str) -> tuple[Platform, int]:
+    """A platform on the real model and a saved viewer who asks in ``language``."""
+    settings = Settings(
+        home=home, data_dir=data_dir, llm_model=MODEL, llm_threads=1, llm_timeout_s=300
+    )
+    platform = Platform(settings)
+    profile = users.parse_profile({"name": name, "language": language}, max_taste_chars=500)
+    _, user_id = users.save_profile(platform, token=None, profile=profile)
+    return platform, user_id
+
+
 def test_real_model_chat_cites_only_catalog_movies(
     prepared_home: Path, real_data_dir: Path
 ) -> None:
@@ -93,13 +104,7 @@ def test_real_model_follow_up_lists_only_the_directors_films(
 ) -> None:
     """Issue 21: 'and what else did he direct?' after 'Who directed Memento?' named
     Homefront and Deuces Wild in 4 of 4 runs; now every cited movie is Nolan's."""
-    settings = Settings(
-        home=prepared_home, data_dir=real_data_dir, llm_model=MODEL, llm_threads=1,
-        llm_timeout_s=300,
-    )  # fmt: skip
-    platform = Platform(settings)
-    profile = users.parse_profile({"name": "Jun", "language": "en"}, max_taste_chars=500)
-    _, user_id = users.save_profile(platform, token=None, profile=profile)
+    platform, user_id = _viewer(prepared_home, real_data_dir, "Jun", "en")
     config = ChatServiceConfig(background_upkeep=False, summarize_with_model=False)
     first = chat_turn(platform, user_id=user_id, message="Who directed Memento?", config=config)
     second = chat_turn(
@@ -129,13 +134,7 @@ def test_real_model_korean_more_ratings_and_a_missing_sequel(
     "Dune: Part Two" was answered "could not find that movie 'dune'". Now the lead forces the
     verdict and the winner's count, every count stays with its movie, and the whole asked
     title is named."""
-    settings = Settings(
-        home=prepared_home, data_dir=real_data_dir, llm_model=MODEL, llm_threads=1,
-        llm_timeout_s=300,
-    )  # fmt: skip
-    platform = Platform(settings)
-    profile = users.parse_profile({"name": "Min", "language": "ko"}, max_taste_chars=500)
-    _, user_id = users.save_profile(platform, token=None, profile=profile)
+    platform, user_id = _viewer(prepared_home, real_data_dir, "Min", "ko")
     config = ChatServiceConfig(background_upkeep=False, summarize_with_model=False)
     with platform.session() as session:
         rows = session.execute(
@@ -168,13 +167,7 @@ def test_real_model_korean_list_names_every_listed_film(
 ) -> None:
     """The v6 chat run: the 0.5B model named one of Colin Trevorrow's two films and the answer
     became the template; under the list's grammar its own phrasing names both."""
-    settings = Settings(
-        home=prepared_home, data_dir=real_data_dir, llm_model=MODEL, llm_threads=1,
-        llm_timeout_s=300,
-    )  # fmt: skip
-    platform = Platform(settings)
-    profile = users.parse_profile({"name": "Min", "language": "ko"}, max_taste_chars=500)
-    _, user_id = users.save_profile(platform, token=None, profile=profile)
+    platform, user_id = _viewer(prepared_home, real_data_dir, "Min", "ko")
     config = ChatServiceConfig(background_upkeep=False, summarize_with_model=False)
     answer = chat_turn(
         platform, user_id=user_id, message="Colin Trevorrow 감독의 영화는 어떤 것이 있나요?",
