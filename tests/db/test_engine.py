@@ -13,6 +13,7 @@ from sqlalchemy import Column, Engine, Integer, MetaData, inspect, text
 from cinerec.db import engine as db_engine
 from cinerec.db.engine import (
     MIGRATIONS_DIR,
+    POOL_SIZE,
     current_revision,
     make_alembic_config,
     make_engine,
@@ -154,6 +155,19 @@ def test_mariadb_url_gets_utf8mb4_and_ping() -> None:
     kept = make_engine("mysql+pymysql://root@127.0.0.1:3306/x?charset=utf8")
     assert kept.url.query["charset"] == "utf8"
     kept.dispose()
+
+
+def test_server_databases_keep_every_pooled_connection() -> None:
+    """PostgreSQL and MariaDB keep up to POOL_SIZE connections and open no more: the default
+    pool closed each connection above 5 as it came back, so a busy web worker opened a new
+    server connection every few requests."""
+    for url in ("postgresql+psycopg://u@127.0.0.1:5432/x", "mysql+pymysql://root@127.0.0.1/x"):
+        eng = make_engine(url)
+        try:
+            assert eng.pool.size() == POOL_SIZE  # type: ignore[attr-defined]
+            assert eng.pool._max_overflow == 0  # type: ignore[attr-defined]
+        finally:
+            eng.dispose()
 
 
 def test_invalid_url_raises_config_error() -> None:
