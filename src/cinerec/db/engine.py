@@ -4,7 +4,7 @@ Example:
     >>> engine = make_engine("sqlite:///:memory:")
     >>> upgrade(engine)
     >>> current_revision(engine)
-    '0010_model_version_users'
+    '0011_title_trigrams'
     >>> Session = make_session_factory(engine)
     >>> with Session.begin() as session:  # commits on success, rolls back on error
     ...     pass
