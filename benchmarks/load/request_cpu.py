@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import ast
 import json
-import os
 import statistics
 import sys
 import tempfile
@@ -35,7 +34,12 @@ from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # benchmarks.* as a script
 
-from benchmarks.load.stack import ProductionWeb, admin_url, fresh_database  # noqa: E402
+from benchmarks.load.stack import (  # noqa: E402
+    ProductionWeb,
+    admin_url,
+    database_cpu_seconds,
+    fresh_database,
+)
 from benchmarks.provenance import markdown_header, provenance  # noqa: E402
 
 LOCUSTFILE = Path(__file__).resolve().parent / "locustfile.py"
@@ -75,25 +79,6 @@ def _endpoints(client: httpx.Client, headers: dict[str, str]) -> dict[str, Calla
             "/api/profile", json={"name": "load"}, headers=headers
         ),
     }
-
-
-def database_cpu_seconds(database: str) -> dict[int, float]:
-    """CPU seconds (user + system) so far of each PostgreSQL backend serving ``database``
-    (its processes on this machine, ``/proc``), by pid."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    found = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            cmdline = (entry / "cmdline").read_bytes()
-            if not cmdline.startswith(b"postgres:") or f" {database} ".encode() not in cmdline:
-                continue
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        found[int(entry.name)] = (int(fields[11]) + int(fields[12])) / ticks
-    return found
 
 
 def database_sessions(admin: Engine, database: str) -> int:
