@@ -323,6 +323,8 @@ def test_0011_title_trigrams_on_postgresql_only(
                 # The upsert left the planner statistics (a fresh catalog planned a full scan).
                 stats = "SELECT count(*) FROM pg_stats WHERE tablename = 'movies'"
                 assert conn.exec_driver_sql(stats + " AND attname = 'title_lower'").scalar() == 1
+                options = "SELECT reloptions FROM pg_class WHERE relname = 'ix_movies_title_trgm'"
+                assert conn.exec_driver_sql(options).scalar() == ["fastupdate=off"]
                 conn.exec_driver_sql("SET enable_seqscan = off")  # 2 rows: a scan is cheaper
                 plan = "\n".join(
                     conn.exec_driver_sql(
