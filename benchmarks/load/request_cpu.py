@@ -39,6 +39,7 @@ from benchmarks.load.stack import (  # noqa: E402
     admin_url,
     database_cpu_seconds,
     fresh_database,
+    web_stack,
 )
 from benchmarks.provenance import markdown_header, provenance  # noqa: E402
 
@@ -158,6 +159,7 @@ def main() -> None:
     weighted_db = sum(endpoints[k]["database_cpu_ms_per_request"] * w for k, w in mix.items())
     result = {
         "provenance": provenance(),
+        "web_stack": web_stack(),
         "setup": {"workers": 1, "requests_per_endpoint": args.requests, "warmup": args.warmup,
                   "concurrency": args.concurrency,
                   "database": "PostgreSQL (fresh database, catalog ml-latest-small)",
@@ -171,6 +173,7 @@ def main() -> None:
     lines = [f"# Server CPU per request, 1 worker, {args.concurrency} request(s) at a time", "",
              markdown_header(result["provenance"]),
              f"Setup: {json.dumps(result['setup'])}", "",
+             "Web stack: " + ", ".join(f"{k} {v}" for k, v in result["web_stack"].items()), "",
              "| endpoint | statuses | server CPU ms/request | PostgreSQL CPU ms/request "
              "| PostgreSQL sessions opened | median latency ms |",
              "|---|---|---|---|---|---|"]  # fmt: skip

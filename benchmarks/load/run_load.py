@@ -35,6 +35,7 @@ from benchmarks.load.stack import (  # noqa: E402
     database_cpu_seconds,
     fresh_database,
     machine_cpu_seconds,
+    web_stack,
 )
 from benchmarks.provenance import markdown_header, provenance  # noqa: E402
 
@@ -158,6 +159,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         summary["meets_speedup"] = summary["speedup_2_over_1"] >= TARGET_SPEEDUP
     return {
         "provenance": provenance(),
+        "web_stack": web_stack(),
         "setup": {
             "users": args.users,
             "seconds": args.seconds,
@@ -185,6 +187,8 @@ def report(result: dict[str, Any]) -> str:
         "",
         markdown_header(result["provenance"]),
         f"Setup: {json.dumps(result['setup'])}",
+        "",
+        "Web stack: " + ", ".join(f"{k} {v}" for k, v in result.get("web_stack", {}).items()),
         "",
         "| workers | req/s | p50 ms | p95 ms | p99 ms | failures / requests "
         "| server CPU ms/request "

@@ -121,6 +121,17 @@ def database_cpu_seconds(database: str) -> dict[int, float]:
     return found
 
 
+WEB_PACKAGES = ("fastapi", "starlette", "uvicorn", "httptools", "uvloop", "psycopg", "locust")
+
+
+def web_stack() -> dict[str, str]:
+    """Versions of the packages a web load run depends on (uvicorn serves with httptools and
+    uvloop only where they are installed)."""
+    from benchmarks.provenance import package_versions
+
+    return package_versions(WEB_PACKAGES)
+
+
 def machine_cpu_seconds() -> tuple[float, float]:
     """(busy, all) CPU seconds of the whole machine so far, over all cores (``/proc/stat``):
     what every process used, the load generator, the database and other work included."""
