@@ -42,8 +42,9 @@ def platform_of(request: Request) -> Platform:
 
 
 # The dependencies that only read the request are coroutines: FastAPI runs a plain ``def``
-# dependency on a worker thread, a hand-over that costs far more than the read itself (it was
-# a fifth of the CPU of a request under load). Those that touch the database stay ``def``.
+# dependency on a worker thread, a hand-over that costs far more than the read itself (13-18%
+# of the GIL-holding samples of a request in a py-spy profile). Those that touch the database
+# stay ``def``.
 async def get_platform(request: Request) -> Platform:
     return platform_of(request)
 
