@@ -17,6 +17,7 @@ import argparse
 import csv
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -24,9 +25,18 @@ import time
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.engine import make_url
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # benchmarks.* as a script
 
-from benchmarks.load.stack import ProductionWeb, admin_url, fresh_database  # noqa: E402
+from benchmarks.load.stack import (  # noqa: E402
+    ProductionWeb,
+    admin_url,
+    database_cpu_seconds,
+    fresh_database,
+    machine_cpu_seconds,
+    web_stack,
+)
 from benchmarks.provenance import markdown_header, provenance  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -50,6 +60,12 @@ def _locust(
             f"locust wrote no statistics ({tail[0]}); it comes with the `load` extra: "
             "pip install -e '.[load]'"
         )
+
+
+def _children_cpu_seconds() -> float:
+    """CPU seconds (user + system) of the finished child processes so far (locust's)."""
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
 
 
 def _stats(prefix: Path) -> dict[str, Any]:
@@ -86,18 +102,35 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 _locust(web.base_url, 10, args.warmup, 10**9, scratch / f"warm{workers}", args.wait)
                 load_before = os.getloadavg()
                 prefix = scratch / f"w{workers}"
+                database = make_url(url).database or ""
+                db_before = database_cpu_seconds(database)
+                machine_before = machine_cpu_seconds()
+                locust_before = _children_cpu_seconds()
                 cpu_before, wall_before = web.cpu_seconds(), time.perf_counter()
                 _locust(
                     web.base_url, args.users, args.seconds, args.max_requests, prefix, args.wait
                 )
                 cpu = web.cpu_seconds() - cpu_before
                 wall = time.perf_counter() - wall_before
+                locust_cpu = _children_cpu_seconds() - locust_before
+                db_cpu = sum(
+                    seconds - db_before.get(pid, 0.0)
+                    for pid, seconds in database_cpu_seconds(database).items()
+                )
+                machine_after = machine_cpu_seconds()
+                busy = machine_after[0] - machine_before[0]
+                total = machine_after[1] - machine_before[1]
                 figures = _stats(prefix)
                 figures["server_cpu_seconds"] = round(cpu, 1)
                 figures["server_cores_used"] = round(cpu / wall, 2)
                 figures["server_cpu_ms_per_request"] = (
                     round(1000 * cpu / figures["requests"], 2) if figures["requests"] else None
                 )
+                # Where the machine's cores went: the load generator and the database share
+                # them with the server (the run's own share of PostgreSQL: its backends).
+                figures["locust_cores_used"] = round(locust_cpu / wall, 2)
+                figures["database_cores_used"] = round(db_cpu / wall, 2)
+                figures["machine_cores_busy"] = round(busy / total * (os.cpu_count() or 1), 2)
                 figures.update(
                     workers=workers,
                     ready_seconds=round(ready_s, 1),
@@ -126,6 +159,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         summary["meets_speedup"] = summary["speedup_2_over_1"] >= TARGET_SPEEDUP
     return {
         "provenance": provenance(),
+        "web_stack": web_stack(),
         "setup": {
             "users": args.users,
             "seconds": args.seconds,
@@ -154,16 +188,21 @@ def report(result: dict[str, Any]) -> str:
         markdown_header(result["provenance"]),
         f"Setup: {json.dumps(result['setup'])}",
         "",
+        "Web stack: " + ", ".join(f"{k} {v}" for k, v in result.get("web_stack", {}).items()),
+        "",
         "| workers | req/s | p50 ms | p95 ms | p99 ms | failures / requests "
         "| server CPU ms/request "
-        "| server cores used | load avg after |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| server cores used | locust cores | PostgreSQL cores | machine cores busy "
+        "| load avg after |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in result["runs"]:
         lines.append(
             f"| {r['workers']} | {r['rps']} | {r['p50_ms']:.0f} | {r['p95_ms']:.0f} | "
             f"{r['p99_ms']:.0f} | {r['failures']} / {r['requests']} | "
-            f"{r['server_cpu_ms_per_request']} | {r['server_cores_used']} | {r['loadavg_after']} |"
+            f"{r['server_cpu_ms_per_request']} | {r['server_cores_used']} | "
+            f"{r.get('locust_cores_used')} | {r.get('database_cores_used')} | "
+            f"{r.get('machine_cores_busy')} | {r['loadavg_after']} |"
         )
     lines += ["", f"Summary against the targets: {json.dumps(result['summary'])}", ""]
     for r in result["runs"]:

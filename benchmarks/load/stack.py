@@ -102,6 +102,45 @@ def _is_worker(pid: int) -> bool:
         return False
 
 
+def database_cpu_seconds(database: str) -> dict[int, float]:
+    """CPU seconds (user + system) so far of each PostgreSQL backend serving ``database``
+    (its processes on this machine, ``/proc``), by pid."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes()
+            if not cmdline.startswith(b"postgres:") or f" {database} ".encode() not in cmdline:
+                continue
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        found[int(entry.name)] = (int(fields[11]) + int(fields[12])) / ticks
+    return found
+
+
+WEB_PACKAGES = ("fastapi", "starlette", "uvicorn", "httptools", "uvloop", "psycopg", "locust")
+
+
+def web_stack() -> dict[str, str]:
+    """Versions of the packages a web load run depends on (uvicorn serves with httptools and
+    uvloop only where they are installed)."""
+    from benchmarks.provenance import package_versions
+
+    return package_versions(WEB_PACKAGES)
+
+
+def machine_cpu_seconds() -> tuple[float, float]:
+    """(busy, all) CPU seconds of the whole machine so far, over all cores (``/proc/stat``):
+    what every process used, the load generator, the database and other work included."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    ticks = os.sysconf("SC_CLK_TCK")
+    idle = fields[3] + fields[4]  # idle, iowait
+    return (sum(fields[:8]) - idle) / ticks, sum(fields[:8]) / ticks
+
+
 class ProductionWeb:
     """``deploy/Procfile``'s web process with ``workers`` uvicorn workers on a free port.
 

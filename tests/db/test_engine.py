@@ -13,6 +13,7 @@ from sqlalchemy import Column, Engine, Integer, MetaData, inspect, text
 from cinerec.db import engine as db_engine
 from cinerec.db.engine import (
     MIGRATIONS_DIR,
+    POOL_SIZE,
     current_revision,
     make_alembic_config,
     make_engine,
@@ -22,7 +23,7 @@ from cinerec.db.tables import Base
 from cinerec.errors import ConfigError
 from tests.db.conftest import BACKENDS
 
-HEAD = "0010_model_version_users"
+HEAD = "0011_title_trigrams"
 EXPECTED_TABLES = {
     "movies",
     "users",
@@ -41,9 +42,19 @@ EXPECTED_TABLES = {
 }
 
 
+POSTGRES_ONLY_INDEXES = {"ix_movies_title_trgm"}
+"""Indexes a migration makes on PostgreSQL only (not in the models: 0011's title trigrams)."""
+
+
+def _modelled(obj: object, name: str | None, kind: str, reflected: bool, _to: object) -> bool:
+    return not (kind == "index" and reflected and name in POSTGRES_ONLY_INDEXES)
+
+
 def _diff(engine: Engine, metadata: MetaData) -> list[object]:
     with engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            conn, opts={"compare_type": True, "include_object": _modelled}
+        )
         return list(compare_metadata(context, metadata))
 
 
@@ -156,6 +167,19 @@ def test_mariadb_url_gets_utf8mb4_and_ping() -> None:
     kept.dispose()
 
 
+def test_server_databases_keep_every_pooled_connection() -> None:
+    """PostgreSQL and MariaDB keep up to POOL_SIZE connections and open no more: the default
+    pool closed each connection above 5 as it came back, so a busy web worker opened a new
+    server connection every few requests."""
+    for url in ("postgresql+psycopg://u@127.0.0.1:5432/x", "mysql+pymysql://root@127.0.0.1/x"):
+        eng = make_engine(url)
+        try:
+            assert eng.pool.size() == POOL_SIZE  # type: ignore[attr-defined]
+            assert eng.pool._max_overflow == 0  # type: ignore[attr-defined]
+        finally:
+            eng.dispose()
+
+
 def test_invalid_url_raises_config_error() -> None:
     with pytest.raises(ConfigError, match="Invalid database URL"):
         make_engine("not a url")
@@ -266,5 +290,52 @@ def test_0010_adds_model_version_users_and_downgrade_drops_it(
         assert current_revision(eng) == "0009_job_cancel"
         with eng.connect() as conn:
             assert conn.execute(text("SELECT version FROM model_versions")).scalars().all() == [1]
+    finally:
+        eng.dispose()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_0011_title_trigrams_on_postgresql_only(
+    backend: str, tmp_path: Path, fresh_database_url
+) -> None:
+    """0011 gives PostgreSQL a trigram index that the title search uses right after the
+    catalog is written (a plan, not a timing); SQLite and MariaDB are unchanged; the
+    downgrade drops the index."""
+    from alembic import command
+
+    from cinerec.data.types import Movie
+    from cinerec.db.engine import make_session_factory
+    from cinerec.db.repository import search_movies, upsert_movies
+
+    sqlite = f"sqlite:///{tmp_path / 'trgm.db'}"
+    eng = make_engine(sqlite if backend == "sqlite" else fresh_database_url(backend))
+    try:
+        upgrade(eng, "0010_model_version_users")
+        before = {i["name"] for i in inspect(eng).get_indexes("movies")}
+        upgrade(eng)
+        added = {i["name"] for i in inspect(eng).get_indexes("movies")} - before
+        assert added == (POSTGRES_ONLY_INDEXES if backend == "postgresql" else set())
+        with make_session_factory(eng).begin() as s:
+            upsert_movies(s, movies=[Movie(1, "Toy Story", 1995), Movie(2, "Heat", 1995)])
+            assert [m.title for m in search_movies(s, query="TOY")] == ["Toy Story"]
+        if backend == "postgresql":
+            with eng.connect() as conn:
+                # The upsert left the planner statistics (a fresh catalog planned a full scan).
+                stats = "SELECT count(*) FROM pg_stats WHERE tablename = 'movies'"
+                assert conn.exec_driver_sql(stats + " AND attname = 'title_lower'").scalar() == 1
+                options = "SELECT reloptions FROM pg_class WHERE relname = 'ix_movies_title_trgm'"
+                assert conn.exec_driver_sql(options).scalar() == ["fastupdate=off"]
+                conn.exec_driver_sql("SET enable_seqscan = off")  # 2 rows: a scan is cheaper
+                plan = "\n".join(
+                    conn.exec_driver_sql(
+                        "EXPLAIN SELECT id FROM movies WHERE title_lower LIKE '%%toy%%'"
+                    ).scalars()
+                )
+            assert "ix_movies_title_trgm" in plan, plan
+        config = make_alembic_config(eng.url.render_as_string(hide_password=False))
+        with eng.begin() as conn:
+            config.attributes["connection"] = conn
+            command.downgrade(config, "0010_model_version_users")
+        assert {i["name"] for i in inspect(eng).get_indexes("movies")} == before
     finally:
         eng.dispose()

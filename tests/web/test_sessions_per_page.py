@@ -90,3 +90,33 @@ def test_a_streamed_page(client: TestClient, platform: Platform) -> None:
     assert [k for k, _ in events] == ["reason"] * PAGE + ["persona", "done"]
     # Before: PAGE + 5 (the run was read twice: for the owner check and by the producer).
     assert counter.count == PAGE + 4, counter.count
+
+
+@contextmanager
+def user_reads(engine: Engine) -> Iterator[list[str]]:
+    """The statements that read the users table while active."""
+    found: list[str] = []
+
+    def _statement(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if re.search(r"\bFROM users\b", statement):
+            found.append(statement)
+
+    event.listen(engine, "before_cursor_execute", _statement)
+    try:
+        yield found
+    finally:
+        event.remove(engine, "before_cursor_execute", _statement)
+
+
+def test_the_home_page_and_watched_list_read_the_user_once(
+    client: TestClient, platform: Platform
+) -> None:
+    """The request's session lookup reads the user; the dashboard reuses that record (it read
+    the user a second time before)."""
+    _viewer(client)
+    for path in ("/", "/api/watched", "/api/recommendations"):
+        with user_reads(platform.engine) as reads:
+            answer = client.get(path)
+        assert answer.status_code == 200, path
+        assert len(reads) == 1, (path, reads)
+    assert "Mina" in client.get("/").text

@@ -138,7 +138,8 @@ def get_movie_reviews(platform: PlatformDep, movie_id: MovieIdPath) -> ReviewsPu
 
 @router.get("/watched", response_model=list[WatchedPublic])
 def list_watched(platform: PlatformDep, user: UserDep) -> list[WatchedPublic]:
-    dash = load_dashboard(platform, user_id=_require(user).id, max_runs=0)
+    current = _require(user)
+    dash = load_dashboard(platform, user_id=current.id, max_runs=0, user=current)
     return [WatchedPublic(movie=MoviePublic.of(w.movie), rating=w.rating) for w in dash.watched]
 
 
@@ -226,7 +227,8 @@ def reasons_stream(
 @router.get("/recommendations", response_model=list[RecommendationPagePublic])
 def past_recommendations(platform: PlatformDep, user: UserDep) -> list[RecommendationPagePublic]:
     """Stored runs, newest first."""
-    dash = load_dashboard(platform, user_id=_require(user).id)
+    current = _require(user)
+    dash = load_dashboard(platform, user_id=current.id, user=current)
     return [RecommendationPagePublic.of(p) for p in [*reversed(dash.current), *dash.earlier]]
 
 
