@@ -217,3 +217,30 @@ def test_no_schema_was_loosened(server: RunningServer, server_log: Path) -> None
     log = server_log.read_text(errors="replace")
     assert "listening on" in log and "print_timing" in log  # the server's, after requests
     assert "conversion was incomplete" not in log and "not supported" not in log, log[-2000:]
+
+
+def test_a_cards_reason_keeps_its_watched_clause_pattern(server: RunningServer) -> None:
+    """The card's grammar (a ticked title's last word before "which you watched", banned
+    openings) goes through llama-server's converter and is kept."""
+    from cinerec.data.types import Movie
+    from cinerec.llm.evidence import build_evidence
+
+    card = Movie(4226, "Memento", 2000, ("Mystery", "Thriller"), keywords=("amnesia",))
+    ticked = [Movie(1, "Shutter Island", 2010, ("Drama", "Mystery", "Thriller"))]
+    schema = reasons.card_schema("en", build_evidence(card, ticked), ticked)
+    pattern = schema["properties"]["reason"]["pattern"]
+    prompt = 'Why would a fan of Shutter Island like Memento? Answer as {"reason": "..."}'
+    longest = reasons._WORDS["en"][1] * (reasons._WORD_CHARS + 3)
+    reason = _field(server, schema, prompt, 3 * longest + 20)
+    assert re.fullmatch(pattern, reason), reason
+
+
+def test_a_list_answer_keeps_every_citation(server: RunningServer) -> None:
+    from cinerec.llm.chat.phrase import cited_schema
+
+    refs = ["Christopher Nolan", "Memento (2000) [#1]", "Inception (2010) [#2]"]
+    schema = cited_schema(refs, opening=0)
+    prompt = 'Which movies did Christopher Nolan direct? Answer as {"answer": "..."}'
+    answer = _field(server, schema, prompt, 160)
+    assert re.fullmatch(schema["properties"]["answer"]["pattern"], answer), answer
+    assert answer.startswith("Christopher Nolan") and "Inception" in answer
