@@ -28,17 +28,11 @@ class Dashboard:
     choices: dict[int, str]  # movie id -> "like" / "dislike" (the cards' feedback)
 
 
-def load_dashboard(
-    platform: Platform, *, user_id: int, max_runs: int = 20, user: repo.UserRecord | None = None
-) -> Dashboard:
-    """One read of everything the main page shows for a user.
-
-    ``user``: the user's record when the caller has just read it (a request's session user),
-    so it is not read again."""
+def load_dashboard(platform: Platform, *, user: repo.UserRecord, max_runs: int = 20) -> Dashboard:
+    """One read of everything the main page shows for ``user`` (the request's session user,
+    already read: it is not read again)."""
+    user_id = user.id
     with platform.session() as session:
-        if user is None or user.id != user_id:
-            user = repo.get_user(session, user_id=user_id)
-        assert user is not None
         watched = repo.list_watched(session, user_id=user_id)
         persona = repo.latest_persona(session, user_id=user_id)
         runs = repo.list_runs(session, user_id=user_id, limit=max_runs)

@@ -138,8 +138,7 @@ def get_movie_reviews(platform: PlatformDep, movie_id: MovieIdPath) -> ReviewsPu
 
 @router.get("/watched", response_model=list[WatchedPublic])
 def list_watched(platform: PlatformDep, user: UserDep) -> list[WatchedPublic]:
-    current = _require(user)
-    dash = load_dashboard(platform, user_id=current.id, max_runs=0, user=current)
+    dash = load_dashboard(platform, user=_require(user), max_runs=0)
     return [WatchedPublic(movie=MoviePublic.of(w.movie), rating=w.rating) for w in dash.watched]
 
 
@@ -227,8 +226,7 @@ def reasons_stream(
 @router.get("/recommendations", response_model=list[RecommendationPagePublic])
 def past_recommendations(platform: PlatformDep, user: UserDep) -> list[RecommendationPagePublic]:
     """Stored runs, newest first."""
-    current = _require(user)
-    dash = load_dashboard(platform, user_id=current.id, user=current)
+    dash = load_dashboard(platform, user=_require(user))
     return [RecommendationPagePublic.of(p) for p in [*reversed(dash.current), *dash.earlier]]
 
 

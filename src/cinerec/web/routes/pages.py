@@ -46,7 +46,7 @@ def _home(
     lang = page_language(request, user.language if user else "en")
     context: dict[str, object] = {"user": user, "form": None, "error": None, **extra}
     if user is not None:
-        context["dash"] = load_dashboard(platform, user_id=user.id, user=user)
+        context["dash"] = load_dashboard(platform, user=user)
         code = request.cookies.get(RECOVERY_COOKIE, "")
         if len(code) == 29 and code.replace("-", "").isalnum():
             context["recovery_code"] = code
@@ -195,7 +195,7 @@ def delete_watched(
 def _watched_fragment(request: Request, platform: PlatformDep, user: UserRecord) -> Response:
     if not _is_htmx(request):
         return RedirectResponse("/", status_code=303)
-    dash = load_dashboard(platform, user_id=user.id, max_runs=0, user=user)
+    dash = load_dashboard(platform, user=user, max_runs=0)
     return render(request, "_watched.html", {"dash": dash})
 
 
