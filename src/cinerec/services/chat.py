@@ -402,14 +402,9 @@ def _phrase_schema(
         return None, ()
     lead = planned.lead if config.lead_comparisons else ""
     if planned.kind == "list" and config.cite_lists and planned.extra_names:
-        refs = planned.refs()
         # the names the draft gives before its list ("Simon Wells directed ..."): under the
-        # grammar alone, Qwen 0.5B started with the first title and dropped the person
-        first = planned.text.find(refs[0]) if refs else 0
-        names = sorted(
-            (r for r in planned.required if 0 <= planned.text.find(r) < first),
-            key=planned.text.find,
-        )
+        # titles alone, Qwen 0.5B started with the first title and dropped the person
+        names, refs = planned.cited_parts()
         # and it answers from the person on: with free words before the person, it wandered
         schema = cited_schema([*names, *refs], lead=lead, opening=0 if names else 80)
         if schema is not None:

@@ -73,12 +73,18 @@ class PlannedAnswer:
     context: tuple[Movie, ...] = ()
     values: tuple[tuple[int, str], ...] = ()
 
-    def refs(self) -> tuple[str, ...]:
-        """The citations of :attr:`cited_ids` as :attr:`text` writes them ("Heat (1995)
-        [#6]"), in the order they appear there."""
+    def cited_parts(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """``(names, refs)``: the citations of :attr:`cited_ids` as :attr:`text` writes them
+        ("Heat (1995) [#6]"), and the :attr:`required` names it gives before the first of
+        them ("Simon Wells directed ..."), each in the order they appear there."""
         by_id = {m.movie_id: m for m in (*self.facts, *self.context)}
-        refs = {_ref(by_id[i]) for i in self.cited_ids if i in by_id}
-        return tuple(sorted((r for r in refs if r in self.text), key=self.text.index))
+        cited = {_ref(by_id[i]) for i in self.cited_ids if i in by_id}
+        refs = tuple(sorted((r for r in cited if r in self.text), key=self.text.index))
+        first = self.text.find(refs[0]) if refs else 0
+        names = sorted(
+            (r for r in self.required if 0 <= self.text.find(r) < first), key=self.text.find
+        )
+        return tuple(names), refs
 
 
 def _ref(movie: Movie) -> str:

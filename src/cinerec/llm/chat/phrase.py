@@ -174,9 +174,9 @@ def cited_schema(
     >>> bool(re.match(led["pattern"], "Besides Memento (2000), Heat (1995) [#6], Up (2009) [#7]."))
     True
     """
-    if not refs or any(c in _UNSAFE_REF for c in "".join([*refs, lead])):
+    if not refs or any(c in _UNSAFE_REF for c in "".join(refs)):
         return None
-    if lead and any(c in _UNSAFE_LEAD for c in lead):
+    if any(c in _UNSAFE_LEAD for c in lead):  # the lead's characters as lead_schema's
         return None
     body = f"{_BETWEEN}{{1,{gap}}}".join(_part(r) for r in refs)
     start = f"{_literal(lead)} ?" if lead else ""
