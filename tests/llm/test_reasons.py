@@ -258,9 +258,9 @@ def test_the_korean_prompt_asks_for_plain_speech_and_does_not_quote_the_taste_ge
     assert "해요체" in system.content
 
 
-def test_a_reason_that_runs_words_together_shows_the_evidence_sentence() -> None:
+def test_a_reason_that_runs_words_together_loses_that_clause_or_shows_the_evidence() -> None:
     # the English browser page (fresh-clone CI): "... Star Wars: Episode V - The Empire Strikes
-    # Back (1980) is a thrillingSciFi."
+    # Back (1980) is a thrillingSciFi."; glued words come at the word cap, in the last clause
     from cinerec.llm.evidence import build_evidence
     from cinerec.llm.reasons import repair_reason
 
@@ -272,8 +272,15 @@ def test_a_reason_that_runs_words_together_shows_the_evidence_sentence() -> None
     profile = UserProfile("Mina", 29, taste="slow-burn sci-fi")
     evidence = build_evidence(card, ticked, taste=profile.taste)
     glued = "Harrison Ford stars, as in Blade Runner, which you watched: a thrillingRide."
-    text, _, repairs, template = repair_reason(
+    text, cleaned, repairs, template = repair_reason(
         glued, profile=profile, history=ticked, evidence=evidence
+    )
+    assert text == "Harrison Ford stars, as in Blade Runner, which you watched.", (text, repairs)
+    assert cleaned and not template
+    assert any("glued words in the last clause" in r for r in repairs), repairs
+    early = "A thrillingRide with Harrison Ford, as in Blade Runner, which you watched."
+    text, _, repairs, template = repair_reason(
+        early, profile=profile, history=ticked, evidence=evidence
     )
     assert template and "thrillingRide" not in text, (text, repairs)
     assert any("runs words together" in r for r in repairs), repairs

@@ -50,7 +50,7 @@ from cinerec.llm.evidence import (
 )
 from cinerec.llm.facts import check_text, false_sentences, split_sentences
 from cinerec.llm.genre_words import banned_genre_words
-from cinerec.llm.grounding import finish_cut, ground_text, joined_words
+from cinerec.llm.grounding import drop_glued_clause, finish_cut, ground_text, joined_words
 from cinerec.llm.persona import UserProfile, language_ok
 from cinerec.llm.schemas import (
     REASON_MAX_CHARS,
@@ -391,7 +391,9 @@ def repair_reason(
     does not end a sentence (cut by the length limit) goes back to its last complete sentence or
     clause; the fact checker
     (:mod:`cinerec.llm.facts`, not the grounding code) removes every sentence with a false
-    claim (a wrong genre, person, year or ticked movie, or arguing against the card). When
+    claim (a wrong genre, person, year or ticked movie, or arguing against the card); a last
+    clause that runs words together, where the word cap stopped the model, is dropped
+    (:func:`cinerec.llm.grounding.drop_glued_clause`). When
     nothing is left, the reply is in the wrong language, it still ends cut, it repeats an
     earlier card's (``seen``, updated here), or it cites none of the card's specific facts
     (:meth:`Evidence.cited_in`: "a thrilling film" says nothing of this card), the evidence
@@ -424,6 +426,12 @@ def repair_reason(
             if c.ok is False
         )
         text = " ".join(kept)
+    known = _known_names(movie, history)
+    unglued = drop_glued_clause(text, known)
+    trimmed = unglued != text
+    if trimmed:  # the word cap stopped the model mid-clause: keep the clauses before it
+        repairs += (f"glued words in the last clause: {text!r} -> {unglued!r}",)
+        text = unglued
     key = " ".join(text.lower().split())
     why = ""
     if not text.strip():
@@ -432,7 +440,7 @@ def repair_reason(
         why = "cut mid-sentence"
     elif not language_ok(text, language, min_hangul=5):
         why = f"not in {LANGUAGES[language]}"
-    elif joined_words(text, _known_names(movie, history)):
+    elif joined_words(text, known):
         why = "runs words together"
     elif seen is not None and key in seen:
         why = "repeats an earlier reason"
@@ -443,7 +451,7 @@ def repair_reason(
     if why:
         text = evidence_reason(evidence, language, avoid=avoid)
         return text, True, (*repairs, f"evidence template ({why})"), True
-    return text, bool(grounded.removed or bad), repairs, False
+    return text, bool(grounded.removed or bad or trimmed), repairs, False
 
 
 def write_reasons(
