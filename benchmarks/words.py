@@ -645,7 +645,10 @@ def _shown(rows: list[dict[str, Any]], catalog: dict[int, Movie]) -> None:
                 row["shown"] = text
                 continue
             card = catalog[row["movie_id"]]
-            evidence = build_evidence(card, history, taste=profile.taste)
+            # the product's evidence for the page's language (Korean puts the catalog's
+            # English keywords last): without it 44 of words_0.5b_v11's 100 Korean shown
+            # reasons were recomputed from another lead fact than the product showed
+            evidence = build_evidence(card, history, taste=profile.taste, language=profile.language)
             led.append(evidence.lead(led)[0].key if evidence.facts else "")
             row["evidence"] = evidence
             try:
