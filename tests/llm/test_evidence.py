@@ -76,6 +76,22 @@ def test_credit_stingers_are_no_theme_even_when_shared() -> None:
     assert [f.value for f in build_evidence(card, [seen]).facts] == ["balloon", "2009"]
 
 
+def test_content_tags_and_source_notes_are_no_theme() -> None:
+    # Qwen 1.5B copied the draft "A film about male nudity." (words_1.5b_v11)
+    card = Movie(
+        1,
+        "Y Tu Mama Tambien",
+        2001,
+        ("Drama",),
+        keywords=("male nudity", "sex", "based on novel", "road trip", "friendship"),
+    )
+    seen = Movie(2, "Thelma & Louise", 1991, ("Drama",), keywords=("road trip", "female nudity"))
+    facts = build_evidence(card, [seen]).facts
+    assert [(f.kind, f.value) for f in facts] == [
+        ("keyword", "road trip"), ("theme", "friendship"), ("genre", "Drama"), ("year", "2001")
+    ]  # fmt: skip
+
+
 def test_a_person_is_shared_only_in_the_same_role() -> None:
     # The words run's evidence sentence "Directed by Tim Robbins, like Code 46, which you
     # watched." was false: he acts in Code 46.

@@ -35,6 +35,27 @@ NON_THEMES = frozenset(
     {"woman director", "duringcreditsstinger", "aftercreditsstinger", "independent film",
      "sequel", "remake", "3d", "imax"}
 )  # fmt: skip
+# Content tags and source notes among TMDB's keywords: no reason to recommend a movie, and the
+# drafts phrase them badly. Qwen 1.5B's first 30 reasons of words_1.5b_v11 said "A film about
+# male nudity." three times; "sex" (236 movies), "nudity" (192) and "rape" (98) are among the
+# catalog's 30 most frequent keywords, and "based on novel" (335) drafted "About based on
+# novel, like ...".
+_CONTENT_TAG = re.compile(
+    r"\b(?:nud(?:e|es|ity|ism)|sex|unsimulated sex|sex scenes?|rape|sexual (?:abuse|assault)"
+    r"|incest|porn\w*|gore|child abuse)\b|^based on ",
+    re.IGNORECASE,
+)
+
+
+def is_theme(keyword: str) -> bool:
+    """Whether a catalog keyword can be cited as something the movie is about.
+
+    >>> [is_theme(k) for k in ("heist", "male nudity", "sexuality", "based on novel", "3d")]
+    [True, False, True, False, False]
+    """
+    return keyword.casefold() not in NON_THEMES and not _CONTENT_TAG.search(keyword)
+
+
 # Kinds a reason can cite as something that belongs to its card (the benchmark's "specific
 # fact"); a genre counts only with the ticked movie that shares it.
 SPECIFIC = frozenset({"director", "cast", "taste", "keyword", "theme", "review"})
@@ -177,14 +198,10 @@ def build_evidence(
                 facts.append(Fact("taste", term))
     for keyword in movie.keywords[:12]:
         titles = sharing(lambda m, k=keyword: k in m.keywords)
-        if titles and keyword.casefold() not in NON_THEMES:
+        if titles and is_theme(keyword):
             facts.append(Fact("keyword", keyword, titles))
     cited = {f.value.casefold() for f in facts}
-    themes = [
-        k
-        for k in movie.keywords
-        if k.casefold() not in NON_THEMES and k.casefold() not in cited and len(k) > 3
-    ]
+    themes = [k for k in movie.keywords if is_theme(k) and k.casefold() not in cited and len(k) > 3]
     facts.extend(Fact("theme", k) for k in themes[:MAX_THEMES])
     for genre in genres:
         titles = sharing(lambda m, g=genre: g in m.genres)
