@@ -618,7 +618,7 @@ def _mean_ci(values: Sequence[float], seed: int = 0) -> dict[str, Any]:
 
 def _shown(rows: list[dict[str, Any]], catalog: dict[int, Movie]) -> None:
     """Recompute each row's shown text from its raw reply with the current product repair."""
-    from cinerec.llm.evidence import build_evidence
+    from cinerec.llm.evidence import build_evidence, evidence_reason
     from cinerec.llm.persona import UserProfile, repair_persona, template_persona
     from cinerec.llm.reasons import repair_reason
     from cinerec.llm.schemas import PersonaOut, ReasonOut, parse_reply
@@ -651,6 +651,10 @@ def _shown(rows: list[dict[str, Any]], catalog: dict[int, Movie]) -> None:
             evidence = build_evidence(card, history, taste=profile.taste, language=profile.language)
             led.append(evidence.lead(led)[0].key if evidence.facts else "")
             row["evidence"] = evidence
+            # the sentence the prompt asked the model to rephrase (reason_user*.txt's draft)
+            row["draft"] = evidence_reason(
+                evidence, profile.language, avoid=led[:-1], say_watched=False
+            )
             try:
                 raw = parse_reply(row["raw_text"] or "", ReasonOut).reason
             except Exception:  # noqa: BLE001 - the product shows no reason then (flagged)
@@ -660,6 +664,22 @@ def _shown(rows: list[dict[str, Any]], catalog: dict[int, Movie]) -> None:
                 raw, profile=profile, history=history, evidence=evidence, seen=seen, avoid=led[:-1]
             )
             row["shown"], row["template"] = text, template
+
+
+def _reasons_by_language(rows: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """The reason rows of ``rows``, by language (only languages that have one)."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for r in rows:
+        if r["type"] == "reason":
+            out.setdefault(r["language"], []).append(r)
+    return out
+
+
+def _same_words(a: str | None, b: str | None) -> bool:
+    """Whether two texts have the same words, ignoring case, spacing and punctuation."""
+    if not a or not b:
+        return False
+    return re.findall(r"\w+", a.casefold()) == re.findall(r"\w+", b.casefold())
 
 
 def _score(
@@ -1069,6 +1089,11 @@ def _summary(rows: list[dict[str, Any]], args: argparse.Namespace) -> dict[str, 
             )
             for kind in ("reason", "persona", "post_line", "chat_answer")
         },
+        # template text the model wrote itself: its reason is the draft word for word
+        "reasons_copying_draft": {
+            language: _interval(sum(_same_words(r["raw"], r.get("draft")) for r in part), len(part))
+            for language, part in _reasons_by_language(generated).items()
+        },
         "page_overlap": overlap,
         "reason_seconds_p50": seconds[len(seconds) // 2] if seconds else None,
         "first_reason_seconds_p50": firsts[len(firsts) // 2] if firsts else None,
@@ -1190,6 +1215,11 @@ def _markdown(s: dict[str, Any]) -> str:
         "template persona, the synopsis line, the chat's template answer or its deterministic "
         "'the catalog does not know'), by type: "
         + ", ".join(f"{k} {_cell(v)}" for k, v in s["templates_shown_by_type"].items())
+        + ".",
+        "",
+        "Raw reasons that are the prompt's draft word for word (true, but the evidence "
+        "template in the model's hand; not counted above): "
+        + ", ".join(f"{k} {_cell(v)}" for k, v in s.get("reasons_copying_draft", {}).items())
         + ".",
         "",
         "Page overlap (mean pairwise token Jaccard of one page's reasons; lower is more specific):",
