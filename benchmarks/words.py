@@ -941,11 +941,9 @@ def sample(args: argparse.Namespace) -> None:
                 "text": row["raw"],
                 "card": facts(row["movie_id"]) if row.get("movie_id") else None,
                 "taste": row.get("taste", ""),
-                "ticked": [
-                    f"{catalog[i].title} ({', '.join(catalog[i].genres)}; "
-                    f"{catalog[i].director or '?'})"
-                    for i in row.get("history", [])
-                ],
+                # with cast and keywords: the 1.5B sample's reader marked three true claims
+                # false ("Holly Hunter, who is also in The Piano") for want of them
+                "ticked": [facts(i) for i in row.get("history", [])],
                 "about": [facts(i) for i in row.get("cards", [])][:6],
                 "checker": row["raw_score"]["false_any"] if row["raw_score"] else [],
                 "false": None,
@@ -985,6 +983,21 @@ def _hand_sample(path: Path, rows: list[dict[str, Any]]) -> dict[str, Any]:
         "korean": sum(i["language"] == "ko" for i in items),
         "false_by_reader": _interval(sum(bool(i["false"]) for i in items), len(items)),
         "false_by_checker": _interval(sum(flagged), len(flagged)),
+        # the reader's label after the lead checked it against the whole catalog record (the
+        # sample file shows a few facts of each movie); absent when nothing was adjudicated
+        "false_adjudicated": _interval(
+            sum(bool(i.get("adjudicated_false", i["false"])) for i in items), len(items)
+        )
+        if any("adjudicated_false" in i for i in items)
+        else None,
+        "by_language": {
+            language: {
+                "false_by_reader": _interval(sum(bool(i["false"]) for i in part), len(part)),
+                "garbled": _interval(sum(bool(i.get("garbled")) for i in part), len(part)),
+            }
+            for language in ("en", "ko")
+            if (part := [i for i in items if i["language"] == language])
+        },
         "false_items": [{"id": i["id"], "note": i["note"]} for i in items if i["false"]],
         "labeller": _rows(path)[0].get("labeller", "") if items else "",
     }
@@ -1282,7 +1295,18 @@ def _markdown(s: dict[str, Any]) -> str:
             f"Hand-checked sample (`{h['file']}`, {h['labelled']} raw texts, {h['korean']} "
             f"Korean; labeller: {h['labeller']}): false by the reader "
             f"{_cell(h['false_by_reader'])}; false factual claim by the checker on the same "
-            f"texts {_cell(h['false_by_checker'])}. False ones: "
+            f"texts {_cell(h['false_by_checker'])}"
+            + (
+                f"; after the lead's check against the catalog {_cell(h['false_adjudicated'])}"
+                if h.get("false_adjudicated")
+                else ""
+            )
+            + ". By language: "
+            + "; ".join(
+                f"{k} false {_cell(v['false_by_reader'])}, garbled {_cell(v['garbled'])}"
+                for k, v in h.get("by_language", {}).items()
+            )
+            + ". False ones: "
             + ("; ".join(f"{i['id']} ({i['note']})" for i in h["false_items"]) or "none")
             + ".",
         ]
