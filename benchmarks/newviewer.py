@@ -23,6 +23,7 @@ import json
 import logging
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -42,6 +43,7 @@ from cinerec.evaluation.newviewer import (  # noqa: E402
 )
 from cinerec.evaluation.newviewer_report import write_newviewer  # noqa: E402
 from cinerec.evaluation.newviewer_run import (  # noqa: E402
+    BEFORE_RANKER,
     NewViewerOptions,
     check_targets,
     run_newviewer,
@@ -189,6 +191,12 @@ def main() -> None:
     parser.add_argument("--yesno-top", type=int, default=10)
     parser.add_argument("--no-ablations", action="store_true", help="skip the ltr-<family> rows")
     parser.add_argument(
+        "--before-ranker",
+        action="store_true",
+        help="add ltr-before: the ranker trained as before 2026-12-07 (one sampled view per k, "
+        "0.3 of the users, unscaled popularity), on the same candidates",
+    )
+    parser.add_argument(
         "--retarget",
         action="store_true",
         help="recheck the targets of the written run in --out/--dataset with the current code",
@@ -208,14 +216,20 @@ def main() -> None:
         raise SystemExit("The statements differ from the committed file; regenerate them")
     taste_path = DATA / f"newviewer_taste_{LLM_MODEL}.json"
     tastes = TasteCache(taste_path) if args.dataset == ML_LATEST_SMALL else None
+    ranker = LearnedRankerConfig(
+        dataset=args.dataset,
+        families=tuple(args.families.split(",")),
+        taste_pool=args.taste_pool,
+        prior_pool=args.prior_pool,
+    )
     options = NewViewerOptions(
         retrievers=tuple(args.retrievers.split(",")),
-        ranker=LearnedRankerConfig(
-            dataset=args.dataset,
-            families=tuple(args.families.split(",")),
-            taste_pool=args.taste_pool,
-            prior_pool=args.prior_pool,
-        ),
+        ranker=ranker,
+        before_ranker=replace(
+            ranker, training_views="sampled", ranker_users=0.3, scale_popularity=False
+        )
+        if args.before_ranker
+        else None,
         retriever_configs=(
             {"sasrec": {"epochs": args.sasrec_epochs}} if args.sasrec_epochs else None
         ),
@@ -263,7 +277,7 @@ def retarget(out: Path, resamples: int, argv: list[str]) -> None:
     result = json.loads((out / "result.json").read_text(encoding="utf-8"))
     with np.load(out / "per_user.npz") as stored:
         arrays = {k: stored[k] for k in stored.files}
-    retrievers = tuple(k for k in result["fit_seconds"] if k != "ltr")
+    retrievers = tuple(k for k in result["fit_seconds"] if k not in ("ltr", BEFORE_RANKER))
     options = NewViewerOptions(retrievers=retrievers, resamples=resamples, seed=42)
     result["targets"] = check_targets(arrays, options, result["validation"]["ndcg@10"])
     result["retargeted"] = run_provenance(argv)

@@ -134,3 +134,28 @@ def test_the_no_statement_ranker_orders_the_retriever_pool_only() -> None:
     assert keep_all.all()
     _, keep_pools = pipes["ltr-prior-pool"](cands)
     assert keep_pools.tolist() == [True, True, True, False]
+
+
+def test_the_before_ranker_orders_every_candidate_and_is_no_baseline() -> None:
+    from types import SimpleNamespace
+
+    from cinerec.evaluation.newviewer_run import (
+        BEFORE_RANKER,
+        NewViewerOptions,
+        _pipelines,
+        check_targets,
+    )
+    from cinerec.ranking.features import COLUMNS, Candidates
+    from cinerec.ranking.ranker import LearnedRankerConfig
+
+    ranker = SimpleNamespace(
+        config=LearnedRankerConfig(), score=lambda c: -np.arange(len(c.ids), dtype=float)
+    )
+    cands = Candidates(np.array([10, 11, 12]), np.zeros((3, len(COLUMNS)), np.float32), np.zeros(3))
+    scores, keep = _pipelines({"ltr": ranker, BEFORE_RANKER: ranker})[BEFORE_RANKER](cands)
+    assert keep.all() and scores.tolist() == [0.0, -1.0, -2.0]
+    arrays = _arrays({"popularity": 0.1, "ease": 0.2, BEFORE_RANKER: 0.9, "ltr": 0.4})
+    options = NewViewerOptions(retrievers=("popularity", "ease"), resamples=50)
+    targets = check_targets(arrays, options, {"ltr": 0.4, BEFORE_RANKER: 0.9})
+    assert all(t.get("model", "ltr") == "ltr" for t in targets.values())
+    assert any("(ease)" in name for name in targets)

@@ -3,6 +3,7 @@ statement, keeps its promises (no ticks, n items), and saves and loads to the sa
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +13,9 @@ from cinerec.data.types import Interactions, Rated
 from cinerec.errors import ConfigError, ModelError
 from cinerec.evaluation.newviewer import newviewer_data
 from cinerec.ranking.features import COLUMNS
-from cinerec.ranking.ranker import LearnedRanker, LearnedRankerConfig
+from cinerec.ranking.ranker import TRAINING_KS, LearnedRanker, LearnedRankerConfig
+from cinerec.ranking.statements import LANGUAGES
+from cinerec.ranking.viewers import DRAWS
 from cinerec.recommenders.base import FeatureAware, TrainingOptions
 from cinerec.recommenders.registry import build
 from tests.embeddings.fakes import HashingEmbedder
@@ -153,3 +156,35 @@ def test_the_prior_family_and_pool_train_save_and_load(tmp_path: Path) -> None:
     assert set(added) <= set(ROMANCE)
     score = cands.features[:, COLUMNS.index("prior_score")]
     assert score[~cands.from_pools].min() > score[np.isin(cands.ids, SCIFI)].max()
+
+
+def _training_log_pop_gap(ranker: LearnedRanker) -> float:
+    """Mean ``log_pop`` served minus mean trained on (every movie is a candidate here)."""
+    assert ranker._training is not None and ranker._builder is not None
+    trained_on = ranker._training.x[:, COLUMNS.index("log_pop")].mean()
+    return float(ranker._builder.log_popularity.mean() - trained_on)
+
+
+def test_training_sees_the_served_popularity_scale_and_every_view(
+    trained: LearnedRanker, tmp_path: Path
+) -> None:
+    # The training part's raw counts made every movie look 1 / (1 - ranker_users) times as
+    # popular when served as when trained; the ranker fell below its retriever at k=1.
+    data = newviewer_data(make_ratings(200), make_catalog(), dataset="synthetic", seed=1)
+    old = LearnedRanker(
+        replace(trained.config, scale_popularity=False, training_views="sampled"),
+        embedder=HashingEmbedder(),
+        catalog=make_catalog(),
+    )
+    old.fit(Interactions(data.train), TrainingOptions(seed=0, threads=1))
+    assert abs(_training_log_pop_gap(trained)) < 0.15
+    assert _training_log_pop_gap(old) > 0.4
+    assert trained._training is not None and old._training is not None
+    # the same simulated viewers: one query per k, draw and language against one per k
+    assert trained._training.viewers == len(DRAWS) * len(LANGUAGES) * old._training.viewers
+    assert old._training.viewers % len(TRAINING_KS) == 0
+
+
+def test_unknown_training_views_are_refused() -> None:
+    with pytest.raises(ConfigError, match="training_views"):
+        LearnedRankerConfig(training_views="some")

@@ -95,6 +95,9 @@ class NewViewerOptions:
     """Retrain the ranker without each feature family (``ltr-<family>`` rows)."""
     ablate: tuple[str, ...] | None = None
     """With :attr:`ablations`, only these families' ``ltr-<family>`` rows (None: every one)."""
+    before_ranker: LearnedRankerConfig | None = None
+    """A second ranker fitted with these settings, scored as ``ltr-before`` on the same
+    candidates (the training before a fix, for a paired before/after in one run)."""
     no_statement_ranker: bool = False
     """Add ``ltr-nostatement`` (the ranker without the statement families, on the retriever's
     candidates): a pipeline without the statement, among the targets' baselines."""
@@ -205,6 +208,8 @@ def _pools(c: Candidates) -> np.ndarray:
 
 STATEMENT_FAMILIES = frozenset({"statement", "taste", "llm", "e5", "prior"})
 """Feature families read off the taste statement."""
+BEFORE_RANKER = "ltr-before"
+"""The ranker trained with :attr:`NewViewerOptions.before_ranker` (the old training)."""
 NO_STATEMENT_RANKER = "ltr-nostatement"
 """The ranker without any statement family, on the retriever's candidates only: a pipeline
 without the statement (a baseline of the targets)."""
@@ -304,6 +309,12 @@ def run_newviewer(
     fit_seconds["ltr"] = time.perf_counter() - started
     log.info("fitted ltr in %.1f s (%d rows)", fit_seconds["ltr"], ranker.training_rows)
     variants: dict[str, LearnedRanker] = {"ltr": ranker}
+    if options.before_ranker is not None:
+        started = time.perf_counter()
+        before = LearnedRanker(options.before_ranker, catalog=catalog)
+        before.fit(train, training)
+        fit_seconds[BEFORE_RANKER] = time.perf_counter() - started
+        variants[BEFORE_RANKER] = before
     kept = tuple(f for f in options.ranker.families if f not in STATEMENT_FAMILIES)
     if options.no_statement_ranker and kept != options.ranker.families and kept:
         variants[NO_STATEMENT_RANKER] = ranker.with_config(families=kept)
