@@ -76,7 +76,8 @@ def test_genre_attributions_and_arguing_against_the_card(
 
 def test_genre_words_about_the_viewer_are_not_claims() -> None:
     text = "The viewer's taste for slow-burn horror and clever comedies fits Inception's puzzle."
-    assert [k for k, _, _ in verdicts(text)] == ["title"]
+    # the taste itself is a claim of its own kind, checked against the viewer's words
+    assert [k for k, _, _ in verdicts(text)] == ["title", "taste"]
     assert (
         verdicts("공포 영화는 싫어하시는 분께 맞는 Inception이에요.", language="ko")[0][0]
         == "title"
@@ -272,3 +273,22 @@ def test_a_title_inside_a_ticked_title_written_in_full_is_that_ticked_movie() ->
     ):
         got = verdicts(text, subject=None, watched=[ticked], catalog=catalog, persona=True)
         assert [ok for _, _, ok in got] == [False], (text, got)
+
+
+def test_a_taste_the_viewer_never_stated_is_false_and_a_stated_one_holds() -> None:
+    # Qwen 1.5B: "Sci-Fi fits your taste for oxygen." (a keyword of the card, not of the taste)
+    def taste_claims(text: str, taste: str | None, language: str = "en") -> list[bool | None]:
+        checked = check_text(text, subject=MATRIX, watched=[], language=language, taste=taste)
+        return [c.ok for c in checked if c.claim.kind == "taste"]
+
+    taste = "slow-burn sci-fi and clever heist thrillers, no horror"
+    assert taste_claims("Sci-Fi fits your taste for oxygen.", taste) == [False]
+    assert taste_claims("It fits your taste for slow-burn sci-fi.", taste) == [True]
+    assert taste_claims("A dystopia for the viewer's love of thrillers.", taste) == [True]
+    said = "It fits your taste for sci-fi and features Keanu Reeves."  # the taste ends at "and"
+    assert taste_claims(said, taste) == [True]
+    assert taste_claims("Sci-Fi fits your taste for oxygen.", "") == [False]
+    assert taste_claims("Sci-Fi fits your taste for oxygen.", None) == [None]  # a chat answer
+    korean = "느리게 전개되는 SF를 좋아해요"
+    assert taste_claims("좋아한다고 하신 SF 취향에 맞는 영화예요.", korean, "ko") == [True]
+    assert taste_claims("좋아한다고 하신 공포 취향에 맞는 영화예요.", korean, "ko") == [False]

@@ -416,7 +416,9 @@ def repair_reason(
     short = finish_cut(text)  # a reply that stops mid-sentence was cut, whatever the reason
     repairs += (f"cut end: {text!r} -> {short!r}",) if short != text else ()
     text = short
-    checked = check_text(text, subject=movie, watched=history, language=language)
+    checked = check_text(
+        text, subject=movie, watched=history, language=language, taste=profile.taste
+    )
     bad = false_sentences(checked)
     if bad:
         kept = [s for i, s in enumerate(split_sentences(text)) if i not in bad]

@@ -29,6 +29,8 @@ from dataclasses import dataclass, replace
 
 from cinerec.data.types import Movie
 from cinerec.llm.facts.claims import (
+    GENRE_WORDS_EN,
+    GENRE_WORDS_KO,
     Claim,
     TitleIndex,
     extract_claims,
@@ -112,7 +114,7 @@ def check_text(
     page: Sequence[Movie] = (),
     persona: bool = False,
     gender: str | None = None,
-    taste: str = "",
+    taste: str | None = None,
 ) -> list[Checked]:
     """Extract the claims of ``text`` and check each.
 
@@ -126,7 +128,9 @@ def check_text(
         page: The other cards of the page (naming one is the wrong movie).
         persona: The text describes the viewer.
         gender: The profile's gender, for pronouns.
-        taste: The viewer's taste text (a persona may restate its genres).
+        taste: The viewer's taste text (a persona may restate its genres; a reason's "your
+            taste for X" must be in it). None: not known (a chat answer), so such a claim is
+            left unchecked.
     """
     local = [m for m in [subject, *watched, *page] if m is not None]
     known = FactCatalog(local, trusted=True)
@@ -147,7 +151,7 @@ def check_text(
 
     taste_genres: set[str] = set()
     if persona:
-        parsed = parse_taste(taste)
+        parsed = parse_taste(taste or "")
         taste_genres = {*parsed.liked_genres, *parsed.disliked_genres}
     watched_genres = {g for m in watched for g in m.genres} - _NON_GENRES
     folded_text = fold_text(text)
@@ -165,9 +169,39 @@ def check_text(
                 persona=persona,
                 gender=_gender(gender),
                 genres=watched_genres | taste_genres,
+                taste=taste,
             )
         )
     return out
+
+
+_TASTE_WORD = re.compile(r"[^\W_]{3,}")
+#: The common prefix that makes two taste words one ("dramas"/"drama", "thrillers"/"thriller").
+_STEM = 5
+
+
+def in_taste(value: str, taste: str) -> bool:
+    """Whether the viewer's ``taste`` text says ``value``: written in it (each word of three or
+    more letters, up to its ending), or a genre the taste likes ("Sci-Fi" for "slow-burn sci-fi").
+
+    >>> in_taste("slow-burn sci-fi", "slow-burn sci-fi, no horror")
+    True
+    >>> in_taste("dramas", "dark drama")
+    True
+    >>> in_taste("SF", "느리게 전개되는 SF"), in_taste("oxygen", "sci-fi horror"), in_taste("x", "")
+    (True, False, False)
+    """
+    if not taste.strip():
+        return False
+    folded = fold_text(taste)
+    if fold_text(value) and fold_text(value) in folded:
+        return True
+    genre = GENRE_WORDS_EN.get(value.casefold()) or GENRE_WORDS_KO.get(value)
+    if genre and genre in parse_taste(taste).liked_genres:
+        return True
+    said = [w[:_STEM] for w in _TASTE_WORD.findall(folded)]
+    words = [w[:_STEM] for w in _TASTE_WORD.findall(fold_text(value))]
+    return bool(words) and all(any(w == s for s in said) for w in words)
 
 
 def _whole_title(claim: Claim, folded_text: str, local: Sequence[Movie]) -> Claim:
@@ -196,8 +230,14 @@ def _check(
     persona: bool,
     gender: str | None,
     genres: set[str],
+    taste: str | None = None,
 ) -> Checked:
     kind = claim.kind
+    if kind == "taste":
+        if taste is None:
+            return Checked(claim, None, "the viewer's taste is not known here")
+        ok = in_taste(claim.value, taste)
+        return Checked(claim, ok, "in the viewer's taste" if ok else "not in the viewer's taste")
     if kind == "title":
         if subject is not None and claim.value in TitleIndex((), trusted=[subject.title]):
             return Checked(claim, True, "the card's own movie")

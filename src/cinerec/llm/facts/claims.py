@@ -5,7 +5,8 @@ A :class:`Claim` is one checkable statement: ``genre`` (a movie is of a genre), 
 a reason or persona may name only its own movie and the ticked ones), ``against`` (the text
 argues against watching its movie), ``pronoun`` (a gendered pronoun or word such as "male"
 for the viewer), ``watched`` (a movie cited as one the viewer ticked: "if you liked X"),
-``tag`` (a non-taste tag such as IMAX called a genre or taste) and ``format``
+``tag`` (a non-taste tag such as IMAX called a genre or taste), ``taste`` (something the
+viewer said they like: "your taste for X") and ``format``
 (prompt formatting such as ``[Action, Sci-Fi]``). Genre, role and year claims are about the
 title mentioned nearest to them in their sentence, else about the text's own movie (``movie``
 is None).
@@ -140,6 +141,18 @@ _GENDER_WORDS = {
 }  # fmt: skip
 _GENDER_KO = re.compile(r"(남성|남자|여성|여자)")
 _PRONOUN_KO = re.compile(rf"(?<![{SYLLABLES}])(그녀|그)(?:는|가|의|를|에게|도|은)(?=\s|$|[.,])")
+# "your taste for X", "the viewer's love of X", "좋아한다고 하신 X 취향": a claim that the viewer
+# said they like X. Qwen 1.5B wrote "Sci-Fi fits your taste for oxygen." (a keyword of the card,
+# not of the taste; 2 of the 10 false English texts of the words_1.5b_v11 hand sample).
+_TASTE_EN = re.compile(
+    r"\b(?:your|the viewer'?s'?|viewers'?)\s+(?:own\s+)?(?:taste|tastes|love|liking|fondness"
+    r"|preference|preferences|interest|passion)\s+(?:for|of|in)\s+"
+    # what the taste is: up to five words, ending before punctuation or a joining word
+    r"((?:(?!(?:and|or|with|which|that|who|in|like|as|because|while|fits?|match(?:es)?"
+    r"|aligns?|makes?|is|are|features?|stars?|from|by)\b)[^\s,.;:!?()]+\s*){1,5})",
+    re.IGNORECASE,
+)
+_TASTE_KO = re.compile(r"좋아(?:한다고 하신|하신다고 한|한다고 한|하시는)\s*'?([^'.,]+?)'?\s*취향")
 _BRACKETS = re.compile(r"\[[^\[\]\n]{1,80}\]|\{[^{}\n]{1,80}\}|<<<|>>>|^\s*[-*]\s", re.M)
 
 
@@ -360,6 +373,9 @@ def extract_claims(
                 near = [x for x in mentions if 0 <= m.start() - x[1] <= 6]
                 about = near[-1][2] if near else None
                 claims.append(Claim("year", m.group(1), about, i, m.group()))
+        if not persona:  # a persona restates the taste with genre claims, checked as such
+            for m in (_TASTE_KO if language == "ko" else _TASTE_EN).finditer(sentence):
+                claims.append(Claim("taste", m.group(1).strip(), None, i, m.group()))
         against = None if persona else _AGAINST.search(sentence)
         if against:
             claims.append(Claim("against", "", None, i, against.group()))
