@@ -380,12 +380,8 @@ def test_a_person_credited_with_a_ticked_movie_they_are_not_in_is_removed(
 ) -> None:
     # Qwen 1.5B (words_1.5b_v11): "They have seen several of Brad Pitt'smovies, including Fight
     # Club, Léon: The Professional, ..., The Great Escape": Brad Pitt is in neither of the two
-    text = (
-        "Minji is a 29-year-old fan of tense crime dramas like Heat. "
-        "She watches Brad Pitt movies like Fight Club and Memento."
-    )
-    fake_backend.queue(reply(text))
+    kept = "Minji is a 29-year-old fan of tense crime dramas like Heat."
+    fake_backend.queue(reply(f"{kept} She watches Brad Pitt movies like Fight Club and Memento."))
     result = write_persona(fake_backend, PROFILE, HISTORY)
-    assert result.text == "Minji is a 29-year-old fan of tense crime dramas like Heat."
-    assert result.cleaned and not result.fallback
+    assert (result.text, result.cleaned, result.fallback) == (kept, True, False)
     assert any("person" in r and "Memento" in r for r in result.repairs)
