@@ -549,7 +549,7 @@ def main() -> None:
 
 # ---------------------------------------------------------------- scoring
 
-FACT_KINDS = ("genre", "director", "cast", "year", "title")
+FACT_KINDS = ("genre", "director", "cast", "person", "year", "title")
 _TOKEN = re.compile(r"[^\W_]+")
 
 

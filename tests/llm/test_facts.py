@@ -292,3 +292,54 @@ def test_a_taste_the_viewer_never_stated_is_false_and_a_stated_one_holds() -> No
     korean = "느리게 전개되는 SF를 좋아해요"
     assert taste_claims("좋아한다고 하신 SF 취향에 맞는 영화예요.", korean, "ko") == [True]
     assert taste_claims("좋아한다고 하신 공포 취향에 맞는 영화예요.", korean, "ko") == [False]
+
+
+FIGHT_CLUB = Movie(
+    2959,
+    "Fight Club",
+    1999,
+    ("Drama",),
+    director="David Fincher",
+    cast=("Brad Pitt", "Edward Norton"),
+)
+GREAT_ESCAPE = Movie(
+    1287, "Great Escape, The", 1963, ("War",), director="John Sturges", cast=("Steve McQueen",)
+)
+SNATCH = Movie(4011, "Snatch", 2000, ("Crime",), director="Guy Ritchie", cast=("Brad Pitt",))
+TIGERLAND = Movie(4027, "Tigerland", 2000, ("Drama",), director="Joel Schumacher")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "They like Brad Pitt's movies, including Fight Club, Snatch and The Great Escape.",
+        "They like movies starring Brad Pitt, such as Fight Club and The Great Escape.",
+        "They watch Brad Pitt movies like Fight Club, The Great Escape, and Snatch.",
+        # a title the index does not know ("Twelve Monkeys") does not end the list
+        "They saw Brad Pitt's movies, including Fight Club, Twelve Monkeys, The Great Escape.",
+    ],
+)
+def test_a_persons_listed_movies_are_each_their_cast_or_director(text: str) -> None:
+    # Qwen 1.5B's persona (words_1.5b_v11): "They have seen several of Brad Pitt'smovies,
+    # including Fight Club, Léon: The Professional, ..., The Great Escape, Snatch"
+    history = [FIGHT_CLUB, GREAT_ESCAPE, SNATCH]
+    got = check_text(text, subject=None, watched=history, persona=True)
+    people = {(c.claim.movie, c.ok) for c in got if c.claim.kind == "person"}
+    assert ("The Great Escape", False) in people or ("Great Escape, The", False) in people
+    assert ("Fight Club", True) in people
+    assert false_sentences(got) == {0}
+
+
+def test_a_persons_list_holds_for_a_director_and_is_unchecked_without_a_cast() -> None:
+    history = [FIGHT_CLUB, SNATCH, TIGERLAND]
+    text = (
+        "They love Brad Pitt's films, such as Fight Club and Snatch. "
+        "David Fincher films like Fight Club."
+    )
+    got = check_text(text, subject=None, watched=history, persona=True)
+    assert false_sentences(got) == set()
+    assert [c.ok for c in got if c.claim.kind == "person"] == [True, True, True]
+    unknown = check_text(
+        "They like Brad Pitt movies like Tigerland.", subject=None, watched=history, persona=True
+    )
+    assert [(c.claim.kind, c.ok) for c in unknown if c.claim.kind == "person"] == [("person", None)]

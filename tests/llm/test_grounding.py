@@ -6,6 +6,7 @@ from cinerec.llm.grounding import (
     clean_free_text,
     find_unknown_titles,
     finish_cut,
+    joined_words,
     sanitize_user_text,
     strip_markup,
 )
@@ -133,3 +134,18 @@ def test_a_count_before_a_known_title_is_no_part_of_it() -> None:
         "Fake Movie Night (2005)"
     ]
     assert find_unknown_titles("Watch The Departed 2 tonight.", titles) == ["Departed 2"]
+
+
+def test_a_possessive_glued_to_the_next_word_is_joined() -> None:
+    # Qwen 1.5B at the word cap (words_1.5b_v11): "several of Brad Pitt'smovies"
+    assert joined_words("They have seen several of Brad Pitt'smovies.") == ["Pitt'smovies"]
+    assert joined_words("A take on Schindler'slist.", ["Schindler's List"]) == ["Schindler'slist"]
+    assert joined_words("Brad Pitt's movies and Schindler's List, it's a classic.") == []
+
+
+def test_long_lowercase_glue_after_a_function_word_or_an_adverb_is_joined() -> None:
+    # Qwen 1.5B / 0.5B at the word cap (words_*_v11): "making it awarmlyrelated", "ofadows"
+    text = "Making it awarmlyrelated story ofadows, aboutwitches for theirtaste."
+    assert joined_words(text) == ["awarmlyrelated", "ofadows", "aboutwitches", "theirtaste"]
+    fine = "An analytical, often offbeat film about paralysis, theirs and others' warmly told."
+    assert joined_words(fine) == []

@@ -373,3 +373,15 @@ def test_a_word_looping_three_times_drops_its_sentence(fake_backend: FakeBackend
     result = write_persona(fake_backend, KO, HISTORY)
     assert "감정" not in result.text
     assert any(r.startswith("removed run-together") for r in result.repairs)
+
+
+def test_a_person_credited_with_a_ticked_movie_they_are_not_in_is_removed(
+    fake_backend: FakeBackend,
+) -> None:
+    # Qwen 1.5B (words_1.5b_v11): "They have seen several of Brad Pitt'smovies, including Fight
+    # Club, Léon: The Professional, ..., The Great Escape": Brad Pitt is in neither of the two
+    kept = "Minji is a 29-year-old fan of tense crime dramas like Heat."
+    fake_backend.queue(reply(f"{kept} She watches Brad Pitt movies like Fight Club and Memento."))
+    result = write_persona(fake_backend, PROFILE, HISTORY)
+    assert (result.text, result.cleaned, result.fallback) == (kept, True, False)
+    assert any("person" in r and "Memento" in r for r in result.repairs)

@@ -267,6 +267,15 @@ def _check(
             return Checked(claim, None, "unknown movie")
         ok = claim.value in movie.genres
         return Checked(claim, ok, f"{movie.title}: {', '.join(movie.genres)}")
+    if kind == "person":  # a person's listed movie: they are its cast or its director
+        if movie is None:
+            return Checked(claim, None, "unknown movie")
+        people = _people(movie, "cast") | _people(movie, "director")
+        ok = _fold(claim.value) in people
+        if not ok and not _people(movie, "cast"):
+            return Checked(claim, None, f"{_no_people('cast')} {movie.title}")
+        why = f"cast or director of {movie.title}: {', '.join(sorted(people))}"
+        return Checked(claim, ok, why)
     if kind in ("director", "cast"):
         if movie is None:
             return Checked(claim, None, "unknown movie")
@@ -296,7 +305,7 @@ def _check(
     return Checked(claim, False, "prompt formatting")
 
 
-FACT_KINDS = ("genre", "director", "cast", "year")
+FACT_KINDS = ("genre", "director", "cast", "person", "year")
 
 
 def false_facts(
@@ -343,8 +352,8 @@ def unverified_people(checked: Iterable[Checked]) -> list[Checked]:
         c
         for c in checked
         if c.ok is None
-        and c.claim.kind in ("director", "cast")
-        and c.why.startswith(_no_people(c.claim.kind))
+        and c.claim.kind in ("director", "cast", "person")
+        and c.why.startswith(_no_people("cast" if c.claim.kind == "person" else c.claim.kind))
     ]
 
 

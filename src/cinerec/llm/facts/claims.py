@@ -78,6 +78,25 @@ _ROLE_EN = (
     ("cast", re.compile(rf"\b(?i:starring|stars|featuring) {_NAME} and ({_NAME})")),
     ("cast", re.compile(rf"\b(?i:actor|actress) ({_NAME})")),
 )
+# A person's movies listed by title: "Brad Pitt's movies, including Fight Club, Snatch and
+# Léon", "movies starring Brad Pitt, such as ...", "Brad Pitt films like ...". Each listed title
+# is a "person" claim: the catalog has them as its cast or its director (Qwen 1.5B credited
+# Brad Pitt with The Great Escape and Léon in a persona, words_1.5b_v11).
+_LIST_CUE = r",?[ ](?:including|such[ ]as|like)[ ]?:?"
+_PERSON_LIST_EN = (
+    re.compile(rf"({_NAME})['’]s[ ]?(?:movies|films|work){_LIST_CUE}"),
+    re.compile(
+        rf"\b(?i:movies|films)[ ](?i:starring|with|featuring|by|directed[ ]by)[ ]"
+        rf"({_NAME}){_LIST_CUE}"
+    ),
+    re.compile(rf"({_NAME})[ ](?:movies|films){_LIST_CUE}"),
+)
+# What may stand between two listed titles: commas, "and"/"or", a year, and capitalised words
+# (a listed title the index does not know, the rest of one it knows by its first word: "Léon:
+# The Professional"); any other word ends the list ("..., and also Toy Story").
+_LIST_GAP_WORDS = frozenset(
+    "and or of the a an in on to for with at from vs".split()  # a title's small words
+)
 _ROLE_KO = (
     ("director", re.compile(rf"({_NAME}|{_HANGUL_NAME}) ?감독")),
     ("director", re.compile(rf"감독(?:은|인|이)? ({_NAME})")),
@@ -328,6 +347,41 @@ def _genre_claim_ko(sentence: str, start: int, end: int, word: str) -> bool | No
     return True if _NOUN_AFTER_KO.search(after) else None
 
 
+def _person_lists(
+    sentence: str, mentions: list[tuple[int, int, str]], index: int
+) -> list[tuple[Claim, tuple[int, int]]]:
+    """The "person" claims of a person's movies listed by title (``_PERSON_LIST_EN``): one per
+    title that follows the cue, joined to it only by commas, "and", "or" or a year; each with
+    the span of the cue's name.
+
+    >>> titles = TitleIndex((), trusted=["Fight Club", "Snatch", "Toy Story"])
+    >>> text = "Brad Pitt's movies, including Fight Club and Snatch, and also Toy Story."
+    >>> [(c.value, c.movie) for c, _ in _person_lists(text, titles.find(text), 0)]
+    [('Brad Pitt', 'Fight Club'), ('Brad Pitt', 'Snatch')]
+    """
+    out: list[tuple[Claim, tuple[int, int]]] = []
+    for pattern in _PERSON_LIST_EN:
+        for m in pattern.finditer(sentence):
+            name = m.group(1).rstrip(".'’-")
+            if any(ms <= m.start(1) < me for ms, me, _ in mentions):
+                continue  # a title's words ("Ocean's Eleven movies")
+            if any(ls <= m.start(1) < le for _, (ls, le) in out):
+                continue
+            pos = m.end()
+            for s, e, title in sorted(mentions):
+                if s < pos:
+                    continue
+                if not all(
+                    w[0].isupper() or w[0].isdigit() or w in _LIST_GAP_WORDS
+                    for w in re.findall(r"[^\W_]+", sentence[pos:s])
+                ):
+                    break
+                span = sentence[m.start() : e]
+                out.append((Claim("person", name, title, index, span), m.span(1)))
+                pos = e
+    return out
+
+
 def extract_claims(
     text: str, titles: TitleIndex, *, language: str = "en", persona: bool = False
 ) -> list[Claim]:
@@ -357,12 +411,16 @@ def extract_claims(
                 about = not _about_viewer_en(sentence, s, e)
             if about:
                 claims.append(Claim("genre", genre, _nearest(s, mentions), i, word))
+        listed = _person_lists(sentence, mentions, i)
+        claims.extend(claim for claim, _ in listed)
         roles = _ROLE_KO + _ROLE_EN if language == "ko" else _ROLE_EN
         for role, pattern in roles:
             for m in pattern.finditer(sentence):
                 name = m.group(1).rstrip(".'’-")
                 if any(ms <= m.start(1) < me for ms, me, _ in mentions):
                     continue
+                if any(ls <= m.start(1) < le for _, (ls, le) in listed):
+                    continue  # "Brad Pitt's movies, including ..." is the listed claims'
                 claims.append(Claim(role, name, _nearest(m.start(1), mentions), i, m.group()))
         for m in _YEAR.finditer(sentence):
             if any(ms <= m.start() < me for ms, me, _ in mentions):
