@@ -193,14 +193,14 @@ def in_taste(value: str, taste: str) -> bool:
     """
     if not taste.strip():
         return False
-    folded = fold_text(taste)
-    if fold_text(value) and fold_text(value) in folded:
+    folded, said_value = fold_text(taste), fold_text(value)
+    if said_value and said_value in folded:
         return True
     genre = GENRE_WORDS_EN.get(value.casefold()) or GENRE_WORDS_KO.get(value)
     if genre and genre in parse_taste(taste).liked_genres:
         return True
     said = [w[:_STEM] for w in _TASTE_WORD.findall(folded)]
-    words = [w[:_STEM] for w in _TASTE_WORD.findall(fold_text(value))]
+    words = [w[:_STEM] for w in _TASTE_WORD.findall(said_value)]
     return bool(words) and all(any(w == s for s in said) for w in words)
 
 
