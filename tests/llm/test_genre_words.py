@@ -11,7 +11,7 @@ from cinerec.data.types import Movie
 from cinerec.llm.evidence import build_evidence
 from cinerec.llm.genre_words import GENRE_WORDS, banned_genre_words
 from cinerec.llm.posts.compose import review_schema
-from cinerec.llm.reasons import card_schema
+from cinerec.llm.reasons import _schema, card_schema
 
 SNATCH = Movie(4011, "Snatch", 2000, ("Comedy", "Crime", "Thriller"), keywords=("heist", "boxing"))
 INCREDIBLES = Movie(
@@ -22,7 +22,13 @@ HISTORY = [Movie(3174, "Mystery Men", 1999, ("Action", "Comedy", "Fantasy"))]
 
 
 def reason_pattern(movie: Movie, language: str, history: list[Movie] | None = None) -> str:
+    """The card grammar's genre ban. In English the card's grammar also allows only the words
+    of its record and evidence (tests/llm/test_reasons.py), and these sentences use others, so
+    English gets the ban alone; Korean gets the card's whole grammar."""
     history = history or []
+    if language == "en":
+        banned = banned_genre_words(movie, mentioned=[m.title for m in history])
+        return _schema(language, banned)["properties"]["reason"]["pattern"]
     schema = card_schema(language, build_evidence(movie, history), history)
     return schema["properties"]["reason"]["pattern"]
 

@@ -127,12 +127,27 @@ def test_the_grammar_asks_for_one_whole_sentence() -> None:
     backend = FakeBackend([reply("A tense crime film.")])
     list(write_reasons(backend, PROFILE, PERSONA, HISTORY, MOVIES[:1]))
     pattern = re.compile(backend.calls[0].schema["properties"]["reason"]["pattern"])
-    assert pattern.fullmatch("It shares Al Pacino with Heat, which you watched.")
-    assert pattern.fullmatch("Like J. R. R. Tolkien's tale, Dr. Strangelove is 93.5 minutes!")
+    assert pattern.fullmatch("It shares the crime genre with Heat, which you watched.")
     # A second sentence (where small models add unchecked genres) and a cut are both refused.
-    assert not pattern.fullmatch("It stars Al Pacino. It is a crime thriller.")
-    assert not pattern.fullmatch("It stars Al Pacino and explores themes,")
+    assert not pattern.fullmatch("It stars John Travolta. It is a crime thriller.")
+    assert not pattern.fullmatch("It stars John Travolta and explores themes,")
     assert not pattern.fullmatch("x" * REASON_MAX_CHARS + ".")
+    free = re.compile(_schema("en")["properties"]["reason"]["pattern"])  # no vocabulary
+    assert free.fullmatch("Like J. R. R. Tolkien's tale, Dr. Strangelove is 93.5 minutes!")
+
+
+def test_an_english_reason_uses_only_its_cards_record_evidence_and_plain_words() -> None:
+    # Qwen 1.5B's words v11 hand sample: "The Game is a warm, touching film ...", "Jennifer
+    # Aniston, a Christian actress ..." (13 of 50 English reasons false; Korean 0 of 50)
+    backend = FakeBackend([reply("A tense crime film.")])
+    list(write_reasons(backend, PROFILE, PERSONA, HISTORY, MOVIES[:1]))  # Pulp Fiction
+    pattern = re.compile(backend.calls[0].schema["properties"]["reason"]["pattern"])
+    assert pattern.fullmatch("Pulp Fiction stars John Travolta, a Crime film from 1994.")
+    assert pattern.fullmatch("Quentin Tarantino directed it, like Heat, which you watched.")
+    assert not pattern.fullmatch("Pulp Fiction is a warm, touching crime film.")
+    assert not pattern.fullmatch("Pulp Fiction is not a crime film.")  # no negation
+    assert not pattern.fullmatch("Pulp Fiction stars John Travolta as a young prince.")
+    assert not pattern.fullmatch("Pulp Fiction stars John Travoltas.")  # whole words only
 
 
 def test_a_reason_cut_by_the_length_limit_is_never_shown_cut() -> None:
@@ -277,7 +292,7 @@ def test_a_reason_that_runs_words_together_loses_that_clause_or_shows_the_eviden
     )
     assert text == "Harrison Ford stars, as in Blade Runner, which you watched.", (text, repairs)
     assert cleaned and not template
-    assert any("glued words in the last clause" in r for r in repairs), repairs
+    assert any("glued words or a dangling end in the last clause" in r for r in repairs)
     early = "A thrillingRide with Harrison Ford, as in Blade Runner, which you watched."
     text, _, repairs, template = repair_reason(
         early, profile=profile, history=ticked, evidence=evidence
@@ -317,8 +332,10 @@ def test_an_english_reason_cannot_open_with_a_ticked_title() -> None:
     from cinerec.llm.evidence import build_evidence
     from cinerec.llm.reasons import card_schema
 
-    card = Movie(410, "Addams Family Values", 1993, ("Children", "Comedy", "Fantasy"))
-    ticked = [Movie(5, "The Poseidon Adventure", 1972, ("Action", "Adventure", "Drama"))]
+    card = Movie(
+        410, "Addams Family Values", 1993, ("Children", "Comedy", "Fantasy"), keywords=("jealousy",)
+    )
+    ticked = [Movie(5, "The Poseidon Adventure", 1972, ("Action", "Adventure", "Comedy"))]
     schema = card_schema("en", build_evidence(card, ticked), ticked)
     pattern = re.compile(schema["properties"]["reason"]["pattern"])
     assert not pattern.match("The Poseidon Adventure is a classic movie about jealousy.")
@@ -326,7 +343,7 @@ def test_an_english_reason_cannot_open_with_a_ticked_title() -> None:
     assert not pattern.match("The Poseidonventure is a classic movie about jealousy.")
     # words v8: with the whole word banned, a shorter start ("The Poseid Adventure is ...")
     assert not pattern.match("The Poseid Adventure is a classic movie about jealousy.")
-    assert pattern.match("Like The Poseidon Adventure, it is a story of a family in trouble.")
+    assert pattern.match("Like The Poseidon Adventure, it is a story about a family.")
     assert pattern.match("Addams Family Values is a comedy about jealousy.")
     # the card's own title words stay allowed at the start
     own = [Movie(6, "Addams Family, The", 1991, ("Comedy",))]
@@ -363,7 +380,7 @@ def test_an_english_reason_says_which_you_watched_only_after_a_ticked_title() ->
     assert not pattern.match("The movie's theme matches, and it's watched by the viewer.")
     assert not pattern.match("Memento is a mystery thriller you have seen.")
     assert not pattern.match("Memento is a twisty mystery you saw.")
-    assert pattern.match("A twisty mystery thriller, like Shutter Island, which you watched.")
+    assert pattern.match("A mystery thriller, like Shutter Island, which you watched.")
     assert pattern.match("Like 'Shutter Island', that you have watched, it is a mystery thriller.")
     assert pattern.match("A mystery thriller about amnesia.")
 
@@ -374,7 +391,7 @@ def test_a_title_with_a_word_of_watching_stays_writable() -> None:
     card = Movie(3, "Watchmen", 2009, ("Action", "Drama", "Mystery"))
     ticked = [Movie(1, "Saw", 2004, ("Horror", "Mystery", "Thriller"))]
     pattern = _card_pattern(card, ticked)
-    assert pattern.match("Watchmen is a dark mystery, like Saw.")
+    assert pattern.match("Watchmen is a mystery, like Saw.")
 
 
 def test_a_korean_reason_cannot_echo_the_prompts_labels() -> None:

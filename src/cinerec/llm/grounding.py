@@ -142,9 +142,32 @@ def joined_words(text: str, known: Iterable[str] = ()) -> list[str]:
     ]
 
 
+#: English words a sentence cannot end on: where the word cap made the grammar close a sentence
+#: the model meant to go on with ("... exploring themes of terrorist and its role in the.").
+_DANGLING = frozenset(
+    """a an the of in on at to for with by from into about like as and or but nor than
+    its their your our my this these those that which who whose is are was were be many
+    much some several such both each every very can could may might will would should
+    s""".split()
+)  # "s": a possessive with nothing after it ("... with the viewer's.")
+_LAST_WORD = re.compile(r"([A-Za-z]+)\W*$")
+
+
+def dangling_end(text: str) -> bool:
+    """Whether English ``text`` ends its sentence on a word that cannot end one (an article,
+    a preposition, a conjunction, a determiner).
+
+    >>> dangling_end("A thriller about terrorism and its role in the."), dangling_end("A heist.")
+    (True, False)
+    """
+    last = _LAST_WORD.search(text)
+    return bool(last) and last.group(1).casefold() in _DANGLING
+
+
 def drop_glued_clause(text: str, known: Iterable[str] = ()) -> str:
     """``text`` without its last clause when only that clause runs words together
-    (:func:`joined_words`), ended with a full stop; else ``text`` as it is.
+    (:func:`joined_words`) or ends on a word no sentence ends on (:func:`dangling_end`), ended
+    with a full stop; else ``text`` as it is.
 
     Glued words come where the grammar's word cap stopped a sentence the model meant to go on
     with (all 9 glued English reasons of ``words_0.5b_v11`` ran to the cap: "..., and shares
@@ -159,9 +182,15 @@ def drop_glued_clause(text: str, known: Iterable[str] = ()) -> str:
     'With Jim Carrey, as in Me, Myself & Irene.'
     >>> drop_glued_clause("A thrillingRide, with Harrison Ford.")
     'A thrillingRide, with Harrison Ford.'
+    >>> drop_glued_clause("True Lies is a thriller set in Florida, about terrorists in the.")
+    'True Lies is a thriller set in Florida.'
     """
     names = [n for n in known if n]
-    if not joined_words(text, names):
+
+    def broken(part: str) -> bool:
+        return bool(joined_words(part, names)) or dangling_end(part)
+
+    if not broken(text):
         return text
     inside: set[int] = set()
     for name in names:
@@ -171,7 +200,7 @@ def drop_glued_clause(text: str, known: Iterable[str] = ()) -> str:
     if not marks or marks[-1] < len(text) // 2:
         return text
     head = text[: marks[-1]].rstrip()
-    return text if joined_words(head, names) else head + "."
+    return text if broken(head) else head + "."
 
 
 def _normalize(text: str) -> str:

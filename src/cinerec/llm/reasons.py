@@ -50,8 +50,15 @@ from cinerec.llm.evidence import (
 )
 from cinerec.llm.facts import check_text, false_sentences, split_sentences
 from cinerec.llm.genre_words import banned_genre_words
-from cinerec.llm.grounding import drop_glued_clause, finish_cut, ground_text, joined_words
+from cinerec.llm.grounding import (
+    dangling_end,
+    drop_glued_clause,
+    finish_cut,
+    ground_text,
+    joined_words,
+)
 from cinerec.llm.persona import UserProfile, language_ok
+from cinerec.llm.reason_words import reason_words, word_forms
 from cinerec.llm.schemas import (
     REASON_MAX_CHARS,
     ReasonOut,
@@ -59,7 +66,7 @@ from cinerec.llm.schemas import (
     reason_schema,
 )
 from cinerec.llm.templates import render
-from cinerec.llm.word_ban import HANGUL, LETTERS, separator, unbanned_word
+from cinerec.llm.word_ban import HANGUL, LETTERS, separator, trie_regex, unbanned_word
 from cinerec.text.lang import GENRES_KO, LANGUAGES, language_or_default
 
 log = logging.getLogger(__name__)
@@ -170,13 +177,15 @@ def _sentence_pattern(
     banned: Iterable[str] = (),
     opening: Sequence[str] | None = None,
     watched: Sequence[str] | None = None,
+    vocabulary: Iterable[str] | None = None,
 ) -> str:
     """One sentence that ends with ``.``, ``!`` or ``?`` and has no word of ``banned``
     (:func:`cinerec.llm.word_ban.unbanned_word`); in Korean it starts with a Hangul word; in
     English with ``opening`` its first word (after an article, its second) is none of those
     (:func:`_opening`); in English with ``watched`` (:func:`_watched_ends`) it says a movie was
     watched only as "which you watched" (or "that you have watched" ...) right after one of
-    those words, and writes no other word of watching."""
+    those words, and writes no other word of watching. With ``vocabulary``
+    (:func:`cinerec.llm.reason_words.reason_words`) every word is one of those."""
     low, high = _WORDS[language]
     other = separator()
     clause = ""
@@ -185,7 +194,17 @@ def _sentence_pattern(
         if watched:
             ends = "|".join(watched)
             clause = f"({ends}){other}{{1,3}}(which|that) you( have| already)? watched"
-    word = unbanned_word(banned, LETTERS, _WORD_CHARS)
+    banned = list(banned)
+    words = None if vocabulary is None else sorted(set(vocabulary))
+
+    def one_word(more: Sequence[str] = ()) -> str:
+        if words is None:
+            return unbanned_word([*banned, *more], LETTERS, _WORD_CHARS)
+        ban = [e.casefold() for e in (*banned, *more)]
+        kept = [w for w in words if not any(_starts(w.casefold(), e) for e in ban)]
+        return f"({trie_regex(word_forms(kept))})"
+
+    word = one_word()
     said = f"|{clause}({other}{{1,3}}|[.!?])" if clause else ""
     token = f"({word}({other}{{1,3}}|[.!?])|{_ABBREVIATION}{said})"
     if language == "ko":
@@ -198,7 +217,7 @@ def _sentence_pattern(
         # an article only through its own branch, so the word after it is checked too; the
         # article counts as a word: one fewer after it (at a cap one word later, Qwen 0.5B
         # glued its last words: "... associated with movies about violence andterro.")
-        first = unbanned_word([*banned, *opening, *_ARTICLES], LETTERS, _WORD_CHARS)
+        first = one_word([*opening, *_ARTICLES])
         articles = "|".join(f"{a[0].upper()}{a[1:]}|{a}" for a in _ARTICLES)
         opener = f"({first}({other}{{1,3}}|[.!?])|{_ABBREVIATION})"
         lead = f"{other}{{0,2}}(({articles}) )?{opener}"
@@ -216,13 +235,16 @@ def _schema(
     banned: Iterable[str] = (),
     opening: Sequence[str] | None = None,
     watched: Sequence[str] | None = None,
+    vocabulary: Iterable[str] | None = None,
 ) -> dict[str, Any]:
     """The reason's JSON schema: one sentence that ends with ``.``, ``!`` or ``?`` within the
     word limit (the grammar then cannot add a second, unchecked sentence, or be cut by the
     length limit mid-word); in Korean it starts with a Hangul syllable (the grammar then keeps
     a small model from drifting into English); no word of ``banned`` (the genre words the card
     lacks, :func:`cinerec.llm.genre_words.banned_genre_words`); in English it does not open
-    with a ticked movie's title (``opening``, :func:`_opening`).
+    with a ticked movie's title (``opening``, :func:`_opening`); with ``vocabulary`` it uses
+    only those words (in English, the card's record and evidence and plain words:
+    :mod:`cinerec.llm.reason_words`).
 
     >>> import re
     >>> pattern = re.compile(_schema("en")["properties"]["reason"]["pattern"])
@@ -242,7 +264,7 @@ def _schema(
     """
     schema = reason_schema()
     schema["properties"]["reason"]["pattern"] = _sentence_pattern(
-        language, banned, opening, watched
+        language, banned, opening, watched, vocabulary
     )
     return schema
 
@@ -266,7 +288,8 @@ def card_schema(language: str, evidence: Evidence, history: Sequence[Movie]) -> 
     watched = _watched_ends(titles, card)
     if any(_starts(x, w) for x in words for w in _WATCH_WORDS):
         watched = None  # a title says "Saw" or "Watchmen": its words stay writable, unchecked
-    return _schema(language, banned, _opening(titles, card), watched)
+    vocabulary = reason_words(evidence) if language == "en" else None
+    return _schema(language, banned, _opening(titles, card), watched, vocabulary)
 
 
 def reason_messages(
@@ -393,7 +416,8 @@ def repair_reason(
     (:mod:`cinerec.llm.facts`, not the grounding code) removes every sentence with a false
     claim (a wrong genre, person, year or ticked movie, or arguing against the card); a last
     clause that runs words together, where the word cap stopped the model, is dropped
-    (:func:`cinerec.llm.grounding.drop_glued_clause`). When
+    (:func:`cinerec.llm.grounding.drop_glued_clause`), and so is one that ends on a word no
+    sentence ends on ("... and its role in the."). When
     nothing is left, the reply is in the wrong language, it still ends cut, it repeats an
     earlier card's (``seen``, updated here), or it cites none of the card's specific facts
     (:meth:`Evidence.cited_in`: "a thrilling film" says nothing of this card), the evidence
@@ -432,7 +456,7 @@ def repair_reason(
     unglued = drop_glued_clause(text, known)
     trimmed = unglued != text
     if trimmed:  # the word cap stopped the model mid-clause: keep the clauses before it
-        repairs += (f"glued words in the last clause: {text!r} -> {unglued!r}",)
+        repairs += (f"glued words or a dangling end in the last clause: {text!r} -> {unglued!r}",)
         text = unglued
     key = " ".join(text.lower().split())
     why = ""
@@ -444,6 +468,8 @@ def repair_reason(
         why = f"not in {LANGUAGES[language]}"
     elif joined_words(text, known):
         why = "runs words together"
+    elif dangling_end(text):
+        why = "ends mid-clause"
     elif seen is not None and key in seen:
         why = "repeats an earlier reason"
     elif not evidence.cited_in(text, history):

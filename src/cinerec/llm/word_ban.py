@@ -134,13 +134,14 @@ def unbanned_word(
 
 
 def trie_regex(words: Iterable[str]) -> str:
-    """A regular expression (no escapes: letters only) matching exactly one of ``words``,
-    shared prefixes factored out so the grammar keeps few alternatives at each letter."""
+    """A regular expression (no escapes: letters and digits only) matching exactly one of
+    ``words``, shared prefixes factored out so the grammar keeps few alternatives at each
+    letter."""
     root: dict[str, dict] = {}
     end = ""  # a key no letter can be: marks a word's end
     for word in sorted(set(words)):
-        if not word.isalpha():
-            raise ValueError(f"not a word of letters: {word!r}")
+        if not word.isalnum():
+            raise ValueError(f"not a word of letters and digits: {word!r}")
         node = root
         for ch in word:
             node = node.setdefault(ch, {})
