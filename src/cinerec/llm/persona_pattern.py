@@ -84,7 +84,10 @@ SUBJECT = {"en": "This viewer", "ko": "이 관객은"}
 # (fewest, most) words after the subject, the whole persona: the prompt asks for at most 50
 # English words; a Korean word (eojeol) carries its particles, so fewer of them.
 WORDS = {"en": (6, 64), "ko": (5, 40)}
-_SEPARATOR = "[ ,;:()'&/-]{1,2}"  # between two words of a sentence
+# Between two words of a sentence: a comma, semicolon, colon or closing bracket only with a
+# space after it (Qwen 1.5B wrote "... such as The Matrix (1999),blade Runner (1982)": the
+# next title then started lowercase, a word the names' capitals did not cover).
+_SEPARATOR = "([ ('&/-]{1,2}|[,;:)] |[)][,;:] | [(])"
 # a sentence's end after its last word: English may close a bracket first; Korean ends the
 # word with 다 or 요 (좋아합니 + 다.), which no forbidden word does
 _END = {"en": "\\)?[.!?]", "ko": "[다요][.!?]"}
