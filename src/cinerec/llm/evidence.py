@@ -152,6 +152,22 @@ def _names(name: str, text: str) -> bool:
     return re.search(rf"(?<![^\W_]){re.escape(name)}(?![A-Za-z0-9])", text) is not None
 
 
+def _mentioned_at(keyword: str, overview: str) -> float:
+    """Where ``overview`` first mentions ``keyword`` (its first letters, at least 4: "android"
+    in "androids"), or infinity. A card's themes are its keywords in this order (a stable sort:
+    those it does not mention stay in catalog order, after): TMDB's keyword lists are not
+    ordered by weight, and a blind reader called "A film about nurse." (Rear Window),
+    "... about upper class" (Lost in Translation) and "... about androids" (Aliens) false; the
+    overviews of Aliens and Total Recall name "colony" and "mars".
+
+    >>> _mentioned_at("androids", "An android and a colony."), _mentioned_at("nurse", "")
+    (3, inf)
+    """
+    stem = keyword.casefold()[: max(4, len(keyword) - 2)]
+    hit = re.search(r"\b" + re.escape(stem), overview.casefold())
+    return hit.start() if hit else float("inf")
+
+
 def _people(movie: Movie) -> list[tuple[str, str]]:
     directors = [d.strip() for d in (movie.director or "").split(",") if d.strip()]
     return [(d, "director") for d in directors] + [(c, "cast") for c in movie.cast[:5]]
@@ -202,6 +218,7 @@ def build_evidence(
             facts.append(Fact("keyword", keyword, titles))
     cited = {f.value.casefold() for f in facts}
     themes = [k for k in movie.keywords if is_theme(k) and k.casefold() not in cited and len(k) > 3]
+    themes.sort(key=lambda k: _mentioned_at(k, movie.overview or ""))
     facts.extend(Fact("theme", k) for k in themes[:MAX_THEMES])
     for genre in genres:
         titles = sharing(lambda m, g=genre: g in m.genres)
@@ -346,7 +363,9 @@ def evidence_reason(
             else f"About {fact.value}, like {first}{watched}."
         )
     if fact.kind == "theme":
-        return f"'{fact.value}'를 다루는 영화예요." if ko else f"A film about {fact.value}."
+        # not "A film about X.": a keyword need not be what the film is about, and a bare
+        # noun read as broken ("A film about nurse." on Rear Window, read false and garbled)
+        return f"'{fact.value}'를 다루는 영화예요." if ko else f"Among its themes: {fact.value}."
     if fact.kind == "genre":
         name = genre_name(fact.value, language)
         return (
