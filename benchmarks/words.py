@@ -96,7 +96,7 @@ def generate(args: argparse.Namespace) -> None:
             seen = {m.movie_id for m in history}
             cards = [catalog[int(i)] for i in rng.permutation(popular) if int(i) not in seen]
             cards = cards[: args.cards]
-            if p in done:
+            if p in done or language not in args.languages.split(","):
                 continue
             gender = GENDERS[(p // 4) % len(GENDERS)]
             profile = UserProfile("Viewer", 30, gender, taste, language)
@@ -112,20 +112,24 @@ def generate(args: argparse.Namespace) -> None:
                 "threads": args.threads,
             }
             start = time.perf_counter()
-            persona = write_persona(backend, profile, history, timeout_s=args.timeout)
-            rows = [
-                {
-                    **base,
-                    "type": "persona",
-                    "movie_id": None,
-                    "raw_text": persona.raw_text,
-                    "text": persona.text,
-                    "fallback": persona.fallback,
-                    "seconds": round(time.perf_counter() - start, 2),
-                }
-            ]
+            rows = []
+            persona_text = ""  # the reasons' prompt does not use it
+            if not args.reasons_only:
+                persona = write_persona(backend, profile, history, timeout_s=args.timeout)
+                persona_text = persona.text
+                rows.append(
+                    {
+                        **base,
+                        "type": "persona",
+                        "movie_id": None,
+                        "raw_text": persona.raw_text,
+                        "text": persona.text,
+                        "fallback": persona.fallback,
+                        "seconds": round(time.perf_counter() - start, 2),
+                    }
+                )
             for reason in write_reasons(
-                backend, profile, persona.text, history, cards, timeout_s=args.timeout * len(cards)
+                backend, profile, persona_text, history, cards, timeout_s=args.timeout * len(cards)
             ):
                 rows.append(
                     {
@@ -472,6 +476,12 @@ def main() -> None:
     gen.add_argument("--seed", type=int, default=11)
     gen.add_argument("--timeout", type=float, default=120.0)
     gen.add_argument("--tag", default="", help="rows go to words_<tag>.jsonl")
+    gen.add_argument(
+        "--languages", default="en,ko", help="the plan's pages written: en,ko, en or ko"
+    )
+    gen.add_argument(
+        "--reasons-only", action="store_true", help="write no persona (the reasons do not use it)"
+    )
     rep = sub.add_parser("report")
     rep.add_argument("--tag", default="", help="score words_<tag>.jsonl into words_<tag>.json/.md")
     rep.add_argument(

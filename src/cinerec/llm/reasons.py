@@ -274,11 +274,15 @@ def _starts(word: str, entry: str) -> bool:
     return word.startswith(entry[:-1]) if entry.endswith("*") else word == entry
 
 
-def card_schema(language: str, evidence: Evidence, history: Sequence[Movie]) -> dict[str, Any]:
+def card_schema(
+    language: str, evidence: Evidence, history: Sequence[Movie], *, word_list: bool = True
+) -> dict[str, Any]:
     """:func:`_schema` for one card: the genre words its movie lacks are banned (words of its
     title and keywords, and of the ticked titles the prompt may show, stay allowed), in Korean
-    the prompt's labels too; in English it opens with no ticked title and says "which you
-    watched" only after one."""
+    the prompt's labels too; in English it opens with no ticked title, says "which you
+    watched" only after one, and uses only the words of
+    :func:`cinerec.llm.reason_words.reason_words` (without ``word_list``, any words:
+    ``benchmarks/reason_grammar_cost.py`` times the difference)."""
     titles = [m.title for m in history]
     card = evidence.movie.title
     banned = [*banned_genre_words(evidence.movie, mentioned=titles)]
@@ -288,7 +292,7 @@ def card_schema(language: str, evidence: Evidence, history: Sequence[Movie]) -> 
     watched = _watched_ends(titles, card)
     if any(_starts(x, w) for x in words for w in _WATCH_WORDS):
         watched = None  # a title says "Saw" or "Watchmen": its words stay writable, unchecked
-    vocabulary = reason_words(evidence) if language == "en" else None
+    vocabulary = reason_words(evidence) if language == "en" and word_list else None
     return _schema(language, banned, _opening(titles, card), watched, vocabulary)
 
 
