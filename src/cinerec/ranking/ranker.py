@@ -177,9 +177,7 @@ def _pooled(parts: Sequence[_TrainingSet]) -> _TrainingSet:
     )
 
 
-def held_out_users(
-    users: np.ndarray, config: LearnedRankerConfig, seed: int
-) -> list[set[int]]:
+def held_out_users(users: np.ndarray, config: LearnedRankerConfig, seed: int) -> list[set[int]]:
     """The users turned into simulated viewers, one set per retriever fit: a
     ``ranker_users`` share of ``users`` (``ranker_folds`` 0 or 1), or ``ranker_folds``
     disjoint folds covering them, both drawn by ``seed``."""
