@@ -10,6 +10,8 @@ benchmarks/provenance.py: command, git_sha, packages, cpu_count, threads, date_u
 per_user.npz; report.md; ndcg.png). ``--retarget`` rechecks the targets of a written run with
 the current code (the with-statement model picked on validation users) from its result.json and
 per_user.npz, without refitting; the rescoring's own provenance goes under ``retargeted``.
+``--ranker-folds`` sets the ranker's cross-fitting; ``--before-folds`` adds the same ranker with
+another fold count as ``ltr-before`` (paired, for ``benchmarks/newviewer_pairs.py``).
 The statements come from benchmarks/data/newviewer_statements.py (checked here against the
 committed file's digest); the language model's parses from
 benchmarks/data/newviewer_taste_qwen2.5-coder-0.5b.json
@@ -237,8 +239,13 @@ def main() -> None:
     )
     before = None
     if args.before_ranker:
-        before = replace(ranker, training_views="sampled", ranker_users=0.3, ranker_folds=0)
-        before = replace(before, scale_popularity=False)
+        before = replace(
+            ranker,
+            training_views="sampled",
+            ranker_users=0.3,
+            scale_popularity=False,
+            ranker_folds=0,
+        )
     elif args.before_folds is not None:
         before = replace(ranker, ranker_folds=args.before_folds)
     options = NewViewerOptions(
