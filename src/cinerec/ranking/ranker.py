@@ -95,7 +95,10 @@ class LearnedRankerConfig:
             the training users are split into F folds by the fit seed; each fold's users become
             simulated viewers scored by a retriever fitted on the other folds' users (with
             popularity scaled as ``scale_popularity`` says), and every fold's queries train one
-            booster. Costs F + 1 retriever fits instead of 2.
+            booster. Costs F + 1 retriever fits instead of 2. Default 0: F=5, best of 2, 3, 5
+            on ml-100k's validation users, was level on its test users and lower on
+            ml-latest-small's, at about 3x the fit time (``benchmarks/README.md``, "New
+            viewers: cross-fitting the ranker's training queries").
         training_views: ``"all"``: one training query per tick count ``k`` of
             :data:`TRAINING_KS`, tick draw and language per simulated viewer;
             ``"sampled"`` (before 2026-12-07): one per ``k``, its draw and language drawn at
