@@ -10,6 +10,8 @@ benchmarks/provenance.py: command, git_sha, packages, cpu_count, threads, date_u
 per_user.npz; report.md; ndcg.png). ``--retarget`` rechecks the targets of a written run with
 the current code (the with-statement model picked on validation users) from its result.json and
 per_user.npz, without refitting; the rescoring's own provenance goes under ``retargeted``.
+``--ranker-folds`` sets the ranker's cross-fitting; ``--before-folds`` adds the same ranker with
+another fold count as ``ltr-before`` (paired, for ``benchmarks/newviewer_pairs.py``).
 The statements come from benchmarks/data/newviewer_statements.py (checked here against the
 committed file's digest); the language model's parses from
 benchmarks/data/newviewer_taste_qwen2.5-coder-0.5b.json
@@ -197,11 +199,23 @@ def main() -> None:
         "0.3 of the users, unscaled popularity), on the same candidates",
     )
     parser.add_argument(
+        "--ranker-folds", type=int, default=0, help="the ranker's ranker_folds (0: one split)"
+    )
+    parser.add_argument(
+        "--before-folds",
+        type=int,
+        default=None,
+        help="add ltr-before: the same ranker with ranker_folds set to this (0: today's single "
+        "ranker_users split), on the same candidates",
+    )
+    parser.add_argument(
         "--retarget",
         action="store_true",
         help="recheck the targets of the written run in --out/--dataset with the current code",
     )
     args = parser.parse_args()
+    if args.before_ranker and args.before_folds is not None:
+        parser.error("--before-ranker and --before-folds both name ltr-before; pick one")
     if args.retarget:
         retarget(args.out / args.dataset, args.resamples, sys.argv[1:])
         return
@@ -221,15 +235,23 @@ def main() -> None:
         families=tuple(args.families.split(",")),
         taste_pool=args.taste_pool,
         prior_pool=args.prior_pool,
+        ranker_folds=args.ranker_folds,
     )
+    before = None
+    if args.before_ranker:
+        before = replace(
+            ranker,
+            training_views="sampled",
+            ranker_users=0.3,
+            scale_popularity=False,
+            ranker_folds=0,
+        )
+    elif args.before_folds is not None:
+        before = replace(ranker, ranker_folds=args.before_folds)
     options = NewViewerOptions(
         retrievers=tuple(args.retrievers.split(",")),
         ranker=ranker,
-        before_ranker=replace(
-            ranker, training_views="sampled", ranker_users=0.3, scale_popularity=False
-        )
-        if args.before_ranker
-        else None,
+        before_ranker=before,
         retriever_configs=(
             {"sasrec": {"epochs": args.sasrec_epochs}} if args.sasrec_epochs else None
         ),

@@ -13,7 +13,12 @@ from cinerec.data.types import Interactions, Rated
 from cinerec.errors import ConfigError, ModelError
 from cinerec.evaluation.newviewer import newviewer_data
 from cinerec.ranking.features import COLUMNS
-from cinerec.ranking.ranker import TRAINING_KS, LearnedRanker, LearnedRankerConfig
+from cinerec.ranking.ranker import (
+    TRAINING_KS,
+    LearnedRanker,
+    LearnedRankerConfig,
+    held_out_users,
+)
 from cinerec.ranking.statements import LANGUAGES
 from cinerec.ranking.viewers import DRAWS
 from cinerec.recommenders.base import FeatureAware, TrainingOptions
@@ -188,3 +193,52 @@ def test_training_sees_the_served_popularity_scale_and_every_view(
 def test_unknown_training_views_are_refused() -> None:
     with pytest.raises(ConfigError, match="training_views"):
         LearnedRankerConfig(training_views="some")
+
+
+@pytest.mark.parametrize("folds", [-1, 2.5, True, "3"])
+def test_bad_fold_counts_are_refused(folds: object) -> None:
+    with pytest.raises(ConfigError, match="ranker_folds"):
+        LearnedRankerConfig(ranker_folds=folds)  # type: ignore[arg-type]
+
+
+def test_folds_partition_the_users_by_seed() -> None:
+    users = np.arange(1, 101)
+    folds = held_out_users(users, LearnedRankerConfig(ranker_folds=3), seed=7)
+    assert len(folds) == 3 and sorted(len(f) for f in folds) == [33, 33, 34]
+    assert set().union(*folds) == set(users.tolist()) and sum(map(len, folds)) == 100
+    assert folds == held_out_users(users, LearnedRankerConfig(ranker_folds=3), seed=7)
+    assert folds != held_out_users(users, LearnedRankerConfig(ranker_folds=3), seed=8)
+    (single,) = held_out_users(users, LearnedRankerConfig(ranker_folds=1), seed=7)
+    assert len(single) == 45
+    with pytest.raises(ConfigError, match="ranker_folds"):
+        held_out_users(users[:2], LearnedRankerConfig(ranker_folds=3), seed=7)
+
+
+def test_with_folds_every_training_user_supplies_queries(
+    trained: LearnedRanker, tmp_path: Path
+) -> None:
+    data = newviewer_data(make_ratings(200), make_catalog(), dataset="synthetic", seed=1)
+    folded = LearnedRanker(
+        replace(trained.config, ranker_folds=3, cache_dir=str(tmp_path)),
+        embedder=HashingEmbedder(),
+        catalog=make_catalog(),
+    )
+    fitted_on: list[set[int]] = []
+    fit_retriever = folded._fitted_retriever
+
+    def recording(interactions: Interactions, *args: object) -> object:
+        fitted_on.append(set(interactions.frame["user_id"].unique().tolist()))
+        return fit_retriever(interactions, *args)  # type: ignore[arg-type]
+
+    folded._fitted_retriever = recording  # type: ignore[method-assign]
+    folded.fit(Interactions(data.train), TrainingOptions(seed=0, threads=1))
+    assert folded._training is not None and trained._training is not None
+    users = set(data.train["user_id"].unique().tolist())
+    # one retriever per fold, fitted without that fold's users, then one on everyone
+    folds = held_out_users(np.array(sorted(users)), folded.config, seed=0)
+    assert fitted_on == [users - fold for fold in folds] + [users]
+    assert set(folded._training.users) == users
+    assert len(trained._training.users) < 0.5 * len(users)
+    assert folded._training.viewers > 2 * trained._training.viewers
+    recs = folded.recommend_for(MIXED_TICKS, 10, features={"statement": "I love romance."})
+    assert sum(r.movie_id in ROMANCE for r in recs) >= 8

@@ -91,6 +91,14 @@ class LearnedRankerConfig:
         prior_pool: candidates added per viewer from the top of the statement-conditioned
             popularity (:meth:`cinerec.ranking.features.FeatureBuilder.statement_prior`).
         e5_embedder: the second embedder of the ``e5`` family (statement to short passage).
+        ranker_folds: cross-fitting (0 or 1: the single ``ranker_users`` split). With F >= 2
+            the training users are split into F folds by the fit seed; each fold's users become
+            simulated viewers scored by a retriever fitted on the other folds' users (with
+            popularity scaled as ``scale_popularity`` says), and every fold's queries train one
+            booster. Costs F + 1 retriever fits instead of 2. Default 0: F=5, best of 2, 3, 5
+            on ml-100k's validation users, was level on its test users and lower on
+            ml-latest-small's, at about 3x the fit time (``benchmarks/README.md``, "New
+            viewers: cross-fitting the ranker's training queries").
         training_views: ``"all"``: one training query per tick count ``k`` of
             :data:`TRAINING_KS`, tick draw and language per simulated viewer;
             ``"sampled"`` (before 2026-12-07): one per ``k``, its draw and language drawn at
@@ -117,6 +125,7 @@ class LearnedRankerConfig:
     cache_dir: str | None = None
     families: tuple[str, ...] = DEFAULT_FAMILIES
     ranker_users: float = 0.45
+    ranker_folds: int = 0
     retriever_pool: int = 300
     statement_pool: int = 100
     taste_pool: int = 0
@@ -139,6 +148,9 @@ class LearnedRankerConfig:
             raise ConfigError(f"families must be some of {valid}; got {list(self.families)}")
         if not 0 < self.ranker_users < 1:
             raise ConfigError(f"ranker_users must be in (0, 1), got {self.ranker_users}")
+        folds = self.ranker_folds
+        if isinstance(folds, bool) or not isinstance(folds, int) or folds < 0:
+            raise ConfigError(f"ranker_folds must be an integer >= 0, got {folds!r}")
         if self.training_views not in TRAINING_VIEWS:
             raise ConfigError(
                 f"training_views must be one of {TRAINING_VIEWS}, got {self.training_views!r}"
@@ -151,7 +163,34 @@ class _TrainingSet:
     y: np.ndarray
     groups: np.ndarray
     viewers: int = 0
+    """Queries built (some may have had no target among their candidates and were dropped)."""
+    users: tuple[int, ...] = ()
+    """Training users whose queries were kept."""
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _pooled(parts: Sequence[_TrainingSet]) -> _TrainingSet:
+    """One training set of every fold's queries, in fold order."""
+    return _TrainingSet(
+        np.vstack([p.x for p in parts]),
+        np.concatenate([p.y for p in parts]),
+        np.concatenate([p.groups for p in parts]),
+        sum(p.viewers for p in parts),
+        tuple(sorted(u for p in parts for u in p.users)),
+    )
+
+
+def held_out_users(users: np.ndarray, config: LearnedRankerConfig, seed: int) -> list[set[int]]:
+    """The users turned into simulated viewers, one set per retriever fit: a
+    ``ranker_users`` share of ``users`` (``ranker_folds`` 0 or 1), or ``ranker_folds``
+    disjoint folds covering them, both drawn by ``seed``."""
+    rng = np.random.default_rng(seed)
+    if config.ranker_folds <= 1:
+        size = round(config.ranker_users * len(users))
+        return [set(rng.choice(users, size, replace=False).tolist())]
+    if config.ranker_folds > len(users):
+        raise ConfigError(f"ranker_folds={config.ranker_folds} exceeds the {len(users)} users")
+    return [set(f.tolist()) for f in np.array_split(rng.permutation(users), config.ranker_folds)]
 
 
 class LearnedRanker:
@@ -353,46 +392,56 @@ class LearnedRanker:
     # -- training --------------------------------------------------------------------
     def fit(self, interactions: Interactions, options: TrainingOptions) -> None:
         """Train the retriever on part of the users, the ranker on simulated viewers of the
-        rest, then refit the retriever on everyone (see the module docstring)."""
-        from cinerec.recommenders.registry import build
-
+        rest (of every fold in turn with ``ranker_folds``), then refit the retriever on
+        everyone (see the module docstring)."""
         catalog = self._movies()
         movies = {m.movie_id: m for m in catalog}
         frame = interactions.frame
         items = Vocabulary(sorted(set(movies) | set(frame["item_id"].unique().tolist())))
         vectors = self._item_vectors(items, movies, options.threads)
         users = np.array(sorted(frame["user_id"].unique().tolist()))
-        rng = np.random.default_rng(options.seed)
-        held = set(rng.choice(users, round(self.config.ranker_users * len(users)), replace=False))
-        part_a = frame[~frame["user_id"].isin(held)]
-        first = build(self.config.retriever)
-        give_texts(first, lambda: texts_of(catalog))
-        first.fit(Interactions(part_a), options)
-        popularity = part_a["item_id"].value_counts()
-        pop_items = popularity.reindex(items.ids).fillna(0).to_numpy(np.float64)
-        if self.config.scale_popularity:
-            pop_items = pop_items * len(users) / (len(users) - len(held))
         extras = self._extras(items, movies, options.threads)
-        self._builder = self._builder_for(items, movies, vectors, pop_items, extras)
-        self._retriever = first
-        self._training = self._simulated_training_set(
-            frame[frame["user_id"].isin(held)], popularity.to_dict(), catalog, options.seed
-        )
+        parts = []
+        for held in held_out_users(users, self.config, options.seed):
+            part_a = frame[~frame["user_id"].isin(held)]
+            self._retriever = self._fitted_retriever(Interactions(part_a), catalog, options)
+            popularity = part_a["item_id"].value_counts()
+            pop_items = popularity.reindex(items.ids).fillna(0).to_numpy(np.float64)
+            if self.config.scale_popularity:
+                pop_items = pop_items * len(users) / (len(users) - len(held))
+            self._builder = self._builder_for(items, movies, vectors, pop_items, extras)
+            parts.append(
+                self._simulated_training_set(
+                    frame[frame["user_id"].isin(held)],
+                    popularity.to_dict(),
+                    catalog,
+                    options.seed,
+                )
+            )
+        self._training = _pooled(parts)
         self._booster = self._train_booster(self._training, self.config, options)
-        full = build(self.config.retriever)
-        give_texts(full, lambda: texts_of(catalog))
-        full.fit(interactions, options)
-        self._retriever = full
+        self._retriever = self._fitted_retriever(interactions, catalog, options)
         counts = frame["item_id"].value_counts().reindex(items.ids).fillna(0)
         self._builder = self._builder_for(
             items, movies, vectors, counts.to_numpy(np.float64), extras
         )
+
+    def _fitted_retriever(
+        self, interactions: Interactions, catalog: Sequence[Movie], options: TrainingOptions
+    ) -> Recommender:
+        from cinerec.recommenders.registry import build
+
+        model = build(self.config.retriever)
+        give_texts(model, lambda: texts_of(catalog))
+        model.fit(interactions, options)
+        return model
 
     def _simulated_training_set(
         self, frame: Any, popularity: Mapping[int, float], catalog: Sequence[Movie], seed: int
     ) -> _TrainingSet:
         context = statement_context(catalog)
         groups: list[tuple[tuple[int, ...], str, dict[int, float]]] = []
+        owners: list[int] = []
         views = [(d, lang) for d in DRAWS for lang in LANGUAGES]
         for user, g in frame.groupby("user_id", sort=True):
             ratings = list(zip(g["item_id"].tolist(), g["rating"].tolist(), strict=True))
@@ -411,10 +460,11 @@ class LearnedRanker:
                 lang = LANGUAGES[int(rng.integers(len(LANGUAGES)))]
                 for d, la in views if self.config.training_views == "all" else [(draw, lang)]:
                     groups.append((viewer.ticks[d][:k], viewer.statements[la], labels))
+                    owners.append(int(user))
         self.statement_vectors([s for _, s, _ in groups])
         scores = self.retriever_scores([[Rated(i) for i in t] for t, _, _ in groups])
-        xs, ys, sizes = [], [], []
-        for (ticks, statement, labels), row in zip(groups, scores, strict=True):
+        xs, ys, sizes, users = [], [], [], set()
+        for (ticks, statement, labels), row, user in zip(groups, scores, owners, strict=True):
             cands = self.candidates(ticks, statement, retriever_scores=row)
             y = np.array([labels.get(int(i), 0.0) for i in cands.ids], np.float32)
             if y.sum() == 0:
@@ -422,9 +472,12 @@ class LearnedRanker:
             xs.append(cands.features)
             ys.append(y)
             sizes.append(len(y))
+            users.add(user)
         if not xs:
             raise ModelError("No simulated viewer had a target among its candidates")
-        return _TrainingSet(np.vstack(xs), np.concatenate(ys), np.array(sizes), len(groups))
+        return _TrainingSet(
+            np.vstack(xs), np.concatenate(ys), np.array(sizes), len(groups), tuple(sorted(users))
+        )
 
     @staticmethod
     def _train_booster(data: _TrainingSet, config: LearnedRankerConfig, options: TrainingOptions):
