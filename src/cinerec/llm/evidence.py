@@ -365,7 +365,7 @@ def evidence_reason(
     if fact.kind == "theme":
         # not "A film about X.": a keyword need not be what the film is about, and a bare
         # noun read as broken ("A film about nurse." on Rear Window, read false and garbled)
-        return f"'{fact.value}'를 다루는 영화예요." if ko else f"Among its themes: {fact.value}."
+        return f"'{fact.value}'를 다루는 영화예요." if ko else f"Its themes include {fact.value}."
     if fact.kind == "genre":
         name = genre_name(fact.value, language)
         return (

@@ -44,13 +44,17 @@ from cinerec.llm.evidence import Evidence, is_theme
 #: allowed too (a sentence may open with one). Chosen from the 100 English reasons of Qwen
 #: 1.5B's words v11 run: every word they used outside their evidence that states no fact. Not
 #: "viewer" or "preference": with them the model wrote "..., which aligns with the viewer's
-#: preference for" and, the taste's words not being allowed, ran into the word cap.
+#: preference for" and, the taste's words not being allowed, ran into the word cap. Not
+#: "which" (outside "which you watched"), "many", "common" or a modal verb either: with them it
+#: padded ("..., which are both common in many movies", "which can be enjoyed by") into the cap
+#: (words v12: 32 of 50 English raw texts garbled, most cut at the cap). Not "released": it
+#: wrote "a fitting and released theme".
 PLAIN_WORDS = frozenset(
     """
     a an the and or but with of to in on at for from by as about among like also both too so
-    this that these those which who whose what where when it its is are was were be been being
-    has have had their they them you your one two another other others same similar more much
-    many most all each any some such just only again then
+    this that these those who whose what where when it its is are was were be been being
+    has have had their they them you your one two another other others same similar more
+    all each any some such just only again then
     film films movie movies story stories tale theme themes themed genre genres setting set
     role roles cast actor actors director directors performance
     star stars starring starred feature features featuring featured direct directs directed
@@ -60,8 +64,7 @@ PLAIN_WORDS = frozenset(
     return returns meet meets
     fit fits fitting match matches matching align aligns aligning taste tastes enjoy enjoys
     enjoyed appreciate appreciates love loves loved like likes liked
-    may might will would could can should if released year years era back common element
-    elements kind type mix blend s
+    if year years era back element elements kind type mix blend s
     """.split()
 )
 
