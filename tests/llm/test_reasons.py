@@ -150,6 +150,25 @@ def test_an_english_reason_uses_only_its_cards_record_evidence_and_plain_words()
     assert not pattern.fullmatch("Pulp Fiction stars John Travoltas.")  # whole words only
 
 
+def test_an_english_reason_names_as_the_viewers_taste_only_what_the_taste_says() -> None:
+    # words v12 and v15en blind reads: "Sci-Fi fits your taste for Mars." (Total Recall; the
+    # viewer wrote "slow-burn sci-fi, no horror"), 3 of the 8 false English texts
+    from cinerec.llm.evidence import build_evidence
+    from cinerec.llm.reasons import card_schema
+
+    card = Movie(861, "Total Recall", 1990, ("Action", "Sci-Fi"), keywords=("mars", "oxygen"))
+    for taste, ok, wrong in [
+        ("slow-burn sci-fi, no horror", "Fits your taste for Sci-Fi.", "Fits your taste for Mars."),
+        ("", "Total Recall is about Mars.", "Total Recall fits your taste for Mars."),
+    ]:
+        evidence = build_evidence(card, [], taste=taste)
+        schema = card_schema("en", evidence, [])
+        pattern = re.compile(schema["properties"]["reason"]["pattern"])
+        assert pattern.fullmatch(ok), (taste, ok)
+        assert not pattern.fullmatch(wrong), (taste, wrong)
+    assert pattern.fullmatch("A film about oxygen and Mars.")
+
+
 def test_a_reason_cut_by_the_length_limit_is_never_shown_cut() -> None:
     cut = ("Fits their love of heist thrillers " * 5)[: REASON_MAX_CHARS - 2] + "sequen"
     backend = FakeBackend([reply(cut)])

@@ -48,7 +48,8 @@ from cinerec.llm.evidence import Evidence, is_theme
 #: "which" (outside "which you watched"), "many", "common" or a modal verb either: with them it
 #: padded ("..., which are both common in many movies", "which can be enjoyed by") into the cap
 #: (words v12: 32 of 50 English raw texts garbled, most cut at the cap). Not "released": it
-#: wrote "a fitting and released theme".
+#: wrote "a fitting and released theme". Not "taste": the grammar writes "taste for" only
+#: before one of the evidence's taste values (:func:`cinerec.llm.reasons.card_schema`).
 PLAIN_WORDS = frozenset(
     """
     a an the and or but with of to in on at for from by as about among like also both too so
@@ -62,7 +63,7 @@ PLAIN_WORDS = frozenset(
     dealing focus focuses focusing follow follows tell tells told center centers appear
     appears appearing play plays played playing include includes including bring brings
     return returns meet meets
-    fit fits fitting match matches matching align aligns aligning taste tastes enjoy enjoys
+    fit fits fitting match matches matching align aligns aligning enjoy enjoys
     enjoyed appreciate appreciates love loves loved like likes liked
     if year years era back element elements kind type mix blend s
     """.split()

@@ -46,6 +46,7 @@ from cinerec.llm.evidence import (
     build_evidence,
     evidence_lines,
     evidence_reason,
+    genre_name,
     natural_title,
 )
 from cinerec.llm.facts import check_text, false_sentences, split_sentences
@@ -178,6 +179,7 @@ def _sentence_pattern(
     opening: Sequence[str] | None = None,
     watched: Sequence[str] | None = None,
     vocabulary: Iterable[str] | None = None,
+    tastes: Sequence[str] = (),
 ) -> str:
     """One sentence that ends with ``.``, ``!`` or ``?`` and has no word of ``banned``
     (:func:`cinerec.llm.word_ban.unbanned_word`); in Korean it starts with a Hangul word; in
@@ -185,7 +187,10 @@ def _sentence_pattern(
     (:func:`_opening`); in English with ``watched`` (:func:`_watched_ends`) it says a movie was
     watched only as "which you watched" (or "that you have watched" ...) right after one of
     those words, and writes no other word of watching. With ``vocabulary``
-    (:func:`cinerec.llm.reason_words.reason_words`) every word is one of those."""
+    (:func:`cinerec.llm.reason_words.reason_words`) every word is one of those, and "taste for"
+    is followed only by one of ``tastes`` (the evidence's taste values; without them, no
+    "taste" at all): Qwen 1.5B wrote "Sci-Fi fits your taste for Mars." (3 of the 8 false
+    English texts of the v12 and v15en blind reads)."""
     low, high = _WORDS[language]
     other = separator()
     clause = ""
@@ -206,6 +211,11 @@ def _sentence_pattern(
 
     word = one_word()
     said = f"|{clause}({other}{{1,3}}|[.!?])" if clause else ""
+    liked = ""
+    if words is not None and tastes:
+        values = sorted({v for t in tastes for v in (t, t.casefold())})
+        liked = f"[Tt]astes? for ({'|'.join(_literal(v) for v in values)})"
+        said += f"|{liked}({other}{{1,3}}|[.!?])"
     token = f"({word}({other}{{1,3}}|[.!?])|{_ABBREVIATION}{said})"
     if language == "ko":
         # no colon after the first word: Qwen 0.5B copied the prompt's label ("영화: Up (2009)는
@@ -226,8 +236,15 @@ def _sentence_pattern(
         lead = f"{other}{{0,2}}"
     # the last word closes the sentence, at most behind a closing quote or bracket: at the word
     # cap the model otherwise ended on a comma ("... is a thrilling,!")
-    last = f"({word}|{clause})" if clause else word
+    ends = [word, *([clause] if clause else []), *([liked] if liked else [])]
+    last = f"({'|'.join(ends)})" if len(ends) > 1 else word
     return f"^{lead}{token}{{{low - 1},{high - 1}}}{last}{_CLOSING}{{0,2}}[.!?]$"
+
+
+def _literal(text: str) -> str:
+    """``text`` as a pattern matching it exactly: each character that is no letter or digit in
+    a class of its own (the grammar converter reads ``[-]`` and ``[ ]``, not every escape)."""
+    return "".join(c if c.isalnum() else f"[{c}]" for c in text)
 
 
 def _schema(
@@ -236,6 +253,7 @@ def _schema(
     opening: Sequence[str] | None = None,
     watched: Sequence[str] | None = None,
     vocabulary: Iterable[str] | None = None,
+    tastes: Sequence[str] = (),
 ) -> dict[str, Any]:
     """The reason's JSON schema: one sentence that ends with ``.``, ``!`` or ``?`` within the
     word limit (the grammar then cannot add a second, unchecked sentence, or be cut by the
@@ -264,7 +282,7 @@ def _schema(
     """
     schema = reason_schema()
     schema["properties"]["reason"]["pattern"] = _sentence_pattern(
-        language, banned, opening, watched, vocabulary
+        language, banned, opening, watched, vocabulary, tastes
     )
     return schema
 
@@ -293,7 +311,12 @@ def card_schema(
     if any(_starts(x, w) for x in words for w in _WATCH_WORDS):
         watched = None  # a title says "Saw" or "Watchmen": its words stay writable, unchecked
     vocabulary = reason_words(evidence) if language == "en" and word_list else None
-    return _schema(language, banned, _opening(titles, card), watched, vocabulary)
+    tastes = [  # as the evidence draft writes them (evidence_reason)
+        genre_name(f.value, "en") if f.value in GENRES_KO else f.value
+        for f in evidence.facts
+        if f.kind == "taste"
+    ]
+    return _schema(language, banned, _opening(titles, card), watched, vocabulary, tastes)
 
 
 def reason_messages(
