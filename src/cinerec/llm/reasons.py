@@ -19,6 +19,12 @@ card. When nothing is left (or the text is in the wrong language, or repeats ano
 the evidence template phrases the lead fact instead, flagged ``Reason.template``. A failing
 model stops the stream with ``Reason.error`` set; the page keeps its ranked list.
 
+An English reason's grammar lets the model write only the words of its card's record, of its
+evidence and plain words that state no fact (:mod:`cinerec.llm.reason_words`), and "taste for"
+only before the viewer's own taste: Qwen 1.5B added claims of its own ("a warm, touching
+film"); read blind, English raw reasons false 17/50 before and 8/50 after, but garbled 19/50
+then 32/50 (``benchmarks/README.md``, "Words v12" to "Words v16en").
+
 Korean viewers get the task in Korean and a schema whose reason must start with a Hangul
 syllable: with the English task (and English catalog facts) Qwen 1.5B answered in English for
 141 of 144 Korean cards (``benchmarks/results/llm_requests_before_reason_language_fix.md``).
