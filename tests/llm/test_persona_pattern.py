@@ -59,6 +59,7 @@ BAD = [
     ("ko", "이 관객은 30岁 범죄 영화를 좋아합니다.", "Chinese"),
     ("ko", "이 관객은 범죄 영화를 좋아합니까.", "no 다/요 before the end"),
     ("ko", "This viewer likes crime dramas a lot.", "English subject"),
+    ("ko", "이 관객은 30세의 남편으로, 코미디 영화를 즐겨 봅니다.", "a spouse says a gender"),
 ]
 
 

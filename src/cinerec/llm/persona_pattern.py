@@ -77,6 +77,11 @@ FORBIDDEN_WORDS: tuple[str, ...] = (
     "여성*",
     "남자*",
     "여자*",
+    # a spouse says a gender: Qwen 1.5B made a viewer of unspecified gender "30세의 남편"
+    # (words v12 blind read); "wife" stays allowed (The Time Traveler's Wife)
+    "husband*",
+    "남편*",
+    "아내*",
 )
 
 MAX_WORD = 16  # letters in one word (longer words split at a hyphen)
