@@ -73,7 +73,14 @@ from cinerec.llm.schemas import (
     reason_schema,
 )
 from cinerec.llm.templates import render
-from cinerec.llm.word_ban import HANGUL, LETTERS, separator, trie_regex, unbanned_word
+from cinerec.llm.word_ban import (
+    HANGUL,
+    LETTERS,
+    literal,
+    separator,
+    trie_regex,
+    unbanned_word,
+)
 from cinerec.text.lang import GENRES_KO, LANGUAGES, language_or_default
 
 log = logging.getLogger(__name__)
@@ -220,7 +227,7 @@ def _sentence_pattern(
     liked = ""
     if words is not None and tastes:
         values = sorted({v for t in tastes for v in (t, t.casefold())})
-        liked = f"[Tt]astes? for ({'|'.join(_literal(v) for v in values)})"
+        liked = f"[Tt]astes? for ({'|'.join(literal(v) for v in values)})"
         said += f"|{liked}({other}{{1,3}}|[.!?])"
     token = f"({word}({other}{{1,3}}|[.!?])|{_ABBREVIATION}{said})"
     if language == "ko":
@@ -245,12 +252,6 @@ def _sentence_pattern(
     ends = [word, *([clause] if clause else []), *([liked] if liked else [])]
     last = f"({'|'.join(ends)})" if len(ends) > 1 else word
     return f"^{lead}{token}{{{low - 1},{high - 1}}}{last}{_CLOSING}{{0,2}}[.!?]$"
-
-
-def _literal(text: str) -> str:
-    """``text`` as a pattern matching it exactly: each character that is no letter or digit in
-    a class of its own (the grammar converter reads ``[-]`` and ``[ ]``, not every escape)."""
-    return "".join(c if c.isalnum() else f"[{c}]" for c in text)
 
 
 def _schema(

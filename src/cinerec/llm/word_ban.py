@@ -133,6 +133,15 @@ def unbanned_word(
     return _word(_trie(banned), 0, ranges, max_chars, lower=lower)
 
 
+def literal(text: str) -> str:
+    """``text`` as a pattern that matches it only: letters, digits and spaces as they are,
+    brackets escaped, every other character a one-character class (the grammar converter
+    reads ``[-]``, not every escape)."""
+    return "".join(
+        c if c.isalnum() or c == " " else f"\\{c}" if c in "[]^" else f"[{c}]" for c in text
+    )
+
+
 def trie_regex(words: Iterable[str]) -> str:
     """A regular expression (no escapes: letters and digits only) matching exactly one of
     ``words``, shared prefixes factored out so the grammar keeps few alternatives at each

@@ -47,6 +47,7 @@ from cinerec.llm.chat.grounding import (
 from cinerec.llm.facts import false_facts, split_sentences
 from cinerec.llm.grounding import sanitize_user_text
 from cinerec.llm.templates import render
+from cinerec.llm.word_ban import literal
 from cinerec.text.lang import HANGUL, LANGUAGES
 from cinerec.text.title_index import split_scripts
 
@@ -98,7 +99,7 @@ def lead_schema(lead: str, *, max_chars: int = 400) -> dict[str, Any] | None:
     """
     if not lead.strip() or any(c in _UNSAFE_LEAD for c in lead):
         return None
-    forced = _literal(lead)
+    forced = literal(lead)
     return {
         "type": "object",
         "properties": {
@@ -118,14 +119,6 @@ _BETWEEN = r'[^"\\\n\[\]#]'
 _UNSAFE_REF = frozenset('"\\\n')
 
 
-def _literal(text: str) -> str:
-    """``text`` as a pattern that matches it only: letters, digits and spaces as they are,
-    brackets escaped, every other character a one-character class."""
-    return "".join(
-        c if c.isalnum() or c == " " else f"\\{c}" if c in "[]^" else f"[{c}]" for c in text
-    )
-
-
 _REF = re.compile(r"^(?P<title>.*?)(?P<year> [(]\d{4}[)])?(?P<cite> \[#\d+\])$")
 
 
@@ -135,11 +128,9 @@ def _part(ref: str) -> str:
     :func:`cinerec.llm.chat.grounding.add_missing_citations`); any other text as it is."""
     match = _REF.match(ref)
     if match is None:
-        return _literal(ref)
+        return literal(ref)
     year, cite = match["year"], match["cite"]
-    return (
-        _literal(match["title"]) + (f"({_literal(year)})?" if year else "") + f"({_literal(cite)})?"
-    )
+    return literal(match["title"]) + (f"({literal(year)})?" if year else "") + f"({literal(cite)})?"
 
 
 def cited_schema(
@@ -179,7 +170,7 @@ def cited_schema(
     if any(c in _UNSAFE_LEAD for c in lead):  # the lead's characters as lead_schema's
         return None
     body = f"{_BETWEEN}{{1,{gap}}}".join(_part(r) for r in refs)
-    start = f"{_literal(lead)} ?" if lead else ""
+    start = f"{literal(lead)} ?" if lead else ""
     free = f"{_BETWEEN}{{0,{opening}}}" if opening else ""
     return {
         "type": "object",
