@@ -153,18 +153,19 @@ def _names(name: str, text: str) -> bool:
 
 
 def _mentioned_at(keyword: str, overview: str) -> float:
-    """Where ``overview`` first mentions ``keyword`` (its first letters, at least 4: "android"
-    in "androids"), or infinity. A card's themes are its keywords in this order (a stable sort:
+    """Where the case-folded ``overview`` first mentions ``keyword`` (its first letters, at
+    least 4: "android" in "androids"), or infinity. A card's themes are its keywords in this
+    order (a stable sort:
     those it does not mention stay in catalog order, after): TMDB's keyword lists are not
     ordered by weight, and a blind reader called "A film about nurse." (Rear Window),
     "... about upper class" (Lost in Translation) and "... about androids" (Aliens) false; the
     overviews of Aliens and Total Recall name "colony" and "mars".
 
-    >>> _mentioned_at("androids", "An android and a colony."), _mentioned_at("nurse", "")
+    >>> _mentioned_at("androids", "an android and a colony."), _mentioned_at("nurse", "")
     (3, inf)
     """
     stem = keyword.casefold()[: max(4, len(keyword) - 2)]
-    hit = re.search(r"\b" + re.escape(stem), overview.casefold())
+    hit = re.search(r"\b" + re.escape(stem), overview)
     return hit.start() if hit else float("inf")
 
 
@@ -218,7 +219,8 @@ def build_evidence(
             facts.append(Fact("keyword", keyword, titles))
     cited = {f.value.casefold() for f in facts}
     themes = [k for k in movie.keywords if is_theme(k) and k.casefold() not in cited and len(k) > 3]
-    themes.sort(key=lambda k: _mentioned_at(k, movie.overview or ""))
+    overview = (movie.overview or "").casefold()
+    themes.sort(key=lambda k: _mentioned_at(k, overview))
     facts.extend(Fact("theme", k) for k in themes[:MAX_THEMES])
     for genre in genres:
         titles = sharing(lambda m, g=genre: g in m.genres)

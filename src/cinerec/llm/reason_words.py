@@ -72,10 +72,6 @@ PLAIN_WORDS = frozenset(
 _TOKEN = re.compile(r"[^\W_]+")
 
 
-def _tokens(text: str) -> list[str]:
-    return _TOKEN.findall(text)
-
-
 def reason_words(evidence: Evidence) -> frozenset[str]:
     """The words (letters and digits, as written) an English reason for ``evidence``'s card
     may use, besides :data:`PLAIN_WORDS` in any case; see the module docstring."""
@@ -86,7 +82,7 @@ def reason_words(evidence: Evidence) -> frozenset[str]:
         texts.append(str(movie.year))
     for fact in evidence.facts:
         texts.extend([fact.value, *fact.watched])
-    words = {w for text in texts for w in _tokens(text)}
+    words = {w for text in texts for w in _TOKEN.findall(text)}
     words |= {w.casefold() for w in words if w[:1].isupper() and w[1:].islower()}
     return frozenset(words | PLAIN_WORDS)
 
