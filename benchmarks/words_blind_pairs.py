@@ -16,10 +16,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from math import comb
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks.* as a script
+
+from scipy.stats import binomtest  # noqa: E402
 
 from benchmarks.provenance import markdown_header, provenance  # noqa: E402
 from cinerec.evaluation.bootstrap import wilson_interval  # noqa: E402
@@ -30,10 +31,7 @@ LABELS = ("false", "garbled")
 def sign_test(only_a: int, only_b: int) -> float:
     """Exact two-sided p of ``only_a`` against ``only_b`` discordant pairs (McNemar)."""
     n = only_a + only_b
-    if n == 0:
-        return 1.0
-    k = min(only_a, only_b)
-    return min(1.0, 2 * sum(comb(n, i) for i in range(k + 1)) / 2**n)
+    return float(binomtest(only_a, n).pvalue) if n else 1.0
 
 
 def summarize(rows: list[dict]) -> dict:
