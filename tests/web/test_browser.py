@@ -21,7 +21,10 @@ PAGE = Settings().page_size  # cards per page, as the server is configured
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
-TICK_WAIT_MS = 30_000  # a tick shown in the watched list, while the model may be busy
+# A tick shown in the watched list: Playwright's default 5 s was too short once in a
+# fresh-clone CI run (the Korean profile save starts a model warm-up on both cores, and the
+# tick waited behind it).
+TICK_WAIT_MS = 30_000
 
 
 @pytest.fixture(scope="module")
@@ -107,8 +110,6 @@ def test_whole_flow_in_chromium(server: str) -> None:
             if rating:
                 first.locator("select[name=rating]").select_option(rating)
             first.locator("button.tick").click()
-            # 5 s (Playwright's default) was too short once in a fresh-clone CI run: the Korean
-            # profile save starts a model warm-up on both cores, and the tick waited behind it
             expect(page.locator("#watched")).to_contain_text(query, timeout=TICK_WAIT_MS)
         assert page.locator(".watched-list li").count() == 3
 
@@ -211,8 +212,6 @@ def test_korean_page_reasons_hold_no_claim_the_fact_checker_rejects(
             first = page.locator(".search-results li").first
             expect(first).to_contain_text(query)
             first.locator("button.tick").click()
-            # 5 s (Playwright's default) was too short once in a fresh-clone CI run: the Korean
-            # profile save starts a model warm-up on both cores, and the tick waited behind it
             expect(page.locator("#watched")).to_contain_text(query, timeout=TICK_WAIT_MS)
         page.click("#recommend-btn")
         cards = page.locator("#rec-pages .card")
