@@ -62,7 +62,7 @@ PLAIN_WORDS = frozenset(
     made makes make explore explores exploring explored share shares shared sharing deal deals
     dealing focus focuses focusing follow follows tell tells told center centers appear
     appears appearing play plays played playing include includes including bring brings
-    return returns meet meets
+    return returns meet meets involve involves involving
     fit fits fitting match matches matching align aligns aligning enjoy enjoys
     enjoyed appreciate appreciates love loves loved like likes liked
     if year years era back element elements kind type mix blend s
