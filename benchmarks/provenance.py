@@ -125,3 +125,10 @@ def write_provenance(path: Path, argv: Sequence[str] | None = None) -> dict[str,
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
     return record
+
+
+def write_result(out: Path, result: dict[str, Any], markdown: str) -> None:
+    """Write ``result`` to ``<out>.json`` and ``markdown`` to ``<out>.md`` (folders made)."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.with_suffix(".json").write_text(json.dumps(result, indent=2) + "\n")
+    out.with_suffix(".md").write_text(markdown)

@@ -44,7 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # benchmarks.* as 
 
 from benchmarks.load.llm_pages import _busiest_processes, _pct, _pct_ci  # noqa: E402
 from benchmarks.load.model_fair_use import prepare_home  # noqa: E402
-from benchmarks.provenance import markdown_header, provenance  # noqa: E402
+from benchmarks.provenance import markdown_header, provenance, write_result  # noqa: E402
 from tests.web.servers import cinerec_server  # noqa: E402
 
 # (search query, movie id): the browser tests' ticks, then more of the most rated
@@ -267,9 +267,7 @@ def main(argv: list[str] | None = None) -> None:
         "rows": rows,
         "provenance": provenance(),
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.with_suffix(".json").write_text(json.dumps(result, indent=2) + "\n")
-    args.out.with_suffix(".md").write_text(markdown(result))
+    write_result(args.out, result, markdown(result))
     print(markdown(result))
 
 
