@@ -294,6 +294,20 @@ def test_a_taste_the_viewer_never_stated_is_false_and_a_stated_one_holds() -> No
     assert taste_claims("좋아한다고 하신 공포 취향에 맞는 영화예요.", korean, "ko") == [False]
 
 
+def test_an_english_taste_for_a_genre_of_the_ticks_holds_and_a_stated_one_only_in_korean() -> None:
+    # the gold set's reader took "The viewer's taste for crime" as the taste the ticks show
+    def taste_claims(text: str, language: str = "en") -> list[bool | None]:
+        checked = check_text(
+            text, subject=MATRIX, watched=[GODFATHER], language=language, taste="no horror"
+        )
+        return [c.ok for c in checked if c.claim.kind == "taste"]
+
+    assert taste_claims("The viewer's taste for crime films fits it.") == [True]
+    assert taste_claims("It fits your taste for romance.") == [False]  # no ticked romance
+    assert taste_claims("Sci-Fi fits your taste for oxygen.") == [False]  # no genre at all
+    assert taste_claims("좋아한다고 하신 범죄 취향에 맞는 영화예요.", "ko") == [False]  # not said
+
+
 FIGHT_CLUB = Movie(
     2959,
     "Fight Club",

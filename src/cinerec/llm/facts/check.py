@@ -180,6 +180,9 @@ _TASTE_WORD = re.compile(r"[^\W_]{3,}")
 _STEM = 5
 
 
+_GENERIC_END = re.compile(r"\s+(?:films?|movies?|genres?|stories)$", re.IGNORECASE)
+
+
 def in_taste(value: str, taste: str) -> bool:
     """Whether the viewer's ``taste`` text says ``value``: written in it (each word of three or
     more letters, up to its ending), or a genre the taste likes ("Sci-Fi" for "slow-burn sci-fi").
@@ -193,7 +196,7 @@ def in_taste(value: str, taste: str) -> bool:
     """
     if not taste.strip():
         return False
-    folded, said_value = fold_text(taste), fold_text(value)
+    folded, said_value = fold_text(taste), fold_text(_GENERIC_END.sub("", value))
     if said_value and said_value in folded:
         return True
     genre = GENRE_WORDS_EN.get(value.casefold()) or GENRE_WORDS_KO.get(value)
@@ -236,8 +239,16 @@ def _check(
     if kind == "taste":
         if taste is None:
             return Checked(claim, None, "the viewer's taste is not known here")
-        ok = in_taste(claim.value, taste)
-        return Checked(claim, ok, "in the viewer's taste" if ok else "not in the viewer's taste")
+        if in_taste(claim.value, taste):
+            return Checked(claim, True, "in the viewer's taste")
+        # "your taste for comedy" also reads as the taste the ticks show, a genre of a ticked
+        # movie ("좋아한다고 하신": what the viewer said). The engineer who labelled the gold set
+        # read it so: 27 of the checker's 31 false positives there were "The viewer's taste
+        # for X" with X a genre of the ticks or X "... films"; this leaves 9
+        genre = GENRE_WORDS_EN.get(_GENERIC_END.sub("", claim.value).casefold())
+        if claim.span[:1].isascii() and genre and any(genre in m.genres for m in watched_movies):
+            return Checked(claim, True, "a genre of the ticked movies")
+        return Checked(claim, False, "not in the viewer's taste")
     if kind == "title":
         if subject is not None and claim.value in TitleIndex((), trusted=[subject.title]):
             return Checked(claim, True, "the card's own movie")
