@@ -23,7 +23,11 @@ An English reason's grammar lets the model write only the words of its card's re
 evidence and plain words that state no fact (:mod:`cinerec.llm.reason_words`), and "taste for"
 only before the viewer's own taste: Qwen 1.5B added claims of its own ("a warm, touching
 film"); read blind, English raw reasons false 17/50 before and 8/50 after, but garbled 19/50
-then 32/50 (``benchmarks/README.md``, "Words v12" to "Words v16en").
+then 32/50 (``benchmarks/README.md``, "Words v12" to "Words v16en"). The false ones left were
+mostly a copula or an appositive before a record word ("Quiz Show is a television show",
+"Jennifer Aniston, a Christianity fantasy star"): an article now follows a plain space only,
+and after "is"/"are"/"was"/"were" begins a noun phrase ending on a film noun
+(:func:`_worded_sentence`; "Words v17en").
 
 Korean viewers get the task in Korean and a schema whose reason must start with a Hangul
 syllable: with the English task (and English catalog facts) Qwen 1.5B answered in English for
@@ -65,7 +69,13 @@ from cinerec.llm.grounding import (
     joined_words,
 )
 from cinerec.llm.persona import UserProfile, language_ok
-from cinerec.llm.reason_words import PLAIN_NOUNS, PLAIN_WORDS, reason_words, word_forms
+from cinerec.llm.reason_words import (
+    PLAIN_MODIFIERS,
+    PLAIN_NOUNS,
+    PLAIN_WORDS,
+    reason_words,
+    word_forms,
+)
 from cinerec.llm.schemas import (
     REASON_MAX_CHARS,
     ReasonOut,
@@ -288,8 +298,8 @@ _MARKS = "[,;:()&/%“”–—·]"
 
 def _trie(forms: Sequence[str]) -> str:
     """One of ``forms`` (letters and digits) as a group, "" for none; a word written both
-    lowercase and capitalised is written once, its first letter a class ("[Ff]ilm"), which
-    keeps the grammar about half as long as :func:`cinerec.llm.word_ban.trie_regex` alone.
+    lowercase and capitalised is written once, its first letter a class ("[Ff]ilm"): about 40 %
+    shorter than :func:`cinerec.llm.word_ban.trie_regex` of the same forms (the plain words).
 
     >>> import re
     >>> pattern = _trie(["Film", "film", "Mann", "a", "A", "an"])
@@ -331,20 +341,25 @@ def _worded_sentence(
     - an article ("a", "an") stands only after another word and one plain space ("about a
       single mother", "like A Bug's Life"), never after a comma ("Jennifer Aniston, a
       Christian actress") or another mark, and after a copula ("is", "are", "was", "were") it
-      begins a noun phrase of at most :data:`_MODIFIERS` words and a head of
+      begins a noun phrase of at most :data:`_MODIFIERS` words (of the record, or
+      :data:`cinerec.llm.reason_words.PLAIN_MODIFIERS`) and a head of
       :data:`FILM_HEADS` that ``words`` allow ("is a war film", "was a drama"; not "is a
-      television show"); the sentence may still open with an article;
+      television show"), which ends the sentence or is followed by a mark or by a word that is
+      no noun (:data:`cinerec.llm.reason_words.PLAIN_NOUNS`, or a record word): "is a fantasy
+      film about", not "is a fantasy star"; the sentence may still open with an article;
     - ``phrases`` (the watched clause, "taste for ...") are written whole where a word may be,
       as before.
 
     Each word is written with the separator before it, so an article, written with one plain
     space, cannot follow a comma; a copula is written with what follows it. The words are
-    counted exactly within :data:`_WORDS` (the opening article counts; a phrase counts as one
-    word, as before): a copula and the words after it (2 to 5) go in a stretch of at most
-    :data:`_STRETCH` words, a copula at its start or end; up to three stretches and then
-    single words.
+    counted exactly within :data:`_WORDS` (an opening article counts; a phrase counts as one
+    word, as before): after the first word (and maybe a second), stretches of 2 to
+    :data:`_STRETCH` words, as many as fit, then single words; a copula stands in a stretch,
+    with one word after it at the stretch's start or end, or with its noun phrase after other
+    words of the stretch, ending it (or the sentence). So the cap holds on every path, at the
+    cost of some room: a sentence whose copulas do not fall so must end sooner.
     """
-    high = _WORDS["en"][1]  # the fewest, 3: the first word and a stretch of two
+    high = _WORDS["en"][1]  # the fewest (3): the first word and a stretch (2) or the last (3)
     other = separator()
     gap = f"({other}{{1,3}}|[.!?])"
     ban = [e.casefold() for e in banned]
@@ -360,6 +375,9 @@ def _worded_sentence(
     article = _trie([f for f in every if f.casefold() in _INDEFINITE])
     copula = _trie([f for f in every if f.casefold() in _COPULAS])
     head = _trie([f for f in every if f.casefold() in FILM_HEADS])
+    modifier = _trie(
+        [f for f in every if f.casefold() not in PLAIN_WORDS - PLAIN_MODIFIERS | special]
+    )
     abbreviation = _ABBREVIATION[:-1]  # "Dr." (the space is the next word's separator)
     said = _alternatives([plain, abbreviation, *phrases])
     item = _alternatives([f"{gap}{said}", f" {article}" if article else ""])
@@ -382,29 +400,27 @@ def _worded_sentence(
             """Words, then a copula's noun phrase: ``room`` words at most."""
             return _alternatives(
                 f"{item}{{0,{room - 3 - m}}}{gap}{copula} {article} "
-                + (f"({plain}[ -]){{{m}}}" if m else "")
+                + (f"({modifier}[ -]){{{m}}}" if m else "")
                 + head
-                for m in range(_MODIFIERS + 1)
+                for m in range(_MODIFIERS + 1 if modifier else 1)
             )
 
         parts.append(f"{nouns(_STRETCH - 1)}{follow}")
         last = nouns(_STRETCH)
     stretch = _alternatives(parts)
     if opening:
-        first = _trie(
-            [f for f in forms([*opening, *_ARTICLES]) if f.casefold() not in _COPULAS]
-        )
+        first = _trie([f for f in forms([*opening, *_ARTICLES]) if f.casefold() not in _COPULAS])
         articles = "|".join(f"{a[0].upper()}{a[1:]}|{a}" for a in _ARTICLES)
         lead = f"{other}{{0,2}}(({articles}) )?{_alternatives([first, abbreviation])}"
     else:
         lead = f"{other}{{0,2}}{_alternatives([plain, article, abbreviation, *phrases])}"
     # the first word (and an opening article, which counts), maybe one more, then stretches
-    # and single words, or stretches and a last one: ``most`` words at most after the first
+    # and single words, or one stretch fewer and a last one: ``most`` words after the first
     most = high - 1 - (1 if opening else 0)
     count, rest = divmod(most - 1, _STRETCH)
     body = f"{stretch}{{1,{count}}}{item}{{0,{rest}}}"
     if last:
-        body = f"({body}|{stretch}{{0,{count - 1}}}{last})"
+        body = f"({body}|{stretch}{{0,{count - 1}}}{item}{{0,{rest}}}{last})"
     return f"^{lead}{item}?{body}{_CLOSING}{{0,2}}[.!?]$"
 
 
