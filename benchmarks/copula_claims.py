@@ -17,10 +17,11 @@ movie (or person) is.
 
 ``compare`` pairs the two runs' reason rows on (page, movie id) and counts, per run, raw
 reasons with such a phrase, with an appositive of any head, ending mid-clause
-(:func:`cinerec.llm.grounding.dangling_end`), of 17 words or more, shown as the template
-(the row's ``fallback``, as generated) and with a claim the fact checker rejects (as
-``benchmarks/words.py report`` scores the raw text); each with a 95 % Wilson interval, and the
-discordant pairs with an exact sign test. Writes ``benchmarks/results/<out>.json`` and ``.md``.
+(:func:`cinerec.llm.grounding.dangling_end`), of 17 words or more, shown as the evidence
+template and with a claim the fact checker rejects (both as ``benchmarks/words.py report``
+recomputes them from the raw reply with the current code), and the model's errors (the row's
+``fallback``); each with a 95 % Wilson interval, and the discordant pairs with an exact sign
+test (:mod:`benchmarks.words_blind_pairs`). Writes ``benchmarks/results/<out>.json`` and ``.md``.
 
 ``blind`` writes, for a seeded draw of at most ``--limit`` (page, movie) ids where the two
 runs' raw texts differ, both texts as two rows of one shuffled file (``sample_id``, an opaque
@@ -74,6 +75,7 @@ MEASURES = (
     "words_17_or_more",
     "template_shown",
     "checker_rejected",
+    "model_error",
 )
 
 
@@ -159,11 +161,13 @@ def _measures(rows: list[dict[str, Any]], catalog: dict[int, Any]) -> list[dict[
         out.append(
             {
                 "raw": raw,
+                "text": raw,
                 "false_noun_phrase": false_noun_phrase(raw),
                 "appositive": any(kind == "appositive" for kind, _, _ in phrases),
                 "ends_mid_clause": bool(raw) and dangling_end(raw),
                 "words_17_or_more": len(_TOKEN.findall(raw)) >= 17,
-                "template_shown": bool(row.get("fallback")),
+                "template_shown": bool(row.get("template")),
+                "model_error": bool(row.get("fallback")),
                 "checker_rejected": bool(scored["false_any"]),
                 "rejected": scored["false_any"],
                 "phrases": phrases,
@@ -173,78 +177,42 @@ def _measures(rows: list[dict[str, Any]], catalog: dict[int, Any]) -> list[dict[
 
 
 def compare(args: argparse.Namespace) -> None:
-    from benchmarks.words import _interval
-    from benchmarks.words_blind_pairs import sign_test
+    from benchmarks.words_blind_pairs import markdown, summarize
     from cinerec.data.catalog import load_catalog
     from cinerec.data.paths import resolve_data_dir
 
     runs = _runs(args.run)
-    (a, rows_a), (b, rows_b) = runs.items()
-    ids = sorted(set(rows_a) & set(rows_b))
+    ids = sorted(set.intersection(*(set(rows) for rows in runs.values())))
     catalog = {m.movie_id: m for m in load_catalog(resolve_data_dir())}
-    scored = {name: _measures([dict(rows[i]) for i in ids], catalog) for name, rows in runs.items()}
-    summary: dict[str, Any] = {"runs": [a, b], "pairs": len(ids), "per_run": {}, "paired": {}}
-    for name in (a, b):
-        summary["per_run"][name] = {
-            m: _interval(sum(s[m] for s in scored[name]), len(ids)) for m in MEASURES
-        }
-    for m in MEASURES:
-        only_a = sum(x[m] and not y[m] for x, y in zip(scored[a], scored[b], strict=True))
-        only_b = sum(y[m] and not x[m] for x, y in zip(scored[a], scored[b], strict=True))
-        both = sum(x[m] and y[m] for x, y in zip(scored[a], scored[b], strict=True))
-        summary["paired"][m] = {
-            f"only {a}": only_a,
-            f"only {b}": only_b,
-            "both": both,
-            "sign_test_p": sign_test(only_a, only_b),
-        }
-    same = sum(x["raw"] == y["raw"] for x, y in zip(scored[a], scored[b], strict=True))
-    summary["identical_raw_texts"] = same
-    examples = {
-        name: [
-            {
-                "id": f"{p}:{mid}",
-                "raw": s["raw"],
-                "phrases": s["phrases"],
-                "rejected": s["rejected"],
-            }
-            for (p, mid), s in zip(ids, scored[name], strict=True)
-            if s["false_noun_phrase"] or s["checker_rejected"]
-        ]
-        for name in (a, b)
-    }
+    rows = []
+    for name, run in runs.items():
+        for (page, movie_id), scored in zip(
+            ids, _measures([dict(run[i]) for i in ids], catalog), strict=True
+        ):
+            rows.append({"run": name, "sample_id": f"{page}:{movie_id}", **scored})
+    summary = summarize(rows, MEASURES)
+    examples = [
+        {k: r[k] for k in ("run", "sample_id", "raw", "phrases", "rejected")}
+        for r in rows
+        if r["false_noun_phrase"] or r["checker_rejected"]
+    ]
     record = provenance(["benchmarks/copula_claims.py", *sys.argv[1:]])
     out = Path(__file__).resolve().parent / "results" / args.out
-    result = {"provenance": record, "summary": summary, "examples": examples}
+    result = {"provenance": record, **summary, "examples": examples}
     out.with_name(out.name + ".json").write_text(
         json.dumps(result, indent=2, ensure_ascii=False), encoding="utf-8"
     )
     lines = [
-        f"{len(ids)} English reasons on the same (page, movie) ids; {same} raw texts the same in "
-        "both runs. Raw reasons (the model's reply), counts with 95 % Wilson intervals; "
-        "discordant pairs with an exact sign test.\n",
-        f"| measure | {a} | {b} | only {a} | only {b} | both | p |",
-        "|---|---|---|---|---|---|---|",
+        "English reasons of two runs on the same (page, movie) ids, raw (the model's reply): "
+        "counts with 95 % Wilson intervals, discordant pairs with an exact sign test "
+        "(`text` below: the raw text).\n",
+        markdown(summary, MEASURES),
+        "Raw reasons with a false noun phrase or a claim the checker rejects:\n",
+        *(f"- {e['run']} {e['sample_id']}: {e['raw']} {e['rejected'] or ''}" for e in examples),
     ]
-    for m in MEASURES:
-        cells = []
-        for name in (a, b):
-            c = summary["per_run"][name][m]
-            cells.append(f"{c['count']}/{c['n']} [{c['ci95'][0]:.3f}, {c['ci95'][1]:.3f}]")
-        p = summary["paired"][m]
-        lines.append(
-            f"| {m} | {cells[0]} | {cells[1]} | {p[f'only {a}']} | {p[f'only {b}']} | "
-            f"{p['both']} | {p['sign_test_p']:.3g} |"
-        )
-    lines.append("")
-    for name in (a, b):
-        lines.append(f"{name}, raw reasons with a false noun phrase or a rejected claim:\n")
-        lines += [f"- {e['id']}: {e['raw']} {e['rejected'] or ''}".rstrip() for e in examples[name]]
-        lines.append("")
-    out.with_name(out.name + ".md").write_text(
-        markdown_header(record) + "\n" + "\n".join(lines), encoding="utf-8"
-    )
-    print("\n".join(lines))
+    text = markdown_header(record) + "\n" + "\n".join(line.rstrip() for line in lines) + "\n"
+    out.with_name(out.name + ".md").write_text(text, encoding="utf-8")
+    print(text)
 
 
 def _facts(movie: Any) -> dict[str, Any]:
