@@ -9,7 +9,7 @@
 The blind reads of words v16en (issue 21) found that most false English claims left were a
 copula or an appositive before a record keyword: "Jennifer Aniston, a Christianity fantasy
 star", "Quiz Show is a television show". :func:`noun_phrases` finds such phrases with its own
-rules (not the product's grammar): after "is", "are", "was", "were" or a comma, the article
+rules (not the product's grammar): after a form of "be" or a comma, the article
 "a"/"an" and the words up to the first word that cannot belong to the noun (a preposition, a
 conjunction, a relative pronoun, a verb in -ing or -ed, a mark), at most five; the last is its
 head. A phrase whose head is no word for a film (:data:`FILM_NOUNS`) is a claim about what the
@@ -45,7 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks.* as 
 
 from benchmarks.provenance import markdown_header, provenance  # noqa: E402
 
-COPULAS = frozenset({"is", "are", "was", "were"})
+COPULAS = frozenset({"is", "are", "was", "were", "be", "been", "being"})
 ARTICLES = frozenset({"a", "an"})
 #: Heads that name the movie as a film or a kind of film.
 FILM_NOUNS = frozenset(

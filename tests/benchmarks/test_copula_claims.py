@@ -11,6 +11,7 @@ FALSE = [
     "Jurassic Park is a theme park set on an island, like The Ring.",
     "Harvey Keitel's performance in Taxi Driver is a fitting match for the drama genre.",
     "Bruce Willis, a boxer, is a star in both Pulp Fiction and Die Hard.",
+    "Ed Harris, about to be a Nobel Prize winner, stars in this film.",
 ]
 TRUE = [
     "Total Recall is a Sci-Fi film.",

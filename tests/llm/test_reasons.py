@@ -542,9 +542,15 @@ def test_an_article_after_a_copula_begins_a_noun_phrase_about_the_film() -> None
     adventure = _worded(*_WORDS_OF_BOTH, "adventure")
     assert not adventure.fullmatch("Quiz Show is a fitting and adventure.")
     assert adventure.fullmatch("Quiz Show is a similar adventure.")
-    # any case, and every copula
-    for copula in ("Is", "are", "WAS", "were"):
-        words = _worded(*_WORDS_OF_BOTH, copula)
+    # "be" too (a trial run: "Ed Harris, about to be a Nobel Prize-was"); a title's own
+    # capitalised copula is a word of the title
+    assert not pattern.fullmatch("Ed Harris is about to be a Princeton University man.")
+    assert pattern.fullmatch("Life Is Beautiful is a war film.")
+    titled = _worded(*_WORDS_OF_BOTH, "Rosencrantz and Guildenstern Are Dead")
+    assert titled.fullmatch("It is a drama, like Rosencrantz and Guildenstern Are Dead.")
+    # every copula, lowercase or capitalised (no title of this vocabulary has one)
+    words = _worded(*_FALSE_NOUN_PHRASES, "film")
+    for copula in ("is", "Is", "are", "Was", "were", "be", "been", "being"):
         assert not words.fullmatch(f"Quiz Show {copula} a television show."), copula
         assert words.fullmatch(f"Quiz Show {copula} a television film."), copula
         assert words.fullmatch(f"Quiz Show {copula} the television show."), copula

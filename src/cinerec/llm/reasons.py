@@ -267,8 +267,10 @@ def _sentence_pattern(
     return f"^{lead}{token}{{{low - 1},{high - 1}}}{last}{_CLOSING}{{0,2}}[.!?]$"
 
 
-#: Copulas: an article right after one begins a noun phrase about the film (issue 21).
-_COPULAS = frozenset({"is", "are", "was", "were"})
+#: Copulas: an article right after one begins a noun phrase about the film (issue 21). With
+#: "is", "are", "was", "were" alone, Qwen 1.5B wrote "Ed Harris, about to be a Nobel Prize-was"
+#: (words v17en, a trial run).
+_COPULAS = frozenset({"is", "are", "was", "were", "be", "been", "being"})
 _INDEFINITE = frozenset({"a", "an"})
 #: The nouns a noun phrase after "is a" may end on: the film itself, its story, and the
 #: catalog's genres (:data:`cinerec.text.lang.GENRES_KO`) that name a kind of film on their own
@@ -340,7 +342,7 @@ def _worded_sentence(
 
     - an article ("a", "an") stands only after another word and one plain space ("about a
       single mother", "like A Bug's Life"), never after a comma ("Jennifer Aniston, a
-      Christian actress") or another mark, and after a copula ("is", "are", "was", "were") it
+      Christian actress") or another mark, and after a copula (:data:`_COPULAS`) it
       begins a noun phrase of at most :data:`_MODIFIERS` words (of the record, or
       :data:`cinerec.llm.reason_words.PLAIN_MODIFIERS`) and a head of
       :data:`FILM_HEADS` that ``words`` allow ("is a war film", "was a drama"; not "is a
@@ -370,10 +372,13 @@ def _worded_sentence(
         return word_forms(kept)
 
     every = forms()
+    # a title's capitalised copula is a word of the title ("Rosencrantz and Guildenstern Are
+    # Dead": a trial run of words v17en wrote "... Guildenstern Are a Story")
+    titled = {w for w in words if w[:1].isupper() and w.casefold() in _COPULAS}
     special = _COPULAS | _INDEFINITE
-    plain = _trie([f for f in every if f.casefold() not in special])
+    plain = _trie([f for f in every if f.casefold() not in special or f in titled])
     article = _trie([f for f in every if f.casefold() in _INDEFINITE])
-    copula = _trie([f for f in every if f.casefold() in _COPULAS])
+    copula = _trie([f for f in every if f.casefold() in _COPULAS and f not in titled])
     head = _trie([f for f in every if f.casefold() in FILM_HEADS])
     modifier = _trie(
         [f for f in every if f.casefold() not in PLAIN_WORDS - PLAIN_MODIFIERS | special]
