@@ -20,7 +20,9 @@ reasons with such a phrase, with an appositive of any head, ending mid-clause
 (:func:`cinerec.llm.grounding.dangling_end`), of 17 words or more, shown as the evidence
 template and with a claim the fact checker rejects (both as ``benchmarks/words.py report``
 recomputes them from the raw reply with the current code), and the model's errors (the row's
-``fallback``); each with a 95 % Wilson interval, and the discordant pairs with an exact sign
+``fallback``), and whether the card's grammar as the code now builds it admits the raw text
+(:func:`cinerec.llm.reasons.card_schema`: what an earlier run's texts lose to it); each with
+a 95 % Wilson interval, and the discordant pairs with an exact sign
 test (:mod:`benchmarks.words_blind_pairs`). Writes ``benchmarks/results/<out>.json`` and ``.md``.
 
 ``blind`` writes, for a seeded draw of at most ``--limit`` (page, movie) ids where the two
@@ -76,6 +78,7 @@ MEASURES = (
     "template_shown",
     "checker_rejected",
     "model_error",
+    "fits_current_grammar",
 )
 
 
@@ -150,12 +153,15 @@ def _measures(rows: list[dict[str, Any]], catalog: dict[int, Any]) -> list[dict[
     from benchmarks.words import _score, _shown
     from cinerec.llm.facts import FactCatalog
     from cinerec.llm.grounding import dangling_end
+    from cinerec.llm.reasons import card_schema
 
     _shown(rows, catalog)  # each row's evidence (the checker reads it), as the report does
     facts = FactCatalog(list(catalog.values()))
     out = []
     for row in rows:
         raw = _raw(row)
+        history = [catalog[i] for i in row["history"]]
+        schema = card_schema("en", row["evidence"], history)
         scored = _score(raw, row, catalog, facts) or {"false_any": []}
         phrases = noun_phrases(raw)
         out.append(
@@ -168,6 +174,9 @@ def _measures(rows: list[dict[str, Any]], catalog: dict[int, Any]) -> list[dict[
                 "words_17_or_more": len(_TOKEN.findall(raw)) >= 17,
                 "template_shown": bool(row.get("template")),
                 "model_error": bool(row.get("fallback")),
+                "fits_current_grammar": bool(
+                    re.fullmatch(schema["properties"]["reason"]["pattern"], raw)
+                ),
                 "checker_rejected": bool(scored["false_any"]),
                 "rejected": scored["false_any"],
                 "phrases": phrases,

@@ -542,7 +542,7 @@ def test_an_article_after_a_copula_begins_a_noun_phrase_about_the_film() -> None
     adventure = _worded(*_WORDS_OF_BOTH, "adventure")
     assert not adventure.fullmatch("Quiz Show is a fitting and adventure.")
     assert adventure.fullmatch("Quiz Show is a similar adventure.")
-    # "be" too (a trial run: "Ed Harris, about to be a Nobel Prize-was"); a title's own
+    # "be" too (words v17en trial 2: "Ed Harris, about to be a Nobel Prize-was"); a title's own
     # capitalised copula is a word of the title
     assert not pattern.fullmatch("Ed Harris is about to be a Princeton University man.")
     assert pattern.fullmatch("Life Is Beautiful is a war film.")

@@ -81,8 +81,8 @@ PLAIN_NOUNS = frozenset(
 )
 
 #: The words of :data:`PLAIN_WORDS` that may stand before a film noun after "is a" ("a
-#: similar film"); the others (function words, verbs) may not: Qwen 1.5B wrote "are a fitting
-#: and adventure" (the record's words may, "a Sci-Fi film", "a war drama"; issue 21).
+#: similar film"); the others (function words, verbs) may not: words v17en trial 1 wrote "are
+#: a fitting and adventure" (the record's words may: "a Sci-Fi film", "a war drama"; issue 21).
 PLAIN_MODIFIERS = frozenset({"similar", "other", "same", "themed", "feature"})
 
 _TOKEN = re.compile(r"[^\W_]+")

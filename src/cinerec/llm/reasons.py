@@ -269,7 +269,7 @@ def _sentence_pattern(
 
 #: Copulas: an article right after one begins a noun phrase about the film (issue 21). With
 #: "is", "are", "was", "were" alone, Qwen 1.5B wrote "Ed Harris, about to be a Nobel Prize-was"
-#: (words v17en, a trial run).
+#: (words v17en trial 2).
 _COPULAS = frozenset({"is", "are", "was", "were", "be", "been", "being"})
 _INDEFINITE = frozenset({"a", "an"})
 #: The nouns a noun phrase after "is a" may end on: the film itself, its story, and the
@@ -373,7 +373,7 @@ def _worded_sentence(
 
     every = forms()
     # a title's capitalised copula is a word of the title ("Rosencrantz and Guildenstern Are
-    # Dead": a trial run of words v17en wrote "... Guildenstern Are a Story")
+    # Dead": words v17en trial 2 wrote "... Guildenstern Are a Story")
     titled = {w for w in words if w[:1].isupper() and w.casefold() in _COPULAS}
     special = _COPULAS | _INDEFINITE
     plain = _trie([f for f in every if f.casefold() not in special or f in titled])
