@@ -215,7 +215,7 @@ def compare(args: argparse.Namespace) -> None:
         "English reasons of two runs on the same (page, movie) ids, raw (the model's reply): "
         "counts with 95 % Wilson intervals, discordant pairs with an exact sign test "
         "(`text` below: the raw text).\n",
-        markdown(summary, MEASURES),
+        markdown(summary, MEASURES, reader="the measures"),
         "Raw reasons with a false noun phrase or a claim the checker rejects:\n",
         *(f"- {e['run']} {e['sample_id']}: {e['raw']} {e['rejected'] or ''}" for e in examples),
     ]

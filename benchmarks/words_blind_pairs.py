@@ -72,7 +72,7 @@ def summarize(rows: list[dict], labels: Sequence[str] = LABELS) -> dict:
     return out
 
 
-def markdown(result: dict, labels: Sequence[str] = LABELS) -> str:
+def markdown(result: dict, labels: Sequence[str] = LABELS, reader: str = "the reader") -> str:
     a, b = result["runs"]
     lines = [f"{result['pairs']} sample ids, each with a raw text of `{a}` and of `{b}`.", ""]
     lines += [
@@ -90,7 +90,7 @@ def markdown(result: dict, labels: Sequence[str] = LABELS) -> str:
             f"| {p['both']} | {p['p']:.3f} |"
         )
     same = result["same_text"]
-    lines += ["", f"Texts both runs wrote word for word: {same['pairs']} pairs, the reader gave "
+    lines += ["", f"Texts both runs wrote word for word: {same['pairs']} pairs, {reader} gave "
               f"both copies the same labels in {same['same_labels']}."]  # fmt: skip
     return "\n".join(lines) + "\n"
 
