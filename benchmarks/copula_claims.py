@@ -218,6 +218,15 @@ def compare(args: argparse.Namespace) -> None:
         markdown(summary, MEASURES, reader="the measures"),
         "Raw reasons with a false noun phrase or a claim the checker rejects:\n",
         *(f"- {e['run']} {e['sample_id']}: {e['raw']} {e['rejected'] or ''}" for e in examples),
+        "",
+        "Raw reasons the card's grammar, as the code now builds it, refuses (words; flags):\n",
+        *(
+            f"- {r['run']} {r['sample_id']}: {r['raw']} ({len(_TOKEN.findall(r['raw']))}; "
+            + ", ".join(m for m in MEASURES[:4] if r[m])
+            + ")"
+            for r in rows
+            if not r["fits_current_grammar"]
+        ),
     ]
     text = markdown_header(record) + "\n" + "\n".join(line.rstrip() for line in lines) + "\n"
     out.with_name(out.name + ".md").write_text(text, encoding="utf-8")
