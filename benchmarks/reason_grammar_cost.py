@@ -6,10 +6,12 @@ Draws English cards as ``benchmarks/words.py generate`` does (its plan, seed and
 histories) and, for each card, writes its reason twice with the product's prompt and settings
 (:func:`cinerec.llm.reasons.card_schema`, temperature 0, the English token cap): once with the
 card's grammar (the word list of :mod:`cinerec.llm.reason_words`) and once with the same
-grammar without the word list; the order alternates by card. Writes
-``benchmarks/results/reason_grammar_cost.json`` and ``.md``: seconds per reason (p50, p90) for
-each, and the paired ratio of their medians over cards with a 95 % bootstrap interval. Both
-arms run in one process on one loaded model, so machine load hits both alike.
+grammar without the word list; the order alternates by card. With ``--baseline REV`` a third
+arm writes it with the card grammar of ``src/cinerec/llm/reasons.py`` at git revision ``REV``
+(an earlier grammar against the current one). Writes ``benchmarks/results/<out>.json`` and
+``.md``: seconds per reason (p50, p90) for each, and the paired ratio of the medians over
+cards with a 95 % bootstrap interval. All arms run in one process on one loaded model, so
+machine load hits them alike.
 """
 
 from __future__ import annotations
@@ -17,8 +19,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import subprocess
 import sys
 import time
+import types
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +31,33 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks.* as a script
 
 from benchmarks.provenance import markdown_header, provenance  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def baseline_card_schema(rev: str) -> Callable[..., dict]:
+    """``card_schema`` of ``src/cinerec/llm/reasons.py`` at git revision ``rev``, loaded as a
+    module of its own beside the current one."""
+    source = subprocess.run(
+        ["git", "show", f"{rev}:src/cinerec/llm/reasons.py"],
+        cwd=ROOT, capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    module = types.ModuleType("reasons_baseline")
+    sys.modules[module.__name__] = module  # dataclasses look their module up
+    exec(compile(source, f"{rev}:reasons.py", "exec"), module.__dict__)  # noqa: S102 - our repo
+    return module.card_schema
+
+
+def _ratio(a: np.ndarray, b: np.ndarray) -> tuple[float, list[float]]:
+    """The ratio of the medians of ``a`` and ``b`` (paired by card), with a 95 % bootstrap
+    interval over cards."""
+    boot = np.random.default_rng(0)
+    idx = boot.integers(len(a), size=(2000, len(a)))
+    ratios = np.median(a[idx], axis=1) / np.median(b[idx], axis=1)
+    return float(np.median(a) / np.median(b)), [
+        float(np.quantile(ratios, 0.025)),
+        float(np.quantile(ratios, 0.975)),
+    ]
 
 
 def main() -> None:
@@ -35,6 +67,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--out", default="reason_grammar_cost")
+    parser.add_argument("--baseline", help="a git revision: its card grammar as a third arm")
     args = parser.parse_args()
     os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
     from benchmarks.llm_requests import request_inputs
@@ -43,6 +76,7 @@ def main() -> None:
     from cinerec.llm.reasons import _MAX_TOKENS, _messages, card_schema
     from cinerec.llm.schemas import ReasonOut, parse_reply
 
+    baseline = baseline_card_schema(args.baseline) if args.baseline else None
     catalog, popular, histories, backend = request_inputs(args.model, args.threads)
     rng = np.random.default_rng(args.seed)
     rows = []
@@ -58,9 +92,13 @@ def main() -> None:
         pattern = with_words["properties"]["reason"]["pattern"]
         free = card_schema("en", evidence, history, word_list=False)
         arms = [("words", with_words), ("free", free)]
-        if len(rows) % 2:
-            arms.reverse()
         row: dict = {"movie_id": card.movie_id, "pattern_chars": len(pattern)}
+        if baseline is not None:
+            before = baseline("en", evidence, history)
+            arms.append(("baseline", before))
+            row["baseline_pattern_chars"] = len(before["properties"]["reason"]["pattern"])
+        turn = len(rows) % len(arms)
+        arms = arms[turn:] + arms[:turn]
         for name, schema in arms:
             start = time.perf_counter()
             done = backend.complete(
@@ -70,23 +108,29 @@ def main() -> None:
             row[name] = time.perf_counter() - start
             row[f"{name}_text"] = parse_reply(done.text, ReasonOut).reason
         rows.append(row)
-        print(
-            f"{row['movie_id']}: words {row['words']:.2f} s, free {row['free']:.2f} s", flush=True
-        )
+        print(", ".join(f"{name} {row[name]:.2f} s" for name, _ in arms), flush=True)
     words = np.array([r["words"] for r in rows])
     free = np.array([r["free"] for r in rows])
-    boot = np.random.default_rng(0)
-    idx = boot.integers(len(rows), size=(2000, len(rows)))
-    ratios = np.median(words[idx], axis=1) / np.median(free[idx], axis=1)
+    ratio, ratio_ci = _ratio(words, free)
     summary = {
         "cards": len(rows),
         "words_p50": float(np.median(words)),
         "words_p90": float(np.quantile(words, 0.9)),
         "free_p50": float(np.median(free)),
         "free_p90": float(np.quantile(free, 0.9)),
-        "p50_ratio": float(np.median(words) / np.median(free)),
-        "p50_ratio_ci": [float(np.quantile(ratios, 0.025)), float(np.quantile(ratios, 0.975))],
+        "p50_ratio": ratio,
+        "p50_ratio_ci": ratio_ci,
     }
+    if baseline is not None:
+        before = np.array([r["baseline"] for r in rows])
+        ratio, ratio_ci = _ratio(words, before)
+        summary.update(
+            baseline=args.baseline,
+            baseline_p50=float(np.median(before)),
+            baseline_p90=float(np.quantile(before, 0.9)),
+            baseline_ratio=ratio,
+            baseline_ratio_ci=ratio_ci,
+        )
     record = provenance(["benchmarks/reason_grammar_cost.py", *sys.argv[1:]])
     out = Path(__file__).resolve().parent / "results" / args.out
     result = {"provenance": record, "summary": summary, "rows": rows}
@@ -100,6 +144,12 @@ def main() -> None:
         f"p50 ratio {s['p50_ratio']:.2f} [{s['p50_ratio_ci'][0]:.2f}, "
         f"{s['p50_ratio_ci'][1]:.2f}] (bootstrap over cards).\n"
     )
+    if baseline is not None:
+        text += (
+            f"\nWith the word list as at `{s['baseline']}`: p50 {s['baseline_p50']:.2f} s, p90 "
+            f"{s['baseline_p90']:.2f} s; p50 ratio now/then {s['baseline_ratio']:.2f} "
+            f"[{s['baseline_ratio_ci'][0]:.2f}, {s['baseline_ratio_ci'][1]:.2f}].\n"
+        )
     out.with_name(out.name + ".md").write_text(text, encoding="utf-8")
     print(text)
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks.* as a script
@@ -34,8 +35,9 @@ def sign_test(only_a: int, only_b: int) -> float:
     return float(binomtest(only_a, n).pvalue) if n else 1.0
 
 
-def summarize(rows: list[dict]) -> dict:
-    """The counts described in the module docstring."""
+def summarize(rows: list[dict], labels: Sequence[str] = LABELS) -> dict:
+    """The counts described in the module docstring, for each of ``labels`` (a row's boolean
+    fields; ``benchmarks/copula_claims.py`` passes its measures)."""
     runs = sorted({r["run"] for r in rows})
     if len(runs) != 2:
         raise SystemExit(f"expected two runs, got {runs}")
@@ -49,10 +51,10 @@ def summarize(rows: list[dict]) -> dict:
         out["per_run"][run] = {
             label: {"k": (k := sum(bool(r[label]) for r in mine)), "n": len(mine),
                     "ci": list(wilson_interval(k, len(mine)))}
-            for label in LABELS
+            for label in labels
         }  # fmt: skip
     a, b = runs
-    for label in LABELS:
+    for label in labels:
         only_a = sum(bool(p[a][label]) and not p[b][label] for p in pairs)
         only_b = sum(bool(p[b][label]) and not p[a][label] for p in pairs)
         both = sum(bool(p[a][label]) and bool(p[b][label]) for p in pairs)
@@ -65,19 +67,19 @@ def summarize(rows: list[dict]) -> dict:
     same = [p for p in pairs if p[a]["text"] == p[b]["text"]]
     out["same_text"] = {
         "pairs": len(same),
-        "same_labels": sum(all(p[a][x] == p[b][x] for x in LABELS) for p in same),
+        "same_labels": sum(all(p[a][x] == p[b][x] for x in labels) for p in same),
     }
     return out
 
 
-def markdown(result: dict) -> str:
+def markdown(result: dict, labels: Sequence[str] = LABELS, reader: str = "the reader") -> str:
     a, b = result["runs"]
     lines = [f"{result['pairs']} sample ids, each with a raw text of `{a}` and of `{b}`.", ""]
     lines += [
         f"| | {a} | {b} | only {a} | only {b} | both | sign test p |",
         "|---|---|---|---|---|---|---|",
     ]  # noqa: E501
-    for label in LABELS:
+    for label in labels:
         cells = []
         for run in (a, b):
             c = result["per_run"][run][label]
@@ -88,7 +90,7 @@ def markdown(result: dict) -> str:
             f"| {p['both']} | {p['p']:.3f} |"
         )
     same = result["same_text"]
-    lines += ["", f"Texts both runs wrote word for word: {same['pairs']} pairs, the reader gave "
+    lines += ["", f"Texts both runs wrote word for word: {same['pairs']} pairs, {reader} gave "
               f"both copies the same labels in {same['same_labels']}."]  # fmt: skip
     return "\n".join(lines) + "\n"
 

@@ -142,7 +142,8 @@ def test_an_english_reason_uses_only_its_cards_record_evidence_and_plain_words()
     backend = FakeBackend([reply("A tense crime film.")])
     list(write_reasons(backend, PROFILE, PERSONA, HISTORY, MOVIES[:1]))  # Pulp Fiction
     pattern = re.compile(backend.calls[0].schema["properties"]["reason"]["pattern"])
-    assert pattern.fullmatch("Pulp Fiction stars John Travolta, a Crime film from 1994.")
+    assert pattern.fullmatch("Pulp Fiction is a Crime film from 1994, starring John Travolta.")
+    assert not pattern.fullmatch("Pulp Fiction stars John Travolta, a Crime film from 1994.")
     assert pattern.fullmatch("Quentin Tarantino directed it, like Heat, which you watched.")
     assert not pattern.fullmatch("Pulp Fiction is a warm, touching crime film.")
     assert not pattern.fullmatch("Pulp Fiction is not a crime film.")  # no negation
@@ -488,3 +489,125 @@ def test_a_korean_reason_cannot_split_the_prompts_draft_label() -> None:
     pattern = _card_pattern(Movie(6, "Heat", 1995, ("Action", "Crime", "Thriller")), [], "ko")
     assert not pattern.match("범죄 장르로, 초 안의 이름과 제목이 Heat입니다.")
     assert pattern.match("초반부터 긴장감 있는 범죄 영화예요.")
+
+
+def _worded(*words: str, opening: tuple[str, ...] | None = None) -> re.Pattern[str]:
+    """An English reason's pattern with a vocabulary of ``words`` (split on spaces) and the
+    plain words."""
+    from cinerec.llm.reason_words import PLAIN_WORDS
+
+    vocabulary = {w for text in words for w in re.findall(r"[^\W_]+", text)} | PLAIN_WORDS
+    return re.compile(
+        _schema("en", (), opening, None, vocabulary)["properties"]["reason"]["pattern"]
+    )
+
+
+# issue 21: the false English claims left in the words v16en blind reads were a copula or an
+# appositive before a record keyword that is no kind of film
+_FALSE_NOUN_PHRASES = [
+    "Jennifer Aniston, a Christianity fantasy star, stars in Bruce Almighty.",
+    "Ed Harris, a Princeton University aligning with The Firm.",
+    "Quiz Show is a television show.",
+    "Jurassic Park is a theme park set on an island.",
+]
+_FILM_NOUN_PHRASES = [
+    "Total Recall is a Sci-Fi film.",
+    "The Incredibles is a superhero film.",
+    "Life Is Beautiful is a war film.",
+    "The Silence of the Lambs is a suspense thriller.",
+    "The movie is a drama about a man in prison.",
+    "Erin Brockovich is a biography about a single mother.",
+    "It was an animation about a single mother.",
+]
+_WORDS_OF_BOTH = [
+    *_FALSE_NOUN_PHRASES,
+    *_FILM_NOUN_PHRASES,
+    "Sci Fi superhero war suspense thriller drama prison man biography single mother animation",
+]
+
+
+def test_an_article_after_a_copula_begins_a_noun_phrase_about_the_film() -> None:
+    pattern = _worded(*_WORDS_OF_BOTH)
+    for text in _FALSE_NOUN_PHRASES:
+        assert not pattern.fullmatch(text), text
+    for text in _FILM_NOUN_PHRASES:
+        assert pattern.fullmatch(text), text
+    # at most two words before the film noun, and only a film noun the card's words allow
+    assert pattern.fullmatch("Quiz Show is a television fantasy film.")
+    assert not pattern.fullmatch("Quiz Show is a television fantasy theme film.")
+    assert not pattern.fullmatch("Quiz Show is a western.")  # "western": not a word of its card
+    assert _worded(*_WORDS_OF_BOTH, "western").fullmatch("Quiz Show is a western.")
+    # modifiers are the record's words (or "similar", "other" ...), not function words or
+    # verbs: Qwen 1.5B wrote "The movie's themes of the 1980s are a fitting and adventure."
+    adventure = _worded(*_WORDS_OF_BOTH, "adventure")
+    assert not adventure.fullmatch("Quiz Show is a fitting and adventure.")
+    assert adventure.fullmatch("Quiz Show is a similar adventure.")
+    # "be" too (words v17en trial 2: "Ed Harris, about to be a Nobel Prize-was"); a title's own
+    # capitalised copula is a word of the title
+    assert not pattern.fullmatch("Ed Harris is about to be a Princeton University man.")
+    assert pattern.fullmatch("Life Is Beautiful is a war film.")
+    titled = _worded(*_WORDS_OF_BOTH, "Rosencrantz and Guildenstern Are Dead")
+    assert titled.fullmatch("It is a drama, like Rosencrantz and Guildenstern Are Dead.")
+    # every copula, lowercase or capitalised (no title of this vocabulary has one)
+    words = _worded(*_FALSE_NOUN_PHRASES, "film")
+    for copula in ("is", "Is", "are", "Was", "were", "be", "been", "being"):
+        assert not words.fullmatch(f"Quiz Show {copula} a television show."), copula
+        assert words.fullmatch(f"Quiz Show {copula} a television film."), copula
+        assert words.fullmatch(f"Quiz Show {copula} the television show."), copula
+
+
+def test_an_article_never_follows_a_comma_and_elsewhere_works_as_before() -> None:
+    pattern = _worded(*_WORDS_OF_BOTH, "inventor bomb Honey I Shrunk Kids")
+    assert not pattern.fullmatch("Ed Harris, an inventor, stars in The Firm.")
+    assert not pattern.fullmatch("Ed Harris (a Princeton University man) stars in The Firm.")
+    assert pattern.fullmatch("A drama about a single mother with a bomb.")  # a sentence's first
+    assert pattern.fullmatch("The Firm is about a single mother, with an inventor.")
+    assert pattern.fullmatch("Honey, I Shrunk the Kids is a film about an inventor.")
+    assert pattern.fullmatch("Ed Harris, the star of The Firm, is in Quiz Show.")  # "the" as before
+    # the sentence may open with an article after a ticked title's ban too
+    opened = _worded(*_WORDS_OF_BOTH, opening=("firm*",))
+    assert opened.fullmatch("A drama about a single mother.")
+    assert not opened.fullmatch("The Firm is a drama.")
+
+
+def test_an_english_reason_with_a_vocabulary_keeps_the_word_cap() -> None:
+    # the grammar writes a copula with the words after it (2 to 5); the sentence still has
+    # 3 to 18 words (_WORDS["en"]), an opening article counted, at the most on any path
+    import random
+
+    from cinerec.llm.reasons import _WORDS
+
+    fewest, most = _WORDS["en"]
+    pieces = ["film", "is a war film", "is a film", "was a Sci-Fi drama", "is the", "a film",
+              "about", "with a", "Ed", "Harris,", "are", "the"]  # fmt: skip
+    for opening in (None, ("firm*",)):
+        pattern = _worded(*_WORDS_OF_BOTH, opening=opening)
+        rng = random.Random(21)
+        lengths = set()
+        for _ in range(4000):
+            text = " ".join(rng.choice(pieces) for _ in range(rng.randint(1, 12))) + "."
+            text = ("The " if opening and rng.random() < 0.5 else "") + text[0].upper() + text[1:]
+            if pattern.fullmatch(text):
+                lengths.add(len(re.findall(r"[^\W_]+", text)))
+        assert min(lengths) >= fewest and max(lengths) <= most, (opening, sorted(lengths))
+        plain = "It stars Ed Harris with the film about the film and the drama as in".split()
+        for n in range(1, len(plain) + 1):
+            text = " ".join(["Ed", *plain][:n]) + "."
+            assert bool(pattern.fullmatch(text)) == (fewest <= n <= most - bool(opening)), text
+
+
+def test_llama_cpp_compiles_the_noun_phrase_grammar() -> None:
+    import pytest
+
+    llama_grammar = pytest.importorskip("llama_cpp.llama_grammar")
+    from cinerec.data.types import Movie
+
+    card = Movie(480, "Jurassic Park", 1993, ("Action", "Adventure", "Sci-Fi", "Thriller"),
+                 keywords=("island", "theme park", "dinosaur"))  # fmt: skip
+    ticked = [Movie(1, "Shutter Island", 2010, ("Drama", "Mystery", "Thriller"))]
+    pattern = _card_pattern(card, ticked)
+    assert pattern.fullmatch("Jurassic Park is a Sci-Fi thriller about a theme park.")
+    assert not pattern.fullmatch("Jurassic Park is a theme park set on an island.")
+    schema = {"type": "string", "pattern": pattern.pattern}
+    gbnf = llama_grammar.json_schema_to_gbnf(json.dumps(schema))
+    llama_grammar.LlamaGrammar.from_string(gbnf, verbose=False)
