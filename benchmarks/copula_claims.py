@@ -69,7 +69,9 @@ STOPS = frozenset(
 )
 _WORD = re.compile(r"[^\W_]+|[^\w\s]")
 _TOKEN = re.compile(r"[^\W_]+")
-_TICKED = ("title", "genres", "director", "cast")
+# A ticked movie's keywords too: without them the v16en/v17en/v18en reader (who saw only the
+# first four) read every "a theme shared with <ticked title>" as false.
+_TICKED = ("title", "genres", "director", "cast", "keywords")
 MEASURES = (
     "false_noun_phrase",
     "appositive",

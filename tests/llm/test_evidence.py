@@ -62,18 +62,6 @@ def test_a_card_sharing_nothing_still_leads_with_a_theme_of_its_own() -> None:
     assert "- theme 'balloon'" in evidence_lines(evidence, "en")
 
 
-def test_a_theme_the_overview_counts_is_a_thing_in_the_story() -> None:
-    seen = Movie(2, "Heat", 1995, ("Crime",))
-    told = "An old man flies his house away with a thousand balloons."
-    up = Movie(1, "Up", 2009, ("Animation",), keywords=("balloon",), overview=told)
-    assert evidence_reason(build_evidence(up, [seen]), "en") == "Its story involves a balloon."
-    assert evidence_reason(build_evidence(up, [seen]), "ko") == "'balloon'를 다루는 영화예요."
-    # a theme the overview does not count stays a theme ("a tale of revenge": no article)
-    kill = Movie(3, "Kill Bill", 2003, ("Action",), keywords=("revenge",),
-                 overview="A tale of revenge.")  # fmt: skip
-    assert evidence_reason(build_evidence(kill, [seen]), "en") == "Its themes include revenge."
-
-
 def test_specific_facts_lead_first_and_a_used_one_only_when_all_were_used() -> None:
     card = Movie(1, "Up", 2009, ("Animation",), keywords=("balloon",))
     evidence = build_evidence(card, [])

@@ -169,26 +169,6 @@ def _mentioned_at(keyword: str, overview: str) -> float:
     return hit.start() if hit else float("inf")
 
 
-def counted_noun(keyword: str, overview: str) -> str | None:
-    """``keyword`` with "a" or "an" when it is one word that ``overview`` counts ("a bomb",
-    "the airport", "two androids"), else None. Blind readers called the theme draft with a
-    bare thing in it garbled ("Speed's themes include bomb and airport", words v15en): a thing
-    the overview counts reads as a thing in the story, not as a theme.
-
-    >>> counted_noun("bomb", "A bomb is on the bus."), counted_noun("android", "two androids")
-    ('a bomb', 'an android')
-    >>> counted_noun("revenge", "a tale of revenge"), counted_noun("new york", "a new york cop")
-    (None, None)
-    """
-    if not keyword.isalpha() or not keyword.islower():
-        return None
-    counter = r"(?:a|an|the|one|two|three|his|her|their|its)"
-    found = rf"\b{counter}\s+(?:[a-z-]+\s+)?{re.escape(keyword)}(?:s|es)?\b"
-    if not re.search(found, overview, re.IGNORECASE):
-        return None
-    return f"{'an' if keyword[0] in 'aeiou' else 'a'} {keyword}"
-
-
 def _people(movie: Movie) -> list[tuple[str, str]]:
     directors = [d.strip() for d in (movie.director or "").split(",") if d.strip()]
     return [(d, "director") for d in directors] + [(c, "cast") for c in movie.cast[:5]]
@@ -387,10 +367,7 @@ def evidence_reason(
     if fact.kind == "theme":
         # not "A film about X.": a keyword need not be what the film is about, and a bare
         # noun read as broken ("A film about nurse." on Rear Window, read false and garbled)
-        if ko:
-            return f"'{fact.value}'를 다루는 영화예요."
-        counted = counted_noun(fact.value, movie.overview or "")
-        return f"Its story involves {counted}." if counted else f"Its themes include {fact.value}."
+        return f"'{fact.value}'를 다루는 영화예요." if ko else f"Its themes include {fact.value}."
     if fact.kind == "genre":
         name = genre_name(fact.value, language)
         return (

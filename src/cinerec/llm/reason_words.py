@@ -62,28 +62,12 @@ PLAIN_WORDS = frozenset(
     made makes make explore explores exploring explored share shares shared sharing deal deals
     dealing focus focuses focusing follow follows tell tells told center centers appear
     appears appearing play plays played playing include includes including bring brings
-    return returns meet meets involve involves involving
+    return returns meet meets
     fit fits fitting match matches matching align aligns aligning enjoy enjoys
     enjoyed appreciate appreciates love loves loved like likes liked
     if year years era back element elements kind type mix blend s
     """.split()
 )
-
-#: The nouns of :data:`PLAIN_WORDS` (and "s" of "'s", and the numbers): after "is a drama"
-#: the grammar writes none of them nor a record word, which would make the genre noun a
-#: modifier of another noun ("is a fantasy star", "a film star"; issue 21).
-PLAIN_NOUNS = frozenset(
-    """
-    film films movie movies story stories tale theme themes genre genres setting role roles
-    cast actor actors director directors performance star stars feature features year years
-    era element elements kind type mix blend s one two back
-    """.split()
-)
-
-#: The words of :data:`PLAIN_WORDS` that may stand before a film noun after "is a" ("a
-#: similar film"); the others (function words, verbs) may not: words v17en trial 1 wrote "are
-#: a fitting and adventure" (the record's words may: "a Sci-Fi film", "a war drama"; issue 21).
-PLAIN_MODIFIERS = frozenset({"similar", "other", "same", "themed", "feature"})
 
 _TOKEN = re.compile(r"[^\W_]+")
 

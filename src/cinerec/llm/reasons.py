@@ -23,11 +23,7 @@ An English reason's grammar lets the model write only the words of its card's re
 evidence and plain words that state no fact (:mod:`cinerec.llm.reason_words`), and "taste for"
 only before the viewer's own taste: Qwen 1.5B added claims of its own ("a warm, touching
 film"); read blind, English raw reasons false 17/50 before and 8/50 after, but garbled 19/50
-then 32/50 (``benchmarks/README.md``, "Words v12" to "Words v16en"). The false ones left were
-mostly a copula or an appositive before a record word ("Quiz Show is a television show",
-"Jennifer Aniston, a Christianity fantasy star"): an article now follows a plain space only,
-and after "is"/"are"/"was"/"were" begins a noun phrase ending on a film noun
-(:func:`_worded_sentence`; "Words v17en").
+then 32/50 (``benchmarks/README.md``, "Words v12" to "Words v16en").
 
 Korean viewers get the task in Korean and a schema whose reason must start with a Hangul
 syllable: with the English task (and English catalog facts) Qwen 1.5B answered in English for
@@ -69,13 +65,7 @@ from cinerec.llm.grounding import (
     joined_words,
 )
 from cinerec.llm.persona import UserProfile, language_ok
-from cinerec.llm.reason_words import (
-    PLAIN_MODIFIERS,
-    PLAIN_NOUNS,
-    PLAIN_WORDS,
-    reason_words,
-    word_forms,
-)
+from cinerec.llm.reason_words import reason_words, word_forms
 from cinerec.llm.schemas import (
     REASON_MAX_CHARS,
     ReasonOut,
@@ -232,15 +222,12 @@ def _sentence_pattern(
         kept = [w for w in words if not any(_starts(w.casefold(), e) for e in ban)]
         return f"({trie_regex(word_forms(kept))})"
 
+    word = one_word()
+    said = f"|{clause}({other}{{1,3}}|[.!?])" if clause else ""
     liked = ""
     if words is not None and tastes:
         values = sorted({v for t in tastes for v in (t, t.casefold())})
         liked = f"[Tt]astes? for ({'|'.join(literal(v) for v in values)})"
-    if language == "en" and words is not None:
-        return _worded_sentence(words, banned, opening, [p for p in (clause, liked) if p])
-    word = one_word()
-    said = f"|{clause}({other}{{1,3}}|[.!?])" if clause else ""
-    if liked:
         said += f"|{liked}({other}{{1,3}}|[.!?])"
     token = f"({word}({other}{{1,3}}|[.!?])|{_ABBREVIATION}{said})"
     if language == "ko":
@@ -265,168 +252,6 @@ def _sentence_pattern(
     ends = [word, *([clause] if clause else []), *([liked] if liked else [])]
     last = f"({'|'.join(ends)})" if len(ends) > 1 else word
     return f"^{lead}{token}{{{low - 1},{high - 1}}}{last}{_CLOSING}{{0,2}}[.!?]$"
-
-
-#: Copulas: an article right after one begins a noun phrase about the film (issue 21). With
-#: "is", "are", "was", "were" alone, Qwen 1.5B wrote "Ed Harris, about to be a Nobel Prize-was"
-#: (words v17en trial 2).
-_COPULAS = frozenset({"is", "are", "was", "were", "be", "been", "being"})
-_INDEFINITE = frozenset({"a", "an"})
-#: The nouns a noun phrase after "is a" may end on: the film itself, its story, and the
-#: catalog's genres (:data:`cinerec.text.lang.GENRES_KO`) that name a kind of film on their own
-#: ("a thriller", "a western"), and "biography"/"biopic" (a TMDB keyword). Not "action",
-#: "crime", "war", "horror", "children" or "sci-fi": "X is a war" or "a crime" says something
-#: else, and "a war film", "a horror film" have the head "film". Blind reads of words v16en:
-#: the remaining false English claims were mostly "X is a" or ", a" before a record keyword
-#: that is not a kind of film ("Jennifer Aniston, a Christianity fantasy star", "Quiz Show is
-#: a television show", "Jurassic Park is a theme park set on an island").
-FILM_HEADS = frozenset(
-    """
-    film films movie movies story stories tale tales thriller thrillers drama dramas comedy
-    comedies western westerns musical musicals documentary documentaries romance romances
-    fantasy fantasies mystery mysteries adventure adventures animation noir biography
-    biographies biopic biopics
-    """.split()
-)
-#: The most words before the head of that noun phrase ("a Sci-Fi film": Sci, Fi).
-_MODIFIERS = 2
-#: The words of one stretch of an English reason's grammar (:func:`_worded_sentence`): the
-#: longest phrase a copula begins ("is a Sci-Fi film about") fits in one.
-_STRETCH = 2 + _MODIFIERS + 2
-#: What may stand between a film noun and the next word besides a space: not an apostrophe
-#: ("drama's") or a hyphen.
-_MARKS = "[,;:()&/%“”–—·]"
-
-
-def _trie(forms: Sequence[str]) -> str:
-    """One of ``forms`` (letters and digits) as a group, "" for none; a word written both
-    lowercase and capitalised is written once, its first letter a class ("[Ff]ilm"): about 40 %
-    shorter than :func:`cinerec.llm.word_ban.trie_regex` of the same forms (the plain words).
-
-    >>> import re
-    >>> pattern = _trie(["Film", "film", "Mann", "a", "A", "an"])
-    >>> [bool(re.fullmatch(pattern, w)) for w in ("Film", "film", "mann", "An", "a", "fILM")]
-    [True, True, False, False, True, False]
-    """
-    firsts: dict[tuple[str, str], set[str]] = {}
-    for form in forms:
-        firsts.setdefault((form[:1].casefold(), form[1:]), set()).add(form[:1])
-    rests: dict[str, list[str]] = {}
-    for (_, rest), letters in firsts.items():
-        rests.setdefault("".join(sorted(letters)), []).append(rest)
-    parts = []
-    for letters, ends in sorted(rests.items()):
-        start = letters if len(letters) == 1 else f"[{letters}]"
-        longer = [e for e in ends if e]
-        if not longer:
-            parts.append(start)
-            continue
-        rest = f"({trie_regex(longer)})"
-        parts.append(f"{start}{rest}?" if len(longer) < len(ends) else f"{start}{rest}")
-    return f"({'|'.join(parts)})" if parts else ""
-
-
-def _alternatives(parts: Iterable[str]) -> str:
-    kept = [p for p in parts if p]
-    return f"({'|'.join(kept)})"
-
-
-def _worded_sentence(
-    words: Sequence[str],
-    banned: Sequence[str],
-    opening: Sequence[str] | None,
-    phrases: Sequence[str],
-) -> str:
-    """:func:`_sentence_pattern` for an English reason with a vocabulary ``words``: every word
-    is one of them (none of ``banned``; the first none of ``opening``, as there), and
-
-    - an article ("a", "an") stands only after another word and one plain space ("about a
-      single mother", "like A Bug's Life"), never after a comma ("Jennifer Aniston, a
-      Christian actress") or another mark, and after a copula (:data:`_COPULAS`) it
-      begins a noun phrase of at most :data:`_MODIFIERS` words (of the record, or
-      :data:`cinerec.llm.reason_words.PLAIN_MODIFIERS`) and a head of
-      :data:`FILM_HEADS` that ``words`` allow ("is a war film", "was a drama"; not "is a
-      television show"), which ends the sentence or is followed by a mark or by a word that is
-      no noun (:data:`cinerec.llm.reason_words.PLAIN_NOUNS`, or a record word): "is a fantasy
-      film about", not "is a fantasy star"; the sentence may still open with an article;
-    - ``phrases`` (the watched clause, "taste for ...") are written whole where a word may be,
-      as before.
-
-    Each word is written with the separator before it, so an article, written with one plain
-    space, cannot follow a comma; a copula is written with what follows it. The words are
-    counted exactly within :data:`_WORDS` (an opening article counts; a phrase counts as one
-    word, as before): after the first word (and maybe a second), stretches of 2 to
-    :data:`_STRETCH` words, as many as fit, then single words; a copula stands in a stretch,
-    with one word after it at the stretch's start or end, or with its noun phrase after other
-    words of the stretch, ending it (or the sentence). So the cap holds on every path, at the
-    cost of some room: a sentence whose copulas do not fall so must end sooner.
-    """
-    high = _WORDS["en"][1]  # the fewest (3): the first word and a stretch (2) or the last (3)
-    other = separator()
-    gap = f"({other}{{1,3}}|[.!?])"
-    ban = [e.casefold() for e in banned]
-
-    def forms(more: Sequence[str] = ()) -> list[str]:
-        stop = [*ban, *(e.casefold() for e in more)]
-        kept = [w for w in words if not any(_starts(w.casefold(), e) for e in stop)]
-        return word_forms(kept)
-
-    every = forms()
-    # a title's capitalised copula is a word of the title ("Rosencrantz and Guildenstern Are
-    # Dead": words v17en trial 2 wrote "... Guildenstern Are a Story")
-    titled = {w for w in words if w[:1].isupper() and w.casefold() in _COPULAS}
-    special = _COPULAS | _INDEFINITE
-    plain = _trie([f for f in every if f.casefold() not in special or f in titled])
-    article = _trie([f for f in every if f.casefold() in _INDEFINITE])
-    copula = _trie([f for f in every if f.casefold() in _COPULAS and f not in titled])
-    head = _trie([f for f in every if f.casefold() in FILM_HEADS])
-    modifier = _trie(
-        [f for f in every if f.casefold() not in PLAIN_WORDS - PLAIN_MODIFIERS | special]
-    )
-    abbreviation = _ABBREVIATION[:-1]  # "Dr." (the space is the next word's separator)
-    said = _alternatives([plain, abbreviation, *phrases])
-    item = _alternatives([f"{gap}{said}", f" {article}" if article else ""])
-    # A copula's phrase: a word after any separator ("is about", 2 words), at a stretch's
-    # start or end; or an article, m <= _MODIFIERS modifiers (a hyphen joins "Sci-Fi") and a
-    # film noun (3 + m words, after at most _STRETCH - 4 - m words of the stretch), then a
-    # word that is no noun, or a mark and a word ("is a fantasy film about", not "is a fantasy
-    # star"), which ends the stretch; or, ending the sentence, the film noun.
-    parts = [f"{item}{{2,{_STRETCH}}}"]
-    last = ""
-    if copula:
-        bare = f"{gap}{copula}{gap}{said}"
-        parts += [f"{bare}{item}{{0,{_STRETCH - 2}}}", f"{item}{{1,{_STRETCH - 2}}}{bare}"]
-    if copula and article and head:
-        link = _trie([f for f in every if f.casefold() in PLAIN_WORDS - PLAIN_NOUNS - special])
-        mark = f"({_MARKS}{other}{{0,2}}| {_MARKS}{other}?|[.!?])"
-        follow = f"( {link}|{mark}{said})" if link else f"{mark}{said}"
-
-        def nouns(room: int) -> str:
-            """Words, then a copula's noun phrase: ``room`` words at most."""
-            return _alternatives(
-                f"{item}{{0,{room - 3 - m}}}{gap}{copula} {article} "
-                + (f"({modifier}[ -]){{{m}}}" if m else "")
-                + head
-                for m in range(_MODIFIERS + 1 if modifier else 1)
-            )
-
-        parts.append(f"{nouns(_STRETCH - 1)}{follow}")
-        last = nouns(_STRETCH)
-    stretch = _alternatives(parts)
-    if opening:
-        first = _trie([f for f in forms([*opening, *_ARTICLES]) if f.casefold() not in _COPULAS])
-        articles = "|".join(f"{a[0].upper()}{a[1:]}|{a}" for a in _ARTICLES)
-        lead = f"{other}{{0,2}}(({articles}) )?{_alternatives([first, abbreviation])}"
-    else:
-        lead = f"{other}{{0,2}}{_alternatives([plain, article, abbreviation, *phrases])}"
-    # the first word (and an opening article, which counts), maybe one more, then stretches
-    # and single words, or one stretch fewer and a last one: ``most`` words after the first
-    most = high - 1 - (1 if opening else 0)
-    count, rest = divmod(most - 1, _STRETCH)
-    body = f"{stretch}{{1,{count}}}{item}{{0,{rest}}}"
-    if last:
-        body = f"({body}|{stretch}{{0,{count - 1}}}{item}{{0,{rest}}}{last})"
-    return f"^{lead}{item}?{body}{_CLOSING}{{0,2}}[.!?]$"
 
 
 def _schema(
