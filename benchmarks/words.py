@@ -540,6 +540,7 @@ def main() -> None:
     smp.add_argument("--tag", default="")
     smp.add_argument("--chat", type=Path, action="append", default=[])
     smp.add_argument("--posts", type=Path, default=DEFAULT_POSTS)
+    smp.add_argument("--no-posts", action="store_true", help="as `report --no-posts`")
     smp.add_argument("--n", type=int, default=100)
     smp.add_argument("--seed", type=int, default=5)
     smp.add_argument("--korean", type=int, default=None, help="draw exactly this many Korean")
