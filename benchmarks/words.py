@@ -56,6 +56,8 @@ from tests.llm.redteam import REDTEAM  # noqa: E402
 
 RESULTS = Path("benchmarks/results")
 GOLD = Path("benchmarks/data/words_gold.jsonl")
+# every page's viewer's age: a persona may say it (the v19 sample's reader, not told, read it false)
+AGE = 30
 DEFAULT_POSTS = RESULTS / "posts_rerun10.json"
 GENDERS = ("unspecified", "female", "male", "other")
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
@@ -99,7 +101,7 @@ def generate(args: argparse.Namespace) -> None:
             if p in done or language not in args.languages.split(","):
                 continue
             gender = GENDERS[(p // 4) % len(GENDERS)]
-            profile = UserProfile("Viewer", 30, gender, taste, language)
+            profile = UserProfile("Viewer", AGE, gender, taste, language)
             base = {
                 "page": p,
                 "kind": kind,
@@ -190,7 +192,7 @@ def latency(args: argparse.Namespace) -> None:
         cards = [catalog[int(i)] for i in rng.permutation(popular) if int(i) not in seen][:5]
         if language not in languages or p < args.first_page:
             continue
-        profile = UserProfile("Viewer", 30, "unspecified", taste, language)
+        profile = UserProfile("Viewer", AGE, "unspecified", taste, language)
         row: dict[str, Any] = {
             "page": p,
             "language": language,
@@ -329,7 +331,7 @@ def replay(args: argparse.Namespace) -> None:
     for row in (row for run in runs for row in run["rows"]):
         history = [catalog[i] for i in row["history"]]
         language = row["language"]
-        profile = UserProfile("Viewer", 30, "unspecified", row["taste"], language)
+        profile = UserProfile("Viewer", AGE, "unspecified", row["taste"], language)
         for mode in ("system_only", "first_card"):
             seen: set[str] = set()
             led: list[str] = []
@@ -640,7 +642,7 @@ def _shown(rows: list[dict[str, Any]], catalog: dict[int, Movie]) -> None:
     for page in pages.values():
         first = page[0]
         history = [catalog[i] for i in first["history"]]
-        profile = UserProfile("Viewer", 30, first["gender"], first["taste"], first["language"])
+        profile = UserProfile("Viewer", AGE, first["gender"], first["taste"], first["language"])
         seen: set[str] = set()
         led: list[str] = []
         for row in page:
@@ -949,6 +951,7 @@ def sample(args: argparse.Namespace) -> None:
                 "type": row["type"],
                 "language": row["language"],
                 "gender": row.get("gender"),
+                "age": AGE,
                 "text": row["raw"],
                 "card": facts(row["movie_id"]) if row.get("movie_id") else None,
                 "taste": row.get("taste", ""),
