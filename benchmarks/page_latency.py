@@ -26,36 +26,15 @@ from pathlib import Path
 import httpx
 from provenance import provenance
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks.* as a script
+
+from benchmarks.load.stack import wait_idle  # noqa: E402
+
 
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-def _cpu_seconds(pid: int) -> float:
-    """CPU time (user + system) a process has used so far, from /proc (Linux)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _wait_idle(
-    pid: int, limit: float, *, window: float = 3.0, quiet: int = 10, busy: float = 0.15
-) -> float:
-    """Seconds until the process stayed under ``busy`` of a core for ``quiet`` windows in a row.
-
-    One quiet window is not enough: the first-start jobs (stand-in model, the configured
-    recommender, the embedding index, the review index) run one after another and some start
-    only after others end, so a short lull between two of them would pass for idle. Gives up
-    after ``limit`` seconds.
-    """
-    start = time.perf_counter()
-    in_a_row = 0
-    while time.perf_counter() - start < limit and in_a_row < quiet:
-        before = _cpu_seconds(pid)
-        time.sleep(window)
-        in_a_row = in_a_row + 1 if (_cpu_seconds(pid) - before) / window < busy else 0
-    return time.perf_counter() - start
 
 
 def main() -> None:
@@ -107,7 +86,7 @@ def main() -> None:
                 time.sleep(0.5)
         first_start = time.perf_counter() - start
         print(f"first start to a serving page: {first_start:.1f} s")
-        settled = _wait_idle(proc.pid, args.settle) if args.settle > 0 else None
+        settled = wait_idle(proc.pid, args.settle) if args.settle > 0 else None
         if settled is not None:
             print(f"background jobs idle after {settled:.0f} s more")
 

@@ -102,10 +102,35 @@ def _is_worker(pid: int) -> bool:
         return False
 
 
+def process_cpu_seconds(pid: int) -> float:
+    """CPU seconds (user + system) process ``pid`` and its threads have used so far (``/proc``);
+    OSError when it is gone."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wait_idle(
+    pid: int, limit: float, *, window: float = 3.0, quiet: int = 10, busy: float = 0.15
+) -> float:
+    """Seconds until process ``pid`` stayed under ``busy`` of a core for ``quiet`` windows of
+    ``window`` seconds in a row; gives up after ``limit`` seconds.
+
+    One quiet window is not enough: the first-start jobs (stand-in model, the configured
+    recommender, the embedding index, the review index) run one after another and some start
+    only after others end, so a short lull between two of them would pass for idle.
+    """
+    start = time.perf_counter()
+    in_a_row = 0
+    while time.perf_counter() - start < limit and in_a_row < quiet:
+        before = process_cpu_seconds(pid)
+        time.sleep(window)
+        in_a_row = in_a_row + 1 if (process_cpu_seconds(pid) - before) / window < busy else 0
+    return time.perf_counter() - start
+
+
 def database_cpu_seconds(database: str) -> dict[int, float]:
     """CPU seconds (user + system) so far of each PostgreSQL backend serving ``database``
     (its processes on this machine, ``/proc``), by pid."""
-    ticks = os.sysconf("SC_CLK_TCK")
     found = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -114,10 +139,9 @@ def database_cpu_seconds(database: str) -> dict[int, float]:
             cmdline = (entry / "cmdline").read_bytes()
             if not cmdline.startswith(b"postgres:") or f" {database} ".encode() not in cmdline:
                 continue
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            found[int(entry.name)] = process_cpu_seconds(int(entry.name))
         except OSError:
             continue
-        found[int(entry.name)] = (int(fields[11]) + int(fields[12])) / ticks
     return found
 
 
@@ -270,14 +294,12 @@ class ProductionWeb:
         """CPU seconds (user + system) the web parent and its live workers have used so far."""
         if self.process is None:
             return 0.0
-        ticks = os.sysconf("SC_CLK_TCK")
         total = 0.0
         for pid in (self.process.pid, *self.worker_pids()):
             try:
-                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                total += process_cpu_seconds(pid)
             except OSError:
                 continue
-            total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
         return total
 
     def kill_worker(self, pid: int) -> None:

@@ -44,6 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # benchmarks.* as 
 
 from benchmarks.load.llm_pages import _busiest_processes, _pct, _pct_ci  # noqa: E402
 from benchmarks.load.model_fair_use import prepare_home  # noqa: E402
+from benchmarks.load.stack import process_cpu_seconds, wait_idle  # noqa: E402
 from benchmarks.provenance import markdown_header, provenance, write_result  # noqa: E402
 from tests.web.servers import cinerec_server  # noqa: E402
 
@@ -85,24 +86,6 @@ def server_pid(port: int) -> int | None:
     return None
 
 
-def cpu_seconds(pid: int) -> float:
-    """CPU time (user + system) of a process and its threads so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def wait_quiet(pid: int, limit_s: float, *, window: float = 1.0, quiet: int = 3) -> float:
-    """Seconds until the server used under a tenth of a core for ``quiet`` windows in a row
-    (gives up after ``limit_s``)."""
-    start = time.monotonic()
-    in_a_row = 0
-    while in_a_row < quiet and time.monotonic() - start < limit_s:
-        before = cpu_seconds(pid)
-        time.sleep(window)
-        in_a_row = in_a_row + 1 if (cpu_seconds(pid) - before) / window < 0.1 else 0
-    return time.monotonic() - start
-
-
 def session(
     base: str, pid: int, *, language: str, condition: str, ticks: int, pace: float
 ) -> dict[str, Any]:
@@ -111,12 +94,12 @@ def session(
     with httpx.Client(base_url=base, timeout=120) as client:
         token = client.get("/api/csrf").json()["csrf_token"]
         client.headers["X-CSRF-Token"] = token
-        cpu0, t0 = cpu_seconds(pid), time.monotonic()
+        cpu0, t0 = process_cpu_seconds(pid), time.monotonic()
         r = client.put("/api/profile", json={**PROFILES[language], "language": language})
         r.raise_for_status()
         for query, movie_id in TICKS[:ticks]:
             if condition == "idle":
-                wait_quiet(pid, 120)
+                wait_idle(pid, 120, window=1.0, quiet=3, busy=0.1)
             else:
                 time.sleep(pace)
             steps = (
@@ -140,7 +123,7 @@ def session(
                 seconds = time.perf_counter() - t
                 out["requests"].append({"kind": kind, "status": status, "s": round(seconds, 4)})
         wall = time.monotonic() - t0
-        out["server_cpu_share"] = round((cpu_seconds(pid) - cpu0) / wall, 3)
+        out["server_cpu_share"] = round((process_cpu_seconds(pid) - cpu0) / wall, 3)
         out["wall_s"] = round(wall, 1)
     return out
 
@@ -240,7 +223,7 @@ def main(argv: list[str] | None = None) -> None:
                 )
             )  # fmt: skip
             print(json.dumps({k: v for k, v in rows[-1].items() if k != "requests"}))
-        settled = wait_quiet(pid, args.settle, window=3.0, quiet=5)
+        settled = wait_idle(pid, args.settle, window=3.0, quiet=5, busy=0.1)
         for k in range(args.rounds):
             condition = ("warming", "idle")[k % 2]
             language = ("en", "ko")[(k // 2) % 2]
@@ -251,7 +234,7 @@ def main(argv: list[str] | None = None) -> None:
                 )
             )  # fmt: skip
             print(json.dumps({k: v for k, v in rows[-1].items() if k != "requests"}))
-            wait_quiet(pid, 120)
+            wait_idle(pid, 120, window=1.0, quiet=3, busy=0.1)
         load_after = os.getloadavg()
     result = {
         "model": args.model,
