@@ -242,6 +242,12 @@ def genre_name(genre: str, language: str) -> str:
     return genre if genre in ("Sci-Fi", "Film-Noir") else genre.lower()
 
 
+def taste_value(value: str, language: str) -> str:
+    """A taste fact's value as the prompt and the draft write it: a genre by its
+    :func:`genre_name`, the viewer's own words as they are."""
+    return genre_name(value, language) if value in GENRES_KO else value
+
+
 _ARTICLE = re.compile(r"^(.*), (The|A|An)(\s*\(\d{4}\))?$")
 
 
@@ -292,7 +298,7 @@ def evidence_lines(
                 else f"- starring {fact.value}, who is also in {watched}{mark}"
             )
         elif fact.kind == "taste":
-            value = genre_name(fact.value, language) if fact.value in GENRES_KO else fact.value
+            value = taste_value(fact.value, language)
             lines.append(
                 f"- 시청자가 좋아하는 {value} 취향에 맞음"
                 if ko
@@ -352,7 +358,7 @@ def evidence_reason(
             else f"With {fact.value}, who is also in {first}{watched}."
         )
     if fact.kind == "taste":
-        value = genre_name(fact.value, language) if fact.value in GENRES_KO else fact.value
+        value = taste_value(fact.value, language)
         return (
             f"좋아한다고 하신 {value} 취향에 맞는 영화예요."
             if ko

@@ -52,8 +52,8 @@ from cinerec.llm.evidence import (
     build_evidence,
     evidence_lines,
     evidence_reason,
-    genre_name,
     natural_title,
+    taste_value,
 )
 from cinerec.llm.facts import check_text, false_sentences, split_sentences
 from cinerec.llm.genre_words import banned_genre_words
@@ -318,11 +318,7 @@ def card_schema(
     if any(_starts(x, w) for x in words for w in _WATCH_WORDS):
         watched = None  # a title says "Saw" or "Watchmen": its words stay writable, unchecked
     vocabulary = reason_words(evidence) if language == "en" and word_list else None
-    tastes = [  # as the evidence draft writes them (evidence_reason)
-        genre_name(f.value, "en") if f.value in GENRES_KO else f.value
-        for f in evidence.facts
-        if f.kind == "taste"
-    ]
+    tastes = [taste_value(f.value, "en") for f in evidence.facts if f.kind == "taste"]
     return _schema(language, banned, _opening(titles, card), watched, vocabulary, tastes)
 
 
