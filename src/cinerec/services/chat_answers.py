@@ -148,7 +148,7 @@ def fact_answer(query: Query, language: str) -> PlannedAnswer:
             )
         cast = list(movie.cast[:3])
         who = _join(cast, language)
-        text = f"{ref}에는 {who}이(가) 출연합니다." if ko else f"{ref} stars {who}."
+        text = f"{ref}의 주요 출연진은 {who}입니다." if ko else f"{ref} stars {who}."
         state = ChatState(movie_ids=(movie.movie_id,), person=cast[0], role="cast")
         required = tuple(cast[:1])
     elif query.field == "year":
@@ -161,7 +161,7 @@ def fact_answer(query: Query, language: str) -> PlannedAnswer:
                 state,
             )
         text = (
-            f"{movie.title} [#{movie.movie_id}]은(는) {movie.year}년에 개봉했습니다."
+            f"{movie.title} [#{movie.movie_id}]의 개봉 연도는 {movie.year}년입니다."
             if ko
             else f"{movie.title} [#{movie.movie_id}] was released in {movie.year}."
         )
@@ -234,11 +234,13 @@ def list_answer(session: Session, query: Query, language: str) -> PlannedAnswer:
         verb_en = {"director": "directed", "cast": "acted in", "any": "made or acted in"}[
             query.role
         ]
-        verb_ko = {"director": "감독한", "cast": "출연한", "any": "감독하거나 출연한"}[query.role]
+        # "X 감독의 영화", "X 출연 영화": no particle after the name, whose last sound a
+        # template cannot know (Qwen 1.5B turned "X이(가)" into "X는(가)", words v19)
+        role_ko = {"director": "감독의", "cast": "출연", "any": "감독 또는 출연"}[query.role]
         if not shown:
             other = ("다른 " if ko else "other ") if query.exclude else ""
             text = (
-                f"카탈로그에는 {person}이(가) {verb_ko} {span}{genre + ' ' if genre else ''}"
+                f"카탈로그에는 {person} {role_ko} {span}{genre + ' ' if genre else ''}"
                 f"{other}영화가 없습니다."
                 if ko
                 else f"The catalog has no {other}{genre + ' ' if genre else ''}movies{span} "
@@ -252,7 +254,7 @@ def list_answer(session: Session, query: Query, language: str) -> PlannedAnswer:
         if ko:
             head = f"{besides} 외에 " if besides else ""
             kind = f"{span}{genre + ' ' if genre else ''}"
-            text = f"{head}카탈로그에서 {person}이(가) {verb_ko} {kind}영화: {refs}."
+            text = f"{head}카탈로그에 있는 {person} {role_ko} {kind}영화: {refs}."
             if total > len(shown):
                 text += f" (모두 {total}편 중 평가가 많은 {len(shown)}편)"
         else:
@@ -337,7 +339,7 @@ def compare_answer(query: Query, language: str, popularity: dict[int, int]) -> P
             )
         if a.year == b.year:
             text = (
-                f"{ra}와(과) {rb}는 둘 다 {a.year}년에 개봉했습니다."
+                f"{ra}, {rb} 두 영화 모두 {a.year}년에 개봉했습니다."
                 if ko
                 else f"{ra} and {rb} were both released in {a.year}."
             )
@@ -346,8 +348,8 @@ def compare_answer(query: Query, language: str, popularity: dict[int, int]) -> P
         if query.order == "older":
             win, lose = first, second
             text = (
-                f"{_ref(win)}이(가) 더 오래됐습니다: {win.year}년 개봉이고, {_ref(lose)}은(는) "
-                f"{lose.year}년 개봉입니다."
+                f"더 오래된 영화는 {_ref(win)}입니다: {win.year}년에 개봉했고, {_ref(lose)}의 "
+                f"개봉 연도는 {lose.year}년입니다."
                 if ko
                 else f"{_ref(win)} is older: it came out in {win.year}, and {_ref(lose)} in "
                 f"{lose.year}."
@@ -355,8 +357,8 @@ def compare_answer(query: Query, language: str, popularity: dict[int, int]) -> P
         else:
             win, lose = second, first
             text = (
-                f"{_ref(win)}이(가) 더 최근 영화입니다: {win.year}년 개봉이고, {_ref(lose)}은(는) "
-                f"{lose.year}년 개봉입니다."
+                f"더 최근 영화는 {_ref(win)}입니다: {win.year}년에 개봉했고, {_ref(lose)}의 "
+                f"개봉 연도는 {lose.year}년입니다."
                 if ko
                 else f"{_ref(win)} is newer: it came out in {win.year}, and {_ref(lose)} in "
                 f"{lose.year}."
@@ -364,7 +366,7 @@ def compare_answer(query: Query, language: str, popularity: dict[int, int]) -> P
         state = ChatState(movie_ids=(win.movie_id, lose.movie_id), listed_ids=ids)
         older = query.order == "older"
         fact = (
-            f"{_ref(win)}이(가) {_ref(lose)}보다 더 {'오래된' if older else '최근'} 영화입니다."
+            f"{_ref(win)}의 개봉이 {_ref(lose)}보다 {'먼저' if older else '나중'}입니다."
             if ko
             else f"{_ref(win)} is {'older' if older else 'newer'} than {_ref(lose)}."
         )
@@ -378,13 +380,19 @@ def compare_answer(query: Query, language: str, popularity: dict[int, int]) -> P
             "compare",
             verdict=(win.movie_id, lose.movie_id),
             verdict_fact=fact,
-            lead=win.display_title,
+            # Korean: the draft's verdict clause up to the winner, so the model writes no
+            # particle after a title whose last sound it cannot know ("X는(가)", words v19)
+            lead=(
+                f"더 {'오래된' if older else '최근'} 영화는 {win.display_title}"
+                if ko
+                else win.display_title
+            ),
             values=((win.movie_id, str(win.year)), (lose.movie_id, str(lose.year))),
         )
     pa, pb = popularity.get(a.movie_id, 0), popularity.get(b.movie_id, 0)
     if pa == pb:
         text = (
-            f"{ra}와(과) {rb}의 평가 수는 {pa}개로 같습니다."
+            f"{ra}, {rb} 두 영화의 평가 수는 {pa}개로 같습니다."
             if ko
             else f"{ra} and {rb} have the same number of ratings in the catalog ({pa})."
         )
@@ -395,7 +403,7 @@ def compare_answer(query: Query, language: str, popularity: dict[int, int]) -> P
     more = query.order != "less_rated"
     text = (
         f"카탈로그에서 {_ref(win)}의 평가 수가 더 {'많' if more else '적'}습니다: {nw}개, "
-        f"{_ref(lose)}은(는) {nl}개입니다."
+        f"{_ref(lose)}의 평가 수는 {nl}개입니다."
         if ko
         else f"{_ref(win)} has {'more' if more else 'fewer'} ratings in the catalog: {nw}, "
         f"against {nl} for {_ref(lose)}."
@@ -445,7 +453,7 @@ def unknown_answer(query: Query, language: str, *, newest_year: int) -> PlannedA
         title = query.asked_title
         if ko:
             text = (
-                f"카탈로그에 {title}이(가) 없어 답할 수 없습니다."
+                f"카탈로그에 {title}에 대한 정보가 없어 답할 수 없습니다."
                 if title
                 else "카탈로그에서 그 영화를 찾지 못해 답할 수 없습니다."
             )
