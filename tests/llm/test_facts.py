@@ -357,3 +357,76 @@ def test_a_persons_list_holds_for_a_director_and_is_unchecked_without_a_cast() -
         "They like Brad Pitt movies like Tigerland.", subject=None, watched=history, persona=True
     )
     assert [(c.claim.kind, c.ok) for c in unknown if c.claim.kind == "person"] == [("person", None)]
+
+
+# Words v19's hand-checked sample: three false English texts, none flagged by the checker.
+TRAINSPOTTING = Movie(
+    778,
+    "Trainspotting",
+    1996,
+    ("Comedy", "Crime", "Drama"),
+    director="Danny Boyle",
+    cast=("Ewan McGregor", "Ewen Bremner", "Jonny Lee Miller"),
+)
+EMMA = Movie(838, "Emma", 1996, ("Comedy", "Drama", "Romance"))
+BEAUTIFUL_MIND = Movie(
+    4995,
+    "A Beautiful Mind",
+    2001,
+    ("Drama", "Romance"),
+    director="Ron Howard",
+    cast=("Russell Crowe", "Ed Harris"),
+    keywords=("princeton university",),
+)
+
+
+def test_a_ticked_title_listed_as_a_cast_member_is_false() -> None:
+    said = verdicts(
+        "Trainspotting is a crime film starring Jonny Lee Miller and Emma, which you have watched.",
+        subject=TRAINSPOTTING,
+        watched=[EMMA],
+    )
+    assert ("cast", "Jonny Lee Miller", True) in said
+    assert ("cast", "Emma", False) in said
+    # a one-word name that is part of a listed name holds
+    assert ("cast", "McGregor", True) in verdicts(
+        "Trainspotting stars Jonny Lee Miller and McGregor.", subject=TRAINSPOTTING, watched=[]
+    )
+
+
+def test_a_person_of_the_record_called_something_that_is_no_role_is_false() -> None:
+    said = verdicts(
+        "Ed Harris, a Princeton University aligning with The Firm, brings a similar theme.",
+        subject=BEAUTIFUL_MIND,
+        watched=[],
+    )
+    assert ("appositive", "Ed Harris", False) in said
+    # a role, or a name the record does not have (a character), is no such claim
+    assert not [
+        v
+        for v in verdicts(
+            "Ed Harris, a supporting actor here, and John Nash, a mathematician.",
+            subject=BEAUTIFUL_MIND,
+            watched=[],
+        )
+        if v[2] is False
+    ]
+
+
+def test_a_personas_genre_of_what_they_watched_must_be_watched_not_only_liked() -> None:
+    star_wars = Movie(1196, "Star Wars: Episode V", 1980, ("Action", "Adventure", "Sci-Fi"))
+    toy_story = Movie(1, "Toy Story", 1995, ("Adventure", "Animation", "Children", "Comedy"))
+    text = (
+        "This viewer watches mostly adventure, action and animation movies, with several of "
+        "their movies also being romance. They enjoy romance."
+    )
+    said = verdicts(
+        text, subject=None, watched=[star_wars, toy_story], persona=True,
+        taste="quirky indie romances",
+    )  # fmt: skip
+    assert ("ticked_genre", "Adventure", True) in said
+    assert ("ticked_genre", "Romance", False) in said  # none of the ticked movies is one
+    assert ("genre", "Romance", True) in said  # "They enjoy romance": the taste says so
+    assert ("genre", "Comedy", True) in verdicts(
+        "This viewer enjoys watching comedy.", subject=None, watched=[toy_story], persona=True
+    )

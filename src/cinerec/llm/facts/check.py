@@ -9,7 +9,11 @@ Rules, for a text about ``subject`` (a card) or, with ``persona=True``, about th
   subject; any other movie (another card, an unticked one) is false.
 - ``watched``: a movie cited as one the viewer watched ("if you liked X") must be ticked.
 - ``genre``, ``director``, ``cast``, ``year``: hold for the movie the claim is about. In a
-  persona a genre must be one the viewer watched or named in their taste.
+  persona a genre must be one the viewer watched or named in their taste; a ``ticked_genre``
+  (said of the movies they watched) one they watched. A one-word cast name holds when it is
+  part of a listed name ("Hanks").
+- ``appositive``: a person of the movie's record called something that is no role ("Ed Harris,
+  a Princeton University") is false; a name the record lacks (a character) is not decided.
 - ``against``, ``tag``, ``format`` are always false; ``pronoun`` is false unless the profile's
   gender is that one.
 
@@ -169,7 +173,9 @@ def check_text(
                 persona=persona,
                 gender=_gender(gender),
                 genres=watched_genres | taste_genres,
+                watched_genres=watched_genres,
                 taste=taste,
+                language=language,
             )
         )
     return out
@@ -233,9 +239,21 @@ def _check(
     persona: bool,
     gender: str | None,
     genres: set[str],
+    watched_genres: frozenset[str] | set[str] = frozenset(),
     taste: str | None = None,
+    language: str = "en",
 ) -> Checked:
     kind = claim.kind
+    if kind == "ticked_genre":
+        ok = claim.value in watched_genres
+        return Checked(claim, ok, "a genre they watched" if ok else "not a genre they watched")
+    if kind == "appositive":
+        if movie is None:
+            return Checked(claim, None, "unknown movie")
+        person = _fold(claim.value)
+        if person in _people(movie, "cast") | _people(movie, "director"):
+            return Checked(claim, False, f"a person of {movie.title} called no role")
+        return Checked(claim, None, f"not a person of {movie.title}")
     if kind == "taste":
         if taste is None:
             return Checked(claim, None, "the viewer's taste is not known here")
@@ -246,7 +264,7 @@ def _check(
         # read it so: 27 of the checker's 31 false positives there were "The viewer's taste
         # for X" with X a genre of the ticks or X "... films"; this leaves 9
         genre = GENRE_WORDS_EN.get(_GENERIC_END.sub("", claim.value).casefold())
-        if claim.span[:1].isascii() and genre and any(genre in m.genres for m in watched_movies):
+        if language == "en" and genre and any(genre in m.genres for m in watched_movies):
             return Checked(claim, True, "a genre of the ticked movies")
         return Checked(claim, False, "not in the viewer's taste")
     if kind == "title":
@@ -295,10 +313,11 @@ def _check(
         people = _people(movie, kind)
         if not people:
             return Checked(claim, None, f"{_no_people(kind)} {movie.title}")
-        ok = _fold(claim.value) in people
-        if not ok and _fold(claim.value) in _people(
-            movie, "director" if kind == "cast" else "cast"
-        ):
+        value = _fold(claim.value)
+        ok = value in people or (
+            kind == "cast" and " " not in value and any(value in p.split() for p in people)
+        )
+        if not ok and value in _people(movie, "director" if kind == "cast" else "cast"):
             return Checked(claim, False, f"wrong role in {movie.title}")
         return Checked(claim, ok, f"{kind} of {movie.title}: {', '.join(sorted(people))}")
     if kind == "year":

@@ -6,7 +6,10 @@ a reason or persona may name only its own movie and the ticked ones), ``against`
 argues against watching its movie), ``pronoun`` (a gendered pronoun or word such as "male"
 for the viewer), ``watched`` (a movie cited as one the viewer ticked: "if you liked X"),
 ``tag`` (a non-taste tag such as IMAX called a genre or taste), ``taste`` (something the
-viewer said they like: "your taste for X") and ``format``
+viewer said they like: "your taste for X"), ``ticked_genre`` (in an English persona, a genre
+said of the movies the viewer watched: "They watch mostly drama", "several of their movies are
+also romance"), ``appositive`` (in an English reason, a person of the card's record called
+something that is no role: "Ed Harris, a Princeton University") and ``format``
 (prompt formatting such as ``[Action, Sci-Fi]``). Genre, role and year claims are about the
 title mentioned nearest to them in their sentence, else about the text's own movie (``movie``
 is None).
@@ -173,6 +176,30 @@ _TASTE_EN = re.compile(
 )
 _TASTE_KO = re.compile(r"좋아(?:한다고 하신|하신다고 한|한다고 한|하시는)\s*'?([^'.,]+?)'?\s*취향")
 _BRACKETS = re.compile(r"\[[^\[\]\n]{1,80}\]|\{[^{}\n]{1,80}\}|<<<|>>>|^\s*[-*]\s", re.M)
+# A cast list: "starring A, B and C". Each listed name is a cast claim, a one-word name or a
+# movie's title too ("Trainspotting is a crime film starring Jonny Lee Miller and Emma": Emma,
+# a ticked movie, as its star; words v19 hand sample).
+_CAST_CUE = re.compile(r"\b(?i:starring|co-starring|featuring|stars)[ ]")
+_CAST_ITEM = re.compile(rf"{_NAME_PART}(?:[ ]{_NAME_PART})*")
+_CAST_JOIN = re.compile(r",?[ ](?:and[ ])?|[ ]and[ ]")
+# In an English persona, what the viewer watched ("watches", "their movies") against what
+# they like ("enjoys", "a preference for"): the nearest cue before a genre word says which.
+_WATCH_CUE = re.compile(
+    r"\b(?:watch|watches|watched|watching|ticked)\b|\b(?:of )?their (?:movies|films|picks)\b",
+    re.I,
+)
+_LIKE_CUE = re.compile(
+    r"\b(?:enjoy|enjoys|enjoyed|like|likes|love|loves|prefer|prefers|preferring|preference"
+    r"|fond|taste|tastes|ask|asks|asked|looking|words|describe|describes|interest|interested"
+    r"|avoid|avoids|fan|fans|enthusiast|favorite|favourite|favorites|favourites|want|wants)\b",
+    re.I,
+)
+# "Ed Harris, a Princeton University": a person called a thing. A person may be called a role.
+_APPOSITIVE = re.compile(rf"({_NAME}), an? ((?:[\w'’-]+ ?){{1,4}})")
+_ROLE_NOUNS = frozenset(
+    "actor actress star co-star costar director filmmaker lead performer writer screenwriter "
+    "producer composer comedian cast member".split()
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -382,6 +409,84 @@ def _person_lists(
     return out
 
 
+def _cast_list(sentence: str, mentions: list[tuple[int, int, str]], index: int) -> list[Claim]:
+    """The cast claims of a list after "starring" ("starring A, B and C"): every listed name,
+    a one-word name or a movie's title too, said of the movie named nearest before the cue
+    (else the text's own movie). The list ends at the first word not capitalised.
+
+    >>> titles = TitleIndex((), trusted=["Trainspotting", "Emma"])
+    >>> text = "Trainspotting stars Jonny Lee Miller and Emma, which you have watched."
+    >>> [(c.value, c.movie) for c in _cast_list(text, titles.find(text), 0)]
+    [('Jonny Lee Miller', 'Trainspotting'), ('Emma', 'Trainspotting')]
+    """
+    out: list[Claim] = []
+    for cue in _CAST_CUE.finditer(sentence):
+        pos, items = cue.end(), []
+        while (item := _CAST_ITEM.match(sentence, pos)) is not None:
+            items.append(item)
+            join = _CAST_JOIN.match(sentence, item.end())
+            if join is None or not _CAST_ITEM.match(sentence, join.end()):
+                break
+            pos = join.end()
+        listed = [(m.start(), m.end()) for m in items]
+        before = [x for x in mentions if x[1] <= cue.start()]
+        movie = before[-1][2] if before else None
+        for start, end in listed:
+            name = sentence[start:end].rstrip(".'’-")
+            span = sentence[cue.start() : end]
+            out.append(Claim("cast", name, movie, index, span))
+    return out
+
+
+def _ticked_genre(sentence: str, start: int) -> bool:
+    """Whether the genre word at ``start`` of an English persona's sentence is said of the
+    movies the viewer watched: the nearest cue before it is a watching one ("watches mostly
+    drama", "several of their movies are also romance"), not a liking one ("enjoys", "a
+    preference for", "enjoys watching").
+
+    >>> s = "They watch mostly drama, with a preference for crime."
+    >>> _ticked_genre(s, s.index("drama")), _ticked_genre(s, s.index("crime"))
+    (True, False)
+    >>> s = "This viewer enjoys watching comedy."
+    >>> _ticked_genre(s, s.index("comedy"))
+    False
+    """
+    before = sentence[:start]
+    watch = [m for m in _WATCH_CUE.finditer(before)]
+    like = [m for m in _LIKE_CUE.finditer(before)]
+    if not watch:
+        return False
+    last_watch = watch[-1]
+    if like and like[-1].start() > last_watch.start():
+        return False
+    # "enjoys watching": the watching is what they like
+    return not (
+        like and re.fullmatch(r"\s*(?:to\s+)?", before[like[-1].end() : last_watch.start()])
+    )
+
+
+def _appositives(sentence: str, mentions: list[tuple[int, int, str]], index: int) -> list[Claim]:
+    """A person called something that is no role ("Ed Harris, a Princeton University"): the
+    words after "a" hold no role noun (actor, director, star ...). Whether the name is a
+    person of the record is for the checker (``movie``: the title nearest to the name).
+
+    >>> [c.value for c in _appositives("Ed Harris, a Princeton University fits.", [], 0)]
+    ['Ed Harris']
+    >>> _appositives("Ed Harris, an actor of note, stars.", [], 0)
+    []
+    """
+    out = []
+    for m in _APPOSITIVE.finditer(sentence):
+        if any(ms <= m.start(1) < me for ms, me, _ in mentions):
+            continue  # a title ("Blade Runner, a Sci-Fi film")
+        words = {w.casefold() for w in re.findall(r"[\w-]+", m.group(2))}
+        if words & _ROLE_NOUNS:
+            continue
+        name = m.group(1)
+        out.append(Claim("appositive", name, _nearest(m.start(1), mentions), index, m.group()))
+    return out
+
+
 def extract_claims(
     text: str, titles: TitleIndex, *, language: str = "en", persona: bool = False
 ) -> list[Claim]:
@@ -401,7 +506,8 @@ def extract_claims(
                 continue  # a genre word inside a title ("Horror Express")
             word = sentence[s:e]
             if persona:
-                claims.append(Claim("genre", genre, None, i, word))
+                watched = language == "en" and _ticked_genre(sentence, s)
+                claims.append(Claim("ticked_genre" if watched else "genre", genre, None, i, word))
                 continue
             if language == "ko":
                 about = _genre_claim_ko(sentence, s, e, word)
@@ -413,6 +519,10 @@ def extract_claims(
                 claims.append(Claim("genre", genre, _nearest(s, mentions), i, word))
         listed = _person_lists(sentence, mentions, i)
         claims.extend(claim for claim, _ in listed)
+        if language == "en":
+            claims.extend(_cast_list(sentence, mentions, i))
+            if not persona:
+                claims.extend(_appositives(sentence, mentions, i))
         roles = _ROLE_KO + _ROLE_EN if language == "ko" else _ROLE_EN
         for role, pattern in roles:
             for m in pattern.finditer(sentence):
