@@ -562,7 +562,8 @@ def main() -> None:
 
 # ---------------------------------------------------------------- scoring
 
-FACT_KINDS = ("genre", "director", "cast", "person", "year", "title")
+# a genre said of the ticked movies and a person called what is no role are facts too
+FACT_KINDS = ("genre", "ticked_genre", "director", "cast", "person", "appositive", "year", "title")
 _TOKEN = re.compile(r"[^\W_]+")
 
 

@@ -354,7 +354,7 @@ def test_the_prompt_gives_the_evidence_and_the_grammar_keeps_to_it(
     fake_backend.queue(reply(good))
     result = write_persona(fake_backend, profile, HISTORY)
     call = fake_backend.calls[0]
-    assert "- Al Pacino: in several of their movies." in call.messages[1].content
+    assert "- Al Pacino acts in several of their movies." in call.messages[1].content
     assert "Say nothing about what they avoid" in call.messages[0].content
     grammar = re.compile(call.schema["properties"]["persona"]["pattern"])
     assert grammar.fullmatch(good)
@@ -385,3 +385,17 @@ def test_a_person_credited_with_a_ticked_movie_they_are_not_in_is_removed(
     result = write_persona(fake_backend, PROFILE, HISTORY)
     assert (result.text, result.cleaned, result.fallback) == (kept, True, False)
     assert any("person" in r and "Memento" in r for r in result.repairs)
+
+
+def test_the_evidence_says_who_directed_and_who_acted() -> None:
+    from cinerec.data.types import Movie
+    from cinerec.llm.persona import evidence_lines, persona_evidence
+
+    toy = Movie(1, "Toy Story", 1995, ("Animation",), director="John Lasseter", cast=("Tom Hanks",))
+    toy2 = Movie(3114, "Toy Story 2", 1999, ("Animation",), director="John Lasseter",
+                 cast=("Tom Hanks",))  # fmt: skip
+    evidence = persona_evidence(UserProfile("Viewer"), [toy, toy2])
+    assert evidence.directors == ("John Lasseter",)
+    lines = evidence_lines(evidence, "en")
+    assert "- Tom Hanks acts in several of their movies." in lines
+    assert "- John Lasseter directed several of their movies." in lines

@@ -84,7 +84,8 @@ class PersonaEvidence:
     ``watched`` are the ticked movies' three most frequent genres that the taste does not
     reject; ``also`` the other genres of at least two ticks (two at most); ``said`` the genres
     the taste asks for; ``avoided`` the genres it rejects; ``people`` the directors and actors
-    of two or more ticked movies; ``decade`` the decade of two thirds of the ticks.
+    of two or more ticked movies, of whom ``directors`` directed more of them than they acted
+    in; ``decade`` the decade of two thirds of the ticks.
     """
 
     watched: tuple[str, ...]
@@ -93,6 +94,7 @@ class PersonaEvidence:
     said: tuple[str, ...] = ()
     people: tuple[str, ...] = ()
     decade: int | None = None
+    directors: tuple[str, ...] = ()
 
     @property
     def liked(self) -> tuple[str, ...]:
@@ -108,7 +110,7 @@ def persona_evidence(profile: UserProfile, history: Sequence[Movie]) -> PersonaE
     >>> thief = Movie(2, "Thief", 1981, ("Crime",), director="Michael Mann")
     >>> persona_evidence(UserProfile("Ann", taste="dramas, no horror"), [heat, thief])
     PersonaEvidence(watched=('Crime',), avoided=('Horror',), also=(), said=('Drama',), \
-people=('Michael Mann',), decade=None)
+people=('Michael Mann',), decade=None, directors=('Michael Mann',))
     """
     taste = parse_taste(sanitize_user_text(profile.taste, 500))
     avoided = tuple(g for g in taste.disliked_genres if g not in NON_TASTE)
@@ -124,12 +126,14 @@ people=('Michael Mann',), decade=None)
         if name
     )
     people = tuple(name for name, n in people_counts.most_common(3) if n >= 2)
+    directed = Counter(d for m in history for d in dict.fromkeys((m.director or "").split(", ")))
+    directors = tuple(p for p in people if directed[p] * 2 > people_counts[p])
     decades = Counter(m.year // 10 * 10 for m in history if m.year)
     decade = None
     if decades and len(history) >= 3:
         top, n = decades.most_common(1)[0]
         decade = top if n * 3 >= len(history) * 2 else None  # two thirds of the ticks
-    return PersonaEvidence(watched, avoided, also, said, people, decade)
+    return PersonaEvidence(watched, avoided, also, said, people, decade, directors)
 
 
 def evidence_lines(evidence: PersonaEvidence, language: str) -> str:
@@ -143,8 +147,14 @@ def evidence_lines(evidence: PersonaEvidence, language: str) -> str:
         lines.append(f"- Several of their movies are also {genre_names(evidence.also, language)}.")
     if evidence.said:
         lines.append(f"- Their own words ask for {genre_names(evidence.said, language)}.")
-    if evidence.people:
-        lines.append(f"- {_join(evidence.people, 'en')}: in several of their movies.")
+    # who acted and who directed, apart: given "Harrison Ford, John Lasseter and Tom Hanks: in
+    # several of their movies", Qwen 1.5B wrote that all three "are in" them (words v19)
+    actors = [p for p in evidence.people if p not in evidence.directors]
+    if actors:
+        verb = "acts" if len(actors) == 1 else "act"
+        lines.append(f"- {_join(actors, 'en')} {verb} in several of their movies.")
+    if evidence.directors:
+        lines.append(f"- {_join(evidence.directors, 'en')} directed several of their movies.")
     if evidence.decade:
         lines.append(f"- Most of their movies are from the {evidence.decade}s.")
     return "\n".join(lines)
