@@ -51,13 +51,15 @@ def baseline_card_schema(rev: str) -> Callable[..., dict]:
 def _ratio(a: np.ndarray, b: np.ndarray) -> tuple[float, list[float]]:
     """The ratio of the medians of ``a`` and ``b`` (paired by card), with a 95 % bootstrap
     interval over cards."""
-    boot = np.random.default_rng(0)
-    idx = boot.integers(len(a), size=(2000, len(a)))
-    ratios = np.median(a[idx], axis=1) / np.median(b[idx], axis=1)
-    return float(np.median(a) / np.median(b)), [
-        float(np.quantile(ratios, 0.025)),
-        float(np.quantile(ratios, 0.975)),
-    ]
+    from cinerec.evaluation.bootstrap import bootstrap_statistic_ci
+
+    ci = bootstrap_statistic_ci(
+        lambda idx: np.median(a[idx], axis=1) / np.median(b[idx], axis=1),
+        float(np.median(a) / np.median(b)),
+        len(a),
+        resamples=2000,
+    )
+    return ci.mean, [ci.low, ci.high]
 
 
 def main() -> None:

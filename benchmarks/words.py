@@ -1329,9 +1329,9 @@ def _markdown(s: dict[str, Any]) -> str:
     lines += [
         "",
         "Commands: rows `nice -n 10 python benchmarks/words.py generate --model "
-        f"{c['model']} --threads {c['threads']} --pages N"
+        f"{c['model']} --threads {c['threads']} --pages {c['pages']}"
         + (f" --tag {tag}" if tag else "")
-        + "` (resumable; stopped when the session's time was up), then `python "
+        + f"` (resumable: the rows hold {c['pages']} pages), then `python "
         "benchmarks/words.py report"
         + (f" --tag {tag}" if tag else "")
         + "".join(f" --chat {p}" for p in c.get("chat", []))

@@ -22,7 +22,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -128,18 +128,29 @@ def wait_idle(
     return time.perf_counter() - start
 
 
-def database_cpu_seconds(database: str) -> dict[int, float]:
-    """CPU seconds (user + system) so far of each PostgreSQL backend serving ``database``
-    (its processes on this machine, ``/proc``), by pid."""
-    found = {}
+def pids_where(command: Callable[[bytes], bool]) -> list[int]:
+    """The pids of this machine's processes whose command line (``/proc/<pid>/cmdline``, its
+    arguments joined by NUL bytes) ``command`` accepts; processes gone meanwhile are skipped."""
+    found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
-            cmdline = (entry / "cmdline").read_bytes()
-            if not cmdline.startswith(b"postgres:") or f" {database} ".encode() not in cmdline:
-                continue
-            found[int(entry.name)] = process_cpu_seconds(int(entry.name))
+            if command((entry / "cmdline").read_bytes()):
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
+def database_cpu_seconds(database: str) -> dict[int, float]:
+    """CPU seconds (user + system) so far of each PostgreSQL backend serving ``database``
+    (its processes on this machine, ``/proc``), by pid."""
+    wanted = f" {database} ".encode()
+    found = {}
+    for pid in pids_where(lambda cmd: cmd.startswith(b"postgres:") and wanted in cmd):
+        try:
+            found[pid] = process_cpu_seconds(pid)
         except OSError:
             continue
     return found

@@ -44,7 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # benchmarks.* as 
 
 from benchmarks.load.llm_pages import _busiest_processes, _pct, _pct_ci  # noqa: E402
 from benchmarks.load.model_fair_use import prepare_home  # noqa: E402
-from benchmarks.load.stack import process_cpu_seconds, wait_idle  # noqa: E402
+from benchmarks.load.stack import pids_where, process_cpu_seconds, wait_idle  # noqa: E402
 from benchmarks.provenance import markdown_header, provenance, write_result  # noqa: E402
 from tests.web.servers import cinerec_server  # noqa: E402
 
@@ -73,17 +73,9 @@ def _raise(message: str) -> NoReturn:
 
 def server_pid(port: int) -> int | None:
     """The pid of ``cinerec serve --port <port>`` (Linux /proc)."""
-    want = f"--port\0{port}\0"
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            cmd = (entry / "cmdline").read_text()
-        except OSError:
-            continue
-        if "cinerec.cli\0serve" in cmd and want in cmd + "\0":
-            return int(entry.name)
-    return None
+    want = f"--port\0{port}\0".encode()
+    found = pids_where(lambda cmd: b"cinerec.cli\0serve" in cmd and want in cmd + b"\0")
+    return found[0] if found else None
 
 
 def session(

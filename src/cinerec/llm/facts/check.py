@@ -199,10 +199,13 @@ def in_taste(value: str, taste: str) -> bool:
     True
     >>> in_taste("SF", "느리게 전개되는 SF"), in_taste("oxygen", "sci-fi horror"), in_taste("x", "")
     (True, False, False)
+    >>> in_taste("sci-fi movies", "slow-burn science fiction")
+    True
     """
     if not taste.strip():
         return False
-    folded, said_value = fold_text(taste), fold_text(_GENERIC_END.sub("", value))
+    value = _GENERIC_END.sub("", value.strip())  # "comedy films" says "comedy"
+    folded, said_value = fold_text(taste), fold_text(value)
     if said_value and said_value in folded:
         return True
     genre = GENRE_WORDS_EN.get(value.casefold()) or GENRE_WORDS_KO.get(value)
