@@ -430,3 +430,17 @@ def test_a_personas_genre_of_what_they_watched_must_be_watched_not_only_liked() 
     assert ("genre", "Comedy", True) in verdicts(
         "This viewer enjoys watching comedy.", subject=None, watched=[toy_story], persona=True
     )
+
+
+def test_a_personas_role_claim_about_no_named_movie_is_checked_against_the_ticks() -> None:
+    pitt = Movie(4963, "Ocean's Eleven", 2001, ("Crime",), director="Steven Soderbergh",
+                 cast=("George Clooney", "Brad Pitt"))  # fmt: skip
+    jurassic = Movie(4638, "Jurassic Park III", 2001, ("Sci-Fi",), cast=("Sam Neill",))
+    said = verdicts(
+        "They are drawn to films featuring Brad Pitt, and fond of movies such as Jurassic "
+        "Park III. They like films featuring Sam Neill and Steven Soderbergh.",
+        subject=None, watched=[pitt, jurassic], persona=True,
+    )  # fmt: skip
+    assert ("cast", "Brad Pitt", True) in said  # in a ticked movie, not in the title after it
+    assert ("cast", "Sam Neill", True) in said
+    assert ("cast", "Steven Soderbergh", False) in said  # he directed

@@ -309,6 +309,8 @@ def _check(
         why = f"cast or director of {movie.title}: {', '.join(sorted(people))}"
         return Checked(claim, ok, why)
     if kind in ("director", "cast"):
+        if movie is None and persona and watched_movies:
+            return _role_in_ticked(claim, watched_movies)
         if movie is None:
             return Checked(claim, None, "unknown movie")
         if not claim.value.isascii():
@@ -336,6 +338,20 @@ def _check(
     if kind == "tag":
         return Checked(claim, False, "a tag, not a taste or genre")
     return Checked(claim, False, "prompt formatting")
+
+
+def _role_in_ticked(claim: Claim, watched: Sequence[Movie]) -> Checked:
+    """A persona's role claim about no named movie ("drawn to films featuring Brad Pitt"): the
+    person has that role in one of the ticked movies."""
+    kind, value = claim.kind, _fold(claim.value)
+    people = set().union(*(_people(m, kind) for m in watched))
+    if not claim.value.isascii() or not people:
+        return Checked(claim, None, f"{_no_people(kind)} the ticked movies")
+    if value in people:
+        return Checked(claim, True, f"{kind} of a ticked movie")
+    other = set().union(*(_people(m, "director" if kind == "cast" else "cast") for m in watched))
+    why = "wrong role in the ticked movies" if value in other else f"no {kind} of a ticked movie"
+    return Checked(claim, False, why)
 
 
 FACT_KINDS = ("genre", "director", "cast", "person", "year")

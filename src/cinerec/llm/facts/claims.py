@@ -531,7 +531,12 @@ def extract_claims(
                     continue
                 if any(ls <= m.start(1) < le for _, (ls, le) in listed):
                     continue  # "Brad Pitt's movies, including ..." is the listed claims'
-                claims.append(Claim(role, name, _nearest(m.start(1), mentions), i, m.group()))
+                if persona:  # "films featuring X, ..., including T": X is in their movies
+                    before = [x for x in mentions if x[1] <= m.start()]
+                    about = before[-1][2] if before else None
+                else:
+                    about = _nearest(m.start(1), mentions)
+                claims.append(Claim(role, name, about, i, m.group()))
         for m in _YEAR.finditer(sentence):
             if any(ms <= m.start() < me for ms, me, _ in mentions):
                 continue  # a year inside a title ("2001: A Space Odyssey (1968)")
