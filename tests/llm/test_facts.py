@@ -444,3 +444,16 @@ def test_a_personas_role_claim_about_no_named_movie_is_checked_against_the_ticks
     assert ("cast", "Brad Pitt", True) in said  # in a ticked movie, not in the title after it
     assert ("cast", "Sam Neill", True) in said
     assert ("cast", "Steven Soderbergh", False) in said  # he directed
+
+
+def test_a_year_in_a_sentence_saying_the_catalog_lacks_the_movie_is_no_claim() -> None:
+    parasite = Movie(2256, "Parasite", 1982, ("Horror",))
+    for text, language in (
+        ("카탈로그에 Parasite (2019)에 대한 정보가 없어 답할 수 없습니다.", "ko"),
+        ("The catalog does not have Parasite (2019), so I cannot answer.", "en"),
+    ):
+        said = verdicts(text, subject=None, watched=[], page=[parasite], language=language)
+        assert not [v for v in said if v[0] == "year"], said
+    assert ("year", "2019", False) in verdicts(
+        "Parasite (2019) is a horror film.", subject=None, watched=[], page=[parasite]
+    )

@@ -176,6 +176,11 @@ _TASTE_EN = re.compile(
 )
 _TASTE_KO = re.compile(r"좋아(?:한다고 하신|하신다고 한|한다고 한|하시는)\s*'?([^'.,]+?)'?\s*취향")
 _BRACKETS = re.compile(r"\[[^\[\]\n]{1,80}\]|\{[^{}\n]{1,80}\}|<<<|>>>|^\s*[-*]\s", re.M)
+# A sentence saying the catalog lacks a movie: a year written with its title names that movie
+# ("카탈로그에 Parasite (2019)에 대한 정보가 없어": the catalog has Parasite of 1982 only).
+_CATALOG_LACKS = re.compile(
+    r"\b(?:does not|doesn't) have\b|\bnot in the catalog\b|정보가 없|카탈로그에 없", re.I
+)
 # A cast list: "starring A, B and C". Each listed name is a cast claim, a one-word name or a
 # movie's title too ("Trainspotting is a crime film starring Jonny Lee Miller and Emma": Emma,
 # a ticked movie, as its star; words v19 hand sample).
@@ -537,9 +542,12 @@ def extract_claims(
                 else:
                     about = _nearest(m.start(1), mentions)
                 claims.append(Claim(role, name, about, i, m.group()))
+        lacks = _CATALOG_LACKS.search(sentence)
         for m in _YEAR.finditer(sentence):
             if any(ms <= m.start() < me for ms, me, _ in mentions):
                 continue  # a year inside a title ("2001: A Space Odyssey (1968)")
+            if lacks:
+                continue  # "the catalog does not have Parasite (2019)": a movie it lacks
             if not persona:
                 # a year belongs to a title written just before it ("Heat (1995)", "Heat는
                 # 1995년"), else to the text's own movie
