@@ -457,3 +457,23 @@ def test_a_year_in_a_sentence_saying_the_catalog_lacks_the_movie_is_no_claim() -
     assert ("year", "2019", False) in verdicts(
         "Parasite (2019) is a horror film.", subject=None, watched=[], page=[parasite]
     )
+
+
+def test_a_person_called_a_role_by_a_keyword_of_the_movie_is_false() -> None:
+    # words v15en and v20 (read blind): "Jennifer Aniston, a Christianity fantasy star"
+    bruce = Movie(
+        6373,
+        "Bruce Almighty",
+        2003,
+        ("Comedy", "Drama", "Fantasy", "Romance"),
+        cast=("Jim Carrey", "Jennifer Aniston"),
+        keywords=("christianity", "god"),
+    )
+    said = verdicts(
+        "Jennifer Aniston, a Christianity fantasy star, is in Bruce Almighty.",
+        subject=bruce, watched=[],
+    )  # fmt: skip
+    assert ("appositive", "Jennifer Aniston", False) in said
+    assert ("appositive", "Jim Carrey", True) in verdicts(
+        "Jim Carrey, a comedy star, leads Bruce Almighty.", subject=bruce, watched=[]
+    )

@@ -35,6 +35,7 @@ from cinerec.data.types import Movie
 from cinerec.llm.facts.claims import (
     GENRE_WORDS_EN,
     GENRE_WORDS_KO,
+    ROLE_NOUNS,
     Claim,
     TitleIndex,
     extract_claims,
@@ -45,6 +46,7 @@ from cinerec.llm.facts.claims import (
 from cinerec.text.taste import parse_taste
 
 _NON_GENRES = frozenset({"IMAX", "(no genres listed)"})
+_GENRE_WORDS = frozenset(w for g in GENRE_WORDS_EN for w in g.split())
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,9 +256,17 @@ def _check(
         if movie is None:
             return Checked(claim, None, "unknown movie")
         person = _fold(claim.value)
-        if person in _people(movie, "cast") | _people(movie, "director"):
+        if person not in _people(movie, "cast") | _people(movie, "director"):
+            return Checked(claim, None, f"not a person of {movie.title}")
+        said = re.findall(r"[^\W_]+(?:-[^\W_]+)*", claim.span.split(",", 1)[1].casefold())[1:]
+        role = next((i for i, w in enumerate(said) if w in ROLE_NOUNS), None)
+        if role is None:
             return Checked(claim, False, f"a person of {movie.title} called no role")
-        return Checked(claim, None, f"not a person of {movie.title}")
+        things = {w for k in movie.keywords for w in fold_text(k).split()} - _GENRE_WORDS
+        if things & set(said[:role]):
+            # "Jennifer Aniston, a Christianity fantasy star": a thing of the movie, no person's
+            return Checked(claim, False, f"a person of {movie.title} called by its keyword")
+        return Checked(claim, True, "a role")
     if kind == "taste":
         if taste is None:
             return Checked(claim, None, "the viewer's taste is not known here")

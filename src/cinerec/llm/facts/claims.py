@@ -201,7 +201,7 @@ _LIKE_CUE = re.compile(
 )
 # "Ed Harris, a Princeton University": a person called a thing. A person may be called a role.
 _APPOSITIVE = re.compile(rf"({_NAME}), an? ((?:[\w'’-]+ ?){{1,4}})")
-_ROLE_NOUNS = frozenset(
+ROLE_NOUNS = frozenset(
     "actor actress star co-star costar director filmmaker lead performer writer screenwriter "
     "producer composer comedian cast member".split()
 )
@@ -471,22 +471,18 @@ def _ticked_genre(sentence: str, start: int) -> bool:
 
 
 def _appositives(sentence: str, mentions: list[tuple[int, int, str]], index: int) -> list[Claim]:
-    """A person called something that is no role ("Ed Harris, a Princeton University"): the
-    words after "a" hold no role noun (actor, director, star ...). Whether the name is a
-    person of the record is for the checker (``movie``: the title nearest to the name).
+    """A person named with what they are ("Ed Harris, a Princeton University", "Jennifer
+    Aniston, a Christianity fantasy star"): the checker judges the words after "a" (a role
+    noun, not a thing of the movie's record) and whether the name is a person of the record
+    (``movie``: the title nearest to the name).
 
-    >>> [c.value for c in _appositives("Ed Harris, a Princeton University fits.", [], 0)]
-    ['Ed Harris']
-    >>> _appositives("Ed Harris, an actor of note, stars.", [], 0)
-    []
+    >>> [c.span for c in _appositives("Ed Harris, a Princeton University fits.", [], 0)]
+    ['Ed Harris, a Princeton University fits']
     """
     out = []
     for m in _APPOSITIVE.finditer(sentence):
         if any(ms <= m.start(1) < me for ms, me, _ in mentions):
             continue  # a title ("Blade Runner, a Sci-Fi film")
-        words = {w.casefold() for w in re.findall(r"[\w-]+", m.group(2))}
-        if words & _ROLE_NOUNS:
-            continue
         name = m.group(1)
         out.append(Claim("appositive", name, _nearest(m.start(1), mentions), index, m.group()))
     return out
