@@ -111,8 +111,12 @@ _GLUED_POSSESSIVE = re.compile(r"['’]s[a-z]{2,}")
 #: glued after it ("ofadows", "aboutwitches", "theirtaste"; "offer", "often" pass) and an adverb
 #: in "-ly" with a long word after it ("awarmlyrelated"; "analytical", "paralysis" pass). Over
 #: all English raw reasons and personas of words_0.5b_v11 and words_1.5b_v11 these flag those
-#: five words and no other.
-_GLUED_LOWER = re.compile(r"(?:of(?![ft])|about|their)[a-z]{4,}|[a-z]{3,}ly(?![st])[a-z]{5,}")
+#: five words and no other. "not" with a verb glued on ("notavoid", a persona of words_1.5b_v20
+#: read false blind: "they do notavoid or like anything else").
+_GLUED_LOWER = re.compile(
+    r"(?:of(?![ft])|about|their)[a-z]{4,}|[a-z]{3,}ly(?![st])[a-z]{5,}"
+    r"|not(?:avoid|like|enjoy|love|prefer|watch|want|mind|care)[a-z]*"
+)
 _LATIN_WORD = re.compile(r"[A-Za-z'’]+")
 
 
@@ -125,6 +129,8 @@ def joined_words(text: str, known: Iterable[str] = ()) -> list[str]:
     ['thrillingSciFi']
     >>> joined_words("They enjoyactioning, an enjoyable watchlist they like.")
     ['enjoyactioning']
+    >>> joined_words("They do notavoid anything, notably nothing noted.")
+    ['notavoid']
     >>> joined_words("Brad Pitt'smovies and Schindler'slist, like Schindler's List.")
     ["Pitt'smovies", "Schindler'slist"]
     """
