@@ -450,6 +450,7 @@ def test_a_year_in_a_sentence_saying_the_catalog_lacks_the_movie_is_no_claim() -
     parasite = Movie(2256, "Parasite", 1982, ("Horror",))
     for text, language in (
         ("카탈로그에 Parasite (2019)에 대한 정보가 없어 답할 수 없습니다.", "ko"),
+        ("카탈로그에 Parasite (2019)이(가) 없어 답할 수 없습니다.", "ko"),
         ("The catalog does not have Parasite (2019), so I cannot answer.", "en"),
     ):
         said = verdicts(text, subject=None, watched=[], page=[parasite], language=language)

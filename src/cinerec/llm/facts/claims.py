@@ -179,7 +179,9 @@ _BRACKETS = re.compile(r"\[[^\[\]\n]{1,80}\]|\{[^{}\n]{1,80}\}|<<<|>>>|^\s*[-*]\
 # A sentence saying the catalog lacks a movie: a year written with its title names that movie
 # ("카탈로그에 Parasite (2019)에 대한 정보가 없어": the catalog has Parasite of 1982 only).
 _CATALOG_LACKS = re.compile(
-    r"\b(?:does not|doesn't) have\b|\bnot in the catalog\b|정보가 없|카탈로그에 없", re.I
+    r"\b(?:does not|doesn't) have\b|\bcatalog has no\b|\bnot in the catalog\b"
+    r"|카탈로그에[^.]{0,80}?없",
+    re.I,
 )
 # A cast list: "starring A, B and C". Each listed name is a cast claim, a one-word name or a
 # movie's title too ("Trainspotting is a crime film starring Jonny Lee Miller and Emma": Emma,
