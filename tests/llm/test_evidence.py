@@ -49,7 +49,7 @@ def test_the_evidence_template_is_true_by_the_fact_checker_in_both_languages() -
             checked = check_text(text, subject=card, watched=HISTORY, language=language)
             assert text and all(c.ok is not False for c in checked), (text, checked)
     ko = evidence_reason(build_evidence(GODFATHER_II, HISTORY), "ko")
-    assert ko == "보신 The Godfather와 같은 Francis Ford Coppola 감독의 영화예요."
+    assert ko == "보신 The Godfather의 감독 Francis Ford Coppola의 영화예요."
 
 
 def test_a_card_sharing_nothing_still_leads_with_a_theme_of_its_own() -> None:
@@ -58,7 +58,7 @@ def test_a_card_sharing_nothing_still_leads_with_a_theme_of_its_own() -> None:
     evidence = build_evidence(card, [seen])
     assert [(f.kind, f.value) for f in evidence.facts] == [("theme", "balloon"), ("year", "2009")]
     assert evidence_reason(evidence, "en") == "Its themes include balloon."
-    assert evidence_reason(evidence, "ko") == "'balloon'를 다루는 영화예요."
+    assert evidence_reason(evidence, "ko") == "'balloon' 주제를 다루는 영화예요."
     assert "- theme 'balloon'" in evidence_lines(evidence, "en")
 
 
@@ -120,13 +120,13 @@ def test_korean_evidence_puts_english_catalog_words_after_a_genre() -> None:
     ko = build_evidence(card, seen, language="ko")
     assert [f.kind for f in ko.facts] == ["genre", "keyword", "year"]
     lines = evidence_lines(ko, "ko")
-    assert lines.startswith("- 드라마 장르 (보신 Heat, Jurassic Park와 같음)")
+    assert lines.startswith("- 드라마 장르 (보신 Heat, Jurassic Park도 같은 장르)")
     assert "island" not in lines and "2010년" in lines
     assert evidence_reason(ko, "ko") == "보신 Heat처럼 드라마 영화예요."
     # With no other specific fact, the keyword still leads (and is shown).
     cast_away = Movie(4, "Cast Away", 2000, ("Adventure",), keywords=("island",))
     alone = build_evidence(card, [cast_away], language="ko")
-    assert evidence_lines(alone, "ko").startswith("- 주제 'island' (보신 Cast Away와 같음)")
+    assert evidence_lines(alone, "ko").startswith("- 주제 'island' (보신 Cast Away에도 있음)")
 
 
 def test_a_ticked_title_cited_without_its_aka_part_is_a_cited_fact() -> None:

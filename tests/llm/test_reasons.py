@@ -458,8 +458,26 @@ def test_a_korean_reason_cannot_open_with_the_prompts_movie_label() -> None:
     pattern = _card_pattern(Movie(68954, "Up", 2009, ("Adventure", "Animation")), [], "ko")
     assert not pattern.match("영화: Up (2009)는 모험 영화예요.")
     assert not pattern.match("영화 : Up (2009)는 모험 영화예요.")
-    assert pattern.match("영화 Up (2009)는 모험 영화예요.")
+    assert pattern.match("영화 Up (2009)도 모험 영화예요.")
     assert pattern.match("모험을 그린 애니메이션 영화예요: 따뜻해요.")
+
+
+def test_a_korean_reason_glues_to_latin_letters_only_particles_of_one_form() -> None:
+    # words v20, read blind: "Kate Winslet가", "Man on the Moon와" (이/가, 와/과 follow the
+    # sound of the name, which neither template nor model knows); most Korean garbles
+    import pytest
+
+    pattern = _card_pattern(Movie(1721, "Titanic", 1997, ("Drama", "Romance")), [], "ko")
+    assert not pattern.match("배우 Kate Winslet가 출연한 로맨스 영화예요.")
+    assert not pattern.match("보신 'Man on the Moon'와 같은 드라마 영화예요.")
+    assert not pattern.match("보신 'Man on the Moon' 와 같은 드라마 영화예요.")
+    assert pattern.match("배우 Kate Winslet의 출연작이에요.")
+    assert pattern.match("보신 Man on the Moon처럼 1997년에 나온 드라마 영화예요.")
+    assert pattern.match("배우 Kate Winslet 주연의 로맨스 영화예요.")
+    llama_grammar = pytest.importorskip("llama_cpp.llama_grammar")
+    schema = {"type": "string", "pattern": pattern.pattern}
+    gbnf = llama_grammar.json_schema_to_gbnf(json.dumps(schema))
+    llama_grammar.LlamaGrammar.from_string(gbnf, verbose=False)
 
 
 def test_the_models_draft_does_not_say_which_you_watched() -> None:

@@ -287,7 +287,7 @@ def evidence_lines(
         watched = _titles(fact.watched, language)
         if fact.kind == "director":
             lines.append(
-                f"- 감독 {fact.value} (보신 {watched}와 같은 감독)"
+                f"- 감독 {fact.value} (보신 {watched}의 감독)"
                 if ko
                 else f"- directed by {fact.value}, who also directed {watched}{mark}"
             )
@@ -306,7 +306,7 @@ def evidence_lines(
             )
         elif fact.kind == "keyword":
             lines.append(
-                f"- 주제 '{fact.value}' (보신 {watched}와 같음)"
+                f"- 주제 '{fact.value}' (보신 {watched}에도 있음)"
                 if ko
                 else f"- theme '{fact.value}', shared with {watched}{mark}"
             )
@@ -315,7 +315,7 @@ def evidence_lines(
         elif fact.kind == "genre":
             name = genre_name(fact.value, language)
             lines.append(
-                f"- {name} 장르 (보신 {watched}와 같음)"
+                f"- {name} 장르 (보신 {watched}도 같은 장르)"
                 if ko
                 else f"- {_a(name)} {name} film, like {watched}{mark}"
             )
@@ -330,7 +330,10 @@ def evidence_reason(
     evidence: Evidence, language: str, *, avoid: Iterable[str] = (), say_watched: bool = True
 ) -> str:
     """One true sentence from the lead fact, without a model (the flagged fallback, and the
-    draft the model rephrases). Without ``say_watched`` an English sentence leaves out
+    draft the model rephrases). In Korean no particle whose form depends on the sound before
+    it (이/가, 은/는, 을/를, 와/과) follows a title, name or keyword: "{first}와 같은" was right
+    after "Heat" and wrong after "The Godfather", and the model copied it ("Kate Winslet가").
+    Without ``say_watched`` an English sentence leaves out
     ", which you watched" after the ticked title: given it in the draft, Qwen 0.5B said it of
     the card ("The movie 'Memento' ... flashbacks, which you watched.", 3 of the 9 false
     reasons of the words v8 hand sample)."""
@@ -347,13 +350,13 @@ def evidence_reason(
     first = natural_title(fact.watched[0]) if fact.watched else ""
     if fact.kind == "director":
         return (
-            f"보신 {first}와 같은 {fact.value} 감독의 영화예요."
+            f"보신 {first}의 감독 {fact.value}의 영화예요."
             if ko
             else f"Directed by {fact.value}, like {first}{watched}."
         )
     if fact.kind == "cast":
         return (
-            f"보신 {first}에도 나온 {fact.value}가 출연해요."
+            f"보신 {first}에도 나온 배우 {fact.value}의 출연작이에요."
             if ko
             else f"With {fact.value}, who is also in {first}{watched}."
         )
@@ -366,14 +369,16 @@ def evidence_reason(
         )
     if fact.kind == "keyword":
         return (
-            f"보신 {first}처럼 {fact.value}를 다루는 영화예요."
+            f"보신 {first}처럼 '{fact.value}' 주제를 다루는 영화예요."
             if ko
             else f"About {fact.value}, like {first}{watched}."
         )
     if fact.kind == "theme":
         # not "A film about X.": a keyword need not be what the film is about, and a bare
         # noun read as broken ("A film about nurse." on Rear Window, read false and garbled)
-        return f"'{fact.value}'를 다루는 영화예요." if ko else f"Its themes include {fact.value}."
+        return (
+            f"'{fact.value}' 주제를 다루는 영화예요." if ko else f"Its themes include {fact.value}."
+        )
     if fact.kind == "genre":
         name = genre_name(fact.value, language)
         return (

@@ -75,6 +75,7 @@ from cinerec.llm.schemas import (
 from cinerec.llm.templates import render
 from cinerec.llm.word_ban import (
     HANGUL,
+    LATIN,
     LETTERS,
     literal,
     separator,
@@ -130,6 +131,34 @@ _WORD_CHARS = 16
 _WORDS = {"en": (3, 18), "ko": (2, 16)}
 _ABBREVIATION = "([A-Z]|Mr|Mrs|Ms|Dr|St|Jr|Sr|Vol|vs)[.] "
 _CLOSING = "[)'’”]"
+
+
+#: Korean particles whose form does not depend on the sound before them: the only ones a
+#: Korean reason may glue to a word in Latin letters (a title, a name, a year). Where the form
+#: depends on it (이/가, 은/는, 을/를, 와/과, 로/으로) a template cannot know the sound and Qwen
+#: 1.5B guessed wrong ("Kate Winslet가", "Man on the Moon와": most of the 15 garbled Korean
+#: texts of the words v20 blind read).
+_INVARIANT_KO = "(년대?|년작)?(의|도|에|에서|에게|처럼|만|까지|부터|보다)?"
+#: Those particles as a word of their own, as after a quote ("'Matrix'는"); "이" stays (it is
+#: also "this").
+_BARE_PARTICLES_KO = (
+    "가", "은", "는", "을", "를", "와", "과", "로", "으로", "라는", "이라는", "라고", "이라고",
+    "예요", "이에요", "랑", "이랑", "나", "이나",
+)  # fmt: skip
+
+
+def _korean_word(banned: Sequence[str]) -> str:
+    """A Korean reason's word: Hangul (its own particles free), or Latin letters and digits
+    followed at most by a particle of :data:`_INVARIANT_KO`.
+
+    >>> import re
+    >>> word = re.compile(_korean_word([]))
+    >>> [bool(word.fullmatch(w)) for w in ("영화는", "Heat의", "1995년에", "Winslet가", "는")]
+    [True, True, True, False, False]
+    """
+    hangul = unbanned_word([*banned, *_BARE_PARTICLES_KO], HANGUL, _WORD_CHARS)
+    latin = unbanned_word(banned, LATIN, _WORD_CHARS)
+    return f"({hangul}|{latin}{_INVARIANT_KO})"
 
 
 _ARTICLES = ("the", "a", "an")
@@ -216,6 +245,8 @@ def _sentence_pattern(
     words = None if vocabulary is None else sorted(set(vocabulary))
 
     def one_word(more: Sequence[str] = ()) -> str:
+        if words is None and language == "ko":
+            return _korean_word([*banned, *more])
         if words is None:
             return unbanned_word([*banned, *more], LETTERS, _WORD_CHARS)
         ban = [e.casefold() for e in (*banned, *more)]
@@ -234,7 +265,8 @@ def _sentence_pattern(
         # no colon after the first word: Qwen 0.5B copied the prompt's label ("영화: Up (2009)는
         # ...", 15 of the 42 Korean reasons of the v8 hand sample; the product removed it)
         unlabelled = other.replace(":", "")
-        lead = f"{unbanned_word(banned, HANGUL, _WORD_CHARS)}({unlabelled}{{1,3}}|[.!?])"
+        first = unbanned_word([*banned, *_BARE_PARTICLES_KO], HANGUL, _WORD_CHARS)
+        lead = f"{first}({unlabelled}{{1,3}}|[.!?])"
         low, high = low - 1, high - 1
     elif opening:
         # an article only through its own branch, so the word after it is checked too; the
