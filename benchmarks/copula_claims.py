@@ -136,7 +136,9 @@ def _raw(row: dict[str, Any]) -> str:
         return ""
 
 
-def _runs(specs: list[str]) -> dict[str, dict[tuple[int, int], dict[str, Any]]]:
+def _runs(
+    specs: list[str], language: str = "en"
+) -> dict[str, dict[tuple[int, int], dict[str, Any]]]:
     runs: dict[str, dict[tuple[int, int], dict[str, Any]]] = {}
     for spec in specs:
         name, _, path = spec.partition("=")
@@ -144,7 +146,7 @@ def _runs(specs: list[str]) -> dict[str, dict[tuple[int, int], dict[str, Any]]]:
         runs[name] = {
             (r["page"], r["movie_id"]): r
             for r in rows
-            if r.get("type") == "reason" and r.get("language") == "en"
+            if r.get("type") == "reason" and r.get("language") == language
         }
     if len(runs) != 2:
         raise SystemExit("give exactly two --run NAME=PATH")
@@ -251,7 +253,7 @@ def blind(args: argparse.Namespace) -> None:
     from cinerec.data.catalog import load_catalog
     from cinerec.data.paths import resolve_data_dir
 
-    runs = _runs(args.run)
+    runs = _runs(args.run, args.language)
     (a, rows_a), (b, rows_b) = runs.items()
     ids = sorted(set(rows_a) & set(rows_b))
     differ = [i for i in ids if _raw(rows_a[i]) != _raw(rows_b[i])]
@@ -307,6 +309,7 @@ def main() -> None:
     sub.choices["blind"].add_argument("--out", required=True, help="the blind file (jsonl)")
     sub.choices["blind"].add_argument("--seed", type=int, default=21)
     sub.choices["blind"].add_argument("--limit", type=int, default=50)
+    sub.choices["blind"].add_argument("--language", default="en", help="the reasons read: en or ko")
     args = parser.parse_args()
     compare(args) if args.command == "compare" else blind(args)
 

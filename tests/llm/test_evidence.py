@@ -58,7 +58,7 @@ def test_a_card_sharing_nothing_still_leads_with_a_theme_of_its_own() -> None:
     evidence = build_evidence(card, [seen])
     assert [(f.kind, f.value) for f in evidence.facts] == [("theme", "balloon"), ("year", "2009")]
     assert evidence_reason(evidence, "en") == "Its themes include balloon."
-    assert evidence_reason(evidence, "ko") == "'balloon' 주제를 다루는 영화예요."
+    assert evidence_reason(evidence, "ko") == "balloon 주제를 다루는 영화예요."
     assert "- theme 'balloon'" in evidence_lines(evidence, "en")
 
 

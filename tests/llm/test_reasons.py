@@ -458,7 +458,7 @@ def test_a_korean_reason_cannot_open_with_the_prompts_movie_label() -> None:
     pattern = _card_pattern(Movie(68954, "Up", 2009, ("Adventure", "Animation")), [], "ko")
     assert not pattern.match("영화: Up (2009)는 모험 영화예요.")
     assert not pattern.match("영화 : Up (2009)는 모험 영화예요.")
-    assert pattern.match("영화 Up (2009)도 모험 영화예요.")
+    assert pattern.match("영화 Up도 모험 영화예요.")
     assert pattern.match("모험을 그린 애니메이션 영화예요: 따뜻해요.")
 
 
@@ -471,6 +471,7 @@ def test_a_korean_reason_glues_to_latin_letters_only_particles_of_one_form() -> 
     assert not pattern.match("배우 Kate Winslet가 출연한 로맨스 영화예요.")
     assert not pattern.match("보신 'Man on the Moon'와 같은 드라마 영화예요.")
     assert not pattern.match("보신 'Man on the Moon' 와 같은 드라마 영화예요.")
+    assert not pattern.match("영화 'Titanic'은주제 사랑을 다루는 영화예요.")  # no quotes at all
     assert pattern.match("배우 Kate Winslet의 출연작이에요.")
     assert pattern.match("보신 Man on the Moon처럼 1997년에 나온 드라마 영화예요.")
     assert pattern.match("배우 Kate Winslet 주연의 로맨스 영화예요.")

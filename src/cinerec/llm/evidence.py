@@ -369,7 +369,7 @@ def evidence_reason(
         )
     if fact.kind == "keyword":
         return (
-            f"보신 {first}처럼 '{fact.value}' 주제를 다루는 영화예요."
+            f"보신 {first}처럼 {fact.value} 주제를 다루는 영화예요."
             if ko
             else f"About {fact.value}, like {first}{watched}."
         )
@@ -377,7 +377,7 @@ def evidence_reason(
         # not "A film about X.": a keyword need not be what the film is about, and a bare
         # noun read as broken ("A film about nurse." on Rear Window, read false and garbled)
         return (
-            f"'{fact.value}' 주제를 다루는 영화예요." if ko else f"Its themes include {fact.value}."
+            f"{fact.value} 주제를 다루는 영화예요." if ko else f"Its themes include {fact.value}."
         )
     if fact.kind == "genre":
         name = genre_name(fact.value, language)

@@ -77,6 +77,7 @@ from cinerec.llm.word_ban import (
     HANGUL,
     LATIN,
     LETTERS,
+    SEPARATORS,
     literal,
     separator,
     trie_regex,
@@ -145,6 +146,12 @@ _BARE_PARTICLES_KO = (
     "가", "은", "는", "을", "를", "와", "과", "로", "으로", "라는", "이라는", "라고", "이라고",
     "예요", "이에요", "랑", "이랑", "나", "이나",
 )  # fmt: skip
+
+
+#: Between two words of a Korean reason: no quote or bracket, after which a particle would
+#: start a word of its own ("'Scream'은주제", "'Chicken Run'은도": Qwen 1.5B, once a particle
+#: could not follow the title's last letter).
+_SEPARATOR_KO = "[" + "".join(c for c in SEPARATORS[:-1] if c not in "'()’‘“”") + "-]"
 
 
 def _korean_word(banned: Sequence[str]) -> str:
@@ -234,7 +241,7 @@ def _sentence_pattern(
     "taste" at all): Qwen 1.5B wrote "Sci-Fi fits your taste for Mars." (3 of the 8 false
     English texts of the v12 and v15en blind reads)."""
     low, high = _WORDS[language]
-    other = separator()
+    other = _SEPARATOR_KO if language == "ko" else separator()
     clause = ""
     if language == "en" and watched is not None:
         banned = [*banned, *_WATCH_WORDS]
