@@ -475,6 +475,7 @@ def test_a_korean_reason_glues_to_latin_letters_only_particles_of_one_form() -> 
     assert pattern.match("배우 Kate Winslet의 출연작이에요.")
     assert pattern.match("보신 Man on the Moon처럼 1997년에 나온 드라마 영화예요.")
     assert pattern.match("배우 Kate Winslet 주연의 로맨스 영화예요.")
+    assert pattern.match("보신 Ocean's Eleven처럼 로맨스 영화예요.")
     llama_grammar = pytest.importorskip("llama_cpp.llama_grammar")
     schema = {"type": "string", "pattern": pattern.pattern}
     gbnf = llama_grammar.json_schema_to_gbnf(json.dumps(schema))
