@@ -140,6 +140,7 @@ _CLOSING = "[)'’”]"
 #: 1.5B guessed wrong ("Kate Winslet가", "Man on the Moon와": most of the 15 garbled Korean
 #: texts of the words v20 blind read).
 _INVARIANT_KO = "(년대?|년작)?(의|도|에|에서|에게|처럼|만|까지|부터|보다)?"
+_LATIN_KO = ((ord("'"), ord("'")), *LATIN, (ord("’"), ord("’")))
 #: Those particles as a word of their own, as after a quote ("'Matrix'는"); "이" stays (it is
 #: also "this").
 _BARE_PARTICLES_KO = (
@@ -162,14 +163,16 @@ def _korean_word(banned: Sequence[str]) -> str:
     >>> word = re.compile(_korean_word([]))
     >>> [bool(word.fullmatch(w)) for w in ("영화는", "Heat의", "1995년에", "Winslet가", "는")]
     [True, True, True, False, False]
-    >>> [bool(word.fullmatch(w)) for w in ("Ocean's", "Schindler’s", "Scream'은", "Scream'")]
-    [True, True, False, False]
+    >>> [bool(word.fullmatch(w)) for w in ("Ocean's", "Schindler’s", "'Scream'은", "'Scream'의")]
+    [True, True, False, True]
     """
     hangul = unbanned_word([*banned, *_BARE_PARTICLES_KO], HANGUL, _WORD_CHARS)
-    latin = unbanned_word(banned, LATIN, _WORD_CHARS)
-    # an apostrophe only inside Latin letters: "Ocean's Eleven" (without it Qwen 1.5B wrote
-    # "Dead Man의 Chest"), not a closing quote with a particle after it
-    return f"({hangul}|{latin}(['’]{latin})?{_INVARIANT_KO})"
+    # apostrophes and quotes belong to the Latin word ("Ocean's Eleven": without them Qwen
+    # 1.5B wrote "Dead Man의 Chest"), so a particle after a closing quote is held to the same
+    # rule ("'Scream'의", not "'Scream'은"); a second Latin word for the part after the
+    # apostrophe made the grammar too large for llama.cpp ("number of rules ... exceeds")
+    latin = unbanned_word(banned, _LATIN_KO, _WORD_CHARS)
+    return f"({hangul}|{latin}{_INVARIANT_KO})"
 
 
 _ARTICLES = ("the", "a", "an")

@@ -115,3 +115,35 @@ def test_the_stop_check_runs_before_the_prompt_and_after_every_token(
     assert len(calls) == 5  # once before the prompt, then after each of 4 tokens
     after = small_backend.complete([Message("user", "Say hi.")], max_tokens=4, timeout_s=60)
     assert after.text  # the model is usable after a stopped generation
+
+
+@pytest.mark.parametrize("language", ["en", "ko"])
+def test_reason_grammars_are_accepted_by_llama_cpp(
+    small_backend: LlamaCppBackend, language: str
+) -> None:
+    """llama.cpp refuses a grammar with too many repeated rules when the sampler is made, not
+    when the Python grammar object is: one Korean word pattern (a second Latin word after an
+    apostrophe) made every Korean reason of a run fall back to its template."""
+    from cinerec.data.types import Movie
+    from cinerec.llm.evidence import build_evidence
+    from cinerec.llm.reasons import card_schema
+
+    ticked = [
+        Movie(2, "Schindler's List", 1993, ("Drama", "War"), director="Steven Spielberg"),
+        Movie(3, "Jaws", 1975, ("Action", "Horror"), director="Steven Spielberg"),
+    ]
+    for genres in (("Drama", "Romance"), ("Horror",), ("Documentary",), ("Comedy",)):
+        card = Movie(
+            1,
+            "Ocean's Eleven",
+            2001,
+            genres,
+            director="Steven Spielberg",
+            cast=("George Clooney", "Brad Pitt"),
+            keywords=("heist", "casino"),
+        )
+        evidence = build_evidence(card, ticked, taste="slow-burn heist films", language=language)
+        schema = card_schema(language, evidence, ticked)
+        messages = [Message("user", "Say why.")]
+        completion = small_backend.complete(messages, schema=schema, max_tokens=4)
+        assert completion.text is not None
