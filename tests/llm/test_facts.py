@@ -478,3 +478,15 @@ def test_a_person_called_a_role_by_a_keyword_of_the_movie_is_false() -> None:
     assert ("appositive", "Jim Carrey", True) in verdicts(
         "Jim Carrey, a comedy star, leads Bruce Almighty.", subject=bruce, watched=[]
     )
+
+
+def test_a_cards_subtitle_written_alone_is_the_card_not_a_movie_inside_it() -> None:
+    # words v21ko: "... Johnny Depp의 출연작 Dead Man's Chest에 대한 ..." read as "Dead Man" (1995)
+    pirates = Movie(45722, "Pirates of the Caribbean: Dead Man's Chest", 2006, ("Adventure",))
+    dead_man = Movie(4225, "Dead Man", 1995, ("Western",))
+    catalog = FactCatalog([pirates, dead_man])
+    said = check_text(
+        "배우 Johnny Depp의 출연작 Dead Man's Chest에 대한 영화예요.",
+        subject=pirates, watched=[], language="ko", catalog=catalog,
+    )  # fmt: skip
+    assert [c.ok for c in said if c.claim.kind == "title"] == [True]

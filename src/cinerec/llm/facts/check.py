@@ -222,12 +222,14 @@ def _whole_title(claim: Claim, folded_text: str, local: Sequence[Movie]) -> Clai
     """A title claim that is only part of a known movie's whole title written in the text
     (``folded_text``, :func:`fold_text`) is about that movie: "Hot Shots" inside "Hot Shots!
     Part Deux" (the "!" ends the sentence the claim was read from), "Spider-Man" inside "the
-    Amazing Spider-Man". Other claims unchanged."""
+    Amazing Spider-Man"; or of its subtitle written alone: "Dead Man" inside "Dead Man's
+    Chest" (Pirates of the Caribbean: Dead Man's Chest). Other claims unchanged."""
     if claim.kind not in ("title", "watched"):
         return claim
     part = fold_text(claim.span)
     for movie in local:
-        for whole in folded_forms(movie.title):
+        subtitle = fold_text(movie.title.split(":", 1)[1]) if ":" in movie.title else ""
+        for whole in folded_forms(movie.title) | ({subtitle} if subtitle else set()):
             if len(whole) > len(part) and part in whole and whole in folded_text:
                 return replace(claim, value=movie.title, movie=movie.title)
     return claim
