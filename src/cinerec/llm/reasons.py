@@ -139,7 +139,11 @@ _CLOSING = "[)'’”]"
 #: depends on it (이/가, 은/는, 을/를, 와/과, 로/으로) a template cannot know the sound and Qwen
 #: 1.5B guessed wrong ("Kate Winslet가", "Man on the Moon와": most of the 15 garbled Korean
 #: texts of the words v20 blind read).
-_INVARIANT_KO = "(년대?|년작)?(의|도|에|에서|에게|처럼|만|까지|부터|보다)?"
+#: One flat group: llama-server's converter refused the same set written as two optional groups
+#: ("(년대?|년작)?(의|도|...)?": "failed to parse grammar"), which llama-cpp-python took.
+_INVARIANT_KO = (
+    "(의|도|에|에서|에게|처럼|만|까지|부터|보다|년|년의|년에|년도|년대|년대의|년대에|년작)?"
+)
 _LATIN_KO = ((ord("'"), ord("'")), *LATIN, (ord("’"), ord("’")))
 #: Those particles as a word of their own, as after a quote ("'Matrix'는"); "이" stays (it is
 #: also "this").
