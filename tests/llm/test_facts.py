@@ -490,3 +490,16 @@ def test_a_cards_subtitle_written_alone_is_the_card_not_a_movie_inside_it() -> N
         subject=pirates, watched=[], language="ko", catalog=catalog,
     )  # fmt: skip
     assert [c.ok for c in said if c.claim.kind == "title"] == [True]
+
+
+def test_a_persona_crediting_a_director_with_a_ticked_movie_he_did_not_make_is_false() -> None:
+    # the browser test's English page: Ridley Scott did not direct The Matrix
+    alien = Movie(1214, "Alien", 1979, ("Horror", "Sci-Fi"), director="Ridley Scott")
+    runner = Movie(541, "Blade Runner", 1982, ("Sci-Fi",), director="Ridley Scott")
+    text = (
+        "They are particularly fond of Ridley Scott's work, who directed several of their "
+        "favorite movies, including The Matrix, Blade Runner, and Alien."
+    )
+    said = verdicts(text, subject=None, watched=[MATRIX, alien, runner], persona=True)
+    assert ("person", "Ridley Scott", False) in said  # The Matrix
+    assert said.count(("person", "Ridley Scott", True)) == 2

@@ -354,7 +354,7 @@ def test_the_prompt_gives_the_evidence_and_the_grammar_keeps_to_it(
     fake_backend.queue(reply(good))
     result = write_persona(fake_backend, profile, HISTORY)
     call = fake_backend.calls[0]
-    assert "- Al Pacino acts in several of their movies." in call.messages[1].content
+    assert "- Al Pacino acts in " in call.messages[1].content
     assert "Say nothing about what they avoid" in call.messages[0].content
     grammar = re.compile(call.schema["properties"]["persona"]["pattern"])
     assert grammar.fullmatch(good)
@@ -397,5 +397,5 @@ def test_the_evidence_says_who_directed_and_who_acted() -> None:
     evidence = persona_evidence(UserProfile("Viewer"), [toy, toy2])
     assert evidence.directors == ("John Lasseter",)
     lines = evidence_lines(evidence, "en")
-    assert "- Tom Hanks acts in several of their movies." in lines
-    assert "- John Lasseter directed several of their movies." in lines
+    assert "- Tom Hanks acts in Toy Story and Toy Story 2." in lines
+    assert "- John Lasseter directed Toy Story and Toy Story 2." in lines

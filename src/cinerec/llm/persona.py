@@ -18,6 +18,7 @@ from typing import Any
 from cinerec.data.types import Movie
 from cinerec.errors import LLMError
 from cinerec.llm.backends.base import LLMBackend, Message, guarded
+from cinerec.llm.evidence import natural_title
 from cinerec.llm.facts import check_text, false_sentences, split_sentences
 from cinerec.llm.grounding import end_at_sentence, ground_text, joined_words, sanitize_user_text
 from cinerec.llm.persona_pattern import capitalized_words, persona_max_tokens, persona_pattern
@@ -95,6 +96,8 @@ class PersonaEvidence:
     people: tuple[str, ...] = ()
     decade: int | None = None
     directors: tuple[str, ...] = ()
+    credits: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """Each of ``people`` with the ticked titles they directed (a director) or act in."""
 
     @property
     def liked(self) -> tuple[str, ...]:
@@ -110,7 +113,8 @@ def persona_evidence(profile: UserProfile, history: Sequence[Movie]) -> PersonaE
     >>> thief = Movie(2, "Thief", 1981, ("Crime",), director="Michael Mann")
     >>> persona_evidence(UserProfile("Ann", taste="dramas, no horror"), [heat, thief])
     PersonaEvidence(watched=('Crime',), avoided=('Horror',), also=(), said=('Drama',), \
-people=('Michael Mann',), decade=None, directors=('Michael Mann',))
+people=('Michael Mann',), decade=None, directors=('Michael Mann',), \
+credits=(('Michael Mann', ('Heat', 'Thief')),))
     """
     taste = parse_taste(sanitize_user_text(profile.taste, 500))
     avoided = tuple(g for g in taste.disliked_genres if g not in NON_TASTE)
@@ -133,7 +137,18 @@ people=('Michael Mann',), decade=None, directors=('Michael Mann',))
     if decades and len(history) >= 3:
         top, n = decades.most_common(1)[0]
         decade = top if n * 3 >= len(history) * 2 else None  # two thirds of the ticks
-    return PersonaEvidence(watched, avoided, also, said, people, decade, directors)
+    credits = tuple(
+        (
+            p,
+            tuple(
+                natural_title(m.title)
+                for m in history
+                if (p in (m.director or "").split(", ") if p in directors else p in m.cast[:5])
+            ),
+        )
+        for p in people
+    )
+    return PersonaEvidence(watched, avoided, also, said, people, decade, directors, credits)
 
 
 def evidence_lines(evidence: PersonaEvidence, language: str) -> str:
@@ -149,12 +164,11 @@ def evidence_lines(evidence: PersonaEvidence, language: str) -> str:
         lines.append(f"- Their own words ask for {genre_names(evidence.said, language)}.")
     # who acted and who directed, apart: given "Harrison Ford, John Lasseter and Tom Hanks: in
     # several of their movies", Qwen 1.5B wrote that all three "are in" them (words v19)
-    actors = [p for p in evidence.people if p not in evidence.directors]
-    if actors:
-        verb = "acts" if len(actors) == 1 else "act"
-        lines.append(f"- {_join(actors, 'en')} {verb} in several of their movies.")
-    if evidence.directors:
-        lines.append(f"- {_join(evidence.directors, 'en')} directed several of their movies.")
+    # and which of their movies: told only "Ridley Scott directed several of their movies", it
+    # listed The Matrix with Alien and Blade Runner (the browser test's page)
+    for person, titles in evidence.credits:
+        verb = "directed" if person in evidence.directors else "acts in"
+        lines.append(f"- {person} {verb} {_join(titles, 'en')}.")
     if evidence.decade:
         lines.append(f"- Most of their movies are from the {evidence.decade}s.")
     return "\n".join(lines)

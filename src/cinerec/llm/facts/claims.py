@@ -93,6 +93,12 @@ _PERSON_LIST_EN = (
         rf"({_NAME}){_LIST_CUE}"
     ),
     re.compile(rf"({_NAME})[ ](?:movies|films){_LIST_CUE}"),
+    # "Ridley Scott's work, who directed several of their favorite movies, including The Matrix"
+    # (a persona on the browser test's page)
+    re.compile(
+        rf"({_NAME})(?:['’]s[ ]?(?:movies|films|work))?,?[ ]who[ ](?:directed|starred[ ]in"
+        rf"|acted[ ]in|appeared[ ]in|is[ ]in|was[ ]in|stars[ ]in)[ ][^.;]{{0,80}}?{_LIST_CUE}"
+    ),
 )
 # What may stand between two listed titles: commas, "and"/"or", a year, and capitalised words
 # (a listed title the index does not know, the rest of one it knows by its first word: "Léon:
