@@ -503,3 +503,18 @@ def test_a_persona_crediting_a_director_with_a_ticked_movie_he_did_not_make_is_f
     said = verdicts(text, subject=None, watched=[MATRIX, alien, runner], persona=True)
     assert ("person", "Ridley Scott", False) in said  # The Matrix
     assert said.count(("person", "Ridley Scott", True)) == 2
+
+
+def test_a_personas_genre_said_of_named_ticked_movies_must_hold_for_each() -> None:
+    # the browser test's English page: "Ridley Scott's Blade Runner and Alien, which are both
+    # action and sci-fi films" (Alien: Horror, Sci-Fi)
+    alien = Movie(1214, "Alien", 1979, ("Horror", "Sci-Fi"), director="Ridley Scott")
+    runner = Movie(541, "Blade Runner", 1982, ("Action", "Sci-Fi"), director="Ridley Scott")
+    text = (
+        "They particularly enjoy Ridley Scott's Blade Runner and Alien, which are both action "
+        "and sci-fi films."
+    )
+    said = verdicts(text, subject=None, watched=[MATRIX, alien, runner], persona=True)
+    genres = [(v, ok) for kind, v, ok in said if kind == "genre"]
+    assert genres.count(("Sci-Fi", True)) == 2
+    assert ("Action", False) in genres and ("Action", True) in genres

@@ -478,6 +478,36 @@ def _ticked_genre(sentence: str, start: int) -> bool:
     )
 
 
+_WHICH_ARE = re.compile(r",\s*which\s+(?:are|is|were|was)\s+(?:both\s+|all\s+)?")
+
+
+def _named_before(sentence: str, start: int, mentions: list[tuple[int, int, str]]) -> list[str]:
+    """The titles a genre word at ``start`` is said of in a persona: those listed right before
+    ", which are (both)" when the genre word follows it closely ("Ridley Scott's Blade Runner
+    and Alien, which are both action and sci-fi films": Alien is no action film; the browser
+    test's English page).
+
+    >>> titles = TitleIndex((), trusted=["Blade Runner", "Alien"])
+    >>> s = "They enjoy Blade Runner and Alien, which are both action films."
+    >>> _named_before(s, s.index("action"), titles.find(s))
+    ['Blade Runner', 'Alien']
+    """
+    cues = [m for m in _WHICH_ARE.finditer(sentence[:start]) if start - m.end() <= 30]
+    if not cues:
+        return []
+    cue = cues[-1]
+    named: list[str] = []
+    pos = cue.start()
+    for s, e, title in sorted(mentions, reverse=True):
+        if e > pos:
+            continue
+        if not re.fullmatch(r"\s*(?:,\s*(?:and\s+)?|\s+and\s+)?\s*", sentence[e:pos]):
+            break
+        named.insert(0, title)
+        pos = s
+    return named
+
+
 def _appositives(sentence: str, mentions: list[tuple[int, int, str]], index: int) -> list[Claim]:
     """A person named with what they are ("Ed Harris, a Princeton University", "Jennifer
     Aniston, a Christianity fantasy star"): the checker judges the words after "a" (a role
@@ -515,6 +545,10 @@ def extract_claims(
                 continue  # a genre word inside a title ("Horror Express")
             word = sentence[s:e]
             if persona:
+                named = _named_before(sentence, s, mentions) if language == "en" else []
+                if named:  # "Blade Runner and Alien, which are both action films"
+                    claims.extend(Claim("genre", genre, t, i, word) for t in named)
+                    continue
                 watched = language == "en" and _ticked_genre(sentence, s)
                 claims.append(Claim("ticked_genre" if watched else "genre", genre, None, i, word))
                 continue
