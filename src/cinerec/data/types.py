@@ -35,6 +35,11 @@ class Movie:
         """Title with the year, as shown to users: ``Heat (1995)``."""
         return f"{self.title} ({self.year})" if self.year else self.title
 
+    @property
+    def directors(self) -> tuple[str, ...]:
+        """The director field split into names: ``"Joel Coen, Ethan Coen"`` -> two names."""
+        return tuple(d.strip() for d in (self.director or "").split(",") if d.strip())
+
 
 @dataclass(frozen=True, slots=True)
 class Rated:

@@ -38,7 +38,7 @@ def _like(text: str) -> str:
 
 def directors_of(movie: Movie) -> list[str]:
     """The director field split into names: ``"Joel Coen, Ethan Coen"`` -> two names."""
-    return [d.strip() for d in (movie.director or "").split(",") if d.strip()]
+    return list(movie.directors)
 
 
 def _has_person(movie: Movie, name: str, role: Role) -> bool:

@@ -170,8 +170,7 @@ def _mentioned_at(keyword: str, overview: str) -> float:
 
 
 def _people(movie: Movie) -> list[tuple[str, str]]:
-    directors = [d.strip() for d in (movie.director or "").split(",") if d.strip()]
-    return [(d, "director") for d in directors] + [(c, "cast") for c in movie.cast[:5]]
+    return [(d, "director") for d in movie.directors] + [(c, "cast") for c in movie.cast[:5]]
 
 
 def build_evidence(

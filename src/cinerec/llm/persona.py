@@ -124,13 +124,10 @@ credits=(('Michael Mann', ('Heat', 'Thief')),))
     also = tuple(g for g in ranked[3:] if counts[g] >= 2)[:2]
     said = tuple(g for g in taste.liked_genres if g not in avoided and g not in ranked[:5])
     people_counts = Counter(
-        name
-        for m in history
-        for name in dict.fromkeys([*(m.director or "").split(", "), *m.cast[:5]])
-        if name
+        name for m in history for name in dict.fromkeys([*m.directors, *m.cast[:5]]) if name
     )
     people = tuple(name for name, n in people_counts.most_common(3) if n >= 2)
-    directed = Counter(d for m in history for d in dict.fromkeys((m.director or "").split(", ")))
+    directed = Counter(d for m in history for d in dict.fromkeys(m.directors))
     directors = tuple(p for p in people if directed[p] * 2 > people_counts[p])
     decades = Counter(m.year // 10 * 10 for m in history if m.year)
     decade = None
@@ -143,7 +140,7 @@ credits=(('Michael Mann', ('Heat', 'Thief')),))
             tuple(
                 natural_title(m.title)
                 for m in history
-                if (p in (m.director or "").split(", ") if p in directors else p in m.cast[:5])
+                if (p in m.directors if p in directors else p in m.cast[:5])
             ),
         )
         for p in people

@@ -84,7 +84,7 @@ def _fold(name: str) -> str:
 
 def _people(movie: Movie, role: str) -> set[str]:
     if role == "director":
-        return {_fold(d) for d in (movie.director or "").split(",") if d.strip()}
+        return {_fold(d) for d in movie.directors}
     return {_fold(c) for c in movie.cast}
 
 
