@@ -159,6 +159,11 @@ _BARE_PARTICLES_KO = (
 _SEPARATOR_KO = "[" + "".join(c for c in SEPARATORS[:-1] if c not in "'()’‘“”") + "-]"
 
 
+def _hangul_word(banned: Sequence[str]) -> str:
+    """A Korean reason's word in Hangul: none of ``banned`` and no bare particle."""
+    return unbanned_word([*banned, *_BARE_PARTICLES_KO], HANGUL, _WORD_CHARS)
+
+
 def _korean_word(banned: Sequence[str]) -> str:
     """A Korean reason's word: Hangul (its own particles free), or Latin letters and digits
     followed at most by a particle of :data:`_INVARIANT_KO`.
@@ -170,7 +175,7 @@ def _korean_word(banned: Sequence[str]) -> str:
     >>> [bool(word.fullmatch(w)) for w in ("Ocean's", "Schindler’s", "'Scream'은", "'Scream'의")]
     [True, True, False, True]
     """
-    hangul = unbanned_word([*banned, *_BARE_PARTICLES_KO], HANGUL, _WORD_CHARS)
+    hangul = _hangul_word(banned)
     # apostrophes and quotes belong to the Latin word ("Ocean's Eleven": without them Qwen
     # 1.5B wrote "Dead Man의 Chest"), so a particle after a closing quote is held to the same
     # rule ("'Scream'의", not "'Scream'은"); a second Latin word for the part after the
@@ -283,8 +288,7 @@ def _sentence_pattern(
         # no colon after the first word: Qwen 0.5B copied the prompt's label ("영화: Up (2009)는
         # ...", 15 of the 42 Korean reasons of the v8 hand sample; the product removed it)
         unlabelled = other.replace(":", "")
-        first = unbanned_word([*banned, *_BARE_PARTICLES_KO], HANGUL, _WORD_CHARS)
-        lead = f"{first}({unlabelled}{{1,3}}|[.!?])"
+        lead = f"{_hangul_word(banned)}({unlabelled}{{1,3}}|[.!?])"
         low, high = low - 1, high - 1
     elif opening:
         # an article only through its own branch, so the word after it is checked too; the
