@@ -8,8 +8,13 @@
 # llama-cpp-python, the version cinerec already pins, vendors llama.cpp (tools/server included),
 # so the server and the in-process runtime run the same llama.cpp. pip downloads it and checks its
 # sha256. Only the llama-server target is built: CPU only, no curl, no OpenSSL, no web UI, with the
-# instruction sets of scripts/llama-cmake-args.sh (no AMX). Nothing is done when the installed
-# binary already comes from this version.
+# instruction sets of scripts/llama-cmake-args.sh (no AMX). One patch is applied first,
+# scripts/llama-server-greedy-grammar.patch: with greedy decoding (temperature 0, no penalty or
+# bias) and a grammar, a token the grammar rejects is replaced by the best allowed one of the 64
+# highest logits, and only when none of those is allowed is the whole vocabulary checked; the
+# chosen token is the one stock llama.cpp chooses, found without checking 151k tokens (the
+# embedded backend does the same: src/cinerec/llm/backends/llamacpp_grammar.py). Nothing is done
+# when the installed binary already comes from this version and patch.
 #
 # Usage: scripts/build-llama-server.sh            (JOBS=2 by default; runs under nice -n 10)
 #        PYTHON=.venv/bin/python JOBS=4 scripts/build-llama-server.sh
@@ -25,13 +30,14 @@ jobs=${JOBS:-2}
 cache=${CINEREC_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/cinerec}
 dest=${LLAMA_SERVER_DIR:-$cache/bin}
 stamp="$dest/llama-server.source"
-want="llama-cpp-python==$version sha256:$sha256 $(bash scripts/llama-cmake-args.sh)"
+patch_file=scripts/llama-server-greedy-grammar.patch
+want="llama-cpp-python==$version sha256:$sha256 patch:$(sha256sum "$patch_file" | cut -c1-16) $(bash scripts/llama-cmake-args.sh)"
 
 if [ -x "$dest/llama-server" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
   echo "llama-server is up to date: $dest/llama-server"
   exit 0
 fi
-for tool in cmake c++ tar; do
+for tool in cmake c++ tar patch; do
   command -v "$tool" >/dev/null || { echo "$tool is missing: install it (Debian: cmake g++)." >&2; exit 1; }
 done
 
@@ -47,6 +53,7 @@ sdist="$work/llama_cpp_python-$version.tar.gz"
 echo "$sha256  $sdist" | sha256sum --check --quiet
 tar xzf "$sdist" -C "$work" "llama_cpp_python-$version/vendor/llama.cpp"
 src="$work/llama_cpp_python-$version/vendor/llama.cpp"
+patch -d "$src" -p1 --quiet --forward <"$patch_file"
 
 # shellcheck disable=SC2046  # the flags are separate words
 nice -n 10 cmake -S "$src" -B "$work/build" -DCMAKE_BUILD_TYPE=Release \
