@@ -47,7 +47,7 @@ def _git(*args: str) -> str | None:
     return done.stdout.strip()
 
 
-def _relative(arg: str) -> str:
+def relative_arg(arg: str) -> str:
     """An argument that is a path inside the repository, relative to it; outside it, the name
     only (results never carry machine paths)."""
     if not arg.startswith("/"):
@@ -89,7 +89,7 @@ def provenance(argv: Sequence[str] | None = None) -> dict[str, Any]:
     except AttributeError:  # not on Linux
         usable = os.cpu_count()
     return {
-        "command": "python " + shlex.join(_relative(a) for a in argv),
+        "command": "python " + shlex.join(relative_arg(a) for a in argv),
         "git_sha": _git("rev-parse", "HEAD"),
         "git_dirty": None if status is None else bool(status),
         "python": platform.python_version(),
