@@ -3,7 +3,8 @@
 Starts a llama.cpp model server on the embedded model (``cinerec.llm.server``: llama-server with
 ``--parallel`` slots when ``--runtime llama-server``, else llama-cpp-python's server, which
 answers one request at a time), then ``cinerec serve`` with ``CINEREC_LLM_BACKEND=openai``
-pointed at it, on a home that is ingested and has ALS trained (``--home`` to reuse one).
+pointed at it, sending ``--gate-slots`` calls at once (``CINEREC_LLM_SLOTS``: 1, as shipped for
+a CPU server), on a home that is ingested and has ALS trained (``--home`` to reuse one).
 
 Each of ``--viewers`` concurrent viewers makes a session (profile, three ticked movies: each
 tick starts a reasons warm-up), then asks ``--pages`` recommendation pages the way the browser
@@ -43,7 +44,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # benchmarks.* as a script
 
 from benchmarks.load.model_fair_use import prepare_home  # noqa: E402
-from benchmarks.provenance import markdown_header, provenance  # noqa: E402
+from benchmarks.provenance import markdown_header, provenance, relative_arg  # noqa: E402
 from tests.web.servers import cinerec_server  # noqa: E402
 
 TICKS = [2571, 541, 1196, 1198, 260, 1210, 589, 1240, 1200, 1214, 318, 858, 296, 593, 50, 47]
@@ -263,13 +264,14 @@ def run(args: argparse.Namespace, home: Path) -> dict[str, Any]:
     )
     with running_server(spec, timeout_s=300, log_path=home / "model_server.log") as server:
         slots = args.parallel if server.runtime == "llama-server" else 1
+        gate = min(args.gate_slots or slots, slots)  # calls cinerec runs at once
         env = {
             "CINEREC_DATA_DIR": args.data_dir,
             "CINEREC_LLM_BACKEND": "openai",
             "CINEREC_OPENAI_BASE_URL": server.base_url,
             "CINEREC_OPENAI_MODEL": spec.alias,
             "CINEREC_OPENAI_SCHEMA_FORMAT": SCHEMA_FORMATS[server.runtime],
-            "CINEREC_LLM_SLOTS": str(slots),
+            "CINEREC_LLM_SLOTS": str(gate),
             "CINEREC_LLM_TIMEOUT_S": str(args.timeout),
             "CINEREC_RECOMMENDER": "als",
             "CINEREC_WARM_EMBEDDINGS": "false",
@@ -293,6 +295,7 @@ def run(args: argparse.Namespace, home: Path) -> dict[str, Any]:
         if server.runtime == "llama-server"
         else None,
         "slots": slots,
+        "gate_slots": gate,
         "server_start_s": round(server.start_s, 1),
         "wall_s": round(wall, 1),
         "load_average_before_after": [load_before, load_after],
@@ -319,6 +322,7 @@ def markdown(r: dict[str, Any]) -> str:
             f"{a['viewers']} viewers x up to {a['pages']} pages, {a['think']} s between pages, "
             f"warm-ups from every tick; model {a['model']} served by **{r['runtime']}** "
             f"({r['slots']} slot(s), {a['threads']} thread(s)"
+            + (f"; `CINEREC_LLM_SLOTS={r['gate_slots']}`" if r.get("gate_slots") else "")
             + (
                 f"; llama.cpp of {r['llama_server']['built_from'].split()[0]}"
                 if r.get("llama_server")
@@ -378,6 +382,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--runtime", default="auto", help="auto, llama-server or python")
     parser.add_argument("--binary", default=None, help="path of llama-server")
     parser.add_argument("--parallel", type=int, default=4, help="llama-server slots")
+    parser.add_argument(
+        "--gate-slots",
+        type=int,
+        default=1,
+        help="CINEREC_LLM_SLOTS: model calls cinerec runs at once (1, as shipped for a CPU "
+        "server; 0: the server's slots, as before 2026-12-07)",
+    )
     parser.add_argument("--threads", type=int, default=1, help="model server threads")
     parser.add_argument("--context", type=int, default=4096)
     parser.add_argument("--timeout", type=float, default=90.0, help="CINEREC_LLM_TIMEOUT_S")
@@ -403,9 +414,12 @@ def main(argv: list[str] | None = None) -> None:
         if not (home / "cinerec.db").exists():
             prepare_home(home, args.data_dir)
         result = run(args, home)
-    result["args"] = {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}
+    # a machine path stays out of the result: inside the repository relative to it, else <name>
+    result["args"] = {
+        k: relative_arg(str(v)) if isinstance(v, Path | str) else v for k, v in vars(args).items()
+    }
     if args.home is not None:
-        result["args"]["home"] = "<home>"  # a machine path stays out of the result
+        result["args"]["home"] = "<home>"
     result["provenance"] = provenance(sys.argv if argv is None else ["llm_pages.py", *argv])
     args.out.parent.mkdir(parents=True, exist_ok=True)
     # --out names both files without their suffix ("..._1.5b" must not lose its ".5b")

@@ -118,8 +118,9 @@ class Settings(BaseSettings):
         default=1,
         ge=1,
         le=64,
-        description="Model calls served at once (this process): 1 for the embedded model; the "
-        "server's parallel slots for an out-of-process one (llama-server --parallel N, vLLM).",
+        description="Model calls this process runs at once: 1 for the embedded model and for "
+        "a llama.cpp server on the CPU, where calls at once share its cores (4 at once made each "
+        "token 6x slower on 2 cores); more for a GPU server (vLLM --max-num-seqs).",
     )
     llm_page_wait_s: float = Field(
         default=10.0,

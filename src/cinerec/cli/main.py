@@ -298,10 +298,13 @@ def model_server(
     typer.echo(" ".join(command), err=True)
     if used == "python" and parallel > 1:
         typer.echo("note: llama-cpp-python's server answers one request at a time.", err=True)
-    slots = parallel if used == "llama-server" else 1
+    # One call at a time per web process: this server runs on the CPU, where calls at once share
+    # the same cores (4 at once made each token 6x slower on 2 cores), and the process's priority
+    # gate then sends a page's first reason first. The slots keep several prompts cached and
+    # serve several web processes.
     typer.echo(
         f"web: CINEREC_LLM_BACKEND=openai CINEREC_OPENAI_BASE_URL={spec.base_url} "
-        f"CINEREC_OPENAI_MODEL={alias} CINEREC_LLM_SLOTS={slots} "
+        f"CINEREC_OPENAI_MODEL={alias} CINEREC_LLM_SLOTS=1 "
         f"CINEREC_OPENAI_SCHEMA_FORMAT={SCHEMA_FORMATS[used]}",
         err=True,
     )
