@@ -30,7 +30,7 @@ run: install
 	CINEREC_LLM_MODEL=$(MODEL) $(BIN)/cinerec serve
 
 test: install-test
-	$(BIN)/python -m pytest
+	PYTHON=$(BIN)/python bash scripts/test-in-two.sh
 
 lint:
 	$(BIN)/ruff check src tests benchmarks

@@ -38,7 +38,7 @@ if [ -x "$dest/llama-server" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; t
   exit 0
 fi
 for tool in cmake c++ tar patch; do
-  command -v "$tool" >/dev/null || { echo "$tool is missing: install it (Debian: cmake g++)." >&2; exit 1; }
+  command -v "$tool" >/dev/null || { echo "$tool is missing: install it (Debian: cmake g++ patch)." >&2; exit 1; }
 done
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/llama-server-build.XXXXXX")
