@@ -10,7 +10,9 @@ python=${PYTHON:-.venv/bin/python}
 models="slow and not browser and not db"
 log=$(mktemp "${TMPDIR:-/tmp}/cinerec-tests-models.XXXXXX")
 trap 'rm -f "$log"' EXIT
-"$python" -m pytest -p no:cacheprovider -m "$models" "$@" >"$log" 2>&1 &
+# niced: the rest (the browser tests' servers, the job workers) must not wait for it; some tests
+# lower their own thread's priority (a job worker runs at nice 10) and its children inherit it.
+nice -n 19 "$python" -m pytest -p no:cacheprovider -m "$models" "$@" >"$log" 2>&1 &
 models_pid=$!
 "$python" -m pytest -m "not ($models)" "$@"
 rest=$?
