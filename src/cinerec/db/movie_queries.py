@@ -36,14 +36,9 @@ def _like(text: str) -> str:
     return f"%{escaped}%"
 
 
-def directors_of(movie: Movie) -> list[str]:
-    """The director field split into names: ``"Joel Coen, Ethan Coen"`` -> two names."""
-    return list(movie.directors)
-
-
 def _has_person(movie: Movie, name: str, role: Role) -> bool:
     key = name.casefold()
-    directed = any(d.casefold() == key for d in directors_of(movie))
+    directed = any(d.casefold() == key for d in movie.directors)
     acted = any(c.casefold() == key for c in movie.cast)
     return {"director": directed, "cast": acted, "any": directed or acted}[role]
 

@@ -217,9 +217,7 @@ class FeatureBuilder:
             movie = movies.get(i)
             if movie is None:
                 continue
-            names = list(movie.cast[:5])
-            if movie.director:
-                names += [n.strip() for n in movie.director.split(",")]
+            names = [*movie.cast[:5], *movie.directors]
             for name in names:
                 self._people.setdefault(name.casefold(), []).append(index)
         genre_names = sorted({g for gs in self._genres for g in gs})

@@ -176,9 +176,7 @@ def taste_facts(
     keywords = tuple(k for k, _ in sorted(kw_scores.items(), key=lambda kv: (-kv[1], kv[0])))[:2]
     person_counts: Counter[str] = Counter()
     for m in liked:
-        names = set(m.cast[:3])
-        if m.director:
-            names.update(n.strip() for n in m.director.split(","))
+        names = {*m.cast[:3], *m.directors}
         person_counts.update(names)
     people = tuple(
         p

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from cinerec.data.types import Movie
-from cinerec.db.movie_queries import directors_of, movies_by_person, movies_matching
+from cinerec.db.movie_queries import movies_by_person, movies_matching
 from cinerec.services.chat_understand import ChatState, Query
 from cinerec.text.lang import GENRES_KO
 
@@ -124,7 +124,7 @@ def fact_answer(query: Query, language: str) -> PlannedAnswer:
     ref = _ref(movie)
     state = ChatState(movie_ids=(movie.movie_id,))
     if query.field == "director":
-        names = directors_of(movie)
+        names = movie.directors
         if not names:
             return _unknown(
                 f"카탈로그에 {ref}의 감독 정보가 없어 누가 감독했는지 알 수 없습니다."

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from cinerec.data.types import Movie
-from cinerec.db.movie_queries import Role, directors_of
+from cinerec.db.movie_queries import Role
 from cinerec.services.retrieval import CatalogRetriever
 from cinerec.text.bm25 import fold
 from cinerec.text.lang import GENRES_KO, HANGUL, HANGUL_RUN, LATIN, SYLLABLES
@@ -328,9 +328,9 @@ def understand(
     if not movies and not people:
         if DIRECTOR_REF.search(asked) and state.movie_ids:
             subject = known.get(state.movie_ids[0])
-            names = directors_of(subject) if subject else []
+            names = subject.directors if subject else ()
             if state.person and state.role == "director":
-                names = [state.person]
+                names = (state.person,)
             if names:
                 people, follow = [names[0]], True
         elif ACTOR_REF.search(asked) and (state.person or state.movie_ids):
@@ -345,8 +345,8 @@ def understand(
                 subject = known[state.movie_ids[0]]
                 if CAST.search(asked) and subject.cast:
                     name = subject.cast[0]
-                elif directors_of(subject):
-                    name = directors_of(subject)[0]
+                elif subject.directors:
+                    name = subject.directors[0]
             if name:
                 people, follow = [name], True
         elif MOVIE_REF.search(asked) and state.movie_ids:
@@ -413,7 +413,7 @@ def understand(
         if phrases and not follow and _inside_a_longer_title(question, phrases, movie):
             return _not_in_catalog(retriever, question, phrases[0])
         if wants_list and fact == "director":  # "other films by the director of Memento"
-            names = directors_of(movie)
+            names = movie.directors
             if not names:
                 return Query("fact", field="director", movies=(movie,), follow_up=follow)
             return Query(

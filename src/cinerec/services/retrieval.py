@@ -174,7 +174,7 @@ class CatalogRetriever:
                 self._by_director[movie.director].append(movie.movie_id)
             for name in movie.cast[:5]:
                 self._by_cast[name].append(movie.movie_id)
-            for name in [*movie.cast[:5], *(movie.director or "").split(",")]:
+            for name in [*movie.cast[:5], *movie.directors]:
                 if name.strip():
                     self.person_names.setdefault(" ".join(words_of(name)), name.strip())
 

@@ -160,8 +160,7 @@ class TitleIndex:
         for movie in self.movies.values():
             for key, exact in title_keys(movie.title).items():
                 self._titles[key][movie.movie_id] = self._titles[key].get(movie.movie_id) or exact
-            directors = [d.strip() for d in (movie.director or "").split(",")]
-            for name in {*directors, *movie.cast[:5]} - {""}:
+            for name in {*movie.directors, *movie.cast[:5]} - {""}:
                 self._people[" ".join(words_of(name))].append(movie.movie_id)
         skeletons: dict[str, list[int]] = defaultdict(list)
         for movie in self.movies.values():

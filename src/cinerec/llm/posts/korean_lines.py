@@ -82,7 +82,7 @@ def korean_review_pattern(movie: Movie, most: int = _MOST_WORDS) -> str:
     word = f"{heads}({particles})?|{trie_regex(STANDALONE)}"
     # "감독" (director) only right after the director's own name: Qwen 0.5B wrote "William
     # Shatner 감독" for Star Trek IV (Leonard Nimoy's) and "Speed 감독" (the title)
-    directors = [n.split()[-1] for n in (movie.director or "").split(",") if n.strip()]
+    directors = [n.split()[-1] for n in movie.directors]
     directors = [d for d in directors if d.isalpha()]
     if directors:
         word += f"|{trie_regex(directors)} (감독|연출)({particles})?"
