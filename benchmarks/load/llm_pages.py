@@ -30,6 +30,7 @@ import argparse
 import json
 import os
 import random
+import re
 import subprocess
 import sys
 import tempfile
@@ -60,6 +61,8 @@ TASTES = [
 ]
 RANKED_TARGET_S = 2.0
 FIRST_REASON_P95_TARGET_S = 5.0
+_PROMPT_TIMING = re.compile(r"task (\d+) \| prompt eval time = +([\d.]+) ms / +(\d+) tokens")
+_EVAL_TIMING = re.compile(r"task (\d+) \| +eval time = +([\d.]+) ms / +(\d+) tokens")
 
 
 def _sse(response: httpx.Response) -> Any:
@@ -148,6 +151,52 @@ def viewer(base: str, k: int, args: argparse.Namespace, t_end: float) -> dict[st
                 errors.append(f"tick {p}: {exc!r}")
             time.sleep(args.think)
     return {"viewer": k, "pages": pages, "errors": errors}
+
+
+def model_timings(log: str) -> dict[str, Any] | None:
+    """How fast the model server ran, from llama-server's log (its ``print_timing`` lines): the
+    calls, their model seconds, and the milliseconds per prompt token and per generated token.
+    Runs on different machines of one kind differ in these first, so a first-reason figure is
+    read beside them. A "reason-sized" call generated at least 2 tokens (a warm-up generates 1).
+    None when the log has no timings (llama-cpp-python's server writes none).
+
+    >>> log = (
+    ...     "slot print_timing: id  3 | task 0 | prompt eval time =  100.00 ms /  10 tokens (x)\\n"
+    ...     "slot print_timing: id  3 | task 0 |        eval time =    0.00 ms /   1 tokens (x)\\n"
+    ...     "slot print_timing: id  3 | task 2 | prompt eval time =  300.00 ms /  40 tokens (x)\\n"
+    ...     "slot print_timing: id  3 | task 2 |        eval time =  500.00 ms /  20 tokens (x)\\n"
+    ... )
+    >>> t = model_timings(log)
+    >>> t["calls"], t["busy_s"], t["prompt_ms_per_token"], t["generated_ms_per_token"]
+    (2, 0.9, 8.0, 23.81)
+    >>> t["reason_sized_calls"], t["reason_sized_call_s_p50"]
+    (1, 0.8)
+    >>> model_timings("no timings here") is None
+    True
+    """
+    prompts = {m[1]: (float(m[2]), int(m[3])) for m in _PROMPT_TIMING.finditer(log)}
+    calls = [
+        (*prompts[m[1]], float(m[2]), int(m[3]))
+        for m in _EVAL_TIMING.finditer(log)
+        if m[1] in prompts
+    ]
+    if not calls:
+        return None
+    prompt_ms = sum(c[0] for c in calls)
+    prompt_n = sum(c[1] for c in calls)
+    gen_ms = sum(c[2] for c in calls)
+    gen_n = sum(c[3] for c in calls)
+    reasons = [(c[0] + c[2]) / 1000 for c in calls if c[3] >= 2]
+    return {
+        "calls": len(calls),
+        "busy_s": round((prompt_ms + gen_ms) / 1000, 2),
+        "prompt_tokens": prompt_n,
+        "prompt_ms_per_token": round(prompt_ms / prompt_n, 2) if prompt_n else None,
+        "generated_tokens": gen_n,
+        "generated_ms_per_token": round(gen_ms / gen_n, 2) if gen_n else None,
+        "reason_sized_calls": len(reasons),
+        "reason_sized_call_s_p50": _pct(reasons, 50),
+    }
 
 
 def _raise(message: str) -> NoReturn:
@@ -288,6 +337,10 @@ def run(args: argparse.Namespace, home: Path) -> dict[str, Any]:
             wall = time.perf_counter() - t0
             load_after = os.getloadavg()
             busy_after = _busiest_processes()
+    server_log = home / "model_server.log"
+    timings = (
+        model_timings(server_log.read_text(errors="replace")) if server_log.is_file() else None
+    )
     return {
         "niceness": os.nice(0),  # the model server and cinerec serve inherit it
         "runtime": server.runtime,
@@ -301,6 +354,7 @@ def run(args: argparse.Namespace, home: Path) -> dict[str, Any]:
         "load_average_before_after": [load_before, load_after],
         "busiest_processes_before": busy_before,
         "busiest_processes_after": busy_after,
+        "model_timings": timings,
         "summary": summarise(rows),
         "rows": rows,
     }
@@ -352,6 +406,8 @@ def markdown(r: dict[str, Any]) -> str:
             f"Fallback messages: {s['fallback_messages'] or 'none'}.",
             f"Error samples: {s['error_samples'] or 'none'}.",
             "",
+            _timings_line(r.get("model_timings"), r["wall_s"]),
+            "",
             f"Niceness of the model server and cinerec serve: {r.get('niceness')}. "
             f"Machine: {os.cpu_count()} cores, load average (1, 5, 15 min) before "
             f"{r['load_average_before_after'][0]}, after {r['load_average_before_after'][1]}. "
@@ -359,6 +415,17 @@ def markdown(r: dict[str, Any]) -> str:
             f"{'; '.join(r['busiest_processes_before'])}.",
             "",
         ]
+    )
+
+
+def _timings_line(t: dict[str, Any] | None, wall_s: float) -> str:
+    if t is None:
+        return "Model server timings: not in its log (llama-server writes them)."
+    return (
+        f"Model server (its log): {t['calls']} calls, busy {t['busy_s']} s of the {wall_s} s; "
+        f"{t['prompt_ms_per_token']} ms per prompt token, {t['generated_ms_per_token']} ms per "
+        f"generated token; a reason-sized call (2 or more tokens generated) p50 "
+        f"{t['reason_sized_call_s_p50']} s of model time."
     )
 
 
