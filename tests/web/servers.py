@@ -102,17 +102,15 @@ def stop_server(proc: subprocess.Popen, *, grace_s: float = 30) -> int:
 
 
 @contextmanager
-def in_process_server(platform: Any, *, wait_s: float = 20) -> Iterator[str]:
+def in_process_server(platform: Any, *, wait_s: float = 20, settings: Any = None) -> Iterator[str]:
     """The web app on ``platform`` under a real uvicorn server in a thread, on a free port (a
-    real TCP connection, so a client can really disconnect); yields its base URL."""
+    real TCP connection, so a client can really disconnect); yields its base URL. ``settings``
+    replaces the platform's for the app (e.g. another ``web_threads``)."""
     from cinerec.web.app import create_app
 
     port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(platform.settings, platform=platform), port=port, log_level="error"
-        )
-    )
+    app = create_app(settings or platform.settings, platform=platform)
+    server = uvicorn.Server(uvicorn.Config(app, port=port, log_level="error"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + wait_s

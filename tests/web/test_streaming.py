@@ -145,3 +145,31 @@ def test_a_whole_answer_whose_client_disconnects_stops_the_model(
         messages = _stored_turn(client)
     assert "interrupted" in messages[-1]["flags"] and "fallback" in messages[-1]["flags"]
     assert "word" not in messages[-1]["content"]  # the facts answer, not the cut-off text
+
+
+def test_a_stream_waiting_on_the_model_leaves_the_request_threads_free(tmp_path: Path) -> None:
+    """Streams wait on the model in a pool of their own: with one request thread
+    (``web_threads=1``), a cheap request is answered at once while a chat stream runs."""
+    model = TokenFake(token_s=0.02)  # about 5 s for the chat's 256 words
+    platform = make_platform(tmp_path, model)  # type: ignore[arg-type]
+    settings = platform.settings.model_copy(update={"web_threads": 1})
+    try:
+        with (
+            in_process_server(platform, settings=settings) as url,
+            httpx.Client(base_url=url, timeout=10) as client,
+        ):
+            client.headers[CSRF_HEADER] = client.get("/api/csrf").json()["csrf_token"]
+            assert client.put("/api/profile", json={"name": "Mina"}).status_code == 200
+            with client.stream(
+                "POST", "/api/chat/stream", json={"message": "Tell me about Film Number 3."}
+            ) as response:
+                assert response.status_code == 200
+                assert model.running.wait(5), "the model never started"
+                with httpx.Client(base_url=url, timeout=10) as other:
+                    started = time.monotonic()
+                    assert other.get("/api/movies/1").status_code == 200
+                    answered_s = time.monotonic() - started
+                assert model.running.is_set(), "the stream ended before the cheap request"
+            assert answered_s < 1.0
+    finally:
+        platform.engine.dispose()

@@ -9,11 +9,12 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from importlib.resources import files
 
+import anyio
+import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -25,6 +26,7 @@ from cinerec.services.platform import Platform
 from cinerec.web.fair_use import ModelGate, TooManyRequests
 from cinerec.web.routes import api, chat, jobs, pages, posts
 from cinerec.web.security import AccessError, CSRFError, SecurityMiddleware
+from cinerec.web.streaming import MODEL_WORK_THREADS
 from cinerec.web.templating import render
 
 log = logging.getLogger(__name__)
@@ -41,14 +43,17 @@ class DeferredWorkMiddleware:
     watched-list or feedback change, or after a page's reasons) once the answer has gone out,
     as a background task would: :meth:`~cinerec.services.platform.Platform.run_deferred`."""
 
-    def __init__(self, app: ASGIApp, *, platform: Platform) -> None:
+    def __init__(
+        self, app: ASGIApp, *, platform: Platform, limiter: anyio.CapacityLimiter | None = None
+    ) -> None:
         self.app = app
         self.platform = platform
+        self.limiter = limiter  # the pool for work that waits on the model
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self.app(scope, receive, send)
         if scope["type"] == "http" and self.platform.state.deferred.pending():
-            await run_in_threadpool(self.platform.run_deferred)
+            await anyio.to_thread.run_sync(self.platform.run_deferred, limiter=self.limiter)
 
 
 def close_on_exit_signals(platform: Platform) -> Callable[[], None]:
@@ -89,6 +94,8 @@ def create_app(settings: Settings, *, platform: Platform | None = None) -> FastA
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         platform.migrate()
+        # Requests' blocking work: fewer threads than anyio's 40 hand the GIL over less.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.web_threads
         # Training (only while a stand-in serves), review summaries, the embedding index: jobs
         # on a `cinerec worker` with a broker, else on low-priority threads of this process.
         background.start_server_jobs(platform)
@@ -112,8 +119,9 @@ def create_app(settings: Settings, *, platform: Platform | None = None) -> FastA
     )
     app.state.platform = platform
     app.state.model_gate = ModelGate(settings)
+    app.state.model_threads = anyio.CapacityLimiter(MODEL_WORK_THREADS)
     app.add_middleware(SecurityMiddleware, secure_cookies=settings.cookie_secure)
-    app.add_middleware(DeferredWorkMiddleware, platform=platform)
+    app.add_middleware(DeferredWorkMiddleware, platform=platform, limiter=app.state.model_threads)
     app.mount("/static", StaticFiles(directory=str(files("cinerec.web") / "static")), "static")
     app.include_router(pages.router)
     app.include_router(api.router)

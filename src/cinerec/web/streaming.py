@@ -19,7 +19,6 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from typing import TypeVar
 
 import anyio
-from starlette.concurrency import iterate_in_threadpool
 from starlette.requests import Request
 
 from cinerec.services.chat import CancelToken
@@ -30,7 +29,19 @@ DISCONNECT_POLL_S = 0.25
 GONE = "the client disconnected"
 """The cancel reason of a request whose client went away."""
 
+MODEL_WORK_THREADS = 64
+"""Threads of a web process's pool for work that waits on the model (streamed answers, chat
+turns, deferred warm-ups): mostly waiting, so many; kept apart from the request pool
+(``Settings.web_threads``) so waiting on the model never holds up a cheap request."""
+
 T = TypeVar("T")
+_DONE = object()
+
+
+def model_work_limiter(request: Request) -> anyio.CapacityLimiter | None:
+    """The app's pool for work that waits on the model (``app.state.model_threads``, set by
+    :func:`cinerec.web.app.create_app`); None (anyio's default pool) for an app without one."""
+    return getattr(request.app.state, "model_threads", None)
 
 
 async def _watch(request: Request, cancel: CancelToken) -> None:
@@ -50,7 +61,7 @@ async def run_until_disconnect(request: Request, cancel: CancelToken, work: Call
     would on its own)."""
     watcher = asyncio.ensure_future(_watch(request, cancel))
     try:
-        return await anyio.to_thread.run_sync(work)
+        return await anyio.to_thread.run_sync(work, limiter=model_work_limiter(request))
     finally:
         watcher.cancel()
 
@@ -64,10 +75,14 @@ async def until_disconnect(
     sending: the client is gone). ``chunks`` is closed in a worker thread at the end.
     """
     watcher = asyncio.ensure_future(_watch(request, cancel))
+    limiter = model_work_limiter(request)
     finished = False
     try:
-        async for chunk in iterate_in_threadpool(chunks):
-            yield chunk
+        while True:
+            chunk = await anyio.to_thread.run_sync(next, chunks, _DONE, limiter=limiter)
+            if chunk is _DONE:
+                break
+            yield str(chunk)
         finished = True
     finally:
         watcher.cancel()
@@ -76,4 +91,4 @@ async def until_disconnect(
         close = getattr(chunks, "close", None)
         if close is not None:
             with anyio.CancelScope(shield=True), contextlib.suppress(ValueError):
-                await anyio.to_thread.run_sync(close)  # ValueError: still running elsewhere
+                await anyio.to_thread.run_sync(close, limiter=limiter)  # ValueError: still running
