@@ -27,6 +27,8 @@ from typing import Any
 
 from sqlalchemy.engine import make_url
 
+from cinerec.config import Settings
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # benchmarks.* as a script
 
 from benchmarks.load.stack import (  # noqa: E402
@@ -169,6 +171,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "database": "PostgreSQL (fresh database, catalog ml-latest-small)",
             "llm_backend": "none",
             "load_generator": "locust (same machine, competing for the same cores)",
+            # request threads per web process (CINEREC_WEB_THREADS, else the Settings default)
+            "web_threads": int(
+                {**os.environ, **args.env}.get("CINEREC_WEB_THREADS")
+                or Settings.model_fields["web_threads"].default
+            ),
         },
         "targets": {
             "rps_2_workers": TARGET_RPS,
