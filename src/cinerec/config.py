@@ -112,15 +112,15 @@ class Settings(BaseSettings):
         default=None, ge=0, description="Blend weight of the model score; unset: fitted default."
     )
     web_threads: int = Field(
-        default=8,
+        default=40,
         ge=1,
         le=256,
-        description="Threads one web process runs requests' blocking work on (anyio's pool, 40 "
-        "by default): with fewer, CPU-bound requests hand the GIL over less (pages and API, 50 "
-        "users, 1 worker: 191 req/s with 40, 307 with 6). Streamed answers, chat turns and "
-        "deferred warm-ups, which wait on the model, run on a pool of their own "
-        "(cinerec.web.streaming.MODEL_WORK_THREADS); other model-calling requests, at most "
-        "model_queue of them, take threads of this one, so keep it above model_queue.",
+        description="Threads one web process runs requests' blocking work on (anyio's pool; 40 "
+        "is anyio's own default). Streamed answers, chat turns and deferred warm-ups, which wait "
+        "on the model, run on a pool of their own (cinerec.web.streaming.MODEL_WORK_THREADS); "
+        "other model-calling requests, at most model_queue of them, take threads of this one, "
+        "so keep it above model_queue. Fewer threads showed no reliable gain on 2 cores "
+        "(benchmarks/README.md, 'Web threads').",
     )
     llm_threads: int = Field(default=2, ge=1, le=64)
     llm_context: int = Field(default=4096, ge=512)
