@@ -9,6 +9,7 @@ import json
 import socket
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -46,15 +47,22 @@ def _stored_turn(client: httpx.Client) -> list[dict[str, Any]]:
         time.sleep(0.05)
 
 
+@contextmanager
+def _chat_stream(client: httpx.Client) -> Iterator[httpx.Response]:
+    """A new session's chat turn, streamed (its response open while the block runs)."""
+    client.headers[CSRF_HEADER] = client.get("/api/csrf").json()["csrf_token"]
+    assert client.put("/api/profile", json={"name": "Mina"}).status_code == 200
+    with client.stream(
+        "POST", "/api/chat/stream", json={"message": "Tell me about Film Number 3."}
+    ) as response:
+        assert response.status_code == 200
+        yield response
+
+
 def test_a_client_that_disconnects_stops_the_model(served: tuple[str, TokenFake, object]) -> None:
     url, model, _ = served
     with httpx.Client(base_url=url, timeout=10) as client:
-        client.headers[CSRF_HEADER] = client.get("/api/csrf").json()["csrf_token"]
-        assert client.put("/api/profile", json={"name": "Mina"}).status_code == 200
-        with client.stream(
-            "POST", "/api/chat/stream", json={"message": "Tell me about Film Number 3."}
-        ) as response:
-            assert response.status_code == 200
+        with _chat_stream(client) as response:
             lines = response.iter_lines()
             assert next(lines) == "event: meta"
             assert model.running.wait(5), "the model never started"
@@ -157,19 +165,14 @@ def test_a_stream_waiting_on_the_model_leaves_the_request_threads_free(tmp_path:
         with (
             in_process_server(platform, settings=settings) as url,
             httpx.Client(base_url=url, timeout=10) as client,
+            _chat_stream(client),
         ):
-            client.headers[CSRF_HEADER] = client.get("/api/csrf").json()["csrf_token"]
-            assert client.put("/api/profile", json={"name": "Mina"}).status_code == 200
-            with client.stream(
-                "POST", "/api/chat/stream", json={"message": "Tell me about Film Number 3."}
-            ) as response:
-                assert response.status_code == 200
-                assert model.running.wait(5), "the model never started"
-                with httpx.Client(base_url=url, timeout=10) as other:
-                    started = time.monotonic()
-                    assert other.get("/api/movies/1").status_code == 200
-                    answered_s = time.monotonic() - started
-                assert model.running.is_set(), "the stream ended before the cheap request"
-            assert answered_s < 1.0
+            assert model.running.wait(5), "the model never started"
+            with httpx.Client(base_url=url, timeout=10) as other:
+                started = time.monotonic()
+                assert other.get("/api/movies/1").status_code == 200
+                answered_s = time.monotonic() - started
+            assert model.running.is_set(), "the stream ended before the cheap request"
+        assert answered_s < 1.0
     finally:
         platform.engine.dispose()
