@@ -43,9 +43,7 @@ class DeferredWorkMiddleware:
     watched-list or feedback change, or after a page's reasons) once the answer has gone out,
     as a background task would: :meth:`~cinerec.services.platform.Platform.run_deferred`."""
 
-    def __init__(
-        self, app: ASGIApp, *, platform: Platform, limiter: anyio.CapacityLimiter | None = None
-    ) -> None:
+    def __init__(self, app: ASGIApp, *, platform: Platform, limiter: anyio.CapacityLimiter) -> None:
         self.app = app
         self.platform = platform
         self.limiter = limiter  # the pool for work that waits on the model

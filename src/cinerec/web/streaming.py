@@ -38,10 +38,11 @@ T = TypeVar("T")
 _DONE = object()
 
 
-def model_work_limiter(request: Request) -> anyio.CapacityLimiter | None:
+def model_work_limiter(request: Request) -> anyio.CapacityLimiter:
     """The app's pool for work that waits on the model (``app.state.model_threads``, set by
-    :func:`cinerec.web.app.create_app`); None (anyio's default pool) for an app without one."""
-    return getattr(request.app.state, "model_threads", None)
+    :func:`cinerec.web.app.create_app`)."""
+    limiter: anyio.CapacityLimiter = request.app.state.model_threads
+    return limiter
 
 
 async def _watch(request: Request, cancel: CancelToken) -> None:
