@@ -176,3 +176,56 @@ def test_a_stream_waiting_on_the_model_leaves_the_request_threads_free(tmp_path:
         assert answered_s < 1.0
     finally:
         platform.engine.dispose()
+
+
+@contextmanager
+def _whole_answer(client: httpx.Client, route: str) -> Iterator[None]:
+    """A new session's request whose answer waits for the model's whole output, sent from a
+    thread of its own and running while the block runs."""
+    import threading
+
+    client.headers[CSRF_HEADER] = client.get("/api/csrf").json()["csrf_token"]
+    assert client.put("/api/profile", json={"name": "Mina"}).status_code == 200
+    requests = {
+        "POST /api/recommendations": lambda: client.post("/api/recommendations", json={}),
+        "POST /recommend": lambda: client.post("/recommend"),  # no htmx: reasons inline
+        "POST /api/posts": lambda: client.post("/api/posts", json={"theme": "rainy day", "n": 3}),
+        "POST /chat": lambda: client.post("/chat", data={"message": "Tell me about Film 3."}),
+    }
+    answers: list[int] = []
+    sender = threading.Thread(target=lambda: answers.append(requests[route]().status_code))
+    sender.start()
+    try:
+        yield
+    finally:
+        sender.join(30)
+    assert answers and answers[0] in (200, 303, 503), answers  # 503: a post the fake cannot write
+
+
+@pytest.mark.parametrize(
+    "route", ["POST /api/recommendations", "POST /recommend", "POST /api/posts", "POST /chat"]
+)
+def test_a_whole_answer_waiting_on_the_model_leaves_the_request_threads_free(
+    tmp_path: Path, route: str
+) -> None:
+    """A page with its reasons inline, a post and the chat form wait on the model in its pool
+    too: with one request thread, a cheap request is answered at once while one of them runs."""
+    model = TokenFake(token_s=0.02)
+    platform = make_platform(tmp_path, model)  # type: ignore[arg-type]
+    settings = platform.settings.model_copy(update={"web_threads": 1})
+    try:
+        with (
+            in_process_server(platform, settings=settings) as url,
+            httpx.Client(base_url=url, timeout=30) as client,
+            _whole_answer(client, route),
+        ):
+            assert model.running.wait(10), "the model never started"
+            with httpx.Client(base_url=url, timeout=10) as other:
+                started = time.monotonic()
+                assert other.get("/api/movies/1").status_code == 200
+                answered_s = time.monotonic() - started
+            assert model.running.is_set(), "the model finished before the cheap request"
+            model.token_s = 0.001  # the rest of the answer, quickly
+        assert answered_s < 1.0
+    finally:
+        platform.engine.dispose()

@@ -31,8 +31,9 @@ GONE = "the client disconnected"
 
 MODEL_WORK_THREADS = 64
 """Threads of a web process's pool for work that waits on the model (streamed answers, chat
-turns, deferred warm-ups): mostly waiting, so many; kept apart from the request pool
-(``Settings.web_threads``) so waiting on the model never holds up a cheap request."""
+turns, pages with their reasons inline, posts, deferred warm-ups): mostly waiting, so many;
+kept apart from the request pool (``Settings.web_threads``) so waiting on the model never
+holds up a cheap request."""
 
 T = TypeVar("T")
 _DONE = object()
@@ -56,13 +57,20 @@ async def _watch(request: Request, cancel: CancelToken) -> None:
             await asyncio.sleep(DISCONNECT_POLL_S)
 
 
+async def on_model_pool(request: Request, work: Callable[[], T]) -> T:
+    """``work()`` on the pool for work that waits on the model, not on a request thread: a
+    request whose answer waits for the model's whole output (a page with its reasons inline, a
+    post, the chat form) leaves the request threads to the cheap requests meanwhile."""
+    return await anyio.to_thread.run_sync(work, limiter=model_work_limiter(request))
+
+
 async def run_until_disconnect(request: Request, cancel: CancelToken, work: Callable[[], T]) -> T:
     """``work()`` in the thread pool; ``cancel`` is cancelled if the client disconnects while it
     runs (``work`` passes the token to its model calls, stops early and returns or raises as it
     would on its own)."""
     watcher = asyncio.ensure_future(_watch(request, cancel))
     try:
-        return await anyio.to_thread.run_sync(work, limiter=model_work_limiter(request))
+        return await on_model_pool(request, work)
     finally:
         watcher.cancel()
 

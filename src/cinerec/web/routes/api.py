@@ -46,7 +46,7 @@ from cinerec.web.schemas import (
     WatchedPublic,
 )
 from cinerec.web.security import csrf_token, require_csrf
-from cinerec.web.streaming import until_disconnect
+from cinerec.web.streaming import on_model_pool, until_disconnect
 
 router = APIRouter(
     prefix="/api", tags=["api"], dependencies=[Depends(require_csrf)], responses=COMMON_ERRORS
@@ -163,22 +163,30 @@ def remove_watched(
 
 
 @router.post("/recommendations", response_model=RecommendationPagePublic, responses=MODEL_ERRORS)
-def recommend(
-    platform: PlatformDep, user: UserDep, gate: GateDep, body: RecommendationsIn | None = None
+async def recommend(
+    request: Request,
+    platform: PlatformDep,
+    user: UserDep,
+    gate: GateDep,
+    body: RecommendationsIn | None = None,
 ) -> RecommendationPagePublic:
     """Candidates -> ranked list -> grounded reasons; ``more`` gives the next page without
     repeats. With ``stream_reasons`` the ranked list comes back at once
     (``reasons_pending=true``) and the reasons stream from
     ``GET /api/recommendations/{run_id}/reasons``."""
     current = _require(user)
-    with gate.hold(f"user:{current.id}"):
-        page = recommend_for_user(
-            platform,
-            user_id=current.id,
-            more=bool(body and body.more),
-            reasons=not (body and body.stream_reasons),
-        )
-    return RecommendationPagePublic.of(page)
+
+    def page() -> RecommendationPagePublic:
+        with gate.hold(f"user:{current.id}"):
+            made = recommend_for_user(
+                platform,
+                user_id=current.id,
+                more=bool(body and body.more),
+                reasons=not (body and body.stream_reasons),
+            )
+        return RecommendationPagePublic.of(made)
+
+    return await on_model_pool(request, page)
 
 
 def sse(event: str, data: object) -> str:

@@ -19,7 +19,14 @@ from pydantic import BaseModel, Field
 
 from cinerec.errors import CinerecError, NotFoundError, ValidationError
 from cinerec.services import conversations
-from cinerec.services.chat import MAX_MESSAGE_CHARS, CancelToken, chat_turn, run_turn, start_turn
+from cinerec.services.chat import (
+    MAX_MESSAGE_CHARS,
+    CancelToken,
+    ChatAnswer,
+    chat_turn,
+    run_turn,
+    start_turn,
+)
 from cinerec.services.chat_memory import warm_up
 from cinerec.services.users import UserRecord
 from cinerec.web.deps import GateDep, PlatformDep, UserDep
@@ -147,7 +154,7 @@ def chat_page(
 
 
 @router.post("/chat", include_in_schema=False)
-def chat_form(
+async def chat_form(
     request: Request,
     platform: PlatformDep,
     user: UserDep,
@@ -158,11 +165,20 @@ def chat_form(
     """The form without JavaScript: answer the whole turn, then show the conversation."""
     current = _require(user)
     conversation = _conversation_id(conversation_id)
-    try:
+    cancel = CancelToken()
+
+    def turn() -> ChatAnswer:
         with gate.hold(f"user:{current.id}"):
-            answer = chat_turn(
-                platform, user_id=current.id, message=message, conversation_id=conversation
+            return chat_turn(
+                platform,
+                user_id=current.id,
+                message=message,
+                conversation_id=conversation,
+                cancel=cancel,
             )
+
+    try:
+        answer = await run_until_disconnect(request, cancel, turn)
     except ValidationError as exc:
         return _page(
             request,

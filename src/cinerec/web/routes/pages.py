@@ -11,7 +11,7 @@ from cinerec.errors import NotFoundError, ValidationError
 from cinerec.services import catalog, users
 from cinerec.services import feedback as card_feedback
 from cinerec.services.dashboard import load_dashboard
-from cinerec.services.recommend import recommend_for_user
+from cinerec.services.recommend import RecommendationPage, recommend_for_user
 from cinerec.services.users import UserRecord
 from cinerec.web.deps import (
     LANG_COOKIE,
@@ -26,6 +26,7 @@ from cinerec.web.deps import (
 )
 from cinerec.web.schemas import MAX_ID, MovieIdPath
 from cinerec.web.security import require_csrf
+from cinerec.web.streaming import on_model_pool
 from cinerec.web.templating import page_language, render
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(require_csrf)])
@@ -200,7 +201,7 @@ def _watched_fragment(request: Request, platform: PlatformDep, user: UserRecord)
 
 
 @router.post("/recommend")
-def recommend(
+async def recommend(
     request: Request,
     platform: PlatformDep,
     user: UserDep,
@@ -211,8 +212,14 @@ def recommend(
     # With htmx the cards come back at once and the reasons stream in (static/reasons.js);
     # a plain form post waits for the reasons so the page is complete without JavaScript.
     htmx = _is_htmx(request)
-    with gate.hold(f"user:{current.id}"):
-        page = recommend_for_user(platform, user_id=current.id, more=bool(more), reasons=not htmx)
+
+    def make() -> RecommendationPage:
+        with gate.hold(f"user:{current.id}"):
+            return recommend_for_user(
+                platform, user_id=current.id, more=bool(more), reasons=not htmx
+            )
+
+    page = await on_model_pool(request, make)
     if not htmx:
         return RedirectResponse("/#recommendations", status_code=303)
     return render(

@@ -29,6 +29,7 @@ from cinerec.services.posts import (
 from cinerec.web.deps import GateDep, PlatformDep, UserDep
 from cinerec.web.schemas import COMMON_ERRORS, MODEL_ERRORS, STRICT_INPUT, WholeNumber
 from cinerec.web.security import require_csrf
+from cinerec.web.streaming import on_model_pool
 from cinerec.web.templating import page_language, render
 
 router = APIRouter(dependencies=[Depends(require_csrf)], responses=COMMON_ERRORS)
@@ -86,7 +87,7 @@ def posts_page(request: Request, user: UserDep) -> Response:
 
 
 @router.post("/posts", include_in_schema=False)
-def write_post_page(
+async def write_post_page(
     request: Request,
     platform: PlatformDep,
     user: UserDep,
@@ -101,11 +102,17 @@ def write_post_page(
             raise ValidationError(NEED_SESSION)
         if not n.strip().isdigit():
             raise ValidationError(f"Movies must be a whole number from 1 to {MAX_POST_MOVIES}.")
-        with gate.hold(f"user:{user.id}"):
-            outcome = make_post(platform, theme, n=int(n), language=lang or None)
+        writer = user
+
+        def write() -> PostOutcome:
+            with gate.hold(f"user:{writer.id}"):
+                outcome = make_post(platform, theme, n=int(n), language=lang or None)
+            store_post(platform, outcome, user_id=writer.id)
+            return outcome
+
+        outcome = await on_model_pool(request, write)
     except ValidationError as exc:
         return _page(request, 422, error=str(exc), form=form, user=user)
-    store_post(platform, outcome, user_id=user.id)
     return RedirectResponse(f"/posts/{outcome.post_id}", status_code=303)
 
 
@@ -140,7 +147,7 @@ def post_card_png(platform: PlatformDep, post_id: str, k: int) -> Response:
         },
     },
 )
-def api_write_post(
+async def api_write_post(
     request: Request,
     platform: PlatformDep,
     user: UserDep,
@@ -155,9 +162,15 @@ def api_write_post(
     """
     if user is None:
         raise ValidationError(NEED_SESSION + " POST /api/profile first.")
-    with gate.hold(f"user:{user.id}"):
-        outcome = make_post(platform, body.theme, n=body.n, language=body.lang)
-    store_post(platform, outcome, user_id=user.id)
+    writer = user
+
+    def write() -> PostOutcome:
+        with gate.hold(f"user:{writer.id}"):
+            outcome = make_post(platform, body.theme, n=body.n, language=body.lang)
+        store_post(platform, outcome, user_id=writer.id)
+        return outcome
+
+    outcome = await on_model_pool(request, write)
     if outcome.post is None:
         return JSONResponse(
             {
