@@ -53,11 +53,16 @@ def test_the_tastes_own_words_hold_and_the_ones_added_to_them_do_not() -> None:
     assert false_sentences(checked) == {1}
 
 
-def test_a_ticked_movies_keyword_supports_a_mood() -> None:
+def test_the_keywords_of_two_ticked_movies_support_a_mood_one_movies_do_not() -> None:
     indie = Movie(1, "Clerks", 1994, ("Comedy",), keywords=("independent film", "dark comedy"))
+    other = Movie(2, "Heathers", 1989, ("Comedy",), keywords=("dark comedy", "high school"))
     text = "This viewer enjoys dark, independent comedies."
-    assert _false_moods(text, "", [indie]) == []
-    assert _false_moods(text, "", [BILKO]) == ["dark", "independent"]
+    assert _false_moods(text, "", [indie, other]) == ["independent"]
+    assert _false_moods(text, "", [indie, BILKO]) == ["dark", "independent"]
+    # v22en: "intelligent", a keyword of Despicable Me alone, is no taste for "nuanced"
+    despicable = Movie(3, "Despicable Me", 2010, ("Animation",), keywords=("intelligent",))
+    text = "This viewer prefers something more nuanced and complex."
+    assert _false_moods(text, "war epics and historical dramas", [despicable]) == ["nuanced"]
 
 
 @pytest.mark.parametrize(
@@ -88,5 +93,6 @@ def test_titles_names_and_reasons_hold_no_mood_claim() -> None:
 def test_supported_moods_read_taste_and_keywords_in_either_language() -> None:
     assert supported_moods("웅장한 SF 블록버스터") == {"epic", "mainstream"}
     assert supported_moods("war epics, nothing too gory") == {"epic", "violent"}
-    assert supported_moods(None, ["twist ending", "based on novel"]) == {"twist"}
+    twists = [["twist ending", "based on novel"], ["surprise ending"], ["heist"]]
+    assert supported_moods(None, twists) == {"twist"}
     assert [g for *_, g, _ in mood_hits("feel-good comedies", "en")] == ["feel-good"]

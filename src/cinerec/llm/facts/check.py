@@ -15,7 +15,7 @@ Rules, for a text about ``subject`` (a card) or, with ``persona=True``, about th
 - ``appositive``: a person of the movie's record called something that is no role ("Ed Harris,
   a Princeton University") is false; a name the record lacks (a character) is not decided.
 - ``mood`` (a persona's mood, quality or style of the viewer's taste): its group must be one
-  the viewer's taste text or a ticked movie's keywords say (:func:`supported_moods`).
+  the viewer's taste text or the keywords of two ticked movies say (:func:`supported_moods`).
 - ``against``, ``tag``, ``format`` are always false; ``pronoun`` is false unless the profile's
   gender is that one.
 
@@ -163,7 +163,7 @@ def check_text(
     if persona:
         parsed = parse_taste(taste or "")
         taste_genres = {*parsed.liked_genres, *parsed.disliked_genres}
-        moods = supported_moods(taste, (k for m in watched for k in m.keywords))
+        moods = supported_moods(taste, (m.keywords for m in watched))
     watched_genres = {g for m in watched for g in m.genres} - _NON_GENRES
     folded_text = fold_text(text)
     out: list[Checked] = []
@@ -260,7 +260,7 @@ def _check(
     kind = claim.kind
     if kind == "mood":
         if claim.value in moods:
-            return Checked(claim, True, "said by the taste or a ticked movie's keywords")
+            return Checked(claim, True, "said by the taste or the ticked movies' keywords")
         return Checked(claim, False, "a taste neither their own words nor their ticks give")
     if kind == "ticked_genre":
         ok = claim.value in watched_genres

@@ -6,7 +6,7 @@ romances, which they find both entertaining and emotionally resonant" (v22en). G
 checked as genre claims; the words around them (a mood, a quality, an intensity, a style or a
 sub-genre) are checked here, with a closed lexicon: each word belongs to a group of synonyms
 (:data:`MOODS_EN`, :data:`MOODS_KO`), and a group is supported only when the viewer's own taste
-text says a word of it, or a keyword of a ticked movie does (:func:`supported_moods`). The rest
+text says a word of it, or the keywords of two ticked movies do (:func:`supported_moods`). The rest
 of the persona prompt (ticked titles with their genres, the evidence lines: genres, people and
 a decade) holds no mood word, so a persona has no other source for one.
 
@@ -18,7 +18,8 @@ and praise or words too common to be a claim ("classic", "great", "clever", "ent
 Example:
     >>> [(g, w) for _, _, g, w in mood_hits("They like noisier, more intense films.", "en")]
     [('noisy', 'noisier'), ('intense', 'intense')]
-    >>> sorted(supported_moods("slow-burn sci-fi, no horror", keywords=["dark comedy"]))
+    >>> clerks, heathers = ["independent film", "dark comedy"], ["dark comedy"]
+    >>> sorted(supported_moods("slow-burn sci-fi, no horror", [clerks, heathers]))
     ['dark', 'slow']
 """
 
@@ -176,11 +177,23 @@ def moods_in(text: str) -> set[str]:
     return found | {MOODS_KO[m.group()] for m in _PATTERN_KO.finditer(text)}
 
 
-def supported_moods(taste: str | None, keywords: Iterable[str] = ()) -> set[str]:
+MIN_TICKS = 2
+"""Ticked movies whose keywords must say a group for it to be the viewer's taste (as a person
+enters the persona evidence only when in two ticked movies): one keyword of one movie is no
+taste ("intelligent" of Despicable Me supported "nuanced and complex" historical dramas, and
+"gun violence" of Collateral an "aggressive" taste, in words v22en and v20)."""
+
+
+def supported_moods(
+    taste: str | None, ticked_keywords: Iterable[Iterable[str]] = (), *, min_ticks: int = MIN_TICKS
+) -> set[str]:
     """The groups a persona may attribute to the viewer: those of the words of their own
-    ``taste`` text (either language) and of the ticked movies' ``keywords`` ("independent
-    film" supports "indie", "dark comedy" supports "dark")."""
+    ``taste`` text (either language), and those the keywords of at least ``min_ticks`` of the
+    ticked movies say (``ticked_keywords``: each movie's keywords; "independent film" says
+    "indie", "dark comedy" says "dark")."""
     found = moods_in(taste or "")
-    for keyword in keywords:
-        found |= moods_in(keyword)
-    return found
+    counts: dict[str, int] = {}
+    for keywords in ticked_keywords:
+        for group in set().union(*(moods_in(k) for k in keywords)):
+            counts[group] = counts.get(group, 0) + 1
+    return found | {g for g, n in counts.items() if n >= min_ticks}
