@@ -96,3 +96,9 @@ def test_supported_moods_read_taste_and_keywords_in_either_language() -> None:
     twists = [["twist ending", "based on novel"], ["surprise ending"], ["heist"]]
     assert supported_moods(None, twists) == {"twist"}
     assert [g for *_, g, _ in mood_hits("feel-good comedies", "en")] == ["feel-good"]
+
+
+def test_a_word_restating_a_genre_is_no_mood_claim() -> None:
+    # Qwen 1.5B for a viewer of action comedies (persona_taste_1.5b_regen, page 0)
+    text = "They enjoy the thrill of action-packed scenes and the humor of comedy films."
+    assert _false_moods(text, "", TICKS) == []

@@ -11,9 +11,10 @@ of the persona prompt (ticked titles with their genres, the evidence lines: genr
 a decade) holds no mood word, so a persona has no other source for one.
 
 Left out on purpose: words the taste parser reads as a genre ("funny", "scary", "romantic",
-"suspense"), checked as genres; words that restate a genre ("thrilling", "adventurous");
-and praise or words too common to be a claim ("classic", "great", "clever", "entertaining",
-"light", "deep").
+"suspense"), checked as genres; words that restate a genre ("thrilling", "adventurous",
+"action-packed": Qwen 1.5B's "the thrill of action-packed scenes" for a viewer of action
+films); and praise or words too common to be a claim ("classic", "great", "clever",
+"entertaining", "light", "deep").
 
 Example:
     >>> [(g, w) for _, _, g, w in mood_hits("They like noisier, more intense films.", "en")]
@@ -60,7 +61,7 @@ _GROUPS_EN: dict[str, tuple[str, ...]] = {
         "mind bending", "intriguing", "intrigue",
     ),
     "fast-paced": (
-        "fast paced", "fast moving", "high energy", "energetic", "frenetic", "action packed",
+        "fast paced", "fast moving", "high energy", "energetic", "frenetic",
     ),
     "slow": (
         "slow burn", "slow burning", "slow paced", "slow", "slower", "deliberate", "meditative",
