@@ -145,6 +145,29 @@ def test_raw_reply_and_repairs_record_what_grounding_removed(fake_backend: FakeB
     )
 
 
+def test_a_sentence_with_a_taste_the_viewer_never_gave_is_dropped(
+    fake_backend: FakeBackend,
+) -> None:
+    # the viewer wrote "slow-burn crime"; Qwen 1.5B added "noisier, more intense" (words v20)
+    raw = (
+        "This viewer enjoys slow-burn crime dramas like Heat. They prefer noisier, more "
+        "intense versions of these films."
+    )
+    fake_backend.queue(reply(raw))
+    result = write_persona(fake_backend, PROFILE, HISTORY, timeout_s=5)
+    assert result.text == "This viewer enjoys slow-burn crime dramas like Heat."
+    assert not result.fallback and result.cleaned
+    assert [r.split(":")[0] for r in result.repairs] == [
+        "false claim (mood 'noisier'",
+        "false claim (mood 'intense'",
+    ]
+    # nothing left but invented tastes: the flagged template
+    fake_backend.queue(reply("This viewer loves quirky, emotionally resonant crime films."))
+    result = write_persona(fake_backend, PROFILE, HISTORY, timeout_s=5)
+    assert result.fallback and result.text == template_persona(PROFILE, HISTORY)
+    assert result.repairs[-1].startswith("template persona (The model's persona was empty")
+
+
 def test_template_fallback_is_a_recorded_repair(fake_backend: FakeBackend) -> None:
     fake_backend.queue(
         reply("민지는 범죄 영화를 좋아하는 관객입니다. 특히 긴장감 있는 영화를 즐깁니다.")

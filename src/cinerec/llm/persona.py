@@ -499,7 +499,8 @@ def repair_persona(
     prompt formatting (``[Action, Sci-Fi]``) is removed; the text ends at its last complete
     sentence; the fact checker (:mod:`cinerec.llm.facts`) removes each sentence with a false
     claim: a gendered pronoun the profile does not give, a tag such as IMAX, a genre the viewer
-    neither watched nor named, a movie they did not watch. ``problem`` says why the template
+    neither watched nor named, a mood or quality of taste their own words do not give ("noisier,
+    more intense"), a movie they did not watch. ``problem`` says why the template
     must be used instead (too little left, wrong language), else None.
     """
     language = language_or_default(profile.language)

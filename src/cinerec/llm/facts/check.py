@@ -14,6 +14,8 @@ Rules, for a text about ``subject`` (a card) or, with ``persona=True``, about th
   part of a listed name ("Hanks").
 - ``appositive``: a person of the movie's record called something that is no role ("Ed Harris,
   a Princeton University") is false; a name the record lacks (a character) is not decided.
+- ``mood`` (a persona's mood, quality or style of the viewer's taste): its group must be one
+  the viewer's taste text or the keywords of two ticked movies say (:func:`supported_moods`).
 - ``against``, ``tag``, ``format`` are always false; ``pronoun`` is false unless the profile's
   gender is that one.
 
@@ -43,6 +45,7 @@ from cinerec.llm.facts.claims import (
     folded_forms,
     same_title,
 )
+from cinerec.llm.facts.moods import supported_moods
 from cinerec.text.taste import parse_taste
 
 _NON_GENRES = frozenset({"IMAX", "(no genres listed)"})
@@ -156,9 +159,11 @@ def check_text(
         return known.get(title) or (catalog.get(title) if catalog else None)
 
     taste_genres: set[str] = set()
+    moods: set[str] = set()
     if persona:
         parsed = parse_taste(taste or "")
         taste_genres = {*parsed.liked_genres, *parsed.disliked_genres}
+        moods = supported_moods(taste, (m.keywords for m in watched))
     watched_genres = {g for m in watched for g in m.genres} - _NON_GENRES
     folded_text = fold_text(text)
     out: list[Checked] = []
@@ -178,6 +183,7 @@ def check_text(
                 watched_genres=watched_genres,
                 taste=taste,
                 language=language,
+                moods=moods,
             )
         )
     return out
@@ -249,8 +255,13 @@ def _check(
     watched_genres: frozenset[str] | set[str] = frozenset(),
     taste: str | None = None,
     language: str = "en",
+    moods: set[str] | frozenset[str] = frozenset(),
 ) -> Checked:
     kind = claim.kind
+    if kind == "mood":
+        if claim.value in moods:
+            return Checked(claim, True, "said by the taste or the ticked movies' keywords")
+        return Checked(claim, False, "a taste neither their own words nor their ticks give")
     if kind == "ticked_genre":
         ok = claim.value in watched_genres
         return Checked(claim, ok, "a genre they watched" if ok else "not a genre they watched")

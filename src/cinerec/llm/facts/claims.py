@@ -9,8 +9,10 @@ for the viewer), ``watched`` (a movie cited as one the viewer ticked: "if you li
 viewer said they like: "your taste for X"), ``ticked_genre`` (in an English persona, a genre
 said of the movies the viewer watched: "They watch mostly drama", "several of their movies are
 also romance"), ``appositive`` (in an English reason, a person of the card's record called
-something that is no role: "Ed Harris, a Princeton University") and ``format``
-(prompt formatting such as ``[Action, Sci-Fi]``). Genre, role and year claims are about the
+something that is no role: "Ed Harris, a Princeton University"), ``mood`` (in a persona, a
+mood, quality or style of the viewer's taste: "noisier, more intense", "quirky", "잔잔한"; its
+value the word's group, :mod:`cinerec.llm.facts.moods`) and ``format`` (prompt formatting
+such as ``[Action, Sci-Fi]``). Genre, role and year claims are about the
 title mentioned nearest to them in their sentence, else about the text's own movie (``movie``
 is None).
 
@@ -30,6 +32,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from cinerec.llm.facts.moods import mood_hits
 from cinerec.text.lang import SYLLABLES, is_syllable
 
 GENRE_WORDS_EN: dict[str, str] = {
@@ -605,6 +608,9 @@ def extract_claims(
             claims.append(Claim("format", m.group(), None, i, m.group()))
         if not persona:
             continue  # in a reason "his" is a character's; a persona's pronouns are the viewer's
+        for s, e, group, word in mood_hits(sentence, language):
+            if not any(ms < e and s < me for ms, me, _ in mentions):  # not a title's word
+                claims.append(Claim("mood", group, None, i, word))
         for m in _WORD.finditer(sentence):
             if any(ms <= m.start() < me for ms, me, _ in mentions):
                 continue  # "Man" in "Man on the Moon" is a title's word
