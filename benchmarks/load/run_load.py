@@ -26,6 +26,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -177,6 +178,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 machine_before = machine_cpu_seconds()
                 generator_before = _children_cpu_seconds()
                 cpu_before, wall_before = web.cpu_seconds(), time.perf_counter()
+                # Which worker holds the users' connections, halfway through (each keeps its
+                # connection, so a worker with more of them has more users to serve).
+                spread: list[dict[int, int]] = []
+                sampler = threading.Timer(
+                    args.seconds / 2, lambda w=web, s=spread: s.append(w.connections_by_worker())
+                )
+                sampler.start()
                 if args.generator == "wrk":
                     figures = _wrk(web.base_url, args.users, args.seconds, args.max_requests,
                                    profiles, args.wait)  # fmt: skip
@@ -186,6 +194,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                     )
                 cpu = web.cpu_seconds() - cpu_before
                 wall = time.perf_counter() - wall_before
+                sampler.cancel()
                 generator_cpu = _children_cpu_seconds() - generator_before
                 db_cpu = sum(
                     seconds - db_before.get(pid, 0.0)
@@ -196,6 +205,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 total = machine_after[1] - machine_before[1]
                 if args.generator == "locust":
                     figures = _stats(prefix)
+                figures["connections_by_worker_midway"] = sorted(
+                    (spread[0] if spread else {}).values(), reverse=True
+                )
                 figures["server_cpu_seconds"] = round(cpu, 1)
                 figures["server_cores_used"] = round(cpu / wall, 2)
                 figures["server_cpu_ms_per_request"] = (

@@ -111,16 +111,23 @@ class Settings(BaseSettings):
     rank_weight: float | None = Field(
         default=None, ge=0, description="Blend weight of the model score; unset: fitted default."
     )
+    keepalive_requests: int = Field(
+        default=100,
+        ge=0,
+        le=100_000,
+        description="Answers a kept-alive connection serves on average before the web closes it "
+        "(Connection: close), so clients reconnect to whichever worker is free to accept them; "
+        "0: never (cinerec.web.keepalive).",
+    )
     web_threads: int = Field(
         default=40,
         ge=1,
         le=256,
         description="Threads one web process runs requests' blocking work on (anyio's pool; 40 "
-        "is anyio's own default). Streamed answers, chat turns and deferred warm-ups, which wait "
-        "on the model, run on a pool of their own (cinerec.web.streaming.MODEL_WORK_THREADS); "
-        "other model-calling requests, at most model_queue of them, take threads of this one, "
-        "so keep it above model_queue. Fewer threads showed no reliable gain on 2 cores "
-        "(benchmarks/README.md, 'Web threads').",
+        "is anyio's own default). Requests that wait on the model (streamed answers, chat "
+        "turns, pages with their reasons inline, posts) and deferred warm-ups run on a pool of "
+        "their own (cinerec.web.streaming.MODEL_WORK_THREADS). Fewer threads showed no "
+        "reliable gain on 2 cores (benchmarks/README.md, 'Web threads').",
     )
     llm_threads: int = Field(default=2, ge=1, le=64)
     llm_context: int = Field(default=4096, ge=512)

@@ -24,6 +24,7 @@ from cinerec.errors import CinerecError, NotFoundError, ValidationError
 from cinerec.services import background, versions
 from cinerec.services.platform import Platform
 from cinerec.web.fair_use import ModelGate, TooManyRequests
+from cinerec.web.keepalive import KeepAliveLimitMiddleware
 from cinerec.web.routes import api, chat, jobs, pages, posts
 from cinerec.web.security import AccessError, CSRFError, SecurityMiddleware
 from cinerec.web.streaming import MODEL_WORK_THREADS
@@ -120,6 +121,7 @@ def create_app(settings: Settings, *, platform: Platform | None = None) -> FastA
     app.state.model_threads = anyio.CapacityLimiter(MODEL_WORK_THREADS)
     app.add_middleware(SecurityMiddleware, secure_cookies=settings.cookie_secure)
     app.add_middleware(DeferredWorkMiddleware, platform=platform, limiter=app.state.model_threads)
+    app.add_middleware(KeepAliveLimitMiddleware, requests=settings.keepalive_requests)
     app.mount("/static", StaticFiles(directory=str(files("cinerec.web") / "static")), "static")
     app.include_router(pages.router)
     app.include_router(api.router)
