@@ -261,6 +261,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 {**os.environ, **args.env}.get("CINEREC_WEB_THREADS")
                 or Settings.model_fields["web_threads"].default
             ),
+            # answers per kept-alive connection before the web closes it (0: never)
+            "keepalive_requests": int(
+                {**os.environ, **args.env}.get("CINEREC_KEEPALIVE_REQUESTS")
+                or Settings.model_fields["keepalive_requests"].default
+            ),
         },
         "targets": {
             "rps_2_workers": TARGET_RPS,
