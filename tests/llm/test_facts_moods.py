@@ -102,3 +102,18 @@ def test_a_word_restating_a_genre_is_no_mood_claim() -> None:
     # Qwen 1.5B for a viewer of action comedies (persona_taste_1.5b_regen, page 0)
     text = "They enjoy the thrill of action-packed scenes and the humor of comedy films."
     assert _false_moods(text, "", TICKS) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("이 시청자는 35세 성인 여성으로, 코미디 영화를 좋아해요.", "ko"),
+        ("They are a 30-year-old adult who enjoys comedies.", "en"),
+        ("They are a mature viewer of comedies.", "en"),
+        ("그녀는 역사 영화와 코미디를 즐겨 봐요.", "ko"),
+    ],
+)
+def test_words_that_describe_the_viewer_or_name_a_genre_are_no_mood(
+    text: str, language: str
+) -> None:
+    assert _false_moods(text, "comedies", TICKS, language) == []

@@ -78,7 +78,8 @@ _GROUPS_EN: dict[str, tuple[str, ...]] = {
         "mainstream", "blockbuster", "blockbusters", "crowd pleasing", "crowd pleaser",
         "crowd pleasers",
     ),
-    "adult": ("adult", "adults", "adult oriented", "mature", "grown up"),
+    # not "adult" or "mature" alone: "a 35-year-old adult" describes the viewer, not a taste
+    "adult": ("adult oriented", "for adults"),
     "epic": ("epic", "epics", "sweeping", "grand", "spectacle", "spectacular"),
     "twist": (
         "twist", "twists", "twisty", "twisted", "plot twist", "plot twists", "twist ending",
@@ -110,7 +111,7 @@ _GROUPS_KO: dict[str, tuple[str, ...]] = {
     "violent": ("폭력", "잔혹", "잔인", "공격적", "피비린"),
     "indie": ("독립 영화", "독립영화", "예술 영화", "예술영화", "인디 ", "인디영화"),
     "mainstream": ("블록버스터", "대중적", "흥행작"),
-    "adult": ("성인",),
+    "adult": ("성인용", "성인 취향"),  # not "성인" alone: "35세 성인 여성" is the viewer
     "epic": ("웅장", "스펙터클", "대서사", "서사시"),
     "twist": ("반전",),
     "satire": ("풍자",),
@@ -120,7 +121,7 @@ _GROUPS_KO: dict[str, tuple[str, ...]] = {
     "martial-arts": ("무술", "무협"),
     "spy": ("첩보", "스파이"),
     "coming-of-age": ("성장 영화", "성장물", "성장 드라마"),
-    "historical": ("역사", "사극", "시대극"),
+    "historical": ("사극", "시대극"),  # not "역사": History is a genre of the catalog
 }  # fmt: skip
 
 MOODS_EN: dict[str, str] = {w: g for g, words in _GROUPS_EN.items() for w in words}
