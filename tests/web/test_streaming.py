@@ -155,35 +155,17 @@ def test_a_whole_answer_whose_client_disconnects_stops_the_model(
     assert "word" not in messages[-1]["content"]  # the facts answer, not the cut-off text
 
 
-def test_a_stream_waiting_on_the_model_leaves_the_request_threads_free(tmp_path: Path) -> None:
-    """Streams wait on the model in a pool of their own: with one request thread
-    (``web_threads=1``), a cheap request is answered at once while a chat stream runs."""
-    model = TokenFake(token_s=0.02)  # about 5 s for the chat's 256 words
-    platform = make_platform(tmp_path, model)  # type: ignore[arg-type]
-    settings = platform.settings.model_copy(update={"web_threads": 1})
-    try:
-        with (
-            in_process_server(platform, settings=settings) as url,
-            httpx.Client(base_url=url, timeout=10) as client,
-            _chat_stream(client),
-        ):
-            assert model.running.wait(5), "the model never started"
-            with httpx.Client(base_url=url, timeout=10) as other:
-                started = time.monotonic()
-                assert other.get("/api/movies/1").status_code == 200
-                answered_s = time.monotonic() - started
-            assert model.running.is_set(), "the stream ended before the cheap request"
-        assert answered_s < 1.0
-    finally:
-        platform.engine.dispose()
-
-
 @contextmanager
-def _whole_answer(client: httpx.Client, route: str) -> Iterator[None]:
-    """A new session's request whose answer waits for the model's whole output, sent from a
-    thread of its own and running while the block runs."""
+def _waiting_on_the_model(client: httpx.Client, route: str) -> Iterator[None]:
+    """A new session's request that waits on the model, running while the block runs: a chat
+    stream read as it comes, or a request whose answer waits for the model's whole output, sent
+    from a thread of its own."""
     import threading
 
+    if route == "POST /api/chat/stream":
+        with _chat_stream(client):
+            yield
+        return
     client.headers[CSRF_HEADER] = client.get("/api/csrf").json()["csrf_token"]
     assert client.put("/api/profile", json={"name": "Mina"}).status_code == 200
     requests = {
@@ -203,21 +185,29 @@ def _whole_answer(client: httpx.Client, route: str) -> Iterator[None]:
 
 
 @pytest.mark.parametrize(
-    "route", ["POST /api/recommendations", "POST /recommend", "POST /api/posts", "POST /chat"]
+    "route",
+    [
+        "POST /api/chat/stream",
+        "POST /api/recommendations",
+        "POST /recommend",
+        "POST /api/posts",
+        "POST /chat",
+    ],
 )
-def test_a_whole_answer_waiting_on_the_model_leaves_the_request_threads_free(
+def test_a_request_waiting_on_the_model_leaves_the_request_threads_free(
     tmp_path: Path, route: str
 ) -> None:
-    """A page with its reasons inline, a post and the chat form wait on the model in its pool
-    too: with one request thread, a cheap request is answered at once while one of them runs."""
-    model = TokenFake(token_s=0.02)
+    """Streams, pages with their reasons inline, posts and the chat form wait on the model in a
+    pool of their own: with one request thread (``web_threads=1``), a cheap request is answered
+    at once while one of them runs."""
+    model = TokenFake(token_s=0.02)  # about 5 s for the chat's 256 words
     platform = make_platform(tmp_path, model)  # type: ignore[arg-type]
     settings = platform.settings.model_copy(update={"web_threads": 1})
     try:
         with (
             in_process_server(platform, settings=settings) as url,
             httpx.Client(base_url=url, timeout=30) as client,
-            _whole_answer(client, route),
+            _waiting_on_the_model(client, route),
         ):
             assert model.running.wait(10), "the model never started"
             with httpx.Client(base_url=url, timeout=10) as other:
