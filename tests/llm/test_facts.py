@@ -518,3 +518,18 @@ def test_a_personas_genre_said_of_named_ticked_movies_must_hold_for_each() -> No
     genres = [(v, ok) for kind, v, ok in said if kind == "genre"]
     assert genres.count(("Sci-Fi", True)) == 2
     assert ("Action", False) in genres and ("Action", True) in genres
+
+
+def test_a_personas_genre_said_of_named_ticked_movies_as_watched_must_hold_for_each() -> None:
+    # the browser test's English page, later: "Ridley Scott's films, Blade Runner and Alien,
+    # which they enjoy watching as action, sci-fi, and thriller movies"
+    alien = Movie(1214, "Alien", 1979, ("Horror", "Sci-Fi"), director="Ridley Scott")
+    runner = Movie(541, "Blade Runner", 1982, ("Action", "Sci-Fi", "Thriller"))
+    text = (
+        "They are particularly fond of Ridley Scott's films, Blade Runner and Alien, which they "
+        "enjoy watching as action, sci-fi, and thriller movies."
+    )
+    said = verdicts(text, subject=None, watched=[MATRIX, alien, runner], persona=True)
+    genres = [(v, ok) for kind, v, ok in said if kind == "genre"]
+    assert genres.count(("Sci-Fi", True)) == 2
+    assert ("Action", False) in genres and ("Thriller", False) in genres  # Alien

@@ -481,18 +481,26 @@ def _ticked_genre(sentence: str, start: int) -> bool:
     )
 
 
-_WHICH_ARE = re.compile(r",\s*which\s+(?:are|is|were|was)\s+(?:both\s+|all\s+)?")
+_WHICH_ARE = re.compile(
+    r",\s*which\s+(?:(?:are|is|were|was)\s+(?:both\s+|all\s+)?|they\s+(?:\w+\s+){1,3}?as\s+)"
+)
 
 
 def _named_before(sentence: str, start: int, mentions: list[tuple[int, int, str]]) -> list[str]:
     """The titles a genre word at ``start`` is said of in a persona: those listed right before
-    ", which are (both)" when the genre word follows it closely ("Ridley Scott's Blade Runner
-    and Alien, which are both action and sci-fi films": Alien is no action film; the browser
-    test's English page).
+    ", which are (both)" or ", which they ... as" when the genre word follows it closely
+    ("Ridley Scott's Blade Runner and Alien, which are both action and sci-fi films": Alien is
+    no action film; the browser test's English page).
 
     >>> titles = TitleIndex((), trusted=["Blade Runner", "Alien"])
     >>> s = "They enjoy Blade Runner and Alien, which are both action films."
     >>> _named_before(s, s.index("action"), titles.find(s))
+    ['Blade Runner', 'Alien']
+
+    Also ", which they enjoy watching as" (the browser test's English page, later):
+
+    >>> s = "They like Blade Runner and Alien, which they enjoy watching as thriller movies."
+    >>> _named_before(s, s.index("thriller"), titles.find(s))
     ['Blade Runner', 'Alien']
     """
     cues = [m for m in _WHICH_ARE.finditer(sentence[:start]) if start - m.end() <= 30]
