@@ -71,8 +71,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "추천 모델의 순위를 그대로 보여줍니다.",
     },
     "persona_fallback": {
-        "en": "Written from your genres (the language model was unavailable).",
-        "ko": "언어 모델을 사용할 수 없어 장르로 작성했습니다.",
+        "en": "Written from your genres: the language model's text was unavailable or did not "
+        "pass the fact check.",
+        "ko": "언어 모델의 글을 받지 못했거나 사실 확인을 통과하지 못해 장르로 작성했습니다.",
     },
     "past_runs": {"en": "Earlier recommendations", "ko": "이전 추천"},
     "page": {"en": "page", "ko": "페이지"},
