@@ -113,6 +113,8 @@ def test_template_persona_in_both_languages() -> None:
     en = template_persona(PROFILE, HISTORY)
     assert en.startswith("Minji is a 29-year-old viewer who mostly watches crime, thriller and")
     assert "Memento (2000)" in en and "They say they like crime movies." in en
+    # the titles are what they watched lately, not examples of every genre listed
+    assert "movies and recently watched" in en and "such as" not in en
     assert "slow-burn" not in en  # the raw taste text is never echoed, only parsed genres
     ko = template_persona(KO, HISTORY)
     assert ko.startswith("민지님은 주로 범죄, 스릴러, 액션 영화를") and "29세" in ko

@@ -201,8 +201,8 @@ def template_persona(
     """A deterministic persona from the history's top genres, recent titles and the taste text.
 
     Example:
-        >>> template_persona(UserProfile("Ann", 30), [Movie(1, "Heat", 1995, ("Crime",))])
-        'Ann is a 30-year-old viewer who mostly watches crime movies, such as Heat (1995).'
+        >>> print(template_persona(UserProfile("Ann", 30), [Movie(1, "Up", 2009, ("Comedy",))]))
+        Ann is a 30-year-old viewer who mostly watches comedy movies and recently watched Up (2009).
     """
     language = language_or_default(profile.language)
     name = sanitize_user_text(profile.name, 40)
@@ -228,7 +228,10 @@ def template_persona(
     age = f"a {profile.age}-year-old viewer" if profile.age else "a viewer"
     if genres:
         kinds = genre_names(genres, "en")
-        text = f"{who} is {age} who mostly watches {kinds} movies, such as {_join(titles, 'en')}."
+        # "and recently watched", not "such as": the titles need not each be of every genre
+        # ("Sci-Fi, action and thriller movies, such as Alien" called Alien an action film)
+        recent = _join(titles, "en")
+        text = f"{who} is {age} who mostly watches {kinds} movies and recently watched {recent}."
     else:
         text = f"{who} is {age} who has not rated any movies yet."
     likes, dislikes = _taste_genres(taste, "en")
