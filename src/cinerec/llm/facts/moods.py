@@ -27,6 +27,7 @@ Example:
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable
 
 # group -> English words and phrases ("-" and " " are one), each matched as whole words
@@ -144,6 +145,21 @@ def _spaced(text: str) -> str:
     return text.replace("-", " ").replace("\u2010", " ").replace("\u2011", " ")
 
 
+def _matches(text: str, korean: bool) -> list[tuple[int, int, str, str]]:
+    """``(start, end, group, word)`` of every lexicon word in ``text``: the English words, and
+    with ``korean`` the Korean stems."""
+    found = [
+        (m.start(), m.end(), MOODS_EN[m.group().casefold()], text[m.start() : m.end()])
+        for m in _PATTERN_EN.finditer(_spaced(text))
+    ]
+    if korean:
+        found += [
+            (m.start(), m.end(), MOODS_KO[m.group()], m.group().strip())
+            for m in _PATTERN_KO.finditer(text)
+        ]
+    return found
+
+
 def mood_hits(text: str, language: str) -> list[tuple[int, int, str, str]]:
     """``(start, end, group, word)`` of each lexicon word in ``text``: the English words in
     either language (a Korean text may write one), the Korean stems in Korean. An English word
@@ -155,17 +171,11 @@ def mood_hits(text: str, language: str) -> list[tuple[int, int, str, str]]:
     >>> mood_hits("This viewer loves Dark City and Grim Tales.", "en")
     []
     """
-    spaced = _spaced(text)
-    hits = []
-    for m in _PATTERN_EN.finditer(spaced):
-        word = text[m.start() : m.end()]
-        if word[:1].isupper() and text[: m.start()].strip():
-            continue
-        hits.append((m.start(), m.end(), MOODS_EN[m.group().casefold()], word))
-    if language == "ko":
-        for m in _PATTERN_KO.finditer(text):
-            hits.append((m.start(), m.end(), MOODS_KO[m.group()], m.group().strip()))
-    return sorted(hits)
+    return sorted(
+        (start, end, group, word)
+        for start, end, group, word in _matches(text, korean=language == "ko")
+        if not (word[:1].isupper() and text[:start].strip())
+    )
 
 
 def moods_in(text: str) -> set[str]:
@@ -174,9 +184,7 @@ def moods_in(text: str) -> set[str]:
     >>> sorted(moods_in("quirky indie romances")), sorted(moods_in("잔잔한 로맨스 영화"))
     (['indie', 'quirky'], ['slow'])
     """
-    spaced = _spaced(text)
-    found = {MOODS_EN[m.group().casefold()] for m in _PATTERN_EN.finditer(spaced)}
-    return found | {MOODS_KO[m.group()] for m in _PATTERN_KO.finditer(text)}
+    return {group for _, _, group, _ in _matches(text, korean=True)}
 
 
 MIN_TICKS = 2
@@ -193,9 +201,9 @@ def supported_moods(
     ``taste`` text (either language), and those the keywords of at least ``min_ticks`` of the
     ticked movies say (``ticked_keywords``: each movie's keywords; "independent film" says
     "indie", "dark comedy" says "dark")."""
-    found = moods_in(taste or "")
-    counts: dict[str, int] = {}
-    for keywords in ticked_keywords:
-        for group in set().union(*(moods_in(k) for k in keywords)):
-            counts[group] = counts.get(group, 0) + 1
-    return found | {g for g, n in counts.items() if n >= min_ticks}
+    counts = Counter(
+        group
+        for keywords in ticked_keywords
+        for group in set().union(*(moods_in(k) for k in keywords))
+    )
+    return moods_in(taste or "") | {g for g, n in counts.items() if n >= min_ticks}
