@@ -38,7 +38,7 @@ from benchmarks.provenance import markdown_header, provenance, relative_arg  # n
 from cinerec.data.catalog import load_catalog  # noqa: E402
 from cinerec.data.paths import resolve_data_dir  # noqa: E402
 from cinerec.data.types import Movie  # noqa: E402
-from cinerec.llm.facts import check_text  # noqa: E402
+from cinerec.llm.facts import Checked, check_text  # noqa: E402
 from cinerec.reviews.metrics import wilson_interval  # noqa: E402
 
 RESULTS = Path("benchmarks/results")
@@ -70,12 +70,11 @@ def _raw_persona(raw_text: str | None) -> str:
         return raw_text or ""
 
 
-def invented_tastes(
-    text: str, *, taste: str, history: Sequence[Movie], language: str, gender: str | None = None
-) -> list[str]:
-    """The checker's false ``mood`` and persona ``genre`` claims of a persona, as
-    ``"kind 'span' (why)"``."""
-    checked = check_text(
+def _checked(
+    text: str, *, taste: str, history: Sequence[Movie], language: str, gender: str | None
+) -> list[Checked]:
+    """The product's checker on a persona, as ``repair_persona`` calls it."""
+    return check_text(
         text,
         subject=None,
         watched=history,
@@ -84,11 +83,25 @@ def invented_tastes(
         gender=gender,
         taste=taste,
     )
+
+
+def _taste_flags(checked: list[Checked]) -> list[str]:
+    """The false ``mood`` and persona ``genre`` claims, as ``"kind 'span' (why)"``."""
     return [
         f"{c.claim.kind} {c.claim.span!r} ({c.why})"
         for c in checked
         if c.ok is False and c.claim.kind in TASTE_KINDS and c.claim.movie is None
     ]
+
+
+def invented_tastes(
+    text: str, *, taste: str, history: Sequence[Movie], language: str, gender: str | None = None
+) -> list[str]:
+    """The checker's false ``mood`` and persona ``genre`` claims of a persona, as
+    ``"kind 'span' (why)"``."""
+    return _taste_flags(
+        _checked(text, taste=taste, history=history, language=language, gender=gender)
+    )
 
 
 def _score_row(row: dict[str, Any], catalog: dict[int, Movie]) -> dict[str, Any]:
@@ -97,22 +110,14 @@ def _score_row(row: dict[str, Any], catalog: dict[int, Movie]) -> dict[str, Any]
 
     history = [catalog[i] for i in row["history"]]
     raw = _raw_persona(row.get("raw_text"))
-    flags = invented_tastes(
+    checked = _checked(
         raw, taste=row["taste"], history=history, language=row["language"], gender=row["gender"]
     )
+    flags = _taste_flags(checked)
     profile = UserProfile("Viewer", AGE, row["gender"], row["taste"], row["language"])
     shown, _, repairs, problem = repair_persona(raw, profile, history)
     mood_repairs = [r for r in repairs if r.startswith("false claim (mood ")]
     # the sentences the repair drops for holding a false mood claim
-    checked = check_text(
-        raw,
-        subject=None,
-        watched=history,
-        language=row["language"],
-        persona=True,
-        gender=row["gender"],
-        taste=row["taste"],
-    )
     mood_sentences = {c.claim.sentence for c in checked if c.claim.kind == "mood" and not c.ok}
     return {
         "run": row["run"],
