@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
 from cinerec.errors import ValidationError
+from cinerec.services.platform import Platform
 from cinerec.services.posts import (
     MAX_POST_MOVIES,
     MAX_THEME_CHARS,
@@ -26,7 +27,9 @@ from cinerec.services.posts import (
     store_post,
     stored_post,
 )
+from cinerec.services.users import UserRecord
 from cinerec.web.deps import GateDep, PlatformDep, UserDep
+from cinerec.web.fair_use import ModelGate
 from cinerec.web.schemas import COMMON_ERRORS, MODEL_ERRORS, STRICT_INPUT, WholeNumber
 from cinerec.web.security import require_csrf
 from cinerec.web.streaming import on_model_pool
@@ -81,6 +84,28 @@ def _page(request: Request, status_code: int = 200, **context: Any) -> Response:
     return render(request, "posts.html", {**defaults, **context}, status_code=status_code)
 
 
+async def _write_and_store(
+    request: Request,
+    platform: Platform,
+    gate: ModelGate,
+    user: UserRecord,
+    theme: str,
+    *,
+    n: int,
+    language: str | None,
+) -> PostOutcome:
+    """Write a post for ``user`` and store it, on the pool for work that waits on the model
+    (the model takes about a minute; the request threads stay free)."""
+
+    def write() -> PostOutcome:
+        with gate.hold(f"user:{user.id}"):
+            outcome = make_post(platform, theme, n=n, language=language)
+        store_post(platform, outcome, user_id=user.id)
+        return outcome
+
+    return await on_model_pool(request, write)
+
+
 @router.get("/posts", include_in_schema=False)
 def posts_page(request: Request, user: UserDep) -> Response:
     return _page(request, user=user)
@@ -102,15 +127,9 @@ async def write_post_page(
             raise ValidationError(NEED_SESSION)
         if not n.strip().isdigit():
             raise ValidationError(f"Movies must be a whole number from 1 to {MAX_POST_MOVIES}.")
-        writer = user
-
-        def write() -> PostOutcome:
-            with gate.hold(f"user:{writer.id}"):
-                outcome = make_post(platform, theme, n=int(n), language=lang or None)
-            store_post(platform, outcome, user_id=writer.id)
-            return outcome
-
-        outcome = await on_model_pool(request, write)
+        outcome = await _write_and_store(
+            request, platform, gate, user, theme, n=int(n), language=lang or None
+        )
     except ValidationError as exc:
         return _page(request, 422, error=str(exc), form=form, user=user)
     return RedirectResponse(f"/posts/{outcome.post_id}", status_code=303)
@@ -162,15 +181,9 @@ async def api_write_post(
     """
     if user is None:
         raise ValidationError(NEED_SESSION + " POST /api/profile first.")
-    writer = user
-
-    def write() -> PostOutcome:
-        with gate.hold(f"user:{writer.id}"):
-            outcome = make_post(platform, body.theme, n=body.n, language=body.lang)
-        store_post(platform, outcome, user_id=writer.id)
-        return outcome
-
-    outcome = await on_model_pool(request, write)
+    outcome = await _write_and_store(
+        request, platform, gate, user, body.theme, n=body.n, language=body.lang
+    )
     if outcome.post is None:
         return JSONResponse(
             {
