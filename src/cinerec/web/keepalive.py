@@ -38,10 +38,8 @@ class KeepAliveLimitMiddleware:
         self.draw = draw or random.Random()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or self.requests <= 0:
-            await self.app(scope, receive, send)
-            return
-        if self.draw.random() * self.requests >= 1.0:  # keep the connection
+        keep = scope["type"] != "http" or self.requests <= 0
+        if keep or self.draw.random() * self.requests >= 1.0:  # keep the connection
             await self.app(scope, receive, send)
             return
 
