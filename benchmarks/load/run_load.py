@@ -8,8 +8,8 @@ catalog; later starts reuse it), warms it for a few seconds, then runs locust he
     nice -n 10 python benchmarks/load/run_load.py --workers 1 2 --users 50 --seconds 60
 
 ``--generator wrk`` sends the same traffic with wrk (``viewer.lua``; Debian's ``wrk``
-package), a load generator in C: on a 2-core machine locust's Python takes about half a core
-at these rates, cores the web workers then lack. wrk gives no per-endpoint figures.
+package), a load generator in C, so little of the 2 cores goes to the load itself (measured
+0.02-0.04 cores against locust's 0.14-0.19 at 50 users). wrk gives no per-endpoint figures.
 
 Targets (issue 22, reported, never asserted): with 2 workers at least 300 req/s, p99 at most
 100 ms and 0 errors; 2 workers at least 1.6x the throughput of 1.
@@ -155,6 +155,13 @@ def _stats(prefix: Path) -> dict[str, Any]:
     return out
 
 
+def _web_setting(args: argparse.Namespace, field: str) -> int:
+    """A whole-number setting the web processes ran with: its ``CINEREC_*`` variable in the
+    environment they were given, else the Settings default."""
+    value = {**os.environ, **args.env}.get(f"CINEREC_{field.upper()}")
+    return int(value or Settings.model_fields[field].default)
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
     runs = []
     scratch = Path(tempfile.mkdtemp(prefix="cinerec-load-"))
@@ -256,16 +263,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "database": "PostgreSQL (fresh database, catalog ml-latest-small)",
             "llm_backend": "none",
             "load_generator": f"{args.generator} (same machine, competing for the same cores)",
-            # request threads per web process (CINEREC_WEB_THREADS, else the Settings default)
-            "web_threads": int(
-                {**os.environ, **args.env}.get("CINEREC_WEB_THREADS")
-                or Settings.model_fields["web_threads"].default
-            ),
+            # request threads per web process
+            "web_threads": _web_setting(args, "web_threads"),
             # answers per kept-alive connection before the web closes it (0: never)
-            "keepalive_requests": int(
-                {**os.environ, **args.env}.get("CINEREC_KEEPALIVE_REQUESTS")
-                or Settings.model_fields["keepalive_requests"].default
-            ),
+            "keepalive_requests": _web_setting(args, "keepalive_requests"),
         },
         "targets": {
             "rps_2_workers": TARGET_RPS,
