@@ -505,31 +505,31 @@ def test_a_persona_crediting_a_director_with_a_ticked_movie_he_did_not_make_is_f
     assert said.count(("person", "Ridley Scott", True)) == 2
 
 
-def test_a_personas_genre_said_of_named_ticked_movies_must_hold_for_each() -> None:
-    # the browser test's English page: "Ridley Scott's Blade Runner and Alien, which are both
-    # action and sci-fi films" (Alien: Horror, Sci-Fi)
+@pytest.mark.parametrize(
+    ("text", "runner_genres", "expected"),
+    [
+        # the browser test's English page: Alien is Horror, Sci-Fi
+        (
+            "They particularly enjoy Ridley Scott's Blade Runner and Alien, which are both action "
+            "and sci-fi films.",
+            ("Action", "Sci-Fi"),
+            [("Action", False), ("Action", True)],
+        ),
+        # the same page, later
+        (
+            "They are particularly fond of Ridley Scott's films, Blade Runner and Alien, which "
+            "they enjoy watching as action, sci-fi, and thriller movies.",
+            ("Action", "Sci-Fi", "Thriller"),
+            [("Action", False), ("Thriller", False)],
+        ),
+    ],
+)
+def test_a_personas_genre_said_of_named_ticked_movies_must_hold_for_each(
+    text: str, runner_genres: tuple[str, ...], expected: list[tuple[str, bool]]
+) -> None:
     alien = Movie(1214, "Alien", 1979, ("Horror", "Sci-Fi"), director="Ridley Scott")
-    runner = Movie(541, "Blade Runner", 1982, ("Action", "Sci-Fi"), director="Ridley Scott")
-    text = (
-        "They particularly enjoy Ridley Scott's Blade Runner and Alien, which are both action "
-        "and sci-fi films."
-    )
+    runner = Movie(541, "Blade Runner", 1982, runner_genres, director="Ridley Scott")
     said = verdicts(text, subject=None, watched=[MATRIX, alien, runner], persona=True)
     genres = [(v, ok) for kind, v, ok in said if kind == "genre"]
     assert genres.count(("Sci-Fi", True)) == 2
-    assert ("Action", False) in genres and ("Action", True) in genres
-
-
-def test_a_personas_genre_said_of_named_ticked_movies_as_watched_must_hold_for_each() -> None:
-    # the browser test's English page, later: "Ridley Scott's films, Blade Runner and Alien,
-    # which they enjoy watching as action, sci-fi, and thriller movies"
-    alien = Movie(1214, "Alien", 1979, ("Horror", "Sci-Fi"), director="Ridley Scott")
-    runner = Movie(541, "Blade Runner", 1982, ("Action", "Sci-Fi", "Thriller"))
-    text = (
-        "They are particularly fond of Ridley Scott's films, Blade Runner and Alien, which they "
-        "enjoy watching as action, sci-fi, and thriller movies."
-    )
-    said = verdicts(text, subject=None, watched=[MATRIX, alien, runner], persona=True)
-    genres = [(v, ok) for kind, v, ok in said if kind == "genre"]
-    assert genres.count(("Sci-Fi", True)) == 2
-    assert ("Action", False) in genres and ("Thriller", False) in genres  # Alien
+    assert all(pair in genres for pair in expected), genres
